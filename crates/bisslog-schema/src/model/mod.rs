@@ -1,0 +1,110 @@
+//! The typed model of a service's metadata, with defaults resolved. This
+//! is what the runtime and the code generators consume.
+//!
+//! Serializing a model (with `serde_json`, or [`to_yaml`](crate::to_yaml))
+//! writes a canonical metadata file that loads back into the same model.
+
+mod criticality;
+mod http;
+mod interaction;
+mod mapper;
+mod trigger;
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+pub use criticality::Criticality;
+pub use http::{HttpPath, HttpTrigger, Method, RateLimit, RatePeriod};
+pub use interaction::{ExternalInteraction, InteractionType};
+pub use mapper::{Mapper, MapperEntry, MapperSource, SourcePart};
+pub use trigger::{
+    ConsumerTrigger, DeliverySemantic, ScheduleTrigger, Trigger, TriggerKind, WebSocketTrigger,
+};
+
+/// A service: the top level of a metadata file.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(title = "bisslog service metadata")]
+pub struct Service {
+    /// The service's name (required, non-empty).
+    pub name: String,
+    /// Free text for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A free classification, such as `microservice`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// A free classification, such as `functional`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_type: Option<String>,
+    /// The team that owns the service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// Free labels.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(default, schema_with = "crate::json_schema::tags")]
+    pub tags: IndexMap<String, String>,
+    /// The use cases, by keyname, in file order.
+    #[schemars(default)]
+    pub use_cases: IndexMap<String, UseCase>,
+    /// Keys starting with `x-`, kept for tools that extend the format.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extensions: IndexMap<String, serde_json::Value>,
+}
+
+/// A use case: one business operation of the service.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct UseCase {
+    /// The use case's keyname: its key under `use_cases`.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub keyname: String,
+    /// A human-readable name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Free text for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Who starts it (`end user`, `system`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// A free classification, such as `create functional data`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// How critical it is; `medium` when not given.
+    #[schemars(default)]
+    pub criticality: Criticality,
+    /// Free labels.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(default, schema_with = "crate::json_schema::tags")]
+    pub tags: IndexMap<String, String>,
+    /// How it is started.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(default)]
+    pub triggers: Vec<Trigger>,
+    /// The ports it uses: a list of interactions, or a mapping from
+    /// keynames to interactions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(default, schema_with = "crate::json_schema::external_interactions")]
+    pub external_interactions: Vec<ExternalInteraction>,
+    /// Keys starting with `x-`, kept for tools that extend the format.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extensions: IndexMap<String, serde_json::Value>,
+}
+
+impl UseCase {
+    /// The name to show people: `name`, or the keyname when there is none.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.keyname)
+    }
+
+    /// The HTTP triggers, in order.
+    pub fn http_triggers(&self) -> impl Iterator<Item = &HttpTrigger> {
+        self.triggers.iter().filter_map(|t| match &t.kind {
+            TriggerKind::Http(http) => Some(http),
+            _ => None,
+        })
+    }
+}

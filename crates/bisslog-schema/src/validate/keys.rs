@@ -1,0 +1,80 @@
+//! The keys each object of the format knows. The JSON Schema test checks
+//! that the schema lists exactly these.
+
+/// The keys of the top level.
+pub(crate) const SERVICE: &[&str] = &[
+    "name",
+    "description",
+    "type",
+    "service_type",
+    "team",
+    "tags",
+    "use_cases",
+];
+
+/// The keys of a use case.
+pub(crate) const USE_CASE: &[&str] = &[
+    "name",
+    "description",
+    "actor",
+    "type",
+    "criticality",
+    "tags",
+    "triggers",
+    "external_interactions",
+];
+
+/// The keys of a trigger.
+pub(crate) const TRIGGER: &[&str] = &["type", "keyname", "options"];
+
+/// The keys of websocket options.
+pub(crate) const WEBSOCKET: &[&str] = &["routeKey", "route_key", "mapper"];
+
+/// The keys of consumer options.
+pub(crate) const CONSUMER: &[&str] = &[
+    "queue",
+    "partition",
+    "delivery_semantic",
+    "max_retries",
+    "retry_delay",
+    "batch_size",
+    "dead_letter_queue",
+    "mapper",
+];
+
+/// The keys of schedule options.
+pub(crate) const SCHEDULE: &[&str] = &[
+    "cronjob",
+    "timezone",
+    "event",
+    "description",
+    "retry_policy",
+    "max_attempts",
+];
+
+/// The keys of HTTP options (`route` is the deprecated spelling of `path`).
+pub(crate) const HTTP: &[&str] = &[
+    "method",
+    "path",
+    "route",
+    "mapper",
+    "authenticator",
+    "apigw",
+    "cacheable",
+    "allow_cors",
+    "allowed_origins",
+    "content_type",
+    "timeout",
+    "rate_limit",
+    "retry_policy",
+];
+
+/// The keys of an external interaction (`desc` is the short spelling of
+/// `description` the Python tools accept).
+pub(crate) const INTERACTION: &[&str] = &[
+    "keyname",
+    "type_interaction",
+    "operation",
+    "description",
+    "desc",
+];
