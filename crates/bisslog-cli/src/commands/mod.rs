@@ -1,0 +1,14 @@
+//! One module per subcommand.
+
+pub(crate) mod analyze;
+pub(crate) mod schema;
+pub(crate) mod validate;
+
+/// "1 error", "2 errors".
+pub(crate) fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("{count} {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
