@@ -49,11 +49,19 @@ pub fn json_schema() -> Value {
 /// Adds the spellings the loader accepts besides the canonical ones.
 fn add_aliases(schema: &mut Value) {
     let defs = &mut schema["$defs"];
-    defs["HttpTrigger"]["properties"]["route"] = json!({
+    let http = &mut defs["HttpTrigger"];
+    http["properties"]["route"] = json!({
         "type": "string",
         "deprecated": true,
         "description": "The older spelling of `path`, used by early bisslog examples. Write `path`."
     });
+    if let Some(object) = http.as_object_mut() {
+        object.remove("required");
+        object.insert(
+            "anyOf".into(),
+            json!([{"required": ["path"]}, {"required": ["route"]}]),
+        );
+    }
     let websocket = &mut defs["WebSocketTrigger"];
     websocket["properties"]["route_key"] =
         json!({"type": "string", "description": "Another spelling of `routeKey`."});
@@ -78,14 +86,14 @@ fn add_aliases(schema: &mut Value) {
     defs["ExternalInteractionEntry"] = entry;
 }
 
-/// Empty strings are rejected by the loader wherever a string is expected.
+/// Blank strings are rejected by the loader wherever a string is expected.
 fn require_non_empty_strings(value: &mut Value) {
     match value {
         Value::Object(map) => {
             let is_string = map.get("type") == Some(&json!("string"))
                 || map.get("type") == Some(&json!(["string", "null"]));
-            if is_string && !map.contains_key("minLength") && !map.contains_key("enum") {
-                map.insert("minLength".into(), 1.into());
+            if is_string && !map.contains_key("pattern") && !map.contains_key("enum") {
+                map.insert("pattern".into(), NON_BLANK.into());
             }
             map.values_mut().for_each(require_non_empty_strings);
         }
@@ -93,6 +101,9 @@ fn require_non_empty_strings(value: &mut Value) {
         _ => {}
     }
 }
+
+/// A string with something other than white space in it.
+const NON_BLANK: &str = "\\S";
 
 /// `tags`: names to scalar values.
 pub(crate) fn tags(_: &mut SchemaGenerator) -> Schema {
@@ -120,8 +131,8 @@ pub(crate) fn external_interactions(generator: &mut SchemaGenerator) -> Schema {
 pub(crate) fn one_or_many_strings(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "anyOf": [
-            {"type": "string", "minLength": 1},
-            {"type": "array", "items": {"type": "string", "minLength": 1}}
+            {"type": "string", "pattern": NON_BLANK},
+            {"type": "array", "items": {"type": "string", "pattern": NON_BLANK}}
         ]
     })
 }
@@ -131,8 +142,8 @@ pub(crate) fn origins(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "description": "The origins allowed when `allow_cors` is true: `*` or `https://host[:port]`, as a list or a comma-separated string.",
         "anyOf": [
-            {"type": "array", "items": {"type": "string", "minLength": 1}},
-            {"type": "string", "minLength": 1}
+            {"type": "array", "items": {"type": "string", "pattern": NON_BLANK}},
+            {"type": "string", "pattern": NON_BLANK}
         ]
     })
 }
@@ -220,7 +231,7 @@ impl JsonSchema for InteractionType {
             .collect();
         json_schema!({
             "description": "The kind of port; a standard name or alias, or any other name (reported as non-standard).",
-            "anyOf": [{"enum": names}, {"type": "string", "minLength": 1}]
+            "anyOf": [{"enum": names}, {"type": "string", "pattern": NON_BLANK}]
         })
     }
 }
@@ -237,7 +248,7 @@ impl JsonSchema for Mapper {
             "type": "object",
             "description": "Sources (`body.a.b`, `path_query.id`, `headers.x-user`, `event.x`, ...) to the argument names they fill.",
             "propertyNames": {"pattern": pattern},
-            "additionalProperties": {"type": "string", "minLength": 1}
+            "additionalProperties": {"type": "string", "pattern": "^[^.]*[^.\\s][^.]*(\\.[^.]*[^.\\s][^.]*)*$"}
         })
     }
 }
@@ -250,7 +261,7 @@ impl JsonSchema for RateLimit {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "description": "Requests per second (`100r/s`, or a number) or per minute (`200r/m`).",
-            "anyOf": [{"type": "string", "pattern": "^[0-9]+r/[sm]$"}, {"type": "integer", "minimum": 1}]
+            "anyOf": [{"type": "string", "pattern": "^0*[1-9][0-9]*r/[sm]$"}, {"type": "integer", "minimum": 1}]
         })
     }
 }
@@ -265,11 +276,13 @@ impl JsonSchema for Trigger {
         let websocket = generator.subschema_for::<WebSocketTrigger>();
         let consumer = generator.subschema_for::<ConsumerTrigger>();
         let schedule = generator.subschema_for::<ScheduleTrigger>();
+        // `http` applies when `type` is absent too; the others need it.
         let when = |kind: &str, options: Schema| {
-            json!({
-                "if": {"properties": {"type": {"const": kind}}},
-                "then": {"properties": {"options": options}}
-            })
+            let mut condition = json!({"properties": {"type": {"const": kind}}});
+            if kind != "http" {
+                condition["required"] = json!(["type"]);
+            }
+            json!({"if": condition, "then": {"properties": {"options": options}}})
         };
         json_schema!({
             "type": "object",
@@ -339,7 +352,8 @@ mod tests {
     fn required_fields() {
         let schema = json_schema();
         assert_eq!(schema["required"], json!(["name"]));
-        assert_eq!(schema["$defs"]["HttpTrigger"]["required"], json!(["path"]));
+        let path_or_route = json!([{"required": ["path"]}, {"required": ["route"]}]);
+        assert_eq!(schema["$defs"]["HttpTrigger"]["anyOf"], path_or_route);
         assert_eq!(
             schema["$defs"]["ConsumerTrigger"]["required"],
             json!(["queue"])

@@ -1,0 +1,250 @@
+//! The `bisslog` binary, run as a user runs it: golden outputs for the
+//! conformance files, exit codes, file discovery, the published schema.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn conformance_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../bisslog-schema/tests/conformance")
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs `bisslog` in `dir` without colour or inherited discovery settings.
+fn bisslog(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bisslog"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SERVICE_METADATA_PATH")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn assert_golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} is missing; run with BLESS=1", path.display()));
+    assert_eq!(
+        expected,
+        actual,
+        "{} differs (run with BLESS=1 to accept)",
+        path.display()
+    );
+}
+
+const FILES: [(&str, i32); 4] = [
+    ("company-data-registry", 0),
+    ("user-management", 0),
+    ("webhook", 1),
+    ("webhook-wrong", 1),
+];
+
+#[test]
+fn validate_prints_located_diagnostics_and_a_summary() {
+    for (name, code) in FILES {
+        let output = bisslog(&conformance_dir(), &["validate", &format!("{name}.yml")]);
+        assert_eq!(output.status.code(), Some(code), "{name}");
+        assert_golden(&format!("validate-{name}.txt"), &stdout(&output));
+    }
+}
+
+#[test]
+fn validate_json_is_one_document_in_the_documented_shape() {
+    for (name, code) in FILES {
+        let output = bisslog(
+            &conformance_dir(),
+            &["validate", "--format", "json", &format!("{name}.yml")],
+        );
+        assert_eq!(output.status.code(), Some(code), "{name}");
+        let text = stdout(&output);
+        let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let file = &document["files"][0];
+        assert_eq!(file["path"], format!("{name}.yml"));
+        let diagnostics = file["diagnostics"].as_array().unwrap();
+        let errors = diagnostics
+            .iter()
+            .filter(|d| d["severity"] == "error")
+            .count();
+        assert_eq!(file["errors"], errors);
+        assert_eq!(file["warnings"], diagnostics.len() - errors);
+        for d in diagnostics {
+            for key in ["severity", "code", "message", "line", "column", "hint"] {
+                assert!(d.get(key).is_some(), "{key} missing in {d}");
+            }
+        }
+        assert_golden(&format!("validate-{name}.json"), &text);
+    }
+}
+
+#[test]
+fn several_files_get_a_total_and_the_worst_exit_code() {
+    let output = bisslog(
+        &conformance_dir(),
+        &["validate", "company-data-registry.yml", "webhook.yml"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.ends_with("2 files: 2 errors, 2 warnings\n"), "{text}");
+}
+
+#[test]
+fn deny_warnings_fails_on_warnings_only() {
+    let output = bisslog(
+        &conformance_dir(),
+        &["validate", "--deny-warnings", "user-management.yml"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let output = bisslog(
+        &conformance_dir(),
+        &["validate", "--deny-warnings", "company-data-registry.yml"],
+    );
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn a_missing_file_is_exit_two_with_a_message() {
+    let output = bisslog(&conformance_dir(), &["validate", "no-such-file.yml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("cannot read no-such-file.yml"), "{stderr}");
+}
+
+#[test]
+fn files_are_discovered_like_the_runtime_does() {
+    let dir = std::env::temp_dir().join(format!("bisslog-cli-discovery-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("docs")).unwrap();
+    let text =
+        std::fs::read_to_string(conformance_dir().join("company-data-registry.yml")).unwrap();
+    std::fs::write(dir.join("docs/metadata.yml"), &text).unwrap();
+
+    let found = bisslog(&dir, &["validate"]);
+    assert_eq!(found.status.code(), Some(0));
+    assert!(
+        stdout(&found).starts_with("docs/metadata.yml: valid, 10 use cases"),
+        "{}",
+        stdout(&found)
+    );
+
+    let by_dir = bisslog(&conformance_dir(), &["validate", dir.to_str().unwrap()]);
+    assert_eq!(by_dir.status.code(), Some(0));
+
+    let by_env = Command::new(env!("CARGO_BIN_EXE_bisslog"))
+        .args(["validate"])
+        .current_dir(conformance_dir())
+        .env("SERVICE_METADATA_PATH", "webhook.yml")
+        .output()
+        .unwrap();
+    assert_eq!(by_env.status.code(), Some(1));
+
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let none = bisslog(&empty, &["validate"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        String::from_utf8(none.stderr)
+            .unwrap()
+            .contains("no metadata file found")
+    );
+}
+
+#[test]
+fn analyze_mirrors_the_python_summary() {
+    for (name, code) in FILES {
+        let output = bisslog(&conformance_dir(), &["analyze", &format!("{name}.yml")]);
+        assert_eq!(output.status.code(), Some(code), "{name}");
+        let text = stdout(&output);
+        assert!(text.starts_with("Report of metadata file service\n"));
+        let found = text.lines().find(|l| l.starts_with("Found ")).unwrap();
+        assert!(
+            found.ends_with('.')
+                && found.contains(" errors of ")
+                && found.contains(" warnings of ")
+        );
+        let verdict = text.lines().last().unwrap();
+        assert!(
+            verdict.starts_with("Your metadata file ") && verdict.ends_with('.'),
+            "{verdict}"
+        );
+        assert_golden(&format!("analyze-{name}.txt"), &text);
+    }
+}
+
+#[test]
+fn analyze_min_warnings_fails_a_low_rating() {
+    let output = bisslog(
+        &conformance_dir(),
+        &["analyze", "user-management.yml", "--min-warnings", "9.99"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let output = bisslog(
+        &conformance_dir(),
+        &[
+            "analyze",
+            "company-data-registry.yml",
+            "--min-warnings",
+            "10",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn analyze_reads_latin1_when_asked() {
+    let dir = std::env::temp_dir().join(format!("bisslog-cli-latin1-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("metadata.yml"), b"name: caf\xe9\nuse_cases: {}\n").unwrap();
+    let utf8 = bisslog(&dir, &["analyze", "metadata.yml"]);
+    let latin1 = bisslog(&dir, &["analyze", "metadata.yml", "--encoding", "latin-1"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(utf8.status.code(), Some(1));
+    assert_eq!(latin1.status.code(), Some(0));
+}
+
+#[test]
+fn the_published_schema_is_current() {
+    let output = bisslog(&repo_root(), &["schema"]);
+    assert_eq!(output.status.code(), Some(0));
+    let published = repo_root().join("schemas/metadata.schema.json");
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&published, stdout(&output)).unwrap();
+    }
+    let expected = std::fs::read_to_string(&published).unwrap();
+    assert_eq!(
+        expected,
+        stdout(&output),
+        "schemas/metadata.schema.json is stale: run `bisslog schema --out schemas/metadata.schema.json`"
+    );
+}
+
+#[test]
+fn usage_errors_are_exit_two_and_help_is_exit_zero() {
+    assert_eq!(
+        bisslog(&repo_root(), &["validate", "--format", "xml"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        bisslog(&repo_root(), &["frobnicate"]).status.code(),
+        Some(2)
+    );
+    let help = bisslog(&repo_root(), &["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(stdout(&help).contains("validate"));
+}
