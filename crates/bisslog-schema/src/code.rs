@@ -29,7 +29,7 @@ macro_rules! codes {
                 match self { $(Code::$variant => Severity::$severity,)* }
             }
 
-            /// A short title for documentation and `bisslog explain`.
+            /// A short title, for documentation and summaries.
             pub const fn title(self) -> &'static str {
                 match self { $(Code::$variant => $title,)* }
             }

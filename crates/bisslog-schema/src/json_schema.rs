@@ -184,11 +184,19 @@ impl JsonSchema for Criticality {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         let names: Vec<&str> = Criticality::ALL.iter().map(|c| c.name()).collect();
-        let upper: Vec<String> = names.iter().map(|n| n.to_uppercase()).collect();
-        let levels: Vec<u8> = Criticality::ALL.iter().map(|c| c.level()).collect();
+        let levels: Vec<String> = Criticality::ALL
+            .iter()
+            .map(|c| c.level().to_string())
+            .collect();
+        let numbers: Vec<u8> = Criticality::ALL.iter().map(|c| c.level()).collect();
         json_schema!({
-            "description": "A level name (any case) or its number.",
-            "anyOf": [{"enum": names}, {"enum": upper}, {"enum": levels}],
+            "description": "A level name (any case), its number, or the number as a string.",
+            "anyOf": [
+                {"enum": names},
+                {"type": "string", "pattern": any_case(&names)},
+                {"type": "string", "pattern": format!("^\\s*({})\\s*$", levels.join("|"))},
+                {"enum": numbers}
+            ],
             "default": "medium"
         })
     }
@@ -200,10 +208,33 @@ impl JsonSchema for Method {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let mut names: Vec<String> = Method::ALL.iter().map(|m| m.as_str().to_owned()).collect();
-        names.extend(Method::ALL.iter().map(|m| m.as_str().to_lowercase()));
-        json_schema!({"description": "An HTTP method, in any case.", "enum": names, "default": "GET"})
+        let names: Vec<&str> = Method::ALL.iter().map(|m| m.as_str()).collect();
+        json_schema!({
+            "description": "An HTTP method, in any case.",
+            "anyOf": [{"enum": names}, {"type": "string", "pattern": any_case(&names)}],
+            "default": "GET"
+        })
     }
+}
+
+/// A pattern matching any of `names` in any letter case (JSON Schema
+/// patterns have no case-insensitive flag).
+fn any_case(names: &[&str]) -> String {
+    let alternatives: Vec<String> = names
+        .iter()
+        .map(|name| {
+            name.chars()
+                .map(|c| {
+                    if c.is_ascii_alphabetic() {
+                        format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    format!("^({})$", alternatives.join("|"))
 }
 
 impl JsonSchema for DeliverySemantic {

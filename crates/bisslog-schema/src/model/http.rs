@@ -173,7 +173,7 @@ impl HttpPath {
                 return Err((
                     at,
                     format!(
-                        "`{segment}` is not a valid path variable; use letters, digits and `_`"
+                        "`{segment}` is not a valid path variable; use letters, digits, `_` and `-`"
                     ),
                 ));
             }

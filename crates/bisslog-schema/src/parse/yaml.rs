@@ -105,10 +105,12 @@ impl Builder<'_> {
                     self.remember(anchor, &node);
                     self.push(node)?;
                 }
-                Event::SequenceStart(anchor, _) => {
+                Event::SequenceStart(anchor, tag) => {
+                    self.collection_tag(tag.as_deref(), "seq", Span::new(start, end));
                     self.open(FrameKind::Seq(Vec::new()), start, anchor)?
                 }
-                Event::MappingStart(anchor, _) => {
+                Event::MappingStart(anchor, tag) => {
+                    self.collection_tag(tag.as_deref(), "map", Span::new(start, end));
                     let kind = FrameKind::Map {
                         entries: Vec::new(),
                         key: None,
@@ -308,6 +310,25 @@ impl Builder<'_> {
             },
         }
         Ok(())
+    }
+
+    /// Reports a tag on a collection other than its own core tag
+    /// (`!!map`, `!!seq`), as tags on scalars are.
+    fn collection_tag(&mut self, tag: Option<&Tag>, core: &str, span: Span) {
+        let Some(tag) = tag else { return };
+        if tag.is_yaml_core_schema() && tag.suffix == core {
+            return;
+        }
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::UnsupportedYaml,
+                span,
+                format!("the tag `{}` is not supported here", tag_name(tag)),
+            )
+            .with_hint(
+                "remove the tag; metadata values are plain strings, numbers, booleans, lists and mappings",
+            ),
+        );
     }
 
     fn scalar(&mut self, text: &str, style: ScalarStyle, tag: Option<&Tag>, span: Span) -> Node {

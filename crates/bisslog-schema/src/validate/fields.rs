@@ -96,7 +96,8 @@ pub(crate) fn missing(key: &str, within: &str, owner: Span) -> Diagnostic {
 }
 
 /// An optional boolean. The YAML 1.1 spellings PyYAML reads as booleans
-/// (`yes`, `no`, `on`, `off`, `y`, `n`) are accepted with a warning.
+/// (`yes`, `no`, `on`, `off`, in lower, title or upper case) are accepted
+/// with a warning.
 pub(crate) fn boolean(cx: &mut Checker, entries: &[(Node, Node)], key: &str) -> Field<bool> {
     let Some((_, node)) = entry(entries, key) else {
         return Ok(None);
@@ -123,10 +124,11 @@ pub(crate) fn boolean(cx: &mut Checker, entries: &[(Node, Node)], key: &str) -> 
     }
 }
 
+/// Exactly the spellings of PyYAML's YAML 1.1 boolean resolver.
 fn yaml11_boolean(s: &str) -> Option<bool> {
-    match s.to_ascii_lowercase().as_str() {
-        "yes" | "y" | "on" => Some(true),
-        "no" | "n" | "off" => Some(false),
+    match s {
+        "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
         _ => None,
     }
 }

@@ -51,7 +51,9 @@ pub(super) fn read(
                 key.span,
                 format!("`cacheable` has no effect on {method} routes"),
             )
-            .with_hint("only GET responses get cache headers; remove `cacheable` or use GET"),
+            .with_hint(
+                "only GET and HEAD responses get cache headers; remove `cacheable` or use GET",
+            ),
         );
     }
     cx.check(Severity::Warning);

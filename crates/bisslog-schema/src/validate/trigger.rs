@@ -87,7 +87,8 @@ fn trigger_type(
     trigger: Span,
 ) -> Result<&'static str, Reported> {
     cx.check(Severity::Warning);
-    let Some((_, node)) = entry(entries, "type") else {
+    let declared = entry(entries, "type").filter(|(_, node)| node.value != Value::Null);
+    let Some((_, node)) = declared else {
         cx.report(
             Diagnostic::new(
                 Code::MissingTriggerType,

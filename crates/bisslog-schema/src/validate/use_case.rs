@@ -17,7 +17,7 @@ pub(super) fn read(
     cx.unknown_keys(entries, keys::USE_CASE, &format!("use case `{keyname}`"));
     let name = opt_string(cx, entries, "name");
     cx.check(Severity::Warning);
-    if entry(entries, "name").is_none() {
+    if entry(entries, "name").is_none_or(|(_, name)| name.value == Value::Null) {
         cx.report(
             Diagnostic::new(
                 Code::MissingUseCaseName,

@@ -6,6 +6,7 @@
 
 mod conformance;
 mod corpus;
+mod docs;
 mod golden;
 mod hostile;
 mod properties;

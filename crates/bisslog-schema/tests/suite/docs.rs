@@ -1,0 +1,62 @@
+//! `docs/metadata.md` stays true: every diagnostic code has a section, and
+//! every example output quoted there is what the validator prints for that
+//! corpus file today.
+
+use bisslog_schema::Code;
+
+use super::golden::tests_dir;
+
+fn reference() -> String {
+    std::fs::read_to_string(tests_dir().join("../../../docs/metadata.md")).unwrap()
+}
+
+#[test]
+fn every_code_is_documented() {
+    let doc = reference();
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .map(|code| code.as_str())
+        .filter(|code| !doc.contains(&format!("### {code}: ")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/metadata.md has no section for {missing:?}"
+    );
+}
+
+#[test]
+fn quoted_outputs_match_the_corpus() {
+    let doc = reference();
+    let mut lines = doc.lines();
+    let mut checked = 0;
+    let mut stale = Vec::new();
+    while let Some(line) = lines.next() {
+        let Some(rest) = line.split("*Example* (`corpus/").nth(1) else {
+            continue;
+        };
+        let file = rest.split('`').next().unwrap();
+        let expected_path = tests_dir()
+            .join("corpus")
+            .join(file)
+            .with_extension("expected");
+        let expected = std::fs::read_to_string(&expected_path).unwrap();
+        lines
+            .by_ref()
+            .find(|l| l.trim_start() == "```text")
+            .unwrap();
+        let quoted: Vec<&str> = lines
+            .by_ref()
+            .take_while(|l| l.trim_start() != "```")
+            .collect();
+        let quoted = quoted.join("\n");
+        if !expected.contains(&quoted) {
+            stale.push(file.to_owned());
+        }
+        checked += 1;
+    }
+    assert!(checked >= Code::ALL.len(), "only {checked} examples found");
+    assert!(
+        stale.is_empty(),
+        "docs/metadata.md quotes stale output for {stale:?}; copy it from the .expected files"
+    );
+}
