@@ -1,0 +1,46 @@
+//! Authenticators: the named checks a route's `authenticator` refers to.
+
+use bisslog_core::{BoxFuture, Error};
+
+/// Checks a request's credentials before its use case runs. A route whose
+/// metadata says `authenticator: user` uses the authenticator registered
+/// under `user`; the service refuses to start when one is missing.
+///
+/// On success it returns the caller's attributes, which become context
+/// attributes (mappers read them as `context.<name>`, use cases with
+/// `ctx.attribute(name)`). An error of kind `Unauthenticated` answers 401,
+/// `NotAllowed` 403.
+///
+/// ```
+/// use bisslog_core::{BoxFuture, Error};
+/// use bisslog_http::Authenticator;
+///
+/// /// Accepts `Authorization: Bearer <user id>` (for examples only).
+/// struct BearerIsUser;
+///
+/// impl Authenticator for BearerIsUser {
+///     fn authenticate<'a>(
+///         &'a self,
+///         request: &'a http::request::Parts,
+///     ) -> BoxFuture<'a, Result<serde_json::Map<String, serde_json::Value>, Error>> {
+///         Box::pin(async move {
+///             let user = request
+///                 .headers
+///                 .get(http::header::AUTHORIZATION)
+///                 .and_then(|v| v.to_str().ok())
+///                 .and_then(|v| v.strip_prefix("Bearer "))
+///                 .ok_or_else(|| Error::unauthenticated("no-credentials", "a bearer token is required"))?;
+///             let mut attributes = serde_json::Map::new();
+///             attributes.insert("user_id".into(), user.into());
+///             Ok(attributes)
+///         })
+///     }
+/// }
+/// ```
+pub trait Authenticator: Send + Sync + 'static {
+    /// Checks the request; the caller's attributes, or why it is refused.
+    fn authenticate<'a>(
+        &'a self,
+        request: &'a http::request::Parts,
+    ) -> BoxFuture<'a, Result<serde_json::Map<String, serde_json::Value>, Error>>;
+}

@@ -1,0 +1,42 @@
+//! Server settings with safe defaults.
+
+use std::time::Duration;
+
+/// How the HTTP server protects itself and where it serves WebSockets.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// The largest request body accepted; larger ones get 413, whether the
+    /// size is announced or the body is chunked. Default: 1 MiB.
+    pub body_limit: usize,
+    /// How long a client may take to send the request headers before the
+    /// connection is closed. Default: 10 s.
+    pub header_read_timeout: Duration,
+    /// How long a use case may run when its trigger declares no `timeout`;
+    /// past it the request gets 504. Default: 30 s.
+    pub request_timeout: Duration,
+    /// How long a shutdown waits for requests in flight. Default: 30 s.
+    pub shutdown_grace: Duration,
+    /// How long cacheable GET responses may be cached (`Cache-Control:
+    /// max-age`). Default: 60 s.
+    pub cache_max_age: Duration,
+    /// The path of the WebSocket endpoint, when the service has WebSocket
+    /// triggers. Default: `/ws`.
+    pub websocket_path: String,
+    /// The field of an incoming WebSocket JSON message that selects the
+    /// route key, as API Gateway's `$request.body.action`. Default: `action`.
+    pub route_selection_field: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(30),
+            cache_max_age: Duration::from_secs(60),
+            websocket_path: "/ws".to_owned(),
+            route_selection_field: "action".to_owned(),
+        }
+    }
+}

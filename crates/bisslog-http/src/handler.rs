@@ -1,0 +1,312 @@
+//! Serving one HTTP trigger: rate limit, authentication, body, mapping,
+//! the use case under its timeout, and the response with its headers.
+
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, OnceLock};
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, RawPathParams, Request};
+use axum::response::{IntoResponse, Response};
+use bisslog_core::{Completion, Ctx, TransactionId, Trigger};
+use bisslog_runtime::Reply;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::Value;
+
+use crate::TRANSACTION_HEADER;
+use crate::config::HttpConfig;
+use crate::problem::{Problem, StatusPolicy};
+use crate::routes::Route;
+use crate::sources::HttpSources;
+
+/// What every route shares.
+pub(crate) struct Shared {
+    pub(crate) policy: StatusPolicy,
+    pub(crate) config: HttpConfig,
+}
+
+/// The transaction id a caller sent, or a new one.
+pub(crate) fn transaction_id(headers: &HeaderMap) -> TransactionId {
+    headers
+        .get(TRANSACTION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(TransactionId::parse)
+        .unwrap_or_else(TransactionId::generate)
+}
+
+/// Serves one request for one route.
+pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let transaction = transaction_id(&parts.headers);
+    let transaction_text = transaction.to_string();
+    let origin = parts
+        .headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let path = parts.uri.path().to_owned();
+    let problem = |status: StatusCode, code: &str, detail: String| {
+        Problem::new(status, code, detail, &transaction_text, Some(&path))
+    };
+
+    let outcome: Result<Response, Problem> = async {
+        if let Some(rate) = &route.rate
+            && let Err(wait) = rate.acquire()
+        {
+            let mut response = problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                format!(
+                    "this route accepts at most its declared rate; retry in {} ms",
+                    wait.as_millis().max(1)
+                ),
+            )
+            .into_response();
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+            return Ok(response);
+        }
+        let attributes = match &route.authenticator {
+            Some(authenticator) => authenticator.authenticate(&parts).await.map_err(|error| {
+                Problem::from_failure(&error, &shared.policy, &transaction_text, Some(&path))
+            })?,
+            None => serde_json::Map::new(),
+        };
+        let body = read_json_body(&parts.headers, body, &route, &shared.config)
+            .await
+            .map_err(|(status, code, detail)| problem(status, code, detail))?;
+        let raw = RawPathParams::from_request_parts(&mut parts, &())
+            .await
+            .map_err(|e| problem(StatusCode::BAD_REQUEST, "malformed-path", e.body_text()))?;
+        let mut sources = HttpSources {
+            path: route
+                .variables
+                .iter()
+                .map(String::as_str)
+                .zip(raw.iter().map(|(_, v)| v))
+                .collect(),
+            query: parts.uri.query().unwrap_or_default(),
+            parsed_query: OnceLock::new(),
+            headers: &parts.headers,
+            body,
+        };
+        let input = route.mapper.map(&mut sources, &attributes);
+        let ctx = Ctx::builder(route.use_case.keyname(), Trigger::Http)
+            .transaction_id(transaction.clone())
+            .attributes(attributes)
+            .build();
+        match tokio::time::timeout(route.timeout, route.use_case.call(ctx, input)).await {
+            Err(_) => Err(problem(
+                StatusCode::GATEWAY_TIMEOUT,
+                "timeout",
+                format!(
+                    "the use case did not finish within {} ms",
+                    route.timeout.as_millis()
+                ),
+            )),
+            Ok(Err(failure)) => Err(Problem::from_failure(
+                failure.as_ref(),
+                &shared.policy,
+                &transaction_text,
+                Some(&path),
+            )),
+            Ok(Ok(reply)) => Ok(success(reply, &route, &parts.headers, &shared.config)),
+        }
+    }
+    .await;
+
+    let mut response = outcome.unwrap_or_else(IntoResponse::into_response);
+    finish(&mut response, &route, origin.as_deref(), &transaction_text);
+    response
+}
+
+/// Reads the body within the size limit and parses it as JSON; `None`
+/// when it is empty. Errors are (status, code, detail).
+async fn read_json_body(
+    headers: &HeaderMap,
+    body: Body,
+    route: &Route,
+    config: &HttpConfig,
+) -> Result<Option<Value>, (StatusCode, &'static str, String)> {
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            format!(
+                "the request body is larger than {} bytes",
+                config.body_limit
+            ),
+        )
+    };
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > config.body_limit as u64) {
+        return Err(too_large());
+    }
+    let bytes: Bytes = match Limited::new(body, config.body_limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<LengthLimitError>() => return Err(too_large()),
+        Err(error) => {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "body-unreadable",
+                format!("the request body could not be read: {error}"),
+            ));
+        }
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if let Err(detail) = check_content_type(content_type, route.content_type.as_deref()) {
+        return Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            detail,
+        ));
+    }
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        (
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+            format!("the request body is not valid JSON: {e}"),
+        )
+    })
+}
+
+/// A body must be JSON (or the route's declared media type).
+fn check_content_type(given: Option<&str>, declared: Option<&str>) -> Result<(), String> {
+    let essence = |s: &str| {
+        s.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    };
+    match (given.map(essence), declared.map(essence)) {
+        (Some(given), Some(declared)) if given != declared => Err(format!(
+            "this route accepts `{declared}` bodies, not `{given}`"
+        )),
+        (Some(given), None) if !(given == "application/json" || given.ends_with("+json")) => {
+            Err(format!("this route accepts JSON bodies, not `{given}`"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The response of a successful call.
+fn success(
+    reply: Reply,
+    route: &Route,
+    request_headers: &HeaderMap,
+    config: &HttpConfig,
+) -> Response {
+    let status = match reply.completion {
+        Completion::Done => StatusCode::OK,
+        Completion::Created => StatusCode::CREATED,
+        Completion::Accepted => StatusCode::ACCEPTED,
+        Completion::NoContent => StatusCode::NO_CONTENT,
+    };
+    let Some(body) = reply.body else {
+        return status.into_response();
+    };
+    let cache = route.cacheable && route.method == http::Method::GET && status == StatusCode::OK;
+    let etag = cache.then(|| entity_tag(&body));
+    if let Some(etag) = &etag
+        && request_headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        set_cache_headers(response.headers_mut(), Some(etag), config);
+        return response;
+    }
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    set_cache_headers(headers, etag.as_deref(), config);
+    response
+}
+
+fn set_cache_headers(headers: &mut HeaderMap, etag: Option<&str>, config: &HttpConfig) {
+    match etag {
+        Some(etag) => {
+            if let Ok(value) = HeaderValue::from_str(&format!(
+                "public, max-age={}",
+                config.cache_max_age.as_secs()
+            )) {
+                headers.insert(header::CACHE_CONTROL, value);
+            }
+            if let Ok(value) = HeaderValue::from_str(etag) {
+                headers.insert(header::ETAG, value);
+            }
+        }
+        None => {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+    }
+}
+
+/// A strong entity tag from the body's hash.
+fn entity_tag(body: &[u8]) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    format!("\"{:016x}\"", hasher.finish())
+}
+
+/// Headers every response of a route carries: the transaction id and, for
+/// CORS routes, the allowed origin.
+fn finish(response: &mut Response, route: &Route, origin: Option<&str>, transaction: &str) {
+    let headers = response.headers_mut();
+    if let Ok(id) = HeaderValue::from_str(transaction) {
+        headers.insert(TRANSACTION_HEADER, id);
+    }
+    if let Some(cors) = &route.cors
+        && let Some(allowed) = cors.allow(origin)
+        && let Ok(value) = HeaderValue::from_str(&allowed)
+    {
+        if allowed != "*" {
+            headers.append(header::VARY, HeaderValue::from_static("origin"));
+        }
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(TRANSACTION_HEADER),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_must_be_json_or_the_declared_type() {
+        assert!(check_content_type(None, None).is_ok());
+        assert!(check_content_type(Some("application/json; charset=utf-8"), None).is_ok());
+        assert!(check_content_type(Some("application/merge-patch+json"), None).is_ok());
+        assert!(check_content_type(Some("text/plain"), None).is_err());
+        assert!(
+            check_content_type(Some("application/json"), Some("application/vnd.api+json")).is_err()
+        );
+        assert!(check_content_type(Some("Application/JSON"), Some("application/json")).is_ok());
+    }
+
+    #[test]
+    fn entity_tags_are_stable_and_quoted() {
+        assert_eq!(entity_tag(b"{}"), entity_tag(b"{}"));
+        assert_ne!(entity_tag(b"{}"), entity_tag(b"[]"));
+        assert!(entity_tag(b"x").starts_with('"'));
+    }
+}

@@ -1,0 +1,68 @@
+//! HTTP and WebSocket entry points for bisslog services, on axum.
+//!
+//! Every HTTP trigger of a service's metadata becomes a route: its method
+//! and path, its mapper, and its options (`timeout` → 504, `rate_limit` →
+//! 429, `cacheable` → cache headers and ETags on GET, `allow_cors` and
+//! `allowed_origins`, `authenticator`, `content_type`). WebSocket triggers
+//! share one endpoint (`/ws`), routed by route key. Failures are RFC 9457
+//! `application/problem+json` documents carrying the transaction id, which
+//! arrives in `x-transaction-id` when the caller sends one and is always
+//! echoed back.
+//!
+//! The server protects itself: a body limit (413, chunked bodies too), a
+//! header-read timeout, a request timeout, a panic in a use case answered
+//! with 500 while the server keeps serving, graceful shutdown on SIGTERM
+//! that lets requests in flight finish, and `/health/live` and
+//! `/health/ready` (which asks every bound adapter).
+//!
+//! ```no_run
+//! use bisslog_core::{Ctx, Error, UseCase};
+//! use bisslog_http::HttpServer;
+//! use bisslog_runtime::Service;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Deserialize)]
+//! struct Input { a: i64, b: i64, c: i64 }
+//! #[derive(Serialize)]
+//! struct Sum { result: i64 }
+//!
+//! struct Add;
+//! impl UseCase for Add {
+//!     type Input = Input;
+//!     type Output = Sum;
+//!     type Error = Error;
+//!     async fn run(&self, _: &Ctx, i: Input) -> Result<Sum, Error> {
+//!         Ok(Sum { result: i.a + i.b + i.c })
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     bisslog_runtime::logging::init();
+//!     let metadata = bisslog_schema::load(Some("metadata.yml".as_ref()))?;
+//!     let service = Service::builder(metadata).use_case("add", Add).build()?;
+//!     let server = HttpServer::new(service).build()?;
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//!     server.serve(listener).await?;
+//!     Ok(())
+//! }
+//! ```
+
+mod auth;
+mod config;
+mod handler;
+mod problem;
+mod rate;
+mod routes;
+mod server;
+mod sources;
+mod websocket;
+
+pub use auth::Authenticator;
+pub use config::HttpConfig;
+pub use problem::{Problem, StatusPolicy};
+pub use server::{HttpError, HttpServer, HttpServerBuilder, shutdown_signal};
+pub use websocket::WebSocketRegistry;
+
+/// The header carrying the transaction id, both ways.
+pub const TRANSACTION_HEADER: &str = "x-transaction-id";

@@ -1,0 +1,192 @@
+//! The route table: every HTTP trigger of the metadata, compiled once at
+//! start-up, grouped by path shape (`/a/{x}` and `/a/{y}` are one path to
+//! the router, each route reading its variables by position).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bisslog_runtime::mapper::InputMapper;
+use bisslog_runtime::{Service, UseCaseHandle};
+use bisslog_schema::{HttpTrigger, TriggerKind};
+use indexmap::IndexMap;
+
+use crate::auth::Authenticator;
+use crate::config::HttpConfig;
+use crate::rate::RateLimiter;
+use crate::server::HttpError;
+
+/// One HTTP trigger, ready to serve.
+pub(crate) struct Route {
+    pub(crate) use_case: UseCaseHandle,
+    pub(crate) method: http::Method,
+    /// The path as the metadata declares it.
+    pub(crate) path: String,
+    /// The declared names of the path variables, in order.
+    pub(crate) variables: Vec<String>,
+    pub(crate) mapper: InputMapper,
+    pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
+    pub(crate) timeout: Duration,
+    pub(crate) rate: Option<RateLimiter>,
+    pub(crate) cors: Option<Cors>,
+    pub(crate) cacheable: bool,
+    pub(crate) content_type: Option<String>,
+}
+
+/// A route's CORS settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Cors {
+    /// Allowed origins; empty allows any.
+    pub(crate) origins: Vec<String>,
+}
+
+impl Cors {
+    /// The `Access-Control-Allow-Origin` value for a request's origin.
+    pub(crate) fn allow(&self, origin: Option<&str>) -> Option<String> {
+        if self.origins.is_empty() || self.origins.iter().any(|o| o == "*") {
+            return Some("*".to_owned());
+        }
+        let origin = origin?;
+        self.origins
+            .iter()
+            .any(|o| o == origin)
+            .then(|| origin.to_owned())
+    }
+}
+
+/// The routes sharing one path shape.
+pub(crate) struct PathGroup {
+    /// The path as the router knows it (`{x+}` becomes `{*x}`).
+    pub(crate) router_path: String,
+    pub(crate) routes: Vec<Arc<Route>>,
+}
+
+/// Paths the server serves itself, which no trigger may take.
+pub(crate) fn reserved_paths(config: &HttpConfig) -> [&str; 3] {
+    [
+        "/health/live",
+        "/health/ready",
+        config.websocket_path.as_str(),
+    ]
+}
+
+/// Compiles every HTTP trigger of the service.
+pub(crate) fn route_table(
+    service: &Service,
+    authenticators: &HashMap<String, Arc<dyn Authenticator>>,
+    config: &HttpConfig,
+) -> Result<Vec<PathGroup>, Vec<HttpError>> {
+    let mut groups: IndexMap<String, PathGroup> = IndexMap::new();
+    let mut errors = Vec::new();
+    let reserved = reserved_paths(config);
+    for (keyname, spec) in &service.metadata().use_cases {
+        let Some(use_case) = service.use_case(keyname) else {
+            continue;
+        };
+        for trigger in &spec.triggers {
+            let TriggerKind::Http(http) = &trigger.kind else {
+                continue;
+            };
+            let path = http.path.as_str();
+            if reserved.contains(&path) {
+                errors.push(HttpError::ReservedPath {
+                    path: path.to_owned(),
+                    use_case: keyname.clone(),
+                });
+                continue;
+            }
+            match compile(use_case, http, authenticators, config) {
+                Ok(route) => {
+                    let group = groups
+                        .entry(http.path.shape())
+                        .or_insert_with(|| PathGroup {
+                            router_path: router_path(path),
+                            routes: Vec::new(),
+                        });
+                    group.routes.push(Arc::new(route));
+                }
+                Err(error) => errors.push(error),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(groups.into_values().collect())
+    } else {
+        Err(errors)
+    }
+}
+
+fn compile(
+    use_case: &UseCaseHandle,
+    http: &HttpTrigger,
+    authenticators: &HashMap<String, Arc<dyn Authenticator>>,
+    config: &HttpConfig,
+) -> Result<Route, HttpError> {
+    let authenticator = match &http.authenticator {
+        None => None,
+        Some(name) => Some(authenticators.get(name).cloned().ok_or_else(|| {
+            HttpError::UnknownAuthenticator {
+                name: name.clone(),
+                use_case: use_case.keyname().to_owned(),
+                route: format!("{} {}", http.method, http.path),
+            }
+        })?),
+    };
+    let method =
+        http::Method::from_bytes(http.method.as_str().as_bytes()).unwrap_or(http::Method::GET);
+    Ok(Route {
+        use_case: use_case.clone(),
+        method,
+        path: http.path.as_str().to_owned(),
+        variables: http.path.variables().map(str::to_owned).collect(),
+        mapper: InputMapper::new(http.mapper.as_ref()),
+        authenticator,
+        timeout: http
+            .timeout_ms
+            .map_or(config.request_timeout, Duration::from_millis),
+        rate: http.rate_limit.map(RateLimiter::new),
+        cors: http.allow_cors.then(|| Cors {
+            origins: http.allowed_origins.clone(),
+        }),
+        cacheable: http.cacheable,
+        content_type: http.content_type.clone(),
+    })
+}
+
+/// `/files/{rest+}` → `/files/{*rest}`, the router's catch-all syntax.
+fn router_path(path: &str) -> String {
+    path.split('/')
+        .map(
+            |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix("+}")) {
+                Some(name) => format!("{{*{name}}}"),
+                None => segment.to_owned(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn greedy_variables_become_catch_alls() {
+        assert_eq!(router_path("/files/{rest+}"), "/files/{*rest}");
+        assert_eq!(router_path("/a/{x}/b"), "/a/{x}/b");
+    }
+
+    #[test]
+    fn cors_origins() {
+        let any = Cors { origins: vec![] };
+        assert_eq!(any.allow(None).as_deref(), Some("*"));
+        let listed = Cors {
+            origins: vec!["https://app.example.com".into()],
+        };
+        assert_eq!(
+            listed.allow(Some("https://app.example.com")).as_deref(),
+            Some("https://app.example.com")
+        );
+        assert_eq!(listed.allow(Some("https://evil.example.com")), None);
+    }
+}

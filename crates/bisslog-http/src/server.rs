@@ -1,0 +1,453 @@
+//! The HTTP server: the router built from the metadata, health endpoints,
+//! and a hardened accept loop with graceful shutdown.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, get, on};
+use bisslog_runtime::Service;
+use http::{HeaderValue, StatusCode, header};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+
+use crate::auth::Authenticator;
+use crate::config::HttpConfig;
+use crate::handler::{self, Shared, transaction_id};
+use crate::problem::{Problem, StatusPolicy};
+use crate::routes::{self, PathGroup, Route};
+use crate::websocket::{self, WebSocketRegistry};
+
+/// Why the HTTP entry point cannot serve a service as declared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// A route names an authenticator the service did not register.
+    #[error(
+        "{route} of use case `{use_case}` needs the authenticator `{name}`, which is not registered"
+    )]
+    UnknownAuthenticator {
+        /// The authenticator's name.
+        name: String,
+        /// The use case.
+        use_case: String,
+        /// `METHOD /path`.
+        route: String,
+    },
+    /// A route takes a path the server serves itself.
+    #[error("use case `{use_case}` declares `{path}`, which the server reserves for itself")]
+    ReservedPath {
+        /// The path.
+        path: String,
+        /// The use case.
+        use_case: String,
+    },
+    /// The router refused a path (a conflict it cannot represent).
+    #[error("the route `{path}` cannot be served: {reason}")]
+    RouteConflict {
+        /// The path.
+        path: String,
+        /// The router's explanation.
+        reason: String,
+    },
+    /// Several problems at once.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Many(Vec<HttpError>),
+}
+
+/// Serves a [`Service`]'s HTTP and WebSocket triggers.
+///
+/// ```no_run
+/// # async fn run(service: bisslog_runtime::Service) -> Result<(), Box<dyn std::error::Error>> {
+/// use bisslog_http::HttpServer;
+///
+/// let server = HttpServer::new(service).build()?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// server.serve(listener).await?; // until SIGTERM or Ctrl-C, then drains
+/// # Ok(()) }
+/// ```
+pub struct HttpServer {
+    service: Service,
+    router: Router,
+    config: HttpConfig,
+}
+
+/// Configures an [`HttpServer`].
+pub struct HttpServerBuilder {
+    service: Service,
+    config: HttpConfig,
+    policy: StatusPolicy,
+    authenticators: HashMap<String, Arc<dyn Authenticator>>,
+    websockets: WebSocketRegistry,
+}
+
+impl HttpServer {
+    /// Starts configuring a server for `service`.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(service: Service) -> HttpServerBuilder {
+        HttpServerBuilder {
+            service,
+            config: HttpConfig::default(),
+            policy: StatusPolicy::default(),
+            authenticators: HashMap::new(),
+            websockets: WebSocketRegistry::new(),
+        }
+    }
+
+    /// The axum router, for tests or to embed in a larger application.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Serves on `listener` until SIGTERM or Ctrl-C, then stops accepting
+    /// and lets requests in flight finish (up to `shutdown_grace`).
+    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        self.serve_until(listener, shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then drains as [`serve`](Self::serve) does.
+    pub async fn serve_until(
+        self,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send,
+    ) -> std::io::Result<()> {
+        self.report_unserved();
+        // Each connection task watches `stop` to begin a graceful close, and
+        // holds a `running` receiver: `running_tx.closed()` completes once
+        // every connection has ended.
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let (running_tx, running_rx) = tokio::sync::watch::channel(());
+        let mut shutdown = std::pin::pin!(shutdown);
+        let header_read_timeout = self.config.header_read_timeout;
+        loop {
+            let (stream, remote) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors and the like: back off, keep serving.
+                        tracing::warn!(%error, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let service = TowerToHyperService::new(self.router.clone());
+            let mut stop = stop_rx.clone();
+            let running = running_rx.clone();
+            tokio::spawn(async move {
+                let connection = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_read_timeout)
+                    .serve_connection(TokioIo::new(stream), service)
+                    .with_upgrades();
+                let mut connection = std::pin::pin!(connection);
+                let mut stopping = false;
+                loop {
+                    tokio::select! {
+                        result = connection.as_mut() => {
+                            if let Err(error) = result {
+                                tracing::debug!(%remote, %error, "connection ended with an error");
+                            }
+                            break;
+                        }
+                        changed = stop.changed(), if !stopping => {
+                            stopping = true;
+                            if changed.is_ok() {
+                                connection.as_mut().graceful_shutdown();
+                            }
+                        }
+                    }
+                }
+                drop(running);
+            });
+        }
+        drop(listener);
+        drop(running_rx);
+        tracing::info!(
+            checkpoint_id = "shutdown",
+            "shutting down: draining requests in flight"
+        );
+        let _ = stop_tx.send(true);
+        tokio::select! {
+            () = running_tx.closed() => tracing::info!(checkpoint_id = "shutdown", "all requests finished"),
+            () = tokio::time::sleep(self.config.shutdown_grace) => {
+                tracing::warn!(checkpoint_id = "shutdown", "requests still in flight after {:?}; stopping", self.config.shutdown_grace);
+            }
+        }
+        Ok(())
+    }
+
+    /// Logs, at start-up, every trigger this process does not serve.
+    fn report_unserved(&self) {
+        for (use_case, kind, what) in self.service.unserved_triggers(&["http", "websocket"]) {
+            tracing::warn!(
+                checkpoint_id = "trigger-not-served",
+                "the {kind} trigger of use case `{use_case}` ({what}) is not served by this process"
+            );
+        }
+    }
+
+    /// The local address a listener is bound to, for start-up messages.
+    pub fn describe(listener: &TcpListener) -> Option<SocketAddr> {
+        listener.local_addr().ok()
+    }
+}
+
+impl HttpServerBuilder {
+    /// Uses these settings.
+    #[must_use]
+    pub fn config(mut self, config: HttpConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Overrides which HTTP status an error kind gets.
+    #[must_use]
+    pub fn status_policy(mut self, policy: StatusPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Registers the authenticator routes name in their `authenticator`.
+    #[must_use]
+    pub fn authenticator(
+        mut self,
+        name: impl Into<String>,
+        authenticator: impl Authenticator,
+    ) -> Self {
+        self.authenticators
+            .insert(name.into(), Arc::new(authenticator));
+        self
+    }
+
+    /// Uses this registry of WebSocket connections (give the same one to
+    /// use cases that send to connections).
+    #[must_use]
+    pub fn websockets(mut self, registry: WebSocketRegistry) -> Self {
+        self.websockets = registry;
+        self
+    }
+
+    /// Compiles the routes; fails listing every route it cannot serve.
+    pub fn build(self) -> Result<HttpServer, HttpError> {
+        let groups = routes::route_table(&self.service, &self.authenticators, &self.config)
+            .map_err(HttpError::Many)?;
+        let shared = Arc::new(Shared {
+            policy: self.policy.clone(),
+            config: self.config.clone(),
+        });
+        let mut router = Router::new();
+        for group in groups {
+            let methods = method_router(&group, &shared);
+            let path = group.router_path.clone();
+            // The router panics on paths it cannot represent; report them.
+            router = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                router.route(&path, methods)
+            }))
+            .map_err(|panic| HttpError::RouteConflict {
+                path: group.routes[0].path.clone(),
+                reason: panic_message(panic.as_ref()),
+            })?;
+        }
+        let service = self.service.clone();
+        router = router
+            .route("/health/live", get(live))
+            .route("/health/ready", get(move || ready(service.clone())));
+        if let Some(ws) = websocket::endpoint(&self.service, &self.websockets, &shared)? {
+            router = router.route(&self.config.websocket_path, ws);
+        }
+        let shared_fallback = Arc::clone(&shared);
+        router =
+            router.fallback(move |request: Request| not_found(request, shared_fallback.clone()));
+        Ok(HttpServer {
+            service: self.service,
+            router,
+            config: self.config,
+        })
+    }
+}
+
+/// The methods of one path, plus a CORS preflight and a 405 fallback.
+fn method_router(group: &PathGroup, shared: &Arc<Shared>) -> MethodRouter {
+    let mut methods = MethodRouter::new();
+    for route in &group.routes {
+        let Ok(filter) = MethodFilter::try_from(route.method.clone()) else {
+            continue;
+        };
+        let route = Arc::clone(route);
+        let shared = Arc::clone(shared);
+        methods = methods.on(filter, move |request: Request| {
+            handler::handle(route.clone(), shared.clone(), request)
+        });
+    }
+    let cors_routes: Vec<Arc<Route>> = group
+        .routes
+        .iter()
+        .filter(|r| r.cors.is_some())
+        .cloned()
+        .collect();
+    if !cors_routes.is_empty()
+        && !group
+            .routes
+            .iter()
+            .any(|r| r.method == http::Method::OPTIONS)
+    {
+        methods = methods.merge(on(MethodFilter::OPTIONS, move |request: Request| {
+            let routes = cors_routes.clone();
+            async move { preflight(&routes, &request) }
+        }));
+    }
+    let allowed: Vec<String> = group.routes.iter().map(|r| r.method.to_string()).collect();
+    let shared = Arc::clone(shared);
+    methods.fallback(move |request: Request| {
+        let allowed = allowed.clone();
+        let shared = shared.clone();
+        async move { method_not_allowed(&request, &allowed, &shared) }
+    })
+}
+
+/// Answers a CORS preflight for the CORS routes of a path.
+fn preflight(routes: &[Arc<Route>], request: &Request) -> Response {
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let Some(allowed) = routes
+        .iter()
+        .find_map(|r| r.cors.as_ref().and_then(|c| c.allow(origin)))
+    else {
+        return response;
+    };
+    let methods: Vec<String> = routes.iter().map(|r| r.method.to_string()).collect();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&allowed) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&methods.join(", ")) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, value);
+    }
+    if let Some(requested) = request
+        .headers()
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+    {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested.clone());
+    }
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    if allowed != "*" {
+        headers.insert(header::VARY, HeaderValue::from_static("origin"));
+    }
+    response
+}
+
+fn method_not_allowed(request: &Request, allowed: &[String], _shared: &Shared) -> Response {
+    let transaction = transaction_id(request.headers()).to_string();
+    let detail = format!(
+        "{} is not served here; this path serves {}",
+        request.method(),
+        allowed.join(", ")
+    );
+    let mut response = Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        detail,
+        &transaction,
+        Some(request.uri().path()),
+    )
+    .into_response();
+    if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
+async fn not_found(request: Request, _shared: Arc<Shared>) -> Response {
+    let transaction = transaction_id(request.headers()).to_string();
+    let detail = format!(
+        "no route serves {} {}",
+        request.method(),
+        request.uri().path()
+    );
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "no-route",
+        detail,
+        &transaction,
+        Some(request.uri().path()),
+    )
+    .into_response()
+}
+
+async fn live() -> Response {
+    json_response(StatusCode::OK, &serde_json::json!({"status": "alive"}))
+}
+
+async fn ready(service: Service) -> Response {
+    let failures = service.readiness().await;
+    if failures.is_empty() {
+        return json_response(StatusCode::OK, &serde_json::json!({"status": "ready"}));
+    }
+    let failing: serde_json::Map<String, serde_json::Value> = failures
+        .into_iter()
+        .map(|(keyname, error)| (keyname, error.to_string().into()))
+        .collect();
+    json_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &serde_json::json!({"status": "unready", "failing": failing}),
+    )
+}
+
+fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "the router refused it".to_owned())
+}

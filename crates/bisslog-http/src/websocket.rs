@@ -1,0 +1,365 @@
+//! The WebSocket endpoint: one path for all WebSocket triggers, with
+//! route keys as API Gateway WebSocket APIs have them.
+//!
+//! - `$connect` runs when a client connects; if it fails, the connection
+//!   is refused with the failure's problem document and status.
+//! - Each JSON text message is routed by its `action` field (see
+//!   [`HttpConfig::route_selection_field`](crate::HttpConfig)) to the
+//!   trigger with that `routeKey`, else to `$default`; the use case's
+//!   output is sent back as the reply, a failure as a problem document.
+//! - `$disconnect` runs when the connection ends.
+//!
+//! [`WebSocketRegistry`] implements the
+//! [`WebSocketConnections`](bisslog_core::WebSocketConnections) port, so
+//! use cases can push to any connection.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use bisslog_core::{BoxFuture, Ctx, Error, TransactionId, Trigger, WebSocketConnections};
+use bisslog_runtime::mapper::{InputMapper, Sources};
+use bisslog_runtime::{Service, UseCaseHandle};
+use bisslog_schema::TriggerKind;
+use futures_util::{SinkExt as _, StreamExt as _};
+use http::HeaderMap;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::handler::{Shared, transaction_id};
+use crate::problem::Problem;
+use crate::server::HttpError;
+
+/// The open WebSocket connections, by connection id. Clone it freely: all
+/// clones share the same connections.
+#[derive(Clone, Default)]
+pub struct WebSocketRegistry {
+    connections: Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Message>>>>,
+}
+
+impl WebSocketRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many connections are open.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no connection is open.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::UnboundedSender<Message>>> {
+        self.connections
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn sender(&self, connection_id: &str) -> Option<mpsc::UnboundedSender<Message>> {
+        self.lock().get(connection_id).cloned()
+    }
+}
+
+impl WebSocketConnections for WebSocketRegistry {
+    fn send(&self, connection_id: &str, message: Value) -> BoxFuture<'_, Result<(), Error>> {
+        let sent = self.sender(connection_id).is_some_and(|sender| {
+            sender
+                .send(Message::Text(message.to_string().into()))
+                .is_ok()
+        });
+        let connection_id = connection_id.to_owned();
+        Box::pin(async move {
+            if sent {
+                Ok(())
+            } else {
+                Err(Error::not_found(
+                    "connection-gone",
+                    format!("WebSocket connection `{connection_id}` is closed"),
+                ))
+            }
+        })
+    }
+
+    fn close(&self, connection_id: &str) -> BoxFuture<'_, Result<(), Error>> {
+        if let Some(sender) = self.sender(connection_id) {
+            let _ = sender.send(Message::Close(None));
+        }
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+/// A route key's use case and mapper.
+struct WsRoute {
+    use_case: UseCaseHandle,
+    mapper: InputMapper,
+}
+
+struct Endpoint {
+    routes: HashMap<String, WsRoute>,
+    registry: WebSocketRegistry,
+    shared: Arc<Shared>,
+}
+
+/// The endpoint's handler, when the service has WebSocket triggers.
+pub(crate) fn endpoint(
+    service: &Service,
+    registry: &WebSocketRegistry,
+    shared: &Arc<Shared>,
+) -> Result<Option<MethodRouter>, HttpError> {
+    let mut routes = HashMap::new();
+    for (keyname, spec) in &service.metadata().use_cases {
+        let Some(use_case) = service.use_case(keyname) else {
+            continue;
+        };
+        for trigger in &spec.triggers {
+            if let TriggerKind::WebSocket(ws) = &trigger.kind {
+                let route = WsRoute {
+                    use_case: use_case.clone(),
+                    mapper: InputMapper::new(ws.mapper.as_ref()),
+                };
+                routes.insert(ws.route_key.clone(), route);
+            }
+        }
+    }
+    if routes.is_empty() {
+        return Ok(None);
+    }
+    let endpoint = Arc::new(Endpoint {
+        routes,
+        registry: registry.clone(),
+        shared: Arc::clone(shared),
+    });
+    Ok(Some(get(
+        move |upgrade: WebSocketUpgrade, headers: HeaderMap| {
+            let endpoint = Arc::clone(&endpoint);
+            async move { connect(endpoint, upgrade, headers).await }
+        },
+    )))
+}
+
+/// Runs `$connect`, then upgrades the connection.
+async fn connect(
+    endpoint: Arc<Endpoint>,
+    upgrade: WebSocketUpgrade,
+    headers: HeaderMap,
+) -> Response {
+    let connection_id = TransactionId::generate().to_string();
+    let transaction = transaction_id(&headers);
+    if let Some(route) = endpoint.routes.get("$connect") {
+        let outcome = call(
+            route,
+            &connection_id,
+            "$connect",
+            &headers,
+            None,
+            transaction.clone(),
+        )
+        .await;
+        if let Err(failure) = outcome {
+            let transaction = transaction.to_string();
+            return Problem::from_failure(
+                failure.as_ref(),
+                &endpoint.shared.policy,
+                &transaction,
+                None,
+            )
+            .into_response();
+        }
+    }
+    upgrade.on_upgrade(move |socket| serve_connection(endpoint, socket, connection_id, headers))
+}
+
+/// Reads messages until the client leaves, then runs `$disconnect`.
+async fn serve_connection(
+    endpoint: Arc<Endpoint>,
+    socket: WebSocket,
+    connection_id: String,
+    headers: HeaderMap,
+) {
+    let (mut sink, mut stream) = socket.split();
+    let (sender, mut outgoing) = mpsc::unbounded_channel::<Message>();
+    endpoint
+        .registry
+        .lock()
+        .insert(connection_id.clone(), sender.clone());
+    let writer = tokio::spawn(async move {
+        while let Some(message) = outgoing.recv().await {
+            let closing = matches!(message, Message::Close(_));
+            if sink.send(message).await.is_err() || closing {
+                break;
+            }
+        }
+    });
+    while let Some(Ok(message)) = stream.next().await {
+        let reply = match message {
+            Message::Text(text) => {
+                handle_message(&endpoint, &connection_id, &headers, text.as_str()).await
+            }
+            Message::Binary(_) => Some(error_message(
+                "binary-message",
+                "messages must be JSON text",
+            )),
+            Message::Close(_) => break,
+            Message::Ping(_) | Message::Pong(_) => None,
+        };
+        if let Some(reply) = reply
+            && sender
+                .send(Message::Text(reply.to_string().into()))
+                .is_err()
+        {
+            break;
+        }
+    }
+    endpoint.registry.lock().remove(&connection_id);
+    drop(sender);
+    let _ = writer.await;
+    if let Some(route) = endpoint.routes.get("$disconnect") {
+        let transaction = TransactionId::generate();
+        if let Err(failure) = call(
+            route,
+            &connection_id,
+            "$disconnect",
+            &headers,
+            None,
+            transaction,
+        )
+        .await
+        {
+            tracing::warn!(connection_id, error = %failure, "$disconnect failed");
+        }
+    }
+}
+
+/// Routes one message and returns the reply to send, if any.
+async fn handle_message(
+    endpoint: &Endpoint,
+    connection_id: &str,
+    headers: &HeaderMap,
+    text: &str,
+) -> Option<Value> {
+    let body: Value = match serde_json::from_str(text) {
+        Ok(body) => body,
+        Err(e) => {
+            return Some(error_message(
+                "malformed-message",
+                &format!("the message is not valid JSON: {e}"),
+            ));
+        }
+    };
+    let field = endpoint.shared.config.route_selection_field.as_str();
+    let requested = body.get(field).and_then(Value::as_str).map(str::to_owned);
+    let (route_key, route) = match requested
+        .as_deref()
+        .and_then(|key| endpoint.routes.get(key).map(|r| (key, r)))
+    {
+        Some(found) => found,
+        None => match endpoint.routes.get("$default") {
+            Some(route) => ("$default", route),
+            None => {
+                let detail = format!(
+                    "no route key matches the message's `{field}` and there is no `$default` route"
+                );
+                return Some(error_message("no-route", &detail));
+            }
+        },
+    };
+    let route_key = route_key.to_owned();
+    let transaction = TransactionId::generate();
+    let transaction_text = transaction.to_string();
+    match call(
+        route,
+        connection_id,
+        &route_key,
+        headers,
+        Some(body),
+        transaction,
+    )
+    .await
+    {
+        Ok(Some(reply)) => serde_json::from_slice(&reply).ok(),
+        Ok(None) => None,
+        Err(failure) => {
+            let problem = Problem::from_failure(
+                failure.as_ref(),
+                &endpoint.shared.policy,
+                &transaction_text,
+                None,
+            );
+            serde_json::to_value(problem).ok()
+        }
+    }
+}
+
+/// Calls a route's use case; the reply's body, if it has one.
+async fn call(
+    route: &WsRoute,
+    connection_id: &str,
+    route_key: &str,
+    headers: &HeaderMap,
+    body: Option<Value>,
+    transaction: TransactionId,
+) -> Result<Option<bytes::Bytes>, bisslog_runtime::Failure> {
+    let mut sources = WsSources {
+        connection_id,
+        route_key,
+        headers,
+        body,
+    };
+    let input = route.mapper.map(&mut sources, &serde_json::Map::new());
+    let ctx = Ctx::builder(route.use_case.keyname(), Trigger::WebSocket)
+        .transaction_id(transaction)
+        .attribute("connection_id", connection_id)
+        .build();
+    route
+        .use_case
+        .call(ctx, input)
+        .await
+        .map(|reply| reply.body)
+}
+
+fn error_message(code: &str, detail: &str) -> Value {
+    serde_json::json!({"type": format!("about:blank#{code}"), "code": code, "detail": detail})
+}
+
+/// A WebSocket message as the mapper sees it.
+struct WsSources<'a> {
+    connection_id: &'a str,
+    route_key: &'a str,
+    headers: &'a HeaderMap,
+    body: Option<Value>,
+}
+
+impl Sources for WsSources<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn headers(&self) -> Vec<(String, &str)> {
+        self.headers
+            .iter()
+            .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?)))
+            .collect()
+    }
+
+    fn body(&self) -> Option<&Value> {
+        self.body.as_ref()
+    }
+
+    fn take_body(&mut self) -> Option<Value> {
+        self.body.take()
+    }
+
+    fn connection_id(&self) -> Option<&str> {
+        Some(self.connection_id)
+    }
+
+    fn route_key(&self) -> Option<&str> {
+        Some(self.route_key)
+    }
+}

@@ -1,0 +1,263 @@
+//! Calling a use case without knowing its types: deserialize the mapped
+//! input, run it in its context, serialize the output; and isolate panics.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bisslog_core::{BoxError, BoxFuture, Completion, Ctx, Error, ErrorKind, UseCase};
+use bisslog_schema::Criticality;
+use bytes::Bytes;
+use futures_util::FutureExt as _;
+
+use crate::mapper::Mapped;
+
+/// A successful call, ready for a transport to encode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// How the call completed.
+    pub completion: Completion,
+    /// The output as JSON; `None` when there is no content.
+    pub body: Option<Bytes>,
+}
+
+/// A failed call: the use case's error, an input that did not fit, or a
+/// panic, all behind the [`UseCaseError`](bisslog_core::UseCaseError) trait.
+pub type Failure = BoxError;
+
+/// A use case with its types erased.
+trait Dispatch: Send + Sync + 'static {
+    fn call(&self, ctx: Ctx, input: Mapped) -> BoxFuture<'static, Result<Reply, Failure>>;
+}
+
+struct Typed<U>(Arc<U>);
+
+impl<U: UseCase> Dispatch for Typed<U> {
+    fn call(&self, ctx: Ctx, input: Mapped) -> BoxFuture<'static, Result<Reply, Failure>> {
+        let use_case = Arc::clone(&self.0);
+        Box::pin(async move {
+            let input: U::Input = serde_path_to_error::deserialize(input).map_err(input_error)?;
+            let output = use_case
+                .run(&ctx, input)
+                .await
+                .map_err(|e| Box::new(e) as Failure)?;
+            let completion = U::completion(&output);
+            let body = match completion {
+                Completion::NoContent => None,
+                _ => Some(Bytes::from(serde_json::to_vec(&output).map_err(|e| {
+                    Box::new(
+                        Error::internal("the use case's output could not be serialized")
+                            .with_source(e),
+                    ) as Failure
+                })?)),
+            };
+            Ok(Reply { completion, body })
+        })
+    }
+}
+
+/// An input that does not fit the use case: which field, and why.
+fn input_error(error: serde_path_to_error::Error<crate::mapper::MapError>) -> Failure {
+    let path = error.path().to_string();
+    let problem = error.inner().to_string();
+    let field = match path.as_str() {
+        "." | "" => missing_field(&problem),
+        _ => Some(path),
+    };
+    let message = match &field {
+        Some(field) => format!("the input field `{field}` is invalid: {problem}"),
+        None => format!("the input is invalid: {problem}"),
+    };
+    let details = serde_json::json!({"errors": [{"field": field, "message": problem}]});
+    Box::new(Error::invalid("invalid-input", message).with_details(details))
+}
+
+/// `missing field `b`` names its field in the message only.
+fn missing_field(problem: &str) -> Option<String> {
+    let rest = problem.strip_prefix("missing field `")?;
+    rest.split('`').next().map(str::to_owned)
+}
+
+/// A registered use case, ready to be called by an entry point.
+#[derive(Clone)]
+pub struct UseCaseHandle {
+    keyname: Arc<str>,
+    criticality: Criticality,
+    dispatch: Arc<dyn Dispatch>,
+}
+
+impl UseCaseHandle {
+    pub(crate) fn new<U: UseCase>(keyname: &str, criticality: Criticality, use_case: U) -> Self {
+        Self {
+            keyname: Arc::from(keyname),
+            criticality,
+            dispatch: Arc::new(Typed(Arc::new(use_case))),
+        }
+    }
+
+    pub(crate) fn with_criticality(mut self, criticality: Criticality) -> Self {
+        self.criticality = criticality;
+        self
+    }
+
+    /// The use case's keyname.
+    pub fn keyname(&self) -> &str {
+        &self.keyname
+    }
+
+    /// Its criticality, from the metadata.
+    pub fn criticality(&self) -> Criticality {
+        self.criticality
+    }
+
+    /// Calls the use case: deserializes `input`, runs it with `ctx` as the
+    /// current context, logs its start and end at DEBUG, and turns a panic
+    /// into an [`ErrorKind::Internal`] failure for this call only.
+    pub async fn call(&self, ctx: Ctx, input: Mapped) -> Result<Reply, Failure> {
+        let started = Instant::now();
+        let scope = ctx.clone();
+        let call = AssertUnwindSafe(self.dispatch.call(ctx, input)).catch_unwind();
+        scope
+            .scope(async {
+                // bisslog's start and end lines: checkpoints `start-<keyname>`
+                // and `end-<keyname>`, at DEBUG.
+                tracing::debug!(checkpoint_id = %format_args!("start-{}", self.keyname), "use case started");
+                let outcome = call.await.unwrap_or_else(|panic| Err(panicked(&self.keyname, panic.as_ref())));
+                tracing::debug!(
+                    checkpoint_id = %format_args!("end-{}", self.keyname),
+                    elapsed_us = started.elapsed().as_micros() as u64,
+                    ok = outcome.is_ok(),
+                    "use case ended"
+                );
+                outcome
+            })
+            .await
+    }
+}
+
+impl std::fmt::Debug for UseCaseHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UseCaseHandle")
+            .field("keyname", &self.keyname)
+            .field("criticality", &self.criticality)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A panic as a failure, logged with its message.
+fn panicked(keyname: &str, panic: &(dyn std::any::Any + Send)) -> Failure {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string panic payload".to_owned());
+    tracing::error!(use_case = keyname, panic = %message, "the use case panicked");
+    Box::new(Error::new(
+        ErrorKind::Internal,
+        "panic",
+        format!("the use case `{keyname}` panicked: {message}"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bisslog_core::{NoInput, Trigger};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Deserialize)]
+    struct AddInput {
+        a: i64,
+        b: i64,
+    }
+
+    #[derive(Serialize)]
+    struct Sum {
+        result: i64,
+    }
+
+    struct Add;
+
+    impl UseCase for Add {
+        type Input = AddInput;
+        type Output = Sum;
+        type Error = Error;
+
+        async fn run(&self, _: &Ctx, input: AddInput) -> Result<Sum, Error> {
+            if input.a < 0 {
+                panic!("negative numbers are not supported");
+            }
+            Ok(Sum {
+                result: input.a + input.b,
+            })
+        }
+    }
+
+    struct Nothing;
+
+    impl UseCase for Nothing {
+        type Input = NoInput;
+        type Output = ();
+        type Error = Error;
+
+        async fn run(&self, _: &Ctx, _: NoInput) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+
+    fn input(json: serde_json::Value) -> Mapped {
+        Mapped::Json(json)
+    }
+
+    fn ctx() -> Ctx {
+        Ctx::new("add", Trigger::Direct)
+    }
+
+    #[tokio::test]
+    async fn outputs_are_serialized_and_unit_outputs_have_no_content() {
+        let add = UseCaseHandle::new("add", Criticality::Medium, Add);
+        let reply = add
+            .call(ctx(), input(serde_json::json!({"a": 1, "b": 2})))
+            .await
+            .unwrap();
+        assert_eq!(reply.completion, Completion::Done);
+        assert_eq!(reply.body.as_deref(), Some(&br#"{"result":3}"#[..]));
+        let nothing = UseCaseHandle::new("nothing", Criticality::Medium, Nothing);
+        let reply = nothing.call(ctx(), Mapped::object()).await.unwrap();
+        assert_eq!(
+            (reply.completion, reply.body),
+            (Completion::NoContent, None)
+        );
+    }
+
+    #[tokio::test]
+    async fn inputs_that_do_not_fit_name_their_field() {
+        let add = UseCaseHandle::new("add", Criticality::Medium, Add);
+        let failure = add
+            .call(ctx(), input(serde_json::json!({"a": "x", "b": 2})))
+            .await
+            .unwrap_err();
+        assert_eq!(failure.kind(), ErrorKind::Invalid);
+        assert!(failure.to_string().contains("`a`"), "{failure}");
+        let failure = add
+            .call(ctx(), input(serde_json::json!({"a": 1})))
+            .await
+            .unwrap_err();
+        assert_eq!(failure.details().unwrap()["errors"][0]["field"], "b");
+    }
+
+    #[tokio::test]
+    async fn a_panic_fails_only_its_call() {
+        let add = UseCaseHandle::new("add", Criticality::Medium, Add);
+        let failure = add
+            .call(ctx(), input(serde_json::json!({"a": -1, "b": 2})))
+            .await
+            .unwrap_err();
+        assert_eq!(failure.kind(), ErrorKind::Internal);
+        assert_eq!(failure.code(), "panic");
+        let reply = add
+            .call(ctx(), input(serde_json::json!({"a": 1, "b": 1})))
+            .await;
+        assert!(reply.is_ok());
+    }
+}

@@ -1,0 +1,49 @@
+//! The bisslog runtime: it checks a service's code against its metadata,
+//! builds each use case's input from a request or message as the
+//! metadata's mapper says, and calls the use case inside its transaction,
+//! with logs, panic isolation and typed failures.
+//!
+//! Entry points (`bisslog-http` today; consumers, schedules and AWS Lambda
+//! later) sit on top of this crate: they turn their requests into
+//! [`Sources`](mapper::Sources), call a [`UseCaseHandle`], and encode the
+//! [`Reply`] or the [`Failure`].
+//!
+//! ```
+//! use bisslog_core::{Ctx, Error, Trigger, UseCase};
+//! use bisslog_runtime::{Service, mapper::Mapped};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Deserialize)]
+//! struct Input { a: i64, b: i64 }
+//! #[derive(Serialize)]
+//! struct Sum { result: i64 }
+//!
+//! struct Add;
+//! impl UseCase for Add {
+//!     type Input = Input;
+//!     type Output = Sum;
+//!     type Error = Error;
+//!     async fn run(&self, _: &Ctx, input: Input) -> Result<Sum, Error> {
+//!         Ok(Sum { result: input.a + input.b })
+//!     }
+//! }
+//!
+//! let metadata = bisslog_schema::validate_str(
+//!     "metadata.yml",
+//!     "name: calculator\nuse_cases:\n  add:\n    name: add\n    triggers: [{type: http, options: {method: post, path: /add}}]\n",
+//! ).into_service().unwrap();
+//! let service = Service::builder(metadata).use_case("add", Add).build().unwrap();
+//!
+//! let add = service.use_case("add").unwrap();
+//! let input = Mapped::Json(serde_json::json!({"a": 1, "b": 2}));
+//! let reply = bisslog_core::block_on(add.call(Ctx::new("add", Trigger::Direct), input)).unwrap();
+//! assert_eq!(reply.body.as_deref(), Some(&br#"{"result":3}"#[..]));
+//! ```
+
+mod dispatch;
+pub mod logging;
+pub mod mapper;
+mod service;
+
+pub use dispatch::{Failure, Reply, UseCaseHandle};
+pub use service::{BuildError, BuildProblem, Service, ServiceBuilder};

@@ -1,0 +1,204 @@
+//! Log lines the bisslog way, through `tracing`.
+//!
+//! The default line is bisslog's
+//! `[time][transaction_id][level][checkpoint_id] message`, followed by any
+//! other fields as `key=value`; [`LogFormat::Json`] writes one JSON object
+//! per line instead. The transaction id is the event's own
+//! `transaction_id` field, else the id of the use case whose future is
+//! being polled ([`Ctx::current`]), else `service-logging`, as in bisslog.
+
+use std::fmt::{self, Write as _};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bisslog_core::Ctx;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// The transaction id of lines logged outside any use case.
+pub const SERVICE_TRANSACTION: &str = "service-logging";
+/// The checkpoint id of lines that name none.
+pub const UNKNOWN_CHECKPOINT: &str = "unknown-checkpoint";
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// `[time][transaction_id][level][checkpoint_id] message key=value`.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogFormat {
+    /// The format named by `BISSLOG_LOG_FORMAT` (`text` or `json`), text
+    /// when unset or unknown.
+    pub fn from_env() -> Self {
+        match std::env::var("BISSLOG_LOG_FORMAT")
+            .ok()
+            .as_deref()
+            .map(str::trim)
+        {
+            Some(f) if f.eq_ignore_ascii_case("json") => LogFormat::Json,
+            _ => LogFormat::Text,
+        }
+    }
+}
+
+/// Installs the bisslog log format as the global `tracing` subscriber,
+/// writing to standard output, with the level filter of `RUST_LOG` (INFO
+/// when unset) and the format of `BISSLOG_LOG_FORMAT`. Does nothing when a
+/// subscriber is already installed (a test harness, the application).
+pub fn init() {
+    init_with(LogFormat::from_env());
+}
+
+/// [`init`] with a chosen format.
+pub fn init_with(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .event_format(BisslogFormat { format })
+        .with_writer(std::io::stdout)
+        .try_init();
+}
+
+/// The event formatter, for applications composing their own subscriber.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BisslogFormat {
+    /// Text or JSON.
+    pub format: LogFormat,
+}
+
+impl<S, N> FormatEvent<S, N> for BisslogFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let transaction = match fields.transaction_id.take() {
+            Some(id) => id,
+            None => Ctx::with_current(|ctx| ctx.map(|c| c.transaction_id().to_string()))
+                .unwrap_or_else(|| SERVICE_TRANSACTION.to_owned()),
+        };
+        let checkpoint = fields
+            .checkpoint_id
+            .as_deref()
+            .unwrap_or(UNKNOWN_CHECKPOINT);
+        let level = event.metadata().level().as_str();
+        let time = utc_timestamp(SystemTime::now());
+        match self.format {
+            LogFormat::Text => {
+                write!(
+                    writer,
+                    "[{time}][{transaction}][{level}][{checkpoint}] {}",
+                    fields.message
+                )?;
+                for (key, value) in &fields.extra {
+                    write!(writer, " {key}={value}")?;
+                }
+                writeln!(writer)
+            }
+            LogFormat::Json => {
+                let mut line = serde_json::Map::new();
+                line.insert("time".into(), time.into());
+                line.insert("transaction_id".into(), transaction.into());
+                line.insert("level".into(), level.into());
+                line.insert("checkpoint_id".into(), checkpoint.into());
+                line.insert("target".into(), event.metadata().target().into());
+                line.insert("message".into(), fields.message.into());
+                for (key, value) in fields.extra {
+                    line.insert(key.to_owned(), value.into());
+                }
+                writeln!(writer, "{}", serde_json::Value::Object(line))
+            }
+        }
+    }
+}
+
+/// The fields of one event.
+#[derive(Default)]
+struct Fields {
+    message: String,
+    transaction_id: Option<String>,
+    checkpoint_id: Option<String>,
+    extra: Vec<(&'static str, String)>,
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.record(field, value.to_owned());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.record(field, format!("{value:?}"));
+    }
+}
+
+impl Fields {
+    fn record(&mut self, field: &Field, value: String) {
+        match field.name() {
+            "message" => self.message = value,
+            "transaction_id" => self.transaction_id = Some(value),
+            "checkpoint_id" => self.checkpoint_id = Some(value),
+            name => self.extra.push((name, value)),
+        }
+    }
+}
+
+/// `2026-11-21T15:04:05.123Z`.
+fn utc_timestamp(at: SystemTime) -> String {
+    let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let seconds = since.as_secs();
+    let (days, of_day) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    let mut out = String::with_capacity(24);
+    let _ = write!(
+        out,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60,
+        since.subsec_millis()
+    );
+    out
+}
+
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamps_are_utc_iso8601() {
+        let at = UNIX_EPOCH + Duration::from_millis(1_795_359_845_123);
+        assert_eq!(utc_timestamp(at), "2026-11-22T15:04:05.123Z");
+        assert_eq!(utc_timestamp(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
+        assert_eq!(&utc_timestamp(leap)[..10], "2000-02-29");
+    }
+}

@@ -1,0 +1,337 @@
+//! A service: its metadata, the use cases that implement it and the
+//! adapters behind its external interactions, checked against each other.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
+
+use bisslog_core::{Adapter, UseCase};
+use indexmap::IndexMap;
+
+use crate::dispatch::UseCaseHandle;
+
+/// A checked service: every use case of the metadata is implemented, and
+/// every external interaction has an adapter. Cheap to clone.
+///
+/// ```
+/// use bisslog_core::{Ctx, Error, NoInput, UseCase};
+/// use bisslog_runtime::Service;
+///
+/// struct Ping;
+/// impl UseCase for Ping {
+///     type Input = NoInput;
+///     type Output = &'static str;
+///     type Error = Error;
+///     async fn run(&self, _: &Ctx, _: NoInput) -> Result<&'static str, Error> { Ok("pong") }
+/// }
+///
+/// let metadata = bisslog_schema::validate_str(
+///     "metadata.yml",
+///     "name: ping\nuse_cases:\n  ping:\n    name: ping\n    triggers: [{type: http, options: {path: /ping}}]\n",
+/// )
+/// .into_service()
+/// .unwrap();
+///
+/// let service = Service::builder(metadata.clone()).use_case("ping", Ping).build().unwrap();
+/// assert!(service.use_case("ping").is_some());
+///
+/// // Code and metadata that disagree are refused, naming each keyname.
+/// let error = Service::builder(metadata).use_case("pong", Ping).build().unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "the service `ping` does not match its metadata:\n  \
+///      - use case `ping` is declared in the metadata but not registered\n  \
+///      - use case `pong` is registered but not declared in the metadata"
+/// );
+/// ```
+#[derive(Clone)]
+pub struct Service(Arc<Inner>);
+
+struct Inner {
+    metadata: bisslog_schema::Service,
+    use_cases: IndexMap<String, UseCaseHandle>,
+    adapters: Vec<(String, Arc<dyn Adapter>)>,
+    blanks: Vec<String>,
+}
+
+impl Service {
+    /// Starts building a service from its (validated) metadata.
+    pub fn builder(metadata: bisslog_schema::Service) -> ServiceBuilder {
+        ServiceBuilder {
+            metadata,
+            use_cases: Vec::new(),
+            adapters: Vec::new(),
+            blanks: Vec::new(),
+        }
+    }
+
+    /// The service's metadata.
+    pub fn metadata(&self) -> &bisslog_schema::Service {
+        &self.0.metadata
+    }
+
+    /// The service's name.
+    pub fn name(&self) -> &str {
+        &self.0.metadata.name
+    }
+
+    /// A use case by keyname.
+    pub fn use_case(&self, keyname: &str) -> Option<&UseCaseHandle> {
+        self.0.use_cases.get(keyname)
+    }
+
+    /// Every use case, in metadata order.
+    pub fn use_cases(&self) -> impl Iterator<Item = &UseCaseHandle> {
+        self.0.use_cases.values()
+    }
+
+    /// The external interactions bound to blank adapters.
+    pub fn blank_interactions(&self) -> &[String] {
+        &self.0.blanks
+    }
+
+    /// Asks every bound adapter whether it is ready; the failures, by
+    /// interaction keyname.
+    pub async fn readiness(&self) -> Vec<(String, bisslog_core::Error)> {
+        let mut failures = Vec::new();
+        for (keyname, adapter) in &self.0.adapters {
+            if let Err(error) = adapter.ready().await {
+                failures.push((keyname.clone(), error));
+            }
+        }
+        failures
+    }
+
+    /// The triggers of the metadata whose kinds are not in `served`, as
+    /// `(use case, trigger kind, description)`: an entry point reports them
+    /// at start-up rather than dropping them silently.
+    pub fn unserved_triggers(&self, served: &[&str]) -> Vec<(String, &'static str, String)> {
+        let mut unserved = Vec::new();
+        for (keyname, use_case) in &self.0.metadata.use_cases {
+            for trigger in &use_case.triggers {
+                let kind = trigger.kind.name();
+                if !served.contains(&kind) {
+                    unserved.push((keyname.clone(), kind, describe(&trigger.kind)));
+                }
+            }
+        }
+        unserved
+    }
+}
+
+/// A short description of a trigger for start-up reports.
+fn describe(kind: &bisslog_schema::TriggerKind) -> String {
+    use bisslog_schema::TriggerKind;
+    match kind {
+        TriggerKind::Http(http) => format!("{} {}", http.method, http.path),
+        TriggerKind::WebSocket(ws) => format!("route key {}", ws.route_key),
+        TriggerKind::Consumer(consumer) => format!("queue {}", consumer.queue),
+        TriggerKind::Schedule(schedule) => format!("cron {}", schedule.cronjob),
+    }
+}
+
+impl fmt::Debug for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Service")
+            .field("name", &self.0.metadata.name)
+            .field("use_cases", &self.0.use_cases.keys().collect::<Vec<_>>())
+            .field(
+                "adapters",
+                &self.0.adapters.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// Registers use cases and adapters against the metadata; see
+/// [`Service::builder`].
+pub struct ServiceBuilder {
+    metadata: bisslog_schema::Service,
+    use_cases: Vec<UseCaseHandle>,
+    adapters: Vec<(String, Arc<dyn Adapter>)>,
+    blanks: Vec<String>,
+}
+
+impl ServiceBuilder {
+    /// Registers the implementation of the use case with this keyname.
+    #[must_use]
+    pub fn use_case<U: UseCase>(mut self, keyname: impl Into<String>, use_case: U) -> Self {
+        let keyname = keyname.into();
+        let criticality = self
+            .metadata
+            .use_cases
+            .get(&keyname)
+            .map(|u| u.criticality)
+            .unwrap_or_default();
+        self.use_cases
+            .push(UseCaseHandle::new(&keyname, criticality, use_case));
+        self
+    }
+
+    /// Binds an adapter to the external interaction with this keyname
+    /// (`schema_division`); `/health/ready` asks it whether it is ready.
+    #[must_use]
+    pub fn adapter(mut self, keyname: impl Into<String>, adapter: impl Adapter) -> Self {
+        self.adapters.push((keyname.into(), Arc::new(adapter)));
+        self
+    }
+
+    /// Declares, on purpose, that nothing backs this external interaction
+    /// yet. It is logged at WARN when the service is built.
+    #[must_use]
+    pub fn blank(mut self, keyname: impl Into<String>) -> Self {
+        self.blanks.push(keyname.into());
+        self
+    }
+
+    /// Checks the registrations against the metadata and builds the
+    /// service, or lists every disagreement.
+    pub fn build(self) -> Result<Service, BuildError> {
+        let problems = self.problems();
+        if !problems.is_empty() {
+            return Err(BuildError {
+                service: self.metadata.name.clone(),
+                problems,
+            });
+        }
+        for keyname in &self.blanks {
+            tracing::warn!(
+                interaction = keyname.as_str(),
+                "external interaction `{keyname}` has a blank adapter: nothing backs it"
+            );
+        }
+        let mut use_cases = IndexMap::with_capacity(self.use_cases.len());
+        for keyname in self.metadata.use_cases.keys() {
+            if let Some(handle) = self.use_cases.iter().find(|h| h.keyname() == keyname) {
+                let criticality = self.metadata.use_cases[keyname].criticality;
+                use_cases.insert(
+                    keyname.clone(),
+                    handle.clone().with_criticality(criticality),
+                );
+            }
+        }
+        Ok(Service(Arc::new(Inner {
+            metadata: self.metadata,
+            use_cases,
+            adapters: self.adapters,
+            blanks: self.blanks,
+        })))
+    }
+
+    fn problems(&self) -> Vec<BuildProblem> {
+        let mut problems = Vec::new();
+        let declared: BTreeSet<&str> = self.metadata.use_cases.keys().map(String::as_str).collect();
+        let mut registered = BTreeSet::new();
+        for handle in &self.use_cases {
+            if !registered.insert(handle.keyname()) {
+                problems.push(BuildProblem::UseCaseRegisteredTwice(
+                    handle.keyname().to_owned(),
+                ));
+            }
+        }
+        for keyname in &declared {
+            if !registered.contains(keyname) {
+                problems.push(BuildProblem::UseCaseNotRegistered((*keyname).to_owned()));
+            }
+        }
+        for keyname in &registered {
+            if !declared.contains(keyname) {
+                problems.push(BuildProblem::UseCaseNotDeclared((*keyname).to_owned()));
+            }
+        }
+        let interactions = declared_interactions(&self.metadata);
+        let bound: BTreeSet<&str> = self
+            .adapters
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .chain(self.blanks.iter().map(String::as_str))
+            .collect();
+        for (keyname, users) in &interactions {
+            if !bound.contains(keyname.as_str()) {
+                problems.push(BuildProblem::InteractionWithoutAdapter {
+                    keyname: keyname.clone(),
+                    use_cases: users.clone(),
+                });
+            }
+        }
+        for keyname in &bound {
+            if !interactions.contains_key(*keyname) {
+                problems.push(BuildProblem::AdapterNotDeclared((*keyname).to_owned()));
+            }
+        }
+        problems
+    }
+}
+
+/// Every external interaction keyname, with the use cases that declare it.
+fn declared_interactions(metadata: &bisslog_schema::Service) -> IndexMap<String, Vec<String>> {
+    let mut interactions: IndexMap<String, Vec<String>> = IndexMap::new();
+    for (use_case, spec) in &metadata.use_cases {
+        for interaction in &spec.external_interactions {
+            let users = interactions.entry(interaction.keyname.clone()).or_default();
+            if !users.contains(use_case) {
+                users.push(use_case.clone());
+            }
+        }
+    }
+    interactions
+}
+
+/// Why a service could not be built: every disagreement between the code
+/// and the metadata.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct BuildError {
+    /// The service's name.
+    pub service: String,
+    /// Each disagreement.
+    pub problems: Vec<BuildProblem>,
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the service `{}` does not match its metadata:",
+            self.service
+        )?;
+        for problem in &self.problems {
+            write!(f, "\n  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One disagreement between a service's code and its metadata.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildProblem {
+    /// A use case of the metadata has no implementation.
+    #[error("use case `{0}` is declared in the metadata but not registered")]
+    UseCaseNotRegistered(String),
+    /// An implementation names no use case of the metadata.
+    #[error("use case `{0}` is registered but not declared in the metadata")]
+    UseCaseNotDeclared(String),
+    /// Two implementations for one keyname.
+    #[error("use case `{0}` is registered twice")]
+    UseCaseRegisteredTwice(String),
+    /// A declared external interaction with no adapter (and not declared
+    /// blank on purpose).
+    #[error("external interaction `{keyname}` (used by {}) has no adapter; bind one, or call `blank(\"{keyname}\")` to run without it", quoted(.use_cases))]
+    InteractionWithoutAdapter {
+        /// The interaction's keyname.
+        keyname: String,
+        /// The use cases that declare it.
+        use_cases: Vec<String>,
+    },
+    /// An adapter bound to a keyname no use case declares.
+    #[error("an adapter is bound to `{0}`, which no use case declares as an external interaction")]
+    AdapterNotDeclared(String),
+}
+
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
