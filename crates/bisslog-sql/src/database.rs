@@ -1,0 +1,190 @@
+//! A connection pool to SQLite or PostgreSQL, chosen by URL.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use bisslog_core::{Adapter, BoxFuture};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::error::{SqlError, map_error};
+
+/// Which database engine a [`Database`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// SQLite: a file next to the service, the embedded default.
+    Sqlite,
+    /// PostgreSQL: shared by every instance of the service.
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite` or `postgres`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A pool of connections to SQLite or PostgreSQL. Cheap to clone; bind it
+/// as the adapter of a database interaction so `/health/ready` asks it.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), bisslog_sql::SqlError> {
+/// use bisslog_sql::{Backend, Database};
+///
+/// let db = Database::connect("sqlite://data/service.db").await?;
+/// assert_eq!(db.backend(), Backend::Sqlite);
+/// let shared = Database::connect("postgres://app@db.internal/orders").await?;
+/// assert_eq!(shared.backend(), Backend::Postgres);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: Pool,
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Database {
+    /// Connects to the database a URL names: `sqlite://path/to/file.db`
+    /// (created when missing; `sqlite::memory:` for a private in-memory
+    /// database) or `postgres://user@host:port/database`.
+    pub async fn connect(url: &str) -> Result<Self, SqlError> {
+        let redacted = redact(url);
+        let pool = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| SqlError::InvalidUrl {
+                    url: redacted.clone(),
+                    reason: e.to_string(),
+                })?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true);
+            // An in-memory database lives as long as its one connection.
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let mut pool = SqlitePoolOptions::new().acquire_timeout(Duration::from_secs(5));
+            if in_memory {
+                pool = pool
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None);
+            }
+            Pool::Sqlite(
+                pool.connect_with(options)
+                    .await
+                    .map_err(|e| SqlError::Connect {
+                        url: redacted,
+                        source: e,
+                    })?,
+            )
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url).map_err(|e| SqlError::InvalidUrl {
+                url: redacted.clone(),
+                reason: e.to_string(),
+            })?;
+            let pool = PgPoolOptions::new()
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await
+                .map_err(|e| SqlError::Connect {
+                    url: redacted,
+                    source: e,
+                })?;
+            Pool::Postgres(pool)
+        } else {
+            return Err(SqlError::InvalidUrl {
+                url: redacted,
+                reason: "the scheme must be `sqlite:` or `postgres:`".to_owned(),
+            });
+        };
+        Ok(Self { pool })
+    }
+
+    /// The engine.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The SQLite pool, when this is SQLite.
+    pub fn sqlite(&self) -> Option<&SqlitePool> {
+        match &self.pool {
+            Pool::Sqlite(pool) => Some(pool),
+            Pool::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL pool, when this is PostgreSQL.
+    pub fn postgres(&self) -> Option<&PgPool> {
+        match &self.pool {
+            Pool::Postgres(pool) => Some(pool),
+            Pool::Sqlite(_) => None,
+        }
+    }
+
+    /// Runs `SELECT 1`.
+    pub async fn ping(&self) -> Result<(), bisslog_core::Error> {
+        let result = match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+            Pool::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+        };
+        result.map_err(map_error)
+    }
+
+    /// Closes every connection, waiting for those in use.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+impl Adapter for Database {
+    fn ready(&self) -> BoxFuture<'_, Result<(), bisslog_core::Error>> {
+        Box::pin(self.ping())
+    }
+}
+
+/// The URL without its password, for messages and logs.
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(redact("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(redact("sqlite://data.db"), "sqlite://data.db");
+    }
+}

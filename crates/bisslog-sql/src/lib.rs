@@ -1,0 +1,46 @@
+//! SQLite and PostgreSQL for bisslog services.
+//!
+//! - [`Database::connect`] opens a pool from a URL: `sqlite://...` (the
+//!   embedded default, a file created when missing, WAL mode) or
+//!   `postgres://...` (shared by every instance of a service).
+//! - [`Database::migrate`] applies embedded [`Migration`]s once, in order,
+//!   with a lock so instances starting together do not race.
+//! - [`map_error`] turns driver errors into bisslog error kinds, so a
+//!   unique violation is a 409 and a lost connection a 503 without any
+//!   SQL type reaching the domain.
+//! - [`Database`] is an [`Adapter`](bisslog_core::Adapter): bind it and
+//!   `/health/ready` pings it.
+//!
+//! ```no_run
+//! use bisslog_sql::{Database, Migration, map_error};
+//!
+//! const MIGRATIONS: &[Migration] = &[Migration {
+//!     version: 1,
+//!     name: "notes",
+//!     sqlite: "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)",
+//!     postgres: "CREATE TABLE notes (id BIGSERIAL PRIMARY KEY, text TEXT NOT NULL)",
+//! }];
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let db = Database::connect("sqlite://notes.db").await?;
+//! db.migrate(MIGRATIONS).await?;
+//! if let Some(pool) = db.sqlite() {
+//!     sqlx::query("INSERT INTO notes (text) VALUES ($1)")
+//!         .bind("hello")
+//!         .execute(pool)
+//!         .await
+//!         .map_err(map_error)?;
+//! }
+//! # Ok(()) }
+//! ```
+
+mod database;
+mod error;
+mod migrate;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use database::{Backend, Database};
+pub use error::{SqlError, map_error};
+pub use migrate::Migration;
+pub use sqlx;
