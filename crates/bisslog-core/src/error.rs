@@ -177,7 +177,11 @@ pub trait UseCaseError: std::error::Error + Send + Sync + 'static {
 /// assert_eq!(error.to_string(), "schema `language` does not exist");
 /// ```
 #[derive(Debug)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+/// Boxed so that `Result<T, Error>` stays small on the happy path.
+#[derive(Debug)]
+struct Inner {
     kind: ErrorKind,
     code: Cow<'static, str>,
     message: String,
@@ -192,13 +196,13 @@ impl Error {
         code: impl Into<Cow<'static, str>>,
         message: impl Into<String>,
     ) -> Self {
-        Self {
+        Self(Box::new(Inner {
             kind,
             code: code.into(),
             message: message.into(),
             details: None,
             source: None,
-        }
+        }))
     }
 
     /// [`ErrorKind::NotFound`].
@@ -234,32 +238,33 @@ impl Error {
     /// Adds structured details for the caller.
     #[must_use]
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
-        self.details = Some(details);
+        self.0.details = Some(details);
         self
     }
 
     /// Adds the underlying cause (logged, never shown to callers).
     #[must_use]
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.0.source = Some(Box::new(source));
         self
     }
 
     /// The message.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.0.message)
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.0
+            .source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
@@ -267,15 +272,15 @@ impl std::error::Error for Error {
 
 impl UseCaseError for Error {
     fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     fn code(&self) -> Cow<'_, str> {
-        Cow::Borrowed(&self.code)
+        Cow::Borrowed(&self.0.code)
     }
 
     fn details(&self) -> Option<serde_json::Value> {
-        self.details.clone()
+        self.0.details.clone()
     }
 }
 

@@ -1,0 +1,67 @@
+//! Microservices in Rust with hexagonal architecture, the bisslog way.
+//!
+//! A service's business logic is a set of [use cases](UseCase) in plain
+//! Rust that reach the outside only through ports (traits). One metadata
+//! file declares the use cases, how each is triggered (HTTP, WebSocket,
+//! message consumer, schedule), the external interactions each one uses,
+//! and how critical it is. This crate binds the use cases to real entry
+//! points and adapters from that file, with transaction ids, error mapping
+//! and logs built in.
+//!
+//! | feature | default | module | what it adds |
+//! |---|---|---|---|
+//! | `http` | yes | [`http`] | axum HTTP and WebSocket entry points built from the metadata |
+//! | `sql` | no | `sql` | SQLite / PostgreSQL pools from a URL, embedded migrations, error kinds |
+//!
+//! The domain of a service should depend on [`bisslog_core`] alone (it is
+//! re-exported here as [`core`]); the composition root uses this crate.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use bisslog::{Ctx, Error, Service, UseCase};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Deserialize)]
+//! struct Input { a: i64, b: i64, c: i64 }
+//! #[derive(Serialize)]
+//! struct Sum { result: i64 }
+//!
+//! struct AddNumbers;
+//! impl UseCase for AddNumbers {
+//!     type Input = Input;
+//!     type Output = Sum;
+//!     type Error = Error;
+//!     async fn run(&self, ctx: &Ctx, input: Input) -> Result<Sum, Error> {
+//!         ctx.checkpoint("added", "numbers added");
+//!         Ok(Sum { result: input.a + input.b + input.c })
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     bisslog::logging::init();
+//!     // metadata.yml: use case `add_numbers`, trigger `POST /add/{c}`.
+//!     let metadata = bisslog::schema::load(None)?;
+//!     let service = Service::builder(metadata).use_case("add_numbers", AddNumbers).build()?;
+//!     let server = bisslog::http::HttpServer::new(service).build()?;
+//!     server.serve(tokio::net::TcpListener::bind("127.0.0.1:8080").await?).await?;
+//!     Ok(())
+//! }
+//! ```
+
+pub use bisslog_core as core;
+pub use bisslog_core::{
+    Adapter, BoxError, BoxFuture, Completion, Ctx, Error, ErrorKind, NoInput, TransactionId,
+    Trigger, UseCase, UseCaseError, WebSocketConnections,
+};
+pub use bisslog_runtime::{
+    BuildError, BuildProblem, Failure, Reply, Service, ServiceBuilder, UseCaseHandle, logging,
+    mapper,
+};
+pub use bisslog_schema as schema;
+
+#[cfg(feature = "http")]
+pub use bisslog_http as http;
+#[cfg(feature = "sql")]
+pub use bisslog_sql as sql;

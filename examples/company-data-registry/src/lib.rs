@@ -1,0 +1,94 @@
+//! The company data registry: the reference service of the bisslog
+//! articles, in Rust.
+//!
+//! Clients register *schemas* (a keyname, a name, a description and a JSON
+//! Schema definition, versioned), then insert, query, update and delete
+//! company data that must match the current definition of its schema.
+//!
+//! - [`domain`]: the use cases and their ports; it depends on
+//!   `bisslog::core` only.
+//! - [`adapters`]: the ports over memory, SQLite and PostgreSQL.
+//! - [`service`]: the composition root, binding use cases and adapters to
+//!   the metadata in `metadata.yml`.
+
+pub mod adapters;
+pub mod domain;
+
+use bisslog::core::Adapter;
+use bisslog::{BuildError, Service};
+
+use domain::data::{DeleteCompanyData, GetCompanyData, InsertCompanyData, UpdateCompanyData};
+use domain::ports::{DataStore, SchemaStore};
+use domain::schemas::{
+    ChangeCurrentSchemaVersion, CreateSchema, DeleteInactiveSchemaVersions, DeleteSchema,
+    DeleteSchemaVersion, GetAllSchemas, UpdateSchemaDefinition, UpdateSchemaMetadata,
+};
+
+/// The service's metadata, built into the binary so code and metadata
+/// ship together.
+pub const METADATA: &str = include_str!("../metadata.yml");
+
+/// The embedded metadata, loaded and validated.
+pub fn metadata() -> Result<bisslog::schema::Service, Box<bisslog::schema::Report>> {
+    bisslog::schema::validate_str("metadata.yml", METADATA)
+        .into_service()
+        .map_err(Box::new)
+}
+
+/// Binds every use case of the metadata to `store`, which backs both the
+/// `schema_division` and the `data_division` interactions.
+pub fn service<S>(metadata: bisslog::schema::Service, store: S) -> Result<Service, BuildError>
+where
+    S: SchemaStore + DataStore + Adapter + Clone,
+{
+    let s = || store.clone();
+    Service::builder(metadata)
+        .use_case("create_schema", CreateSchema { schemas: s() })
+        .use_case("get_all_schemas", GetAllSchemas { schemas: s() })
+        .use_case(
+            "update_schema_metadata",
+            UpdateSchemaMetadata { schemas: s() },
+        )
+        .use_case(
+            "update_schema_definition",
+            UpdateSchemaDefinition { schemas: s() },
+        )
+        .use_case(
+            "change_current_schema_def_version",
+            ChangeCurrentSchemaVersion { schemas: s() },
+        )
+        .use_case("delete_schema", DeleteSchema { schemas: s() })
+        .use_case(
+            "delete_schema_version",
+            DeleteSchemaVersion { schemas: s() },
+        )
+        .use_case(
+            "delete_all_inactive_schema_version",
+            DeleteInactiveSchemaVersions { schemas: s() },
+        )
+        .use_case(
+            "insert_company_data",
+            InsertCompanyData {
+                schemas: s(),
+                data: s(),
+            },
+        )
+        .use_case(
+            "update_company_data",
+            UpdateCompanyData {
+                schemas: s(),
+                data: s(),
+            },
+        )
+        .use_case(
+            "get_company_data",
+            GetCompanyData {
+                schemas: s(),
+                data: s(),
+            },
+        )
+        .use_case("delete_company_data", DeleteCompanyData { data: s() })
+        .adapter("schema_division", s())
+        .adapter("data_division", s())
+        .build()
+}

@@ -1,0 +1,438 @@
+//! The company data registry end to end: the real binary, over a real
+//! socket, on a real SQLite file and a real PostgreSQL database.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use bisslog_sql::testing::TestDatabase;
+use serde_json::{Value, json};
+
+/// A running service process, stopped (by its pid) when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    lines: mpsc::Receiver<String>,
+    client: reqwest::Client,
+}
+
+impl Server {
+    fn start(database_url: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_company-data-registry"))
+            .env("PORT", "0")
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "info")
+            .env_remove("BISSLOG_LOG_FORMAT")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            base: String::new(),
+            lines,
+            client: reqwest::Client::new(),
+        };
+        let listening = server.wait_for_line(|l| l.contains("listening on http://"));
+        let address = listening
+            .split("http://")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap();
+        server.base = format!("http://{address}");
+        server
+    }
+
+    /// The next output line matching `wanted`, within 30 s.
+    fn wait_for_line(&self, wanted: impl Fn(&str) -> bool) -> String {
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) if wanted(&line) => return line,
+                Ok(_) => {}
+                Err(e) => panic!("the service printed nothing expected: {e}"),
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        (status, body)
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::park_timeout(Duration::from_millis(100));
+        }
+        panic!("the service did not stop within 30 s of SIGTERM");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn language_schema() -> Value {
+    serde_json::from_str(include_str!("language.schema.json")).unwrap()
+}
+
+fn spanish() -> Value {
+    json!({"code": "es", "name": "español", "emoji": "🇪🇸", "translations": {"en": "Spanish", "fr": "Espagnol"}})
+}
+
+fn english() -> Value {
+    json!({"code": "en", "name": "English", "emoji": "🇬🇧", "translations": {"es": "inglés", "de": "Englisch"}})
+}
+
+use reqwest::Method as M;
+
+/// Every use case's happy path, and the errors clients meet.
+async fn walk_through(server: &Server) {
+    // Schemas.
+    let info = json!({
+        "schema_keyname": "language",
+        "schema_name": "Language",
+        "schema_description": "Language schema",
+        "current_schema_definition": language_schema(),
+    });
+    let (status, body) = server.send(M::POST, "/schemas", Some(info.clone())).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["schema"]["schema_keyname"], "language");
+    let first_version = body["schema"]["current_version"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = server.send(M::POST, "/schemas", Some(info)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("schema-exists"))
+    );
+    let bad = json!({"schema_keyname": "2x", "schema_name": "ab", "schema_description": "short", "current_schema_definition": {"type": 7}});
+    let (status, body) = server.send(M::POST, "/schemas", Some(bad)).await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "schema_keyname",
+            "schema_name",
+            "schema_description",
+            "current_schema_definition"
+        ]
+    );
+    let (status, body) = server.send(M::GET, "/schemas", None).await;
+    assert_eq!((status, body.as_array().map(Vec::len)), (200, Some(1)));
+
+    // Data.
+    let (status, body) = server
+        .send(M::POST, "/company/data/language", Some(spanish()))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let es = body["inserted"].as_str().unwrap().to_owned();
+    let (status, body) = server
+        .send(M::POST, "/company/data/language", Some(english()))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let en = body["inserted"].as_str().unwrap().to_owned();
+    let (status, body) = server
+        .send(
+            M::POST,
+            "/company/data/language",
+            Some(json!({"code": "ESP", "emoji": 1})),
+        )
+        .await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalid-data")));
+    let paths: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["/", "/", "/code", "/emoji"], "{body}");
+    let (status, _) = server
+        .send(M::POST, "/company/data/nope", Some(spanish()))
+        .await;
+    assert_eq!(status, 404);
+
+    let (status, body) = server.send(M::GET, "/company/data/language", None).await;
+    assert_eq!(status, 200);
+    let codes: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["es", "en"]);
+    assert_eq!(body["data"][0]["uid"], es.as_str());
+    let (_, body) = server
+        .send(M::GET, "/company/data/language?code=es", None)
+        .await;
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(1));
+    let (_, body) = server
+        .send(M::GET, "/company-data/language?code=en", None)
+        .await;
+    assert_eq!(body["data"][0]["uid"], en.as_str());
+    let (_, body) = server
+        .send(M::GET, "/company/data/language?code=fr", None)
+        .await;
+    assert_eq!(body["data"], json!([]));
+
+    let (status, body) = server
+        .send(
+            M::PUT,
+            &format!("/company/data/language/{es}"),
+            Some(json!({"name": "castellano"})),
+        )
+        .await;
+    assert_eq!((status, &body), (200, &json!({"updated": es})));
+    let (_, body) = server
+        .send(M::GET, "/company/data/language?code=es", None)
+        .await;
+    assert_eq!(body["data"][0]["name"], "castellano");
+    let (status, _) = server
+        .send(
+            M::PUT,
+            &format!("/company/data/language/{es}"),
+            Some(json!({"code": 5})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (status, _) = server
+        .send(
+            M::PUT,
+            "/company/data/language/missing",
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // Schema metadata and definition versions.
+    let new_info =
+        json!({"schema_name": "Languages", "schema_description": "Every language we speak"});
+    let (status, body) = server
+        .send(M::PATCH, "/schemas/language", Some(new_info.clone()))
+        .await;
+    assert_eq!((status, &body), (200, &json!({"updated": "language"})));
+    let (status, _) = server.send(M::PATCH, "/schemas/nope", Some(new_info)).await;
+    assert_eq!(status, 404);
+    let mut looser = language_schema();
+    looser["required"] = json!(["code"]);
+    let (status, body) = server
+        .send(M::PUT, "/schemas/language/definition", Some(looser))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let second_version = body["schema_version"].as_str().unwrap().to_owned();
+    let (status, _) = server
+        .send(
+            M::POST,
+            "/company/data/language",
+            Some(json!({"code": "pt"})),
+        )
+        .await;
+    assert_eq!(status, 201, "the new definition applies");
+    let (status, _) = server
+        .send(
+            M::DELETE,
+            &format!("/schema-versions/{second_version}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "the current version cannot be deleted");
+    let (status, _) = server
+        .send(
+            M::PUT,
+            "/schemas/language/version",
+            Some(json!({"uid_schema_version": first_version})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = server
+        .send(
+            M::PUT,
+            "/schemas/language/version",
+            Some(json!({"uid_schema_version": "nope"})),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, body) = server
+        .send(
+            M::DELETE,
+            &format!("/schema-versions/{second_version}"),
+            None,
+        )
+        .await;
+    assert_eq!((status, &body), (200, &json!({"deleted": second_version})));
+
+    // Deletions.
+    let (status, body) = server
+        .send(M::DELETE, &format!("/company/data/language/{en}"), None)
+        .await;
+    assert_eq!((status, &body), (200, &json!({"deleted": en})));
+    let (status, _) = server
+        .send(M::DELETE, &format!("/company/data/language/{en}"), None)
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = server.send(M::DELETE, "/schemas/language", None).await;
+    assert_eq!(status, 200);
+    let (status, _) = server.send(M::GET, "/company/data/language", None).await;
+    assert_eq!(status, 404, "data goes with its schema");
+
+    // Malformed requests.
+    let response = server
+        .client
+        .post(server.url("/schemas"))
+        .header("content-type", "application/json")
+        .body("{\"schema_keyname\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let huge = json!({"padding": "x".repeat(2 * 1024 * 1024)});
+    let (status, _) = server.send(M::POST, "/schemas", Some(huge)).await;
+    assert_eq!(status, 413);
+}
+
+#[tokio::test]
+async fn every_use_case_over_http_on_sqlite() {
+    let db = TestDatabase::sqlite().await;
+    let server = Server::start(&db.url);
+    walk_through(&server).await;
+    assert!(server.terminate().success());
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn every_use_case_over_http_on_postgres() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let server = Server::start(&db.url);
+    walk_through(&server).await;
+    assert!(server.terminate().success());
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn concurrent_requests_log_their_own_transaction_ids() {
+    let db = TestDatabase::sqlite().await;
+    let server = Server::start(&db.url);
+    let info = json!({
+        "schema_keyname": "language",
+        "schema_name": "Language",
+        "schema_description": "Language schema",
+        "current_schema_definition": language_schema(),
+    });
+    assert_eq!(server.send(M::POST, "/schemas", Some(info)).await.0, 201);
+
+    let mut requests = Vec::new();
+    for n in 0..100 {
+        let client = server.client.clone();
+        let url = server.url("/company/data/language");
+        requests.push(tokio::spawn(async move {
+            let mut record = spanish();
+            record["name"] = json!(format!("español {n}"));
+            let response = client
+                .post(url)
+                .header("x-transaction-id", format!("request-{n}"))
+                .json(&record)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.headers()["x-transaction-id"],
+                format!("request-{n}").as_str()
+            );
+            let body: Value = response.json().await.unwrap();
+            (
+                format!("request-{n}"),
+                body["inserted"].as_str().unwrap().to_owned(),
+            )
+        }));
+    }
+    let mut expected = std::collections::HashMap::new();
+    for request in requests {
+        let (transaction, uid) = request.await.unwrap();
+        expected.insert(uid, transaction);
+    }
+    // Each checkpoint line names the record its own request inserted.
+    let mut seen = 0;
+    while seen < 100 {
+        let line = server.wait_for_line(|l| l.contains("[data-inserted]"));
+        let transaction = line.split("][").nth(1).unwrap();
+        let uid = line
+            .split("record ")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap();
+        assert_eq!(
+            expected.get(uid).map(String::as_str),
+            Some(transaction),
+            "{line}"
+        );
+        seen += 1;
+    }
+    drop(server);
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn start_up_says_which_triggers_are_not_served() {
+    let db = TestDatabase::sqlite().await;
+    let server = Server::start(&db.url);
+    let consumer =
+        server.wait_for_line(|l| l.contains("[trigger-not-served]") && l.contains("consumer"));
+    assert!(
+        consumer.contains("insert_company_data")
+            && consumer.contains("company_data_insertion.queue"),
+        "{consumer}"
+    );
+    drop(server);
+    db.drop_database().await;
+}
