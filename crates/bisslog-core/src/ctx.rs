@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use crate::transaction::TransactionId;
@@ -83,14 +83,14 @@ struct Inner {
 
 impl Ctx {
     /// A context with a new transaction.
-    pub fn new(use_case: &str, trigger: Trigger) -> Self {
+    pub fn new(use_case: impl Into<Arc<str>>, trigger: Trigger) -> Self {
         Self::builder(use_case, trigger).build()
     }
 
     /// A builder, to set a caller's transaction id or context attributes.
-    pub fn builder(use_case: &str, trigger: Trigger) -> CtxBuilder {
+    pub fn builder(use_case: impl Into<Arc<str>>, trigger: Trigger) -> CtxBuilder {
         CtxBuilder {
-            use_case: Arc::from(use_case),
+            use_case: use_case.into(),
             trigger,
             transaction_id: None,
             parent: None,
@@ -131,11 +131,11 @@ impl Ctx {
 
     /// The context of a call this one makes to another use case: a new
     /// transaction whose parent is this one, with the same attributes.
-    pub fn child(&self, use_case: &str) -> Ctx {
+    pub fn child(&self, use_case: impl Into<Arc<str>>) -> Ctx {
         Ctx(Arc::new(Inner {
             transaction_id: TransactionId::generate(),
             parent: Some(self.0.transaction_id.clone()),
-            use_case: Arc::from(use_case),
+            use_case: use_case.into(),
             trigger: Trigger::Call,
             attributes: Arc::clone(&self.0.attributes),
         }))
@@ -162,16 +162,24 @@ impl Ctx {
         let name = short_type_name::<U>();
         let child = self.child(name);
         tracing::debug!(transaction_id = %child.transaction_id(), parent = %self.transaction_id(), "calling {name}");
-        let scoped = child.clone();
-        scoped.scope(use_case.run(&child, input)).await
+        child.clone().scope(use_case.run(&child, input)).await
     }
 
     /// Runs `future` with this context as [`Ctx::current`] whenever it is
     /// polled. Entry points wrap each use-case call in it.
-    pub fn scope<F: Future>(self, future: F) -> Scoped<F> {
+    pub fn scope<F: Future>(self, future: F) -> Scoped<Pin<Box<F>>> {
         Scoped {
-            ctx: self,
+            ctx: Some(self),
             future: Box::pin(future),
+        }
+    }
+
+    /// [`Ctx::scope`] for a future that is already `Unpin` (a boxed one),
+    /// without boxing it again.
+    pub fn scope_unpin<F: Future + Unpin>(self, future: F) -> Scoped<F> {
+        Scoped {
+            ctx: Some(self),
+            future,
         }
     }
 
@@ -254,9 +262,19 @@ impl CtxBuilder {
             parent: self.parent,
             use_case: self.use_case,
             trigger: self.trigger,
-            attributes: Arc::new(self.attributes),
+            attributes: if self.attributes.is_empty() {
+                no_attributes()
+            } else {
+                Arc::new(self.attributes)
+            },
         }))
     }
+}
+
+/// One shared empty attribute map: most calls have no attributes.
+fn no_attributes() -> Arc<serde_json::Map<String, serde_json::Value>> {
+    static EMPTY: OnceLock<Arc<serde_json::Map<String, serde_json::Value>>> = OnceLock::new();
+    Arc::clone(EMPTY.get_or_init(|| Arc::new(serde_json::Map::new())))
 }
 
 thread_local! {
@@ -267,33 +285,42 @@ thread_local! {
 /// [`Ctx::scope`].
 #[must_use = "futures do nothing unless polled"]
 pub struct Scoped<F> {
-    ctx: Ctx,
-    future: Pin<Box<F>>,
+    /// Lent to the thread-local slot during each poll.
+    ctx: Option<Ctx>,
+    future: F,
 }
 
-impl<F: Future> Future for Scoped<F> {
+impl<F: Future + Unpin> Future for Scoped<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
-        let _current = CurrentGuard::enter(this.ctx.clone());
-        this.future.as_mut().poll(cx)
+        let guard = Lent::lend(&mut this.ctx);
+        let poll = Pin::new(&mut this.future).poll(cx);
+        drop(guard);
+        poll
     }
 }
 
-/// Restores the previous current context when a poll ends, even by panic.
-struct CurrentGuard(Option<Ctx>);
+/// The context moved into the thread-local slot for one poll, and moved
+/// back (the previous one restored) when the poll ends, even by panic.
+struct Lent<'s> {
+    home: &'s mut Option<Ctx>,
+    previous: Option<Ctx>,
+}
 
-impl CurrentGuard {
-    fn enter(ctx: Ctx) -> Self {
-        CurrentGuard(CURRENT.with(|current| current.replace(Some(ctx))))
+impl<'s> Lent<'s> {
+    fn lend(home: &'s mut Option<Ctx>) -> Self {
+        let ctx = home.take();
+        let previous = CURRENT.with(|current| current.replace(ctx));
+        Lent { home, previous }
     }
 }
 
-impl Drop for CurrentGuard {
+impl Drop for Lent<'_> {
     fn drop(&mut self) {
-        let previous = self.0.take();
-        CURRENT.with(|current| *current.borrow_mut() = previous);
+        let previous = self.previous.take();
+        *self.home = CURRENT.with(|current| current.replace(previous));
     }
 }
 

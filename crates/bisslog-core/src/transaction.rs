@@ -57,6 +57,23 @@ impl TransactionId {
     }
 }
 
+/// The 8-4-4-4-12 hexadecimal form, written by hand: ids are formatted
+/// for every request, and `core::fmt`'s padding machinery is slow.
+fn uuid_text(value: u128) -> [u8; 36] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [b'-'; 36];
+    let mut position = 0;
+    for nibble in 0..32 {
+        if matches!(nibble, 8 | 12 | 16 | 20) {
+            position += 1;
+        }
+        let digit = (value >> (124 - 4 * nibble)) & 0xF;
+        out[position] = HEX[digit as usize];
+        position += 1;
+    }
+    out
+}
+
 fn splitmix64(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -68,15 +85,10 @@ impl fmt::Display for TransactionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Repr::Given(id) => f.write_str(id),
-            Repr::Generated(v) => write!(
-                f,
-                "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-                (v >> 96) as u32,
-                (v >> 80) as u16,
-                (v >> 64) as u16,
-                (v >> 48) as u16,
-                v & 0xFFFF_FFFF_FFFF
-            ),
+            Repr::Generated(v) => {
+                let text = uuid_text(*v);
+                f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+            }
         }
     }
 }
@@ -102,6 +114,12 @@ mod tests {
             assert_eq!(&id[14..15], "4", "{id}");
             assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
         }
+    }
+
+    #[test]
+    fn the_hand_written_form_matches_the_standard_one() {
+        let v: u128 = 0x0123_4567_89ab_4def_8123_4567_89ab_cdef;
+        assert_eq!(&uuid_text(v), b"01234567-89ab-4def-8123-456789abcdef");
     }
 
     #[test]

@@ -1,24 +1,30 @@
 //! Serving one HTTP trigger: rate limit, authentication, body, mapping,
 //! the use case under its timeout, and the response with its headers.
+//!
+//! This is the hot path: it borrows the request's text and raw JSON
+//! instead of copying them, and builds strings only for errors.
 
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 
-use axum::body::Body;
+use axum::body::Body as HttpBody;
 use axum::extract::{FromRequestParts, RawPathParams, Request};
 use axum::response::{IntoResponse, Response};
 use bisslog_core::{Completion, Ctx, TransactionId, Trigger};
 use bisslog_runtime::Reply;
+use bisslog_runtime::mapper::Body;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use serde_json::Value;
 
-use crate::TRANSACTION_HEADER;
 use crate::config::HttpConfig;
 use crate::problem::{Problem, StatusPolicy};
 use crate::routes::Route;
 use crate::sources::HttpSources;
+
+/// The transaction header, parsed once.
+pub(crate) static TRANSACTION: HeaderName = HeaderName::from_static(crate::TRANSACTION_HEADER);
+static JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// What every route shares.
 pub(crate) struct Shared {
@@ -29,89 +35,99 @@ pub(crate) struct Shared {
 /// The transaction id a caller sent, or a new one.
 pub(crate) fn transaction_id(headers: &HeaderMap) -> TransactionId {
     headers
-        .get(TRANSACTION_HEADER)
+        .get(&TRANSACTION)
         .and_then(|v| v.to_str().ok())
         .and_then(TransactionId::parse)
         .unwrap_or_else(TransactionId::generate)
 }
 
+/// Why a request was refused before its use case ran:
+/// (status, code, detail).
+type Refusal = (StatusCode, &'static str, String);
+
 /// Serves one request for one route.
 pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
+    let raw_path = RawPathParams::from_request_parts(&mut parts, &()).await;
     let transaction = transaction_id(&parts.headers);
     let transaction_text = transaction.to_string();
-    let origin = parts
-        .headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let path = parts.uri.path().to_owned();
-    let problem = |status: StatusCode, code: &str, detail: String| {
-        Problem::new(status, code, detail, &transaction_text, Some(&path))
+    let problem = |(status, code, detail): Refusal| {
+        Problem::new(
+            status,
+            code,
+            detail,
+            &transaction_text,
+            Some(parts.uri.path()),
+        )
     };
 
     let outcome: Result<Response, Problem> = async {
         if let Some(rate) = &route.rate
             && let Err(wait) = rate.acquire()
         {
-            let mut response = problem(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                format!(
-                    "this route accepts at most its declared rate; retry in {} ms",
-                    wait.as_millis().max(1)
-                ),
-            )
-            .into_response();
+            let detail = format!(
+                "this route accepts at most its declared rate; retry in {} ms",
+                wait.as_millis().max(1)
+            );
+            let mut response =
+                problem((StatusCode::TOO_MANY_REQUESTS, "rate-limited", detail)).into_response();
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
             return Ok(response);
         }
+        let raw_path = raw_path
+            .map_err(|e| problem((StatusCode::BAD_REQUEST, "malformed-path", e.body_text())))?;
         let attributes = match &route.authenticator {
             Some(authenticator) => authenticator.authenticate(&parts).await.map_err(|error| {
-                Problem::from_failure(&error, &shared.policy, &transaction_text, Some(&path))
+                Problem::from_failure(
+                    &error,
+                    &shared.policy,
+                    &transaction_text,
+                    Some(parts.uri.path()),
+                )
             })?,
             None => serde_json::Map::new(),
         };
-        let body = read_json_body(&parts.headers, body, &route, &shared.config)
+        let bytes = read_body(&parts.headers, body, &route, &shared.config)
             .await
-            .map_err(|(status, code, detail)| problem(status, code, detail))?;
-        let raw = RawPathParams::from_request_parts(&mut parts, &())
-            .await
-            .map_err(|e| problem(StatusCode::BAD_REQUEST, "malformed-path", e.body_text()))?;
-        let mut sources = HttpSources {
+            .map_err(problem)?;
+        let body = parse_body(&bytes, &route).map_err(problem)?;
+        let sources = HttpSources {
             path: route
                 .variables
                 .iter()
                 .map(String::as_str)
-                .zip(raw.iter().map(|(_, v)| v))
+                .zip(raw_path.iter().map(|(_, v)| v))
                 .collect(),
             query: parts.uri.query().unwrap_or_default(),
             parsed_query: OnceLock::new(),
             headers: &parts.headers,
             body,
         };
-        let input = route.mapper.map(&mut sources, &attributes);
-        let ctx = Ctx::builder(route.use_case.keyname(), Trigger::Http)
+        let ctx = Ctx::builder(route.use_case.keyname_arc(), Trigger::Http)
             .transaction_id(transaction.clone())
             .attributes(attributes)
             .build();
-        match tokio::time::timeout(route.timeout, route.use_case.call(ctx, input)).await {
-            Err(_) => Err(problem(
+        let input = route.mapper.map(&sources, ctx.attributes());
+        let call = route.use_case.call(ctx.clone(), &input);
+        drop(input);
+        drop(sources);
+        match tokio::time::timeout(route.timeout, call).await {
+            Err(_) => Err(problem((
                 StatusCode::GATEWAY_TIMEOUT,
                 "timeout",
                 format!(
                     "the use case did not finish within {} ms",
                     route.timeout.as_millis()
                 ),
-            )),
+            ))),
             Ok(Err(failure)) => Err(Problem::from_failure(
                 failure.as_ref(),
                 &shared.policy,
                 &transaction_text,
-                Some(&path),
+                Some(parts.uri.path()),
             )),
             Ok(Ok(reply)) => Ok(success(reply, &route, &parts.headers, &shared.config)),
         }
@@ -119,18 +135,17 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
     .await;
 
     let mut response = outcome.unwrap_or_else(IntoResponse::into_response);
-    finish(&mut response, &route, origin.as_deref(), &transaction_text);
+    finish(&mut response, &route, &parts.headers, &transaction_text);
     response
 }
 
-/// Reads the body within the size limit and parses it as JSON; `None`
-/// when it is empty. Errors are (status, code, detail).
-async fn read_json_body(
+/// Reads the body within the size limit and checks its media type.
+async fn read_body(
     headers: &HeaderMap,
-    body: Body,
+    body: HttpBody,
     route: &Route,
     config: &HttpConfig,
-) -> Result<Option<Value>, (StatusCode, &'static str, String)> {
+) -> Result<Bytes, Refusal> {
     let too_large = || {
         (
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -148,56 +163,70 @@ async fn read_json_body(
     if announced.is_some_and(|length| length > config.body_limit as u64) {
         return Err(too_large());
     }
-    let bytes: Bytes = match Limited::new(body, config.body_limit).collect().await {
+    let bytes = match Limited::new(body, config.body_limit).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(error) if error.is::<LengthLimitError>() => return Err(too_large()),
         Err(error) => {
-            return Err((
-                StatusCode::BAD_REQUEST,
-                "body-unreadable",
-                format!("the request body could not be read: {error}"),
-            ));
+            let detail = format!("the request body could not be read: {error}");
+            return Err((StatusCode::BAD_REQUEST, "body-unreadable", detail));
         }
     };
+    if !bytes.iter().all(u8::is_ascii_whitespace) {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        check_content_type(content_type, route.content_type.as_deref()).map_err(|detail| {
+            (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                detail,
+            )
+        })?;
+    }
+    Ok(bytes)
+}
+
+/// The body as JSON borrowed from its bytes; `None` when it is empty.
+fn parse_body<'b>(bytes: &'b Bytes, route: &Route) -> Result<Option<Body<'b>>, Refusal> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    if let Err(detail) = check_content_type(content_type, route.content_type.as_deref()) {
-        return Err((
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            detail,
-        ));
-    }
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        (
-            StatusCode::BAD_REQUEST,
-            "malformed-body",
-            format!("the request body is not valid JSON: {e}"),
-        )
-    })
+    let malformed = |detail: String| (StatusCode::BAD_REQUEST, "malformed-body", detail);
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| malformed(format!("the request body is not UTF-8: {e}")))?;
+    let body = Body::parse(text)
+        .map_err(|e| malformed(format!("the request body is not valid JSON: {e}")))?;
+    Ok(Some(if route.mapper.reads_body_fields() {
+        body.with_fields()
+    } else {
+        body
+    }))
 }
 
 /// A body must be JSON (or the route's declared media type).
 fn check_content_type(given: Option<&str>, declared: Option<&str>) -> Result<(), String> {
-    let essence = |s: &str| {
-        s.split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase()
+    fn essence(s: &str) -> &str {
+        s.split(';').next().unwrap_or_default().trim()
+    }
+    let Some(given) = given.map(essence) else {
+        return Ok(());
     };
-    match (given.map(essence), declared.map(essence)) {
-        (Some(given), Some(declared)) if given != declared => Err(format!(
+    match declared.map(essence) {
+        Some(declared) if !given.eq_ignore_ascii_case(declared) => Err(format!(
             "this route accepts `{declared}` bodies, not `{given}`"
         )),
-        (Some(given), None) if !(given == "application/json" || given.ends_with("+json")) => {
-            Err(format!("this route accepts JSON bodies, not `{given}`"))
+        Some(_) => Ok(()),
+        None => {
+            let json = given.eq_ignore_ascii_case("application/json")
+                || given
+                    .get(given.len().saturating_sub(5)..)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("+json"));
+            if json {
+                Ok(())
+            } else {
+                Err(format!("this route accepts JSON bodies, not `{given}`"))
+            }
         }
-        _ => Ok(()),
     }
 }
 
@@ -226,35 +255,27 @@ fn success(
             .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
     {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
-        set_cache_headers(response.headers_mut(), Some(etag), config);
+        set_cache_headers(response.headers_mut(), etag, config);
         return response;
     }
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    set_cache_headers(headers, etag.as_deref(), config);
+    headers.insert(header::CONTENT_TYPE, JSON.clone());
+    if let Some(etag) = &etag {
+        set_cache_headers(headers, etag, config);
+    }
     response
 }
 
-fn set_cache_headers(headers: &mut HeaderMap, etag: Option<&str>, config: &HttpConfig) {
-    match etag {
-        Some(etag) => {
-            if let Ok(value) = HeaderValue::from_str(&format!(
-                "public, max-age={}",
-                config.cache_max_age.as_secs()
-            )) {
-                headers.insert(header::CACHE_CONTROL, value);
-            }
-            if let Ok(value) = HeaderValue::from_str(etag) {
-                headers.insert(header::ETAG, value);
-            }
-        }
-        None => {
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        }
+fn set_cache_headers(headers: &mut HeaderMap, etag: &str, config: &HttpConfig) {
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "public, max-age={}",
+        config.cache_max_age.as_secs()
+    )) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, value);
     }
 }
 
@@ -267,13 +288,16 @@ fn entity_tag(body: &[u8]) -> String {
 
 /// Headers every response of a route carries: the transaction id and, for
 /// CORS routes, the allowed origin.
-fn finish(response: &mut Response, route: &Route, origin: Option<&str>, transaction: &str) {
+fn finish(response: &mut Response, route: &Route, request_headers: &HeaderMap, transaction: &str) {
     let headers = response.headers_mut();
     if let Ok(id) = HeaderValue::from_str(transaction) {
-        headers.insert(TRANSACTION_HEADER, id);
+        headers.insert(TRANSACTION.clone(), id);
     }
-    if let Some(cors) = &route.cors
-        && let Some(allowed) = cors.allow(origin)
+    let Some(cors) = &route.cors else { return };
+    let origin = request_headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    if let Some(allowed) = cors.allow(origin)
         && let Ok(value) = HeaderValue::from_str(&allowed)
     {
         if allowed != "*" {
@@ -282,7 +306,7 @@ fn finish(response: &mut Response, route: &Route, origin: Option<&str>, transact
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(TRANSACTION_HEADER),
+            HeaderValue::from_static(crate::TRANSACTION_HEADER),
         );
     }
 }
@@ -297,6 +321,7 @@ mod tests {
         assert!(check_content_type(Some("application/json; charset=utf-8"), None).is_ok());
         assert!(check_content_type(Some("application/merge-patch+json"), None).is_ok());
         assert!(check_content_type(Some("text/plain"), None).is_err());
+        assert!(check_content_type(Some("json"), None).is_err());
         assert!(
             check_content_type(Some("application/json"), Some("application/vnd.api+json")).is_err()
         );

@@ -2,9 +2,8 @@
 
 use std::sync::OnceLock;
 
-use bisslog_runtime::mapper::Sources;
+use bisslog_runtime::mapper::{Body, Sources};
 use http::HeaderMap;
-use serde_json::Value;
 
 /// The parts of one request: positional path variables named as the
 /// route declares them, the raw query string (parsed on first use), the
@@ -14,7 +13,7 @@ pub(crate) struct HttpSources<'a> {
     pub(crate) query: &'a str,
     pub(crate) parsed_query: OnceLock<Vec<(String, String)>>,
     pub(crate) headers: &'a HeaderMap,
-    pub(crate) body: Option<Value>,
+    pub(crate) body: Option<Body<'a>>,
 }
 
 impl HttpSources<'_> {
@@ -59,18 +58,14 @@ impl Sources for HttpSources<'_> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    fn headers(&self) -> Vec<(String, &str)> {
+    fn headers(&self) -> Vec<(&str, &str)> {
         self.headers
             .iter()
-            .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?)))
+            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
             .collect()
     }
 
-    fn body(&self) -> Option<&Value> {
+    fn body(&self) -> Option<&Body<'_>> {
         self.body.as_ref()
-    }
-
-    fn take_body(&mut self) -> Option<Value> {
-        self.body.take()
     }
 }

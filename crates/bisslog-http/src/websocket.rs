@@ -20,7 +20,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use bisslog_core::{BoxFuture, Ctx, Error, TransactionId, Trigger, WebSocketConnections};
-use bisslog_runtime::mapper::{InputMapper, Sources};
+use bisslog_runtime::mapper::{Body, InputMapper, Sources};
 use bisslog_runtime::{Service, UseCaseHandle};
 use bisslog_schema::TriggerKind;
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -243,8 +243,8 @@ async fn handle_message(
     headers: &HeaderMap,
     text: &str,
 ) -> Option<Value> {
-    let body: Value = match serde_json::from_str(text) {
-        Ok(body) => body,
+    let body = match Body::parse(text) {
+        Ok(body) => body.with_fields(),
         Err(e) => {
             return Some(error_message(
                 "malformed-message",
@@ -253,7 +253,9 @@ async fn handle_message(
         }
     };
     let field = endpoint.shared.config.route_selection_field.as_str();
-    let requested = body.get(field).and_then(Value::as_str).map(str::to_owned);
+    let requested: Option<String> = body
+        .get(&[field])
+        .and_then(|raw| serde_json::from_str(raw.get()).ok());
     let (route_key, route) = match requested
         .as_deref()
         .and_then(|key| endpoint.routes.get(key).map(|r| (key, r)))
@@ -302,25 +304,23 @@ async fn call(
     connection_id: &str,
     route_key: &str,
     headers: &HeaderMap,
-    body: Option<Value>,
+    body: Option<Body<'_>>,
     transaction: TransactionId,
 ) -> Result<Option<bytes::Bytes>, bisslog_runtime::Failure> {
-    let mut sources = WsSources {
+    let ctx = Ctx::builder(route.use_case.keyname_arc(), Trigger::WebSocket)
+        .transaction_id(transaction)
+        .attribute("connection_id", connection_id)
+        .build();
+    let sources = WsSources {
         connection_id,
         route_key,
         headers,
         body,
     };
-    let input = route.mapper.map(&mut sources, &serde_json::Map::new());
-    let ctx = Ctx::builder(route.use_case.keyname(), Trigger::WebSocket)
-        .transaction_id(transaction)
-        .attribute("connection_id", connection_id)
-        .build();
-    route
-        .use_case
-        .call(ctx, input)
-        .await
-        .map(|reply| reply.body)
+    let input = route.mapper.map(&sources, ctx.attributes());
+    let call = route.use_case.call(ctx.clone(), &input);
+    drop(input);
+    call.await.map(|reply| reply.body)
 }
 
 fn error_message(code: &str, detail: &str) -> Value {
@@ -332,7 +332,7 @@ struct WsSources<'a> {
     connection_id: &'a str,
     route_key: &'a str,
     headers: &'a HeaderMap,
-    body: Option<Value>,
+    body: Option<Body<'a>>,
 }
 
 impl Sources for WsSources<'_> {
@@ -340,19 +340,15 @@ impl Sources for WsSources<'_> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    fn headers(&self) -> Vec<(String, &str)> {
+    fn headers(&self) -> Vec<(&str, &str)> {
         self.headers
             .iter()
-            .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?)))
+            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
             .collect()
     }
 
-    fn body(&self) -> Option<&Value> {
+    fn body(&self) -> Option<&Body<'_>> {
         self.body.as_ref()
-    }
-
-    fn take_body(&mut self) -> Option<Value> {
-        self.body.take()
     }
 
     fn connection_id(&self) -> Option<&str> {

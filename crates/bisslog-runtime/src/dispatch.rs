@@ -1,6 +1,7 @@
 //! Calling a use case without knowing its types: deserialize the mapped
 //! input, run it in its context, serialize the output; and isolate panics.
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,18 +26,27 @@ pub struct Reply {
 /// panic, all behind the [`UseCaseError`](bisslog_core::UseCaseError) trait.
 pub type Failure = BoxError;
 
-/// A use case with its types erased.
+/// A use case with its types erased: the input is deserialized at once
+/// (it borrows from the request), the returned future owns everything.
 trait Dispatch: Send + Sync + 'static {
-    fn call(&self, ctx: Ctx, input: Mapped) -> BoxFuture<'static, Result<Reply, Failure>>;
+    fn call(
+        &self,
+        ctx: Ctx,
+        input: &Mapped<'_>,
+    ) -> Result<BoxFuture<'static, Result<Reply, Failure>>, Failure>;
 }
 
 struct Typed<U>(Arc<U>);
 
 impl<U: UseCase> Dispatch for Typed<U> {
-    fn call(&self, ctx: Ctx, input: Mapped) -> BoxFuture<'static, Result<Reply, Failure>> {
+    fn call(
+        &self,
+        ctx: Ctx,
+        input: &Mapped<'_>,
+    ) -> Result<BoxFuture<'static, Result<Reply, Failure>>, Failure> {
+        let input: U::Input = deserialize(input)?;
         let use_case = Arc::clone(&self.0);
-        Box::pin(async move {
-            let input: U::Input = serde_path_to_error::deserialize(input).map_err(input_error)?;
+        Ok(Box::pin(async move {
             let output = use_case
                 .run(&ctx, input)
                 .await
@@ -44,15 +54,28 @@ impl<U: UseCase> Dispatch for Typed<U> {
             let completion = U::completion(&output);
             let body = match completion {
                 Completion::NoContent => None,
-                _ => Some(Bytes::from(serde_json::to_vec(&output).map_err(|e| {
-                    Box::new(
-                        Error::internal("the use case's output could not be serialized")
-                            .with_source(e),
-                    ) as Failure
-                })?)),
+                _ => {
+                    let mut json = Vec::with_capacity(128);
+                    serde_json::to_writer(&mut json, &output).map_err(|e| {
+                        Box::new(
+                            Error::internal("the use case's output could not be serialized")
+                                .with_source(e),
+                        ) as Failure
+                    })?;
+                    Some(Bytes::from(json))
+                }
             };
             Ok(Reply { completion, body })
-        })
+        }))
+    }
+}
+
+/// Deserializes the input; only when that fails, again with the path
+/// tracked, to name the offending field.
+fn deserialize<T: serde::de::DeserializeOwned>(input: &Mapped<'_>) -> Result<T, Failure> {
+    match T::deserialize(input) {
+        Ok(value) => Ok(value),
+        Err(_) => serde_path_to_error::deserialize(input).map_err(input_error),
     }
 }
 
@@ -105,6 +128,11 @@ impl UseCaseHandle {
         &self.keyname
     }
 
+    /// The keyname, shared (for contexts, without copying it).
+    pub fn keyname_arc(&self) -> Arc<str> {
+        Arc::clone(&self.keyname)
+    }
+
     /// Its criticality, from the metadata.
     pub fn criticality(&self) -> Criticality {
         self.criticality
@@ -113,25 +141,43 @@ impl UseCaseHandle {
     /// Calls the use case: deserializes `input`, runs it with `ctx` as the
     /// current context, logs its start and end at DEBUG, and turns a panic
     /// into an [`ErrorKind::Internal`] failure for this call only.
-    pub async fn call(&self, ctx: Ctx, input: Mapped) -> Result<Reply, Failure> {
-        let started = Instant::now();
-        let scope = ctx.clone();
-        let call = AssertUnwindSafe(self.dispatch.call(ctx, input)).catch_unwind();
-        scope
-            .scope(async {
-                // bisslog's start and end lines: checkpoints `start-<keyname>`
-                // and `end-<keyname>`, at DEBUG.
-                tracing::debug!(checkpoint_id = %format_args!("start-{}", self.keyname), "use case started");
-                let outcome = call.await.unwrap_or_else(|panic| Err(panicked(&self.keyname, panic.as_ref())));
+    ///
+    /// The input is read before this returns, so the future borrows
+    /// nothing from the request.
+    pub fn call(
+        &self,
+        ctx: Ctx,
+        input: &Mapped<'_>,
+    ) -> impl Future<Output = Result<Reply, Failure>> + Send + 'static {
+        let keyname = Arc::clone(&self.keyname);
+        let debug = tracing::enabled!(tracing::Level::DEBUG);
+        let started = debug.then(Instant::now);
+        if debug {
+            tracing::debug!(checkpoint_id = %format_args!("start-{keyname}"), transaction_id = %ctx.transaction_id(), "use case started");
+        }
+        let prepared =
+            std::panic::catch_unwind(AssertUnwindSafe(|| self.dispatch.call(ctx.clone(), input)))
+                .unwrap_or_else(|panic| Err(panicked(&keyname, panic.as_ref())));
+        async move {
+            let outcome = match prepared {
+                Ok(future) => ctx
+                    .clone()
+                    .scope_unpin(AssertUnwindSafe(future).catch_unwind())
+                    .await
+                    .unwrap_or_else(|panic| Err(panicked(&keyname, panic.as_ref()))),
+                Err(failure) => Err(failure),
+            };
+            if let Some(started) = started {
                 tracing::debug!(
-                    checkpoint_id = %format_args!("end-{}", self.keyname),
+                    checkpoint_id = %format_args!("end-{keyname}"),
+                    transaction_id = %ctx.transaction_id(),
                     elapsed_us = started.elapsed().as_micros() as u64,
                     ok = outcome.is_ok(),
                     "use case ended"
                 );
-                outcome
-            })
-            .await
+            }
+            outcome
+        }
     }
 }
 
@@ -205,8 +251,8 @@ mod tests {
         }
     }
 
-    fn input(json: serde_json::Value) -> Mapped {
-        Mapped::Json(json)
+    fn input(json: serde_json::Value) -> Mapped<'static> {
+        Mapped::Owned(json)
     }
 
     fn ctx() -> Ctx {
@@ -217,13 +263,13 @@ mod tests {
     async fn outputs_are_serialized_and_unit_outputs_have_no_content() {
         let add = UseCaseHandle::new("add", Criticality::Medium, Add);
         let reply = add
-            .call(ctx(), input(serde_json::json!({"a": 1, "b": 2})))
+            .call(ctx(), &input(serde_json::json!({"a": 1, "b": 2})))
             .await
             .unwrap();
         assert_eq!(reply.completion, Completion::Done);
         assert_eq!(reply.body.as_deref(), Some(&br#"{"result":3}"#[..]));
         let nothing = UseCaseHandle::new("nothing", Criticality::Medium, Nothing);
-        let reply = nothing.call(ctx(), Mapped::object()).await.unwrap();
+        let reply = nothing.call(ctx(), &Mapped::object()).await.unwrap();
         assert_eq!(
             (reply.completion, reply.body),
             (Completion::NoContent, None)
@@ -234,13 +280,13 @@ mod tests {
     async fn inputs_that_do_not_fit_name_their_field() {
         let add = UseCaseHandle::new("add", Criticality::Medium, Add);
         let failure = add
-            .call(ctx(), input(serde_json::json!({"a": "x", "b": 2})))
+            .call(ctx(), &input(serde_json::json!({"a": "x", "b": 2})))
             .await
             .unwrap_err();
         assert_eq!(failure.kind(), ErrorKind::Invalid);
         assert!(failure.to_string().contains("`a`"), "{failure}");
         let failure = add
-            .call(ctx(), input(serde_json::json!({"a": 1})))
+            .call(ctx(), &input(serde_json::json!({"a": 1})))
             .await
             .unwrap_err();
         assert_eq!(failure.details().unwrap()["errors"][0]["field"], "b");
@@ -250,13 +296,13 @@ mod tests {
     async fn a_panic_fails_only_its_call() {
         let add = UseCaseHandle::new("add", Criticality::Medium, Add);
         let failure = add
-            .call(ctx(), input(serde_json::json!({"a": -1, "b": 2})))
+            .call(ctx(), &input(serde_json::json!({"a": -1, "b": 2})))
             .await
             .unwrap_err();
         assert_eq!(failure.kind(), ErrorKind::Internal);
         assert_eq!(failure.code(), "panic");
         let reply = add
-            .call(ctx(), input(serde_json::json!({"a": 1, "b": 1})))
+            .call(ctx(), &input(serde_json::json!({"a": 1, "b": 1})))
             .await;
         assert!(reply.is_ok());
     }

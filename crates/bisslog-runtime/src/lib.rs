@@ -35,8 +35,8 @@
 //! let service = Service::builder(metadata).use_case("add", Add).build().unwrap();
 //!
 //! let add = service.use_case("add").unwrap();
-//! let input = Mapped::Json(serde_json::json!({"a": 1, "b": 2}));
-//! let reply = bisslog_core::block_on(add.call(Ctx::new("add", Trigger::Direct), input)).unwrap();
+//! let input = Mapped::Owned(serde_json::json!({"a": 1, "b": 2}));
+//! let reply = bisslog_core::block_on(add.call(Ctx::new("add", Trigger::Direct), &input)).unwrap();
 //! assert_eq!(reply.body.as_deref(), Some(&br#"{"result":3}"#[..]));
 //! ```
 

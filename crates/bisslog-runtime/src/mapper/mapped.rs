@@ -1,35 +1,44 @@
 //! The input a mapper builds, and how it becomes a use case's `Input`.
 //!
-//! Values keep their origin: JSON from a body or message is strict (a
-//! string is never read as a number), while text from a URL or a header is
-//! read as whatever the input field asks for (`?page=2` fills a `u32`, and
-//! `/users/007` fills a `String` with `"007"`).
+//! A mapped input borrows everything it can from the request: raw JSON
+//! from the body, text from the path, query string and headers, and the
+//! target names from the mapper. Values keep their origin: JSON is read
+//! strictly (a string is never read as a number), while text from a URL or
+//! a header is read as whatever the input field asks for (`?page=2` fills
+//! a `u32`, and `/users/007` fills a `String` with `"007"`).
 
+use std::borrow::Cow;
 use std::fmt;
 
+use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// A mapped input value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Mapped {
-    /// JSON from a body or message: read strictly.
-    Json(Value),
+#[derive(Debug, Clone)]
+pub enum Mapped<'a> {
+    /// Raw JSON from a body or message: read strictly.
+    Raw(&'a RawValue),
+    /// Parsed JSON (context attributes): read strictly.
+    Json(&'a Value),
+    /// Owned JSON, for callers that build inputs themselves.
+    Owned(Value),
     /// Text from a path, query string or header: read as the field needs.
-    Text(String),
+    Text(Cow<'a, str>),
     /// An object built by the mapper (dotted targets nest).
-    Object(Vec<(String, Mapped)>),
+    Object(Vec<(Cow<'a, str>, Mapped<'a>)>),
 }
 
-impl Mapped {
+impl<'a> Mapped<'a> {
     /// An empty object.
     pub fn object() -> Self {
         Mapped::Object(Vec::new())
     }
 
-    /// Sets `value` at a dotted target path (`a.b` nests), replacing what
-    /// is there; intermediate objects are created as needed.
-    pub fn insert(&mut self, target: &[String], value: Mapped) {
+    /// Sets `value` at a target path (each segment one level), replacing
+    /// what is there; intermediate objects are created as needed.
+    pub fn insert(&mut self, target: &'a [String], value: Mapped<'a>) {
         let Some((first, rest)) = target.split_first() else {
             *self = value;
             return;
@@ -40,18 +49,30 @@ impl Mapped {
         let Mapped::Object(entries) = self else {
             return;
         };
-        let slot = match entries.iter().position(|(k, _)| k == first) {
-            Some(i) => &mut entries[i].1,
+        let index = match entries.iter().position(|(k, _)| k == first) {
+            Some(index) => index,
             None => {
-                entries.push((first.clone(), Mapped::object()));
-                let last = entries.len() - 1;
-                &mut entries[last].1
+                entries.push((Cow::Borrowed(first.as_str()), Mapped::object()));
+                entries.len() - 1
             }
         };
-        slot.insert(rest, value);
+        entries[index].1.insert(rest, value);
     }
 
-    /// Whether the object has a key (for defaults that must not override).
+    /// Adds a top-level entry unless the object has the key already (for
+    /// mappings where an earlier source wins).
+    pub fn add(&mut self, key: Cow<'a, str>, value: Mapped<'a>) {
+        if !matches!(self, Mapped::Object(_)) {
+            *self = Mapped::object();
+        }
+        if let Mapped::Object(entries) = self
+            && !entries.iter().any(|(k, _)| *k == key)
+        {
+            entries.push((key, value));
+        }
+    }
+
+    /// Whether the object has a key.
     pub fn contains(&self, key: &str) -> bool {
         matches!(self, Mapped::Object(entries) if entries.iter().any(|(k, _)| k == key))
     }
@@ -59,12 +80,14 @@ impl Mapped {
     /// The value as JSON (text stays text), for logs and tests.
     pub fn to_json(&self) -> Value {
         match self {
-            Mapped::Json(v) => v.clone(),
-            Mapped::Text(s) => Value::String(s.clone()),
+            Mapped::Raw(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+            Mapped::Json(value) => (*value).clone(),
+            Mapped::Owned(value) => value.clone(),
+            Mapped::Text(text) => Value::String(text.clone().into_owned()),
             Mapped::Object(entries) => Value::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .map(|(k, v)| (k.clone().into_owned(), v.to_json()))
                     .collect(),
             ),
         }
@@ -90,7 +113,22 @@ impl de::Error for MapError {
 }
 
 fn json_error(error: serde_json::Error) -> MapError {
-    MapError(error.to_string())
+    // serde_json adds " at line 1 column 5" for raw text; the position in
+    // a fragment means nothing to the caller, so keep only the cause.
+    let text = error.to_string();
+    let cause = match text.rfind(" at line ") {
+        Some(at) if error.line() > 0 => &text[..at],
+        _ => &text,
+    };
+    MapError(cause.to_owned())
+}
+
+/// Runs a `serde_json` deserializer method on raw JSON.
+macro_rules! on_raw {
+    ($raw:expr, $method:ident ( $($arg:expr),* )) => {{
+        let mut json = serde_json::Deserializer::from_str($raw.get());
+        (&mut json).$method($($arg),*).map_err(json_error)
+    }};
 }
 
 macro_rules! lenient_number {
@@ -100,9 +138,11 @@ macro_rules! lenient_number {
                 match self {
                     Mapped::Text(text) => match text.trim().parse::<$ty>() {
                         Ok(n) => visitor.$visit(n),
-                        Err(_) => Err(de::Error::invalid_type(de::Unexpected::Str(&text), &visitor)),
+                        Err(_) => Err(de::Error::invalid_type(de::Unexpected::Str(text), &visitor)),
                     },
+                    Mapped::Raw(raw) => on_raw!(raw, $method(visitor)),
                     Mapped::Json(value) => value.$method(visitor).map_err(json_error),
+                    Mapped::Owned(value) => value.$method(visitor).map_err(json_error),
                     object => object.deserialize_any(visitor),
                 }
             }
@@ -110,15 +150,29 @@ macro_rules! lenient_number {
     };
 }
 
-impl<'de> Deserializer<'de> for Mapped {
+/// Strict JSON or an object: the same for every method but `any`.
+macro_rules! forward_json {
+    ($self:expr, $method:ident ( $($arg:expr),* ), $fallback:expr) => {
+        match $self {
+            Mapped::Raw(raw) => on_raw!(raw, $method($($arg),*)),
+            Mapped::Json(value) => value.$method($($arg),*).map_err(json_error),
+            Mapped::Owned(value) => value.$method($($arg),*).map_err(json_error),
+            other => $fallback(other),
+        }
+    };
+}
+
+impl<'de, 'a: 'de> Deserializer<'de> for &'de Mapped<'a> {
     type Error = MapError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, MapError> {
         match self {
+            Mapped::Raw(raw) => on_raw!(raw, deserialize_any(visitor)),
             Mapped::Json(value) => value.deserialize_any(visitor).map_err(json_error),
-            Mapped::Text(text) => visitor.visit_string(text),
+            Mapped::Owned(value) => value.deserialize_any(visitor).map_err(json_error),
+            Mapped::Text(text) => visitor.visit_borrowed_str(text),
             Mapped::Object(entries) => visitor.visit_map(Entries {
-                entries: entries.into_iter(),
+                entries: entries.iter(),
                 value: None,
             }),
         }
@@ -129,13 +183,10 @@ impl<'de> Deserializer<'de> for Mapped {
             Mapped::Text(text) => match text.trim() {
                 "true" | "1" => visitor.visit_bool(true),
                 "false" | "0" => visitor.visit_bool(false),
-                _ => Err(de::Error::invalid_type(
-                    de::Unexpected::Str(&text),
-                    &visitor,
-                )),
+                _ => Err(de::Error::invalid_type(de::Unexpected::Str(text), &visitor)),
             },
-            Mapped::Json(value) => value.deserialize_bool(visitor).map_err(json_error),
-            object => object.deserialize_any(visitor),
+            other => forward_json!(other, deserialize_bool(visitor), |o: &'de Mapped<'a>| o
+                .deserialize_any(visitor)),
         }
     }
 
@@ -155,10 +206,7 @@ impl<'de> Deserializer<'de> for Mapped {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, MapError> {
-        match self {
-            Mapped::Json(value) => value.deserialize_option(visitor).map_err(json_error),
-            other => visitor.visit_some(other),
-        }
+        forward_json!(self, deserialize_option(visitor), |o| visitor.visit_some(o))
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -166,22 +214,18 @@ impl<'de> Deserializer<'de> for Mapped {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, MapError> {
-        match self {
-            Mapped::Json(value) => value
-                .deserialize_newtype_struct(name, visitor)
-                .map_err(json_error),
-            other => visitor.visit_newtype_struct(other),
-        }
+        forward_json!(self, deserialize_newtype_struct(name, visitor), |o| visitor
+            .visit_newtype_struct(o))
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, MapError> {
         match self {
-            Mapped::Json(value) => value.deserialize_seq(visitor).map_err(json_error),
             // A single query parameter or header fills a one-item list.
-            Mapped::Text(text) => visitor.visit_seq(de::value::SeqDeserializer::new(
-                std::iter::once(Mapped::Text(text)),
-            )),
-            object => object.deserialize_any(visitor),
+            Mapped::Text(_) => {
+                visitor.visit_seq(de::value::SeqDeserializer::new(std::iter::once(self)))
+            }
+            other => forward_json!(other, deserialize_seq(visitor), |o: &'de Mapped<'a>| o
+                .deserialize_any(visitor)),
         }
     }
 
@@ -192,11 +236,12 @@ impl<'de> Deserializer<'de> for Mapped {
         visitor: V,
     ) -> Result<V::Value, MapError> {
         match self {
-            Mapped::Json(value) => value
-                .deserialize_enum(name, variants, visitor)
-                .map_err(json_error),
-            Mapped::Text(text) => visitor.visit_enum(text.into_deserializer()),
-            object => object.deserialize_any(visitor),
+            Mapped::Text(text) => visitor.visit_enum(BorrowedStrDeserializer::new(text)),
+            other => forward_json!(
+                other,
+                deserialize_enum(name, variants, visitor),
+                |o: &'de Mapped<'a>| o.deserialize_any(visitor)
+            ),
         }
     }
 
@@ -206,21 +251,21 @@ impl<'de> Deserializer<'de> for Mapped {
     }
 }
 
-impl<'de> IntoDeserializer<'de, MapError> for Mapped {
-    type Deserializer = Mapped;
+impl<'de, 'a: 'de> IntoDeserializer<'de, MapError> for &'de Mapped<'a> {
+    type Deserializer = Self;
 
-    fn into_deserializer(self) -> Mapped {
+    fn into_deserializer(self) -> Self {
         self
     }
 }
 
 /// The entries of a mapped object, for a visitor.
-struct Entries {
-    entries: std::vec::IntoIter<(String, Mapped)>,
-    value: Option<Mapped>,
+struct Entries<'de, 'a> {
+    entries: std::slice::Iter<'de, (Cow<'a, str>, Mapped<'a>)>,
+    value: Option<&'de Mapped<'a>>,
 }
 
-impl<'de> MapAccess<'de> for Entries {
+impl<'de, 'a: 'de> MapAccess<'de> for Entries<'de, 'a> {
     type Error = MapError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -230,7 +275,8 @@ impl<'de> MapAccess<'de> for Entries {
         match self.entries.next() {
             Some((key, value)) => {
                 self.value = Some(value);
-                seed.deserialize(key.into_deserializer()).map(Some)
+                seed.deserialize(BorrowedStrDeserializer::new(key))
+                    .map(Some)
             }
             None => Ok(None),
         }
@@ -264,6 +310,7 @@ mod tests {
         #[serde(default)]
         absent: Option<String>,
         nested: Nested,
+        borrowed: Value,
     }
 
     #[derive(Debug, Deserialize, PartialEq)]
@@ -271,44 +318,66 @@ mod tests {
         city: String,
     }
 
-    fn build() -> Mapped {
-        let mut input = Mapped::object();
-        let t = |s: &str| s.split('.').map(str::to_owned).collect::<Vec<_>>();
-        input.insert(&t("id"), Mapped::Text("007".into()));
-        input.insert(&t("page"), Mapped::Text("2".into()));
-        input.insert(&t("strict"), Mapped::Json(json!(5)));
-        input.insert(&t("flag"), Mapped::Text("true".into()));
-        input.insert(&t("tags"), Mapped::Text("a".into()));
-        input.insert(&t("nested.city"), Mapped::Json(json!("Quito")));
-        input
+    fn path(target: &str) -> Vec<String> {
+        target.split('.').map(str::to_owned).collect()
+    }
+
+    fn raw(text: &str) -> &RawValue {
+        serde_json::from_str(text).unwrap()
     }
 
     #[test]
     fn text_is_read_as_the_field_needs_and_json_strictly() {
-        let input: Input = serde_path_to_error::deserialize(build()).unwrap();
-        assert_eq!(input.id, "007");
-        assert_eq!(input.page, 2);
-        assert_eq!(input.strict, 5);
-        assert_eq!(input.flag, Some(true));
-        assert_eq!(input.tags, ["a"]);
-        assert_eq!(input.absent, None);
-        assert_eq!(input.nested.city, "Quito");
+        let context = json!({"k": [1, 2]});
+        let targets: Vec<Vec<String>> = [
+            "id",
+            "page",
+            "strict",
+            "flag",
+            "tags",
+            "nested.city",
+            "borrowed",
+        ]
+        .iter()
+        .map(|t| path(t))
+        .collect();
+        let mut input = Mapped::object();
+        input.insert(&targets[0], Mapped::Text("007".into()));
+        input.insert(&targets[1], Mapped::Text("2".into()));
+        input.insert(&targets[2], Mapped::Raw(raw("5")));
+        input.insert(&targets[3], Mapped::Text("true".into()));
+        input.insert(&targets[4], Mapped::Text("a".into()));
+        input.insert(&targets[5], Mapped::Raw(raw("\"Quito\"")));
+        input.insert(&targets[6], Mapped::Json(&context));
+        let parsed: Input = Input::deserialize(&input).unwrap();
+        assert_eq!(parsed.id, "007");
+        assert_eq!(parsed.page, 2);
+        assert_eq!(parsed.strict, 5);
+        assert_eq!(parsed.flag, Some(true));
+        assert_eq!(parsed.tags, ["a"]);
+        assert_eq!(parsed.absent, None);
+        assert_eq!(parsed.nested.city, "Quito");
+        assert_eq!(parsed.borrowed, context);
     }
 
     #[test]
     fn errors_name_the_field() {
-        let mut mapped = build();
-        mapped.insert(&["page".to_owned()], Mapped::Text("two".into()));
-        let error = serde_path_to_error::deserialize::<_, Input>(mapped).unwrap_err();
-        assert_eq!(error.path().to_string(), "page");
-        let mut mapped = build();
-        mapped.insert(&["strict".to_owned()], Mapped::Json(json!("5")));
-        let error = serde_path_to_error::deserialize::<_, Input>(mapped).unwrap_err();
-        assert_eq!(error.path().to_string(), "strict");
+        let (page, city) = (path("page"), path("city"));
+        let mut input = Mapped::object();
+        input.insert(&page, Mapped::Text("two".into()));
+        let error = serde_path_to_error::deserialize::<_, Nested>(&input).unwrap_err();
         assert!(
-            error.inner().to_string().contains("expected i64"),
+            error.inner().to_string().contains("missing field `city`"),
             "{}",
             error.inner()
+        );
+        let mut input = Mapped::object();
+        input.insert(&city, Mapped::Raw(raw("5")));
+        let error = serde_path_to_error::deserialize::<_, Nested>(&input).unwrap_err();
+        assert_eq!(error.path().to_string(), "city");
+        assert_eq!(
+            error.inner().to_string(),
+            "invalid type: integer `5`, expected a string"
         );
     }
 }

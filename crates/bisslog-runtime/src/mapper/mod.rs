@@ -11,12 +11,19 @@
 //! Without a mapper, the input is every path variable, then every query
 //! parameter, then every field of a JSON-object body (a body that is not an
 //! object goes under `body`); an earlier source wins a name clash.
+//!
+//! Mapping copies nothing: the [`Mapped`] input borrows the request's text
+//! and raw JSON, and the use case's input is deserialized from it directly.
 
+mod body;
 mod mapped;
+
+use std::borrow::Cow;
 
 use bisslog_schema::{Mapper as MapperSpec, MapperEntry, SourcePart};
 use serde_json::Value;
 
+pub use body::Body;
 pub use mapped::{MapError, Mapped};
 
 /// The parts of an incoming request or message, as a transport presents
@@ -43,16 +50,12 @@ pub trait Sources {
         None
     }
     /// Every header, with lower-case names.
-    fn headers(&self) -> Vec<(String, &str)> {
+    fn headers(&self) -> Vec<(&str, &str)> {
         Vec::new()
     }
     /// The JSON body of a request, or the payload of a message (`event`).
-    fn body(&self) -> Option<&Value> {
+    fn body(&self) -> Option<&Body<'_>> {
         None
-    }
-    /// Takes the body, for the last mapper line that needs it whole.
-    fn take_body(&mut self) -> Option<Value> {
-        self.body().cloned()
     }
     /// The WebSocket connection id.
     fn connection_id(&self) -> Option<&str> {
@@ -75,31 +78,34 @@ struct Line {
     part: SourcePart,
     path: Vec<String>,
     target: Vec<String>,
-    /// Whether this is the last line reading the whole body, which may
-    /// take it instead of copying it.
-    takes_body: bool,
 }
 
 impl InputMapper {
     /// The mapper of a trigger; `None` is the default mapping.
     pub fn new(spec: Option<&MapperSpec>) -> Self {
-        let Some(spec) = spec else {
-            return Self { lines: None };
-        };
-        let mut lines: Vec<Line> = spec.entries.iter().map(Line::new).collect();
-        let body_readers = |line: &Line| matches!(line.part, SourcePart::Body | SourcePart::Event);
-        if let Some(last) = lines.iter().rposition(body_readers) {
-            lines[last].takes_body = true;
+        Self {
+            lines: spec.map(|spec| spec.entries.iter().map(Line::new).collect()),
         }
-        Self { lines: Some(lines) }
+    }
+
+    /// Whether mapping reads the body's fields (`body.x` lines, or the
+    /// default mapping), so a transport can split them out once with
+    /// [`Body::with_fields`].
+    pub fn reads_body_fields(&self) -> bool {
+        match &self.lines {
+            None => true,
+            Some(lines) => lines.iter().any(|l| {
+                matches!(l.part, SourcePart::Body | SourcePart::Event) && !l.path.is_empty()
+            }),
+        }
     }
 
     /// Builds the input from the sources and the call's context attributes.
-    pub fn map(
-        &self,
-        sources: &mut dyn Sources,
-        context: &serde_json::Map<String, Value>,
-    ) -> Mapped {
+    pub fn map<'a>(
+        &'a self,
+        sources: &'a dyn Sources,
+        context: &'a serde_json::Map<String, Value>,
+    ) -> Mapped<'a> {
         match &self.lines {
             None => default_mapping(sources),
             Some(lines) => {
@@ -121,21 +127,20 @@ impl Line {
             part: entry.source.part,
             path: entry.source.path.clone(),
             target: entry.target.split('.').map(str::to_owned).collect(),
-            takes_body: false,
         }
     }
 
-    fn read(
-        &self,
-        sources: &mut dyn Sources,
-        context: &serde_json::Map<String, Value>,
-    ) -> Option<Mapped> {
-        let text = |s: &str| Mapped::Text(s.to_owned());
-        let all = |pairs: Vec<(&str, &str)>| {
+    fn read<'a>(
+        &'a self,
+        sources: &'a dyn Sources,
+        context: &'a serde_json::Map<String, Value>,
+    ) -> Option<Mapped<'a>> {
+        let text = |s: &'a str| Mapped::Text(Cow::Borrowed(s));
+        let all = |pairs: Vec<(&'a str, &'a str)>| {
             Mapped::Object(
                 pairs
                     .into_iter()
-                    .map(|(k, v)| (k.to_owned(), text(v)))
+                    .map(|(k, v)| (Cow::Borrowed(k), text(v)))
                     .collect(),
             )
         };
@@ -146,28 +151,22 @@ impl Line {
             (SourcePart::Params, Some(name)) => sources.param(name).map(text),
             (SourcePart::Params, None) => Some(all(sources.params())),
             (SourcePart::Headers, Some(name)) => sources.header(name).map(text),
-            (SourcePart::Headers, None) => Some(Mapped::Object(
-                sources
-                    .headers()
-                    .into_iter()
-                    .map(|(k, v)| (k, text(v)))
+            (SourcePart::Headers, None) => Some(all(sources.headers())),
+            (SourcePart::Context, None) => Some(Mapped::Object(
+                context
+                    .iter()
+                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), Mapped::Json(v)))
                     .collect(),
             )),
-            (SourcePart::Context, None) => Some(Mapped::Json(Value::Object(context.clone()))),
-            (SourcePart::Context, Some(_)) => pointer(context.get(&self.path[0])?, &self.path[1..])
-                .cloned()
-                .map(Mapped::Json),
-            (SourcePart::Body | SourcePart::Event, None) => {
-                let body = if self.takes_body {
-                    sources.take_body()
-                } else {
-                    sources.body().cloned()
-                };
-                body.map(Mapped::Json)
+            (SourcePart::Context, Some(_)) => {
+                pointer(context.get(&self.path[0])?, &self.path[1..]).map(Mapped::Json)
             }
-            (SourcePart::Body | SourcePart::Event, Some(_)) => pointer(sources.body()?, &self.path)
-                .cloned()
-                .map(Mapped::Json),
+            (SourcePart::Body | SourcePart::Event, None) => {
+                sources.body().map(|b| Mapped::Raw(b.raw()))
+            }
+            (SourcePart::Body | SourcePart::Event, Some(_)) => {
+                sources.body()?.get(&self.path).map(Mapped::Raw)
+            }
             (SourcePart::ConnectionId, _) => sources.connection_id().map(text),
             (SourcePart::RouteKey, _) => sources.route_key().map(text),
         }
@@ -188,29 +187,26 @@ fn pointer<'v>(mut value: &'v Value, path: &[String]) -> Option<&'v Value> {
 
 /// Path variables, then query parameters, then body fields; an earlier
 /// source wins a clash.
-fn default_mapping(sources: &mut dyn Sources) -> Mapped {
-    let mut entries: Vec<(String, Mapped)> = Vec::new();
-    let add = |entries: &mut Vec<(String, Mapped)>, key: &str, value: Mapped| {
-        if !entries.iter().any(|(k, _)| k == key) {
-            entries.push((key.to_owned(), value));
-        }
-    };
+fn default_mapping(sources: &dyn Sources) -> Mapped<'_> {
+    let mut input = Mapped::object();
     for (name, value) in sources.path_vars() {
-        add(&mut entries, name, Mapped::Text(value.to_owned()));
+        input.add(Cow::Borrowed(name), Mapped::Text(Cow::Borrowed(value)));
     }
     for (name, value) in sources.params() {
-        add(&mut entries, name, Mapped::Text(value.to_owned()));
+        input.add(Cow::Borrowed(name), Mapped::Text(Cow::Borrowed(value)));
     }
-    match sources.take_body() {
-        Some(Value::Object(fields)) => {
-            for (name, value) in fields {
-                add(&mut entries, &name, Mapped::Json(value));
+    if let Some(body) = sources.body() {
+        match body.fields() {
+            Some(fields) => {
+                for (name, value) in fields {
+                    input.add(name, Mapped::Raw(value));
+                }
             }
+            None if !body.is_null() => input.add(Cow::Borrowed("body"), Mapped::Raw(body.raw())),
+            None => {}
         }
-        Some(Value::Null) | None => {}
-        Some(other) => add(&mut entries, "body", Mapped::Json(other)),
     }
-    Mapped::Object(entries)
+    input
 }
 
 #[cfg(test)]
@@ -219,14 +215,14 @@ mod tests {
     use bisslog_schema::MapperSource;
     use serde_json::json;
 
-    struct Request {
+    struct Request<'a> {
         path: Vec<(&'static str, &'static str)>,
         query: Vec<(&'static str, &'static str)>,
         headers: Vec<(&'static str, &'static str)>,
-        body: Option<Value>,
+        body: Option<Body<'a>>,
     }
 
-    impl Sources for Request {
+    impl Sources for Request<'_> {
         fn path_var(&self, name: &str) -> Option<&str> {
             self.path.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
         }
@@ -245,20 +241,24 @@ mod tests {
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
                 .map(|(_, v)| *v)
         }
-        fn body(&self) -> Option<&Value> {
+        fn body(&self) -> Option<&Body<'_>> {
             self.body.as_ref()
-        }
-        fn take_body(&mut self) -> Option<Value> {
-            self.body.take()
         }
     }
 
-    fn request() -> Request {
+    const BODY: &str = r#"{"data": {"code": "es"}, "uid": "body-loses", "n": 1}"#;
+
+    fn request(mapper: &InputMapper) -> Request<'static> {
+        let body = Body::parse(BODY).unwrap();
         Request {
             path: vec![("schema_keyname", "language"), ("uid", "7")],
             query: vec![("code", "es"), ("uid", "query-loses")],
             headers: vec![("X-User", "ana")],
-            body: Some(json!({"data": {"code": "es"}, "uid": "body-loses", "n": 1})),
+            body: Some(if mapper.reads_body_fields() {
+                body.with_fields()
+            } else {
+                body
+            }),
         }
     }
 
@@ -292,7 +292,10 @@ mod tests {
         ]);
         let mut context = serde_json::Map::new();
         context.insert("user_id".into(), json!("u-1"));
-        let mapped = InputMapper::new(Some(&spec)).map(&mut request(), &context);
+        let mapper = InputMapper::new(Some(&spec));
+        assert!(mapper.reads_body_fields());
+        let request = request(&mapper);
+        let mapped = mapper.map(&request, &context);
         assert_eq!(
             mapped.to_json(),
             json!({
@@ -304,11 +307,15 @@ mod tests {
             })
         );
         assert!(!mapped.contains("missing"));
+        assert!(!InputMapper::new(Some(&self::spec(&[("body", "data")]))).reads_body_fields());
     }
 
     #[test]
     fn the_default_mapping_merges_path_query_and_body() {
-        let mapped = InputMapper::new(None).map(&mut request(), &serde_json::Map::new());
+        let mapper = InputMapper::new(None);
+        let request = request(&mapper);
+        let context = serde_json::Map::new();
+        let mapped = mapper.map(&request, &context);
         assert_eq!(
             mapped.to_json(),
             json!({"schema_keyname": "language", "uid": "7", "code": "es", "data": {"code": "es"}, "n": 1})
