@@ -358,7 +358,7 @@ mod tests {
     async fn concurrent_calls_never_see_each_others_context() {
         let mut tasks = Vec::new();
         for i in 0..200 {
-            let ctx = Ctx::new(&format!("uc{i}"), Trigger::Direct);
+            let ctx = Ctx::new(format!("uc{i}"), Trigger::Direct);
             let expected = ctx.transaction_id().clone();
             tasks.push(tokio::spawn(ctx.scope(async move {
                 for _ in 0..5 {
