@@ -54,7 +54,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let service = Service::builder(metadata)
         .use_case("add_numbers", AddNumbers)
         .build()?;
-    let server = HttpServer::new(service).build()?;
+    // HEADER_READ_TIMEOUT_MS=0 turns the slow-headers protection off (the
+    // `bisslog-rs-no-hrt` contender), to show what it costs per request.
+    let mut config = bisslog_http::HttpConfig::default();
+    if std::env::var("HEADER_READ_TIMEOUT_MS").is_ok_and(|ms| ms == "0") {
+        config.header_read_timeout = None;
+    }
+    let server = HttpServer::new(service).config(config).build()?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     server.serve(listener).await?;
     Ok(())

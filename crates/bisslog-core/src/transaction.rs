@@ -47,6 +47,19 @@ impl TransactionId {
         TransactionId(Repr::Generated(value))
     }
 
+    /// The id as text, formatted without `core::fmt` (entry points need
+    /// it for every request).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.0 {
+            Repr::Given(id) => std::borrow::Cow::Borrowed(id),
+            Repr::Generated(v) => {
+                let text = uuid_text(*v);
+                // The bytes are ASCII hexadecimal digits and dashes.
+                std::borrow::Cow::Owned(text.iter().map(|&b| char::from(b)).collect())
+            }
+        }
+    }
+
     /// An id received from a caller, when it is 1 to 128 visible ASCII
     /// characters; anything else is refused so ids cannot forge log lines.
     pub fn parse(given: &str) -> Option<Self> {
@@ -114,6 +127,14 @@ mod tests {
             assert_eq!(&id[14..15], "4", "{id}");
             assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
         }
+    }
+
+    #[test]
+    fn text_and_display_agree() {
+        let id = TransactionId::generate();
+        assert_eq!(id.text(), id.to_string());
+        let given = TransactionId::parse("abc").unwrap();
+        assert_eq!(given.text(), "abc");
     }
 
     #[test]

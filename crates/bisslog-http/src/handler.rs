@@ -50,7 +50,7 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
     let (mut parts, body) = request.into_parts();
     let raw_path = RawPathParams::from_request_parts(&mut parts, &()).await;
     let transaction = transaction_id(&parts.headers);
-    let transaction_text = transaction.to_string();
+    let transaction_text = transaction.text().into_owned();
     let problem = |(status, code, detail): Refusal| {
         Problem::new(
             status,

@@ -143,12 +143,20 @@ impl HttpServer {
             let mut stop = stop_rx.clone();
             let running = running_rx.clone();
             tokio::spawn(async move {
-                let connection = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(header_read_timeout)
+                let mut builder = http1::Builder::new();
+                if let Some(timeout) = header_read_timeout {
+                    builder
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(timeout);
+                }
+                let connection = builder
                     .serve_connection(TokioIo::new(stream), service)
                     .with_upgrades();
                 let mut connection = std::pin::pin!(connection);
+                // One wait for the stop signal, registered once: re-creating
+                // it on every wake-up of the connection would lock the
+                // channel's waiter list for every request.
+                let mut stopped = std::pin::pin!(stop.changed());
                 let mut stopping = false;
                 loop {
                     tokio::select! {
@@ -158,7 +166,7 @@ impl HttpServer {
                             }
                             break;
                         }
-                        changed = stop.changed(), if !stopping => {
+                        changed = stopped.as_mut(), if !stopping => {
                             stopping = true;
                             if changed.is_ok() {
                                 connection.as_mut().graceful_shutdown();

@@ -354,6 +354,7 @@ async fn start() -> Running {
         .unwrap();
     let config = HttpConfig {
         body_limit: 1024,
+        header_read_timeout: Some(Duration::from_millis(300)),
         ..HttpConfig::default()
     };
     let server = HttpServer::new(service)
@@ -591,6 +592,23 @@ async fn oversized_bodies_get_413_whether_announced_or_chunked() {
     let mut response = String::new();
     let _ = stream.read_to_string(&mut response).await;
     assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let s = start().await;
+    let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    stream
+        .write_all(b"GET /things/7 HTTP/1.1\r\nhost: test\r\nx-slow: ")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut rest)).await;
+    assert!(
+        read.is_ok(),
+        "the connection is still open after the header-read timeout"
+    );
+    assert!(!String::from_utf8_lossy(&rest).contains(" 200 "));
 }
 
 #[tokio::test]
