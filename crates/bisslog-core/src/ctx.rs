@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 
 use crate::transaction::TransactionId;
 use crate::use_case::UseCase;
+use crate::work::Work;
 
 /// What started a use-case call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,6 +80,8 @@ struct Inner {
     use_case: Arc<str>,
     trigger: Trigger,
     attributes: Arc<serde_json::Map<String, serde_json::Value>>,
+    /// Set once, by the runtime, when the service has a unit of work.
+    work: OnceLock<Arc<dyn Work>>,
 }
 
 impl Ctx {
@@ -138,7 +141,22 @@ impl Ctx {
             use_case: use_case.into(),
             trigger: Trigger::Call,
             attributes: Arc::clone(&self.0.attributes),
+            // A nested call is part of its caller's unit of work.
+            work: self.0.work.clone(),
         }))
+    }
+
+    /// The unit of work this call's writes join, when the service has one.
+    /// Adapters use it (through [`Ctx::current`]); use cases never need to.
+    pub fn work(&self) -> Option<&Arc<dyn Work>> {
+        self.0.work.get()
+    }
+
+    /// Attaches the call's unit of work. Entry points and the runtime do
+    /// this once, before the use case runs; a second attachment is refused
+    /// and gives the work back.
+    pub fn attach_work(&self, work: Arc<dyn Work>) -> Result<(), Arc<dyn Work>> {
+        self.0.work.set(work)
     }
 
     /// Records a checkpoint: an INFO event with a `checkpoint_id`, logged
@@ -267,6 +285,7 @@ impl CtxBuilder {
             } else {
                 Arc::new(self.attributes)
             },
+            work: OnceLock::new(),
         }))
     }
 }

@@ -12,7 +12,10 @@
 //!   checkpoints as `tracing` events, calls to other use cases.
 //! - [`ErrorKind`] and [`UseCaseError`]: what entry points need to know of a
 //!   failure: its HTTP status, whether a message is retried.
-//! - [`Adapter`] and the standard ports.
+//! - [`Adapter`] and the standard ports: [`Publisher`] for events,
+//!   [`WebSocketConnections`] for pushing to clients.
+//! - [`UnitOfWork`]: how the runtime makes a use case's writes, its
+//!   published events and its inbox record commit together.
 //!
 //! # Example
 //!
@@ -65,11 +68,15 @@
 mod ctx;
 mod error;
 mod port;
+mod publish;
 mod transaction;
 mod use_case;
+mod work;
 
 pub use ctx::{Ctx, CtxBuilder, Scoped, Trigger};
 pub use error::{BoxError, Error, ErrorKind, UseCaseError};
 pub use port::{Adapter, BoxFuture, WebSocketConnections, block_on};
+pub use publish::{Event, Publisher};
 pub use transaction::{MAX_TRANSACTION_ID_LEN, TransactionId};
 pub use use_case::{Completion, NoInput, UseCase};
+pub use work::{UnitOfWork, Work};

@@ -6,7 +6,9 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bisslog_core::{BoxError, BoxFuture, Completion, Ctx, Error, ErrorKind, UseCase};
+use bisslog_core::{
+    BoxError, BoxFuture, Completion, Ctx, Error, ErrorKind, UnitOfWork, UseCase, Work,
+};
 use bisslog_schema::Criticality;
 use bytes::Bytes;
 use futures_util::FutureExt as _;
@@ -107,6 +109,7 @@ pub struct UseCaseHandle {
     keyname: Arc<str>,
     criticality: Criticality,
     dispatch: Arc<dyn Dispatch>,
+    unit_of_work: Option<Arc<dyn UnitOfWork>>,
 }
 
 impl UseCaseHandle {
@@ -115,7 +118,13 @@ impl UseCaseHandle {
             keyname: Arc::from(keyname),
             criticality,
             dispatch: Arc::new(Typed(Arc::new(use_case))),
+            unit_of_work: None,
         }
+    }
+
+    pub(crate) fn with_unit_of_work(mut self, unit_of_work: Option<Arc<dyn UnitOfWork>>) -> Self {
+        self.unit_of_work = unit_of_work;
+        self
     }
 
     pub(crate) fn with_criticality(mut self, criticality: Criticality) -> Self {
@@ -142,6 +151,12 @@ impl UseCaseHandle {
     /// current context, logs its start and end at DEBUG, and turns a panic
     /// into an [`ErrorKind::Internal`] failure for this call only.
     ///
+    /// When the service has a [`UnitOfWork`] and `ctx` carries no work yet,
+    /// the call begins one, commits it when the use case succeeds and rolls
+    /// it back when it fails; a failed commit fails the call. When `ctx`
+    /// already carries work (a consumer recording its inbox entry first),
+    /// whoever attached it ends it.
+    ///
     /// The input is read before this returns, so the future borrows
     /// nothing from the request.
     pub fn call(
@@ -155,11 +170,12 @@ impl UseCaseHandle {
         if debug {
             tracing::debug!(checkpoint_id = %format_args!("start-{keyname}"), transaction_id = %ctx.transaction_id(), "use case started");
         }
+        let began = self.begin_work(&ctx);
         let prepared =
             std::panic::catch_unwind(AssertUnwindSafe(|| self.dispatch.call(ctx.clone(), input)))
                 .unwrap_or_else(|panic| Err(panicked(&keyname, panic.as_ref())));
         async move {
-            let outcome = match prepared {
+            let mut outcome = match prepared {
                 Ok(future) => ctx
                     .clone()
                     .scope_unpin(AssertUnwindSafe(future).catch_unwind())
@@ -167,6 +183,9 @@ impl UseCaseHandle {
                     .unwrap_or_else(|panic| Err(panicked(&keyname, panic.as_ref()))),
                 Err(failure) => Err(failure),
             };
+            if let Some(work) = began {
+                outcome = end_work(work.as_ref(), outcome).await;
+            }
             if let Some(started) = started {
                 tracing::debug!(
                     checkpoint_id = %format_args!("end-{keyname}"),
@@ -177,6 +196,55 @@ impl UseCaseHandle {
                 );
             }
             outcome
+        }
+    }
+}
+
+impl UseCaseHandle {
+    /// Begins and attaches a unit of work when the service has one and the
+    /// context has none.
+    fn begin_work(&self, ctx: &Ctx) -> Option<Arc<dyn Work>> {
+        let unit_of_work = self.unit_of_work.as_ref()?;
+        if ctx.work().is_some() {
+            return None;
+        }
+        let work = unit_of_work.begin();
+        ctx.attach_work(Arc::clone(&work)).ok()?;
+        Some(work)
+    }
+
+    /// Whether the service this use case belongs to has a unit of work.
+    pub fn has_unit_of_work(&self) -> bool {
+        self.unit_of_work.is_some()
+    }
+
+    /// Begins a unit of work for a call, when the service has one: for
+    /// entry points that must do something inside it before the use case
+    /// runs (a consumer's inbox record). The caller attaches it to the
+    /// call's context and ends it.
+    pub fn begin_unit_of_work(&self) -> Option<Arc<dyn Work>> {
+        self.unit_of_work.as_ref().map(|u| u.begin())
+    }
+}
+
+/// Commits the work when the call succeeded, rolls it back otherwise.
+pub(crate) async fn end_work(
+    work: &dyn Work,
+    outcome: Result<Reply, Failure>,
+) -> Result<Reply, Failure> {
+    match outcome {
+        Ok(reply) => match work.commit().await {
+            Ok(()) => Ok(reply),
+            Err(error) => {
+                tracing::warn!(error = %error, "the unit of work could not be committed");
+                Err(Box::new(error))
+            }
+        },
+        Err(failure) => {
+            if let Err(error) = work.rollback().await {
+                tracing::warn!(error = %error, "the unit of work could not be rolled back");
+            }
+            Err(failure)
         }
     }
 }

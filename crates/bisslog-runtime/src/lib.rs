@@ -3,8 +3,8 @@
 //! metadata's mapper says, and calls the use case inside its transaction,
 //! with logs, panic isolation and typed failures.
 //!
-//! Entry points (`bisslog-http` today; consumers, schedules and AWS Lambda
-//! later) sit on top of this crate: they turn their requests into
+//! Entry points sit on top of this crate (`bisslog-http`; the consumer
+//! runner of [`messaging`]; schedules and AWS Lambda later): they turn their requests into
 //! [`Sources`](mapper::Sources), call a [`UseCaseHandle`], and encode the
 //! [`Reply`] or the [`Failure`].
 //!
@@ -41,9 +41,12 @@
 //! ```
 
 mod dispatch;
+mod inbox;
 pub mod logging;
 pub mod mapper;
+pub mod messaging;
 mod service;
 
 pub use dispatch::{Failure, Reply, UseCaseHandle};
+pub use inbox::MemoryInbox;
 pub use service::{BuildError, BuildProblem, Service, ServiceBuilder};

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
-use bisslog_core::{Adapter, UseCase};
+use bisslog_core::{Adapter, UnitOfWork, UseCase};
 use indexmap::IndexMap;
 
 use crate::dispatch::UseCaseHandle;
@@ -52,6 +52,7 @@ struct Inner {
     use_cases: IndexMap<String, UseCaseHandle>,
     adapters: Vec<(String, Arc<dyn Adapter>)>,
     blanks: Vec<String>,
+    unit_of_work: Option<Arc<dyn UnitOfWork>>,
 }
 
 impl Service {
@@ -62,6 +63,7 @@ impl Service {
             use_cases: Vec::new(),
             adapters: Vec::new(),
             blanks: Vec::new(),
+            unit_of_work: None,
         }
     }
 
@@ -83,6 +85,11 @@ impl Service {
     /// Every use case, in metadata order.
     pub fn use_cases(&self) -> impl Iterator<Item = &UseCaseHandle> {
         self.0.use_cases.values()
+    }
+
+    /// The unit of work every use-case call runs in, if the service has one.
+    pub fn unit_of_work(&self) -> Option<&Arc<dyn UnitOfWork>> {
+        self.0.unit_of_work.as_ref()
     }
 
     /// The external interactions bound to blank adapters.
@@ -150,6 +157,7 @@ pub struct ServiceBuilder {
     use_cases: Vec<UseCaseHandle>,
     adapters: Vec<(String, Arc<dyn Adapter>)>,
     blanks: Vec<String>,
+    unit_of_work: Option<Arc<dyn UnitOfWork>>,
 }
 
 impl ServiceBuilder {
@@ -184,6 +192,17 @@ impl ServiceBuilder {
         self
     }
 
+    /// Runs every use-case call in a unit of work from `unit_of_work` (a
+    /// `bisslog_sql::Database`): the writes of adapters that join it and
+    /// the events published through the outbox commit together when the
+    /// use case succeeds, and are rolled back when it fails. Consumers with
+    /// `delivery_semantic: exactly-once` record their inbox entry in it.
+    #[must_use]
+    pub fn unit_of_work(mut self, unit_of_work: impl UnitOfWork) -> Self {
+        self.unit_of_work = Some(Arc::new(unit_of_work));
+        self
+    }
+
     /// Checks the registrations against the metadata and builds the
     /// service, or lists every disagreement.
     pub fn build(self) -> Result<Service, BuildError> {
@@ -206,7 +225,10 @@ impl ServiceBuilder {
                 let criticality = self.metadata.use_cases[keyname].criticality;
                 use_cases.insert(
                     keyname.clone(),
-                    handle.clone().with_criticality(criticality),
+                    handle
+                        .clone()
+                        .with_criticality(criticality)
+                        .with_unit_of_work(self.unit_of_work.clone()),
                 );
             }
         }
@@ -215,6 +237,7 @@ impl ServiceBuilder {
             use_cases,
             adapters: self.adapters,
             blanks: self.blanks,
+            unit_of_work: self.unit_of_work,
         })))
     }
 
@@ -257,6 +280,11 @@ impl ServiceBuilder {
         for keyname in &bound {
             if !interactions.contains_key(*keyname) {
                 problems.push(BuildProblem::AdapterNotDeclared((*keyname).to_owned()));
+            }
+        }
+        if self.unit_of_work.is_none() {
+            for (use_case, queue) in crate::messaging::exactly_once_triggers(&self.metadata) {
+                problems.push(BuildProblem::ExactlyOnceWithoutUnitOfWork { use_case, queue });
             }
         }
         problems
@@ -322,6 +350,16 @@ pub enum BuildProblem {
         keyname: String,
         /// The use cases that declare it.
         use_cases: Vec<String>,
+    },
+    /// An `exactly-once` consumer needs an inbox, kept in the unit of work.
+    #[error(
+        "use case `{use_case}` consumes `{queue}` exactly-once, which needs a unit of work for its inbox; call `unit_of_work(..)` (a `bisslog_sql::Database`, or `MemoryInbox` in tests)"
+    )]
+    ExactlyOnceWithoutUnitOfWork {
+        /// The use case.
+        use_case: String,
+        /// Its queue.
+        queue: String,
     },
     /// An adapter bound to a keyname no use case declares.
     #[error("an adapter is bound to `{0}`, which no use case declares as an external interaction")]

@@ -100,6 +100,13 @@ impl InputMapper {
         }
     }
 
+    /// Whether mapping reads the call's context attributes (`context.x`).
+    pub fn reads_context(&self) -> bool {
+        self.lines
+            .as_ref()
+            .is_some_and(|lines| lines.iter().any(|l| l.part == SourcePart::Context))
+    }
+
     /// Builds the input from the sources and the call's context attributes.
     pub fn map<'a>(
         &'a self,

@@ -1,0 +1,195 @@
+//! The broker contract: what the consumer runner and the publishers need
+//! from NATS JetStream, RabbitMQ or the in-process broker.
+
+use std::time::Duration;
+
+use bisslog_core::{BoxFuture, ErrorKind};
+use futures_util::stream::BoxStream;
+
+use crate::messaging::message::Message;
+
+/// A message broker: provisions queues, publishes, and delivers messages
+/// to competing consumers.
+///
+/// Queue names are the metadata's logical names (`orders.created`);
+/// adapters map them to their own objects (a JetStream stream and subject,
+/// a durable RabbitMQ queue) and provision them idempotently.
+pub trait Broker: Send + Sync + 'static {
+    /// A short name for logs: `nats`, `amqp`, `in-process`.
+    fn name(&self) -> &str;
+
+    /// Makes sure the queue exists, creating it when it does not;
+    /// provisioning an existing queue changes nothing.
+    fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>>;
+
+    /// Publishes a message and returns once the broker has durably
+    /// accepted it (a JetStream publish acknowledgement, a RabbitMQ
+    /// publisher confirm). A message no queue receives is an error.
+    fn publish<'a>(
+        &'a self,
+        queue: &'a str,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>>;
+
+    /// Starts delivering the queue's messages to this subscriber; the
+    /// subscribers that share a `consumer` name share the messages (each
+    /// goes to one of them).
+    fn subscribe<'a>(
+        &'a self,
+        subscription: &'a Subscription,
+    ) -> BoxFuture<'a, Result<Deliveries, BrokerError>>;
+
+    /// Whether the broker can be reached now.
+    fn ready(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+impl<B: Broker + ?Sized> Broker for std::sync::Arc<B> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>> {
+        (**self).provision(queue)
+    }
+    fn publish<'a>(
+        &'a self,
+        queue: &'a str,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        (**self).publish(queue, message)
+    }
+    fn subscribe<'a>(
+        &'a self,
+        subscription: &'a Subscription,
+    ) -> BoxFuture<'a, Result<Deliveries, BrokerError>> {
+        (**self).subscribe(subscription)
+    }
+    fn ready(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        (**self).ready()
+    }
+}
+
+/// The stream of deliveries of one subscription. An `Err` item is a
+/// passing problem (the adapter reconnects); the end of the stream means
+/// the subscription is over and must be made again.
+pub type Deliveries = BoxStream<'static, Result<Box<dyn Delivery>, BrokerError>>;
+
+/// What a subscriber asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The logical queue.
+    pub queue: String,
+    /// The consumer's durable name, shared by every instance of the
+    /// service (`company-data-registry-insert_company_data`).
+    pub consumer: String,
+    /// How many unsettled messages the broker may hand this subscriber.
+    pub prefetch: u32,
+    /// How long a delivery may stay unsettled before the broker gives it
+    /// to another subscriber, unless [`Delivery::keep_alive`] extends it.
+    pub ack_wait: Duration,
+    /// Whether the subscriber may create the broker-side consumer; when
+    /// `false`, operators own it and it must exist.
+    pub provision: bool,
+}
+
+/// One message delivered to a subscriber, to be settled exactly once.
+///
+/// Settling takes the delivery by value, so a message cannot be settled
+/// twice. A delivery dropped unsettled is redelivered by the broker (at
+/// once by the in-process broker, after `ack_wait` by JetStream, when the
+/// channel closes by RabbitMQ).
+pub trait Delivery: Send + Sync + 'static {
+    /// The message.
+    fn message(&self) -> &Message;
+
+    /// Which delivery of the message this is: 1 the first time.
+    fn attempt(&self) -> u32;
+
+    /// The message is done with: the broker forgets it.
+    fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>>;
+
+    /// Deliver the message again after `delay` (to this or another
+    /// subscriber), counting one more attempt.
+    fn retry(self: Box<Self>, delay: Duration) -> BoxFuture<'static, Result<(), BrokerError>>;
+
+    /// The message is still being worked on: the broker must not give it
+    /// to anyone else yet. A no-op where deliveries have no deadline.
+    fn keep_alive(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+/// Why a broker operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BrokerError {
+    /// The broker could not be reached, or the connection broke.
+    #[error("the broker cannot be reached: {message}")]
+    Connection {
+        /// What happened.
+        message: String,
+        /// The client library's error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// The broker did not answer in time.
+    #[error("the broker did not answer in time: {message}")]
+    Timeout {
+        /// What was waited for.
+        message: String,
+    },
+    /// The broker refused a message: no queue receives it, it was
+    /// negatively confirmed, it is too large.
+    #[error("the broker refused the message: {message}")]
+    Rejected {
+        /// Why.
+        message: String,
+    },
+    /// The queue does not exist (it was never provisioned): a message
+    /// published to it would reach no one.
+    #[error("the queue `{queue}` does not exist")]
+    NoQueue {
+        /// The logical queue.
+        queue: String,
+    },
+    /// A queue, stream or consumer could not be created or found.
+    #[error("`{queue}` could not be provisioned: {message}")]
+    Provisioning {
+        /// The logical queue.
+        queue: String,
+        /// Why.
+        message: String,
+    },
+}
+
+impl BrokerError {
+    /// A [`BrokerError::Connection`] from a client library's error.
+    pub fn connection(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        BrokerError::Connection {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// The [`ErrorKind`] a use case sees when publishing fails this way.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            BrokerError::Connection { .. } => ErrorKind::Connection,
+            BrokerError::Timeout { .. } => ErrorKind::Timeout,
+            BrokerError::Rejected { .. } | BrokerError::NoQueue { .. } => ErrorKind::Delivery,
+            BrokerError::Provisioning { .. } => ErrorKind::Configuration,
+        }
+    }
+}
+
+impl From<BrokerError> for bisslog_core::Error {
+    fn from(error: BrokerError) -> Self {
+        let kind = error.kind();
+        let message = error.to_string();
+        bisslog_core::Error::new(kind, "broker", message).with_source(error)
+    }
+}

@@ -1,0 +1,445 @@
+//! The consumer runner: one loop per consumer trigger of the metadata,
+//! fetching from the broker, processing with bounded concurrency, and
+//! stopping gracefully.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bisslog_schema::{DeliverySemantic, TriggerKind};
+use futures_util::StreamExt as _;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use crate::mapper::InputMapper;
+use crate::messaging::broker::{Broker, BrokerError, Deliveries, Subscription};
+use crate::messaging::process::{Binding, process};
+use crate::messaging::settle::RetryPolicy;
+use crate::service::Service;
+
+/// How consumers run; every field has a default.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConsumerConfig {
+    /// Create queues, dead-letter queues and broker-side consumers at
+    /// start-up (idempotently). Turn it off where operators own them.
+    pub provision: bool,
+    /// How long a delivery may stay unsettled before the broker gives it
+    /// to another instance; long-running calls keep it alive meanwhile.
+    pub ack_wait: Duration,
+    /// Messages processed at once per trigger when the metadata gives no
+    /// `batch_size`.
+    pub default_concurrency: u32,
+    /// Retries when the metadata gives no `max_retries`.
+    pub default_max_retries: u32,
+    /// The first retry's delay when the metadata gives no `retry_delay`.
+    pub default_retry_delay: Duration,
+    /// The longest delay between retries (they double each time).
+    pub max_retry_delay: Duration,
+    /// How long shutdown waits for in-flight messages; the ones still
+    /// running after it are abandoned unsettled, so the broker delivers
+    /// them again.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        Self {
+            provision: true,
+            ack_wait: Duration::from_secs(30),
+            default_concurrency: 16,
+            default_max_retries: 3,
+            default_retry_delay: Duration::from_secs(1),
+            max_retry_delay: Duration::from_secs(300),
+            shutdown_grace: Duration::from_secs(25),
+        }
+    }
+}
+
+impl ConsumerConfig {
+    /// Sets [`ConsumerConfig::provision`].
+    #[must_use]
+    pub fn provision(mut self, provision: bool) -> Self {
+        self.provision = provision;
+        self
+    }
+
+    /// Sets [`ConsumerConfig::ack_wait`].
+    #[must_use]
+    pub fn ack_wait(mut self, ack_wait: Duration) -> Self {
+        self.ack_wait = ack_wait;
+        self
+    }
+
+    /// Sets [`ConsumerConfig::default_concurrency`] (at least 1).
+    #[must_use]
+    pub fn default_concurrency(mut self, concurrency: u32) -> Self {
+        self.default_concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Sets [`ConsumerConfig::shutdown_grace`].
+    #[must_use]
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
+    /// Sets [`ConsumerConfig::default_retry_delay`] and
+    /// [`ConsumerConfig::max_retry_delay`].
+    #[must_use]
+    pub fn retry_delays(mut self, first: Duration, max: Duration) -> Self {
+        self.default_retry_delay = first;
+        self.max_retry_delay = max.max(first);
+        self
+    }
+}
+
+/// Serves a service's consumer triggers from a broker.
+///
+/// ```no_run
+/// # async fn example(service: bisslog_runtime::Service) -> Result<(), Box<dyn std::error::Error>> {
+/// use bisslog_runtime::messaging::{Consumers, InProcessBroker};
+///
+/// let broker = InProcessBroker::new();
+/// let running = Consumers::new(service, broker).start().await?;
+/// // ... until the process is asked to stop:
+/// running.shutdown().await;
+/// # Ok(()) }
+/// ```
+pub struct Consumers {
+    service: Service,
+    broker: Arc<dyn Broker>,
+    config: ConsumerConfig,
+}
+
+/// Why consumers could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("the consumer of `{use_case}` on `{queue}` could not start: {source}")]
+pub struct StartError {
+    /// The use case.
+    pub use_case: String,
+    /// Its queue.
+    pub queue: String,
+    /// What the broker said.
+    #[source]
+    pub source: BrokerError,
+}
+
+impl Consumers {
+    /// The consumers of every consumer trigger of `service`, on `broker`.
+    pub fn new(service: Service, broker: impl Broker) -> Self {
+        Self {
+            service,
+            broker: Arc::new(broker),
+            config: ConsumerConfig::default(),
+        }
+    }
+
+    /// Replaces the configuration.
+    #[must_use]
+    pub fn config(mut self, config: ConsumerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The `(use case, queue)` of every consumer trigger served.
+    pub fn triggers(&self) -> Vec<(String, String)> {
+        self.bindings()
+            .iter()
+            .map(|(b, _)| (b.handle.keyname().to_owned(), b.queue.clone()))
+            .collect()
+    }
+
+    fn bindings(&self) -> Vec<(Binding, u32)> {
+        let config = &self.config;
+        let mut bindings = Vec::new();
+        for (keyname, spec) in &self.service.metadata().use_cases {
+            let Some(handle) = self.service.use_case(keyname) else {
+                continue;
+            };
+            for trigger in &spec.triggers {
+                let TriggerKind::Consumer(consumer) = &trigger.kind else {
+                    continue;
+                };
+                let mapper = InputMapper::new(consumer.mapper.as_ref());
+                let policy = RetryPolicy {
+                    max_retries: consumer.max_retries.unwrap_or(config.default_max_retries),
+                    first_delay: consumer
+                        .retry_delay
+                        .map_or(config.default_retry_delay, |s| {
+                            Duration::from_secs(s.into())
+                        }),
+                    max_delay: config.max_retry_delay,
+                };
+                let concurrency = consumer
+                    .batch_size
+                    .unwrap_or(config.default_concurrency)
+                    .max(1);
+                bindings.push((
+                    Binding {
+                        handle: handle.clone(),
+                        reads_context: mapper.reads_context(),
+                        mapper,
+                        queue: consumer.queue.clone(),
+                        consumer: consumer_name(self.service.name(), keyname),
+                        dead_letter_queue: consumer
+                            .dead_letter_queue
+                            .clone()
+                            .unwrap_or_else(|| format!("{}.dlq", consumer.queue)),
+                        semantic: consumer.delivery_semantic,
+                        policy,
+                        keep_alive_every: (config.ack_wait / 2).max(Duration::from_millis(100)),
+                        provision: config.provision,
+                    },
+                    concurrency,
+                ));
+            }
+        }
+        bindings
+    }
+
+    /// Provisions the queues and subscribes every consumer trigger, then
+    /// processes messages in the background until
+    /// [`RunningConsumers::shutdown`].
+    pub async fn start(self) -> Result<RunningConsumers, StartError> {
+        let (stop, stopped) = watch::channel(false);
+        let mut loops = JoinSet::new();
+        let mut served = Vec::new();
+        for (binding, concurrency) in self.bindings() {
+            let fail = |source| StartError {
+                use_case: binding.handle.keyname().to_owned(),
+                queue: binding.queue.clone(),
+                source,
+            };
+            if self.config.provision {
+                self.broker.provision(&binding.queue).await.map_err(fail)?;
+                self.broker
+                    .provision(&binding.dead_letter_queue)
+                    .await
+                    .map_err(fail)?;
+            }
+            let subscription = Subscription {
+                queue: binding.queue.clone(),
+                consumer: binding.consumer.clone(),
+                prefetch: concurrency.saturating_mul(2),
+                ack_wait: self.config.ack_wait,
+                provision: self.config.provision,
+            };
+            let deliveries = self.broker.subscribe(&subscription).await.map_err(fail)?;
+            tracing::info!(
+                use_case = binding.handle.keyname(),
+                queue = %binding.queue,
+                broker = self.broker.name(),
+                semantic = binding.semantic.as_str(),
+                "consuming"
+            );
+            served.push((binding.handle.keyname().to_owned(), binding.queue.clone()));
+            let runner = Runner {
+                binding: Arc::new(binding),
+                broker: Arc::clone(&self.broker),
+                subscription,
+                concurrency: concurrency as usize,
+                grace: self.config.shutdown_grace,
+                stopped: stopped.clone(),
+            };
+            loops.spawn(runner.run(deliveries));
+        }
+        Ok(RunningConsumers {
+            stop,
+            loops,
+            served,
+        })
+    }
+}
+
+impl std::fmt::Debug for Consumers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumers")
+            .field("service", &self.service.name())
+            .field("broker", &self.broker.name())
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+/// The durable consumer name every instance of a service shares for one
+/// use case: `company-data-registry-insert_company_data`.
+fn consumer_name(service: &str, use_case: &str) -> String {
+    format!("{service}-{use_case}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Consumers running in the background.
+#[derive(Debug)]
+pub struct RunningConsumers {
+    stop: watch::Sender<bool>,
+    loops: JoinSet<()>,
+    served: Vec<(String, String)>,
+}
+
+impl RunningConsumers {
+    /// The `(use case, queue)` pairs being consumed.
+    pub fn served(&self) -> &[(String, String)] {
+        &self.served
+    }
+
+    /// Stops fetching, lets in-flight messages finish (up to the grace
+    /// period) and returns when every loop has ended.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        while let Some(ended) = self.loops.join_next().await {
+            if let Err(error) = ended {
+                tracing::error!(error = %error, "a consumer loop ended abnormally");
+            }
+        }
+    }
+}
+
+/// One consumer trigger's loop.
+struct Runner {
+    binding: Arc<Binding>,
+    broker: Arc<dyn Broker>,
+    subscription: Subscription,
+    concurrency: usize,
+    grace: Duration,
+    stopped: watch::Receiver<bool>,
+}
+
+impl Runner {
+    async fn run(mut self, mut deliveries: Deliveries) {
+        let limit = Arc::new(Semaphore::new(self.concurrency));
+        let mut in_flight = JoinSet::new();
+        let mut failures = 0u32;
+        loop {
+            // A slot first, so no message waits here unprocessed.
+            let permit = tokio::select! {
+                biased;
+                _ = self.stopped.wait_for(|stop| *stop) => break,
+                permit = Arc::clone(&limit).acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break,
+                },
+            };
+            let next = tokio::select! {
+                biased;
+                _ = self.stopped.wait_for(|stop| *stop) => break,
+                next = deliveries.next() => next,
+            };
+            match next {
+                Some(Ok(delivery)) => {
+                    failures = 0;
+                    let binding = Arc::clone(&self.binding);
+                    let broker = Arc::clone(&self.broker);
+                    in_flight.spawn(async move {
+                        process(&binding, broker.as_ref(), delivery).await;
+                        drop(permit);
+                    });
+                }
+                Some(Err(error)) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(queue = %self.binding.queue, error = %error, "the subscription reported a problem");
+                    if !self.pause(failures).await {
+                        break;
+                    }
+                }
+                None => match self.resubscribe().await {
+                    Some(again) => deliveries = again,
+                    None => break,
+                },
+            }
+            while let Some(done) = in_flight.try_join_next() {
+                report(done);
+            }
+        }
+        // Stop fetching first: what the broker has not handed over stays
+        // with it for the other instances.
+        drop(deliveries);
+        let drained = tokio::time::timeout(self.grace, async {
+            while let Some(done) = in_flight.join_next().await {
+                report(done);
+            }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                queue = %self.binding.queue,
+                abandoned = in_flight.len(),
+                "shutdown grace elapsed; abandoning in-flight messages, the broker will deliver them again"
+            );
+            in_flight.shutdown().await;
+        }
+    }
+
+    /// Waits before going on after a problem; `false` when stopping.
+    async fn pause(&mut self, failures: u32) -> bool {
+        let delay = Duration::from_millis(100)
+            .saturating_mul(1 << failures.min(6))
+            .min(Duration::from_secs(5));
+        tokio::select! {
+            biased;
+            _ = self.stopped.wait_for(|stop| *stop) => false,
+            () = tokio::time::sleep(delay) => true,
+        }
+    }
+
+    /// Subscribes again after the broker ended the subscription; `None`
+    /// when stopping.
+    async fn resubscribe(&mut self) -> Option<Deliveries> {
+        let mut failures = 0;
+        loop {
+            tracing::warn!(queue = %self.binding.queue, "the subscription ended; subscribing again");
+            failures += 1;
+            if !self.pause(failures).await {
+                return None;
+            }
+            match self.broker.subscribe(&self.subscription).await {
+                Ok(deliveries) => return Some(deliveries),
+                Err(error) => {
+                    tracing::warn!(queue = %self.binding.queue, error = %error, "subscribing failed");
+                }
+            }
+        }
+    }
+}
+
+fn report(done: Result<(), tokio::task::JoinError>) {
+    if let Err(error) = done
+        && !error.is_cancelled()
+    {
+        tracing::error!(error = %error, "a message task failed");
+    }
+}
+
+/// Whether some consumer trigger of `metadata` asks for exactly-once.
+pub(crate) fn exactly_once_triggers(metadata: &bisslog_schema::Service) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for (keyname, spec) in &metadata.use_cases {
+        for trigger in &spec.triggers {
+            if let TriggerKind::Consumer(consumer) = &trigger.kind
+                && consumer.delivery_semantic == DeliverySemantic::ExactlyOnce
+            {
+                found.push((keyname.clone(), consumer.queue.clone()));
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn consumer_names_are_safe_for_every_broker() {
+        assert_eq!(
+            super::consumer_name("company data.registry", "insert_company_data"),
+            "company_data_registry-insert_company_data"
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! Messaging: consumer triggers served from a broker, and events published
+//! to one.
+//!
+//! - [`Broker`] and [`Delivery`]: the contract broker adapters implement
+//!   (`bisslog-nats` for NATS JetStream, `bisslog-amqp` for RabbitMQ) and
+//!   [`InProcessBroker`], the embedded default.
+//! - [`Consumers`]: serves every consumer trigger of a service. Success
+//!   acknowledges; a transient error is retried with exponential backoff up
+//!   to `max_retries`, then dead-lettered; a permanent error, or a message
+//!   that is not JSON or not the use case's input, goes to the dead-letter
+//!   queue at once with the reason in its headers. A delivery is settled
+//!   exactly once (settling takes it by value).
+//! - [`BrokerPublisher`]: the [`Publisher`](bisslog_core::Publisher) port
+//!   straight over a broker (the outbox of `bisslog-sql` is the
+//!   transactional one).
+//!
+//! `delivery_semantic` of a consumer trigger:
+//!
+//! | semantic | acknowledged | a crash mid-call | costs |
+//! |---|---|---|---|
+//! | `at-most-once` | before the use case | loses the message | nothing extra; failures are only copied to the dead-letter queue |
+//! | `at-least-once` (default) | after the use case | delivers it again | a use case may see a message twice: make it idempotent |
+//! | `exactly-once` | after the use case | delivers it again; the inbox drops it | one inbox row per message, in the use case's unit of work (the service needs one) |
+//!
+//! ```
+//! use bisslog_core::{Ctx, Error, UseCase};
+//! use bisslog_runtime::Service;
+//! use bisslog_runtime::messaging::{Broker, Consumers, InProcessBroker, Message};
+//! use serde::Deserialize;
+//!
+//! #[derive(Deserialize)]
+//! struct Greeting { name: String }
+//!
+//! struct Greet;
+//! impl UseCase for Greet {
+//!     type Input = Greeting;
+//!     type Output = ();
+//!     type Error = Error;
+//!     async fn run(&self, ctx: &Ctx, input: Greeting) -> Result<(), Error> {
+//!         ctx.checkpoint("greeted", format!("hello, {}", input.name));
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let metadata = bisslog_schema::validate_str(
+//!     "metadata.yml",
+//!     "name: greeter\nuse_cases:\n  greet:\n    name: greet\n    triggers: [{type: consumer, options: {queue: greetings}}]\n",
+//! ).into_service().unwrap();
+//! let service = Service::builder(metadata).use_case("greet", Greet).build().unwrap();
+//!
+//! let broker = InProcessBroker::new();
+//! let running = Consumers::new(service, broker.clone()).start().await.unwrap();
+//! broker.publish("greetings", &Message::new(&br#"{"name":"Ana"}"#[..])).await.unwrap();
+//! // A message that is not JSON lands in `greetings.dlq`, saying why.
+//! broker.publish("greetings", &Message::new(&b"hello?"[..])).await.unwrap();
+//! while broker.messages("greetings.dlq").is_empty() { tokio::task::yield_now().await; }
+//! let dead = &broker.messages("greetings.dlq")[0];
+//! assert_eq!(dead.header("dead-letter-cause"), Some("malformed"));
+//! running.shutdown().await;
+//! # }
+//! ```
+
+mod broker;
+mod consumer;
+mod in_process;
+mod message;
+mod process;
+mod publisher;
+mod settle;
+
+pub use broker::{Broker, BrokerError, Deliveries, Delivery, Subscription};
+pub(crate) use consumer::exactly_once_triggers;
+pub use consumer::{ConsumerConfig, Consumers, RunningConsumers, StartError};
+pub use in_process::InProcessBroker;
+pub use message::{DeadLetter, DeadLetterCause, Message, headers, new_message_id};
+pub use publisher::{BrokerPublisher, publish_provisioning};
+pub use settle::RetryPolicy;

@@ -1,0 +1,271 @@
+//! Processing one delivery: read the message, call the use case in its
+//! transaction, settle the delivery exactly once.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use bisslog_core::{Ctx, ErrorKind, TransactionId, Trigger};
+use bisslog_schema::DeliverySemantic;
+
+use crate::dispatch::{UseCaseHandle, end_work};
+use crate::mapper::{Body, InputMapper, Sources};
+use crate::messaging::broker::{Broker, Delivery};
+use crate::messaging::message::{DeadLetter, DeadLetterCause, Message};
+use crate::messaging::publisher::publish_provisioning;
+use crate::messaging::settle::{Failed, RetryPolicy, Settlement, settle};
+
+/// A consumer trigger bound to its use case: everything processing needs.
+pub(crate) struct Binding {
+    pub(crate) handle: UseCaseHandle,
+    pub(crate) mapper: InputMapper,
+    pub(crate) reads_context: bool,
+    pub(crate) queue: String,
+    pub(crate) consumer: String,
+    pub(crate) dead_letter_queue: String,
+    pub(crate) semantic: DeliverySemantic,
+    pub(crate) policy: RetryPolicy,
+    pub(crate) keep_alive_every: Duration,
+    pub(crate) provision: bool,
+}
+
+/// Processes and settles one delivery.
+pub(crate) async fn process(binding: &Binding, broker: &dyn Broker, delivery: Box<dyn Delivery>) {
+    let attempt = delivery.attempt();
+    if binding.semantic == DeliverySemantic::AtMostOnce {
+        // Settled before the use case runs: a crash now loses the message,
+        // never runs it twice.
+        let message = delivery.message().clone();
+        if let Err(error) = delivery.ack().await {
+            tracing::warn!(queue = %binding.queue, message_id = %message.id, error = %error,
+                "the message could not be acknowledged; it is not processed (at-most-once)");
+            return;
+        }
+        if let Err(failed) = run(binding, &message, attempt).await {
+            let reason = DeadLetter {
+                cause: if failed.malformed {
+                    DeadLetterCause::Malformed
+                } else {
+                    DeadLetterCause::Rejected
+                },
+                reason: failed.reason,
+                attempts: attempt,
+            };
+            // Already acknowledged: a copy in the dead-letter queue is all
+            // that keeps it.
+            let copy = message.dead_lettered(&reason, &binding.queue);
+            if let Err(error) =
+                publish_provisioning(broker, &binding.dead_letter_queue, &copy, binding.provision)
+                    .await
+            {
+                tracing::error!(queue = %binding.queue, message_id = %message.id, error = %error,
+                    "an at-most-once message failed and could not be dead-lettered; it is lost");
+            }
+        }
+        return;
+    }
+    let outcome = with_keep_alive(
+        delivery.as_ref(),
+        run(binding, delivery.message(), attempt),
+        binding.keep_alive_every,
+    )
+    .await;
+    match settle(outcome, attempt, &binding.policy) {
+        Settlement::Ack => {
+            if let Err(error) = delivery.ack().await {
+                tracing::warn!(queue = %binding.queue, error = %error,
+                    "the acknowledgement failed; the message may be delivered again");
+            }
+        }
+        Settlement::Retry(delay) => {
+            tracing::debug!(queue = %binding.queue, attempt, delay_ms = delay.as_millis() as u64, "retrying the message");
+            if let Err(error) = delivery.retry(delay).await {
+                tracing::warn!(queue = %binding.queue, error = %error,
+                    "the retry could not be scheduled; the broker will deliver the message again");
+            }
+        }
+        Settlement::DeadLetter(reason) => dead_letter(binding, broker, delivery, &reason).await,
+    }
+}
+
+/// Sends a copy to the dead-letter queue, then acknowledges the original;
+/// when the copy cannot be sent, the original is retried instead, so the
+/// message is never lost.
+async fn dead_letter(
+    binding: &Binding,
+    broker: &dyn Broker,
+    delivery: Box<dyn Delivery>,
+    reason: &DeadLetter,
+) {
+    let message = delivery.message();
+    tracing::warn!(
+        queue = %binding.queue,
+        dead_letter_queue = %binding.dead_letter_queue,
+        message_id = %message.id,
+        cause = reason.cause.as_str(),
+        attempts = reason.attempts,
+        "dead-lettering the message: {}", reason.reason
+    );
+    let copy = message.dead_lettered(reason, &binding.queue);
+    match publish_provisioning(broker, &binding.dead_letter_queue, &copy, binding.provision).await {
+        Ok(()) => {
+            if let Err(error) = delivery.ack().await {
+                tracing::warn!(queue = %binding.queue, error = %error,
+                    "the dead-lettered message could not be acknowledged; it may be delivered again");
+            }
+        }
+        Err(error) => {
+            let delay = binding.policy.delay(reason.attempts);
+            tracing::error!(queue = %binding.queue, error = %error,
+                "the dead-letter queue refused the message; it will be delivered again");
+            if let Err(error) = delivery.retry(delay).await {
+                tracing::warn!(queue = %binding.queue, error = %error, "the retry could not be scheduled");
+            }
+        }
+    }
+}
+
+/// Runs `work`, telling the broker the delivery is still alive every
+/// `every` while it runs. A call that completes on its first poll sets no
+/// timer.
+async fn with_keep_alive<F: Future>(
+    delivery: &dyn Delivery,
+    work: F,
+    every: Duration,
+) -> F::Output {
+    let mut work = pin!(work);
+    let first = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await;
+    if let Poll::Ready(output) = first {
+        return output;
+    }
+    let start = tokio::time::Instant::now() + every;
+    let mut ticks = tokio::time::interval_at(start, every);
+    loop {
+        tokio::select! {
+            biased;
+            output = work.as_mut() => return output,
+            _ = ticks.tick() => {
+                if let Err(error) = delivery.keep_alive().await {
+                    tracing::debug!(error = %error, "the keep-alive failed");
+                }
+            }
+        }
+    }
+}
+
+/// Reads the message and calls the use case in its transaction.
+async fn run(binding: &Binding, message: &Message, attempt: u32) -> Result<(), Failed> {
+    let body = read_payload(message, &binding.mapper)?;
+    let sources = MessageSources { message, body };
+    let mut ctx = Ctx::builder(binding.handle.keyname_arc(), Trigger::Consumer);
+    if let Some(parent) = message
+        .transaction_id
+        .as_deref()
+        .and_then(TransactionId::parse)
+    {
+        ctx = ctx.parent(parent);
+    }
+    if binding.reads_context {
+        ctx = ctx
+            .attribute("queue", binding.queue.as_str())
+            .attribute("message_id", message.id.as_str())
+            .attribute("attempt", attempt);
+    }
+    let ctx = ctx.build();
+    let transaction_id = ctx.transaction_id().clone();
+
+    let inbox = if binding.semantic == DeliverySemantic::ExactlyOnce {
+        match binding.handle.begin_unit_of_work() {
+            Some(work) => {
+                let first = work.record_message(&binding.consumer, &message.id).await;
+                match first {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::info!(transaction_id = %transaction_id, message_id = %message.id, queue = %binding.queue,
+                            "the message was already handled; skipping the redelivery");
+                        if let Err(error) = work.rollback().await {
+                            tracing::warn!(error = %error, "the unit of work could not be rolled back");
+                        }
+                        return Ok(());
+                    }
+                    Err(error) => return Err(failed_with(&transaction_id, &error)),
+                }
+                // The runtime begins no other work for this call.
+                let _ = ctx.attach_work(Arc::clone(&work));
+                Some(work)
+            }
+            None => None,
+        }
+    } else {
+        None
+    };
+
+    let input = binding.mapper.map(&sources, ctx.attributes());
+    let call = binding.handle.call(ctx.clone(), &input);
+    drop(input);
+    let mut outcome = call.await;
+    if let Some(work) = inbox {
+        outcome = end_work(work.as_ref(), outcome).await;
+    }
+    outcome
+        .map(drop)
+        .map_err(|failure| failed_with(&transaction_id, failure.as_ref()))
+}
+
+/// The failure of a call, as the policy sees it, logged with its cause.
+fn failed_with(transaction_id: &TransactionId, error: &dyn bisslog_core::UseCaseError) -> Failed {
+    let kind = error.kind();
+    let malformed = kind == ErrorKind::Malformed || error.code() == "invalid-input";
+    tracing::warn!(
+        transaction_id = %transaction_id,
+        kind = kind.as_str(),
+        code = %error.code(),
+        error = %error,
+        "the message's use case failed"
+    );
+    Failed {
+        kind,
+        malformed,
+        reason: format!("{}: {error}", error.code()),
+    }
+}
+
+/// The payload as JSON, or why it is malformed.
+fn read_payload<'m>(message: &'m Message, mapper: &InputMapper) -> Result<Body<'m>, Failed> {
+    let malformed = |reason: String| Failed {
+        kind: ErrorKind::Malformed,
+        malformed: true,
+        reason,
+    };
+    let text = std::str::from_utf8(&message.payload)
+        .map_err(|e| malformed(format!("the payload is not UTF-8 text: {e}")))?;
+    let body = Body::parse(text).map_err(|e| malformed(format!("the payload is not JSON: {e}")))?;
+    Ok(if mapper.reads_body_fields() {
+        body.with_fields()
+    } else {
+        body
+    })
+}
+
+/// A message as mapper sources: `event.*` reads the payload, `headers.*`
+/// the headers.
+struct MessageSources<'m> {
+    message: &'m Message,
+    body: Body<'m>,
+}
+
+impl Sources for MessageSources<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.message.header(name)
+    }
+
+    fn headers(&self) -> Vec<(&str, &str)> {
+        self.message.all_headers().collect()
+    }
+
+    fn body(&self) -> Option<&Body<'_>> {
+        Some(&self.body)
+    }
+}

@@ -1,0 +1,497 @@
+//! What the conformance cases share: a service whose use case records what
+//! it sees, a broker wrapper that records every settlement, a reader of the
+//! dead-letter queue, and bounded waits.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bisslog_core::{BoxFuture, Ctx, Error, ErrorKind, UseCase};
+use bisslog_runtime::messaging::{
+    Broker, BrokerError, ConsumerConfig, Consumers, Deliveries, Delivery, Message,
+    RunningConsumers, Subscription,
+};
+use bisslog_runtime::{MemoryInbox, Service};
+use futures_util::StreamExt as _;
+use serde::Deserialize;
+use tokio::sync::Notify;
+
+/// How long any wait for the broker may take before the case fails.
+pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The lease the cases give deliveries, short so redeliveries show fast.
+pub(crate) const ACK_WAIT: Duration = Duration::from_secs(1);
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Everything a case observes, with one notification for any change.
+#[derive(Default)]
+pub(crate) struct Observed {
+    pub(crate) calls: Mutex<Vec<Call>>,
+    pub(crate) settlements: Mutex<Vec<Settled>>,
+    pub(crate) dead: Mutex<Vec<Message>>,
+    changed: Notify,
+}
+
+/// One call of the use case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Call {
+    pub(crate) n: u32,
+    pub(crate) message_id: String,
+    pub(crate) attempt: u32,
+    pub(crate) parent: Option<String>,
+    pub(crate) instance: u32,
+    pub(crate) succeeded: bool,
+}
+
+/// One settlement of one delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Settled {
+    /// Which delivery: a serial number per delivery the wrapper saw.
+    pub(crate) delivery: u64,
+    pub(crate) message_id: String,
+    pub(crate) attempt: u32,
+    pub(crate) how: &'static str,
+}
+
+impl Observed {
+    fn changed(&self) {
+        self.changed.notify_waiters();
+    }
+
+    pub(crate) fn calls(&self) -> Vec<Call> {
+        lock(&self.calls).clone()
+    }
+
+    pub(crate) fn dead(&self) -> Vec<Message> {
+        lock(&self.dead).clone()
+    }
+
+    /// Waits until `check` holds, for at most [`PATIENCE`].
+    pub(crate) async fn until(&self, what: &str, mut check: impl FnMut(&Self) -> bool) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let changed = self.changed.notified();
+            if check(self) {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                panic!(
+                    "timed out waiting for {what}\n  calls: {:?}\n  dead letters: {}\n  settlements: {:?}",
+                    self.calls(),
+                    self.dead().len(),
+                    lock(&self.settlements)
+                );
+            }
+        }
+    }
+
+    /// Every delivery was settled exactly once (none twice, none
+    /// abandoned), and no message was acknowledged twice.
+    pub(crate) fn assert_settled_once(&self) {
+        self.assert_deliveries_settled_once();
+        let settlements = lock(&self.settlements).clone();
+        let mut acks: HashMap<&str, usize> = HashMap::new();
+        for s in settlements.iter().filter(|s| s.how == "ack") {
+            *acks.entry(&s.message_id).or_default() += 1;
+        }
+        for (id, count) in acks {
+            assert_eq!(count, 1, "message {id} was acknowledged {count} times");
+        }
+    }
+
+    /// Every delivery was settled exactly once: none twice, none
+    /// abandoned.
+    pub(crate) fn assert_deliveries_settled_once(&self) {
+        let settlements = lock(&self.settlements).clone();
+        let mut per_delivery: HashMap<u64, Vec<&Settled>> = HashMap::new();
+        for s in settlements.iter().filter(|s| s.how != "keep-alive") {
+            per_delivery.entry(s.delivery).or_default().push(s);
+        }
+        for settles in per_delivery.values() {
+            assert!(
+                settles.len() == 1 && settles[0].how != "abandoned",
+                "a delivery was not settled exactly once: {settles:?}"
+            );
+        }
+    }
+
+    pub(crate) fn settlements_of(&self, how: &str) -> usize {
+        lock(&self.settlements)
+            .iter()
+            .filter(|s| s.how == how)
+            .count()
+    }
+}
+
+/// The use case of every case. What it does depends on the message's
+/// `behave`: `ok`, `transient` (always unavailable), `fail-first`
+/// (unavailable on the first delivery), `permanent` (not found), `slow`
+/// (takes `millis`).
+pub(crate) struct Handle {
+    pub(crate) observed: Arc<Observed>,
+    pub(crate) instance: u32,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Input {
+    n: u32,
+    #[serde(default)]
+    behave: String,
+    #[serde(default)]
+    millis: u64,
+    message_id: String,
+    attempt: u32,
+}
+
+impl UseCase for Handle {
+    type Input = Input;
+    type Output = ();
+    type Error = Error;
+
+    async fn run(&self, ctx: &Ctx, input: Input) -> Result<(), Error> {
+        if input.behave == "slow" {
+            // The call's own duration: what the case is about.
+            tokio::time::sleep(Duration::from_millis(input.millis)).await;
+        }
+        let failure = match input.behave.as_str() {
+            "transient" => Some(Error::new(
+                ErrorKind::Unavailable,
+                "down",
+                "the store is down",
+            )),
+            "fail-first" if input.attempt == 1 => Some(Error::new(
+                ErrorKind::Timeout,
+                "slow-store",
+                "the store timed out",
+            )),
+            "permanent" => Some(Error::not_found("no-such-thing", "there is no such thing")),
+            _ => None,
+        };
+        lock(&self.observed.calls).push(Call {
+            n: input.n,
+            message_id: input.message_id,
+            attempt: input.attempt,
+            parent: ctx.parent_transaction_id().map(|t| t.text().into_owned()),
+            instance: self.instance,
+            succeeded: failure.is_none(),
+        });
+        self.observed.changed();
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The options of the consumer trigger of a case.
+pub(crate) struct Trigger {
+    pub(crate) semantic: &'static str,
+    pub(crate) max_retries: u32,
+    pub(crate) retry_delay: u32,
+    pub(crate) batch_size: u32,
+}
+
+impl Default for Trigger {
+    fn default() -> Self {
+        Self {
+            semantic: "at-least-once",
+            max_retries: 2,
+            retry_delay: 0,
+            batch_size: 4,
+        }
+    }
+}
+
+/// One case: unique queue names, the observations, the broker.
+pub(crate) struct Case {
+    pub(crate) queue: String,
+    pub(crate) dead_letter_queue: String,
+    pub(crate) observed: Arc<Observed>,
+    pub(crate) broker: Arc<dyn Broker>,
+    trigger: Trigger,
+    readers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Case {
+    /// A case on fresh queues of `broker`; the dead-letter queue is read
+    /// into [`Observed::dead`] from the start.
+    pub(crate) async fn new(name: &str, broker: impl Broker, trigger: Trigger) -> Self {
+        let unique = &bisslog_runtime::messaging::new_message_id()[..8];
+        let queue = format!("conformance.{name}.{unique}");
+        let dead_letter_queue = format!("{queue}.dlq");
+        let broker: Arc<dyn Broker> = Arc::new(broker);
+        let observed = Arc::new(Observed::default());
+        let mut case = Self {
+            queue,
+            dead_letter_queue,
+            observed,
+            broker,
+            trigger,
+            readers: Vec::new(),
+        };
+        case.read_dead_letters().await;
+        case
+    }
+
+    async fn read_dead_letters(&mut self) {
+        let subscription = Subscription {
+            queue: self.dead_letter_queue.clone(),
+            consumer: "conformance-dead-letter-reader".into(),
+            prefetch: 16,
+            ack_wait: Duration::from_secs(30),
+            provision: true,
+        };
+        self.broker
+            .provision(&self.dead_letter_queue)
+            .await
+            .unwrap_or_else(|e| panic!("provisioning {}: {e}", self.dead_letter_queue));
+        let mut deliveries = self
+            .broker
+            .subscribe(&subscription)
+            .await
+            .unwrap_or_else(|e| panic!("reading {}: {e}", self.dead_letter_queue));
+        let observed = Arc::clone(&self.observed);
+        self.readers.push(tokio::spawn(async move {
+            while let Some(delivery) = deliveries.next().await {
+                let Ok(delivery) = delivery else { continue };
+                lock(&observed.dead).push(delivery.message().clone());
+                let _ = delivery.ack().await;
+                observed.changed();
+            }
+        }));
+    }
+
+    pub(crate) fn metadata(&self) -> bisslog_schema::Service {
+        let t = &self.trigger;
+        let yaml = format!(
+            "name: conformance
+use_cases:
+  handle:
+    name: handle
+    triggers:
+      - type: consumer
+        options:
+          queue: {queue}
+          dead_letter_queue: {dlq}
+          delivery_semantic: {semantic}
+          max_retries: {retries}
+          retry_delay: {delay}
+          batch_size: {batch}
+          mapper:
+            event.n: n
+            event.behave: behave
+            event.millis: millis
+            context.message_id: message_id
+            context.attempt: attempt
+",
+            queue = self.queue,
+            dlq = self.dead_letter_queue,
+            semantic = t.semantic,
+            retries = t.max_retries,
+            delay = t.retry_delay,
+            batch = t.batch_size,
+        );
+        match bisslog_schema::validate_str("conformance.yml", &yaml).into_service() {
+            Ok(service) => service,
+            Err(report) => panic!(
+                "the conformance metadata is invalid:\n{}",
+                bisslog_schema::render_report(&report, bisslog_schema::RenderOptions::default())
+            ),
+        }
+    }
+
+    /// Starts the consumers of instance `instance` on `broker`.
+    pub(crate) async fn consume_on(&self, broker: impl Broker, instance: u32) -> RunningConsumers {
+        let mut builder = Service::builder(self.metadata()).use_case(
+            "handle",
+            Handle {
+                observed: Arc::clone(&self.observed),
+                instance,
+            },
+        );
+        if self.trigger.semantic == "exactly-once" {
+            builder = builder.unit_of_work(MemoryInbox::new());
+        }
+        let service = builder
+            .build()
+            .unwrap_or_else(|e| panic!("the conformance service: {e}"));
+        let counting = Counting {
+            inner: Arc::new(broker),
+            observed: Arc::clone(&self.observed),
+        };
+        let config = ConsumerConfig::default()
+            .ack_wait(ACK_WAIT)
+            .retry_delays(Duration::from_secs(1), Duration::from_secs(4))
+            .shutdown_grace(Duration::from_secs(10));
+        Consumers::new(service, counting)
+            .config(config)
+            .start()
+            .await
+            .unwrap_or_else(|e| panic!("starting the consumers: {e}"))
+    }
+
+    /// Starts the consumers on the case's broker.
+    pub(crate) async fn consume(&self) -> RunningConsumers {
+        self.consume_on(Arc::clone(&self.broker), 1).await
+    }
+
+    /// Publishes a message whose payload is `payload`.
+    pub(crate) async fn publish(&self, payload: impl Into<Vec<u8>>) -> Message {
+        let mut message = Message::new(payload.into());
+        message.transaction_id = Some("producer-transaction".into());
+        self.publish_message(&message).await;
+        message
+    }
+
+    pub(crate) async fn publish_message(&self, message: &Message) {
+        self.broker
+            .publish(&self.queue, message)
+            .await
+            .unwrap_or_else(|e| panic!("publishing to {}: {e}", self.queue));
+    }
+
+    /// Publishes `{"n": n, "behave": behave}`.
+    pub(crate) async fn publish_n(&self, n: u32, behave: &str) -> Message {
+        self.publish(format!(r#"{{"n":{n},"behave":"{behave}"}}"#))
+            .await
+    }
+}
+
+impl Drop for Case {
+    fn drop(&mut self) {
+        for reader in &self.readers {
+            reader.abort();
+        }
+    }
+}
+
+/// Waits `window`, to see that nothing more happens in it: only for
+/// asserting an absence, never to wait for something to happen.
+pub(crate) async fn observe_quiet(window: Duration) {
+    tokio::time::sleep(window).await;
+}
+
+/// Runs `future` for at most [`PATIENCE`].
+pub(crate) async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
+    match tokio::time::timeout(PATIENCE, future).await {
+        Ok(output) => output,
+        Err(_) => panic!("timed out: {what}"),
+    }
+}
+
+/// A broker wrapper that records every settlement of every delivery.
+struct Counting {
+    inner: Arc<dyn Broker>,
+    observed: Arc<Observed>,
+}
+
+impl Broker for Counting {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>> {
+        self.inner.provision(queue)
+    }
+
+    fn publish<'a>(
+        &'a self,
+        queue: &'a str,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        self.inner.publish(queue, message)
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        subscription: &'a Subscription,
+    ) -> BoxFuture<'a, Result<Deliveries, BrokerError>> {
+        Box::pin(async move {
+            let observed = Arc::clone(&self.observed);
+            let deliveries = self.inner.subscribe(subscription).await?;
+            Ok(deliveries
+                .map(move |delivery| {
+                    delivery.map(|inner| {
+                        static SERIAL: AtomicU64 = AtomicU64::new(0);
+                        Box::new(Counted {
+                            inner: Some(inner),
+                            serial: SERIAL.fetch_add(1, Ordering::Relaxed),
+                            observed: Arc::clone(&observed),
+                        }) as Box<dyn Delivery>
+                    })
+                })
+                .boxed())
+        })
+    }
+}
+
+struct Counted {
+    /// `None` once settled.
+    inner: Option<Box<dyn Delivery>>,
+    serial: u64,
+    observed: Arc<Observed>,
+}
+
+impl Counted {
+    fn record(&self, inner: &dyn Delivery, how: &'static str) {
+        lock(&self.observed.settlements).push(Settled {
+            delivery: self.serial,
+            message_id: inner.message().id.clone(),
+            attempt: inner.attempt(),
+            how,
+        });
+        self.observed.changed();
+    }
+
+    fn take(&mut self, how: &'static str) -> Box<dyn Delivery> {
+        let inner = self
+            .inner
+            .take()
+            .unwrap_or_else(|| panic!("a delivery was settled twice (second: {how})"));
+        self.record(inner.as_ref(), how);
+        inner
+    }
+
+    fn inner(&self) -> &dyn Delivery {
+        match &self.inner {
+            Some(inner) => inner.as_ref(),
+            None => panic!("a settled delivery was used"),
+        }
+    }
+}
+
+impl Delivery for Counted {
+    fn message(&self) -> &Message {
+        self.inner().message()
+    }
+
+    fn attempt(&self) -> u32 {
+        self.inner().attempt()
+    }
+
+    fn ack(mut self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        self.take("ack").ack()
+    }
+
+    fn retry(mut self: Box<Self>, delay: Duration) -> BoxFuture<'static, Result<(), BrokerError>> {
+        self.take("retry").retry(delay)
+    }
+
+    fn keep_alive(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        self.record(self.inner(), "keep-alive");
+        self.inner().keep_alive()
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            self.record(inner.as_ref(), "abandoned");
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! The conformance suite of broker adapters: one set of cases, run
+//! unchanged against every [`Broker`].
+//!
+//! Each case takes a function that connects a new broker client (the
+//! competing-consumers case connects two), uses fresh, uniquely named
+//! queues, and panics with what it saw when the broker breaks the
+//! contract. [`broker_conformance!`](crate::broker_conformance) expands to
+//! one `#[tokio::test]` per case:
+//!
+//! ```no_run
+//! use bisslog_runtime::messaging::InProcessBroker;
+//!
+//! // One broker shared by every connection: the in-process broker's
+//! // "server" is the process.
+//! fn shared() -> &'static InProcessBroker {
+//!     static BROKER: std::sync::OnceLock<InProcessBroker> = std::sync::OnceLock::new();
+//!     BROKER.get_or_init(InProcessBroker::new)
+//! }
+//!
+//! async fn connect() -> InProcessBroker {
+//!     shared().clone()
+//! }
+//!
+//! bisslog_testkit::broker_conformance!(connect);
+//! ```
+
+mod harness;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::time::Duration;
+
+use bisslog_runtime::messaging::{Broker, Message};
+
+use harness::{ACK_WAIT, Case, Trigger, bounded, observe_quiet};
+
+/// Expands to one `#[tokio::test]` per conformance case, each calling
+/// `$connect().await` for its broker clients. The calling crate depends on
+/// `tokio` with the `macros` and `rt-multi-thread` features.
+#[macro_export]
+macro_rules! broker_conformance {
+    ($connect:path) => {
+        $crate::broker_conformance!(@cases $connect;
+            acknowledges_success_once,
+            retries_transient_failures_then_dead_letters,
+            dead_letters_permanent_failures_at_once,
+            dead_letters_malformed_messages_with_the_reason,
+            a_poison_message_does_not_stall_the_rest,
+            settles_every_delivery_exactly_once,
+            long_calls_keep_their_lease,
+            instances_share_a_queue,
+            exactly_once_drops_redeliveries,
+            at_most_once_acknowledges_first,
+            consumers_are_children_of_the_producer
+        );
+    };
+    (@cases $connect:path; $($case:ident),*) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                $crate::conformance::$case(|| $connect()).await;
+            }
+        )*
+    };
+}
+
+/// Twenty messages are each processed once and acknowledged once; after a
+/// restart and a full lease, none comes back.
+pub async fn acknowledges_success_once<B: Broker, F: Future<Output = B>>(connect: impl Fn() -> F) {
+    let case = Case::new("ack", connect().await, Trigger::default()).await;
+    let running = case.consume().await;
+    for n in 0..20 {
+        case.publish_n(n, "ok").await;
+    }
+    case.observed
+        .until("20 calls", |o| o.calls().len() >= 20)
+        .await;
+    bounded("shutdown", running.shutdown()).await;
+    // A new instance, then a marker through it, then a whole lease of
+    // quiet: an unacknowledged message would be delivered in it.
+    let running = case.consume().await;
+    case.publish_n(1000, "ok").await;
+    case.observed
+        .until("the marker", |o| o.calls().iter().any(|c| c.n == 1000))
+        .await;
+    observe_quiet(ACK_WAIT * 2).await;
+    bounded("shutdown", running.shutdown()).await;
+    let calls = case.observed.calls();
+    let numbers: BTreeSet<u32> = calls.iter().map(|c| c.n).collect();
+    assert_eq!(calls.len(), 21, "every message processed once: {calls:?}");
+    assert_eq!(numbers.len(), 21);
+    assert!(
+        calls.iter().all(|c| c.attempt == 1),
+        "no redelivery: {calls:?}"
+    );
+    assert_eq!(case.observed.settlements_of("ack"), 21);
+    assert!(case.observed.dead().is_empty());
+    case.observed.assert_settled_once();
+}
+
+/// A message failing with a transient error is delivered exactly
+/// `max_retries + 1` times, then dead-lettered, and stays so.
+pub async fn retries_transient_failures_then_dead_letters<B: Broker, F: Future<Output = B>>(
+    connect: impl Fn() -> F,
+) {
+    let trigger = Trigger {
+        max_retries: 2,
+        ..Trigger::default()
+    };
+    let case = Case::new("retries", connect().await, trigger).await;
+    let running = case.consume().await;
+    let sent = case.publish_n(7, "transient").await;
+    case.observed
+        .until("the dead letter", |o| !o.dead().is_empty())
+        .await;
+    let attempts: Vec<u32> = case.observed.calls().iter().map(|c| c.attempt).collect();
+    assert_eq!(attempts, [1, 2, 3], "max_retries + 1 deliveries");
+    let dead = case.observed.dead();
+    let letter = &dead[0];
+    assert_eq!(letter.id, sent.id);
+    assert_eq!(letter.payload, sent.payload);
+    assert_eq!(
+        letter.header("dead-letter-cause"),
+        Some("retries-exhausted")
+    );
+    assert_eq!(letter.header("dead-letter-attempts"), Some("3"));
+    assert_eq!(
+        letter.header("dead-letter-queue"),
+        Some(case.queue.as_str())
+    );
+    assert!(
+        letter
+            .header("dead-letter-reason")
+            .is_some_and(|r| r.contains("the store is down")),
+        "{letter:?}"
+    );
+    observe_quiet(Duration::from_secs(1)).await;
+    assert_eq!(
+        case.observed.calls().len(),
+        3,
+        "still 3 deliveries a second later"
+    );
+    assert_eq!(
+        case.observed.dead().len(),
+        1,
+        "still one dead letter a second later"
+    );
+    bounded("shutdown", running.shutdown()).await;
+    case.observed.assert_settled_once();
+}
+
+/// A permanent error (not found) goes to the dead-letter queue on the
+/// first delivery.
+pub async fn dead_letters_permanent_failures_at_once<B: Broker, F: Future<Output = B>>(
+    connect: impl Fn() -> F,
+) {
+    let case = Case::new("permanent", connect().await, Trigger::default()).await;
+    let running = case.consume().await;
+    case.publish_n(1, "permanent").await;
+    case.observed
+        .until("the dead letter", |o| !o.dead().is_empty())
+        .await;
+    let letter = &case.observed.dead()[0];
+    assert_eq!(letter.header("dead-letter-cause"), Some("rejected"));
+    assert_eq!(letter.header("dead-letter-attempts"), Some("1"));
+    assert!(
+        letter
+            .header("dead-letter-reason")
+            .is_some_and(|r| r.starts_with("no-such-thing:")),
+        "{letter:?}"
+    );
+    observe_quiet(Duration::from_millis(500)).await;
+    assert_eq!(case.observed.calls().len(), 1, "never retried");
+    bounded("shutdown", running.shutdown()).await;
+    case.observed.assert_settled_once();
+}
+
+/// A payload that is not JSON, and one that is not the use case's input,
+/// go to the dead-letter queue untouched, with the reason in a header; the
+/// use case never runs.
+pub async fn dead_letters_malformed_messages_with_the_reason<B: Broker, F: Future<Output = B>>(
+    connect: impl Fn() -> F,
+) {
+    let case = Case::new("malformed", connect().await, Trigger::default()).await;
+    let running = case.consume().await;
+    let not_json = case.publish(&b"this is not JSON \xff"[..]).await;
+    let wrong_shape = case.publish(&br#"{"n": "seven"}"#[..]).await;
+    case.observed
+        .until("two dead letters", |o| o.dead().len() >= 2)
+        .await;
+    let dead: BTreeMap<String, Message> = case
+        .observed
+        .dead()
+        .into_iter()
+        .map(|m| (m.id.clone(), m))
+        .collect();
+    let letter = &dead[&not_json.id];
+    assert_eq!(
+        letter.payload, not_json.payload,
+        "the payload is kept byte for byte"
+    );
+    assert_eq!(letter.header("dead-letter-cause"), Some("malformed"));
+    assert!(
+        letter
+            .header("dead-letter-reason")
+            .is_some_and(|r| r.contains("UTF-8") || r.contains("JSON")),
+        "{letter:?}"
+    );
+    let letter = &dead[&wrong_shape.id];
+    assert_eq!(letter.header("dead-letter-cause"), Some("malformed"));
+    assert!(
+        letter
+            .header("dead-letter-reason")
+            .is_some_and(|r| r.contains("`n`")),
+        "the reason names the field: {letter:?}"
+    );
+    assert!(case.observed.calls().is_empty(), "the use case never ran");
+    bounded("shutdown", running.shutdown()).await;
+    case.observed.assert_settled_once();
+}
+
+/// With one message processed at a time, a message that keeps failing
+/// waits for its retries aside while the 100 behind it are processed.
+pub async fn a_poison_message_does_not_stall_the_rest<B: Broker, F: Future<Output = B>>(
+    connect: impl Fn() -> F,
+) {
+    let trigger = Trigger {
+        max_retries: 2,
+        retry_delay: 1,
+        batch_size: 1,
+        ..Trigger::default()
+    };
+    let case = Case::new("poison", connect().await, trigger).await;
+    let running = case.consume().await;
+    case.publish_n(0, "transient").await;
+    for n in 1..=100 {
+        case.publish_n(n, "ok").await;
+    }
+    case.observed
+        .until("the 100 good messages", |o| {
+            o.calls().iter().filter(|c| c.succeeded).count() >= 100
+        })
+        .await;
+    assert!(
+        case.observed.dead().is_empty(),
+        "the 100 were done before the poison message's retries (1 s, then 2 s) ran out"
+    );
+    case.observed
+        .until("the poison's dead letter", |o| !o.dead().is_empty())
+        .await;
+    let poison = case.observed.calls().iter().filter(|c| c.n == 0).count();
+    assert_eq!(poison, 3);
+    bounded("shutdown", running.shutdown()).await;
+    case.observed.assert_settled_once();
+}
+
+/// 200 messages of every outcome, 8 at a time: every delivery is settled
+/// exactly once and every message acknowledged exactly once.
+pub async fn settles_every_delivery_exactly_once<B: Broker, F: Future<Output = B>>(
+    connect: impl Fn() -> F,
+) {
+    let trigger = Trigger {
+        max_retries: 1,
+        batch_size: 8,
+        ..Trigger::default()
+    };
+    let case = Case::new("settle", connect().await, trigger).await;
+    let running = case.consume().await;
+    let behaviours = ["ok", "transient", "permanent", "fail-first"];
+    for n in 0..200u32 {
+        case.publish_n(n, behaviours[n as usize % 4]).await;
+    }
+    // ok: 50 acks; fail-first: 50 retries + 50 acks; permanent: 50 dead
+    // letters; transient: 50 retries + 50 dead letters.
+    case.observed
+        .until("every message settled", |o| {
+            o.dead().len() >= 100 && o.settlements_of("ack") >= 200
+        })
+        .await;
+    bounded("shutdown", running.shutdown()).await;
+    assert_eq!(case.observed.settlements_of("ack"), 200);
+    assert_eq!(case.observed.settlements_of("retry"), 100);
+    assert_eq!(case.observed.settlements_of("abandoned"), 0);
+    case.observed.assert_settled_once();
+}
+
+/// A call longer than the lease keeps its delivery: it is not given to
+/// anyone else meanwhile.
+pub async fn long_calls_keep_their_lease<B: Broker, F: Future<Output = B>>(
+    connect: impl Fn() -> F,
+) {
+    let case = Case::new("lease", connect().await, Trigger::default()).await;
+    let running = case.consume().await;
+    let millis = (ACK_WAIT * 3).as_millis();
+    case.publish(format!(r#"{{"n":1,"behave":"slow","millis":{millis}}}"#))
+        .await;
+    case.observed
+        .until("the slow call", |o| !o.calls().is_empty())
+        .await;
+    observe_quiet(ACK_WAIT).await;
+    bounded("shutdown", running.shutdown()).await;
+    let calls = case.observed.calls();
+    assert_eq!(calls.len(), 1, "delivered once: {calls:?}");
+    assert_eq!(case.observed.settlements_of("ack"), 1);
+    case.observed.assert_settled_once();
+}
+
+/// Two instances (two broker clients) with the same consumer name share
+/// one queue: each message is processed once, by one of them.
+pub async fn instances_share_a_queue<B: Broker, F: Future<Output = B>>(connect: impl Fn() -> F) {
+    let trigger = Trigger {
+        batch_size: 1,
+        ..Trigger::default()
+    };
+    let case = Case::new("share", connect().await, trigger).await;
+    let first = case.consume_on(connect().await, 1).await;
+    let second = case.consume_on(connect().await, 2).await;
+    for n in 0..100u32 {
+        case.publish(format!(r#"{{"n":{n},"behave":"slow","millis":5}}"#))
+            .await;
+    }
+    case.observed
+        .until("100 calls", |o| o.calls().len() >= 100)
+        .await;
+    bounded("shutdown", first.shutdown()).await;
+    bounded("shutdown", second.shutdown()).await;
+    let calls = case.observed.calls();
+    let numbers: BTreeSet<u32> = calls.iter().map(|c| c.n).collect();
+    assert_eq!(
+        (calls.len(), numbers.len()),
+        (100, 100),
+        "each message once"
+    );
+    let by_first = calls.iter().filter(|c| c.instance == 1).count();
+    assert!(
+        by_first > 0 && by_first < 100,
+        "both instances took work: the first did {by_first} of 100"
+    );
+    case.observed.assert_settled_once();
+}
+
+/// `exactly-once`: a message published three times with one id has one
+/// effect; a failed attempt's inbox entry is rolled back, so its retry
+/// runs.
+pub async fn exactly_once_drops_redeliveries<B: Broker, F: Future<Output = B>>(
+    connect: impl Fn() -> F,
+) {
+    let trigger = Trigger {
+        semantic: "exactly-once",
+        batch_size: 1,
+        ..Trigger::default()
+    };
+    let case = Case::new("inbox", connect().await, trigger).await;
+    let running = case.consume().await;
+    let once = case.publish_n(1, "ok").await;
+    case.publish_message(&once).await;
+    case.publish_message(&once).await;
+    let flaky = case.publish_n(2, "fail-first").await;
+    case.observed
+        .until("four acknowledgements", |o| o.settlements_of("ack") >= 4)
+        .await;
+    bounded("shutdown", running.shutdown()).await;
+    let calls = case.observed.calls();
+    let succeeded: Vec<(u32, u32)> = calls
+        .iter()
+        .filter(|c| c.succeeded)
+        .map(|c| (c.n, c.attempt))
+        .collect();
+    assert_eq!(succeeded, [(1, 1), (2, 2)], "one effect each: {calls:?}");
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.message_id == flaky.id && !c.succeeded)
+    );
+    // Three publications of one id: three deliveries, each acknowledged.
+    case.observed.assert_deliveries_settled_once();
+}
+
+/// `at-most-once`: acknowledged before the call, never retried; a failure
+/// leaves a copy in the dead-letter queue.
+pub async fn at_most_once_acknowledges_first<B: Broker, F: Future<Output = B>>(
+    connect: impl Fn() -> F,
+) {
+    let trigger = Trigger {
+        semantic: "at-most-once",
+        max_retries: 0,
+        ..Trigger::default()
+    };
+    let case = Case::new("at_most_once", connect().await, trigger).await;
+    let running = case.consume().await;
+    case.publish_n(1, "transient").await;
+    case.publish_n(2, "ok").await;
+    case.observed
+        .until("the dead letter", |o| !o.dead().is_empty())
+        .await;
+    case.observed
+        .until("both calls", |o| o.calls().len() >= 2)
+        .await;
+    observe_quiet(Duration::from_millis(500)).await;
+    bounded("shutdown", running.shutdown()).await;
+    assert_eq!(case.observed.calls().len(), 2, "never retried");
+    assert_eq!(case.observed.settlements_of("ack"), 2);
+    assert_eq!(case.observed.settlements_of("retry"), 0);
+    case.observed.assert_settled_once();
+}
+
+/// The consumer's transaction is a child of the producer's: the message's
+/// `transaction-id` header is the call's parent.
+pub async fn consumers_are_children_of_the_producer<B: Broker, F: Future<Output = B>>(
+    connect: impl Fn() -> F,
+) {
+    let case = Case::new("parent", connect().await, Trigger::default()).await;
+    let running = case.consume().await;
+    let sent = case.publish_n(1, "ok").await;
+    case.observed
+        .until("the call", |o| !o.calls().is_empty())
+        .await;
+    bounded("shutdown", running.shutdown()).await;
+    let call = &case.observed.calls()[0];
+    assert_eq!(call.parent.as_deref(), Some("producer-transaction"));
+    assert_eq!(
+        call.message_id, sent.id,
+        "the message id reaches the use case"
+    );
+    case.observed.assert_settled_once();
+}

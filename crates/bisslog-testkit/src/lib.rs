@@ -1,0 +1,26 @@
+//! Testing bisslog services and the adapters under them.
+//!
+//! - [`RecordingPublisher`]: an in-memory [`Publisher`](bisslog_core::Publisher)
+//!   that keeps what a use case published, for unit tests of the domain.
+//! - [`broker_conformance!`]: the suite every broker adapter passes, run
+//!   unchanged against the in-process broker, NATS JetStream and RabbitMQ:
+//!   acknowledgement on success, retries then dead-letter, permanent and
+//!   malformed messages dead-lettered at once with the reason, poison
+//!   messages that do not stall the rest, no double settlement, leases
+//!   kept by long calls, competing consumers, the inbox.
+//!
+//! ```
+//! use bisslog_core::{Event, Publisher};
+//! use bisslog_testkit::RecordingPublisher;
+//!
+//! # bisslog_core::block_on(async {
+//! let publisher = RecordingPublisher::new();
+//! publisher.publish("greeted", Event::json(&"Ana").unwrap()).await.unwrap();
+//! assert_eq!(publisher.payloads("greeted"), vec![serde_json::json!("Ana")]);
+//! # });
+//! ```
+
+pub mod conformance;
+mod recording;
+
+pub use recording::{Published, RecordingPublisher};
