@@ -1,6 +1,7 @@
 //! A connection pool to SQLite or PostgreSQL, chosen by URL.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bisslog_core::{Adapter, BoxFuture};
@@ -46,6 +47,8 @@ impl Backend {
 #[derive(Debug, Clone)]
 pub struct Database {
     pool: Pool,
+    /// Tells this database's units of work from another's.
+    id: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -109,7 +112,16 @@ impl Database {
                 reason: "the scheme must be `sqlite:` or `postgres:`".to_owned(),
             });
         };
-        Ok(Self { pool })
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Ok(Self {
+            pool,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
+    /// This pool's identity (clones share it).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// The engine.
@@ -136,6 +148,14 @@ impl Database {
         }
     }
 
+    /// The pool, per engine (match it, or use [`on_engine!`](crate::on_engine)).
+    pub fn pool(&self) -> PoolRef<'_> {
+        match &self.pool {
+            Pool::Sqlite(pool) => PoolRef::Sqlite(pool),
+            Pool::Postgres(pool) => PoolRef::Postgres(pool),
+        }
+    }
+
     /// Runs `SELECT 1`.
     pub async fn ping(&self) -> Result<(), bisslog_core::Error> {
         let result = match &self.pool {
@@ -157,6 +177,24 @@ impl Database {
 impl Adapter for Database {
     fn ready(&self) -> BoxFuture<'_, Result<(), bisslog_core::Error>> {
         Box::pin(self.ping())
+    }
+}
+
+/// The pool of a [`Database`], per engine.
+#[derive(Debug, Clone, Copy)]
+pub enum PoolRef<'a> {
+    /// SQLite.
+    Sqlite(&'a SqlitePool),
+    /// PostgreSQL.
+    Postgres(&'a PgPool),
+}
+
+impl<'a> From<PoolRef<'a>> for crate::session::Engine<&'a SqlitePool, &'a PgPool> {
+    fn from(pool: PoolRef<'a>) -> Self {
+        match pool {
+            PoolRef::Sqlite(pool) => crate::session::Engine::Sqlite(pool),
+            PoolRef::Postgres(pool) => crate::session::Engine::Postgres(pool),
+        }
     }
 }
 

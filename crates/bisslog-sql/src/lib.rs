@@ -34,13 +34,23 @@
 //! # Ok(()) }
 //! ```
 
+mod clock;
 mod database;
 mod error;
+mod framework;
+mod lease;
+mod macros;
 mod migrate;
+mod outbox;
+mod session;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod work;
 
-pub use database::{Backend, Database};
+pub use database::{Backend, Database, PoolRef};
 pub use error::{SqlError, map_error};
+pub use lease::Lease;
 pub use migrate::Migration;
+pub use outbox::{Outbox, OutboxRelay, OutboxRow, RelayConfig, RelayReport, RunningRelay};
+pub use session::{Connection, Engine, Session};
 pub use sqlx;

@@ -23,22 +23,58 @@ pub struct Migration {
 /// starting together migrate one after the other.
 const LOCK_KEY: i64 = 0x6269_7373_6c6f_6701;
 
-const SQLITE_TABLE: &str = "CREATE TABLE IF NOT EXISTS bisslog_migrations \
-    (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)";
-const POSTGRES_TABLE: &str = "CREATE TABLE IF NOT EXISTS bisslog_migrations \
-    (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())";
-const APPLIED: &str = "SELECT COUNT(*) FROM bisslog_migrations WHERE version = $1";
-const RECORD: &str = "INSERT INTO bisslog_migrations (version, name) VALUES ($1, $2)";
-const LATEST: &str = "SELECT MAX(version) FROM bisslog_migrations";
+/// Where applied migrations are recorded: the service's own, and
+/// bisslog's (the outbox, inbox and lease tables), kept apart so their
+/// version numbers never meet.
+struct Ledger {
+    sqlite_table: &'static str,
+    postgres_table: &'static str,
+    applied: &'static str,
+    record: &'static str,
+    latest: &'static str,
+}
+
+const SERVICE: Ledger = Ledger {
+    sqlite_table: "CREATE TABLE IF NOT EXISTS bisslog_migrations \
+        (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+    postgres_table: "CREATE TABLE IF NOT EXISTS bisslog_migrations \
+        (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+    applied: "SELECT COUNT(*) FROM bisslog_migrations WHERE version = $1",
+    record: "INSERT INTO bisslog_migrations (version, name) VALUES ($1, $2)",
+    latest: "SELECT MAX(version) FROM bisslog_migrations",
+};
+
+const FRAMEWORK: Ledger = Ledger {
+    sqlite_table: "CREATE TABLE IF NOT EXISTS bisslog_framework_migrations \
+        (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+    postgres_table: "CREATE TABLE IF NOT EXISTS bisslog_framework_migrations \
+        (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+    applied: "SELECT COUNT(*) FROM bisslog_framework_migrations WHERE version = $1",
+    record: "INSERT INTO bisslog_framework_migrations (version, name) VALUES ($1, $2)",
+    latest: "SELECT MAX(version) FROM bisslog_framework_migrations",
+};
 
 impl Database {
     /// Applies the migrations not applied yet, each in its own
     /// transaction, and records them in `bisslog_migrations`. Refuses a
     /// database migrated by a newer build.
+    ///
+    /// bisslog's own tables (the outbox, the inbox, leases) are migrated
+    /// first, recorded apart in `bisslog_framework_migrations`.
     pub async fn migrate(&self, migrations: &[Migration]) -> Result<(), SqlError> {
+        self.migrate_ledger(&FRAMEWORK, crate::framework::MIGRATIONS)
+            .await?;
+        self.migrate_ledger(&SERVICE, migrations).await
+    }
+
+    async fn migrate_ledger(
+        &self,
+        ledger: &Ledger,
+        migrations: &[Migration],
+    ) -> Result<(), SqlError> {
         let latest = match self.backend() {
-            Backend::Sqlite => self.migrate_sqlite(migrations).await?,
-            Backend::Postgres => self.migrate_postgres(migrations).await?,
+            Backend::Sqlite => self.migrate_sqlite(ledger, migrations).await?,
+            Backend::Postgres => self.migrate_postgres(ledger, migrations).await?,
         };
         let known = migrations.iter().map(|m| m.version).max().unwrap_or(0);
         match latest {
@@ -47,18 +83,22 @@ impl Database {
         }
     }
 
-    async fn migrate_sqlite(&self, migrations: &[Migration]) -> Result<Option<i64>, SqlError> {
+    async fn migrate_sqlite(
+        &self,
+        ledger: &Ledger,
+        migrations: &[Migration],
+    ) -> Result<Option<i64>, SqlError> {
         let Some(pool) = self.sqlite() else {
             return Ok(None);
         };
         let mut conn = pool.acquire().await?;
-        conn.execute(SQLITE_TABLE).await?;
+        conn.execute(ledger.sqlite_table).await?;
         for migration in migrations {
             // `BEGIN IMMEDIATE` takes the write lock first, so processes
             // sharing the file migrate in turn.
             conn.execute("BEGIN IMMEDIATE").await?;
             let step = async {
-                let applied: i64 = sqlx::query_scalar(APPLIED)
+                let applied: i64 = sqlx::query_scalar(ledger.applied)
                     .bind(migration.version)
                     .fetch_one(&mut *conn)
                     .await?;
@@ -67,7 +107,7 @@ impl Database {
                 }
                 conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(migration.sqlite)))
                     .await?;
-                sqlx::query(RECORD)
+                sqlx::query(ledger.record)
                     .bind(migration.version)
                     .bind(migration.name)
                     .execute(&mut *conn)
@@ -92,10 +132,16 @@ impl Database {
                 }
             }
         }
-        Ok(sqlx::query_scalar(LATEST).fetch_one(&mut *conn).await?)
+        Ok(sqlx::query_scalar(ledger.latest)
+            .fetch_one(&mut *conn)
+            .await?)
     }
 
-    async fn migrate_postgres(&self, migrations: &[Migration]) -> Result<Option<i64>, SqlError> {
+    async fn migrate_postgres(
+        &self,
+        ledger: &Ledger,
+        migrations: &[Migration],
+    ) -> Result<Option<i64>, SqlError> {
         let Some(pool) = self.postgres() else {
             return Ok(None);
         };
@@ -105,9 +151,9 @@ impl Database {
             .execute(&mut *conn)
             .await?;
         let result = async {
-            conn.execute(POSTGRES_TABLE).await?;
+            conn.execute(ledger.postgres_table).await?;
             for migration in migrations {
-                let applied: i64 = sqlx::query_scalar(APPLIED)
+                let applied: i64 = sqlx::query_scalar(ledger.applied)
                     .bind(migration.version)
                     .fetch_one(&mut *conn)
                     .await?;
@@ -118,7 +164,7 @@ impl Database {
                 let step = async {
                     tx.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(migration.postgres)))
                         .await?;
-                    sqlx::query(RECORD)
+                    sqlx::query(ledger.record)
                         .bind(migration.version)
                         .bind(migration.name)
                         .execute(&mut *tx)
@@ -134,7 +180,11 @@ impl Database {
                 tx.commit().await?;
                 log_applied(migration);
             }
-            Ok::<Option<i64>, SqlError>(sqlx::query_scalar(LATEST).fetch_one(&mut *conn).await?)
+            Ok::<Option<i64>, SqlError>(
+                sqlx::query_scalar(ledger.latest)
+                    .fetch_one(&mut *conn)
+                    .await?,
+            )
         }
         .await;
         let _ = sqlx::query("SELECT pg_advisory_unlock($1)")

@@ -43,6 +43,8 @@ struct Shared {
 struct Queue {
     state: Mutex<QueueState>,
     notify: Notify,
+    /// Told whenever a delivery is settled.
+    settled: Notify,
 }
 
 #[derive(Default)]
@@ -125,6 +127,20 @@ impl InProcessBroker {
         self.queue(queue).map_or(0, |q| lock(&q.state).unsettled)
     }
 
+    /// Waits until a queue is idle: nothing waiting, nothing delivered and
+    /// unsettled (retries included). What a test awaits after publishing,
+    /// instead of sleeping.
+    pub async fn idle(&self, queue: &str) {
+        let queue = self.queue_or_create(queue);
+        loop {
+            let settled = queue.settled.notified();
+            if queue.is_idle() {
+                return;
+            }
+            settled.await;
+        }
+    }
+
     /// Removes every waiting message of a queue and returns them (a test
     /// draining a dead-letter queue).
     pub fn take(&self, queue: &str) -> Vec<Message> {
@@ -186,6 +202,13 @@ impl Queue {
     fn settled(&self) {
         let mut state = lock(&self.state);
         state.unsettled = state.unsettled.saturating_sub(1);
+        drop(state);
+        self.settled.notify_waiters();
+    }
+
+    fn is_idle(&self) -> bool {
+        let state = lock(&self.state);
+        state.ready.is_empty() && state.delayed.is_empty() && state.unsettled == 0
     }
 
     async fn deliver(self: &Arc<Self>) -> Box<dyn Delivery> {

@@ -1,0 +1,72 @@
+//! bisslog's own tables: the outbox, the inbox and leases.
+
+use crate::migrate::Migration;
+
+/// Applied by [`Database::migrate`](crate::Database::migrate) before the
+/// service's migrations.
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "bisslog outbox, inbox and leases",
+    sqlite: "
+        CREATE TABLE bisslog_outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            message_id TEXT NOT NULL UNIQUE,
+            queue TEXT NOT NULL,
+            ordering_key TEXT,
+            event_type TEXT,
+            transaction_id TEXT,
+            headers TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            created_at_ms INTEGER NOT NULL,
+            published_at_ms INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            last_attempt_at_ms INTEGER,
+            next_attempt_at_ms INTEGER NOT NULL
+        );
+        CREATE INDEX bisslog_outbox_unpublished ON bisslog_outbox (id) WHERE published_at_ms IS NULL;
+        CREATE INDEX bisslog_outbox_published ON bisslog_outbox (published_at_ms) WHERE published_at_ms IS NOT NULL;
+        CREATE TABLE bisslog_inbox (
+            consumer TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            handled_at_ms INTEGER NOT NULL,
+            PRIMARY KEY (consumer, message_id)
+        );
+        CREATE INDEX bisslog_inbox_by_age ON bisslog_inbox (handled_at_ms);
+        CREATE TABLE bisslog_leases (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            expires_at_ms INTEGER NOT NULL
+        );",
+    postgres: "
+        CREATE TABLE bisslog_outbox (
+            id BIGSERIAL PRIMARY KEY,
+            message_id TEXT NOT NULL UNIQUE,
+            queue TEXT NOT NULL,
+            ordering_key TEXT,
+            event_type TEXT,
+            transaction_id TEXT,
+            headers TEXT NOT NULL,
+            payload BYTEA NOT NULL,
+            created_at_ms BIGINT NOT NULL,
+            published_at_ms BIGINT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            last_attempt_at_ms BIGINT,
+            next_attempt_at_ms BIGINT NOT NULL
+        );
+        CREATE INDEX bisslog_outbox_unpublished ON bisslog_outbox (id) WHERE published_at_ms IS NULL;
+        CREATE INDEX bisslog_outbox_published ON bisslog_outbox (published_at_ms) WHERE published_at_ms IS NOT NULL;
+        CREATE TABLE bisslog_inbox (
+            consumer TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            handled_at_ms BIGINT NOT NULL,
+            PRIMARY KEY (consumer, message_id)
+        );
+        CREATE INDEX bisslog_inbox_by_age ON bisslog_inbox (handled_at_ms);
+        CREATE TABLE bisslog_leases (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            expires_at_ms BIGINT NOT NULL
+        );",
+}];

@@ -1,0 +1,92 @@
+//! Leases: one holder at a time across every instance sharing the
+//! database, taken over when the holder stops renewing.
+
+use std::time::Duration;
+
+use bisslog_core::Error;
+
+use crate::clock::now_ms;
+use crate::database::Database;
+use crate::error::map_error;
+use crate::on_engine;
+
+/// Takes the lease when it is free or expired, renews it when held.
+const ACQUIRE: &str = "INSERT INTO bisslog_leases (name, owner, expires_at_ms) VALUES ($1, $2, $3) \
+    ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at_ms = excluded.expires_at_ms \
+    WHERE bisslog_leases.owner = excluded.owner OR bisslog_leases.expires_at_ms < $4";
+const RELEASE: &str = "DELETE FROM bisslog_leases WHERE name = $1 AND owner = $2";
+
+/// A named lease in the database: whoever holds it is the one instance
+/// doing a job (relaying the outbox, firing a schedule); another takes it
+/// over when the holder stops renewing for `ttl`.
+///
+/// Holding is a matter of time: renew well within `ttl`, and treat a
+/// failed renewal as having lost it.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    db: Database,
+    name: String,
+    owner: String,
+    ttl: Duration,
+}
+
+impl Lease {
+    /// The lease `name`, held under `owner` (unique per instance) for
+    /// `ttl` from each renewal.
+    pub fn new(
+        db: Database,
+        name: impl Into<String>,
+        owner: impl Into<String>,
+        ttl: Duration,
+    ) -> Self {
+        Self {
+            db,
+            name: name.into(),
+            owner: owner.into(),
+            ttl,
+        }
+    }
+
+    /// The lease's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How long a renewal holds it.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Takes or renews the lease: `true` when this owner holds it now.
+    pub async fn acquire(&self) -> Result<bool, Error> {
+        let now = now_ms();
+        let ttl = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX);
+        let expires = now.saturating_add(ttl);
+        let taken = on_engine!(self.db.pool(), pool => {
+            sqlx::query(ACQUIRE)
+                .bind(&self.name)
+                .bind(&self.owner)
+                .bind(expires)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })
+        .map_err(map_error)?;
+        Ok(taken == 1)
+    }
+
+    /// Gives the lease up, if this owner holds it, so another instance
+    /// need not wait for it to expire.
+    pub async fn release(&self) -> Result<(), Error> {
+        on_engine!(self.db.pool(), pool => {
+            sqlx::query(RELEASE)
+                .bind(&self.name)
+                .bind(&self.owner)
+                .execute(pool)
+                .await
+                .map(drop)
+        })
+        .map_err(map_error)
+    }
+}

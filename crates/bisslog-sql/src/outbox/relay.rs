@@ -1,0 +1,536 @@
+//! The relay: sends what the outbox holds to the broker, in order per key,
+//! at least once, one relay at a time across instances (a lease).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bisslog_core::Error;
+use bisslog_runtime::messaging::{Broker, Message, new_message_id, publish_provisioning};
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use tokio::sync::watch;
+
+use crate::clock::now_ms;
+use crate::database::Backend;
+use crate::error::map_error;
+use crate::lease::Lease;
+use crate::on_engine;
+use crate::outbox::Outbox;
+
+/// How a relay works; every field has a default.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RelayConfig {
+    /// Events read per round.
+    pub batch_size: u32,
+    /// Keys (and unkeyed events) published at once.
+    pub concurrency: usize,
+    /// How often the outbox is read when nothing wakes the relay (events
+    /// committed by other instances).
+    pub poll_interval: Duration,
+    /// How long the relay lease lasts without renewal; another instance's
+    /// relay takes over after it.
+    pub lease_ttl: Duration,
+    /// The delay after a first failed publication; it doubles each time.
+    pub first_backoff: Duration,
+    /// The longest delay between attempts.
+    pub max_backoff: Duration,
+    /// How long published events are kept (for inspection) before they
+    /// are deleted.
+    pub published_retention: Duration,
+    /// How long inbox entries are kept. Redeliveries older than this are
+    /// no longer recognised: keep it well above the brokers' redelivery
+    /// horizon.
+    pub inbox_retention: Duration,
+    /// Provision a queue the broker says does not exist.
+    pub provision: bool,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            concurrency: 64,
+            poll_interval: Duration::from_secs(1),
+            lease_ttl: Duration::from_secs(15),
+            first_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(60),
+            published_retention: Duration::from_secs(3600),
+            inbox_retention: Duration::from_secs(7 * 24 * 3600),
+            provision: true,
+        }
+    }
+}
+
+impl RelayConfig {
+    /// Sets [`RelayConfig::poll_interval`].
+    #[must_use]
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// Sets [`RelayConfig::lease_ttl`].
+    #[must_use]
+    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
+        self.lease_ttl = ttl;
+        self
+    }
+
+    /// Sets [`RelayConfig::batch_size`] (at least 1).
+    #[must_use]
+    pub fn batch_size(mut self, size: u32) -> Self {
+        self.batch_size = size.max(1);
+        self
+    }
+
+    /// Sets the first and the longest delay between attempts.
+    #[must_use]
+    pub fn backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.first_backoff = first;
+        self.max_backoff = max.max(first);
+        self
+    }
+}
+
+/// What one round of the relay did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RelayReport {
+    /// Whether this relay held the lease (a relay without it does nothing).
+    pub leader: bool,
+    /// Events read.
+    pub read: usize,
+    /// Events published and marked so.
+    pub published: usize,
+    /// Events whose publication failed (they are tried again later).
+    pub failed: usize,
+}
+
+/// Sends the events of an [`Outbox`] to a broker.
+///
+/// - **At least once.** An event is marked published after the broker
+///   confirmed it; a relay that dies in between sends it again (with the
+///   same message id: the consumers' inbox drops the copy).
+/// - **In order per key.** Events with a key are sent one after the other,
+///   in the order they became visible; a failing event holds back the
+///   events after it with the same key (see [`Outbox::stuck`]). Events
+///   without a key are sent concurrently, in no particular order.
+/// - **One relay at a time.** Every instance may run a relay; they share a
+///   lease in the database, so one publishes while the others stand by,
+///   and one of them takes over within `lease_ttl` when it stops.
+pub struct OutboxRelay {
+    outbox: Outbox,
+    broker: Arc<dyn Broker>,
+    config: RelayConfig,
+    lease: Lease,
+}
+
+const BATCH: &str = "SELECT id, message_id, queue, ordering_key, event_type, transaction_id, headers, payload, \
+    attempts, next_attempt_at_ms FROM bisslog_outbox WHERE published_at_ms IS NULL ORDER BY id LIMIT $1";
+const PUBLISHED_SQLITE: &str = "UPDATE bisslog_outbox SET published_at_ms = $1 \
+    WHERE id IN (SELECT value FROM json_each($2))";
+const PUBLISHED_POSTGRES: &str =
+    "UPDATE bisslog_outbox SET published_at_ms = $1 WHERE id = ANY($2)";
+const FAILED: &str = "UPDATE bisslog_outbox SET attempts = attempts + 1, last_error = $2, \
+    last_attempt_at_ms = $3, next_attempt_at_ms = $4 WHERE id = $1";
+const PURGE_OUTBOX: &str =
+    "DELETE FROM bisslog_outbox WHERE published_at_ms IS NOT NULL AND published_at_ms < $1";
+const PURGE_INBOX: &str = "DELETE FROM bisslog_inbox WHERE handled_at_ms < $1";
+
+type Columns = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Vec<u8>,
+    i32,
+    i64,
+);
+
+/// One stored event, ready to publish.
+struct Pending {
+    id: i64,
+    queue: String,
+    attempts: i32,
+    due: bool,
+    message: Message,
+}
+
+impl OutboxRelay {
+    /// A relay of `outbox` to `broker`.
+    pub fn new(outbox: Outbox, broker: impl Broker) -> Self {
+        let config = RelayConfig::default();
+        let lease = Lease::new(
+            outbox.database().clone(),
+            "bisslog-outbox-relay",
+            new_message_id(),
+            config.lease_ttl,
+        );
+        Self {
+            outbox,
+            broker: Arc::new(broker),
+            config,
+            lease,
+        }
+    }
+
+    /// Replaces the configuration.
+    #[must_use]
+    pub fn config(mut self, config: RelayConfig) -> Self {
+        self.lease = Lease::new(
+            self.outbox.database().clone(),
+            self.lease.name().to_owned(),
+            new_message_id(),
+            config.lease_ttl,
+        );
+        self.config = config;
+        self
+    }
+
+    /// One round: takes or renews the lease and, when held, publishes one
+    /// batch of due events.
+    pub async fn relay_once(&self) -> Result<RelayReport, Error> {
+        if !self.lease.acquire().await? {
+            return Ok(RelayReport::default());
+        }
+        let batch = self.read_batch().await?;
+        let mut report = RelayReport {
+            leader: true,
+            read: batch.len(),
+            ..RelayReport::default()
+        };
+        let outcomes: Vec<(i64, i32, Option<String>)> =
+            futures_util::stream::iter(publishable(batch))
+                .map(|group| self.publish_group(group))
+                .buffer_unordered(self.config.concurrency.max(1))
+                .flat_map(futures_util::stream::iter)
+                .collect()
+                .await;
+        let now = now_ms();
+        let mut published = Vec::new();
+        for (id, attempts, error) in outcomes {
+            match error {
+                None => published.push(id),
+                Some(error) => {
+                    report.failed += 1;
+                    self.record_failure(id, attempts, &error, now).await?;
+                }
+            }
+        }
+        report.published = published.len();
+        self.mark_published(&published, now).await?;
+        Ok(report)
+    }
+
+    /// Publishes a key's events in order, stopping at the first failure;
+    /// `(id, attempts, error)` for each event tried.
+    async fn publish_group(&self, group: Vec<Pending>) -> Vec<(i64, i32, Option<String>)> {
+        let mut outcomes = Vec::with_capacity(group.len());
+        for pending in group {
+            let result = publish_provisioning(
+                self.broker.as_ref(),
+                &pending.queue,
+                &pending.message,
+                self.config.provision,
+            )
+            .await;
+            let failed = result.is_err();
+            outcomes.push((
+                pending.id,
+                pending.attempts,
+                result.err().map(|e| e.to_string()),
+            ));
+            if failed {
+                break;
+            }
+        }
+        outcomes
+    }
+
+    async fn read_batch(&self) -> Result<Vec<Pending>, Error> {
+        let rows: Vec<Columns> = on_engine!(self.outbox.database().pool(), pool => {
+            sqlx::query_as(BATCH)
+                .bind(i64::from(self.config.batch_size))
+                .fetch_all(pool)
+                .await
+        })
+        .map_err(map_error)?;
+        let now = now_ms();
+        Ok(rows.into_iter().map(|c| pending(c, now)).collect())
+    }
+
+    async fn mark_published(&self, ids: &[i64], now: i64) -> Result<(), Error> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let db = self.outbox.database();
+        match db.backend() {
+            Backend::Sqlite => {
+                let pool = db.sqlite().ok_or_else(no_pool)?;
+                let ids = serde_json::to_string(ids)
+                    .map_err(|e| Error::internal("ids as JSON").with_source(e))?;
+                sqlx::query(PUBLISHED_SQLITE)
+                    .bind(now)
+                    .bind(ids)
+                    .execute(pool)
+                    .await
+                    .map(drop)
+            }
+            Backend::Postgres => {
+                let pool = db.postgres().ok_or_else(no_pool)?;
+                sqlx::query(PUBLISHED_POSTGRES)
+                    .bind(now)
+                    .bind(ids)
+                    .execute(pool)
+                    .await
+                    .map(drop)
+            }
+        }
+        .map_err(map_error)
+    }
+
+    async fn record_failure(
+        &self,
+        id: i64,
+        attempts: i32,
+        error: &str,
+        now: i64,
+    ) -> Result<(), Error> {
+        let delay = backoff(
+            &self.config,
+            u32::try_from(attempts).unwrap_or(0).saturating_add(1),
+        );
+        let next = now.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+        tracing::warn!(
+            outbox_id = id,
+            attempts = attempts + 1,
+            error,
+            "an outbox event could not be published"
+        );
+        on_engine!(self.outbox.database().pool(), pool => {
+            sqlx::query(FAILED)
+                .bind(id)
+                .bind(error)
+                .bind(now)
+                .bind(next)
+                .execute(pool)
+                .await
+                .map(drop)
+        })
+        .map_err(map_error)
+    }
+
+    /// Deletes published events and inbox entries past their retention.
+    pub async fn purge(&self) -> Result<(), Error> {
+        let now = now_ms();
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let outbox_cutoff = now.saturating_sub(ms(self.config.published_retention));
+        let inbox_cutoff = now.saturating_sub(ms(self.config.inbox_retention));
+        on_engine!(self.outbox.database().pool(), pool => {
+            async {
+                sqlx::query(PURGE_OUTBOX).bind(outbox_cutoff).execute(pool).await?;
+                sqlx::query(PURGE_INBOX).bind(inbox_cutoff).execute(pool).await.map(drop)
+            }.await
+        })
+        .map_err(map_error)
+    }
+
+    /// Relays until `shutdown` completes, then gives the lease up.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let wake = Arc::clone(self.outbox.wake());
+        let mut last_purge = tokio::time::Instant::now();
+        let mut failures = 0u32;
+        loop {
+            let woken = wake.notified();
+            let pause = match self.relay_once().await {
+                Ok(report) => {
+                    failures = 0;
+                    if report.leader
+                        && report.read >= self.config.batch_size as usize
+                        && report.failed == 0
+                    {
+                        // More is waiting: go on at once.
+                        Duration::ZERO
+                    } else if report.leader {
+                        self.config.poll_interval
+                    } else {
+                        self.config.lease_ttl / 3
+                    }
+                }
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(error = %error, "the outbox relay failed; trying again");
+                    backoff(&self.config, failures)
+                }
+            };
+            if last_purge.elapsed() >= Duration::from_secs(60) {
+                last_purge = tokio::time::Instant::now();
+                if let Err(error) = self.purge().await {
+                    tracing::warn!(error = %error, "purging the outbox failed");
+                }
+            }
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                () = woken, if !pause.is_zero() => {}
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+        if let Err(error) = self.lease.release().await {
+            tracing::warn!(error = %error, "the relay lease could not be released");
+        }
+    }
+
+    /// Runs the relay on its own task until [`RunningRelay::shutdown`].
+    pub fn spawn(self) -> RunningRelay {
+        let (stop, mut stopped) = watch::channel(false);
+        let task = tokio::spawn(self.run_until(async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }));
+        RunningRelay { stop, task }
+    }
+}
+
+impl std::fmt::Debug for OutboxRelay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxRelay")
+            .field("broker", &self.broker.name())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A relay running on its own task.
+#[derive(Debug)]
+pub struct RunningRelay {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningRelay {
+    /// Stops the relay after its current round and waits for it.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        if let Err(error) = self.task.await {
+            tracing::error!(error = %error, "the outbox relay ended abnormally");
+        }
+    }
+}
+
+fn backoff(config: &RelayConfig, attempts: u32) -> Duration {
+    let doublings = attempts.saturating_sub(1).min(31);
+    config
+        .first_backoff
+        .checked_mul(1 << doublings)
+        .unwrap_or(config.max_backoff)
+        .min(config.max_backoff)
+}
+
+fn no_pool() -> Error {
+    Error::internal("the database has no pool")
+}
+
+fn pending(c: Columns, now: i64) -> Pending {
+    let (id, message_id, queue, key, event_type, transaction_id, headers, payload, attempts, next) =
+        c;
+    let headers = serde_json::from_str(&headers).unwrap_or_else(|error| {
+        tracing::warn!(outbox_id = id, %error, "stored headers are not readable; sending without them");
+        Vec::new()
+    });
+    Pending {
+        id,
+        queue,
+        attempts,
+        due: next <= now,
+        message: Message {
+            id: message_id,
+            transaction_id,
+            event_type,
+            key,
+            headers,
+            payload: Bytes::from(payload),
+        },
+    }
+}
+
+/// The groups to publish: each keyed event after the earlier ones of its
+/// key and queue, up to the first one not due (it holds back the rest);
+/// each due unkeyed event alone.
+fn publishable(batch: Vec<Pending>) -> Vec<Vec<Pending>> {
+    let mut groups: Vec<Vec<Pending>> = Vec::new();
+    let mut by_key: HashMap<(String, String), Option<usize>> = HashMap::new();
+    for pending in batch {
+        let Some(key) = pending.message.key.clone() else {
+            if pending.due {
+                groups.push(vec![pending]);
+            }
+            continue;
+        };
+        let slot = by_key
+            .entry((pending.queue.clone(), key))
+            .or_insert_with(|| {
+                groups.push(Vec::new());
+                Some(groups.len() - 1)
+            });
+        match *slot {
+            Some(index) if pending.due => groups[index].push(pending),
+            // Blocked: nothing after a waiting event goes before it.
+            _ => *slot = None,
+        }
+    }
+    groups.retain(|g| !g.is_empty());
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: i64, key: Option<&str>, due: bool) -> Pending {
+        let mut message = Message::new(Bytes::new());
+        message.key = key.map(str::to_owned);
+        Pending {
+            id,
+            queue: "q".into(),
+            attempts: 0,
+            due,
+            message,
+        }
+    }
+
+    fn ids(groups: &[Vec<Pending>]) -> Vec<Vec<i64>> {
+        groups
+            .iter()
+            .map(|g| g.iter().map(|p| p.id).collect())
+            .collect()
+    }
+
+    #[test]
+    fn keys_keep_their_order_and_a_waiting_event_holds_back_its_key() {
+        let batch = vec![
+            event(1, Some("a"), true),
+            event(2, Some("b"), false),
+            event(3, None, true),
+            event(4, Some("a"), true),
+            event(5, Some("b"), true),
+            event(6, None, false),
+            event(7, Some("c"), true),
+        ];
+        assert_eq!(ids(&publishable(batch)), vec![vec![1, 4], vec![3], vec![7]]);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_limit() {
+        let config =
+            RelayConfig::default().backoff(Duration::from_millis(100), Duration::from_secs(1));
+        assert_eq!(backoff(&config, 1), Duration::from_millis(100));
+        assert_eq!(backoff(&config, 3), Duration::from_millis(400));
+        assert_eq!(backoff(&config, 30), Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,191 @@
+//! Sessions: how an adapter reaches the database inside a use case, joining
+//! the call's unit of work when there is one.
+
+use bisslog_core::{Ctx, Error};
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection};
+use tokio::sync::OwnedMutexGuard;
+
+use crate::database::{Backend, Database};
+use crate::error::map_error;
+use crate::work::{Slot, SqlWork, Tx};
+
+/// A connection to the database for one adapter operation: inside the
+/// current use case's unit of work, in a transaction of its own, or a
+/// plain pooled connection for reads. See [`Database::begin`] and
+/// [`Database::reader`].
+pub struct Session {
+    inner: Inner,
+}
+
+enum Inner {
+    /// The use case's unit of work, held while this session lives.
+    Joined(OwnedMutexGuard<Slot>),
+    /// A transaction of the session's own, committed by
+    /// [`Session::commit`] and rolled back when dropped without it.
+    Own(Tx),
+    /// A connection outside any transaction.
+    Pooled(Pooled),
+}
+
+enum Pooled {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+/// The connection of a [`Session`], per engine: the adapter writes the
+/// statement in the engine's dialect, or once with
+/// [`on_engine!`](crate::on_engine).
+pub enum Connection<'s> {
+    /// A SQLite connection.
+    Sqlite(&'s mut SqliteConnection),
+    /// A PostgreSQL connection.
+    Postgres(&'s mut PgConnection),
+}
+
+/// A [`Connection`] or a [`PoolRef`], per engine: what
+/// [`on_engine!`](crate::on_engine) matches on.
+#[derive(Debug)]
+pub enum Engine<S, P> {
+    /// The SQLite one.
+    Sqlite(S),
+    /// The PostgreSQL one.
+    Postgres(P),
+}
+
+impl<'s> From<Connection<'s>> for Engine<&'s mut SqliteConnection, &'s mut PgConnection> {
+    fn from(connection: Connection<'s>) -> Self {
+        match connection {
+            Connection::Sqlite(conn) => Engine::Sqlite(conn),
+            Connection::Postgres(conn) => Engine::Postgres(conn),
+        }
+    }
+}
+
+impl Session {
+    /// The connection to run statements on.
+    pub fn connection(&mut self) -> Result<Connection<'_>, Error> {
+        match &mut self.inner {
+            Inner::Joined(slot) => match &mut **slot {
+                Slot::Open(tx) => Ok(tx.connection()),
+                Slot::Idle | Slot::Ended => Err(Error::internal(
+                    "the unit of work is not open; this is a bug in bisslog-sql",
+                )),
+            },
+            Inner::Own(tx) => Ok(tx.connection()),
+            Inner::Pooled(Pooled::Sqlite(conn)) => Ok(Connection::Sqlite(conn)),
+            Inner::Pooled(Pooled::Postgres(conn)) => Ok(Connection::Postgres(conn)),
+        }
+    }
+
+    /// The engine.
+    pub fn backend(&self) -> Backend {
+        match &self.inner {
+            Inner::Joined(slot) => match &**slot {
+                Slot::Open(Tx::Postgres(_)) => Backend::Postgres,
+                _ => Backend::Sqlite,
+            },
+            Inner::Own(Tx::Sqlite(_)) | Inner::Pooled(Pooled::Sqlite(_)) => Backend::Sqlite,
+            Inner::Own(Tx::Postgres(_)) | Inner::Pooled(Pooled::Postgres(_)) => Backend::Postgres,
+        }
+    }
+
+    /// Whether this session is part of the current use case's unit of
+    /// work (which the runtime commits when the use case succeeds).
+    pub fn is_joined(&self) -> bool {
+        matches!(self.inner, Inner::Joined(_))
+    }
+
+    /// Ends the session: commits its own transaction; a joined session
+    /// leaves the commit to the unit of work, a read session has nothing to
+    /// commit.
+    pub async fn commit(self) -> Result<(), Error> {
+        match self.inner {
+            Inner::Own(tx) => tx.commit().await,
+            Inner::Joined(_) | Inner::Pooled(_) => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.inner {
+            Inner::Joined(_) => "joined",
+            Inner::Own(_) => "own transaction",
+            Inner::Pooled(_) => "pooled",
+        };
+        f.debug_struct("Session")
+            .field("kind", &kind)
+            .field("backend", &self.backend())
+            .finish()
+    }
+}
+
+impl Database {
+    /// A session for writes. Inside a use case whose service runs in a
+    /// unit of work from this database, it joins that unit of work (the
+    /// transaction begins with the first session that joins it, and commits
+    /// or rolls back with the use case). Anywhere else it is a transaction
+    /// of its own, committed by [`Session::commit`].
+    ///
+    /// Do not hold a session while calling another adapter of the same
+    /// database: the unit of work has one connection, and the second
+    /// adapter would wait for the first to let go of it.
+    ///
+    /// ```no_run
+    /// # async fn run(db: bisslog_sql::Database) -> Result<(), bisslog_core::Error> {
+    /// use bisslog_sql::{Connection, map_error};
+    ///
+    /// let mut session = db.begin().await?;
+    /// let insert = "INSERT INTO notes (text) VALUES ($1)";
+    /// match session.connection()? {
+    ///     Connection::Sqlite(conn) => sqlx::query(insert).bind("hi").execute(conn).await.map(drop),
+    ///     Connection::Postgres(conn) => sqlx::query(insert).bind("hi").execute(conn).await.map(drop),
+    /// }
+    /// .map_err(map_error)?;
+    /// session.commit().await?; // a no-op when it joined the use case's unit of work
+    /// # Ok(()) }
+    /// ```
+    pub async fn begin(&self) -> Result<Session, Error> {
+        if let Some(work) = self.current_work() {
+            let slot = work.open().await?;
+            return Ok(Session {
+                inner: Inner::Joined(slot),
+            });
+        }
+        Ok(Session {
+            inner: Inner::Own(Tx::begin(self).await?),
+        })
+    }
+
+    /// A session for reads: the current unit of work when it has already
+    /// begun (so a use case reads its own writes), otherwise a pooled
+    /// connection outside any transaction (reads never open one).
+    pub async fn reader(&self) -> Result<Session, Error> {
+        if let Some(work) = self.current_work()
+            && let Some(slot) = work.if_open().await
+        {
+            return Ok(Session {
+                inner: Inner::Joined(slot),
+            });
+        }
+        let pooled = match (self.sqlite(), self.postgres()) {
+            (Some(pool), _) => Pooled::Sqlite(pool.acquire().await.map_err(map_error)?),
+            (_, Some(pool)) => Pooled::Postgres(pool.acquire().await.map_err(map_error)?),
+            (None, None) => return Err(Error::internal("the database has no pool")),
+        };
+        Ok(Session {
+            inner: Inner::Pooled(pooled),
+        })
+    }
+
+    /// The unit of work of the use case being polled, when it is this
+    /// database's.
+    pub(crate) fn current_work(&self) -> Option<SqlWork> {
+        Ctx::with_current(|ctx| {
+            let work = ctx?.work()?;
+            let sql = work.as_any().downcast_ref::<SqlWork>()?;
+            (sql.database_id() == self.id()).then(|| sql.clone())
+        })
+    }
+}

@@ -1,0 +1,213 @@
+//! The unit of work over SQLite or PostgreSQL: one transaction per
+//! use-case call, begun when an adapter first joins it, committed or
+//! rolled back by the runtime, and the inbox kept inside it.
+
+use std::any::Any;
+use std::sync::{Arc, PoisonError};
+
+use bisslog_core::{BoxFuture, Error, UnitOfWork, Work};
+use sqlx::{Postgres, Sqlite};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::clock::now_ms;
+use crate::database::{Backend, Database};
+use crate::error::map_error;
+use crate::on_engine;
+use crate::session::Connection;
+
+/// A transaction on either engine.
+pub(crate) enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    /// Begins a transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a transaction that reads and then writes would
+    /// otherwise fail with `SQLITE_BUSY` when another writer got there
+    /// first, instead of waiting its turn.
+    pub(crate) async fn begin(db: &Database) -> Result<Tx, Error> {
+        match db.backend() {
+            Backend::Sqlite => {
+                let pool = db.sqlite().ok_or_else(no_pool)?;
+                Ok(Tx::Sqlite(
+                    pool.begin_with("BEGIN IMMEDIATE")
+                        .await
+                        .map_err(map_error)?,
+                ))
+            }
+            Backend::Postgres => {
+                let pool = db.postgres().ok_or_else(no_pool)?;
+                Ok(Tx::Postgres(pool.begin().await.map_err(map_error)?))
+            }
+        }
+    }
+
+    pub(crate) fn connection(&mut self) -> Connection<'_> {
+        match self {
+            Tx::Sqlite(tx) => Connection::Sqlite(tx),
+            Tx::Postgres(tx) => Connection::Postgres(tx),
+        }
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+        .map_err(map_error)
+    }
+
+    async fn rollback(self) -> Result<(), Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await,
+        }
+        .map_err(map_error)
+    }
+}
+
+fn no_pool() -> Error {
+    Error::internal("the database has no pool")
+}
+
+/// Where a unit of work stands.
+pub(crate) enum Slot {
+    /// No adapter has joined yet: no transaction, no connection held.
+    Idle,
+    Open(Tx),
+    /// Committed or rolled back.
+    Ended,
+}
+
+/// The unit of work of one use-case call on one [`Database`].
+#[derive(Clone)]
+pub(crate) struct SqlWork(Arc<Shared>);
+
+struct Shared {
+    db: Database,
+    slot: Arc<Mutex<Slot>>,
+    after_commit: std::sync::Mutex<Vec<Box<dyn FnOnce() + Send>>>,
+}
+
+impl SqlWork {
+    fn new(db: Database) -> Self {
+        Self(Arc::new(Shared {
+            db,
+            slot: Arc::new(Mutex::new(Slot::Idle)),
+            after_commit: std::sync::Mutex::new(Vec::new()),
+        }))
+    }
+
+    pub(crate) fn database_id(&self) -> u64 {
+        self.0.db.id()
+    }
+
+    /// The open transaction, begun now if no one has joined yet.
+    pub(crate) async fn open(&self) -> Result<OwnedMutexGuard<Slot>, Error> {
+        let mut slot = Arc::clone(&self.0.slot).lock_owned().await;
+        match &*slot {
+            Slot::Open(_) => {}
+            Slot::Idle => *slot = Slot::Open(Tx::begin(&self.0.db).await?),
+            Slot::Ended => {
+                return Err(Error::internal(
+                    "the use case's unit of work has already ended (was the database used from a task that outlived the call?)",
+                ));
+            }
+        }
+        Ok(slot)
+    }
+
+    /// The open transaction, if one has begun.
+    pub(crate) async fn if_open(&self) -> Option<OwnedMutexGuard<Slot>> {
+        let slot = Arc::clone(&self.0.slot).lock_owned().await;
+        matches!(&*slot, Slot::Open(_)).then_some(slot)
+    }
+
+    /// Runs `hook` once the work has committed (dropped if it rolls back).
+    pub(crate) fn after_commit(&self, hook: impl FnOnce() + Send + 'static) {
+        self.0
+            .after_commit
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Box::new(hook));
+    }
+
+    async fn end(&self, commit: bool) -> Result<(), Error> {
+        let mut slot = self.0.slot.lock().await;
+        let result = match std::mem::replace(&mut *slot, Slot::Ended) {
+            Slot::Open(tx) if commit => tx.commit().await,
+            Slot::Open(tx) => tx.rollback().await,
+            Slot::Idle => Ok(()),
+            Slot::Ended => Err(Error::internal("the unit of work was ended twice")),
+        };
+        drop(slot);
+        let hooks = std::mem::take(
+            &mut *self
+                .0
+                .after_commit
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        if commit && result.is_ok() {
+            for hook in hooks {
+                hook();
+            }
+        }
+        result
+    }
+}
+
+const RECORD: &str = "INSERT INTO bisslog_inbox (consumer, message_id, handled_at_ms) \
+    VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
+impl Work for SqlWork {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn record_message<'a>(
+        &'a self,
+        consumer: &'a str,
+        message_id: &'a str,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let mut slot = self.open().await?;
+            let Slot::Open(tx) = &mut *slot else {
+                return Err(Error::internal("the unit of work is not open"));
+            };
+            // On PostgreSQL a concurrent insert of the same id waits for
+            // the other transaction, then sees its outcome: exactly one
+            // of two redeliveries running at once gets `true`.
+            let inserted = on_engine!(tx.connection(), conn => {
+                sqlx::query(RECORD)
+                    .bind(consumer)
+                    .bind(message_id)
+                    .bind(now_ms())
+                    .execute(conn)
+                    .await
+                    .map(|r| r.rows_affected())
+            })
+            .map_err(map_error)?;
+            Ok(inserted == 1)
+        })
+    }
+
+    fn commit(&self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(self.end(true))
+    }
+
+    fn rollback(&self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(self.end(false))
+    }
+}
+
+/// A database is a unit of work: give it to
+/// `ServiceBuilder::unit_of_work` and every use-case call runs in one
+/// transaction of it, joined by the adapters that use [`Database::begin`]
+/// and by the outbox.
+impl UnitOfWork for Database {
+    fn begin(&self) -> Arc<dyn Work> {
+        Arc::new(SqlWork::new(self.clone()))
+    }
+}
