@@ -33,7 +33,8 @@ pub trait Broker: Send + Sync + 'static {
 
     /// Starts delivering the queue's messages to this subscriber; the
     /// subscribers that share a `consumer` name share the messages (each
-    /// goes to one of them).
+    /// goes to one of them). Without `provision`, a queue (or broker-side
+    /// consumer) that does not exist is a [`BrokerError::Provisioning`].
     fn subscribe<'a>(
         &'a self,
         subscription: &'a Subscription,
@@ -42,6 +43,15 @@ pub trait Broker: Send + Sync + 'static {
     /// Whether the broker can be reached now.
     fn ready(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
         Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// How many messages wait in the queue, for operators and tests
+    /// (`None` when the broker cannot tell). What counts differs: the
+    /// in-process broker and JetStream work queues count delivered but
+    /// unsettled messages too, RabbitMQ only the ready ones.
+    fn depth<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<Option<u64>, BrokerError>> {
+        let _ = queue;
+        Box::pin(std::future::ready(Ok(None)))
     }
 }
 
@@ -67,6 +77,9 @@ impl<B: Broker + ?Sized> Broker for std::sync::Arc<B> {
     }
     fn ready(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
         (**self).ready()
+    }
+    fn depth<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<Option<u64>, BrokerError>> {
+        (**self).depth(queue)
     }
 }
 
@@ -96,9 +109,8 @@ pub struct Subscription {
 /// One message delivered to a subscriber, to be settled exactly once.
 ///
 /// Settling takes the delivery by value, so a message cannot be settled
-/// twice. A delivery dropped unsettled is redelivered by the broker (at
-/// once by the in-process broker, after `ack_wait` by JetStream, when the
-/// channel closes by RabbitMQ).
+/// twice. A delivery dropped unsettled is delivered again (at once by the
+/// in-process broker and RabbitMQ, after `ack_wait` by JetStream).
 pub trait Delivery: Send + Sync + 'static {
     /// The message.
     fn message(&self) -> &Message;

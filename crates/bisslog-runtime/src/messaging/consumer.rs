@@ -227,6 +227,7 @@ impl Consumers {
             };
             let deliveries = self.broker.subscribe(&subscription).await.map_err(fail)?;
             tracing::info!(
+                checkpoint_id = "consuming",
                 use_case = binding.handle.keyname(),
                 queue = %binding.queue,
                 broker = self.broker.name(),

@@ -267,6 +267,14 @@ impl Broker for InProcessBroker {
         Box::pin(std::future::ready(result))
     }
 
+    fn depth<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<Option<u64>, BrokerError>> {
+        let depth = self.queue(queue).map_or(0, |q| {
+            let state = lock(&q.state);
+            state.ready.len() + state.delayed.len() + state.unsettled
+        });
+        Box::pin(std::future::ready(Ok(Some(depth as u64))))
+    }
+
     fn subscribe<'a>(
         &'a self,
         subscription: &'a Subscription,
@@ -275,8 +283,9 @@ impl Broker for InProcessBroker {
             Ok(self.queue_or_create(&subscription.queue))
         } else {
             self.queue(&subscription.queue)
-                .ok_or_else(|| BrokerError::NoQueue {
+                .ok_or_else(|| BrokerError::Provisioning {
                     queue: subscription.queue.clone(),
+                    message: "the queue does not exist and provisioning is off".to_owned(),
                 })
         };
         Box::pin(std::future::ready(queue.map(|queue| {

@@ -133,20 +133,21 @@ impl Message {
             payload,
         };
         for (name, value) in headers {
-            let slot = match name.to_ascii_lowercase().as_str() {
-                headers::MESSAGE_ID => {
-                    if message.id.is_empty() {
-                        message.id = value.to_owned();
-                    }
-                    continue;
+            let standard = |wanted: &str| name.eq_ignore_ascii_case(wanted);
+            let slot = if standard(headers::MESSAGE_ID) {
+                if message.id.is_empty() {
+                    message.id = value.to_owned();
                 }
-                headers::TRANSACTION_ID => &mut message.transaction_id,
-                headers::EVENT_TYPE => &mut message.event_type,
-                headers::KEY => &mut message.key,
-                _ => {
-                    message.headers.push((name.to_owned(), value.to_owned()));
-                    continue;
-                }
+                continue;
+            } else if standard(headers::TRANSACTION_ID) {
+                &mut message.transaction_id
+            } else if standard(headers::EVENT_TYPE) {
+                &mut message.event_type
+            } else if standard(headers::KEY) {
+                &mut message.key
+            } else {
+                message.headers.push((name.to_owned(), value.to_owned()));
+                continue;
             };
             slot.get_or_insert_with(|| value.to_owned());
         }

@@ -34,6 +34,9 @@ pub(crate) struct Observed {
     pub(crate) calls: Mutex<Vec<Call>>,
     pub(crate) settlements: Mutex<Vec<Settled>>,
     pub(crate) dead: Mutex<Vec<Message>>,
+    /// Messages whose first acknowledgement is lost on the way, as if the
+    /// consumer crashed after its effect and before the broker heard.
+    pub(crate) lose_first_ack: Mutex<std::collections::HashSet<String>>,
     changed: Notify,
 }
 
@@ -355,6 +358,16 @@ use_cases:
             .unwrap_or_else(|e| panic!("publishing to {}: {e}", self.queue));
     }
 
+    /// Publishes `{"n": n, "behave": behave}`, losing the first
+    /// acknowledgement of its delivery.
+    pub(crate) async fn publish_losing_first_ack(&self, n: u32) -> Message {
+        let mut message = Message::new(format!(r#"{{"n":{n},"behave":"ok"}}"#).into_bytes());
+        message.transaction_id = Some("producer-transaction".into());
+        lock(&self.observed.lose_first_ack).insert(message.id.clone());
+        self.publish_message(&message).await;
+        message
+    }
+
     /// Publishes `{"n": n, "behave": behave}`.
     pub(crate) async fn publish_n(&self, n: u32, behave: &str) -> Message {
         self.publish(format!(r#"{{"n":{n},"behave":"{behave}"}}"#))
@@ -405,6 +418,10 @@ impl Broker for Counting {
         message: &'a Message,
     ) -> BoxFuture<'a, Result<(), BrokerError>> {
         self.inner.publish(queue, message)
+    }
+
+    fn depth<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<Option<u64>, BrokerError>> {
+        self.inner.depth(queue)
     }
 
     fn subscribe<'a>(
@@ -475,6 +492,13 @@ impl Delivery for Counted {
     }
 
     fn ack(mut self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        let id = self.message().id.clone();
+        let lost = lock(&self.observed.lose_first_ack).remove(&id);
+        if lost {
+            // Dropped unsettled: the broker delivers it again.
+            drop(self.take("ack-lost"));
+            return Box::pin(std::future::ready(Ok(())));
+        }
         self.take("ack").ack()
     }
 

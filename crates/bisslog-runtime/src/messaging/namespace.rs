@@ -1,0 +1,99 @@
+//! Queue names under a prefix, so several environments (or test runs)
+//! share one broker without meeting.
+
+use std::sync::Arc;
+
+use bisslog_core::BoxFuture;
+
+use crate::messaging::broker::{Broker, BrokerError, Deliveries, Subscription};
+use crate::messaging::message::Message;
+
+/// A broker whose queues all carry a prefix: the metadata's
+/// `orders.created` is `staging.orders.created` on the broker. Use cases,
+/// metadata and dead-letter headers keep the logical names.
+///
+/// ```
+/// use bisslog_runtime::messaging::{Broker, InProcessBroker, Message, Namespaced};
+///
+/// # bisslog_core::block_on(async {
+/// let broker = InProcessBroker::new();
+/// let staging = Namespaced::new(broker.clone(), "staging.");
+/// staging.provision("orders").await.unwrap();
+/// staging.publish("orders", &Message::new(&b"{}"[..])).await.unwrap();
+/// assert_eq!(broker.messages("staging.orders").len(), 1);
+/// assert!(broker.messages("orders").is_empty());
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Namespaced {
+    inner: Arc<dyn Broker>,
+    prefix: String,
+}
+
+impl Namespaced {
+    /// Puts every queue of `broker` under `prefix` (include a separator,
+    /// such as `staging.`).
+    pub fn new(broker: impl Broker, prefix: impl Into<String>) -> Self {
+        Self {
+            inner: Arc::new(broker),
+            prefix: prefix.into(),
+        }
+    }
+
+    /// The prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    fn name(&self, queue: &str) -> String {
+        format!("{}{queue}", self.prefix)
+    }
+}
+
+impl Broker for Namespaced {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(async move { self.inner.provision(&self.name(queue)).await })
+    }
+
+    fn publish<'a>(
+        &'a self,
+        queue: &'a str,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(async move { self.inner.publish(&self.name(queue), message).await })
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        subscription: &'a Subscription,
+    ) -> BoxFuture<'a, Result<Deliveries, BrokerError>> {
+        Box::pin(async move {
+            let subscription = Subscription {
+                queue: self.name(&subscription.queue),
+                ..subscription.clone()
+            };
+            self.inner.subscribe(&subscription).await
+        })
+    }
+
+    fn ready(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        self.inner.ready()
+    }
+
+    fn depth<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<Option<u64>, BrokerError>> {
+        Box::pin(async move { self.inner.depth(&self.name(queue)).await })
+    }
+}
+
+impl std::fmt::Debug for Namespaced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Namespaced")
+            .field("broker", &self.inner.name())
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
