@@ -11,7 +11,12 @@
 //! | feature | default | module | what it adds |
 //! |---|---|---|---|
 //! | `http` | yes | [`http`] | axum HTTP and WebSocket entry points built from the metadata |
-//! | `sql` | no | `sql` | SQLite / PostgreSQL pools from a URL, embedded migrations, error kinds |
+//! | `sql` | no | `sql` | SQLite / PostgreSQL pools from a URL, embedded migrations, error kinds, the unit of work, the transactional outbox and its relay, the inbox |
+//! | `nats` | no | `nats` | NATS JetStream: consumer triggers on durable pull consumers, a publisher with acknowledgements |
+//! | `amqp` | no | `amqp` | RabbitMQ: consumer triggers on durable queues, a publisher with confirms |
+//!
+//! Without any feature, [`messaging`] serves consumer triggers from the
+//! in-process broker, the embedded default.
 //!
 //! The domain of a service should depend on [`bisslog_core`] alone (it is
 //! re-exported here as [`core`]); the composition root uses this crate.
@@ -52,16 +57,20 @@
 
 pub use bisslog_core as core;
 pub use bisslog_core::{
-    Adapter, BoxError, BoxFuture, Completion, Ctx, Error, ErrorKind, NoInput, TransactionId,
-    Trigger, UseCase, UseCaseError, WebSocketConnections,
+    Adapter, BoxError, BoxFuture, Completion, Ctx, Error, ErrorKind, Event, NoInput, Publisher,
+    TransactionId, Trigger, UnitOfWork, UseCase, UseCaseError, WebSocketConnections,
 };
 pub use bisslog_runtime::{
-    BuildError, BuildProblem, Failure, Reply, Service, ServiceBuilder, UseCaseHandle, logging,
-    mapper,
+    BuildError, BuildProblem, Failure, MemoryInbox, Reply, Service, ServiceBuilder, UseCaseHandle,
+    logging, mapper, messaging,
 };
 pub use bisslog_schema as schema;
 
+#[cfg(feature = "amqp")]
+pub use bisslog_amqp as amqp;
 #[cfg(feature = "http")]
 pub use bisslog_http as http;
+#[cfg(feature = "nats")]
+pub use bisslog_nats as nats;
 #[cfg(feature = "sql")]
 pub use bisslog_sql as sql;

@@ -1,0 +1,794 @@
+//! The broker: one connection, publisher channels with confirms, one
+//! channel per subscription, temporary channels for declarations.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use bisslog_core::BoxFuture;
+use bisslog_runtime::messaging::{
+    Broker, BrokerError, Deliveries, Delivery, Message, Subscription,
+};
+use futures_util::StreamExt as _;
+use lapin::message::BasicReturnMessage;
+use lapin::options::{
+    BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
+    QueueDeclareOptions, QueueDeleteOptions,
+};
+use lapin::protocol::AMQPSoftError;
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
+
+use crate::codec::{self, short};
+use crate::config::AmqpConfig;
+use crate::delivery::{AmqpDelivery, Consuming};
+use crate::error;
+
+/// How long an unused retry queue outlives its delay before RabbitMQ
+/// deletes it (`x-expires` = delay + this). Every instance must declare
+/// the same arguments, so changing it breaks retries while instances of
+/// both versions run (and until the old retry queues expire).
+const RETRY_QUEUE_IDLE: Duration = Duration::from_secs(10 * 60);
+
+/// How often a retry queue in use is declared again, which restarts its
+/// `x-expires` clock (publishing does not). Half of
+/// [`RETRY_QUEUE_IDLE`]: a message published right before the refresh
+/// is due still leaves the queue (after its delay) well before the queue
+/// could expire.
+const RETRY_QUEUE_REFRESH: Duration = Duration::from_secs(5 * 60);
+
+/// The longest retry delay; longer ones are shortened to it.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section is a single read or write of plain data.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// RabbitMQ as a bisslog [`Broker`]: a connection to one RabbitMQ server
+/// (or cluster node), shared by the clones of this value.
+///
+/// See the [crate documentation](crate) for how queues, retries and
+/// acknowledgements map to RabbitMQ.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), bisslog_runtime::messaging::BrokerError> {
+/// use bisslog_amqp::{AmqpBroker, AmqpConfig};
+/// use bisslog_runtime::messaging::{Broker, Message};
+///
+/// let broker = AmqpBroker::connect_with(
+///     "amqp://guest:guest@127.0.0.1:5672/%2f",
+///     AmqpConfig::default().connection_name("company-data-registry"),
+/// )
+/// .await?;
+/// broker.provision("company_data_insertion.queue").await?;
+/// broker
+///     .publish("company_data_insertion.queue", &Message::new(&br#"{"name":"Ana"}"#[..]))
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct AmqpBroker {
+    inner: Arc<Inner>,
+}
+
+/// What the clones of a broker and its subscriptions share.
+pub(crate) struct Inner {
+    url: String,
+    config: AmqpConfig,
+    /// The connection, replaced when it is found broken.
+    connection: Mutex<Option<Arc<Connection>>>,
+    /// Held while connecting, so a broken connection is replaced once.
+    connecting: tokio::sync::Mutex<()>,
+    publishers: Box<[PublisherSlot]>,
+    next_publisher: AtomicUsize,
+    /// Queues known to exist: provisioned, found, or consumed by this
+    /// broker. Publishing to another first checks that it exists.
+    known: RwLock<HashSet<String>>,
+    /// Retry queues, and when this broker last declared them.
+    retry_queues: Mutex<HashMap<String, Instant>>,
+}
+
+/// One publishing channel (in confirm mode), opened again when broken.
+#[derive(Default)]
+struct PublisherSlot {
+    channel: Mutex<Option<Arc<Channel>>>,
+    opening: tokio::sync::Mutex<()>,
+}
+
+impl PublisherSlot {
+    fn current(&self) -> Option<Arc<Channel>> {
+        lock(&self.channel)
+            .as_ref()
+            .filter(|c| c.status().connected())
+            .cloned()
+    }
+
+    /// Forgets `channel` if it is still this slot's.
+    fn discard(&self, channel: &Arc<Channel>) {
+        let mut current = lock(&self.channel);
+        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, channel)) {
+            *current = None;
+        }
+    }
+}
+
+impl AmqpBroker {
+    /// Connects to RabbitMQ with the default [`AmqpConfig`].
+    ///
+    /// The URL is `amqp://user:password@host:port/vhost`, with the vhost
+    /// percent-encoded (`%2f` for the default vhost `/`); `amqps://` for
+    /// TLS needs one of lapin's TLS features. The connection lives on the
+    /// Tokio runtime that calls this; when it breaks, the next operation
+    /// connects again.
+    pub async fn connect(url: &str) -> Result<AmqpBroker, BrokerError> {
+        Self::connect_with(url, AmqpConfig::default()).await
+    }
+
+    /// Connects to RabbitMQ with `config`.
+    pub async fn connect_with(url: &str, config: AmqpConfig) -> Result<AmqpBroker, BrokerError> {
+        let publishers = (0..config.publisher_channels.max(1))
+            .map(|_| PublisherSlot::default())
+            .collect();
+        let inner = Arc::new(Inner {
+            url: url.to_owned(),
+            config,
+            connection: Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
+            publishers,
+            next_publisher: AtomicUsize::new(0),
+            known: RwLock::new(HashSet::new()),
+            retry_queues: Mutex::new(HashMap::new()),
+        });
+        for slot in inner.publishers.iter() {
+            inner.open_publisher(slot).await?;
+        }
+        Ok(AmqpBroker { inner })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AmqpConfig {
+        &self.inner.config
+    }
+
+    /// The RabbitMQ queue holding the messages of `queue` retried after
+    /// `delay`: `{queue}.retry.{milliseconds}ms`. Its messages go back to
+    /// `queue` when the delay has passed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// assert_eq!(
+    ///     bisslog_amqp::AmqpBroker::retry_queue_name("orders", Duration::from_secs(2)),
+    ///     "orders.retry.2000ms"
+    /// );
+    /// ```
+    pub fn retry_queue_name(queue: &str, delay: Duration) -> String {
+        format!("{queue}.retry.{}ms", retry_millis(delay))
+    }
+
+    /// Deletes a queue with the messages in it, and the retry queues this
+    /// broker declared for it, and returns how many messages the queue
+    /// held. Deleting a queue that does not exist succeeds. For tests and
+    /// tooling: consumers of the queue are cancelled, and messages waiting
+    /// in its retry queues are lost.
+    pub async fn delete_queue(&self, queue: &str) -> Result<u32, BrokerError> {
+        let inner = &self.inner;
+        let prefix = format!("{queue}.retry.");
+        let retry_queues: Vec<String> = {
+            let mut declared = lock(&inner.retry_queues);
+            let names = declared
+                .keys()
+                .filter(|n| n.starts_with(&prefix))
+                .cloned()
+                .collect::<Vec<_>>();
+            for name in &names {
+                declared.remove(name);
+            }
+            names
+        };
+        for name in &retry_queues {
+            inner.delete(name).await?;
+        }
+        inner.forget(queue);
+        inner.delete(queue).await
+    }
+}
+
+impl Inner {
+    /// The connection, connecting again when it is broken.
+    async fn connection(&self) -> Result<Arc<Connection>, BrokerError> {
+        if let Some(connection) = self.current_connection() {
+            return Ok(connection);
+        }
+        let _connecting = self.connecting.lock().await;
+        if let Some(connection) = self.current_connection() {
+            return Ok(connection);
+        }
+        let connection = Arc::new(self.open_connection().await?);
+        *lock(&self.connection) = Some(Arc::clone(&connection));
+        Ok(connection)
+    }
+
+    fn current_connection(&self) -> Option<Arc<Connection>> {
+        lock(&self.connection)
+            .as_ref()
+            .filter(|c| c.status().connected())
+            .cloned()
+    }
+
+    async fn open_connection(&self) -> Result<Connection, BrokerError> {
+        let target = redact(&self.url);
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(BrokerError::Connection {
+                message: format!("connecting to RabbitMQ at {target} needs a Tokio runtime"),
+                source: None,
+            });
+        }
+        let properties = ConnectionProperties::default()
+            .with_connection_name(LongString::from(self.config.connection_name.as_str()));
+        match tokio::time::timeout(
+            self.config.operation_timeout,
+            Connection::connect(&self.url, properties),
+        )
+        .await
+        {
+            Ok(Ok(connection)) => {
+                tracing::debug!(target = %target, "connected to RabbitMQ");
+                Ok(connection)
+            }
+            Ok(Err(e)) => Err(error::connection(
+                &format!("connecting to RabbitMQ at {target}"),
+                e,
+            )),
+            Err(_) => Err(error::timeout(format!(
+                "connecting to RabbitMQ at {target}"
+            ))),
+        }
+    }
+
+    /// A publishing channel, opening it again when it is broken.
+    async fn publisher(&self) -> Result<(&PublisherSlot, Arc<Channel>), BrokerError> {
+        let index = self.next_publisher.fetch_add(1, Ordering::Relaxed) % self.publishers.len();
+        let slot = &self.publishers[index];
+        match slot.current() {
+            Some(channel) => Ok((slot, channel)),
+            None => Ok((slot, self.open_publisher(slot).await?)),
+        }
+    }
+
+    async fn open_publisher(&self, slot: &PublisherSlot) -> Result<Arc<Channel>, BrokerError> {
+        let _opening = slot.opening.lock().await;
+        if let Some(channel) = slot.current() {
+            return Ok(channel);
+        }
+        let connection = self.connection().await?;
+        let open = async {
+            let channel = connection.create_channel().await?;
+            channel
+                .confirm_select(ConfirmSelectOptions::default())
+                .await?;
+            Ok::<_, lapin::Error>(channel)
+        };
+        let channel = match tokio::time::timeout(self.config.operation_timeout, open).await {
+            Ok(Ok(channel)) => Arc::new(channel),
+            Ok(Err(e)) => return Err(error::connection("opening a publishing channel", e)),
+            Err(_) => return Err(error::timeout("opening a publishing channel")),
+        };
+        *lock(&slot.channel) = Some(Arc::clone(&channel));
+        Ok(channel)
+    }
+
+    /// Runs `operation` on a channel of its own, closed afterwards: a
+    /// declaration RabbitMQ refuses closes its channel, and takes nothing
+    /// else down with it.
+    async fn on_own_channel<T, F, Fut>(
+        &self,
+        what: &str,
+        operation: F,
+        refused: impl FnOnce(lapin::Error) -> BrokerError,
+    ) -> Result<T, BrokerError>
+    where
+        F: FnOnce(Channel) -> Fut,
+        Fut: Future<Output = lapin::Result<T>>,
+    {
+        let connection = self.connection().await?;
+        let run = async {
+            let channel = connection
+                .create_channel()
+                .await
+                .map_err(|e| error::connection(&format!("opening a channel for {what}"), e))?;
+            // The channel is dropped, and so closed, when `operation` ends.
+            operation(channel).await.map_err(refused)
+        };
+        match tokio::time::timeout(self.config.operation_timeout, run).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(error::timeout(what)),
+        }
+    }
+
+    fn is_known(&self, queue: &str) -> bool {
+        self.known
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(queue)
+    }
+
+    fn remember(&self, queue: &str) {
+        if !self.is_known(queue) {
+            self.known
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(queue.to_owned());
+        }
+    }
+
+    fn forget(&self, queue: &str) {
+        self.known
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(queue);
+    }
+
+    /// Declares `queue` durable, without arguments.
+    async fn declare(&self, queue: &str) -> Result<(), BrokerError> {
+        let Some(name) = short(queue) else {
+            return Err(BrokerError::Provisioning {
+                queue: queue.to_owned(),
+                message: error::name_too_long(queue),
+            });
+        };
+        let options = QueueDeclareOptions {
+            durable: true,
+            ..QueueDeclareOptions::default()
+        };
+        self.on_own_channel(
+            &format!("declaring the queue `{queue}`"),
+            |channel| async move {
+                channel
+                    .queue_declare(name, options, FieldTable::default())
+                    .await
+            },
+            |e| error::provisioning(queue, false, e),
+        )
+        .await?;
+        self.remember(queue);
+        Ok(())
+    }
+
+    /// Checks once that a queue exists before publishing to it: a
+    /// publish's own `basic.return` is the other safeguard, but lapin may
+    /// hand a return to another publish confirmed by the same
+    /// acknowledgement.
+    async fn ensure_exists(&self, queue: &str) -> Result<(), BrokerError> {
+        if self.is_known(queue) {
+            return Ok(());
+        }
+        let Some(name) = short(queue) else {
+            return Err(BrokerError::Rejected {
+                message: error::name_too_long(queue),
+            });
+        };
+        let options = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        self.on_own_channel(
+            &format!("checking that the queue `{queue}` exists"),
+            |channel| async move {
+                channel
+                    .queue_declare(name, options, FieldTable::default())
+                    .await
+            },
+            |e| {
+                if error::is_soft(&e, AMQPSoftError::NOTFOUND) {
+                    BrokerError::NoQueue {
+                        queue: queue.to_owned(),
+                    }
+                } else {
+                    error::publishing(queue, e)
+                }
+            },
+        )
+        .await?;
+        self.remember(queue);
+        Ok(())
+    }
+
+    async fn delete(&self, queue: &str) -> Result<u32, BrokerError> {
+        let Some(name) = short(queue) else {
+            return Err(BrokerError::Provisioning {
+                queue: queue.to_owned(),
+                message: error::name_too_long(queue),
+            });
+        };
+        self.on_own_channel(
+            &format!("deleting the queue `{queue}`"),
+            |channel| async move {
+                channel
+                    .queue_delete(name, QueueDeleteOptions::default())
+                    .await
+            },
+            |e| error::provisioning(queue, false, e),
+        )
+        .await
+    }
+
+    /// Publishes to the default exchange with `queue` as the routing key,
+    /// mandatory, and waits for the confirm.
+    pub(crate) async fn send(
+        &self,
+        queue: &str,
+        properties: BasicProperties,
+        payload: &[u8],
+    ) -> Result<(), BrokerError> {
+        let Some(routing_key) = short(queue) else {
+            return Err(BrokerError::Rejected {
+                message: error::name_too_long(queue),
+            });
+        };
+        let (slot, channel) = self.publisher().await?;
+        let options = BasicPublishOptions {
+            mandatory: true,
+            immediate: false,
+        };
+        let confirmed = async {
+            channel
+                .basic_publish(
+                    ShortString::default(),
+                    routing_key,
+                    options,
+                    payload,
+                    properties,
+                )
+                .await?
+                .await
+        };
+        match tokio::time::timeout(self.config.confirm_timeout, confirmed).await {
+            Ok(Ok(Confirmation::Ack(None) | Confirmation::NotRequested)) => Ok(()),
+            Ok(Ok(Confirmation::Ack(Some(returned)))) => self.returned(queue, &returned),
+            Ok(Ok(Confirmation::Nack(_))) => Err(BrokerError::Rejected {
+                message: format!(
+                    "RabbitMQ could not take the message for `{queue}` (it answered basic.nack)"
+                ),
+            }),
+            Ok(Err(e)) => Err(error::publishing(queue, e)),
+            Err(_) => {
+                // The channel may be stuck: the next publish opens another.
+                slot.discard(&channel);
+                Err(error::timeout(format!(
+                    "the confirm of a message published to `{queue}`"
+                )))
+            }
+        }
+    }
+
+    /// A publish to `queue` came back with a `basic.return`.
+    fn returned(&self, queue: &str, returned: &BasicReturnMessage) -> Result<(), BrokerError> {
+        let routed_to = returned.delivery.routing_key.as_str();
+        if routed_to != queue {
+            // Another publish's return, handed to this one by a multiple
+            // acknowledgement; this publish's own fate is its ack. The
+            // other queue is checked again on its next publish.
+            tracing::debug!(queue, returned = routed_to, "a return for another queue");
+            self.forget(routed_to);
+            return Ok(());
+        }
+        self.forget(queue);
+        if returned.reply_code == AMQPSoftError::NOROUTE.get_id() {
+            Err(BrokerError::NoQueue {
+                queue: queue.to_owned(),
+            })
+        } else {
+            Err(BrokerError::Rejected {
+                message: format!(
+                    "RabbitMQ returned the message for `{queue}` (reply code {}): {}",
+                    returned.reply_code, returned.reply_text
+                ),
+            })
+        }
+    }
+
+    /// Publishes the copy of a message to retry: to the retry queue of the
+    /// delay, or straight to the queue when there is no delay.
+    pub(crate) async fn send_retry(
+        &self,
+        queue: &str,
+        delay: Duration,
+        properties: BasicProperties,
+        payload: &[u8],
+    ) -> Result<(), BrokerError> {
+        if delay.is_zero() {
+            return self.send(queue, properties, payload).await;
+        }
+        let retry_queue = self.retry_queue(queue, delay).await?;
+        self.send(&retry_queue, properties, payload).await
+    }
+
+    /// The retry queue of `queue` for `delay`, declared when this broker
+    /// has not declared it lately.
+    async fn retry_queue(&self, queue: &str, delay: Duration) -> Result<String, BrokerError> {
+        let name = AmqpBroker::retry_queue_name(queue, delay);
+        let fresh = lock(&self.retry_queues)
+            .get(&name)
+            .is_some_and(|declared| declared.elapsed() < RETRY_QUEUE_REFRESH);
+        if fresh {
+            return Ok(name);
+        }
+        let (Some(short_name), Some(_)) = (short(&name), short(queue)) else {
+            return Err(BrokerError::Rejected {
+                message: format!(
+                    "the retry queue of `{queue}`: {}",
+                    error::name_too_long(&name)
+                ),
+            });
+        };
+        let millis = retry_millis(delay);
+        let expires = millis.saturating_add(millis_of(RETRY_QUEUE_IDLE));
+        let mut arguments = FieldTable::default();
+        for (key, value) in [
+            ("x-queue-type", AMQPValue::LongString("classic".into())),
+            ("x-message-ttl", AMQPValue::LongLongInt(to_i64(millis))),
+            ("x-expires", AMQPValue::LongLongInt(to_i64(expires))),
+            ("x-dead-letter-exchange", AMQPValue::LongString("".into())),
+            (
+                "x-dead-letter-routing-key",
+                AMQPValue::LongString(queue.into()),
+            ),
+        ] {
+            arguments.insert(ShortString::from(String::from(key)), value);
+        }
+        let options = QueueDeclareOptions {
+            durable: true,
+            ..QueueDeclareOptions::default()
+        };
+        self.on_own_channel(
+            &format!("declaring the retry queue `{name}`"),
+            |channel| async move { channel.queue_declare(short_name, options, arguments).await },
+            |e| error::provisioning(&name, false, e),
+        )
+        .await?;
+        lock(&self.retry_queues).insert(name.clone(), Instant::now());
+        Ok(name)
+    }
+
+    async fn subscribe(
+        self: &Arc<Self>,
+        subscription: &Subscription,
+    ) -> Result<Deliveries, BrokerError> {
+        let queue = subscription.queue.as_str();
+        let Some(name) = short(queue) else {
+            return Err(BrokerError::Provisioning {
+                queue: queue.to_owned(),
+                message: error::name_too_long(queue),
+            });
+        };
+        let connection = self.connection().await?;
+        let prefetch = u16::try_from(subscription.prefetch)
+            .unwrap_or(u16::MAX)
+            .max(1);
+        let declare = QueueDeclareOptions {
+            passive: !subscription.provision,
+            durable: true,
+            ..QueueDeclareOptions::default()
+        };
+        let tag = consumer_tag(&subscription.consumer);
+        let setup = async {
+            let channel = connection.create_channel().await.map_err(|e| {
+                error::connection(&format!("opening a channel to consume `{queue}`"), e)
+            })?;
+            channel
+                .queue_declare(name.clone(), declare, FieldTable::default())
+                .await
+                .map_err(|e| error::provisioning(queue, declare.passive, e))?;
+            channel
+                .basic_qos(prefetch, BasicQosOptions { global: false })
+                .await
+                .map_err(|e| error::connection(&format!("setting the prefetch of `{queue}`"), e))?;
+            let consumer = channel
+                .basic_consume(
+                    name,
+                    tag,
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .map_err(|e| error::provisioning(queue, declare.passive, e))?;
+            Ok::<_, BrokerError>((channel, consumer))
+        };
+        let (channel, consumer) =
+            match tokio::time::timeout(self.config.operation_timeout, setup).await {
+                Ok(outcome) => outcome?,
+                Err(_) => return Err(error::timeout(format!("starting to consume `{queue}`"))),
+            };
+        self.remember(queue);
+        let consuming = Arc::new(Consuming {
+            channel,
+            broker: Arc::clone(self),
+            queue: subscription.queue.clone(),
+        });
+        Ok(consumer
+            .map(move |item| match item {
+                Ok(delivery) => Ok(
+                    Box::new(AmqpDelivery::new(delivery, Arc::clone(&consuming)))
+                        as Box<dyn Delivery>,
+                ),
+                Err(e) => Err(error::connection(
+                    &format!("consuming `{}`", consuming.queue),
+                    e,
+                )),
+            })
+            .boxed())
+    }
+
+    async fn ready(&self) -> Result<(), BrokerError> {
+        let (_, channel) = self.publisher().await?;
+        // A round trip: basic.qos answers at once and changes nothing on a
+        // channel that does not consume.
+        match tokio::time::timeout(
+            self.config.operation_timeout,
+            channel.basic_qos(0, BasicQosOptions::default()),
+        )
+        .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(error::connection("checking the connection to RabbitMQ", e)),
+            Err(_) => Err(error::timeout("checking the connection to RabbitMQ")),
+        }
+    }
+}
+
+impl Broker for AmqpBroker {
+    fn name(&self) -> &str {
+        "amqp"
+    }
+
+    fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(self.inner.declare(queue))
+    }
+
+    fn publish<'a>(
+        &'a self,
+        queue: &'a str,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(async move {
+            self.inner.ensure_exists(queue).await?;
+            let properties = codec::properties(message, None);
+            self.inner.send(queue, properties, &message.payload).await
+        })
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        subscription: &'a Subscription,
+    ) -> BoxFuture<'a, Result<Deliveries, BrokerError>> {
+        Box::pin(self.inner.subscribe(subscription))
+    }
+
+    fn ready(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        Box::pin(self.inner.ready())
+    }
+
+    fn depth<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<Option<u64>, BrokerError>> {
+        Box::pin(async move {
+            let Some(name) = short(queue) else {
+                return Err(BrokerError::Rejected {
+                    message: error::name_too_long(queue),
+                });
+            };
+            let options = QueueDeclareOptions {
+                passive: true,
+                ..QueueDeclareOptions::default()
+            };
+            let declared = self
+                .inner
+                .on_own_channel(
+                    &format!("counting the messages of `{queue}`"),
+                    |channel| async move {
+                        channel
+                            .queue_declare(name, options, FieldTable::default())
+                            .await
+                    },
+                    |e| {
+                        if error::is_soft(&e, AMQPSoftError::NOTFOUND) {
+                            BrokerError::NoQueue {
+                                queue: queue.to_owned(),
+                            }
+                        } else {
+                            error::publishing(queue, e)
+                        }
+                    },
+                )
+                .await?;
+            // Ready messages only: RabbitMQ does not count unacknowledged
+            // ones here.
+            Ok(Some(u64::from(declared.message_count())))
+        })
+    }
+}
+
+impl std::fmt::Debug for AmqpBroker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AmqpBroker")
+            .field("url", &redact(&self.inner.url))
+            .field("config", &self.inner.config)
+            .field("connected", &self.inner.current_connection().is_some())
+            .finish()
+    }
+}
+
+/// A consumer tag naming the durable consumer, unique on its channel
+/// (each subscription has its own).
+fn consumer_tag(consumer: &str) -> ShortString {
+    // Room for RabbitMQ's view of it, within the 255-byte limit.
+    let mut end = consumer.len().min(200);
+    while !consumer.is_char_boundary(end) {
+        end -= 1;
+    }
+    ShortString::try_new(&consumer[..end]).unwrap_or_default()
+}
+
+/// A delay in whole milliseconds, at least 1 and at most
+/// [`MAX_RETRY_DELAY`].
+fn retry_millis(delay: Duration) -> u64 {
+    millis_of(delay.min(MAX_RETRY_DELAY)).max(1)
+}
+
+fn millis_of(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The URL without its password, for messages and logs.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split_once(':').map_or(user_info, |(u, _)| u);
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_password() {
+        assert_eq!(
+            redact("amqp://guest:secret@127.0.0.1:5672/%2f"),
+            "amqp://guest:***@127.0.0.1:5672/%2f"
+        );
+        assert_eq!(redact("amqp://127.0.0.1"), "amqp://127.0.0.1");
+        assert_eq!(redact("not a url"), "not a url");
+        assert_eq!(redact("amqps://u:p@ss@host/vh"), "amqps://u:***@host/vh");
+    }
+
+    #[test]
+    fn retry_delays_are_whole_milliseconds() {
+        assert_eq!(retry_millis(Duration::from_micros(10)), 1);
+        assert_eq!(retry_millis(Duration::from_millis(1500)), 1500);
+        assert_eq!(retry_millis(Duration::MAX), millis_of(MAX_RETRY_DELAY));
+        assert_eq!(
+            AmqpBroker::retry_queue_name("q", Duration::from_secs(1)),
+            "q.retry.1000ms"
+        );
+    }
+
+    #[test]
+    fn consumer_tags_fit_in_a_short_string() {
+        assert_eq!(consumer_tag("svc-use_case").as_str(), "svc-use_case");
+        assert_eq!(consumer_tag(&"é".repeat(200)).as_str().len(), 200);
+    }
+}

@@ -1,0 +1,88 @@
+//! What the integration tests share: where RabbitMQ is, unique names, and
+//! deleting the queues they create.
+
+#![allow(dead_code, reason = "each test binary uses a part")]
+
+use bisslog_amqp::AmqpBroker;
+
+/// The RabbitMQ of the development machines.
+const DEFAULT_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+/// `BISSLOG_TEST_AMQP_URL`, or the local RabbitMQ outside CI.
+pub(crate) fn url() -> String {
+    match std::env::var("BISSLOG_TEST_AMQP_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
+            "BISSLOG_TEST_AMQP_URL must be set in CI (e.g. amqp://guest:guest@127.0.0.1:5672/%2f): \
+             the RabbitMQ tests must not silently run against a default"
+        ),
+        _ => DEFAULT_URL.to_owned(),
+    }
+}
+
+/// A new broker client.
+pub(crate) async fn connect() -> AmqpBroker {
+    let url = url();
+    AmqpBroker::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("connecting to RabbitMQ (BISSLOG_TEST_AMQP_URL): {e}"))
+}
+
+/// A queue name no other test or run uses.
+pub(crate) fn unique(name: &str) -> String {
+    let id = bisslog_runtime::messaging::new_message_id();
+    format!("bisslog-amqp-test.{name}.{}", &id[..8])
+}
+
+/// Deletes queues (a name of a queue that does not exist is fine), from a
+/// thread and a connection of its own, so that it works in `Drop`, inside
+/// a runtime or not, even while a test unwinds. Never panics.
+pub(crate) fn delete_queues(queues: Vec<String>) {
+    if queues.is_empty() {
+        return;
+    }
+    let url = url();
+    let deleting = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async {
+            let Ok(broker) = AmqpBroker::connect(&url).await else {
+                return;
+            };
+            for queue in &queues {
+                if let Err(error) = broker.delete_queue(queue).await {
+                    eprintln!("could not delete the test queue {queue}: {error}");
+                }
+            }
+        });
+    });
+    let _ = deleting.join();
+}
+
+/// The queues of one test, deleted when it ends, passed or failed.
+#[derive(Default)]
+pub(crate) struct Queues(Vec<String>);
+
+impl Queues {
+    /// Registers a queue for deletion and returns its name.
+    pub(crate) fn add(&mut self, name: impl Into<String>) -> String {
+        let name = name.into();
+        self.0.push(name.clone());
+        name
+    }
+
+    /// A unique queue name, deleted at the end.
+    pub(crate) fn unique(&mut self, name: &str) -> String {
+        self.add(unique(name))
+    }
+}
+
+impl Drop for Queues {
+    fn drop(&mut self) {
+        delete_queues(std::mem::take(&mut self.0));
+    }
+}

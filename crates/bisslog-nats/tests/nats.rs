@@ -1,0 +1,340 @@
+//! What is particular to NATS JetStream: streams found by subject, ids of
+//! foreign messages, deduplication, provisioning races. Against a real
+//! server (`BISSLOG_TEST_NATS_URL`, by default `nats://127.0.0.1:4222`).
+
+mod support;
+
+use std::time::Duration;
+
+use async_nats::jetstream::stream;
+use bisslog_nats::{NatsConfig, Storage};
+use bisslog_runtime::messaging::{
+    Broker, BrokerError, BrokerPublisher, Deliveries, Delivery, Message, Subscription,
+};
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use support::{
+    connect, connect_with, delete_streams, messages_in, unique_id, unique_queue, until_messages_in,
+};
+
+fn subscription(queue: &str, consumer: &str) -> Subscription {
+    Subscription {
+        queue: queue.to_owned(),
+        consumer: consumer.to_owned(),
+        prefetch: 8,
+        ack_wait: Duration::from_secs(10),
+        provision: true,
+    }
+}
+
+async fn next(deliveries: &mut Deliveries) -> Box<dyn Delivery> {
+    match tokio::time::timeout(Duration::from_secs(10), deliveries.next()).await {
+        Ok(Some(Ok(delivery))) => delivery,
+        Ok(Some(Err(e))) => panic!("the subscription reported: {e}"),
+        Ok(None) => panic!("the subscription ended"),
+        Err(_) => panic!("no delivery within 10 s"),
+    }
+}
+
+async fn subscribe(broker: &impl Broker, subscription: &Subscription) -> Deliveries {
+    match broker.subscribe(subscription).await {
+        Ok(deliveries) => deliveries,
+        Err(e) => panic!("subscribing to {}: {e}", subscription.queue),
+    }
+}
+
+async fn stream_of(broker: &bisslog_nats::NatsBroker, queue: &str) -> String {
+    match broker.stream_of(queue).await {
+        Ok(Some(stream)) => stream,
+        other => panic!("the stream of {queue}: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn provisioning_twice_or_concurrently_is_idempotent() {
+    let queue = unique_queue("idempotent");
+    let (first, second) = (connect().await, connect().await);
+    let (a, b, c) = tokio::join!(
+        first.provision(&queue),
+        second.provision(&queue),
+        first.provision(&queue)
+    );
+    a.unwrap();
+    b.unwrap();
+    c.unwrap();
+    second.provision(&queue).await.unwrap();
+    let stream = stream_of(&first, &queue).await;
+    assert_eq!(stream, queue.replace('.', "_"), "named after the queue");
+    let fresh = connect().await;
+    fresh.provision(&queue).await.unwrap();
+    assert_eq!(stream_of(&fresh, &queue).await, stream);
+
+    // Two instances creating the one durable consumer at once.
+    let subscription = subscription(&queue, "idempotent");
+    let (a, b) = tokio::join!(
+        first.subscribe(&subscription),
+        second.subscribe(&subscription)
+    );
+    let (Ok(a), Ok(b)) = (a, b) else {
+        panic!("both instances subscribe");
+    };
+    drop((a, b));
+    let again = subscribe(&fresh, &subscription).await;
+    drop(again);
+    delete_streams(&first, &[&stream]).await;
+}
+
+#[tokio::test]
+async fn a_stream_already_capturing_the_subject_is_used_and_foreign_messages_get_stream_ids() {
+    // What the benchmark harness does: its own stream (`BENCH`), its own
+    // subject (`bench.add`), messages published without headers.
+    let broker = connect().await;
+    let id = unique_id();
+    let queue = format!("bisslog_nats_test.bench.{id}");
+    let harness_stream = format!("bisslog_nats_test_BENCH_{id}");
+    broker
+        .jetstream()
+        .create_stream(stream::Config {
+            name: harness_stream.clone(),
+            subjects: vec![queue.clone()],
+            retention: stream::RetentionPolicy::WorkQueue,
+            storage: stream::StorageType::Memory,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    broker.provision(&queue).await.unwrap();
+    assert_eq!(stream_of(&broker, &queue).await, harness_stream);
+    assert!(
+        broker
+            .jetstream()
+            .get_stream(queue.replace('.', "_"))
+            .await
+            .is_err(),
+        "no stream of its own was created"
+    );
+
+    let js = broker.jetstream();
+    let plain = js
+        .publish(queue.clone(), Bytes::from_static(br#"{"a":1,"b":1,"c":2}"#))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("X-Origin", "harness");
+    let binary = js
+        .publish_with_headers(queue.clone(), headers, Bytes::from_static(b"\xff\x00\xfe"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+
+    let mut deliveries = subscribe(&broker, &subscription(&queue, "bench-reader")).await;
+    let first = next(&mut deliveries).await;
+    assert_eq!(
+        first.message().id,
+        format!("{harness_stream}:{}", plain.sequence)
+    );
+    assert_eq!(first.attempt(), 1);
+    assert_eq!(&first.message().payload[..], br#"{"a":1,"b":1,"c":2}"#);
+    assert_eq!(first.message().transaction_id, None);
+    first.ack().await.unwrap();
+    let second = next(&mut deliveries).await;
+    assert_eq!(
+        second.message().id,
+        format!("{harness_stream}:{}", binary.sequence)
+    );
+    assert_eq!(&second.message().payload[..], b"\xff\x00\xfe");
+    assert_eq!(second.message().header("x-origin"), Some("harness"));
+    second.ack().await.unwrap();
+    // A work queue forgets what was acknowledged.
+    until_messages_in(&broker, &harness_stream, 0).await;
+    drop(deliveries);
+    delete_streams(&broker, &[&harness_stream]).await;
+}
+
+#[tokio::test]
+async fn publishing_where_no_stream_listens_is_no_queue() {
+    let broker = connect().await;
+    let queue = unique_queue("nowhere");
+    let message = Message::new(&b"{}"[..]);
+    match broker.publish(&queue, &message).await {
+        Err(BrokerError::NoQueue { queue: named }) => assert_eq!(named, queue),
+        other => panic!("expected NoQueue, got {other:?}"),
+    }
+    // Which the publisher of use cases answers by provisioning the queue.
+    BrokerPublisher::new(broker.clone())
+        .publish_message(&queue, &message)
+        .await
+        .unwrap();
+    let stream = stream_of(&broker, &queue).await;
+    assert_eq!(messages_in(&broker, &stream).await, 1);
+    delete_streams(&broker, &[&stream]).await;
+}
+
+#[tokio::test]
+async fn publishing_one_message_id_again_is_deduplicated() {
+    let broker = connect().await;
+    let queue = unique_queue("dedup");
+    broker.provision(&queue).await.unwrap();
+    let stream = stream_of(&broker, &queue).await;
+    let message = Message::new(&br#"{"n":1}"#[..]);
+    for _ in 0..3 {
+        broker.publish(&queue, &message).await.unwrap();
+    }
+    assert_eq!(messages_in(&broker, &stream).await, 1, "stored once");
+    broker
+        .publish(&queue, &Message::new(&br#"{"n":1}"#[..]))
+        .await
+        .unwrap();
+    assert_eq!(
+        messages_in(&broker, &stream).await,
+        2,
+        "another id is stored"
+    );
+
+    let without = connect_with(NatsConfig::default().deduplicate(false)).await;
+    without.publish(&queue, &message).await.unwrap();
+    assert_eq!(
+        messages_in(&broker, &stream).await,
+        3,
+        "no Nats-Msg-Id, no deduplication"
+    );
+
+    // The one stored copy comes back with the id and headers it was sent with.
+    let mut deliveries = subscribe(&broker, &subscription(&queue, "dedup-reader")).await;
+    let delivery = next(&mut deliveries).await;
+    assert_eq!(delivery.message().id, message.id);
+    assert!(
+        delivery.message().header("Nats-Msg-Id").is_none(),
+        "the broker's field is not a header of the message"
+    );
+    drop(deliveries);
+    delete_streams(&broker, &[&stream]).await;
+}
+
+#[tokio::test]
+async fn retries_come_back_later_counting_attempts() {
+    let broker = connect_with(NatsConfig::default().storage(Storage::Memory)).await;
+    let queue = unique_queue("retry");
+    broker.provision(&queue).await.unwrap();
+    let stream = stream_of(&broker, &queue).await;
+    let mut sent = Message::new(&br#"{"n":1}"#[..]).with_header("x-tenant", "acme");
+    sent.transaction_id = Some("producer".into());
+    sent.event_type = Some("created".into());
+    sent.key = Some("order-7".into());
+    broker.publish(&queue, &sent).await.unwrap();
+
+    let mut deliveries = subscribe(&broker, &subscription(&queue, "retry-reader")).await;
+    let first = next(&mut deliveries).await;
+    assert_eq!(first.attempt(), 1);
+    assert_eq!(first.message(), &sent, "every field read back");
+    first.keep_alive().await.unwrap();
+    let retried_at = tokio::time::Instant::now();
+    first.retry(Duration::from_millis(300)).await.unwrap();
+    let second = next(&mut deliveries).await;
+    assert!(
+        retried_at.elapsed() >= Duration::from_millis(250),
+        "delivered again after the delay, not {:?}",
+        retried_at.elapsed()
+    );
+    assert_eq!(second.attempt(), 2);
+    assert_eq!(second.message().id, sent.id);
+    second.retry(Duration::ZERO).await.unwrap();
+    let third = next(&mut deliveries).await;
+    assert_eq!(third.attempt(), 3);
+    third.ack().await.unwrap();
+    until_messages_in(&broker, &stream, 0).await;
+    drop(deliveries);
+    delete_streams(&broker, &[&stream]).await;
+}
+
+#[tokio::test]
+async fn binding_requires_the_stream_and_consumer_when_not_provisioning() {
+    let broker = connect().await;
+    let queue = unique_queue("bind");
+    let mut bind = subscription(&queue, "operators-own-it");
+    bind.provision = false;
+    match broker.subscribe(&bind).await {
+        Err(BrokerError::Provisioning { queue: named, .. }) => assert_eq!(named, queue),
+        Err(other) => panic!("expected Provisioning, got {other:?}"),
+        Ok(_) => panic!("no stream captures the queue"),
+    }
+    broker.provision(&queue).await.unwrap();
+    let stream = stream_of(&broker, &queue).await;
+    match broker.subscribe(&bind).await {
+        Err(BrokerError::Provisioning { message, .. }) => {
+            assert!(message.contains("operators-own-it"), "{message}");
+        }
+        Err(other) => panic!("expected Provisioning, got {other:?}"),
+        Ok(_) => panic!("the consumer does not exist"),
+    }
+    // Once it exists (made by a provisioning instance), binding works.
+    drop(subscribe(&broker, &subscription(&queue, "operators-own-it")).await);
+    drop(subscribe(&broker, &bind).await);
+    delete_streams(&broker, &[&stream]).await;
+}
+
+#[tokio::test]
+async fn names_nats_cannot_carry_are_refused_without_panicking() {
+    let broker = connect().await;
+    for queue in [
+        "",
+        "orders.*",
+        "orders.>",
+        "two words",
+        "a..b",
+        "$JS.API.INFO",
+    ] {
+        assert!(
+            matches!(
+                broker.provision(queue).await,
+                Err(BrokerError::Provisioning { .. })
+            ),
+            "{queue:?}"
+        );
+        assert!(
+            matches!(
+                broker.publish(queue, &Message::new(&b"{}"[..])).await,
+                Err(BrokerError::Rejected { .. })
+            ),
+            "{queue:?}"
+        );
+        assert!(
+            matches!(
+                broker.subscribe(&subscription(queue, "c")).await,
+                Err(BrokerError::Provisioning { .. })
+            ),
+            "{queue:?}"
+        );
+    }
+    let queue = unique_queue("names");
+    for message in [
+        Message::new(&b"{}"[..]).with_header("two words", "v"),
+        Message::new(&b"{}"[..]).with_header("x-multi", "line\r\nbreak"),
+    ] {
+        assert!(
+            matches!(
+                broker.publish(&queue, &message).await,
+                Err(BrokerError::Rejected { .. })
+            ),
+            "{message:?}"
+        );
+    }
+    assert!(
+        matches!(
+            broker.subscribe(&subscription(&queue, "dotted.name")).await,
+            Err(BrokerError::Provisioning { .. })
+        ),
+        "consumer names cannot hold dots"
+    );
+}
+
+#[tokio::test]
+async fn ready_asks_the_server() {
+    let broker = connect().await;
+    broker.ready().await.unwrap();
+    assert_eq!(broker.name(), "nats");
+}
