@@ -76,6 +76,7 @@ pub struct HttpServer {
     service: Service,
     router: Router,
     config: HttpConfig,
+    served_elsewhere: Vec<&'static str>,
 }
 
 /// Configures an [`HttpServer`].
@@ -85,6 +86,7 @@ pub struct HttpServerBuilder {
     policy: StatusPolicy,
     authenticators: HashMap<String, Arc<dyn Authenticator>>,
     websockets: WebSocketRegistry,
+    served_elsewhere: Vec<&'static str>,
 }
 
 impl HttpServer {
@@ -97,6 +99,7 @@ impl HttpServer {
             policy: StatusPolicy::default(),
             authenticators: HashMap::new(),
             websockets: WebSocketRegistry::new(),
+            served_elsewhere: Vec::new(),
         }
     }
 
@@ -195,7 +198,9 @@ impl HttpServer {
 
     /// Logs, at start-up, every trigger this process does not serve.
     fn report_unserved(&self) {
-        for (use_case, kind, what) in self.service.unserved_triggers(&["http", "websocket"]) {
+        let mut served = vec!["http", "websocket"];
+        served.extend(&self.served_elsewhere);
+        for (use_case, kind, what) in self.service.unserved_triggers(&served) {
             tracing::warn!(
                 checkpoint_id = "trigger-not-served",
                 "the {kind} trigger of use case `{use_case}` ({what}) is not served by this process"
@@ -210,6 +215,15 @@ impl HttpServer {
 }
 
 impl HttpServerBuilder {
+    /// Declares trigger kinds (`"consumer"`, `"schedule"`) that other entry
+    /// points of this process serve, so the start-up report of unserved
+    /// triggers leaves them out.
+    #[must_use]
+    pub fn served_elsewhere(mut self, kinds: &[&'static str]) -> Self {
+        self.served_elsewhere.extend_from_slice(kinds);
+        self
+    }
+
     /// Uses these settings.
     #[must_use]
     pub fn config(mut self, config: HttpConfig) -> Self {
@@ -279,6 +293,7 @@ impl HttpServerBuilder {
             service: self.service,
             router,
             config: self.config,
+            served_elsewhere: self.served_elsewhere,
         })
     }
 }

@@ -43,7 +43,7 @@ pub enum Connection<'s> {
     Postgres(&'s mut PgConnection),
 }
 
-/// A [`Connection`] or a [`PoolRef`], per engine: what
+/// A [`Connection`] or a [`PoolRef`](crate::PoolRef), per engine: what
 /// [`on_engine!`](crate::on_engine) matches on.
 #[derive(Debug)]
 pub enum Engine<S, P> {
