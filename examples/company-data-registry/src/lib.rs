@@ -10,11 +10,15 @@
 //! - [`adapters`]: the ports over memory, SQLite and PostgreSQL.
 //! - [`service`]: the composition root, binding use cases and adapters to
 //!   the metadata in `metadata.yml`.
+//! - [`audit`]: a second, small service that consumes the registry's
+//!   `company_data.inserted` events and keeps an audit trail.
 
 pub mod adapters;
+pub mod audit;
 pub mod domain;
+pub mod launch;
 
-use bisslog::core::Adapter;
+use bisslog::core::{Adapter, Publisher, UnitOfWork};
 use bisslog::{BuildError, Service};
 
 use domain::data::{DeleteCompanyData, GetCompanyData, InsertCompanyData, UpdateCompanyData};
@@ -36,10 +40,19 @@ pub fn metadata() -> Result<bisslog::schema::Service, Box<bisslog::schema::Repor
 }
 
 /// Binds every use case of the metadata to `store`, which backs both the
-/// `schema_division` and the `data_division` interactions.
-pub fn service<S>(metadata: bisslog::schema::Service, store: S) -> Result<Service, BuildError>
+/// `schema_division` and the `data_division` interactions, and to
+/// `events` (`company_data_events`); every call runs in a unit of work of
+/// `unit_of_work` (the SQL database: the store's writes and the outbox's
+/// events commit together; or a `MemoryInbox` with the memory store).
+pub fn service<S, P>(
+    metadata: bisslog::schema::Service,
+    store: S,
+    events: P,
+    unit_of_work: impl UnitOfWork,
+) -> Result<Service, BuildError>
 where
     S: SchemaStore + DataStore + Adapter + Clone,
+    P: Publisher + Adapter + Clone,
 {
     let s = || store.clone();
     Service::builder(metadata)
@@ -71,6 +84,7 @@ where
             InsertCompanyData {
                 schemas: s(),
                 data: s(),
+                events: events.clone(),
             },
         )
         .use_case(
@@ -90,5 +104,7 @@ where
         .use_case("delete_company_data", DeleteCompanyData { data: s() })
         .adapter("schema_division", s())
         .adapter("data_division", s())
+        .adapter("company_data_events", events)
+        .unit_of_work(unit_of_work)
         .build()
 }

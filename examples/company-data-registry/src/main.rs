@@ -1,15 +1,24 @@
 //! Run with: `cargo run -p company-data-registry`
 //!
 //! Serves the company data registry on 127.0.0.1:8080, storing data in a
-//! SQLite file under the working directory; `DATABASE_URL=postgres://...`
-//! moves it to PostgreSQL. See the README for a walk-through with curl.
+//! SQLite file under the working directory, with the in-process broker:
+//! its consumer trigger, its outbox relay and the audit service (on
+//! 127.0.0.1:8081) all run in this one process. `DATABASE_URL=postgres://...`
+//! moves the data to PostgreSQL; `BROKER_URL=nats://...` or `amqp://...`
+//! moves the messages to NATS JetStream or RabbitMQ (run the audit service
+//! with `cargo run -p company-data-registry --bin company-data-audit`).
+//! See the README for a walk-through with curl.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use bisslog::http::HttpServer;
-use clap::Parser;
+use bisslog::messaging::{Broker, BrokerPublisher, Consumers};
+use bisslog::sql::{Outbox, RunningRelay};
+use clap::{Parser, Subcommand};
 use company_data_registry::adapters::{MemoryStore, SqlStore};
+use company_data_registry::launch;
 
 /// The company data registry service.
 #[derive(Debug, Parser)]
@@ -29,35 +38,156 @@ struct Args {
         default_value = "sqlite://company-data-registry.db"
     )]
     database_url: String,
+    /// The broker: empty for the in-process broker, `nats://host:4222` or
+    /// `amqp://user:password@host:5672/%2f`.
+    #[arg(long, env = "BROKER_URL")]
+    broker_url: Option<String>,
+    /// A prefix for every queue name on the broker (`staging.`).
+    #[arg(long, env = "BROKER_NAMESPACE")]
+    broker_namespace: Option<String>,
+    /// With the in-process broker, the port of the audit service this
+    /// process also runs (0 picks a free one).
+    #[arg(long, env = "AUDIT_PORT", default_value_t = 8081)]
+    audit_port: u16,
+    /// With the in-process broker, where the audit service keeps its trail.
+    #[arg(
+        long,
+        env = "AUDIT_DATABASE_URL",
+        default_value = "sqlite://company-data-audit.db"
+    )]
+    audit_database_url: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Operator commands on the outbox (SQL databases only).
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Lists the events whose publication keeps failing.
+    Stuck,
+    /// Makes a stuck event due again, by its outbox id.
+    Redrive {
+        /// The outbox id, as `stuck` lists it.
+        id: i64,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     bisslog::logging::init();
     let args = Args::parse();
+    if let Some(command) = &args.command {
+        return outbox_command(&args.database_url, command).await;
+    }
     let metadata = company_data_registry::metadata().map_err(|report| {
         let text =
             bisslog::schema::render_report(&report, bisslog::schema::RenderOptions::default());
         anyhow::anyhow!("the embedded metadata is invalid:\n{text}")
     })?;
-    let service = if args.database_url == "memory" {
-        company_data_registry::service(metadata, MemoryStore::new())?
+    let broker =
+        launch::connect_broker(args.broker_url.as_deref(), args.broker_namespace.as_deref())
+            .await?;
+    let in_process = broker.name() == "in-process";
+
+    let (service, outbox) = if args.database_url == "memory" {
+        let events = BrokerPublisher::new(Arc::clone(&broker));
+        let service = company_data_registry::service(
+            metadata,
+            MemoryStore::new(),
+            events,
+            bisslog::MemoryInbox::new(),
+        )?;
+        (service, None)
     } else {
         let store = SqlStore::open(&args.database_url)
             .await
             .with_context(|| "cannot open the database (set DATABASE_URL or --database-url)")?;
-        company_data_registry::service(metadata, store)?
+        let db = store.database().clone();
+        let outbox = Outbox::new(db.clone());
+        let service = company_data_registry::service(metadata, store, outbox.clone(), db)?;
+        (service, Some(outbox))
     };
-    let server = HttpServer::new(service).build()?;
-    let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.host, args.port))
-        .await
-        .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
+
+    let signal = launch::shutdown_signal();
+    let consumers = Consumers::new(service.clone(), Arc::clone(&broker))
+        .start()
+        .await?;
+    let relay: Option<RunningRelay> = outbox.map(|o| o.relay(Arc::clone(&broker)).spawn());
+    // The in-process broker reaches only this process: the audit service
+    // that consumes the registry's events runs here too.
+    let audit = if in_process {
+        let address = SocketAddr::new(args.host, args.audit_port);
+        Some(
+            launch::start_audit(
+                &args.audit_database_url,
+                Arc::clone(&broker),
+                address,
+                signal.clone(),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+
+    let server = HttpServer::new(service)
+        .served_elsewhere(&["consumer"])
+        .build()?;
+    let address = SocketAddr::new(args.host, args.port);
+    let listener = launch::listen(address).await?;
     let address = listener.local_addr()?;
     let database = args.database_url.split("://").next().unwrap_or("memory");
     tracing::info!(
         checkpoint_id = "listening",
-        "company data registry listening on http://{address} (database: {database})"
+        "company data registry listening on http://{address} (database: {database}, broker: {})",
+        broker.name()
     );
-    server.serve(listener).await?;
+    server
+        .serve_until(listener, launch::stopped(signal))
+        .await?;
+
+    // HTTP has drained; now the messages in flight, then the outbox.
+    consumers.shutdown().await;
+    if let Some(audit) = audit {
+        audit.wait().await;
+    }
+    if let Some(relay) = relay {
+        relay.shutdown().await;
+    }
+    tracing::info!(checkpoint_id = "stopped", "company data registry stopped");
+    Ok(())
+}
+
+/// `stuck` and `redrive`: the outbox, for operators.
+async fn outbox_command(database_url: &str, command: &Command) -> anyhow::Result<()> {
+    let store = SqlStore::open(database_url)
+        .await
+        .with_context(|| "the outbox commands need a SQL database (DATABASE_URL)")?;
+    let outbox = Outbox::new(store.database().clone());
+    match command {
+        Command::Stuck => {
+            let stuck = outbox.stuck(100).await?;
+            if stuck.is_empty() {
+                println!("no stuck events ({} pending)", outbox.pending().await?);
+            }
+            for row in stuck {
+                println!(
+                    "{}\t{}\tqueue={}\tattempts={}\tlast error: {}",
+                    row.id,
+                    row.message_id,
+                    row.queue,
+                    row.attempts,
+                    row.last_error.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        Command::Redrive { id } => {
+            if outbox.redrive(*id).await? {
+                println!("event {id} is due again");
+            } else {
+                anyhow::bail!("no unpublished event has the id {id}");
+            }
+        }
+    }
     Ok(())
 }

@@ -4,10 +4,12 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use bisslog::core::{Ctx, ErrorKind, NoInput, Trigger, UseCase, UseCaseError};
+use bisslog_testkit::RecordingPublisher;
 use company_data_registry::adapters::MemoryStore;
 use company_data_registry::domain::data::{
     GetCompanyData, GetInput, InsertCompanyData, InsertInput,
 };
+use company_data_registry::domain::events::COMPANY_DATA_INSERTED;
 use company_data_registry::domain::ports::SchemaStore;
 use company_data_registry::domain::schemas::{
     CleanupInput, CreateSchema, CreateSchemaInput, DeleteInactiveSchemaVersions, GetAllSchemas,
@@ -78,9 +80,11 @@ async fn data_must_match_the_current_definition() {
     )
     .await
     .unwrap();
+    let events = RecordingPublisher::new();
     let insert = InsertCompanyData {
         schemas: store.clone(),
         data: store.clone(),
+        events: events.clone(),
     };
     let error = insert
         .run(
@@ -97,6 +101,10 @@ async fn data_must_match_the_current_definition() {
         error.details().unwrap()["errors"].as_array().map(Vec::len),
         Some(3),
         "name, emoji, translations"
+    );
+    assert!(
+        events.published().is_empty(),
+        "a rejected record is not announced"
     );
 
     // After a looser definition, the same record is accepted.
@@ -122,6 +130,12 @@ async fn data_must_match_the_current_definition() {
         )
         .await
         .unwrap();
+    // The insertion is announced, keyed by its schema.
+    let announced = events.published();
+    assert_eq!(announced.len(), 1);
+    assert_eq!(announced[0].queue, COMPANY_DATA_INSERTED);
+    assert_eq!(announced[0].key.as_deref(), Some("language"));
+    assert_eq!(announced[0].payload["data"], json!({"code": "es"}));
     let found = GetCompanyData {
         schemas: store.clone(),
         data: store,

@@ -5,7 +5,7 @@
 
 use bisslog::core::{Adapter, BoxFuture, Error};
 use bisslog::sql::sqlx::{self, ColumnIndex, Decode, Row, Type};
-use bisslog::sql::{Backend, Database, Migration, map_error};
+use bisslog::sql::{Backend, Database, Migration, map_error, on_engine};
 use serde_json::Value;
 
 use crate::domain::model::{Schema, SchemaVersion};
@@ -61,38 +61,28 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         );",
 }];
 
-/// Runs `$body` with `$pool` bound to whichever pool the store has; the
-/// body is the same code for both engines.
-macro_rules! with_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match $store.db.backend() {
-            Backend::Sqlite => {
-                let $pool = $store.db.sqlite().ok_or_else(no_pool)?;
-                $body
-            }
-            Backend::Postgres => {
-                let $pool = $store.db.postgres().ok_or_else(no_pool)?;
-                $body
-            }
-        }
-    };
+/// Runs `$body` with `$conn` bound to a connection for reading: the
+/// current use case's transaction when it has begun (so a use case reads
+/// its own writes), a pooled connection otherwise. The body is the same
+/// code for both engines.
+macro_rules! reading {
+    ($store:expr, $conn:ident => $body:expr) => {{
+        let mut session = $store.db.reader().await?;
+        on_engine!(session.connection()?, $conn => $body)
+    }};
 }
 
-/// Runs `$body` with `$tx` a transaction on whichever pool the store has,
-/// committing when the body succeeds (dropping it rolls back otherwise).
-macro_rules! in_transaction {
-    ($store:expr, $tx:ident => $body:expr) => {
-        with_pool!($store, pool => {
-            let mut $tx = pool.begin().await.map_err(map_error)?;
-            let value = $body;
-            $tx.commit().await.map_err(map_error)?;
-            value
-        })
-    };
-}
-
-fn no_pool() -> Error {
-    Error::internal("the database pool is missing")
+/// Runs `$body` with `$conn` bound to a transaction: the use case's unit of
+/// work when the service has one (it commits with the use case, and with
+/// the events published through the outbox), a transaction of its own
+/// otherwise, committed when the body succeeds.
+macro_rules! writing {
+    ($store:expr, $conn:ident => $body:expr) => {{
+        let mut session = $store.db.begin().await?;
+        let value = on_engine!(session.connection()?, $conn => $body);
+        session.commit().await?;
+        value
+    }};
 }
 
 /// Schemas, versions and records in a SQL database. Clones share the pool.
@@ -194,7 +184,7 @@ impl SchemaStore for SqlStore {
             "INSERT INTO schema_versions (uid, keyname, definition, created_at_ms) VALUES ($1, $2, $3, $4)",
             "INSERT INTO schema_versions (uid, keyname, definition, created_at_ms) VALUES ($1, $2, $3::jsonb, $4)",
         );
-        in_transaction!(self, tx => {
+        writing!(self, tx => {
             sqlx::query(insert_schema)
                 .bind(&schema.schema_keyname)
                 .bind(&schema.schema_name)
@@ -221,7 +211,7 @@ impl SchemaStore for SqlStore {
             "SELECT keyname, name, description, current_version, current_definition FROM schemas WHERE keyname = $1",
             "SELECT keyname, name, description, current_version, current_definition::text FROM schemas WHERE keyname = $1",
         );
-        with_pool!(self, pool => {
+        reading!(self, pool => {
             let row = sqlx::query(sql).bind(keyname).fetch_optional(pool).await.map_err(map_error)?;
             row.as_ref().map(read_schema).transpose()
         })
@@ -230,7 +220,7 @@ impl SchemaStore for SqlStore {
     async fn list_schemas(&self) -> Result<Vec<Schema>, Error> {
         let sql = self.sql(SELECT_SCHEMA_SQLITE, SELECT_SCHEMA_POSTGRES);
         let sql = sqlx::AssertSqlSafe(format!("{sql} ORDER BY keyname"));
-        with_pool!(self, pool => {
+        reading!(self, pool => {
             let rows = sqlx::query(sql).fetch_all(pool).await.map_err(map_error)?;
             rows.iter().map(read_schema).collect()
         })
@@ -243,7 +233,7 @@ impl SchemaStore for SqlStore {
         description: &str,
     ) -> Result<bool, Error> {
         let sql = "UPDATE schemas SET name = $1, description = $2 WHERE keyname = $3";
-        with_pool!(self, pool => {
+        writing!(self, pool => {
             let done = sqlx::query(sql).bind(name).bind(description).bind(keyname).execute(pool).await.map_err(map_error)?;
             Ok(done.rows_affected() == 1)
         })
@@ -259,7 +249,7 @@ impl SchemaStore for SqlStore {
             "INSERT INTO schema_versions (uid, keyname, definition, created_at_ms) VALUES ($1, $2, $3::jsonb, $4)",
         );
         let definition = json_text(&version.schema_definition);
-        Ok(in_transaction!(self, tx => {
+        Ok(writing!(self, tx => {
             let updated = sqlx::query(update)
                 .bind(&definition)
                 .bind(&version.uid)
@@ -288,7 +278,7 @@ impl SchemaStore for SqlStore {
             "SELECT uid, keyname, definition, created_at_ms FROM schema_versions WHERE uid = $1",
             "SELECT uid, keyname, definition::text, created_at_ms FROM schema_versions WHERE uid = $1",
         );
-        with_pool!(self, pool => {
+        reading!(self, pool => {
             let row = sqlx::query(sql).bind(uid).fetch_optional(pool).await.map_err(map_error)?;
             row.as_ref().map(read_version).transpose()
         })
@@ -299,7 +289,7 @@ impl SchemaStore for SqlStore {
             "UPDATE schemas SET current_definition = $1, current_version = $2 WHERE keyname = $3",
             "UPDATE schemas SET current_definition = $1::jsonb, current_version = $2 WHERE keyname = $3",
         );
-        with_pool!(self, pool => {
+        writing!(self, pool => {
             let done = sqlx::query(sql)
                 .bind(json_text(&version.schema_definition))
                 .bind(&version.uid)
@@ -313,14 +303,14 @@ impl SchemaStore for SqlStore {
 
     async fn delete_schema(&self, keyname: &str) -> Result<bool, Error> {
         // Versions and records go with it (ON DELETE CASCADE).
-        with_pool!(self, pool => {
+        writing!(self, pool => {
             let done = sqlx::query("DELETE FROM schemas WHERE keyname = $1").bind(keyname).execute(pool).await.map_err(map_error)?;
             Ok(done.rows_affected() == 1)
         })
     }
 
     async fn delete_version(&self, uid: &str) -> Result<bool, Error> {
-        with_pool!(self, pool => {
+        writing!(self, pool => {
             let done = sqlx::query("DELETE FROM schema_versions WHERE uid = $1").bind(uid).execute(pool).await.map_err(map_error)?;
             Ok(done.rows_affected() == 1)
         })
@@ -333,7 +323,7 @@ impl SchemaStore for SqlStore {
         before_ms: i64,
     ) -> Result<Vec<String>, Error> {
         let sql = "DELETE FROM schema_versions WHERE keyname = $1 AND uid <> $2 AND created_at_ms < $3 RETURNING uid";
-        let mut deleted: Vec<String> = with_pool!(self, pool => {
+        let mut deleted: Vec<String> = writing!(self, pool => {
             let rows = sqlx::query(sql).bind(keyname).bind(current).bind(before_ms).fetch_all(pool).await.map_err(map_error)?;
             rows.iter().map(|row| text(row, 0)).collect::<Result<_, _>>()?
         });
@@ -348,7 +338,7 @@ impl DataStore for SqlStore {
             "INSERT INTO records (keyname, uid, data) VALUES ($1, $2, $3)",
             "INSERT INTO records (keyname, uid, data) VALUES ($1, $2, $3::jsonb)",
         );
-        with_pool!(self, pool => {
+        writing!(self, pool => {
             sqlx::query(sql).bind(keyname).bind(uid).bind(json_text(record)).execute(pool).await.map_err(map_error)?;
         });
         Ok(())
@@ -359,7 +349,7 @@ impl DataStore for SqlStore {
             "SELECT data FROM records WHERE keyname = $1 AND uid = $2",
             "SELECT data::text FROM records WHERE keyname = $1 AND uid = $2",
         );
-        with_pool!(self, pool => {
+        reading!(self, pool => {
             let row = sqlx::query(sql).bind(keyname).bind(uid).fetch_optional(pool).await.map_err(map_error)?;
             row.as_ref().map(|row| json(row, 0)).transpose()
         })
@@ -370,7 +360,7 @@ impl DataStore for SqlStore {
             "UPDATE records SET data = $1 WHERE keyname = $2 AND uid = $3",
             "UPDATE records SET data = $1::jsonb WHERE keyname = $2 AND uid = $3",
         );
-        with_pool!(self, pool => {
+        writing!(self, pool => {
             let done = sqlx::query(sql).bind(json_text(record)).bind(keyname).bind(uid).execute(pool).await.map_err(map_error)?;
             Ok(done.rows_affected() == 1)
         })
@@ -410,7 +400,7 @@ impl DataStore for SqlStore {
             binds.push(value.clone());
         }
         sql.push_str(" ORDER BY seq");
-        with_pool!(self, pool => {
+        reading!(self, pool => {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(keyname);
             for bind in &binds {
                 query = query.bind(bind);
@@ -421,7 +411,7 @@ impl DataStore for SqlStore {
     }
 
     async fn delete(&self, keyname: &str, uid: &str) -> Result<bool, Error> {
-        with_pool!(self, pool => {
+        writing!(self, pool => {
             let done = sqlx::query("DELETE FROM records WHERE keyname = $1 AND uid = $2")
                 .bind(keyname)
                 .bind(uid)

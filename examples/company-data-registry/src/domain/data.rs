@@ -1,10 +1,11 @@
 //! The company data use cases.
 
-use bisslog::core::{Completion, Ctx, UseCase};
+use bisslog::core::{Completion, Ctx, Event, Publisher, UseCase};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::error::{RegistryError, Violation};
+use super::events::{COMPANY_DATA_INSERTED, COMPANY_DATA_INSERTED_TYPE, CompanyDataInserted};
 use super::model::new_uid;
 use super::ports::{DataStore, SchemaStore, filter_text};
 use super::validation::check_data;
@@ -13,12 +14,16 @@ use super::validation::check_data;
 pub const UID_FIELD: &str = "uid";
 
 /// `insert_company_data`: validates a record against its schema's current
-/// definition and stores it.
-pub struct InsertCompanyData<S, D> {
+/// definition, stores it, and announces it on
+/// [`COMPANY_DATA_INSERTED`]. With the SQL store and its outbox, the record
+/// and the announcement commit together.
+pub struct InsertCompanyData<S, D, P> {
     /// The schema store.
     pub schemas: S,
     /// The data store.
     pub data: D,
+    /// Where insertions are announced.
+    pub events: P,
 }
 
 /// The input of [`InsertCompanyData`].
@@ -30,7 +35,7 @@ pub struct InsertInput {
     pub data: Value,
 }
 
-impl<S: SchemaStore, D: DataStore> UseCase for InsertCompanyData<S, D> {
+impl<S: SchemaStore, D: DataStore, P: Publisher> UseCase for InsertCompanyData<S, D, P> {
     type Input = InsertInput;
     type Output = Value;
     type Error = RegistryError;
@@ -52,6 +57,15 @@ impl<S: SchemaStore, D: DataStore> UseCase for InsertCompanyData<S, D> {
         self.data
             .insert(&input.schema_keyname, &uid, &record)
             .await?;
+        let announcement = CompanyDataInserted {
+            schema_keyname: input.schema_keyname.clone(),
+            uid: uid.clone(),
+            data: record,
+        };
+        let event = Event::json(&announcement)?
+            .with_key(&input.schema_keyname)
+            .with_type(COMPANY_DATA_INSERTED_TYPE);
+        self.events.publish(COMPANY_DATA_INSERTED, event).await?;
         ctx.checkpoint(
             "data-inserted",
             format!("record {uid} stored in `{}`", input.schema_keyname),

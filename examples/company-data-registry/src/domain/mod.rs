@@ -7,11 +7,13 @@
 
 pub mod data;
 pub mod error;
+pub mod events;
 pub mod model;
 pub mod ports;
 pub mod schemas;
 pub mod validation;
 
 pub use error::{RegistryError, Violation};
+pub use events::CompanyDataInserted;
 pub use model::{Schema, SchemaInfo, SchemaVersion};
 pub use ports::{DataStore, SchemaStore};

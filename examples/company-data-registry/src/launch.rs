@@ -1,0 +1,176 @@
+//! What both binaries need to start: a broker chosen by URL, a shutdown
+//! signal shared by every entry point of the process, and the audit
+//! service's start-up.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bisslog::core::UnitOfWork;
+use bisslog::http::HttpServer;
+use bisslog::messaging::{
+    Broker, BrokerError, Consumers, InProcessBroker, Namespaced, RunningConsumers,
+};
+use tokio::sync::watch;
+
+use crate::audit;
+use crate::audit::adapters::{MemoryAuditTrail, SqlAuditTrail};
+
+/// Why a part of the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// `BROKER_URL` names no broker this service knows.
+    #[error(
+        "BROKER_URL must be empty (the in-process broker), nats://... or amqp://...; got `{0}`"
+    )]
+    UnknownBroker(String),
+    /// The broker could not be reached.
+    #[error("cannot connect to the broker: {0}")]
+    Broker(#[from] BrokerError),
+    /// The database could not be opened.
+    #[error("cannot open the database: {0}")]
+    Database(#[from] bisslog::sql::SqlError),
+    /// The metadata and the code disagree.
+    #[error(transparent)]
+    Build(#[from] bisslog::BuildError),
+    /// The embedded metadata is invalid.
+    #[error("the embedded metadata is invalid:\n{0}")]
+    Metadata(String),
+    /// The HTTP routes could not be built.
+    #[error(transparent)]
+    Http(#[from] bisslog::http::HttpError),
+    /// The consumers could not start.
+    #[error(transparent)]
+    Consumers(#[from] bisslog::messaging::StartError),
+    /// The listener could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The broker a URL names: none (the in-process broker, the embedded
+/// default), `nats://host:4222` (NATS JetStream) or
+/// `amqp://user:password@host:5672/%2f` (RabbitMQ); with a `namespace`,
+/// every queue name carries it as a prefix (`staging.`), so environments
+/// share a broker without meeting.
+pub async fn connect_broker(
+    url: Option<&str>,
+    namespace: Option<&str>,
+) -> Result<Arc<dyn Broker>, LaunchError> {
+    let broker = connect(url).await?;
+    Ok(match namespace.filter(|n| !n.is_empty()) {
+        Some(prefix) => Arc::new(Namespaced::new(broker, prefix)),
+        None => broker,
+    })
+}
+
+async fn connect(url: Option<&str>) -> Result<Arc<dyn Broker>, LaunchError> {
+    match url.map(str::trim).filter(|u| !u.is_empty()) {
+        None | Some("in-process") => Ok(Arc::new(InProcessBroker::new())),
+        Some(url) if url.starts_with("nats://") || url.starts_with("tls://") => {
+            Ok(Arc::new(bisslog::nats::NatsBroker::connect(url).await?))
+        }
+        Some(url) if url.starts_with("amqp://") || url.starts_with("amqps://") => {
+            Ok(Arc::new(bisslog::amqp::AmqpBroker::connect(url).await?))
+        }
+        Some(other) => Err(LaunchError::UnknownBroker(other.to_owned())),
+    }
+}
+
+/// A shutdown signal for every entry point of the process: SIGTERM or
+/// Ctrl-C, once.
+pub fn shutdown_signal() -> watch::Receiver<bool> {
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        bisslog::http::shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    stopped
+}
+
+/// Completes when `signal` says stop.
+pub async fn stopped(mut signal: watch::Receiver<bool>) {
+    let _ = signal.wait_for(|stop| *stop).await;
+}
+
+/// Binds a listener.
+pub async fn listen(address: SocketAddr) -> Result<tokio::net::TcpListener, LaunchError> {
+    tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|source| LaunchError::Listen { address, source })
+}
+
+/// The audit service, running: its HTTP server and its consumers.
+pub struct RunningAudit {
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    consumers: RunningConsumers,
+    /// Where its HTTP server listens.
+    pub address: SocketAddr,
+}
+
+impl RunningAudit {
+    /// Waits for the HTTP server (stopped by the shutdown signal), then
+    /// drains the consumers.
+    pub async fn wait(self) {
+        match self.server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(error = %error, "the audit HTTP server failed"),
+            Err(error) => tracing::error!(error = %error, "the audit HTTP server panicked"),
+        }
+        self.consumers.shutdown().await;
+    }
+}
+
+/// Starts the audit service on `broker`, its trail in `database_url`
+/// (`memory` keeps it in memory), serving HTTP on `address` until `signal`.
+pub async fn start_audit(
+    database_url: &str,
+    broker: Arc<dyn Broker>,
+    address: SocketAddr,
+    signal: watch::Receiver<bool>,
+) -> Result<RunningAudit, LaunchError> {
+    let metadata = audit::metadata().map_err(|report| {
+        LaunchError::Metadata(bisslog::schema::render_report(
+            &report,
+            bisslog::schema::RenderOptions::default(),
+        ))
+    })?;
+    let service = if database_url == "memory" {
+        audit::service(
+            metadata,
+            MemoryAuditTrail::default(),
+            bisslog::MemoryInbox::new(),
+        )?
+    } else {
+        let trail = SqlAuditTrail::open(database_url).await?;
+        let db = trail.database().clone();
+        audit_service(metadata, trail, db)?
+    };
+    let consumers = Consumers::new(service.clone(), broker).start().await?;
+    let server = HttpServer::new(service)
+        .served_elsewhere(&["consumer"])
+        .build()?;
+    let listener = listen(address).await?;
+    let address = listener.local_addr().unwrap_or(address);
+    tracing::info!(
+        checkpoint_id = "listening",
+        "company data audit listening on http://{address}"
+    );
+    let server = tokio::spawn(server.serve_until(listener, stopped(signal)));
+    Ok(RunningAudit {
+        server,
+        consumers,
+        address,
+    })
+}
+
+fn audit_service(
+    metadata: bisslog::schema::Service,
+    trail: SqlAuditTrail,
+    unit_of_work: impl UnitOfWork,
+) -> Result<bisslog::Service, bisslog::BuildError> {
+    audit::service(metadata, trail, unit_of_work)
+}

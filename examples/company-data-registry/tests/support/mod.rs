@@ -1,0 +1,349 @@
+//! Running the example's binaries as a user would: real processes on real
+//! sockets, stopped by their own pid.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The registry binary.
+pub const REGISTRY: &str = env!("CARGO_BIN_EXE_company-data-registry");
+/// The audit binary.
+pub const AUDIT: &str = env!("CARGO_BIN_EXE_company-data-audit");
+
+/// A running service process, killed (by its pid) when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    lines: mpsc::Receiver<String>,
+    /// Every line read so far, in order.
+    history: std::sync::Mutex<Vec<String>>,
+    pub client: reqwest::Client,
+}
+
+impl Server {
+    /// The registry on `database_url` with the in-process broker (and the
+    /// audit service in the same process, its trail in memory).
+    pub fn start(database_url: &str) -> Self {
+        Self::spawn(
+            REGISTRY,
+            &[("DATABASE_URL", database_url)],
+            "registry listening on http://",
+        )
+    }
+
+    /// A binary with `PORT=0`, `AUDIT_PORT=0`, the audit trail in memory
+    /// and INFO logs, plus `env`; ready once it prints `ready`.
+    pub fn spawn(binary: &str, env: &[(&str, &str)], ready: &str) -> Self {
+        let mut command = Command::new(binary);
+        command
+            .env("PORT", "0")
+            .env("AUDIT_PORT", "0")
+            .env("AUDIT_DATABASE_URL", "memory")
+            .env("RUST_LOG", "info")
+            .env_remove("BISSLOG_LOG_FORMAT")
+            .env_remove("BROKER_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            base: String::new(),
+            lines,
+            history: std::sync::Mutex::default(),
+            client: reqwest::Client::new(),
+        };
+        let listening = server.wait_for_line(|l| l.contains(ready));
+        server.base = format!("http://{}", address_in(&listening));
+        server
+    }
+
+    /// The pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The next output line matching `wanted`, within 30 s.
+    pub fn wait_for_line(&self, wanted: impl Fn(&str) -> bool) -> String {
+        self.wait_for_line_within(Duration::from_secs(30), wanted)
+            .unwrap_or_else(|| panic!("the service printed nothing expected within 30 s"))
+    }
+
+    /// The next output line matching `wanted`, or `None` after `limit`.
+    pub fn wait_for_line_within(
+        &self,
+        limit: Duration,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Option<String> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.history.lock().unwrap().push(line.clone());
+                    if wanted(&line) {
+                        return Some(line);
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Every line printed so far.
+    pub fn output(&self) -> Vec<String> {
+        let mut history = self.history.lock().unwrap();
+        history.extend(self.lines.try_iter());
+        history.clone()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        (status, body)
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(self) -> std::process::ExitStatus {
+        self.signal("-TERM")
+    }
+
+    /// Sends SIGKILL (no chance to clean up) and waits for the process.
+    pub fn kill(self) -> std::process::ExitStatus {
+        self.signal("-KILL")
+    }
+
+    fn signal(mut self, signal: &str) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::park_timeout(Duration::from_millis(100));
+        }
+        panic!("the service did not stop within 30 s of {signal}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `host:port` after `http://` in a log line.
+pub fn address_in(line: &str) -> String {
+    line.split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line}"))
+        .to_owned()
+}
+
+/// A server URL from the environment, or the local default outside CI;
+/// under `CI=true` a missing variable is a failure.
+pub fn server_url(variable: &str, local: &str) -> String {
+    match std::env::var(variable) {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("{variable} is not set: CI must provide this server")
+        }
+        _ => local.to_owned(),
+    }
+}
+
+/// The NATS server for tests.
+pub fn nats_url() -> String {
+    server_url("BISSLOG_TEST_NATS_URL", "nats://127.0.0.1:4222")
+}
+
+/// The RabbitMQ server for tests.
+pub fn amqp_url() -> String {
+    server_url(
+        "BISSLOG_TEST_AMQP_URL",
+        "amqp://guest:guest@127.0.0.1:5672/%2f",
+    )
+}
+
+/// A real broker for the example's tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RealBroker {
+    Nats,
+    Amqp,
+}
+
+impl RealBroker {
+    pub fn url(self) -> String {
+        match self {
+            RealBroker::Nats => nats_url(),
+            RealBroker::Amqp => amqp_url(),
+        }
+    }
+}
+
+/// The queues the example's two services use.
+pub const QUEUES: [&str; 4] = [
+    "company_data_insertion.queue",
+    "company_data_insertion.dlq_queue",
+    "company_data.inserted",
+    "company_data.inserted.dlq",
+];
+
+/// A namespace unique to this test, so tests share the broker without
+/// meeting.
+pub fn namespace(test: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("test-{test}-{}-{nanos}.", std::process::id())
+}
+
+/// A client of the broker, under `namespace`, as another service would
+/// publish with.
+pub async fn client(broker: RealBroker, namespace: &str) -> bisslog::messaging::Namespaced {
+    use bisslog::messaging::Namespaced;
+    match broker {
+        RealBroker::Nats => Namespaced::new(
+            bisslog::nats::NatsBroker::connect(&nats_url())
+                .await
+                .unwrap(),
+            namespace,
+        ),
+        RealBroker::Amqp => Namespaced::new(
+            bisslog::amqp::AmqpBroker::connect(&amqp_url())
+                .await
+                .unwrap(),
+            namespace,
+        ),
+    }
+}
+
+/// Deletes what a test created on the broker under `namespace`.
+pub async fn clean_up(broker: RealBroker, namespace: &str) {
+    match broker {
+        RealBroker::Nats => {
+            let nats = bisslog::nats::NatsBroker::connect(&nats_url())
+                .await
+                .unwrap();
+            for queue in QUEUES {
+                if let Ok(Some(stream)) = nats.stream_of(&format!("{namespace}{queue}")).await {
+                    let _ = nats.jetstream().delete_stream(&stream).await;
+                }
+            }
+        }
+        RealBroker::Amqp => {
+            let amqp = bisslog::amqp::AmqpBroker::connect(&amqp_url())
+                .await
+                .unwrap();
+            for queue in QUEUES {
+                let name = format!("{namespace}{queue}");
+                let _ = amqp.delete_queue(&name).await;
+                for seconds in [1, 2, 4, 8, 16, 32] {
+                    let retry = bisslog::amqp::AmqpBroker::retry_queue_name(
+                        &name,
+                        Duration::from_secs(seconds),
+                    );
+                    let _ = amqp.delete_queue(&retry).await;
+                }
+            }
+        }
+    }
+}
+
+/// The next message of a queue, read as a consumer named `reader` would.
+pub async fn next_message(
+    broker: &impl bisslog::messaging::Broker,
+    queue: &str,
+) -> bisslog::messaging::Message {
+    use futures_util::StreamExt as _;
+    let subscription = bisslog::messaging::Subscription {
+        queue: queue.to_owned(),
+        consumer: "test-reader".to_owned(),
+        prefetch: 1,
+        ack_wait: Duration::from_secs(30),
+        provision: true,
+    };
+    let mut deliveries = broker.subscribe(&subscription).await.unwrap();
+    let delivery = tokio::time::timeout(Duration::from_secs(30), deliveries.next())
+        .await
+        .unwrap_or_else(|_| panic!("nothing arrived on {queue} within 30 s"))
+        .unwrap_or_else(|| panic!("the subscription to {queue} ended"))
+        .unwrap();
+    let message = delivery.message().clone();
+    delivery.ack().await.unwrap();
+    message
+}
+
+/// The transaction id of a bisslog log line
+/// (`[time][transaction][LEVEL][checkpoint] message`).
+pub fn transaction_of(line: &str) -> &str {
+    line.split('[')
+        .nth(2)
+        .and_then(|s| s.split(']').next())
+        .unwrap_or_default()
+}
+
+/// A schema that takes any object with a whole number `n`.
+pub fn counter_schema() -> Value {
+    serde_json::json!({
+        "schema_keyname": "counter",
+        "schema_name": "Counter",
+        "schema_description": "Numbered records for messaging tests",
+        "current_schema_definition": {
+            "type": "object",
+            "required": ["n"],
+            "properties": {"n": {"type": "integer"}}
+        }
+    })
+}
+
+/// How many messages wait in a queue (see `Broker::depth`).
+pub async fn depth(broker: RealBroker, namespace: &str, queue: &str) -> u64 {
+    use bisslog::messaging::Broker as _;
+    client(broker, namespace)
+        .await
+        .depth(queue)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{broker:?} cannot count {queue}"))
+}
