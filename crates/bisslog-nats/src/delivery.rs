@@ -88,19 +88,15 @@ impl NatsDelivery {
         stream: &str,
         confirm_acks: bool,
     ) -> Option<Self> {
-        message.reply.as_ref()?;
         // The delivery count and sequence are in the acknowledgement
         // subject; one this client cannot parse still gets delivered.
-        let counted = message
-            .info()
-            .ok()
-            .map(|info| (attempt(info.delivered), info.stream_sequence));
+        let counted = ack_counts(message.reply.as_ref()?.as_str());
         let (message, acker) = message.split();
         let async_nats::Message {
             payload, headers, ..
         } = message;
         let message = read(payload, headers.as_ref(), || match counted {
-            Some((_, sequence)) => format!("{stream}:{sequence}"),
+            Some((_, sequence)) => sequence_id(stream, sequence),
             None => new_message_id(),
         });
         Some(Self {
@@ -157,6 +153,48 @@ fn read(payload: Bytes, headers: Option<&HeaderMap>, fallback: impl FnOnce() -> 
                 .map_or_else(fallback, str::to_owned)
         },
     )
+}
+
+/// `{stream}:{sequence}`, the id of a message that carries none, written
+/// without `core::fmt` (it is made for every such message).
+fn sequence_id(stream: &str, sequence: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = sequence;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let mut id = String::with_capacity(stream.len() + 1 + digits.len() - at);
+    id.push_str(stream);
+    id.push(':');
+    for &digit in &digits[at..] {
+        id.push(char::from(digit));
+    }
+    id
+}
+
+/// The delivery count and the stream sequence in a JetStream
+/// acknowledgement subject: `$JS.ACK.<stream>.<consumer>.<delivered>.
+/// <stream seq>.…` (9 tokens), or with a domain and an account hash after
+/// `ACK` (11 tokens or more, ADR-15). Read by hand: it is done for every
+/// message, and only these two numbers are needed.
+fn ack_counts(reply: &str) -> Option<(u32, u64)> {
+    let rest = reply.strip_prefix("$JS.ACK.")?;
+    let tokens = rest.bytes().filter(|&b| b == b'.').count() + 1;
+    let skip = match tokens {
+        7 => 2,
+        n if n >= 9 => 4,
+        _ => return None,
+    };
+    let mut fields = rest.split('.').skip(skip);
+    let delivered: i64 = fields.next()?.parse().ok()?;
+    let sequence: u64 = fields.next()?.parse().ok()?;
+    Some((attempt(delivered), sequence))
 }
 
 /// JetStream's delivery count as an attempt number: 1 the first time.
@@ -228,6 +266,28 @@ mod tests {
         let message = read(Bytes::new(), Some(&headers), || "BENCH:8".to_owned());
         assert_eq!(message.id, "their-id");
         assert!(message.headers.is_empty());
+    }
+
+    #[test]
+    fn acknowledgement_subjects_give_their_counts() {
+        assert_eq!(
+            ack_counts("$JS.ACK.BENCH.raw.3.17.15.1700000000000000000.42"),
+            Some((3, 17))
+        );
+        assert_eq!(
+            ack_counts("$JS.ACK.hub.ACCHASH.BENCH.raw.1.18.16.1700000000000000000.0.tok"),
+            Some((1, 18))
+        );
+        assert_eq!(ack_counts("$JS.ACK.BENCH.raw.x.17.15.1.0"), None);
+        assert_eq!(ack_counts("_INBOX.abc"), None);
+        assert_eq!(ack_counts("$JS.ACK.too.short"), None);
+    }
+
+    #[test]
+    fn sequence_ids_are_decimal() {
+        assert_eq!(sequence_id("BENCH", 0), "BENCH:0");
+        assert_eq!(sequence_id("BENCH", 7), "BENCH:7");
+        assert_eq!(sequence_id("S", u64::MAX), format!("S:{}", u64::MAX));
     }
 
     #[test]

@@ -61,6 +61,11 @@ impl<'a> Body<'a> {
         Some(value)
     }
 
+    /// Whether the document is a JSON object.
+    pub fn is_object(&self) -> bool {
+        self.raw.get().starts_with('{')
+    }
+
     /// Whether the document is `null`.
     pub fn is_null(&self) -> bool {
         self.raw.get() == "null"
@@ -116,7 +121,7 @@ impl<'de> Visitor<'de> for FieldsVisitor {
 }
 
 /// An object key, borrowed when it has no escapes.
-struct Key<'de>(Cow<'de, str>);
+pub(crate) struct Key<'de>(pub(crate) Cow<'de, str>);
 
 impl<'de> serde::Deserialize<'de> for Key<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

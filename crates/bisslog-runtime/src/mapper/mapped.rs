@@ -28,6 +28,12 @@ pub enum Mapped<'a> {
     Text(Cow<'a, str>),
     /// An object built by the mapper (dotted targets nest).
     Object(Vec<(Cow<'a, str>, Mapped<'a>)>),
+    /// The members of a JSON object (its text) that a flat mapper keeps,
+    /// as `(member, field)` pairs: read in one pass, strictly.
+    Fields(&'a str, &'a [(String, String)]),
+    /// A JSON document not checked yet (a message's payload): checked as
+    /// it is read, strictly.
+    JsonText(&'a str),
 }
 
 impl<'a> Mapped<'a> {
@@ -74,7 +80,11 @@ impl<'a> Mapped<'a> {
 
     /// Whether the object has a key.
     pub fn contains(&self, key: &str) -> bool {
-        matches!(self, Mapped::Object(entries) if entries.iter().any(|(k, _)| k == key))
+        match self {
+            Mapped::Object(entries) => entries.iter().any(|(k, _)| k == key),
+            Mapped::Fields(..) | Mapped::JsonText(_) => self.to_json().get(key).is_some(),
+            _ => false,
+        }
     }
 
     /// The value as JSON (text stays text), for logs and tests.
@@ -90,6 +100,18 @@ impl<'a> Mapped<'a> {
                     .map(|(k, v)| (k.clone().into_owned(), v.to_json()))
                     .collect(),
             ),
+            Mapped::JsonText(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+            Mapped::Fields(text, keep) => {
+                let all: serde_json::Map<String, Value> =
+                    serde_json::from_str(text).unwrap_or_default();
+                Value::Object(
+                    keep.iter()
+                        .filter_map(|(member, field)| {
+                            all.get(member).map(|v| (field.clone(), v.clone()))
+                        })
+                        .collect(),
+                )
+            }
         }
     }
 }
@@ -128,6 +150,17 @@ macro_rules! on_raw {
     ($raw:expr, $method:ident ( $($arg:expr),* )) => {{
         let mut json = serde_json::Deserializer::from_str($raw.get());
         (&mut json).$method($($arg),*).map_err(json_error)
+    }};
+}
+
+/// Runs a `serde_json` deserializer method on JSON text not checked yet:
+/// all of it must be one document.
+macro_rules! on_text {
+    ($text:expr, $method:ident ( $($arg:expr),* )) => {{
+        let mut json = serde_json::Deserializer::from_str($text);
+        let value = (&mut json).$method($($arg),*).map_err(json_error)?;
+        json.end().map_err(json_error)?;
+        Ok(value)
     }};
 }
 
@@ -175,6 +208,10 @@ impl<'de, 'a: 'de> Deserializer<'de> for &'de Mapped<'a> {
                 entries: entries.iter(),
                 value: None,
             }),
+            Mapped::Fields(text, keep) => {
+                super::fields::deserialize(text, keep, visitor).map_err(json_error)
+            }
+            Mapped::JsonText(text) => on_text!(text, deserialize_any(visitor)),
         }
     }
 

@@ -16,6 +16,7 @@
 //! and raw JSON, and the use case's input is deserialized from it directly.
 
 mod body;
+mod fields;
 mod mapped;
 
 use std::borrow::Cow;
@@ -71,6 +72,10 @@ pub trait Sources {
 #[derive(Debug, Clone)]
 pub struct InputMapper {
     lines: Option<Vec<Line>>,
+    /// When every line maps a top-level member of the body to a top-level
+    /// field (`body.a: a`, `event.b: total`), the body is read in one pass
+    /// with these `(member, field)` pairs instead of line by line.
+    flat: Option<Vec<(String, String)>>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,15 +88,24 @@ struct Line {
 impl InputMapper {
     /// The mapper of a trigger; `None` is the default mapping.
     pub fn new(spec: Option<&MapperSpec>) -> Self {
-        Self {
-            lines: spec.map(|spec| spec.entries.iter().map(Line::new).collect()),
-        }
+        let lines: Option<Vec<Line>> =
+            spec.map(|spec| spec.entries.iter().map(Line::new).collect());
+        let flat = lines.as_deref().and_then(flat_renames);
+        Self { lines, flat }
+    }
+
+    /// Whether this is the default mapping (no mapper in the metadata).
+    pub fn is_default(&self) -> bool {
+        self.lines.is_none()
     }
 
     /// Whether mapping reads the body's fields (`body.x` lines, or the
     /// default mapping), so a transport can split them out once with
     /// [`Body::with_fields`].
     pub fn reads_body_fields(&self) -> bool {
+        if self.flat.is_some() {
+            return false;
+        }
         match &self.lines {
             None => true,
             Some(lines) => lines.iter().any(|l| {
@@ -107,12 +121,34 @@ impl InputMapper {
             .is_some_and(|lines| lines.iter().any(|l| l.part == SourcePart::Context))
     }
 
+    /// The input straight from a message's JSON text, when this mapper
+    /// reads nothing else: a flat mapper (`event.a: a`, ...), or the
+    /// default mapping of a payload that is an object. The text is read
+    /// (and checked) once, as the input is deserialized; `None` means map
+    /// with [`InputMapper::map`].
+    pub fn map_text<'a>(&'a self, text: &'a str) -> Option<Mapped<'a>> {
+        if !text.trim_start().starts_with('{') {
+            return None;
+        }
+        match (&self.flat, &self.lines) {
+            (Some(keep), _) => Some(Mapped::Fields(text, keep)),
+            (None, None) => Some(Mapped::JsonText(text)),
+            (None, Some(_)) => None,
+        }
+    }
+
     /// Builds the input from the sources and the call's context attributes.
     pub fn map<'a>(
         &'a self,
         sources: &'a dyn Sources,
         context: &'a serde_json::Map<String, Value>,
     ) -> Mapped<'a> {
+        if let Some(keep) = &self.flat {
+            return match sources.body() {
+                Some(body) if body.is_object() => Mapped::Fields(body.raw().get(), keep),
+                _ => Mapped::object(),
+            };
+        }
         match &self.lines {
             None => default_mapping(sources),
             Some(lines) => {
@@ -192,9 +228,38 @@ fn pointer<'v>(mut value: &'v Value, path: &[String]) -> Option<&'v Value> {
     Some(value)
 }
 
+/// The `(member, field)` pairs of a mapper whose every line maps a
+/// top-level body member to a top-level field, each member and field once.
+fn flat_renames(lines: &[Line]) -> Option<Vec<(String, String)>> {
+    // The fast path tracks members in a 64-bit set.
+    if lines.is_empty() || lines.len() > 64 {
+        return None;
+    }
+    let mut renames: Vec<(String, String)> = Vec::with_capacity(lines.len());
+    for line in lines {
+        let flat = matches!(line.part, SourcePart::Body | SourcePart::Event)
+            && line.path.len() == 1
+            && line.target.len() == 1;
+        let (member, field) = (&line.path.first()?, &line.target[0]);
+        if !flat || renames.iter().any(|(m, f)| m == *member || f == field) {
+            return None;
+        }
+        renames.push(((*member).clone(), field.clone()));
+    }
+    Some(renames)
+}
+
 /// Path variables, then query parameters, then body fields; an earlier
 /// source wins a clash.
 fn default_mapping(sources: &dyn Sources) -> Mapped<'_> {
+    // Only a body that is an object: it is the input as it stands.
+    if let Some(body) = sources.body()
+        && body.is_object()
+        && sources.path_vars().is_empty()
+        && sources.params().is_empty()
+    {
+        return Mapped::Raw(body.raw());
+    }
     let mut input = Mapped::object();
     for (name, value) in sources.path_vars() {
         input.add(Cow::Borrowed(name), Mapped::Text(Cow::Borrowed(value)));
@@ -326,6 +391,57 @@ mod tests {
         assert_eq!(
             mapped.to_json(),
             json!({"schema_keyname": "language", "uid": "7", "code": "es", "data": {"code": "es"}, "n": 1})
+        );
+    }
+
+    #[test]
+    fn flat_mappers_read_the_body_in_one_pass_with_the_same_result() {
+        let flat = spec(&[("body.data", "payload"), ("body.n", "n")]);
+        let mapper = InputMapper::new(Some(&flat));
+        assert!(!mapper.reads_body_fields(), "no fields to split");
+        let request = request(&mapper);
+        let context = serde_json::Map::new();
+        let mapped = mapper.map(&request, &context);
+        assert!(matches!(mapped, Mapped::Fields(..)));
+        assert_eq!(mapped.to_json(), json!({"payload": {"code": "es"}, "n": 1}));
+        #[derive(Debug, serde::Deserialize, PartialEq)]
+        #[serde(deny_unknown_fields)]
+        struct Input {
+            payload: Value,
+            n: u8,
+        }
+        assert_eq!(
+            <Input as serde::Deserialize>::deserialize(&mapped).unwrap(),
+            Input {
+                payload: json!({"code": "es"}),
+                n: 1
+            }
+        );
+        // A mapper that nests or reads other parts takes the general path.
+        for general in [
+            spec(&[("body.data.code", "code")]),
+            spec(&[("body.n", "a.n")]),
+            spec(&[("body.n", "n"), ("headers.x-user", "user")]),
+        ] {
+            assert!(InputMapper::new(Some(&general)).flat.is_none());
+        }
+    }
+
+    #[test]
+    fn without_path_or_query_the_default_input_is_the_body_itself() {
+        let mapper = InputMapper::new(None);
+        let request = Request {
+            path: vec![],
+            query: vec![],
+            headers: vec![],
+            body: Some(Body::parse(BODY).unwrap()),
+        };
+        let context = serde_json::Map::new();
+        let mapped = mapper.map(&request, &context);
+        assert!(matches!(mapped, Mapped::Raw(_)));
+        assert_eq!(
+            mapped.to_json(),
+            serde_json::from_str::<Value>(BODY).unwrap()
         );
     }
 }

@@ -5,9 +5,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::Poll;
+
+use bisslog_core::BoxFuture;
 use bisslog_schema::{DeliverySemantic, TriggerKind};
-use futures_util::StreamExt as _;
-use tokio::sync::{Semaphore, watch};
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt as _, StreamExt as _};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::mapper::InputMapper;
@@ -29,6 +36,10 @@ pub struct ConsumerConfig {
     /// Messages processed at once per trigger when the metadata gives no
     /// `batch_size`.
     pub default_concurrency: u32,
+    /// How many unsettled messages a broker may hand a subscriber ahead of
+    /// processing: `None` is twice the concurrency, at least 256. Lower it
+    /// for slow calls: a message waiting here counts against `ack_wait`.
+    pub prefetch: Option<u32>,
     /// Retries when the metadata gives no `max_retries`.
     pub default_max_retries: u32,
     /// The first retry's delay when the metadata gives no `retry_delay`.
@@ -47,6 +58,7 @@ impl Default for ConsumerConfig {
             provision: true,
             ack_wait: Duration::from_secs(30),
             default_concurrency: 16,
+            prefetch: None,
             default_max_retries: 3,
             default_retry_delay: Duration::from_secs(1),
             max_retry_delay: Duration::from_secs(300),
@@ -74,6 +86,13 @@ impl ConsumerConfig {
     #[must_use]
     pub fn default_concurrency(mut self, concurrency: u32) -> Self {
         self.default_concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Sets [`ConsumerConfig::prefetch`].
+    #[must_use]
+    pub fn prefetch(mut self, prefetch: u32) -> Self {
+        self.prefetch = Some(prefetch.max(1));
         self
     }
 
@@ -221,7 +240,10 @@ impl Consumers {
             let subscription = Subscription {
                 queue: binding.queue.clone(),
                 consumer: binding.consumer.clone(),
-                prefetch: concurrency.saturating_mul(2),
+                prefetch: self
+                    .config
+                    .prefetch
+                    .unwrap_or_else(|| concurrency.saturating_mul(2).max(256)),
                 ack_wait: self.config.ack_wait,
                 provision: self.config.provision,
             };
@@ -315,56 +337,85 @@ struct Runner {
 }
 
 impl Runner {
-    async fn run(mut self, mut deliveries: Deliveries) {
-        let limit = Arc::new(Semaphore::new(self.concurrency));
-        let mut in_flight = JoinSet::new();
+    /// Fetches and processes until stopped. Every in-flight message is a
+    /// future on this one task (no task per message): cheap, and the
+    /// acknowledgements of a burst leave together.
+    async fn run(self, deliveries: Deliveries) {
+        let mut stopped = self.stopped.clone();
+        let mut stop = std::pin::pin!(async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        });
+        let mut in_flight = FuturesUnordered::new();
+        let mut subscription = Some(deliveries);
+        let mut resubscribing: Option<BoxFuture<'_, Result<Deliveries, BrokerError>>> = None;
+        let mut pause: Option<Pin<Box<tokio::time::Sleep>>> = None;
         let mut failures = 0u32;
         loop {
-            // A slot first, so no message waits here unprocessed.
-            let permit = tokio::select! {
+            // Checked here while busy; the `stop` branch below wakes an
+            // idle loop.
+            if *self.stopped.borrow() {
+                break;
+            }
+            let fetch =
+                subscription.is_some() && pause.is_none() && in_flight.len() < self.concurrency;
+            tokio::select! {
                 biased;
-                _ = self.stopped.wait_for(|stop| *stop) => break,
-                permit = Arc::clone(&limit).acquire_owned() => match permit {
-                    Ok(permit) => permit,
-                    Err(_) => break,
-                },
-            };
-            let next = tokio::select! {
-                biased;
-                _ = self.stopped.wait_for(|stop| *stop) => break,
-                next = deliveries.next() => next,
-            };
-            match next {
-                Some(Ok(delivery)) => {
-                    failures = 0;
-                    let binding = Arc::clone(&self.binding);
-                    let broker = Arc::clone(&self.broker);
-                    in_flight.spawn(async move {
-                        process(&binding, broker.as_ref(), delivery).await;
-                        drop(permit);
-                    });
-                }
-                Some(Err(error)) => {
-                    failures = failures.saturating_add(1);
-                    tracing::warn!(queue = %self.binding.queue, error = %error, "the subscription reported a problem");
-                    if !self.pause(failures).await {
-                        break;
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => report(done),
+                () = poll_some(&mut pause) => {
+                    pause = None;
+                    if subscription.is_none() {
+                        resubscribing = Some(self.broker.subscribe(&self.subscription));
                     }
                 }
-                None => match self.resubscribe().await {
-                    Some(again) => deliveries = again,
-                    None => break,
+                subscribed = poll_some(&mut resubscribing) => {
+                    resubscribing = None;
+                    match subscribed {
+                        Ok(deliveries) => {
+                            tracing::info!(queue = %self.binding.queue, "subscribed again");
+                            subscription = Some(deliveries);
+                        }
+                        Err(error) => {
+                            failures = failures.saturating_add(1);
+                            tracing::warn!(queue = %self.binding.queue, error = %error, "subscribing failed");
+                            pause = Some(Box::pin(tokio::time::sleep(backoff(failures))));
+                        }
+                    }
+                }
+                next = next_delivery(&mut subscription), if fetch => match next {
+                    Some(Ok(delivery)) => {
+                        failures = 0;
+                        // Boxed once (the future is large), and polled at
+                        // once: most calls finish in that poll and never
+                        // join the set.
+                        let processing = Box::pin(process(&self.binding, self.broker.as_ref(), delivery));
+                        let mut processing = AssertUnwindSafe(processing).catch_unwind();
+                        let first = std::future::poll_fn(|cx| Poll::Ready(processing.poll_unpin(cx))).await;
+                        match first {
+                            Poll::Ready(done) => report(done),
+                            Poll::Pending => in_flight.push(processing),
+                        }
+                    }
+                    Some(Err(error)) => {
+                        failures = failures.saturating_add(1);
+                        tracing::warn!(queue = %self.binding.queue, error = %error, "the subscription reported a problem");
+                        pause = Some(Box::pin(tokio::time::sleep(backoff(failures))));
+                    }
+                    None => {
+                        failures = failures.saturating_add(1);
+                        tracing::warn!(queue = %self.binding.queue, "the subscription ended; subscribing again");
+                        subscription = None;
+                        pause = Some(Box::pin(tokio::time::sleep(backoff(failures))));
+                    }
                 },
-            }
-            while let Some(done) = in_flight.try_join_next() {
-                report(done);
+                () = &mut stop => break,
             }
         }
         // Stop fetching first: what the broker has not handed over stays
         // with it for the other instances.
-        drop(deliveries);
+        drop(subscription);
+        drop(resubscribing);
         let drained = tokio::time::timeout(self.grace, async {
-            while let Some(done) = in_flight.join_next().await {
+            while let Some(done) = in_flight.next().await {
                 report(done);
             }
         })
@@ -375,47 +426,38 @@ impl Runner {
                 abandoned = in_flight.len(),
                 "shutdown grace elapsed; abandoning in-flight messages, the broker will deliver them again"
             );
-            in_flight.shutdown().await;
-        }
-    }
-
-    /// Waits before going on after a problem; `false` when stopping.
-    async fn pause(&mut self, failures: u32) -> bool {
-        let delay = Duration::from_millis(100)
-            .saturating_mul(1 << failures.min(6))
-            .min(Duration::from_secs(5));
-        tokio::select! {
-            biased;
-            _ = self.stopped.wait_for(|stop| *stop) => false,
-            () = tokio::time::sleep(delay) => true,
-        }
-    }
-
-    /// Subscribes again after the broker ended the subscription; `None`
-    /// when stopping.
-    async fn resubscribe(&mut self) -> Option<Deliveries> {
-        let mut failures = 0;
-        loop {
-            tracing::warn!(queue = %self.binding.queue, "the subscription ended; subscribing again");
-            failures += 1;
-            if !self.pause(failures).await {
-                return None;
-            }
-            match self.broker.subscribe(&self.subscription).await {
-                Ok(deliveries) => return Some(deliveries),
-                Err(error) => {
-                    tracing::warn!(queue = %self.binding.queue, error = %error, "subscribing failed");
-                }
-            }
         }
     }
 }
 
-fn report(done: Result<(), tokio::task::JoinError>) {
-    if let Err(error) = done
-        && !error.is_cancelled()
-    {
-        tracing::error!(error = %error, "a message task failed");
+/// The output of a pending future in a slot; never, while it is empty.
+async fn poll_some<F: Future + Unpin>(slot: &mut Option<F>) -> F::Output {
+    match slot {
+        Some(future) => future.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next delivery; never, while there is no subscription.
+async fn next_delivery(
+    subscription: &mut Option<Deliveries>,
+) -> Option<Result<Box<dyn crate::messaging::Delivery>, BrokerError>> {
+    match subscription {
+        Some(deliveries) => deliveries.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The wait before going on after the `failures`-th problem in a row.
+fn backoff(failures: u32) -> Duration {
+    Duration::from_millis(100)
+        .saturating_mul(1 << failures.min(6))
+        .min(Duration::from_secs(5))
+}
+
+fn report(done: Result<(), Box<dyn std::any::Any + Send>>) {
+    if done.is_err() {
+        tracing::error!("processing a message panicked; it will be delivered again");
     }
 }
 

@@ -35,36 +35,8 @@ pub(crate) struct Binding {
 pub(crate) async fn process(binding: &Binding, broker: &dyn Broker, delivery: Box<dyn Delivery>) {
     let attempt = delivery.attempt();
     if binding.semantic == DeliverySemantic::AtMostOnce {
-        // Settled before the use case runs: a crash now loses the message,
-        // never runs it twice.
-        let message = delivery.message().clone();
-        if let Err(error) = delivery.ack().await {
-            tracing::warn!(queue = %binding.queue, message_id = %message.id, error = %error,
-                "the message could not be acknowledged; it is not processed (at-most-once)");
-            return;
-        }
-        if let Err(failed) = run(binding, &message, attempt).await {
-            let reason = DeadLetter {
-                cause: if failed.malformed {
-                    DeadLetterCause::Malformed
-                } else {
-                    DeadLetterCause::Rejected
-                },
-                reason: failed.reason,
-                attempts: attempt,
-            };
-            // Already acknowledged: a copy in the dead-letter queue is all
-            // that keeps it.
-            let copy = message.dead_lettered(&reason, &binding.queue);
-            if let Err(error) =
-                publish_provisioning(broker, &binding.dead_letter_queue, &copy, binding.provision)
-                    .await
-            {
-                tracing::error!(queue = %binding.queue, message_id = %message.id, error = %error,
-                    "an at-most-once message failed and could not be dead-lettered; it is lost");
-            }
-        }
-        return;
+        // Boxed: the rarer paths stay out of every message's future.
+        return Box::pin(at_most_once(binding, broker, delivery, attempt)).await;
     }
     let outcome = with_keep_alive(
         delivery.as_ref(),
@@ -86,7 +58,45 @@ pub(crate) async fn process(binding: &Binding, broker: &dyn Broker, delivery: Bo
                     "the retry could not be scheduled; the broker will deliver the message again");
             }
         }
-        Settlement::DeadLetter(reason) => dead_letter(binding, broker, delivery, &reason).await,
+        Settlement::DeadLetter(reason) => {
+            Box::pin(dead_letter(binding, broker, delivery, &reason)).await;
+        }
+    }
+}
+
+/// Settled before the use case runs: a crash now loses the message, never
+/// runs it twice.
+async fn at_most_once(
+    binding: &Binding,
+    broker: &dyn Broker,
+    delivery: Box<dyn Delivery>,
+    attempt: u32,
+) {
+    let message = delivery.message().clone();
+    if let Err(error) = delivery.ack().await {
+        tracing::warn!(queue = %binding.queue, message_id = %message.id, error = %error,
+            "the message could not be acknowledged; it is not processed (at-most-once)");
+        return;
+    }
+    if let Err(failed) = run(binding, &message, attempt).await {
+        let reason = DeadLetter {
+            cause: if failed.malformed {
+                DeadLetterCause::Malformed
+            } else {
+                DeadLetterCause::Rejected
+            },
+            reason: failed.reason,
+            attempts: attempt,
+        };
+        // Already acknowledged: a copy in the dead-letter queue is all that
+        // keeps it.
+        let copy = message.dead_lettered(&reason, &binding.queue);
+        if let Err(error) =
+            publish_provisioning(broker, &binding.dead_letter_queue, &copy, binding.provision).await
+        {
+            tracing::error!(queue = %binding.queue, message_id = %message.id, error = %error,
+                "an at-most-once message failed and could not be dead-lettered; it is lost");
+        }
     }
 }
 
@@ -137,9 +147,19 @@ async fn with_keep_alive<F: Future>(
 ) -> F::Output {
     let mut work = pin!(work);
     let first = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await;
-    if let Poll::Ready(output) = first {
-        return output;
+    match first {
+        Poll::Ready(output) => output,
+        // Boxed: the timer stays out of the future of calls that do not
+        // need it.
+        Poll::Pending => Box::pin(keep_alive(delivery, work, every)).await,
     }
+}
+
+async fn keep_alive<F: Future>(
+    delivery: &dyn Delivery,
+    mut work: std::pin::Pin<&mut F>,
+    every: Duration,
+) -> F::Output {
     let start = tokio::time::Instant::now() + every;
     let mut ticks = tokio::time::interval_at(start, every);
     loop {
@@ -157,8 +177,15 @@ async fn with_keep_alive<F: Future>(
 
 /// Reads the message and calls the use case in its transaction.
 async fn run(binding: &Binding, message: &Message, attempt: u32) -> Result<(), Failed> {
-    let body = read_payload(message, &binding.mapper)?;
-    let sources = MessageSources { message, body };
+    let text = std::str::from_utf8(&message.payload)
+        .map_err(|e| malformed(format!("the payload is not UTF-8 text: {e}")))?;
+    // A mapper that reads nothing but the payload's members deserializes
+    // the input from the text in one pass; the others map part by part.
+    let fast = binding.mapper.map_text(text);
+    let body = match fast {
+        Some(_) => None,
+        None => Some(read_payload(text, &binding.mapper)?),
+    };
     let mut ctx = Ctx::builder(binding.handle.keyname_arc(), Trigger::Consumer);
     if let Some(parent) = message
         .transaction_id
@@ -202,16 +229,29 @@ async fn run(binding: &Binding, message: &Message, attempt: u32) -> Result<(), F
         None
     };
 
-    let input = binding.mapper.map(&sources, ctx.attributes());
-    let call = binding.handle.call(ctx.clone(), &input);
-    drop(input);
+    let call = match (fast, body) {
+        (Some(input), _) => binding.handle.call(ctx.clone(), &input),
+        (None, Some(body)) => {
+            let sources = MessageSources { message, body };
+            let input = binding.mapper.map(&sources, ctx.attributes());
+            binding.handle.call(ctx.clone(), &input)
+        }
+        (None, None) => return Err(malformed("the payload could not be read".to_owned())),
+    };
     let mut outcome = call.await;
     if let Some(work) = inbox {
         outcome = end_work(work.as_ref(), outcome).await;
     }
-    outcome
-        .map(drop)
-        .map_err(|failure| failed_with(&transaction_id, failure.as_ref()))
+    outcome.map(drop).map_err(|failure| {
+        // The one-pass read does not check the payload first: say so
+        // precisely when it was not JSON at all.
+        if failure.code() == "invalid-input"
+            && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text)
+        {
+            return malformed(format!("the payload is not JSON: {e}"));
+        }
+        failed_with(&transaction_id, failure.as_ref())
+    })
 }
 
 /// The failure of a call, as the policy sees it, logged with its cause.
@@ -232,17 +272,21 @@ fn failed_with(transaction_id: &TransactionId, error: &dyn bisslog_core::UseCase
     }
 }
 
-/// The payload as JSON, or why it is malformed.
-fn read_payload<'m>(message: &'m Message, mapper: &InputMapper) -> Result<Body<'m>, Failed> {
-    let malformed = |reason: String| Failed {
+/// A payload that cannot be read.
+fn malformed(reason: String) -> Failed {
+    Failed {
         kind: ErrorKind::Malformed,
         malformed: true,
         reason,
-    };
-    let text = std::str::from_utf8(&message.payload)
-        .map_err(|e| malformed(format!("the payload is not UTF-8 text: {e}")))?;
+    }
+}
+
+/// The payload as JSON, or why it is malformed.
+fn read_payload<'m>(text: &'m str, mapper: &InputMapper) -> Result<Body<'m>, Failed> {
     let body = Body::parse(text).map_err(|e| malformed(format!("the payload is not JSON: {e}")))?;
-    Ok(if mapper.reads_body_fields() {
+    // With the default mapping a message's input is its payload as it
+    // stands: no fields to split.
+    Ok(if mapper.reads_body_fields() && !mapper.is_default() {
         body.with_fields()
     } else {
         body
