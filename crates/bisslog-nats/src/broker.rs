@@ -156,7 +156,7 @@ impl NatsBroker {
             let config = self.inner.config.stream_config(&name, queue);
             let failure = match self.inner.jetstream.create_stream(config).await {
                 Ok(_) => {
-                    tracing::info!(queue, stream = %name, "created a JetStream stream");
+                    tracing::info!(checkpoint_id = "provisioned", queue, stream = %name, "created a JetStream stream");
                     return Ok(name);
                 }
                 Err(failure) => failure,

@@ -111,6 +111,7 @@ async fn dead_letter(
 ) {
     let message = delivery.message();
     tracing::warn!(
+        checkpoint_id = "dead-letter",
         queue = %binding.queue,
         dead_letter_queue = %binding.dead_letter_queue,
         message_id = %message.id,
