@@ -5,6 +5,10 @@ use jiff::civil::{Date, DateTime};
 
 use super::field::ValueSet;
 
+/// How far ahead the next firing is searched: beyond it, a schedule (say
+/// the 30th of February, or a past year) never fires.
+pub(super) const SEARCH_YEARS: i16 = 8;
+
 /// Weekday numbers used internally: 0 = Sunday … 6 = Saturday.
 const SATURDAY: i8 = 6;
 const SUNDAY: i8 = 0;
@@ -75,6 +79,52 @@ impl Schedule {
                 .as_ref()
                 .is_none_or(|years| years.contains(at.year().into()))
             && self.day_matches(at.date())
+    }
+
+    /// The first minute strictly after `after` (seconds ignored) that
+    /// matches, searching at most [`SEARCH_YEARS`] years ahead. Jumps over
+    /// whole months, days and hours that cannot match, so a rare schedule
+    /// costs a few thousand steps at most, never a minute-by-minute scan.
+    pub(super) fn next_after(&self, after: DateTime) -> Option<DateTime> {
+        let limit = after.year().saturating_add(SEARCH_YEARS);
+        let mut at = after
+            .with()
+            .second(0)
+            .subsec_nanosecond(0)
+            .build()
+            .ok()?
+            .checked_add(jiff::Span::new().minutes(1))
+            .ok()?;
+        while at.year() <= limit {
+            let year_ok = self
+                .year
+                .as_ref()
+                .is_none_or(|years| years.contains(at.year().into()));
+            at = if !year_ok || !self.month.contains(at.month().into()) {
+                at.date()
+                    .first_of_month()
+                    .checked_add(jiff::Span::new().months(1))
+                    .ok()?
+                    .to_datetime(jiff::civil::Time::midnight())
+            } else if !self.day_matches(at.date()) {
+                at.date()
+                    .tomorrow()
+                    .ok()?
+                    .to_datetime(jiff::civil::Time::midnight())
+            } else if !self.hour.contains(at.hour().into()) {
+                at.with()
+                    .minute(0)
+                    .build()
+                    .ok()?
+                    .checked_add(jiff::Span::new().hours(1))
+                    .ok()?
+            } else if !self.minute.contains(at.minute().into()) {
+                at.checked_add(jiff::Span::new().minutes(1)).ok()?
+            } else {
+                return Some(at);
+            };
+        }
+        None
     }
 
     fn day_matches(&self, date: Date) -> bool {

@@ -115,6 +115,53 @@ impl CronExpr {
         self.schedule.matches(at)
     }
 
+    /// The first wall-clock minute strictly after `after` at which the
+    /// schedule fires; `None` when it never fires again (within the next
+    /// eight years).
+    pub fn next_civil_after(&self, after: jiff::civil::DateTime) -> Option<jiff::civil::DateTime> {
+        self.schedule.next_after(after)
+    }
+
+    /// The first instant strictly after `after` at which the schedule fires,
+    /// the cron read on the wall clock of `after`'s time zone.
+    ///
+    /// Across daylight-saving changes every wall-clock time of the schedule
+    /// fires at most once, the "compatible" rule of RFC 5545 and Temporal: a
+    /// time the clocks skip is moved forward by the gap (02:30 fires at
+    /// 03:30 when clocks jump from 02:00 to 03:00), and the schedule's other
+    /// times inside the gap are passed over; a time the clocks repeat (01:30
+    /// when they fall back from 02:00 to 01:00) fires at its first
+    /// occurrence only.
+    ///
+    /// ```
+    /// # use bisslog_schema::cron::CronExpr;
+    /// let cron = CronExpr::parse("30 2 * * *")?; // 02:30 every day
+    /// let madrid = jiff::tz::TimeZone::get("Europe/Madrid").unwrap();
+    /// // Spring forward on 2026-03-29: 02:00 becomes 03:00.
+    /// let before = jiff::civil::date(2026, 3, 28).at(12, 0, 0, 0).to_zoned(madrid).unwrap();
+    /// let next = cron.next_after(&before).unwrap();
+    /// assert_eq!(next.to_string(), "2026-03-29T03:30:00+02:00[Europe/Madrid]");
+    /// let after = cron.next_after(&next).unwrap();
+    /// assert_eq!(after.to_string(), "2026-03-30T02:30:00+02:00[Europe/Madrid]");
+    /// # Ok::<(), bisslog_schema::cron::CronError>(())
+    /// ```
+    pub fn next_after(&self, after: &jiff::Zoned) -> Option<jiff::Zoned> {
+        let tz = after.time_zone();
+        let mut cursor = after.datetime();
+        loop {
+            let civil = self.schedule.next_after(cursor)?;
+            // `compatible`: a skipped time moves forward by the gap, a
+            // repeated one takes its first (earlier) occurrence.
+            let zoned = tz.to_ambiguous_zoned(civil).compatible().ok()?;
+            if zoned.timestamp() > after.timestamp() {
+                return Some(zoned);
+            }
+            // A repeated wall-clock time already fired, or a skipped one
+            // mapped onto an instant already past: look further.
+            cursor = civil;
+        }
+    }
+
     /// The same schedule in AWS EventBridge 6-field syntax, without the
     /// `cron(...)` wrapper.
     ///

@@ -3,6 +3,7 @@
 
 mod errors;
 mod matching;
+mod next;
 mod props;
 mod to_aws;
 

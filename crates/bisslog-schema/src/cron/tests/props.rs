@@ -118,4 +118,23 @@ proptest! {
             prop_assert_eq!(expr.matches(at), aws.matches(at), "{} -> {} at {}", unix, aws_text, at);
         }
     }
+
+    /// The next firing is the first matching minute after the start: the
+    /// same answer as a minute-by-minute scan (over the three days after a
+    /// start, which a firing within that window must agree with).
+    #[test]
+    fn next_firing_agrees_with_a_minute_scan(unix in unix_expr(), offset in 0i64..525_600) {
+        let expr = CronExpr::parse(&unix).unwrap();
+        let start = date(2027, 1, 1).at(0, 0, 0, 0).checked_add(offset.minutes()).unwrap();
+        let scanned = start
+            .series(1.minute())
+            .skip(1)
+            .take(3 * 1440)
+            .find(|at| expr.matches(*at));
+        let next = expr.next_civil_after(start);
+        match scanned {
+            Some(found) => prop_assert_eq!(next, Some(found), "{} after {}", unix, start),
+            None => prop_assert!(next.is_none_or(|n| n > start.checked_add(3.days()).unwrap()), "{} after {}: {:?}", unix, start, next),
+        }
+    }
 }
