@@ -317,9 +317,12 @@ struct InProcessDelivery {
 
 impl InProcessDelivery {
     /// Marks it settled and gives back a copy of the envelope to queue again.
-    fn settle(&mut self) -> Envelope {
+    /// The envelope to put back in the queue. The delivery counts as
+    /// settled only once the caller has put it back (`Queue::settled`
+    /// after `push`): in between, the queue would look idle to
+    /// `InProcessBroker::idle` with the message in nobody's hands.
+    fn take_back(&mut self) -> Envelope {
         self.settled = true;
-        self.queue.settled();
         Envelope {
             message: self.envelope.message.clone(),
             deliveries: self.envelope.deliveries,
@@ -343,12 +346,13 @@ impl Delivery for InProcessDelivery {
     }
 
     fn retry(mut self: Box<Self>, delay: Duration) -> BoxFuture<'static, Result<(), BrokerError>> {
-        let envelope = self.settle();
+        let envelope = self.take_back();
         if delay.is_zero() {
             self.queue.push(envelope, false);
         } else {
             self.queue.push_delayed(envelope, delay);
         }
+        self.queue.settled();
         Box::pin(std::future::ready(Ok(())))
     }
 }
@@ -357,8 +361,9 @@ impl Drop for InProcessDelivery {
     /// Unsettled: delivered again, first in line.
     fn drop(&mut self) {
         if !self.settled {
-            let envelope = self.settle();
+            let envelope = self.take_back();
             self.queue.push(envelope, true);
+            self.queue.settled();
         }
     }
 }
