@@ -365,6 +365,15 @@ impl Inner {
         if self.is_known(queue) {
             return Ok(());
         }
+        self.inspect(queue, &format!("checking that the queue `{queue}` exists"))
+            .await?;
+        self.remember(queue);
+        Ok(())
+    }
+
+    /// A passive declaration of `queue` (`doing` names it in errors): the
+    /// number of messages ready in it, or [`BrokerError::NoQueue`].
+    async fn inspect(&self, queue: &str, doing: &str) -> Result<u32, BrokerError> {
         let Some(name) = short(queue) else {
             return Err(BrokerError::Rejected {
                 message: error::name_too_long(queue),
@@ -375,7 +384,7 @@ impl Inner {
             ..QueueDeclareOptions::default()
         };
         self.on_own_channel(
-            &format!("checking that the queue `{queue}` exists"),
+            doing,
             |channel| async move {
                 channel
                     .queue_declare(name, options, FieldTable::default())
@@ -391,9 +400,8 @@ impl Inner {
                 }
             },
         )
-        .await?;
-        self.remember(queue);
-        Ok(())
+        .await
+        .map(|declared| declared.message_count())
     }
 
     async fn delete(&self, queue: &str) -> Result<u32, BrokerError> {
@@ -673,38 +681,13 @@ impl Broker for AmqpBroker {
 
     fn depth<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<Option<u64>, BrokerError>> {
         Box::pin(async move {
-            let Some(name) = short(queue) else {
-                return Err(BrokerError::Rejected {
-                    message: error::name_too_long(queue),
-                });
-            };
-            let options = QueueDeclareOptions {
-                passive: true,
-                ..QueueDeclareOptions::default()
-            };
-            let declared = self
+            let ready = self
                 .inner
-                .on_own_channel(
-                    &format!("counting the messages of `{queue}`"),
-                    |channel| async move {
-                        channel
-                            .queue_declare(name, options, FieldTable::default())
-                            .await
-                    },
-                    |e| {
-                        if error::is_soft(&e, AMQPSoftError::NOTFOUND) {
-                            BrokerError::NoQueue {
-                                queue: queue.to_owned(),
-                            }
-                        } else {
-                            error::publishing(queue, e)
-                        }
-                    },
-                )
+                .inspect(queue, &format!("counting the messages of `{queue}`"))
                 .await?;
             // Ready messages only: RabbitMQ does not count unacknowledged
             // ones here.
-            Ok(Some(u64::from(declared.message_count())))
+            Ok(Some(u64::from(ready)))
         })
     }
 }

@@ -119,52 +119,39 @@ pub(crate) fn decode(
     payload: Bytes,
     redelivered: bool,
 ) -> (Message, u32) {
-    let mut message = Message {
-        id: String::new(),
-        transaction_id: None,
-        event_type: None,
-        key: None,
-        headers: Vec::new(),
-        payload,
-    };
-    if let Some(id) = properties.message_id() {
-        message.id.push_str(id.as_str());
-    }
-    if let Some(kind) = properties.kind() {
-        message.event_type = Some(kind.as_str().to_owned());
-    }
     let mut attempt = None;
-    if let Some(table) = properties.headers() {
-        for (name, value) in table {
+    // The broker's own fields first: the first of repeated standard
+    // headers wins.
+    let from_properties = [
+        properties
+            .message_id()
+            .as_ref()
+            .map(|id| (headers::MESSAGE_ID, Cow::Borrowed(id.as_str()))),
+        properties
+            .kind()
+            .as_ref()
+            .map(|kind| (headers::EVENT_TYPE, Cow::Borrowed(kind.as_str()))),
+    ];
+    let from_table = properties
+        .headers()
+        .iter()
+        .flat_map(|table| table.inner().iter())
+        .filter_map(|(name, value)| {
             let name = name.as_str();
             if name.eq_ignore_ascii_case(ATTEMPT_HEADER) {
                 attempt = attempt_of(value);
-                continue;
+                return None;
             }
             if is_dead_lettering_record(name) {
-                continue;
+                return None;
             }
-            let Some(text) = text_of(value) else {
-                continue;
-            };
-            let slot = if name.eq_ignore_ascii_case(headers::MESSAGE_ID) {
-                if message.id.is_empty() {
-                    message.id = text.into_owned();
-                }
-                continue;
-            } else if name.eq_ignore_ascii_case(headers::TRANSACTION_ID) {
-                &mut message.transaction_id
-            } else if name.eq_ignore_ascii_case(headers::EVENT_TYPE) {
-                &mut message.event_type
-            } else if name.eq_ignore_ascii_case(headers::KEY) {
-                &mut message.key
-            } else {
-                message.headers.push((name.to_owned(), text.into_owned()));
-                continue;
-            };
-            slot.get_or_insert_with(|| text.into_owned());
-        }
-    }
+            Some((name, text_of(value)?))
+        });
+    let mut message = Message::from_headers(
+        payload,
+        from_properties.into_iter().flatten().chain(from_table),
+        new_message_id,
+    );
     if let Some(content_type) = properties.content_type()
         && !message
             .headers
@@ -174,9 +161,6 @@ pub(crate) fn decode(
         message
             .headers
             .push((CONTENT_TYPE.to_owned(), content_type.as_str().to_owned()));
-    }
-    if message.id.is_empty() {
-        message.id = new_message_id();
     }
     let attempt = attempt
         .unwrap_or(1)

@@ -12,11 +12,10 @@ use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
-use bisslog::messaging::{Broker, Message};
 use bisslog::sql::{Database, on_engine, sqlx};
 use bisslog_sql::testing::TestDatabase;
 use reqwest::Method as M;
-use serde_json::{Value, json};
+use serde_json::Value;
 use support::{AUDIT, REGISTRY, RealBroker, Server};
 
 const MESSAGES: u64 = 10_000;
@@ -80,16 +79,7 @@ async fn killed_five_times_every_effect_once(broker: RealBroker) {
     assert_eq!(status, 201);
 
     let client = support::client(broker, &namespace).await;
-    for n in 0..MESSAGES {
-        let payload = json!({"schema_keyname": "counter", "body": {"n": n}});
-        client
-            .publish(
-                "company_data_insertion.queue",
-                &Message::new(serde_json::to_vec(&payload).unwrap()),
-            )
-            .await
-            .unwrap();
-    }
+    support::publish_counters(&client, MESSAGES).await;
 
     let mut skipped_by_registry = 0;
     for kill in 1..=KILLS {

@@ -202,16 +202,7 @@ async fn two_instances_split_one_queue_on_postgres_and_nats() {
     assert_eq!(status, 201);
     let client = support::client(RealBroker::Nats, &namespace).await;
     const MESSAGES: usize = 200;
-    for n in 0..MESSAGES {
-        let payload = json!({"schema_keyname": "counter", "body": {"n": n}});
-        client
-            .publish(
-                "company_data_insertion.queue",
-                &Message::new(serde_json::to_vec(&payload).unwrap()),
-            )
-            .await
-            .unwrap();
-    }
+    support::publish_counters(&client, MESSAGES as u64).await;
     let (mut by_first, mut by_second) = (0, 0);
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while by_first + by_second < MESSAGES {

@@ -119,9 +119,12 @@ impl Message {
     /// Reads a message back from headers written by [`Message::all_headers`]
     /// (what broker adapters receive); `fallback_id` names a message that
     /// carries no id (one from a producer that is not bisslog).
-    pub fn from_headers<'h>(
+    ///
+    /// The first of repeated standard headers wins, so an adapter may put
+    /// values from the broker's own fields (its message id property) first.
+    pub fn from_headers<'h, V: AsRef<str>>(
         payload: Bytes,
-        headers: impl IntoIterator<Item = (&'h str, &'h str)>,
+        headers: impl IntoIterator<Item = (&'h str, V)>,
         fallback_id: impl FnOnce() -> String,
     ) -> Self {
         let mut message = Self {
@@ -133,6 +136,7 @@ impl Message {
             payload,
         };
         for (name, value) in headers {
+            let value = value.as_ref();
             let standard = |wanted: &str| name.eq_ignore_ascii_case(wanted);
             let slot = if standard(headers::MESSAGE_ID) {
                 if message.id.is_empty() {
@@ -264,7 +268,9 @@ mod tests {
 
     #[test]
     fn foreign_messages_get_the_fallback_id() {
-        let read = Message::from_headers(Bytes::from_static(b"x"), [], || "stream:7".into());
+        let read = Message::from_headers(Bytes::from_static(b"x"), [("x-other", "1")], || {
+            "stream:7".into()
+        });
         assert_eq!(read.id, "stream:7");
     }
 

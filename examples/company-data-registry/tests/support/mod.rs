@@ -324,6 +324,21 @@ pub fn transaction_of(line: &str) -> &str {
 }
 
 /// A schema that takes any object with a whole number `n`.
+/// Publishes `{"n": 0}` … `{"n": count - 1}` as insertion messages of the
+/// `counter` schema.
+pub async fn publish_counters(client: &impl bisslog::messaging::Broker, count: u64) {
+    for n in 0..count {
+        let payload = serde_json::json!({"schema_keyname": "counter", "body": {"n": n}});
+        client
+            .publish(
+                "company_data_insertion.queue",
+                &bisslog::messaging::Message::new(serde_json::to_vec(&payload).unwrap()),
+            )
+            .await
+            .unwrap();
+    }
+}
+
 pub fn counter_schema() -> Value {
     serde_json::json!({
         "schema_keyname": "counter",
