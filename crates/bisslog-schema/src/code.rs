@@ -102,6 +102,8 @@ codes! {
     InvalidOrigin = "E043", Error, "invalid CORS origin";
     /// A consumer whose `dead_letter_queue` is the queue it consumes.
     DeadLetterQueueLoop = "E044", Error, "dead-letter queue is the consumed queue";
+    /// An `overlap_policy` or `misfire_policy` that names no policy.
+    InvalidSchedulePolicy = "E045", Error, "invalid schedule policy";
     /// A key the format does not know (often a typo).
     UnknownKey = "W001", Warning, "unknown key";
     /// A key spelled the way older bisslog examples do (`route` for `path`).

@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 
 use crate::model::{
     ConsumerTrigger, Criticality, DeliverySemantic, ExternalInteraction, HttpTrigger,
-    InteractionType, Mapper, Method, RateLimit, ScheduleTrigger, Service, SourcePart, Trigger,
-    TriggerKind, WebSocketTrigger,
+    InteractionType, Mapper, Method, MisfirePolicy, OverlapPolicy, RateLimit, ScheduleTrigger,
+    Service, SourcePart, Trigger, TriggerKind, WebSocketTrigger,
 };
 
 /// The `$id` of the published schema.
@@ -245,6 +245,28 @@ impl JsonSchema for DeliverySemantic {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         let names: Vec<&str> = DeliverySemantic::ALL.iter().map(|s| s.as_str()).collect();
         json_schema!({"enum": names, "default": "at-least-once"})
+    }
+}
+
+impl JsonSchema for OverlapPolicy {
+    fn schema_name() -> Cow<'static, str> {
+        "OverlapPolicy".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names: Vec<&str> = OverlapPolicy::ALL.iter().map(|s| s.as_str()).collect();
+        json_schema!({"enum": names, "default": OverlapPolicy::default().as_str()})
+    }
+}
+
+impl JsonSchema for MisfirePolicy {
+    fn schema_name() -> Cow<'static, str> {
+        "MisfirePolicy".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names: Vec<&str> = MisfirePolicy::ALL.iter().map(|s| s.as_str()).collect();
+        json_schema!({"enum": names, "default": MisfirePolicy::default().as_str()})
     }
 }
 

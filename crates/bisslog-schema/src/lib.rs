@@ -104,8 +104,9 @@ pub use limits::Limits;
 pub use load::{LoadError, Loader, Report, load, validate_file, validate_str};
 pub use model::{
     ConsumerTrigger, Criticality, DeliverySemantic, ExternalInteraction, HttpPath, HttpTrigger,
-    InteractionType, Mapper, MapperEntry, MapperSource, Method, RateLimit, RatePeriod,
-    ScheduleTrigger, Service, SourcePart, Trigger, TriggerKind, UseCase, WebSocketTrigger,
+    InteractionType, Mapper, MapperEntry, MapperSource, Method, MisfirePolicy, OverlapPolicy,
+    RateLimit, RatePeriod, ScheduleTrigger, Service, SourcePart, Trigger, TriggerKind, UseCase,
+    WebSocketTrigger,
 };
 pub use render::{RenderOptions, render_diagnostic, render_report};
 pub use source::{Format, SourceFile};

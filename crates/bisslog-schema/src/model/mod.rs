@@ -19,7 +19,8 @@ pub use http::{HttpPath, HttpTrigger, Method, RateLimit, RatePeriod};
 pub use interaction::{ExternalInteraction, InteractionType};
 pub use mapper::{Mapper, MapperEntry, MapperSource, SourcePart};
 pub use trigger::{
-    ConsumerTrigger, DeliverySemantic, ScheduleTrigger, Trigger, TriggerKind, WebSocketTrigger,
+    ConsumerTrigger, DeliverySemantic, MisfirePolicy, OverlapPolicy, ScheduleTrigger, Trigger,
+    TriggerKind, WebSocketTrigger,
 };
 
 /// A service: the top level of a metadata file.

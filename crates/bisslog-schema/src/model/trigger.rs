@@ -173,6 +173,72 @@ pub struct ScheduleTrigger {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(default, schema_with = "crate::json_schema::positive_integer")]
     pub max_attempts: Option<u32>,
+    /// What a tick does while the previous run is still going.
+    #[serde(skip_serializing_if = "is_default")]
+    #[schemars(default)]
+    pub overlap_policy: OverlapPolicy,
+    /// What happens to the ticks missed while no instance was running.
+    #[serde(skip_serializing_if = "is_default")]
+    #[schemars(default)]
+    pub misfire_policy: MisfirePolicy,
+}
+
+/// What a schedule tick does while the previous run of the same trigger
+/// is still going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OverlapPolicy {
+    /// The tick is skipped (logged): one run at a time.
+    #[default]
+    Skip,
+    /// The tick runs alongside the previous run.
+    Allow,
+}
+
+/// What happens, when the scheduler starts again after downtime, to the
+/// ticks that fell while no instance was running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum MisfirePolicy {
+    /// Missed ticks are not run; the schedule resumes at the next tick.
+    #[default]
+    Skip,
+    /// However many ticks were missed, the use case runs once at start-up,
+    /// then the schedule resumes.
+    FireOnce,
+}
+
+/// A policy named in metadata by one exact lower-case word.
+macro_rules! named_policy {
+    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every policy.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The name as written in metadata.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name),+
+                }
+            }
+
+            /// The policy with this exact name.
+            pub fn parse(name: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|p| p.as_str() == name)
+            }
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_policy!(OverlapPolicy { Skip => "skip", Allow => "allow" });
+named_policy!(MisfirePolicy { Skip => "skip", FireOnce => "fire-once" });
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 fn cron_as_str<S: Serializer>(cron: &CronExpr, serializer: S) -> Result<S::Ok, S::Error> {

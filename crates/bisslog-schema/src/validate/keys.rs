@@ -50,6 +50,8 @@ pub(crate) const SCHEDULE: &[&str] = &[
     "description",
     "retry_policy",
     "max_attempts",
+    "overlap_policy",
+    "misfire_policy",
 ];
 
 /// The keys of HTTP options (`route` is the deprecated spelling of `path`).

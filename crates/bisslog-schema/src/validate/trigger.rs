@@ -8,7 +8,8 @@ use crate::code::Code;
 use crate::cron::CronExpr;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{
-    ConsumerTrigger, DeliverySemantic, ScheduleTrigger, Trigger, TriggerKind, WebSocketTrigger,
+    ConsumerTrigger, DeliverySemantic, MisfirePolicy, OverlapPolicy, ScheduleTrigger, Trigger,
+    TriggerKind, WebSocketTrigger,
 };
 use crate::node::{Node, Value};
 use crate::span::Span;
@@ -258,6 +259,12 @@ fn schedule(
     let description = opt_string(cx, options, "description");
     let retry_policy = opt_string(cx, options, "retry_policy");
     let max_attempts = unsigned32(cx, options, "max_attempts", 1);
+    let overlap_policy = policy(cx, options, "overlap_policy", OverlapPolicy::ALL, |p| {
+        p.as_str()
+    });
+    let misfire_policy = policy(cx, options, "misfire_policy", MisfirePolicy::ALL, |p| {
+        p.as_str()
+    });
     cx.check(Severity::Error);
     let event = match entry(options, "event") {
         None => Ok(None),
@@ -274,7 +281,48 @@ fn schedule(
         description: description?,
         retry_policy: retry_policy?,
         max_attempts: max_attempts?,
+        overlap_policy: overlap_policy?,
+        misfire_policy: misfire_policy?,
     })
+}
+
+/// `an overlap policy`, `a misfire policy`.
+fn with_article(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {noun}")
+}
+
+/// A schedule policy: one of `all`, by its exact name; the default when
+/// absent.
+fn policy<P: Copy + Default>(
+    cx: &mut Checker,
+    options: &[(Node, Node)],
+    key: &str,
+    all: &[P],
+    name_of: fn(P) -> &'static str,
+) -> Result<P, Reported> {
+    let Some((_, node)) = entry(options, key) else {
+        return Ok(P::default());
+    };
+    let Some(name) = string(cx, node, key)? else {
+        return Ok(P::default());
+    };
+    if let Some(found) = all.iter().copied().find(|p| name_of(*p) == name) {
+        return Ok(found);
+    }
+    let names: Vec<&str> = all.iter().map(|p| name_of(*p)).collect();
+    let hint = match suggest::closest(name, names.iter().copied()) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None => format!("use {}", suggest::one_of(&names)),
+    };
+    Err(cx.report(
+        Diagnostic::new(
+            Code::InvalidSchedulePolicy,
+            node.span,
+            format!("`{name}` is not {}", with_article(&key.replace('_', " "))),
+        )
+        .with_hint(hint),
+    ))
 }
 
 /// An IANA time zone name from the bundled database; the Python tools'

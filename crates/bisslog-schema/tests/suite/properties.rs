@@ -5,9 +5,9 @@
 use bisslog_schema::cron::CronExpr;
 use bisslog_schema::{
     ConsumerTrigger, Criticality, DeliverySemantic, ExternalInteraction, HttpPath, HttpTrigger,
-    InteractionType, Loader, Mapper, MapperEntry, MapperSource, Method, RateLimit, RatePeriod,
-    Report, ScheduleTrigger, Service, SourcePart, Trigger, TriggerKind, UseCase, WebSocketTrigger,
-    to_yaml,
+    InteractionType, Loader, Mapper, MapperEntry, MapperSource, Method, MisfirePolicy,
+    OverlapPolicy, RateLimit, RatePeriod, Report, ScheduleTrigger, Service, SourcePart, Trigger,
+    TriggerKind, UseCase, WebSocketTrigger, to_yaml,
 };
 use indexmap::IndexMap;
 use proptest::prelude::*;
@@ -207,17 +207,23 @@ fn trigger(unique: String) -> impl Strategy<Value = Trigger> {
         prop::option::of(json_value()),
         prop::option::of(text()),
         prop::option::of(1u32..10),
+        select(OverlapPolicy::ALL.to_vec()),
+        select(MisfirePolicy::ALL.to_vec()),
     )
-        .prop_map(|(cron, timezone, event, description, max_attempts)| {
-            TriggerKind::Schedule(ScheduleTrigger {
-                cronjob: CronExpr::parse(cron).unwrap(),
-                timezone: timezone.map(str::to_owned),
-                event: event.filter(|e| !e.is_null()),
-                description,
-                retry_policy: None,
-                max_attempts,
-            })
-        });
+        .prop_map(
+            |(cron, timezone, event, description, max_attempts, overlap, misfire)| {
+                TriggerKind::Schedule(ScheduleTrigger {
+                    cronjob: CronExpr::parse(cron).unwrap(),
+                    timezone: timezone.map(str::to_owned),
+                    event: event.filter(|e| !e.is_null()),
+                    description,
+                    retry_policy: None,
+                    max_attempts,
+                    overlap_policy: overlap,
+                    misfire_policy: misfire,
+                })
+            },
+        );
     (
         prop::option::of(ident()),
         prop_oneof![http, websocket, consumer, schedule],
