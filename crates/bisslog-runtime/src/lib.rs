@@ -4,7 +4,7 @@
 //! with logs, panic isolation and typed failures.
 //!
 //! Entry points sit on top of this crate (`bisslog-http`; the consumer
-//! runner of [`messaging`]; schedules and AWS Lambda later): they turn their requests into
+//! runner of [`messaging`]; the scheduler of [`schedule`]; AWS Lambda): they turn their requests into
 //! [`Sources`](mapper::Sources), call a [`UseCaseHandle`], and encode the
 //! [`Reply`] or the [`Failure`].
 //!
@@ -45,6 +45,7 @@ mod inbox;
 pub mod logging;
 pub mod mapper;
 pub mod messaging;
+pub mod schedule;
 mod service;
 
 pub use dispatch::{Failure, Reply, UseCaseHandle};

@@ -1,10 +1,11 @@
-//! bisslog's own tables: the outbox, the inbox and leases.
+//! bisslog's own tables: the outbox, the inbox, leases and schedule ticks.
 
 use crate::migrate::Migration;
 
 /// Applied by [`Database::migrate`](crate::Database::migrate) before the
 /// service's migrations.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
     version: 1,
     name: "bisslog outbox, inbox and leases",
     sqlite: "
@@ -69,4 +70,23 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             owner TEXT NOT NULL,
             expires_at_ms BIGINT NOT NULL
         );",
-}];
+},
+    Migration {
+        version: 2,
+        name: "bisslog schedule ticks",
+        sqlite: "
+        CREATE TABLE bisslog_schedule_ticks (
+            schedule TEXT PRIMARY KEY,
+            last_tick_ms INTEGER NOT NULL,
+            running_tick_ms INTEGER,
+            running_until_ms INTEGER
+        );",
+        postgres: "
+        CREATE TABLE bisslog_schedule_ticks (
+            schedule TEXT PRIMARY KEY,
+            last_tick_ms BIGINT NOT NULL,
+            running_tick_ms BIGINT,
+            running_until_ms BIGINT
+        );",
+    },
+];

@@ -45,6 +45,7 @@ mod outbox;
 mod session;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod ticks;
 mod work;
 
 pub use database::{Backend, Database, PoolRef};
@@ -54,3 +55,4 @@ pub use migrate::Migration;
 pub use outbox::{Outbox, OutboxRelay, OutboxRow, RelayConfig, RelayReport, RunningRelay};
 pub use session::{Connection, Engine, Session};
 pub use sqlx;
+pub use ticks::SqlTicks;

@@ -1,0 +1,419 @@
+//! The scheduler: one task per schedule trigger that sleeps until the next
+//! tick, claims it in the tick store and runs the use case.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bisslog_core::{Ctx, Trigger};
+use bisslog_schema::{MisfirePolicy, OverlapPolicy, TriggerKind};
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::clock::{Clock, until};
+use super::job::{Job, UnknownTimeZone};
+use super::store::{Claim, MemoryTicks, RunLease, TickStore};
+use crate::Service;
+use crate::mapper::Mapped;
+use crate::messaging::RetryPolicy;
+
+/// The longest single wait: a wall-clock change is noticed within it.
+const LONGEST_WAIT: Duration = Duration::from_secs(60);
+
+/// Serves every schedule trigger of a service.
+///
+/// Each tick is claimed in a [`TickStore`] before it runs, so that across
+/// instances sharing the store each tick runs once; the in-process default
+/// ([`MemoryTicks`]) needs no server. See the [module docs](super).
+pub struct Schedules {
+    service: Service,
+    store: Arc<dyn TickStore>,
+    clock: Clock,
+    misfire_grace: Duration,
+    run_lease: Duration,
+    retry: RetryPolicy,
+    shutdown_grace: Duration,
+}
+
+impl Schedules {
+    /// The schedules of `service`, with ticks recorded in memory and the
+    /// system clock.
+    pub fn new(service: Service) -> Self {
+        Self {
+            service,
+            store: Arc::new(MemoryTicks::new()),
+            clock: Clock::System,
+            misfire_grace: Duration::from_secs(60),
+            run_lease: Duration::from_secs(60),
+            retry: RetryPolicy {
+                max_retries: 0,
+                first_delay: Duration::from_secs(1),
+                max_delay: Duration::from_secs(60),
+            },
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+
+    /// Records ticks in `store`: a `bisslog_sql::SqlTicks` shared by every
+    /// instance makes each tick run once across them.
+    #[must_use]
+    pub fn store(mut self, store: impl TickStore) -> Self {
+        self.store = Arc::new(store);
+        self
+    }
+
+    /// Reads time from `clock` (a [`Clock::simulated`] one in tests).
+    #[must_use]
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// How late a tick may be noticed and still run as on time (default one
+    /// minute). Later, it is a misfire, handled by the trigger's
+    /// `misfire_policy`: the process was suspended or the clock jumped.
+    #[must_use]
+    pub fn misfire_grace(mut self, grace: Duration) -> Self {
+        self.misfire_grace = grace;
+        self
+    }
+
+    /// How long a running mark holds without renewal (default one minute;
+    /// it is renewed every third of that while the run goes on). An
+    /// instance that dies mid-run blocks an `overlap_policy: skip`
+    /// schedule for at most this long.
+    #[must_use]
+    pub fn run_lease(mut self, lease: Duration) -> Self {
+        self.run_lease = lease.max(Duration::from_millis(3));
+        self
+    }
+
+    /// The delay before the first retry of a transient failure (when
+    /// `max_attempts` allows one) and the longest; it doubles in between.
+    #[must_use]
+    pub fn retry_delays(mut self, first: Duration, max: Duration) -> Self {
+        self.retry.first_delay = first;
+        self.retry.max_delay = max.max(first);
+        self
+    }
+
+    /// How long [`RunningSchedules::shutdown`] waits for runs in progress
+    /// (default 30 s).
+    #[must_use]
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
+    /// The schedule triggers served, as `(use case, cron expression)`.
+    pub fn triggers(&self) -> Vec<(String, String)> {
+        self.jobs()
+            .into_iter()
+            .filter_map(Result::ok)
+            .map(|job| {
+                (
+                    job.handle.keyname().to_owned(),
+                    job.cron.as_str().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn jobs(&self) -> Vec<Result<Job, UnknownTimeZone>> {
+        let mut jobs = Vec::new();
+        for (keyname, use_case) in &self.service.metadata().use_cases {
+            let Some(handle) = self.service.use_case(keyname) else {
+                continue;
+            };
+            for (position, trigger) in use_case.triggers.iter().enumerate() {
+                if let TriggerKind::Schedule(schedule) = &trigger.kind {
+                    jobs.push(Job::new(
+                        handle.clone(),
+                        position,
+                        trigger.keyname.as_deref(),
+                        schedule,
+                    ));
+                }
+            }
+        }
+        jobs
+    }
+
+    /// Starts one task per schedule trigger; it first runs the misfire
+    /// policy against the last tick recorded, then waits for each tick.
+    pub fn start(self) -> Result<RunningSchedules, UnknownTimeZone> {
+        let jobs = self.jobs().into_iter().collect::<Result<Vec<_>, _>>()?;
+        let (stop, stopped) = watch::channel(false);
+        let (runs, runs_done) = mpsc::channel(1);
+        let served = jobs
+            .iter()
+            .map(|job| {
+                (
+                    job.handle.keyname().to_owned(),
+                    job.cron.as_str().to_owned(),
+                )
+            })
+            .collect();
+        let shared = Arc::new(Shared {
+            store: self.store,
+            clock: self.clock,
+            misfire_grace: self.misfire_grace,
+            run_lease: self.run_lease,
+            retry: self.retry,
+        });
+        let tasks = jobs
+            .into_iter()
+            .map(|job| {
+                tracing::info!(
+                    checkpoint_id = "schedule-started",
+                    use_case = job.handle.keyname(),
+                    "schedule `{}` ({}) serves use case `{}`",
+                    job.cron.as_str(),
+                    job.time_zone.iana_name().unwrap_or("UTC"),
+                    job.handle.keyname()
+                );
+                tokio::spawn(tick_loop(
+                    Arc::new(job),
+                    Arc::clone(&shared),
+                    stopped.clone(),
+                    runs.clone(),
+                ))
+            })
+            .collect();
+        Ok(RunningSchedules {
+            stop,
+            tasks,
+            runs_done,
+            served,
+            shutdown_grace: self.shutdown_grace,
+        })
+    }
+}
+
+/// What every tick loop of one scheduler shares.
+struct Shared {
+    store: Arc<dyn TickStore>,
+    clock: Clock,
+    misfire_grace: Duration,
+    run_lease: Duration,
+    retry: RetryPolicy,
+}
+
+/// The schedules, running. Dropping it leaves them running; call
+/// [`shutdown`](Self::shutdown).
+pub struct RunningSchedules {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    /// Closed once every run in progress has ended: each holds a sender.
+    runs_done: mpsc::Receiver<()>,
+    served: Vec<(String, String)>,
+    shutdown_grace: Duration,
+}
+
+impl RunningSchedules {
+    /// The schedule triggers served, as `(use case, cron expression)`.
+    pub fn served(&self) -> &[(String, String)] {
+        &self.served
+    }
+
+    /// Stops waiting for ticks, then waits for the runs in progress (up to
+    /// the shutdown grace).
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks.drain(..) {
+            let _ = task.await;
+        }
+        if tokio::time::timeout(self.shutdown_grace, self.runs_done.recv())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "schedule runs still going after the shutdown grace; they are abandoned"
+            );
+        }
+    }
+}
+
+/// Waits for each tick of `job` and fires it, until stopped.
+async fn tick_loop(
+    job: Arc<Job>,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    runs: mpsc::Sender<()>,
+) {
+    let now = shared.clock.now();
+    match shared.store.last_tick(&job.key).await {
+        Ok(Some(last)) => {
+            if let Some(missed) = job.latest_between(last, now) {
+                misfired(
+                    &job,
+                    &shared,
+                    missed,
+                    "while no instance was running",
+                    &runs,
+                )
+                .await;
+            }
+        }
+        Ok(None) => {}
+        Err(error) => tracing::warn!(use_case = job.handle.keyname(), error = %error,
+            "the last tick could not be read; missed ticks are not looked for"),
+    }
+    let mut after = now;
+    loop {
+        let Some(tick) = job.next_after(after) else {
+            tracing::info!(
+                use_case = job.handle.keyname(),
+                "schedule `{}` never fires again",
+                job.cron.as_str()
+            );
+            return;
+        };
+        loop {
+            let now = shared.clock.now();
+            if now >= tick {
+                break;
+            }
+            tokio::select! {
+                () = shared.clock.sleep(until(now, tick).min(LONGEST_WAIT)) => {}
+                _ = stop.wait_for(|stop| *stop) => return,
+            }
+        }
+        if *stop.borrow() {
+            return;
+        }
+        let now = shared.clock.now();
+        if until(tick, now) > shared.misfire_grace {
+            let latest = job.latest_between(tick, now).unwrap_or(tick);
+            misfired(
+                &job,
+                &shared,
+                latest,
+                "late (the process was suspended or the clock changed)",
+                &runs,
+            )
+            .await;
+            after = now.max(latest);
+        } else {
+            fire(&job, &shared, tick, &runs).await;
+            after = tick;
+        }
+    }
+}
+
+/// Ticks were missed up to `latest`: run once, or not, as the trigger's
+/// misfire policy says.
+async fn misfired(
+    job: &Arc<Job>,
+    shared: &Arc<Shared>,
+    latest: Timestamp,
+    why: &str,
+    runs: &mpsc::Sender<()>,
+) {
+    match job.misfire {
+        MisfirePolicy::Skip => {
+            tracing::warn!(checkpoint_id = "schedule-missed", use_case = job.handle.keyname(), tick = %latest,
+                "ticks of `{}` up to {latest} were missed {why}; skipped (misfire_policy: skip)", job.key);
+            // Recorded, so that the next start-up does not count them again.
+            let _ = shared.store.claim(&job.key, latest, None).await;
+        }
+        MisfirePolicy::FireOnce => {
+            tracing::warn!(checkpoint_id = "schedule-missed", use_case = job.handle.keyname(), tick = %latest,
+                "ticks of `{}` up to {latest} were missed {why}; running once (misfire_policy: fire-once)", job.key);
+            fire(job, shared, latest, runs).await;
+        }
+    }
+}
+
+/// Claims `tick` and, when this instance won it, runs the use case in a
+/// task of its own, so the next tick is waited for meanwhile.
+async fn fire(job: &Arc<Job>, shared: &Arc<Shared>, tick: Timestamp, runs: &mpsc::Sender<()>) {
+    let now = shared.clock.now();
+    let lease = (job.overlap == OverlapPolicy::Skip).then(|| RunLease {
+        now,
+        until: later(now, shared.run_lease),
+    });
+    match shared.store.claim(&job.key, tick, lease).await {
+        Ok(Claim::Won) => {
+            let (job, shared, run) = (Arc::clone(job), Arc::clone(shared), runs.clone());
+            tokio::spawn(async move {
+                run_tick(&job, &shared, tick, lease.is_some()).await;
+                drop(run);
+            });
+        }
+        Ok(Claim::Taken) => {
+            tracing::debug!(use_case = job.handle.keyname(), tick = %tick, "another instance runs this tick");
+        }
+        Ok(Claim::Busy) => {
+            tracing::warn!(checkpoint_id = "schedule-skipped", use_case = job.handle.keyname(), tick = %tick,
+                "tick {tick} of `{}` skipped: the previous run is still going (overlap_policy: skip)", job.key);
+        }
+        Err(error) => {
+            tracing::error!(checkpoint_id = "schedule-failed", use_case = job.handle.keyname(), tick = %tick, error = %error,
+                "tick {tick} of `{}` could not be claimed; it does not run here", job.key);
+        }
+    }
+}
+
+/// Runs the use case for one tick, retrying transient failures up to
+/// `max_attempts`, keeping the running mark alive meanwhile.
+async fn run_tick(job: &Job, shared: &Shared, tick: Timestamp, marked: bool) {
+    let attempts = attempts(job, shared, tick);
+    if marked {
+        tokio::select! {
+            () = attempts => {}
+            () = keep_marked(job, shared, tick) => {}
+        }
+        if let Err(error) = shared.store.finish(&job.key, tick).await {
+            tracing::warn!(use_case = job.handle.keyname(), error = %error,
+                "the end of the run could not be recorded; the next ticks wait for the running mark to expire");
+        }
+    } else {
+        attempts.await;
+    }
+}
+
+async fn attempts(job: &Job, shared: &Shared, tick: Timestamp) {
+    let input = Mapped::Owned((*job.input).clone());
+    for attempt in 1..=job.max_attempts {
+        let ctx = Ctx::builder(job.handle.keyname_arc(), Trigger::Schedule)
+            .attribute("scheduled_at", tick.to_string())
+            .attribute("attempt", attempt)
+            .build();
+        match job.handle.call(ctx, &input).await {
+            Ok(_) => {
+                tracing::info!(checkpoint_id = "schedule-ran", use_case = job.handle.keyname(), tick = %tick, attempt,
+                    "tick {tick} of `{}` ran", job.key);
+                return;
+            }
+            Err(failure) if failure.kind().is_transient() && attempt < job.max_attempts => {
+                let delay = shared.retry.delay(attempt);
+                tracing::warn!(use_case = job.handle.keyname(), tick = %tick, attempt, error = %failure,
+                    delay_ms = delay.as_millis() as u64, "tick {tick} of `{}` failed; retrying", job.key);
+                shared.clock.sleep(delay).await;
+            }
+            Err(failure) => {
+                tracing::error!(checkpoint_id = "schedule-failed", use_case = job.handle.keyname(), tick = %tick, attempt,
+                    error = %failure, "tick {tick} of `{}` failed", job.key);
+                return;
+            }
+        }
+    }
+}
+
+/// Renews the running mark every third of the lease; never completes.
+async fn keep_marked(job: &Job, shared: &Shared, tick: Timestamp) {
+    loop {
+        shared.clock.sleep(shared.run_lease / 3).await;
+        let until = later(shared.clock.now(), shared.run_lease);
+        if let Err(error) = shared.store.renew(&job.key, tick, until).await {
+            tracing::warn!(use_case = job.handle.keyname(), error = %error,
+                "the running mark could not be renewed; another instance may start the next tick meanwhile");
+        }
+    }
+}
+
+fn later(now: Timestamp, span: Duration) -> Timestamp {
+    let span = SignedDuration::try_from(span).unwrap_or(SignedDuration::MAX);
+    now.saturating_add(span).unwrap_or(Timestamp::MAX)
+}
