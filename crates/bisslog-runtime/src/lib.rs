@@ -40,6 +40,7 @@
 //! assert_eq!(reply.body.as_deref(), Some(&br#"{"result":3}"#[..]));
 //! ```
 
+pub mod command;
 mod dispatch;
 mod inbox;
 pub mod logging;

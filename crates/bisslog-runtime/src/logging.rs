@@ -66,6 +66,19 @@ pub fn init_with(format: LogFormat) {
         .try_init();
 }
 
+/// [`init`], writing to standard error: for commands whose standard output
+/// is their result (`<service> call ...`), so scripts can parse it.
+pub fn init_on_stderr() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .event_format(BisslogFormat {
+            format: LogFormat::from_env(),
+        })
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 /// The event formatter, for applications composing their own subscriber.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BisslogFormat {

@@ -16,7 +16,9 @@
 //! | `amqp` | no | `amqp` | RabbitMQ: consumer triggers on durable queues, a publisher with confirms |
 //!
 //! Without any feature, [`messaging`] serves consumer triggers from the
-//! in-process broker, the embedded default.
+//! in-process broker, the embedded default; [`schedule`] serves schedule
+//! triggers in process; [`command`] runs one use case from the command
+//! line.
 //!
 //! The domain of a service should depend on [`bisslog_core`] alone (it is
 //! re-exported here as [`core`]); the composition root uses this crate.
@@ -62,7 +64,7 @@ pub use bisslog_core::{
 };
 pub use bisslog_runtime::{
     BuildError, BuildProblem, Failure, MemoryInbox, Reply, Service, ServiceBuilder, UseCaseHandle,
-    logging, mapper, messaging,
+    command, logging, mapper, messaging, schedule,
 };
 pub use bisslog_schema as schema;
 

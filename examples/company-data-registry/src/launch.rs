@@ -12,6 +12,7 @@ use bisslog::messaging::{
 };
 use tokio::sync::watch;
 
+use crate::adapters::{MemoryStore, SqlStore};
 use crate::audit;
 use crate::audit::adapters::{MemoryAuditTrail, SqlAuditTrail};
 
@@ -41,6 +42,9 @@ pub enum LaunchError {
     /// The consumers could not start.
     #[error(transparent)]
     Consumers(#[from] bisslog::messaging::StartError),
+    /// The schedules could not start.
+    #[error(transparent)]
+    Schedules(#[from] bisslog::schedule::UnknownTimeZone),
     /// The listener could not be bound.
     #[error("cannot listen on {address}: {source}")]
     Listen {
@@ -77,6 +81,64 @@ async fn connect(url: Option<&str>) -> Result<Arc<dyn Broker>, LaunchError> {
             Ok(Arc::new(bisslog::amqp::AmqpBroker::connect(url).await?))
         }
         Some(other) => Err(LaunchError::UnknownBroker(other.to_owned())),
+    }
+}
+
+/// The registry, built: the service, and, with a SQL database, its
+/// outbox (to relay) and its database (for schedule ticks).
+pub struct Registry {
+    /// The service.
+    pub service: bisslog::Service,
+    /// The outbox its events go through, with a SQL database.
+    pub outbox: Option<bisslog::sql::Outbox>,
+    /// The database, with a SQL database.
+    pub database: Option<bisslog::sql::Database>,
+}
+
+impl Registry {
+    /// Builds the registry on `database_url` (`sqlite://...`,
+    /// `postgres://...`, or `memory`), its events published to `broker`
+    /// (through the outbox with a SQL database).
+    pub async fn build(database_url: &str, broker: Arc<dyn Broker>) -> Result<Self, LaunchError> {
+        let metadata = crate::metadata().map_err(|report| {
+            LaunchError::Metadata(bisslog::schema::render_report(
+                &report,
+                bisslog::schema::RenderOptions::default(),
+            ))
+        })?;
+        if database_url == "memory" {
+            let events = bisslog::messaging::BrokerPublisher::new(broker);
+            let service = crate::service(
+                metadata,
+                MemoryStore::new(),
+                events,
+                bisslog::MemoryInbox::new(),
+            )?;
+            return Ok(Self {
+                service,
+                outbox: None,
+                database: None,
+            });
+        }
+        let store = SqlStore::open(database_url).await?;
+        let db = store.database().clone();
+        let outbox = bisslog::sql::Outbox::new(db.clone());
+        let service = crate::service(metadata, store, outbox.clone(), db.clone())?;
+        Ok(Self {
+            service,
+            outbox: Some(outbox),
+            database: Some(db),
+        })
+    }
+
+    /// The schedule triggers, their ticks recorded in the database (each
+    /// tick runs on one instance of all those sharing it), or in memory.
+    pub fn schedules(&self) -> bisslog::schedule::Schedules {
+        let schedules = bisslog::schedule::Schedules::new(self.service.clone());
+        match &self.database {
+            Some(db) => schedules.store(bisslog::sql::SqlTicks::new(db.clone())),
+            None => schedules,
+        }
     }
 }
 

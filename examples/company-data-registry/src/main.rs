@@ -10,15 +10,16 @@
 //! See the README for a walk-through with curl.
 
 use std::net::SocketAddr;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use bisslog::http::HttpServer;
-use bisslog::messaging::{Broker, BrokerPublisher, Consumers};
+use bisslog::messaging::{Broker, Consumers};
 use bisslog::sql::{Outbox, RunningRelay};
 use clap::{Parser, Subcommand};
-use company_data_registry::adapters::{MemoryStore, SqlStore};
-use company_data_registry::launch;
+use company_data_registry::adapters::SqlStore;
+use company_data_registry::launch::{self, Registry};
 
 /// The company data registry service.
 #[derive(Debug, Parser)]
@@ -60,10 +61,21 @@ struct Args {
     command: Option<Command>,
 }
 
-/// Operator commands on the outbox (SQL databases only).
+/// One-off commands.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Lists the events whose publication keeps failing.
+    /// Runs one use case once: its input as JSON (`--input`, or standard
+    /// input), its output printed as JSON; exit 1 with a problem document
+    /// on failure, 2 when it cannot be called.
+    Call {
+        /// The use case's keyname (`create_schema`, ...).
+        use_case: String,
+        /// The input as a JSON document; `-` or absent reads standard input.
+        #[arg(long)]
+        input: Option<String>,
+    },
+    /// Lists the outbox's events whose publication keeps failing (SQL
+    /// databases only).
     Stuck,
     /// Makes a stuck event due again, by its outbox id.
     Redrive {
@@ -73,46 +85,59 @@ enum Command {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    bisslog::logging::init();
+async fn main() -> anyhow::Result<ExitCode> {
     let args = Args::parse();
-    if let Some(command) = &args.command {
-        return outbox_command(&args.database_url, command).await;
+    match args.command {
+        // Standard output carries the call's result alone.
+        Some(Command::Call { .. }) => bisslog::logging::init_on_stderr(),
+        _ => bisslog::logging::init(),
     }
-    let metadata = company_data_registry::metadata().map_err(|report| {
-        let text =
-            bisslog::schema::render_report(&report, bisslog::schema::RenderOptions::default());
-        anyhow::anyhow!("the embedded metadata is invalid:\n{text}")
-    })?;
     let broker =
-        launch::connect_broker(args.broker_url.as_deref(), args.broker_namespace.as_deref())
-            .await?;
-    let in_process = broker.name() == "in-process";
-
-    let (service, outbox) = if args.database_url == "memory" {
-        let events = BrokerPublisher::new(Arc::clone(&broker));
-        let service = company_data_registry::service(
-            metadata,
-            MemoryStore::new(),
-            events,
-            bisslog::MemoryInbox::new(),
-        )?;
-        (service, None)
-    } else {
-        let store = SqlStore::open(&args.database_url)
+        || launch::connect_broker(args.broker_url.as_deref(), args.broker_namespace.as_deref());
+    match &args.command {
+        None => serve(&args, broker().await?)
             .await
-            .with_context(|| "cannot open the database (set DATABASE_URL or --database-url)")?;
-        let db = store.database().clone();
-        let outbox = Outbox::new(db.clone());
-        let service = company_data_registry::service(metadata, store, outbox.clone(), db)?;
-        (service, Some(outbox))
-    };
+            .map(|()| ExitCode::SUCCESS),
+        Some(Command::Call { use_case, input }) => {
+            // Events the call publishes wait in the outbox (SQL) until the
+            // service's relay runs; on the in-process broker they are lost
+            // with this process.
+            let registry = Registry::build(&args.database_url, broker().await?).await?;
+            let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+            Ok(bisslog::command::run_call(
+                &registry.service,
+                use_case,
+                input.as_deref(),
+                &mut stdout.lock(),
+                &mut stderr.lock(),
+            )
+            .await)
+        }
+        Some(Command::Stuck) => outbox_command(&args.database_url, None)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Some(Command::Redrive { id }) => outbox_command(&args.database_url, Some(*id))
+            .await
+            .map(|()| ExitCode::SUCCESS),
+    }
+}
+
+/// Serves HTTP, the consumer and the schedule until SIGTERM or Ctrl-C.
+async fn serve(args: &Args, broker: Arc<dyn Broker>) -> anyhow::Result<()> {
+    let in_process = broker.name() == "in-process";
+    let registry = Registry::build(&args.database_url, Arc::clone(&broker))
+        .await
+        .with_context(|| "cannot build the service (check DATABASE_URL or --database-url)")?;
 
     let signal = launch::shutdown_signal();
-    let consumers = Consumers::new(service.clone(), Arc::clone(&broker))
+    let consumers = Consumers::new(registry.service.clone(), Arc::clone(&broker))
         .start()
         .await?;
-    let relay: Option<RunningRelay> = outbox.map(|o| o.relay(Arc::clone(&broker)).spawn());
+    let schedules = registry.schedules().start()?;
+    let relay: Option<RunningRelay> = registry
+        .outbox
+        .as_ref()
+        .map(|o| o.relay(Arc::clone(&broker)).spawn());
     // The in-process broker reaches only this process: the audit service
     // that consumes the registry's events runs here too.
     let audit = if in_process {
@@ -130,8 +155,8 @@ async fn main() -> anyhow::Result<()> {
         None
     };
 
-    let server = HttpServer::new(service)
-        .served_elsewhere(&["consumer"])
+    let server = HttpServer::new(registry.service)
+        .served_elsewhere(&["consumer", "schedule"])
         .build()?;
     let address = SocketAddr::new(args.host, args.port);
     let listener = launch::listen(address).await?;
@@ -146,8 +171,9 @@ async fn main() -> anyhow::Result<()> {
         .serve_until(listener, launch::stopped(signal))
         .await?;
 
-    // HTTP has drained; now the messages in flight, then the outbox.
+    // HTTP has drained; now the messages and ticks in flight, then the outbox.
     consumers.shutdown().await;
+    schedules.shutdown().await;
     if let Some(audit) = audit {
         audit.wait().await;
     }
@@ -158,14 +184,15 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `stuck` and `redrive`: the outbox, for operators.
-async fn outbox_command(database_url: &str, command: &Command) -> anyhow::Result<()> {
+/// `stuck` and `redrive`: the outbox, for operators. `redrive` carries
+/// the outbox id; `None` lists the stuck events.
+async fn outbox_command(database_url: &str, redrive: Option<i64>) -> anyhow::Result<()> {
     let store = SqlStore::open(database_url)
         .await
         .with_context(|| "the outbox commands need a SQL database (DATABASE_URL)")?;
     let outbox = Outbox::new(store.database().clone());
-    match command {
-        Command::Stuck => {
+    match redrive {
+        None => {
             let stuck = outbox.stuck(100).await?;
             if stuck.is_empty() {
                 println!("no stuck events ({} pending)", outbox.pending().await?);
@@ -181,8 +208,8 @@ async fn outbox_command(database_url: &str, command: &Command) -> anyhow::Result
                 );
             }
         }
-        Command::Redrive { id } => {
-            if outbox.redrive(*id).await? {
+        Some(id) => {
+            if outbox.redrive(id).await? {
                 println!("event {id} is due again");
             } else {
                 anyhow::bail!("no unpublished event has the id {id}");
