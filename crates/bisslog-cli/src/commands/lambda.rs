@@ -34,7 +34,7 @@ struct GenerateArgs {
     /// finds it when omitted).
     metadata: Option<PathBuf>,
     /// The directory to write into (created when missing).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// The service crate's package name.
     #[arg(long, value_name = "NAME")]
