@@ -12,7 +12,9 @@
 //! ```
 //!
 //! Exit codes: 0 when the files are fine, 1 when they have errors (or
-//! warnings, with `--deny-warnings`), 2 when the command could not run.
+//! warnings, with `--deny-warnings`; for `lambda generate`, when the
+//! service cannot be deployed as asked), 2 when the command could not run
+//! (including `lambda generate` refusing to overwrite an edited file).
 
 mod commands;
 
@@ -70,6 +72,9 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Print the JSON Schema of the metadata format.
     Schema(SchemaArgs),
+    /// Generate AWS Lambda deployment artifacts (an AWS SAM template and
+    /// the `bootstrap` crate) from the metadata.
+    Lambda(commands::lambda::LambdaArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -186,6 +191,7 @@ where
         Command::Validate(args) => commands::validate::run(&args, out, err),
         Command::Analyze(args) => commands::analyze::run(&args, out, err),
         Command::Schema(args) => commands::schema::run(&args, out, err),
+        Command::Lambda(args) => commands::lambda::run(&args, out, err),
     };
     let outcome = outcome.unwrap_or_else(|error| {
         let _ = writeln!(err, "error: {error:#}");

@@ -248,3 +248,124 @@ fn usage_errors_are_exit_two_and_help_is_exit_zero() {
     assert_eq!(help.status.code(), Some(0));
     assert!(stdout(&help).contains("validate"));
 }
+
+const REGISTRY_LAMBDA: [&str; 9] = [
+    "--crate-name",
+    "company-data-registry",
+    "--crate-path",
+    "../..",
+    "--setup",
+    "company_data_registry::lambda_service",
+    "--bisslog-path",
+    "../../../../crates/bisslog",
+    "--force",
+];
+
+fn lambda_generate(out: &Path, extra: &[&str]) -> Output {
+    let out = out.to_str().unwrap();
+    let mut args = vec![
+        "lambda",
+        "generate",
+        "examples/company-data-registry/metadata.yml",
+        "--out",
+        out,
+    ];
+    args.extend(extra);
+    bisslog(&repo_root(), &args)
+}
+
+#[test]
+fn lambda_generate_writes_the_golden_layout_of_the_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lambda_generate(dir.path(), &REGISTRY_LAMBDA[..8]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let golden = repo_root().join("crates/bisslog-codegen/tests/golden/company-data-registry");
+    for file in [
+        "template.yaml",
+        "bootstrap/Cargo.toml",
+        "bootstrap/src/main.rs",
+        "README.md",
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(file)).unwrap(),
+            std::fs::read_to_string(golden.join(file)).unwrap(),
+            "{file}"
+        );
+        assert!(stdout(&output).contains(&format!("created {}", dir.path().join(file).display())));
+    }
+    let again = lambda_generate(dir.path(), &REGISTRY_LAMBDA[..8]);
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(stdout(&again).matches("unchanged").count(), 4, "{again:?}");
+}
+
+#[test]
+fn lambda_generate_refuses_an_edited_file_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        lambda_generate(dir.path(), &REGISTRY_LAMBDA[..8])
+            .status
+            .code(),
+        Some(0)
+    );
+    let main = dir.path().join("bootstrap/src/main.rs");
+    std::fs::write(&main, "fn main() {}\n").unwrap();
+    let refused = lambda_generate(dir.path(), &REGISTRY_LAMBDA[..8]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8(refused.stderr).unwrap();
+    assert!(stderr.contains(&main.display().to_string()), "{stderr}");
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&main).unwrap(), "fn main() {}\n");
+
+    let forced = lambda_generate(dir.path(), &REGISTRY_LAMBDA);
+    assert_eq!(forced.status.code(), Some(0));
+    assert!(stdout(&forced).contains("overwritten"));
+    assert!(
+        std::fs::read_to_string(&main)
+            .unwrap()
+            .contains("lambda_service")
+    );
+}
+
+#[test]
+fn lambda_generate_reports_metadata_and_generation_errors_with_exit_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let invalid = bisslog(
+        &conformance_dir(),
+        &[
+            "lambda",
+            "generate",
+            "webhook.yml",
+            "--out",
+            out,
+            "--crate-name",
+            "webhook",
+            "--crate-path",
+            "..",
+            "--setup",
+            "webhook::lambda_service",
+        ],
+    );
+    assert_eq!(invalid.status.code(), Some(1));
+    let stderr = String::from_utf8(invalid.stderr).unwrap();
+    assert!(stderr.contains("webhook.yml:113:19"), "{stderr}");
+    assert!(stderr.contains("nothing generated"), "{stderr}");
+
+    let unknown_queue = lambda_generate(
+        dir.path(),
+        &[&REGISTRY_LAMBDA[..8], &["--sns", "nope"]].concat(),
+    );
+    assert_eq!(unknown_queue.status.code(), Some(1));
+    let stderr = String::from_utf8(unknown_queue.stderr).unwrap();
+    assert!(
+        stderr.contains("no consumer trigger of the service reads queue `nope`"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    let both = lambda_generate(
+        dir.path(),
+        &[&REGISTRY_LAMBDA[..8], &["--bisslog-version", "0.1"]].concat(),
+    );
+    assert_eq!(both.status.code(), Some(2));
+}

@@ -1,0 +1,162 @@
+//! `bisslog lambda generate`: the AWS SAM layout of a service, from its
+//! metadata. A thin layer over `bisslog_codegen::lambda`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use bisslog_codegen::lambda::{self, Architecture, BisslogDependency, HttpApi, LambdaOptions};
+use bisslog_codegen::{WriteError, write_files};
+use bisslog_schema::{Loader, RenderOptions};
+use clap::{Subcommand, ValueEnum};
+
+use crate::Outcome;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct LambdaArgs {
+    #[command(subcommand)]
+    command: LambdaCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum LambdaCommand {
+    /// Write an AWS SAM template, the `bootstrap` crate and a README that
+    /// deploy the service on AWS Lambda.
+    ///
+    /// Files are replaced only when they are unchanged since they were
+    /// generated (their header holds a checksum); an edited file is refused
+    /// unless --force.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct GenerateArgs {
+    /// The metadata file, or a directory to search (found as `validate`
+    /// finds it when omitted).
+    metadata: Option<PathBuf>,
+    /// The directory to write into (created when missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// The service crate's package name.
+    #[arg(long, value_name = "NAME")]
+    crate_name: String,
+    /// The service crate's directory, relative to DIR/bootstrap.
+    #[arg(long, value_name = "PATH")]
+    crate_path: String,
+    /// The async function building the service, such as
+    /// `my_service::lambda_service`.
+    #[arg(long, value_name = "RUST_PATH")]
+    setup: String,
+    /// Depend on `bisslog` at this path, relative to DIR/bootstrap.
+    #[arg(long, value_name = "PATH", conflicts_with = "bisslog_version")]
+    bisslog_path: Option<String>,
+    /// Depend on this version of `bisslog` (default: this CLI's version).
+    #[arg(long, value_name = "VERSION")]
+    bisslog_version: Option<String>,
+    /// Which API Gateway serves the HTTP triggers.
+    #[arg(long, value_enum, default_value_t = HttpApiArg::Http)]
+    http_api: HttpApiArg,
+    /// The function's processor architecture.
+    #[arg(long, value_enum, default_value_t = ArchArg::Arm64)]
+    arch: ArchArg,
+    /// This consumed queue is an SNS topic (repeatable).
+    #[arg(long = "sns", value_name = "QUEUE")]
+    sns: Vec<String>,
+    /// This consumed queue is an EventBridge detail-type (repeatable).
+    #[arg(long = "eventbridge", value_name = "QUEUE")]
+    eventbridge: Vec<String>,
+    /// Give the bootstrap crate an empty `[workspace]` table, so it builds
+    /// on its own inside another workspace's directory.
+    #[arg(long)]
+    standalone_workspace: bool,
+    /// Replace files even when they were edited since generated.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum HttpApiArg {
+    /// An HTTP API (API Gateway v2).
+    Http,
+    /// A REST API (API Gateway v1).
+    Rest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ArchArg {
+    /// AWS Graviton.
+    Arm64,
+    /// Intel/AMD.
+    #[value(name = "x86_64")]
+    X86_64,
+}
+
+pub(crate) fn run(
+    args: &LambdaArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let LambdaCommand::Generate(args) = &args.command;
+    let path = match &args.metadata {
+        Some(dir) if dir.is_dir() => bisslog_schema::find_metadata_in(dir)?,
+        other => bisslog_schema::find_metadata(other.as_deref())?,
+    };
+    let report = Loader::new().validate_file(&path)?;
+    if report.error_count() > 0 || report.warning_count() > 0 {
+        let rendered = bisslog_schema::render_report(&report, RenderOptions { color: false });
+        err.write_all(rendered.as_bytes())?;
+    }
+    let service = match report.into_service() {
+        Ok(service) => service,
+        Err(report) => {
+            writeln!(
+                err,
+                "error: {} has {}; nothing generated",
+                path.display(),
+                super::plural(report.error_count(), "error")
+            )?;
+            return Ok(Outcome::Problems);
+        }
+    };
+    let files = match lambda::generate(&service, &options(args)) {
+        Ok(files) => files,
+        Err(error) => {
+            writeln!(err, "error: {}: {error}", path.display())?;
+            return Ok(Outcome::Problems);
+        }
+    };
+    match write_files(&args.out, &files, args.force) {
+        Ok(written) => {
+            for (path, status) in written {
+                writeln!(out, "{status:>11} {}", path.display())?;
+            }
+            Ok(Outcome::Clean)
+        }
+        Err(error @ WriteError::Edited { .. }) => {
+            writeln!(err, "error: {error}")?;
+            Ok(Outcome::CouldNotRun)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn options(args: &GenerateArgs) -> LambdaOptions {
+    let mut options = LambdaOptions::new(&args.crate_name, &args.crate_path, &args.setup);
+    if let Some(path) = &args.bisslog_path {
+        options.bisslog = BisslogDependency::Path(path.clone());
+    }
+    if let Some(version) = &args.bisslog_version {
+        options.bisslog = BisslogDependency::Version(version.clone());
+    }
+    options.http_api = match args.http_api {
+        HttpApiArg::Http => HttpApi::Http,
+        HttpApiArg::Rest => HttpApi::Rest,
+    };
+    options.architecture = match args.arch {
+        ArchArg::Arm64 => Architecture::Arm64,
+        ArchArg::X86_64 => Architecture::X86_64,
+    };
+    options.sns_queues = args.sns.clone();
+    options.eventbridge_queues = args.eventbridge.clone();
+    options.standalone_workspace = args.standalone_workspace;
+    options
+}
