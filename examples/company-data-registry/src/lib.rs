@@ -108,3 +108,28 @@ where
         .unit_of_work(unit_of_work)
         .build()
 }
+
+/// The outbox relay of a Lambda execution environment: it lives as long as
+/// the environment does (AWS freezes it between invocations).
+static LAMBDA_RELAY: std::sync::OnceLock<bisslog::sql::RunningRelay> = std::sync::OnceLock::new();
+
+/// The registry as an AWS Lambda function builds it, once per cold start
+/// (the bootstrap crate that `bisslog lambda generate --setup
+/// company_data_registry::lambda_service` writes calls it before serving
+/// any invocation).
+///
+/// `DATABASE_URL` names the database (`memory` when unset: nothing is
+/// kept across environments; use PostgreSQL). `BROKER_URL` names the
+/// broker its `company_data.inserted` events go to; with a SQL database
+/// they go through the outbox, relayed by a task of the environment.
+pub async fn lambda_service() -> Result<Service, launch::LaunchError> {
+    let database_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "memory".to_owned());
+    let broker_url = std::env::var("BROKER_URL").ok();
+    let namespace = std::env::var("BROKER_NAMESPACE").ok();
+    let broker = launch::connect_broker(broker_url.as_deref(), namespace.as_deref()).await?;
+    let registry = launch::Registry::build(&database_url, std::sync::Arc::clone(&broker)).await?;
+    if let Some(outbox) = &registry.outbox {
+        let _ = LAMBDA_RELAY.set(outbox.relay(broker).spawn());
+    }
+    Ok(registry.service)
+}

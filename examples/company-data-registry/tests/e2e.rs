@@ -329,15 +329,74 @@ async fn start_up_says_what_is_served() {
         consumer.is_some_and(|l| l.contains("company_data_insertion.queue")),
         "{lines:?}"
     );
+    let schedule = lines.iter().find(|l| l.contains("[schedule-started]"));
+    assert!(
+        schedule.is_some_and(|l| l.contains("`delete_all_inactive_schema_version`")),
+        "{lines:?}"
+    );
+    // Every trigger of the metadata is served.
     let unserved: Vec<&String> = lines
         .iter()
         .filter(|l| l.contains("[trigger-not-served]"))
         .collect();
-    // Schedules have no entry point yet; every other trigger is served.
-    assert!(
-        unserved.iter().all(|l| l.contains("schedule trigger")),
-        "{unserved:?}"
-    );
+    assert!(unserved.is_empty(), "{unserved:?}");
     drop(server);
+    db.drop_database().await;
+}
+
+/// `company-data-registry call`: one use case, its input from `--input` or
+/// standard input, its output alone on standard output.
+#[tokio::test]
+async fn call_runs_one_use_case_from_the_command_line() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    let db = TestDatabase::sqlite().await;
+    let call = |args: &[&str], stdin: Option<&str>| {
+        let mut child = Command::new(support::REGISTRY)
+            .arg("call")
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .env_remove("BROKER_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+        drop(input);
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        (output.status.code(), stdout, stderr)
+    };
+    let schema = json!({"schema_info": {
+        "schema_keyname": "language", "schema_name": "Language",
+        "schema_description": "Language schema", "current_schema_definition": language_schema()
+    }});
+    let (code, stdout, stderr) = call(&["create_schema", "--input", &schema.to_string()], None);
+    assert_eq!(code, Some(0), "{stderr}");
+    let created: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(created["schema"]["schema_keyname"], "language");
+
+    let (code, stdout, _) = call(&["get_all_schemas"], Some("{}"));
+    assert_eq!(code, Some(0));
+    let all: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(all[0]["schema_keyname"], "language", "{all}");
+
+    let (code, stdout, stderr) = call(
+        &["delete_schema", "--input", r#"{"schema_keyname": "nope"}"#],
+        None,
+    );
+    assert_eq!((code, stdout.as_str()), (Some(1), ""));
+    let problem: Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(problem["code"], "schema-not-found");
+
+    let (code, _, stderr) = call(&["create_schema", "--input", "{oops"], None);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("input-not-json"), "{stderr}");
     db.drop_database().await;
 }
