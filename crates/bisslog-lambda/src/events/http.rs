@@ -442,6 +442,7 @@ fn router_path(path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use http::HeaderValue;
 
@@ -452,6 +453,25 @@ mod tests {
         assert_eq!(strip_stage("/production/x", Some("prod")), "/production/x");
         assert_eq!(strip_stage("/orders", Some("$default")), "/orders");
         assert_eq!(strip_stage("/orders", None), "/orders");
+    }
+
+    #[test]
+    fn repeated_query_parameters_keep_every_value() {
+        let rest = serde_json::json!({
+            "httpMethod": "GET",
+            "path": "/search",
+            "queryStringParameters": {"tag": "b"},
+            "multiValueQueryStringParameters": {"tag": ["a b", "b"], "page": ["2"]},
+            "requestContext": {}
+        });
+        let request = rest_request(&rest).unwrap();
+        assert_eq!(request.uri(), "/search?tag=a+b&tag=b&page=2");
+        // ALB passes values as the client encoded them.
+        let mut alb = rest;
+        alb["requestContext"] = serde_json::json!({"elb": {}});
+        alb["multiValueQueryStringParameters"] = serde_json::json!({"tag": ["a%20b", "b"]});
+        let request = rest_request(&alb).unwrap();
+        assert_eq!(request.uri(), "/search?tag=a%20b&tag=b");
     }
 
     #[test]

@@ -74,16 +74,21 @@ pub(crate) async fn by_rule(
 ) -> Result<Value, LambdaError> {
     let schedules = &handler.inner().routes.schedules;
     let named = rule.and_then(|rule| schedules.iter().find(|s| s.handle.keyname() == rule));
+    // With `only`, the served use case's schedules are the service's.
+    let served: Vec<&ScheduleRoute> = schedules
+        .iter()
+        .filter(|s| handler.serves(s.handle.keyname()))
+        .collect();
     let route = match named {
         Some(route) => route,
-        None => match schedules.as_slice() {
-            [only] => only,
+        None => match served.as_slice() {
+            [only] => *only,
             _ => {
                 let rule =
                     rule.map_or_else(|| "with no rule".to_owned(), |r| format!("of rule `{r}`"));
                 return Err(LambdaError::unmatched(format!(
                     "a Scheduled Event {rule}, which names no use case with a schedule trigger ({} schedule triggers)",
-                    schedules.len()
+                    served.len()
                 )));
             }
         },
