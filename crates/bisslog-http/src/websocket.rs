@@ -209,23 +209,24 @@ async fn connect(
 ) -> Response {
     let connection_id = TransactionId::generate().to_string();
     let transaction = transaction_id(&headers);
-    if let Some(call) = endpoint.routes.call(
+    let call = endpoint.routes.call(
         "$connect",
         &connection_id,
         &headers,
         None,
         transaction.clone(),
-    ) {
-        if let Err(failure) = call.await {
-            let transaction = transaction.to_string();
-            return Problem::from_failure(
-                failure.as_ref(),
-                &endpoint.shared.policy,
-                &transaction,
-                None,
-            )
-            .into_response();
-        }
+    );
+    if let Some(call) = call
+        && let Err(failure) = call.await
+    {
+        let transaction = transaction.to_string();
+        return Problem::from_failure(
+            failure.as_ref(),
+            &endpoint.shared.policy,
+            &transaction,
+            None,
+        )
+        .into_response();
     }
     upgrade.on_upgrade(move |socket| serve_connection(endpoint, socket, connection_id, headers))
 }
@@ -274,16 +275,17 @@ async fn serve_connection(
     endpoint.registry.lock().remove(&connection_id);
     drop(sender);
     let _ = writer.await;
-    if let Some(call) = endpoint.routes.call(
+    let call = endpoint.routes.call(
         "$disconnect",
         &connection_id,
         &headers,
         None,
         TransactionId::generate(),
-    ) {
-        if let Err(failure) = call.await {
-            tracing::warn!(connection_id, error = %failure, "$disconnect failed");
-        }
+    );
+    if let Some(call) = call
+        && let Err(failure) = call.await
+    {
+        tracing::warn!(connection_id, error = %failure, "$disconnect failed");
     }
 }
 
