@@ -19,7 +19,7 @@ use_cases:
     name: echo
     triggers:
       - type: http
-        options: {method: post, path: /echo/{id}}
+        options: {method: post, path: "/echo/{id}"}
       - type: consumer
         options: {queue: echoes}
       - type: schedule
@@ -59,7 +59,9 @@ impl UseCase for Boom {
 async fn lambda_service() -> Result<Service, Box<dyn std::error::Error + Send + Sync>> {
     let metadata = bisslog_schema::validate_str("metadata.yml", METADATA)
         .into_service()
-        .map_err(|report| format!("invalid metadata: {report:?}"))?;
+        .map_err(|report| {
+            bisslog_schema::render_report(&report, bisslog_schema::RenderOptions { color: false })
+        })?;
     Ok(Service::builder(metadata)
         .use_case("echo", Echo)
         .use_case("boom", Boom)
