@@ -70,15 +70,33 @@ impl LambdaHandler {
     /// (the same `bisslog-http` serves), the WebSocket route keys, and the
     /// consumer and schedule triggers.
     pub fn new(service: Service) -> Result<LambdaHandler, LambdaError> {
-        let router = HttpServer::new(service.clone()).build()?.router();
-        Ok(LambdaHandler(Arc::new(Inner {
+        Ok(Self::from_http(HttpServer::new(service).build()?))
+    }
+
+    /// Like [`new`](Self::new), with an HTTP entry point configured as for
+    /// a server: its authenticators, [`HttpConfig`](bisslog_http::HttpConfig)
+    /// and [`StatusPolicy`] apply to API Gateway and ALB requests (the
+    /// policy to WebSocket events too).
+    ///
+    /// ```no_run
+    /// # fn example(service: bisslog_runtime::Service, auth: impl bisslog_http::Authenticator) -> Result<(), Box<dyn std::error::Error>> {
+    /// use bisslog_http::HttpServer;
+    /// use bisslog_lambda::LambdaHandler;
+    ///
+    /// let http = HttpServer::new(service).authenticator("api_key", auth).build()?;
+    /// let handler = LambdaHandler::from_http(http);
+    /// # Ok(()) }
+    /// ```
+    pub fn from_http(http: HttpServer) -> LambdaHandler {
+        let service = http.service().clone();
+        LambdaHandler(Arc::new(Inner {
             websockets: WebSocketRoutes::new(&service),
             routes: Routes::new(&service),
-            router,
-            policy: StatusPolicy::default(),
+            router: http.router(),
+            policy: http.status_policy().clone(),
             service,
             only: None,
-        })))
+        }))
     }
 
     /// Serves only the use case `use_case`: events for any other use case

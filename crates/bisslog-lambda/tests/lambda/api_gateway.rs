@@ -212,3 +212,18 @@ async fn an_unknown_route_is_the_routers_404_not_an_invocation_error() {
     );
     assert!(calls.all().is_empty());
 }
+
+#[tokio::test]
+async fn the_http_entry_point_can_be_configured_as_for_a_server() {
+    let policy = bisslog_http::StatusPolicy::default()
+        .with(bisslog_core::ErrorKind::NotFound, http::StatusCode::GONE);
+    let http = bisslog_http::HttpServer::new(service(&Default::default()))
+        .status_policy(policy)
+        .build()
+        .unwrap();
+    let handler = bisslog_lambda::LambdaHandler::from_http(http);
+    let mut event = fixture("example-apigw-v2-request-no-authorizer.json");
+    event["rawPath"] = json!("/things/missing");
+    let response = handler.handle(event).await.unwrap();
+    assert_eq!(response["statusCode"], 410);
+}
