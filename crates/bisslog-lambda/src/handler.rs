@@ -108,7 +108,7 @@ impl LambdaHandler {
             });
         }
         let mut inner = Inner::clone(&self.0);
-        inner.router = events::http::only_router(inner.router, &inner.service, use_case)?;
+        inner.router = events::only::only_router(inner.router, &inner.service, use_case)?;
         inner.only = Some(use_case.to_owned());
         Ok(LambdaHandler(Arc::new(inner)))
     }

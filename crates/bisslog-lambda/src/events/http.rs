@@ -3,20 +3,12 @@
 //! (so mapping, options and problem+json errors are identical), and the
 //! response turned back into the document each integration expects.
 
-use axum::Router;
 use axum::body::Body as AxumBody;
 use axum::extract::Request;
-use axum::response::{IntoResponse, Response};
-use axum::routing::any;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use bisslog_http::HttpError;
-use bisslog_runtime::Service;
-use bisslog_schema::TriggerKind;
 use bytes::Bytes;
-use http::{HeaderMap, Method, StatusCode, header};
+use http::{HeaderMap, Method, StatusCode};
 use http_body_util::BodyExt as _;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tower::ServiceExt as _;
 
 use crate::error::LambdaError;
@@ -54,7 +46,10 @@ pub(crate) async fn handle(
         Ok(response) => response,
         Err(never) => match never {},
     };
-    if response.extensions().get::<NotServed>().is_some()
+    if response
+        .extensions()
+        .get::<super::only::NotServed>()
+        .is_some()
         && let Some(only) = handler.serves_only()
     {
         return Err(LambdaError::NotServed {
@@ -68,7 +63,7 @@ pub(crate) async fn handle(
         Err(error) => {
             // Only a streaming body can fail, and no route streams.
             tracing::error!(error = %error, "the response body could not be read");
-            return Ok(encode(
+            return Ok(super::http_response::encode(
                 flavor,
                 event,
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -77,7 +72,13 @@ pub(crate) async fn handle(
             ));
         }
     };
-    Ok(encode(flavor, event, parts.status, &parts.headers, &body))
+    Ok(super::http_response::encode(
+        flavor,
+        event,
+        parts.status,
+        &parts.headers,
+        &body,
+    ))
 }
 
 /// A REST API (1.0) or ALB request. REST API query values arrive decoded
@@ -245,206 +246,10 @@ fn non_empty_object<'e>(event: &'e Value, name: &str) -> Option<&'e Map<String, 
         .filter(|o| !o.is_empty())
 }
 
-/// The response document of each integration.
-fn encode(
-    flavor: Flavor,
-    event: &Value,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Value {
-    let (body, base64) = encode_body(headers, body);
-    let mut response = Map::new();
-    response.insert("statusCode".into(), json!(status.as_u16()));
-    match flavor {
-        Flavor::RestApi => {
-            // API Gateway merges both maps; a name with one value goes in
-            // both, identically, and appears once.
-            response.insert(
-                "headers".into(),
-                single_headers(headers, |values| {
-                    (values.len() == 1).then(|| values[0].to_owned())
-                }),
-            );
-            response.insert("multiValueHeaders".into(), multi_headers(headers));
-        }
-        Flavor::Alb => {
-            let description = format!(
-                "{} {}",
-                status.as_u16(),
-                status.canonical_reason().unwrap_or("Unknown")
-            );
-            response.insert("statusDescription".into(), json!(description));
-            // The target group answers in the mode it asked in.
-            if event.get("multiValueHeaders").is_some() {
-                response.insert("multiValueHeaders".into(), multi_headers(headers));
-            } else {
-                response.insert(
-                    "headers".into(),
-                    single_headers(headers, |values| values.last().map(|v| (*v).to_owned())),
-                );
-            }
-        }
-        Flavor::HttpApi => {
-            let cookies: Vec<&str> = headers
-                .get_all(header::SET_COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect();
-            let mut without_cookies = headers.clone();
-            without_cookies.remove(header::SET_COOKIE);
-            response.insert(
-                "headers".into(),
-                single_headers(&without_cookies, |values| Some(values.join(", "))),
-            );
-            if !cookies.is_empty() {
-                response.insert("cookies".into(), json!(cookies));
-            }
-        }
-    }
-    response.insert("body".into(), Value::String(body));
-    response.insert("isBase64Encoded".into(), Value::Bool(base64));
-    Value::Object(response)
-}
-
-/// Text bodies as they are; anything else (or text that is not UTF-8) in
-/// base64.
-fn encode_body(headers: &HeaderMap, body: &Bytes) -> (String, bool) {
-    if body.is_empty() {
-        return (String::new(), false);
-    }
-    let textual = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(is_text);
-    match std::str::from_utf8(body) {
-        Ok(text) if textual => (text.to_owned(), false),
-        _ => (BASE64.encode(body), true),
-    }
-}
-
-fn is_text(content_type: &str) -> bool {
-    let content_type = content_type.to_ascii_lowercase();
-    content_type.starts_with("text/")
-        || ["json", "xml", "javascript", "x-www-form-urlencoded", "yaml"]
-            .iter()
-            .any(|t| content_type.contains(t))
-}
-
-/// Each header name once, with the value `pick` makes of its values.
-fn single_headers(headers: &HeaderMap, pick: impl Fn(&[&str]) -> Option<String>) -> Value {
-    let mut map = Map::new();
-    for name in headers.keys() {
-        let values: Vec<&str> = headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        if let Some(value) = pick(&values) {
-            map.insert(name.as_str().to_owned(), Value::String(value));
-        }
-    }
-    Value::Object(map)
-}
-
-fn multi_headers(headers: &HeaderMap) -> Value {
-    let mut map = Map::new();
-    for name in headers.keys() {
-        let values: Vec<Value> = headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(|v| Value::String(v.to_owned()))
-            .collect();
-        map.insert(name.as_str().to_owned(), Value::Array(values));
-    }
-    Value::Object(map)
-}
-
-/// Marks the response of a request for a use case the handler does not
-/// serve (see [`LambdaHandler::only`]).
-#[derive(Debug, Clone, Copy)]
-struct NotServed;
-
-fn not_served() -> Response {
-    let mut response = StatusCode::NOT_FOUND.into_response();
-    response.extensions_mut().insert(NotServed);
-    response
-}
-
-/// A router that passes to `full` only the requests for `keyname`'s HTTP
-/// triggers, and marks every other request as not served.
-pub(crate) fn only_router(
-    full: Router,
-    service: &Service,
-    keyname: &str,
-) -> Result<Router, LambdaError> {
-    // Paths of the same shape (`/a/{x}`, `/a/{y}`) share one route, as in
-    // bisslog-http.
-    let mut groups: Vec<(String, String, Vec<Method>)> = Vec::new();
-    if let Some(spec) = service.metadata().use_cases.get(keyname) {
-        for trigger in &spec.triggers {
-            let TriggerKind::Http(http) = &trigger.kind else {
-                continue;
-            };
-            let method = Method::from_bytes(http.method.as_str().as_bytes()).unwrap_or(Method::GET);
-            let shape = http.path.shape();
-            match groups.iter_mut().find(|(s, _, _)| *s == shape) {
-                Some((_, _, methods)) => methods.push(method),
-                None => groups.push((shape, router_path(http.path.as_str()), vec![method])),
-            }
-        }
-    }
-    let mut router = Router::new();
-    for (_, path, methods) in groups {
-        let full = full.clone();
-        let forward = any(move |request: Request| {
-            let full = full.clone();
-            let allowed = methods.contains(request.method())
-                || request.method() == Method::OPTIONS
-                || (request.method() == Method::HEAD && methods.contains(&Method::GET));
-            async move {
-                if !allowed {
-                    return not_served();
-                }
-                match full.oneshot(request).await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                }
-            }
-        });
-        router = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            router.route(&path, forward)
-        }))
-        .map_err(|_| {
-            LambdaError::Build(HttpError::RouteConflict {
-                path: path.clone(),
-                reason: "the router refused the path".to_owned(),
-            })
-        })?;
-    }
-    Ok(router.fallback(|| async { not_served() }))
-}
-
-/// `/files/{rest+}` → `/files/{*rest}`, the router's catch-all syntax (as
-/// bisslog-http writes it).
-fn router_path(path: &str) -> String {
-    path.split('/')
-        .map(
-            |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix("+}")) {
-                Some(name) => format!("{{*{name}}}"),
-                None => segment.to_owned(),
-            },
-        )
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use http::HeaderValue;
 
     #[test]
     fn the_stage_is_taken_off_http_api_paths() {
@@ -478,22 +283,5 @@ mod tests {
     fn uris_are_encoded_only_where_needed() {
         assert_eq!(encode_uri_part("/a b/ñ", false), "/a%20b/%C3%B1");
         assert_eq!(encode_uri_part("x=%20&y=1", true), "x=%20&y=1");
-    }
-
-    #[test]
-    fn binary_bodies_are_base64() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
-        let (body, base64) = encode_body(&headers, &Bytes::from_static(b"\x89PNG"));
-        assert!(base64);
-        assert_eq!(BASE64.decode(body).ok().as_deref(), Some(&b"\x89PNG"[..]));
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        assert_eq!(
-            encode_body(&headers, &Bytes::from_static(b"{}")),
-            ("{}".to_owned(), false)
-        );
     }
 }

@@ -2,6 +2,8 @@
 
 pub(crate) mod eventbridge;
 pub(crate) mod http;
+mod http_response;
+pub(crate) mod only;
 pub(crate) mod schedule;
 pub(crate) mod sns;
 pub(crate) mod sqs;
