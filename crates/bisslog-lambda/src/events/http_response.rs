@@ -60,9 +60,7 @@ pub(super) fn encode(
                 "headers".into(),
                 single_headers(&without_cookies, |values| Some(values.join(", "))),
             );
-            if !cookies.is_empty() {
-                response.insert("cookies".into(), json!(cookies));
-            }
+            response.insert("cookies".into(), json!(cookies));
         }
     }
     response.insert("body".into(), Value::String(body));

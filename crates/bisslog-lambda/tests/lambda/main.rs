@@ -11,6 +11,7 @@
 mod api_gateway;
 mod eventbridge_events;
 mod only_one_use_case;
+mod response_documents;
 mod runtime_api;
 mod schedules;
 mod sns_topics;
