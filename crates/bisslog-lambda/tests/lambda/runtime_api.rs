@@ -242,6 +242,21 @@ async fn a_panicking_use_case_is_an_invocation_error_and_the_next_invocation_suc
     function.kill().await.unwrap();
 }
 
+#[test]
+fn outside_lambda_the_function_says_what_is_missing() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lambda-echo"))
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the function binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("AWS_LAMBDA_RUNTIME_API is not set") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
+
 /// Process start → the first invocation's response reaching the Runtime
 /// API, for the binary in `BISSLOG_LAMBDA_ECHO` (build it with `cargo
 /// build --release -p bisslog-lambda --bin lambda-echo`; the test's own
