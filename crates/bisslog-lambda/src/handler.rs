@@ -178,3 +178,24 @@ impl std::fmt::Debug for LambdaHandler {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared<T: Clone + Send + Sync + 'static>() {}
+    fn thread_safe<T: Send + Sync + 'static>() {}
+    fn sendable<T: Send>(_: &T) {}
+
+    /// Checked when it compiles: an invocation can be spawned.
+    #[allow(dead_code)]
+    fn invocations_are_send(handler: &LambdaHandler) {
+        sendable(&handler.handle(Value::Null));
+    }
+
+    #[test]
+    fn the_handler_and_its_errors_cross_threads() {
+        shared::<LambdaHandler>();
+        thread_safe::<LambdaError>();
+    }
+}

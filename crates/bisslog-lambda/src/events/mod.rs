@@ -89,17 +89,16 @@ pub(crate) async fn consume(
     seen: &str,
 ) -> Result<Option<Bytes>, LambdaError> {
     let routes = &handler.inner().routes;
-    let mut consumers = routes.consumers_of(queue).peekable();
-    if consumers.peek().is_none() {
+    if routes.consumers_of(queue).next().is_none() {
         return Err(LambdaError::unmatched(format!(
             "{seen}, which no consumer trigger consumes"
         )));
     }
-    let mut served = routes
+    let served: Vec<&crate::routes::ConsumerRoute> = routes
         .consumers_of(queue)
         .filter(|c| handler.serves(c.handle.keyname()))
-        .peekable();
-    if served.peek().is_none()
+        .collect();
+    if served.is_empty()
         && let Some(other) = routes.consumers_of(queue).next()
     {
         handler.check_served(&other.handle, || seen.to_owned())?;

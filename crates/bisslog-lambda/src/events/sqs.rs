@@ -41,8 +41,10 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Val
             }
         }
     } else {
-        let outcomes: Vec<bool> = futures_util::stream::iter(records)
-            .map(|record| async move { process(handler, record).await.is_ok() })
+        // The futures are made first: a stream of closures returning
+        // futures that borrow would make this future not `Send`.
+        let calls: Vec<_> = records.iter().map(|r| process(handler, r)).collect();
+        let outcomes: Vec<Result<(), LambdaError>> = futures_util::stream::iter(calls)
             .buffered(CONCURRENCY)
             .collect()
             .await;
@@ -50,7 +52,7 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Val
             records
                 .iter()
                 .zip(outcomes)
-                .filter(|(_, ok)| !ok)
+                .filter(|(_, outcome)| outcome.is_err())
                 .map(|(record, _)| record),
         );
     }
