@@ -62,7 +62,7 @@ pub use auth::Authenticator;
 pub use config::HttpConfig;
 pub use problem::{Problem, StatusPolicy};
 pub use server::{HttpError, HttpServer, HttpServerBuilder, shutdown_signal};
-pub use websocket::WebSocketRegistry;
+pub use websocket::{WebSocketRegistry, WebSocketRoutes};
 
 /// The header carrying the transaction id, both ways.
 pub const TRANSACTION_HEADER: &str = "x-transaction-id";

@@ -76,6 +76,7 @@ pub struct HttpServer {
     service: Service,
     router: Router,
     config: HttpConfig,
+    policy: StatusPolicy,
     served_elsewhere: Vec<&'static str>,
 }
 
@@ -106,6 +107,16 @@ impl HttpServer {
     /// The axum router, for tests or to embed in a larger application.
     pub fn router(&self) -> Router {
         self.router.clone()
+    }
+
+    /// The service it serves.
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
+    /// Which HTTP status each error kind gets.
+    pub fn status_policy(&self) -> &StatusPolicy {
+        &self.policy
     }
 
     /// Serves on `listener` until SIGTERM or Ctrl-C, then stops accepting
@@ -293,6 +304,7 @@ impl HttpServerBuilder {
             service: self.service,
             router,
             config: self.config,
+            policy: self.policy,
             served_elsewhere: self.served_elsewhere,
         })
     }

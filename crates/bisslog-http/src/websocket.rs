@@ -100,8 +100,80 @@ struct WsRoute {
     mapper: InputMapper,
 }
 
+/// The WebSocket triggers of a service by route key, with their mappers:
+/// what the `/ws` endpoint routes messages to, and what other entry points
+/// with API Gateway WebSocket semantics (AWS Lambda) call directly.
+///
+/// A call's context has [`Trigger::WebSocket`] and the `connection_id`
+/// attribute; the mapper's sources are `connection_id`, `route_key`,
+/// `headers.*` and `body.*`.
+#[derive(Clone, Default)]
+pub struct WebSocketRoutes {
+    routes: Arc<HashMap<String, WsRoute>>,
+}
+
+impl WebSocketRoutes {
+    /// Every WebSocket trigger of `service`.
+    pub fn new(service: &Service) -> Self {
+        let mut routes = HashMap::new();
+        for (keyname, spec) in &service.metadata().use_cases {
+            let Some(use_case) = service.use_case(keyname) else {
+                continue;
+            };
+            for trigger in &spec.triggers {
+                if let TriggerKind::WebSocket(ws) = &trigger.kind {
+                    let route = WsRoute {
+                        use_case: use_case.clone(),
+                        mapper: InputMapper::new(ws.mapper.as_ref()),
+                    };
+                    routes.insert(ws.route_key.clone(), route);
+                }
+            }
+        }
+        Self {
+            routes: Arc::new(routes),
+        }
+    }
+
+    /// Whether the service has no WebSocket trigger.
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
+    /// The use case a route key calls.
+    pub fn use_case(&self, route_key: &str) -> Option<&UseCaseHandle> {
+        self.routes.get(route_key).map(|r| &r.use_case)
+    }
+
+    /// Calls the use case of `route_key` for a connection; the reply's
+    /// body, if it has one. `None` when no trigger has that route key.
+    pub fn call(
+        &self,
+        route_key: &str,
+        connection_id: &str,
+        headers: &HeaderMap,
+        body: Option<Body<'_>>,
+        transaction: TransactionId,
+    ) -> Option<BoxFuture<'static, Result<Option<bytes::Bytes>, bisslog_runtime::Failure>>> {
+        let route = self.routes.get(route_key)?;
+        let ctx = Ctx::builder(route.use_case.keyname_arc(), Trigger::WebSocket)
+            .transaction_id(transaction)
+            .attribute("connection_id", connection_id)
+            .build();
+        let sources = WsSources {
+            connection_id,
+            route_key,
+            headers,
+            body,
+        };
+        let input = route.mapper.map(&sources, ctx.attributes());
+        let call = route.use_case.call(ctx.clone(), &input);
+        Some(Box::pin(async move { call.await.map(|reply| reply.body) }))
+    }
+}
+
 struct Endpoint {
-    routes: HashMap<String, WsRoute>,
+    routes: WebSocketRoutes,
     registry: WebSocketRegistry,
     shared: Arc<Shared>,
 }
@@ -112,21 +184,7 @@ pub(crate) fn endpoint(
     registry: &WebSocketRegistry,
     shared: &Arc<Shared>,
 ) -> Result<Option<MethodRouter>, HttpError> {
-    let mut routes = HashMap::new();
-    for (keyname, spec) in &service.metadata().use_cases {
-        let Some(use_case) = service.use_case(keyname) else {
-            continue;
-        };
-        for trigger in &spec.triggers {
-            if let TriggerKind::WebSocket(ws) = &trigger.kind {
-                let route = WsRoute {
-                    use_case: use_case.clone(),
-                    mapper: InputMapper::new(ws.mapper.as_ref()),
-                };
-                routes.insert(ws.route_key.clone(), route);
-            }
-        }
-    }
+    let routes = WebSocketRoutes::new(service);
     if routes.is_empty() {
         return Ok(None);
     }
@@ -151,26 +209,24 @@ async fn connect(
 ) -> Response {
     let connection_id = TransactionId::generate().to_string();
     let transaction = transaction_id(&headers);
-    if let Some(route) = endpoint.routes.get("$connect") {
-        let outcome = call(
-            route,
-            &connection_id,
-            "$connect",
-            &headers,
+    let call = endpoint.routes.call(
+        "$connect",
+        &connection_id,
+        &headers,
+        None,
+        transaction.clone(),
+    );
+    if let Some(call) = call
+        && let Err(failure) = call.await
+    {
+        let transaction = transaction.to_string();
+        return Problem::from_failure(
+            failure.as_ref(),
+            &endpoint.shared.policy,
+            &transaction,
             None,
-            transaction.clone(),
         )
-        .await;
-        if let Err(failure) = outcome {
-            let transaction = transaction.to_string();
-            return Problem::from_failure(
-                failure.as_ref(),
-                &endpoint.shared.policy,
-                &transaction,
-                None,
-            )
-            .into_response();
-        }
+        .into_response();
     }
     upgrade.on_upgrade(move |socket| serve_connection(endpoint, socket, connection_id, headers))
 }
@@ -219,20 +275,17 @@ async fn serve_connection(
     endpoint.registry.lock().remove(&connection_id);
     drop(sender);
     let _ = writer.await;
-    if let Some(route) = endpoint.routes.get("$disconnect") {
-        let transaction = TransactionId::generate();
-        if let Err(failure) = call(
-            route,
-            &connection_id,
-            "$disconnect",
-            &headers,
-            None,
-            transaction,
-        )
-        .await
-        {
-            tracing::warn!(connection_id, error = %failure, "$disconnect failed");
-        }
+    let call = endpoint.routes.call(
+        "$disconnect",
+        &connection_id,
+        &headers,
+        None,
+        TransactionId::generate(),
+    );
+    if let Some(call) = call
+        && let Err(failure) = call.await
+    {
+        tracing::warn!(connection_id, error = %failure, "$disconnect failed");
     }
 }
 
@@ -256,13 +309,13 @@ async fn handle_message(
     let requested: Option<String> = body
         .get(&[field])
         .and_then(|raw| serde_json::from_str(raw.get()).ok());
-    let (route_key, route) = match requested
+    let route_key = match requested
         .as_deref()
-        .and_then(|key| endpoint.routes.get(key).map(|r| (key, r)))
+        .filter(|key| endpoint.routes.use_case(key).is_some())
     {
         Some(found) => found,
-        None => match endpoint.routes.get("$default") {
-            Some(route) => ("$default", route),
+        None => match endpoint.routes.use_case("$default") {
+            Some(_) => "$default",
             None => {
                 let detail = format!(
                     "no route key matches the message's `{field}` and there is no `$default` route"
@@ -271,19 +324,12 @@ async fn handle_message(
             }
         },
     };
-    let route_key = route_key.to_owned();
     let transaction = TransactionId::generate();
     let transaction_text = transaction.to_string();
-    match call(
-        route,
-        connection_id,
-        &route_key,
-        headers,
-        Some(body),
-        transaction,
-    )
-    .await
-    {
+    let call = endpoint
+        .routes
+        .call(route_key, connection_id, headers, Some(body), transaction)?;
+    match call.await {
         Ok(Some(reply)) => serde_json::from_slice(&reply).ok(),
         Ok(None) => None,
         Err(failure) => {
@@ -296,31 +342,6 @@ async fn handle_message(
             serde_json::to_value(problem).ok()
         }
     }
-}
-
-/// Calls a route's use case; the reply's body, if it has one.
-async fn call(
-    route: &WsRoute,
-    connection_id: &str,
-    route_key: &str,
-    headers: &HeaderMap,
-    body: Option<Body<'_>>,
-    transaction: TransactionId,
-) -> Result<Option<bytes::Bytes>, bisslog_runtime::Failure> {
-    let ctx = Ctx::builder(route.use_case.keyname_arc(), Trigger::WebSocket)
-        .transaction_id(transaction)
-        .attribute("connection_id", connection_id)
-        .build();
-    let sources = WsSources {
-        connection_id,
-        route_key,
-        headers,
-        body,
-    };
-    let input = route.mapper.map(&sources, ctx.attributes());
-    let call = route.use_case.call(ctx.clone(), &input);
-    drop(input);
-    call.await.map(|reply| reply.body)
 }
 
 fn error_message(code: &str, detail: &str) -> Value {

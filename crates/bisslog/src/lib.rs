@@ -14,6 +14,7 @@
 //! | `sql` | no | `sql` | SQLite / PostgreSQL pools from a URL, embedded migrations, error kinds, the unit of work, the transactional outbox and its relay, the inbox |
 //! | `nats` | no | `nats` | NATS JetStream: consumer triggers on durable pull consumers, a publisher with acknowledgements |
 //! | `amqp` | no | `amqp` | RabbitMQ: consumer triggers on durable queues, a publisher with confirms |
+//! | `lambda` | no | `lambda` | AWS Lambda: one function for every trigger kind (API Gateway, ALB, SQS with partial batch failures, SNS, EventBridge, schedules) |
 //!
 //! Without any feature, [`messaging`] serves consumer triggers from the
 //! in-process broker, the embedded default; [`schedule`] serves schedule
@@ -72,6 +73,8 @@ pub use bisslog_schema as schema;
 pub use bisslog_amqp as amqp;
 #[cfg(feature = "http")]
 pub use bisslog_http as http;
+#[cfg(feature = "lambda")]
+pub use bisslog_lambda as lambda;
 #[cfg(feature = "nats")]
 pub use bisslog_nats as nats;
 #[cfg(feature = "sql")]

@@ -10,6 +10,8 @@
 //!   that is not JSON or not the use case's input, goes to the dead-letter
 //!   queue at once with the reason in its headers. A delivery is settled
 //!   exactly once (settling takes it by value).
+//! - [`call_with_message`]: one message through a consumer trigger's
+//!   mapper and use case, settled by the caller (AWS Lambda).
 //! - [`BrokerPublisher`]: the [`Publisher`](bisslog_core::Publisher) port
 //!   straight over a broker (the outbox of `bisslog-sql` is the
 //!   transactional one).
@@ -77,5 +79,6 @@ pub use consumer::{ConsumerConfig, Consumers, RunningConsumers, StartError};
 pub use in_process::InProcessBroker;
 pub use message::{DeadLetter, DeadLetterCause, Message, headers, new_message_id};
 pub use namespace::Namespaced;
+pub use process::call_with_message;
 pub use publisher::{BrokerPublisher, publish_provisioning};
 pub use settle::RetryPolicy;

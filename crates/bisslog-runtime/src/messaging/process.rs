@@ -187,21 +187,13 @@ async fn run(binding: &Binding, message: &Message, attempt: u32) -> Result<(), F
         Some(_) => None,
         None => Some(read_payload(text, &binding.mapper)?),
     };
-    let mut ctx = Ctx::builder(binding.handle.keyname_arc(), Trigger::Consumer);
-    if let Some(parent) = message
-        .transaction_id
-        .as_deref()
-        .and_then(TransactionId::parse)
-    {
-        ctx = ctx.parent(parent);
-    }
-    if binding.reads_context {
-        ctx = ctx
-            .attribute("queue", binding.queue.as_str())
-            .attribute("message_id", message.id.as_str())
-            .attribute("attempt", attempt);
-    }
-    let ctx = ctx.build();
+    let ctx = message_ctx(
+        &binding.handle,
+        binding.reads_context,
+        &binding.queue,
+        message,
+        attempt,
+    );
     let transaction_id = ctx.transaction_id().clone();
 
     let inbox = if binding.semantic == DeliverySemantic::ExactlyOnce {
@@ -252,6 +244,81 @@ async fn run(binding: &Binding, message: &Message, attempt: u32) -> Result<(), F
             return malformed(format!("the payload is not JSON: {e}"));
         }
         failed_with(&transaction_id, failure.as_ref())
+    })
+}
+
+/// The context of a message's call: the consumer trigger, the
+/// publisher's transaction as parent, and the `queue`, `message_id` and
+/// `attempt` attributes when the mapper reads `context.*`.
+fn message_ctx(
+    handle: &UseCaseHandle,
+    reads_context: bool,
+    queue: &str,
+    message: &Message,
+    attempt: u32,
+) -> Ctx {
+    let mut ctx = Ctx::builder(handle.keyname_arc(), Trigger::Consumer);
+    if let Some(parent) = message
+        .transaction_id
+        .as_deref()
+        .and_then(TransactionId::parse)
+    {
+        ctx = ctx.parent(parent);
+    }
+    if reads_context {
+        ctx = ctx
+            .attribute("queue", queue)
+            .attribute("message_id", message.id.as_str())
+            .attribute("attempt", attempt);
+    }
+    ctx.build()
+}
+
+/// Calls a consumer trigger's use case with one message, read and mapped
+/// exactly as [`Consumers`](crate::messaging::Consumers) do, but settled by
+/// the caller: for entry points where the platform owns delivery, retries
+/// and dead letters (AWS Lambda's SQS, SNS and EventBridge events).
+///
+/// `mapper` is the trigger's ([`InputMapper::new`] of its `mapper`),
+/// `queue` its queue, `attempt` the delivery count (1 for the first). A
+/// payload that is not UTF-8 JSON fails with an
+/// [`ErrorKind::Malformed`] error; the inbox of `exactly-once` triggers is
+/// not used (the call runs in the service's unit of work, if any, as any
+/// call does).
+pub async fn call_with_message(
+    handle: &UseCaseHandle,
+    mapper: &InputMapper,
+    queue: &str,
+    message: &Message,
+    attempt: u32,
+) -> Result<crate::Reply, crate::Failure> {
+    let unreadable = |reason: String| -> crate::Failure {
+        Box::new(bisslog_core::Error::new(
+            ErrorKind::Malformed,
+            "malformed-message",
+            reason,
+        ))
+    };
+    let text = std::str::from_utf8(&message.payload)
+        .map_err(|e| unreadable(format!("the payload is not UTF-8 text: {e}")))?;
+    let ctx = message_ctx(handle, mapper.reads_context(), queue, message, attempt);
+    let call = match mapper.map_text(text) {
+        Some(input) => handle.call(ctx, &input),
+        None => {
+            let body = read_payload(text, mapper).map_err(|failed| unreadable(failed.reason))?;
+            let sources = MessageSources { message, body };
+            let input = mapper.map(&sources, ctx.attributes());
+            handle.call(ctx.clone(), &input)
+        }
+    };
+    call.await.map_err(|failure| {
+        // The one-pass read does not check the payload first.
+        if failure.code() == "invalid-input"
+            && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text)
+        {
+            return unreadable(format!("the payload is not JSON: {e}"));
+        }
+        failure
     })
 }
 

@@ -1,0 +1,123 @@
+//! One module per kind of event, and what the HTTP-like ones share.
+
+pub(crate) mod eventbridge;
+pub(crate) mod http;
+mod http_response;
+pub(crate) mod only;
+pub(crate) mod schedule;
+pub(crate) mod sns;
+pub(crate) mod sqs;
+pub(crate) mod websocket;
+
+use ::http::{HeaderMap, HeaderName, HeaderValue};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::error::LambdaError;
+
+/// The request's headers: `multiValueHeaders` when the event has them
+/// (REST APIs, ALB in multi-value mode), else `headers`.
+pub(crate) fn headers(event: &Value, what: &'static str) -> Result<HeaderMap, LambdaError> {
+    let mut headers = HeaderMap::new();
+    let multi = event
+        .get("multiValueHeaders")
+        .and_then(Value::as_object)
+        .filter(|m| !m.is_empty());
+    if let Some(multi) = multi {
+        for (name, values) in multi {
+            for value in values
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                append_header(&mut headers, name, value, what)?;
+            }
+        }
+    } else if let Some(single) = event.get("headers").and_then(Value::as_object) {
+        for (name, value) in single {
+            if let Some(value) = value.as_str() {
+                append_header(&mut headers, name, value, what)?;
+            }
+        }
+    }
+    Ok(headers)
+}
+
+/// Adds one header, or says why it is not one.
+pub(crate) fn append_header(
+    headers: &mut HeaderMap,
+    name: &str,
+    value: &str,
+    what: &'static str,
+) -> Result<(), LambdaError> {
+    let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| LambdaError::malformed(what, format!("`{name}` is not a header name")))?;
+    let value = HeaderValue::from_str(value).map_err(|_| {
+        LambdaError::malformed(what, format!("the header `{name}` has an invalid value"))
+    })?;
+    headers.append(name, value);
+    Ok(())
+}
+
+/// The `body`, decoded from base64 when `isBase64Encoded` says so.
+pub(crate) fn body(event: &Value, what: &'static str) -> Result<Option<Bytes>, LambdaError> {
+    let Some(text) = event.get("body").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    if event.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) {
+        BASE64
+            .decode(text)
+            .map(|bytes| Some(Bytes::from(bytes)))
+            .map_err(|e| LambdaError::malformed(what, format!("the body is not valid base64: {e}")))
+    } else {
+        Ok(Some(Bytes::copy_from_slice(text.as_bytes())))
+    }
+}
+
+/// Delivers one message to every consumer trigger of `queue` (as a broker
+/// gives each consuming use case its own copy); the last reply's body.
+/// `seen` describes the message for errors (`an SQS record from queue
+/// `orders``).
+pub(crate) async fn consume(
+    handler: &crate::LambdaHandler,
+    queue: &str,
+    message: &bisslog_runtime::messaging::Message,
+    attempt: u32,
+    seen: &str,
+) -> Result<Option<Bytes>, LambdaError> {
+    let routes = &handler.inner().routes;
+    if routes.consumers_of(queue).next().is_none() {
+        return Err(LambdaError::unmatched(format!(
+            "{seen}, which no consumer trigger consumes"
+        )));
+    }
+    let served: Vec<&crate::routes::ConsumerRoute> = routes
+        .consumers_of(queue)
+        .filter(|c| handler.serves(c.handle.keyname()))
+        .collect();
+    if served.is_empty()
+        && let Some(other) = routes.consumers_of(queue).next()
+    {
+        handler.check_served(&other.handle, || seen.to_owned())?;
+    }
+    let mut body = None;
+    for consumer in served {
+        let reply = bisslog_runtime::messaging::call_with_message(
+            &consumer.handle,
+            &consumer.mapper,
+            queue,
+            message,
+            attempt,
+        )
+        .await
+        .map_err(|failure| LambdaError::UseCaseFailed {
+            use_case: consumer.handle.keyname().to_owned(),
+            failure,
+        })?;
+        body = reply.body;
+    }
+    Ok(body)
+}

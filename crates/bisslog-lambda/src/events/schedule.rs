@@ -1,0 +1,120 @@
+//! Schedule triggers. The generated templates' EventBridge Scheduler
+//! events send the envelope
+//! `{"bisslog_schedule": {"use_case": "<keyname>", "trigger": <index>}}`,
+//! the index of the schedule trigger in the use case's `triggers`; a classic
+//! EventBridge rule's "Scheduled Event" is routed by the rule's name (the
+//! use case's keyname) or, when the service has one schedule trigger, to
+//! it. The input is the trigger's static `event` (none: an empty input).
+
+use bisslog_core::{Ctx, Trigger};
+use bisslog_runtime::mapper::Mapped;
+use serde_json::Value;
+
+use crate::SCHEDULE_KEY;
+use crate::error::LambdaError;
+use crate::handler::LambdaHandler;
+use crate::routes::ScheduleRoute;
+
+/// Runs the schedule trigger the envelope names.
+pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Value, LambdaError> {
+    let envelope = event.get(SCHEDULE_KEY);
+    let use_case = envelope
+        .and_then(|e| e.get("use_case"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            LambdaError::malformed(
+                "schedule event",
+                format!("`{SCHEDULE_KEY}.use_case` is missing"),
+            )
+        })?;
+    let index = envelope.and_then(|e| e.get("trigger"));
+    let index = match index {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(
+            value
+                .as_u64()
+                .and_then(|i| usize::try_from(i).ok())
+                .ok_or_else(|| {
+                    LambdaError::malformed(
+                        "schedule event",
+                        format!("`{SCHEDULE_KEY}.trigger` must be a trigger's index, not {value}"),
+                    )
+                })?,
+        ),
+    };
+    let Some(handle) = handler.service().use_case(use_case) else {
+        return Err(LambdaError::UnknownUseCase {
+            keyname: use_case.to_owned(),
+        });
+    };
+    handler.check_served(handle, || format!("a schedule of `{use_case}`"))?;
+    let mut schedules = handler
+        .inner()
+        .routes
+        .schedules
+        .iter()
+        .filter(|s| s.handle.keyname() == use_case);
+    let route = match index {
+        Some(index) => schedules.find(|s| s.index == index),
+        None => schedules.next(),
+    };
+    let Some(route) = route else {
+        let which = index.map_or_else(String::new, |i| format!(" {i}"));
+        return Err(LambdaError::unmatched(format!(
+            "a schedule of `{use_case}` for trigger{which}, which is not a schedule trigger of it"
+        )));
+    };
+    run(route).await
+}
+
+/// Runs the schedule trigger of a classic EventBridge rule.
+pub(crate) async fn by_rule(
+    handler: &LambdaHandler,
+    rule: Option<&str>,
+) -> Result<Value, LambdaError> {
+    let schedules = &handler.inner().routes.schedules;
+    let named = rule.and_then(|rule| schedules.iter().find(|s| s.handle.keyname() == rule));
+    // With `only`, the served use case's schedules are the service's.
+    let served: Vec<&ScheduleRoute> = schedules
+        .iter()
+        .filter(|s| handler.serves(s.handle.keyname()))
+        .collect();
+    let route = match named {
+        Some(route) => route,
+        None => match served.as_slice() {
+            [only] => *only,
+            _ => {
+                let rule =
+                    rule.map_or_else(|| "with no rule".to_owned(), |r| format!("of rule `{r}`"));
+                return Err(LambdaError::unmatched(format!(
+                    "a Scheduled Event {rule}, which names no use case with a schedule trigger ({} schedule triggers)",
+                    served.len()
+                )));
+            }
+        },
+    };
+    handler.check_served(&route.handle, || {
+        format!("a Scheduled Event for `{}`", route.handle.keyname())
+    })?;
+    run(route).await
+}
+
+async fn run(route: &ScheduleRoute) -> Result<Value, LambdaError> {
+    let ctx = Ctx::builder(route.handle.keyname_arc(), Trigger::Schedule).build();
+    let input = match &route.event {
+        None | Some(Value::Null) => Mapped::object(),
+        Some(event) => Mapped::Json(event),
+    };
+    let call = route.handle.call(ctx, &input);
+    let reply = call.await.map_err(|failure| LambdaError::UseCaseFailed {
+        use_case: route.handle.keyname().to_owned(),
+        failure,
+    })?;
+    Ok(output(reply.body.as_deref()))
+}
+
+/// A reply's body as the invocation's response: its JSON, or `null`.
+pub(crate) fn output(body: Option<&[u8]>) -> Value {
+    body.and_then(|b| serde_json::from_slice(b).ok())
+        .unwrap_or(Value::Null)
+}
