@@ -14,7 +14,15 @@ pub enum LambdaError {
     /// The HTTP and WebSocket routes of the service could not be built.
     #[error("the HTTP routes of the service cannot be built: {0}")]
     Build(#[from] HttpError),
-    /// A use case the service does not have.
+    /// A configuration variable the handler reads is invalid.
+    #[error("the environment variable {variable} is invalid: {reason}")]
+    Configuration {
+        /// The variable.
+        variable: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No use case has this keyname.
     #[error("the service has no use case `{keyname}`")]
     UnknownUseCase {
         /// The keyname asked for.
@@ -62,6 +70,7 @@ impl LambdaError {
     pub fn name(&self) -> &'static str {
         match self {
             LambdaError::Build(_) => "Build",
+            LambdaError::Configuration { .. } => "Configuration",
             LambdaError::UnknownUseCase { .. } => "UnknownUseCase",
             LambdaError::UnmatchedEvent { .. } => "UnmatchedEvent",
             LambdaError::NotServed { .. } => "NotServed",

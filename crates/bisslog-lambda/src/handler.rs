@@ -70,7 +70,7 @@ impl LambdaHandler {
     /// (the same `bisslog-http` serves), the WebSocket route keys, and the
     /// consumer and schedule triggers.
     pub fn new(service: Service) -> Result<LambdaHandler, LambdaError> {
-        Ok(Self::from_http(HttpServer::new(service).build()?))
+        Self::from_http(HttpServer::new(service).build()?)
     }
 
     /// Like [`new`](Self::new), with an HTTP entry point configured as for
@@ -84,19 +84,45 @@ impl LambdaHandler {
     /// use bisslog_lambda::LambdaHandler;
     ///
     /// let http = HttpServer::new(service).authenticator("api_key", auth).build()?;
-    /// let handler = LambdaHandler::from_http(http);
+    /// let handler = LambdaHandler::from_http(http)?;
     /// # Ok(()) }
     /// ```
-    pub fn from_http(http: HttpServer) -> LambdaHandler {
+    pub fn from_http(http: HttpServer) -> Result<LambdaHandler, LambdaError> {
         let service = http.service().clone();
-        LambdaHandler(Arc::new(Inner {
+        let mut routes = Routes::new(&service);
+        if let Some(arns) = crate::routes::queue_arns_from_env()? {
+            routes.set_queue_arns(arns);
+        }
+        Ok(LambdaHandler(Arc::new(Inner {
             websockets: WebSocketRoutes::new(&service),
-            routes: Routes::new(&service),
+            routes,
             router: http.router(),
             policy: http.status_policy().clone(),
             service,
             only: None,
-        }))
+        })))
+    }
+
+    /// Names the SQS queue or SNS topic behind each queue of the metadata,
+    /// as `(queue, ARN)` pairs: records from that ARN go to that queue's
+    /// consumer triggers. [`new`](Self::new) reads them from the
+    /// `BISSLOG_QUEUES` variable (a JSON object from queue to ARN), which
+    /// the template of `bisslog lambda generate` sets, because
+    /// CloudFormation names the queues and a queue name such as
+    /// `orders.created` is no valid SQS name. Records from an ARN not named
+    /// here go to the queue named like the ARN's last segment.
+    #[must_use]
+    pub fn queue_arns<Q: Into<String>, A: Into<String>>(
+        self,
+        arns: impl IntoIterator<Item = (Q, A)>,
+    ) -> LambdaHandler {
+        let mut inner = Inner::clone(&self.0);
+        inner.routes.set_queue_arns(
+            arns.into_iter()
+                .map(|(q, a)| (q.into(), a.into()))
+                .collect(),
+        );
+        LambdaHandler(Arc::new(inner))
     }
 
     /// Serves only the use case `use_case`: events for any other use case

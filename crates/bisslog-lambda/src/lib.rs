@@ -5,7 +5,7 @@
 //! |---|---|---|---|
 //! | API Gateway REST (1.0), HTTP API (2.0), ALB | the HTTP trigger of the method and path, through the same axum router `bisslog-http` serves | the trigger's mapper, as over HTTP | status, headers, body (base64 when not text); errors are the same problem+json |
 //! | API Gateway WebSocket | the WebSocket trigger of `routeKey` (`$default` for unknown message keys) | mapper sources `connection_id`, `route_key`, `headers`, `body` | `{statusCode, body}` |
-//! | SQS | every record, to the consumer triggers of its queue (last segment of `eventSourceARN`) | the body, mapped as broker consumers map messages | `{"batchItemFailures": [...]}`: exactly the failed records |
+//! | SQS | every record, to the consumer triggers of its queue (the queue [`QUEUES_VARIABLE`] names for `eventSourceARN`, else its last segment) | the body, mapped as broker consumers map messages | `{"batchItemFailures": [...]}`: exactly the failed records |
 //! | SNS | the consumer triggers whose queue is the topic's name | `Sns.Message` | `null`; a failure fails the invocation |
 //! | EventBridge event | the consumer triggers whose queue is the `detail-type` | `detail` | the output |
 //! | schedule (`{"bisslog_schedule": ...}` or a "Scheduled Event") | the schedule trigger | its static `event` | the output |
@@ -82,6 +82,7 @@ mod shape;
 
 pub use error::LambdaError;
 pub use handler::LambdaHandler;
+pub use routes::QUEUES_VARIABLE;
 pub use runtime::run;
 
 /// The key of the envelope that runs a schedule trigger:

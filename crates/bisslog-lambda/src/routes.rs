@@ -1,10 +1,19 @@
 //! The service's consumer and schedule triggers, compiled once per cold
 //! start: what SQS, SNS, EventBridge and schedule events are routed to.
 
+use std::collections::HashMap;
+
 use bisslog_runtime::mapper::InputMapper;
 use bisslog_runtime::{Service, UseCaseHandle};
 use bisslog_schema::TriggerKind;
 use serde_json::Value;
+
+use crate::error::LambdaError;
+use crate::shape::arn_name;
+
+/// The variable naming the ARN behind each queue of the metadata (a JSON
+/// object from queue to ARN).
+pub const QUEUES_VARIABLE: &str = "BISSLOG_QUEUES";
 
 /// A consumer trigger: its queue, use case and mapper.
 #[derive(Debug, Clone)]
@@ -28,6 +37,8 @@ pub(crate) struct ScheduleRoute {
 pub(crate) struct Routes {
     pub(crate) consumers: Vec<ConsumerRoute>,
     pub(crate) schedules: Vec<ScheduleRoute>,
+    /// The queue of the metadata behind each SQS queue or SNS topic ARN.
+    pub(crate) queue_of_arn: HashMap<String, String>,
 }
 
 impl Routes {
@@ -56,6 +67,17 @@ impl Routes {
         routes
     }
 
+    pub(crate) fn set_queue_arns(&mut self, arns: Vec<(String, String)>) {
+        self.queue_of_arn = arns.into_iter().map(|(queue, arn)| (arn, queue)).collect();
+    }
+
+    /// The queue of the metadata an SQS queue or SNS topic ARN stands for.
+    pub(crate) fn queue_of<'a>(&'a self, arn: &'a str) -> &'a str {
+        self.queue_of_arn
+            .get(arn)
+            .map_or_else(|| arn_name(arn), String::as_str)
+    }
+
     /// The consumer triggers of a queue (several use cases may consume
     /// the same queue: each gets every message, as on a broker).
     pub(crate) fn consumers_of<'a>(
@@ -64,4 +86,26 @@ impl Routes {
     ) -> impl Iterator<Item = &'a ConsumerRoute> + 'a {
         self.consumers.iter().filter(move |c| c.queue == queue)
     }
+}
+
+/// The `(queue, ARN)` pairs of [`QUEUES_VARIABLE`], if it is set.
+pub(crate) fn queue_arns_from_env() -> Result<Option<Vec<(String, String)>>, LambdaError> {
+    let Ok(text) = std::env::var(QUEUES_VARIABLE) else {
+        return Ok(None);
+    };
+    let invalid = |reason: String| LambdaError::Configuration {
+        variable: QUEUES_VARIABLE,
+        reason,
+    };
+    let map: serde_json::Map<String, Value> =
+        serde_json::from_str(&text).map_err(|e| invalid(format!("not a JSON object: {e}")))?;
+    map.into_iter()
+        .map(|(queue, arn)| match arn {
+            Value::String(arn) => Ok((queue, arn)),
+            other => Err(invalid(format!(
+                "the ARN of `{queue}` is {other}, not a string"
+            ))),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }

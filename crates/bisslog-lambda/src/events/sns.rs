@@ -9,7 +9,6 @@ use serde_json::Value;
 
 use crate::error::LambdaError;
 use crate::handler::LambdaHandler;
-use crate::shape::arn_name;
 
 /// Delivers every record; the response is `null`.
 pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Value, LambdaError> {
@@ -27,7 +26,7 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Val
             return Err(LambdaError::malformed("SNS event", "a record has no `Sns`"));
         };
         let field = |name: &str| sns.get(name).and_then(Value::as_str);
-        let Some(topic) = field("TopicArn").map(arn_name) else {
+        let Some(topic) = field("TopicArn").map(|arn| handler.inner().routes.queue_of(arn)) else {
             return Err(LambdaError::malformed(
                 "SNS event",
                 "a record has no `TopicArn`",

@@ -16,7 +16,6 @@ use serde_json::{Value, json};
 
 use crate::error::LambdaError;
 use crate::handler::LambdaHandler;
-use crate::shape::arn_name;
 
 /// Records of a standard queue processed at once.
 pub(crate) const CONCURRENCY: usize = 10;
@@ -27,10 +26,13 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Val
         .get("Records")
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice);
-    let fifo = records
-        .iter()
-        .filter_map(queue_of)
-        .any(|queue| queue.ends_with(".fifo"));
+    // SQS names FIFO queues `*.fifo`, whatever the metadata calls them.
+    let fifo = records.iter().any(|record| {
+        record
+            .get("eventSourceARN")
+            .and_then(Value::as_str)
+            .is_some_and(|arn| arn.ends_with(".fifo"))
+    });
     let mut failed: Vec<&Value> = Vec::new();
     if fifo {
         let mut stopped = false;
@@ -71,11 +73,12 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Val
     Ok(json!({"batchItemFailures": failures}))
 }
 
-fn queue_of(record: &Value) -> Option<&str> {
+/// The queue of the metadata the record comes from.
+fn queue_of<'a>(handler: &'a LambdaHandler, record: &'a Value) -> Option<&'a str> {
     record
         .get("eventSourceARN")
         .and_then(Value::as_str)
-        .map(arn_name)
+        .map(|arn| handler.inner().routes.queue_of(arn))
 }
 
 /// Processes one record; a failure has been logged.
@@ -97,7 +100,7 @@ async fn deliver(handler: &LambdaHandler, record: &Value, id: &str) -> Result<()
             "the record `{id}` of an SQS batch, which is not an SQS record"
         )));
     }
-    let Some(queue) = queue_of(record) else {
+    let Some(queue) = queue_of(handler, record) else {
         return Err(LambdaError::malformed(
             "SQS record",
             format!("the record `{id}` has no `eventSourceARN`"),

@@ -221,7 +221,7 @@ async fn the_http_entry_point_can_be_configured_as_for_a_server() {
         .status_policy(policy)
         .build()
         .unwrap();
-    let handler = bisslog_lambda::LambdaHandler::from_http(http);
+    let handler = bisslog_lambda::LambdaHandler::from_http(http).unwrap();
     let mut event = fixture("example-apigw-v2-request-no-authorizer.json");
     event["rawPath"] = json!("/things/missing");
     let response = handler.handle(event).await.unwrap();

@@ -115,6 +115,11 @@ impl MockRuntimeApi {
             .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/lambda-echo")
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
             .env("RUST_LOG", "error")
+            // As the generated template sets it: CloudFormation names queues.
+            .env(
+                bisslog_lambda::QUEUES_VARIABLE,
+                r#"{"echoes": "arn:aws:sqs:eu-west-1:123456789012:stack-EchoesQueue-1X2Y"}"#,
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -202,7 +207,7 @@ async fn a_panicking_use_case_is_an_invocation_error_and_the_next_invocation_suc
         json!({"Records": [{
             "messageId": "m-1",
             "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:echoes",
+            "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:stack-EchoesQueue-1X2Y",
             "body": "{\"n\": 1}"
         }]}),
     );

@@ -99,3 +99,18 @@ async fn a_fifo_batch_stops_at_its_first_failure() {
         vec![json!({"order": 0}), json!({"order": 1, "fail": true})]
     );
 }
+
+/// CloudFormation names the queues (and `orders.created` is no valid SQS
+/// name): the generated template's `BISSLOG_QUEUES` says which queue of the
+/// metadata each ARN is, and routing follows it.
+#[tokio::test]
+async fn a_queue_named_by_cloudformation_is_routed_by_its_arn() {
+    let (handler, calls) = handler();
+    let arn = "arn:aws:sqs:us-west-2:123456789012:stack-OrdersQueue-1A2B3C";
+    let handler = handler.queue_arns([("orders", arn)]);
+    let mut renamed = record("m-1", "stack-OrdersQueue-1A2B3C", r#"{"order": 1}"#);
+    renamed["eventSourceARN"] = json!(arn);
+    let response = handler.handle(json!({"Records": [renamed]})).await.unwrap();
+    assert_eq!(failures(&response), Vec::<String>::new());
+    assert_eq!(calls.only().use_case, "take_order");
+}
