@@ -279,7 +279,7 @@ fn lambda_generate_writes_the_golden_layout_of_the_example() {
     let dir = tempfile::tempdir().unwrap();
     let output = lambda_generate(dir.path(), &REGISTRY_LAMBDA[..8]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let golden = repo_root().join("crates/bisslog-codegen/tests/golden/company-data-registry");
+    let golden = repo_root().join("examples/company-data-registry/lambda");
     for file in [
         "template.yaml",
         "bootstrap/Cargo.toml",
