@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use bisslog_runtime::mapper::InputMapper;
+use bisslog_runtime::messaging::consumer_name;
 use bisslog_runtime::{Service, UseCaseHandle};
-use bisslog_schema::TriggerKind;
+use bisslog_schema::{DeliverySemantic, TriggerKind};
 use serde_json::Value;
 
 use crate::error::LambdaError;
@@ -21,6 +22,9 @@ pub(crate) struct ConsumerRoute {
     pub(crate) queue: String,
     pub(crate) handle: UseCaseHandle,
     pub(crate) mapper: InputMapper,
+    /// For an `exactly-once` trigger, the consumer name its inbox entries
+    /// are kept under (the same as on a broker).
+    pub(crate) inbox: Option<String>,
 }
 
 /// A schedule trigger: its use case, its index in the use case's
@@ -54,6 +58,8 @@ impl Routes {
                         queue: consumer.queue.clone(),
                         handle: handle.clone(),
                         mapper: InputMapper::new(consumer.mapper.as_ref()),
+                        inbox: (consumer.delivery_semantic == DeliverySemantic::ExactlyOnce)
+                            .then(|| consumer_name(service.name(), keyname)),
                     }),
                     TriggerKind::Schedule(schedule) => routes.schedules.push(ScheduleRoute {
                         index,

@@ -111,6 +111,7 @@ pub(crate) async fn consume(
             queue,
             message,
             attempt,
+            consumer.inbox.as_deref(),
         )
         .await
         .map_err(|failure| LambdaError::UseCaseFailed {

@@ -272,6 +272,13 @@ fn outside_lambda_the_function_says_what_is_missing() {
 async fn cold_start() {
     let binary = std::env::var("BISSLOG_LAMBDA_ECHO")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_lambda-echo").to_owned());
+    // Another function's first event (an HTTP API request answered 200).
+    let event = match std::env::var("BISSLOG_COLD_START_EVENT") {
+        Ok(path) if !path.is_empty() => {
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        }
+        _ => http_api_event(),
+    };
     let runs: usize = std::env::var("BISSLOG_COLD_STARTS")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -280,7 +287,7 @@ async fn cold_start() {
     for run in 0..runs {
         let mut api = MockRuntimeApi::start().await;
         // Queued before the start, as Lambda has the event waiting.
-        api.invoke(&format!("cold-{run}"), http_api_event());
+        api.invoke(&format!("cold-{run}"), event.clone());
         let started = Instant::now();
         let mut function = api.spawn(&binary);
         let outcome = api.outcome(&mut function).await;

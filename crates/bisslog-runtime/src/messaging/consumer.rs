@@ -285,9 +285,11 @@ impl std::fmt::Debug for Consumers {
     }
 }
 
-/// The durable consumer name every instance of a service shares for one
-/// use case: `company-data-registry-insert_company_data`.
-fn consumer_name(service: &str, use_case: &str) -> String {
+/// The consumer name every instance of a service shares for one use case,
+/// on brokers (durable consumers, queues) and in the inbox:
+/// `service-use_case` with anything but letters, digits, `-` and `_`
+/// replaced by `_` (`company_data_registry-insert_company_data`).
+pub fn consumer_name(service: &str, use_case: &str) -> String {
     format!("{service}-{use_case}")
         .chars()
         .map(|c| {

@@ -75,7 +75,7 @@ mod settle;
 
 pub use broker::{Broker, BrokerError, Deliveries, Delivery, Subscription};
 pub(crate) use consumer::exactly_once_triggers;
-pub use consumer::{ConsumerConfig, Consumers, RunningConsumers, StartError};
+pub use consumer::{ConsumerConfig, Consumers, RunningConsumers, StartError, consumer_name};
 pub use in_process::InProcessBroker;
 pub use message::{DeadLetter, DeadLetterCause, Message, headers, new_message_id};
 pub use namespace::Namespaced;

@@ -282,15 +282,20 @@ fn message_ctx(
 /// `mapper` is the trigger's ([`InputMapper::new`] of its `mapper`),
 /// `queue` its queue, `attempt` the delivery count (1 for the first). A
 /// payload that is not UTF-8 JSON fails with an
-/// [`ErrorKind::Malformed`] error; the inbox of `exactly-once` triggers is
-/// not used (the call runs in the service's unit of work, if any, as any
-/// call does).
+/// [`ErrorKind::Malformed`] error.
+///
+/// `inbox` is, for an `exactly-once` trigger, the consumer name its inbox
+/// entries are kept under ([`consumer_name`](crate::messaging::consumer_name)):
+/// the message id is recorded in the call's unit of work, and a message
+/// already handled is not run again (the reply is then empty). Without a
+/// unit of work, or with `None`, the call runs as any call does.
 pub async fn call_with_message(
     handle: &UseCaseHandle,
     mapper: &InputMapper,
     queue: &str,
     message: &Message,
     attempt: u32,
+    inbox: Option<&str>,
 ) -> Result<crate::Reply, crate::Failure> {
     let unreadable = |reason: String| -> crate::Failure {
         Box::new(bisslog_core::Error::new(
@@ -302,6 +307,28 @@ pub async fn call_with_message(
     let text = std::str::from_utf8(&message.payload)
         .map_err(|e| unreadable(format!("the payload is not UTF-8 text: {e}")))?;
     let ctx = message_ctx(handle, mapper.reads_context(), queue, message, attempt);
+    let work = match (inbox, handle.begin_unit_of_work()) {
+        (Some(consumer), Some(work)) => match work.record_message(consumer, &message.id).await {
+            Ok(true) => {
+                // The runtime begins no other work for this call.
+                let _ = ctx.attach_work(Arc::clone(&work));
+                Some(work)
+            }
+            Ok(false) => {
+                tracing::info!(transaction_id = %ctx.transaction_id(), message_id = %message.id, queue,
+                    "the message was already handled; skipping the redelivery");
+                if let Err(error) = work.rollback().await {
+                    tracing::warn!(error = %error, "the unit of work could not be rolled back");
+                }
+                return Ok(crate::Reply {
+                    completion: bisslog_core::Completion::NoContent,
+                    body: None,
+                });
+            }
+            Err(error) => return Err(Box::new(error)),
+        },
+        _ => None,
+    };
     let call = match mapper.map_text(text) {
         Some(input) => handle.call(ctx, &input),
         None => {
@@ -311,7 +338,11 @@ pub async fn call_with_message(
             handle.call(ctx.clone(), &input)
         }
     };
-    call.await.map_err(|failure| {
+    let mut outcome = call.await;
+    if let Some(work) = work {
+        outcome = end_work(work.as_ref(), outcome).await;
+    }
+    outcome.map_err(|failure| {
         // The one-pass read does not check the payload first.
         if failure.code() == "invalid-input"
             && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text)
