@@ -61,6 +61,7 @@ mod websocket;
 pub use auth::Authenticator;
 pub use config::HttpConfig;
 pub use problem::{Problem, StatusPolicy};
+pub use routes::router_path;
 pub use server::{HttpError, HttpServer, HttpServerBuilder, shutdown_signal};
 pub use websocket::{WebSocketRegistry, WebSocketRoutes};
 

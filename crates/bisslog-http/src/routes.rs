@@ -153,8 +153,16 @@ fn compile(
     })
 }
 
-/// `/files/{rest+}` → `/files/{*rest}`, the router's catch-all syntax.
-fn router_path(path: &str) -> String {
+/// A metadata path as axum's router writes it: `/files/{rest+}` (API
+/// Gateway's greedy variable) → `/files/{*rest}` (the router's catch-all);
+/// other segments unchanged. For entry points that build routes of their
+/// own over the same paths.
+///
+/// ```
+/// assert_eq!(bisslog_http::router_path("/files/{rest+}"), "/files/{*rest}");
+/// assert_eq!(bisslog_http::router_path("/a/{x}/b"), "/a/{x}/b");
+/// ```
+pub fn router_path(path: &str) -> String {
     path.split('/')
         .map(
             |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix("+}")) {

@@ -43,7 +43,11 @@ pub(crate) fn only_router(
             let shape = http.path.shape();
             match groups.iter_mut().find(|(s, _, _)| *s == shape) {
                 Some((_, _, methods)) => methods.push(method),
-                None => groups.push((shape, router_path(http.path.as_str()), vec![method])),
+                None => groups.push((
+                    shape,
+                    bisslog_http::router_path(http.path.as_str()),
+                    vec![method],
+                )),
             }
         }
     }
@@ -76,18 +80,4 @@ pub(crate) fn only_router(
         })?;
     }
     Ok(router.fallback(|| async { not_served() }))
-}
-
-/// `/files/{rest+}` → `/files/{*rest}`, the router's catch-all syntax (as
-/// bisslog-http writes it).
-fn router_path(path: &str) -> String {
-    path.split('/')
-        .map(
-            |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix("+}")) {
-                Some(name) => format!("{{*{name}}}"),
-                None => segment.to_owned(),
-            },
-        )
-        .collect::<Vec<_>>()
-        .join("/")
 }
