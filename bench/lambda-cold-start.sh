@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
 case "${FUNCTION:-echo}" in
   echo)
-    cargo build --release --quiet -p bisslog-lambda --bin lambda-echo
+    cargo build --release --quiet -p bisslog-lambda --features echo-function --bin lambda-echo
     binary="$target/release/lambda-echo"
     event="" ;;
   registry)
