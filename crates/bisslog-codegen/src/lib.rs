@@ -55,11 +55,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod cron_words;
+pub mod diagram;
+pub mod docs;
 mod ident;
 pub mod lambda;
 mod output;
 mod stamp;
 
+pub use cron_words::describe_cron;
 pub use ident::{LogicalIds, pascal_case};
 pub use output::{GeneratedFile, WriteError, WriteStatus, write_files};
 pub use stamp::{CommentStyle, Stamp, stamp, verify};

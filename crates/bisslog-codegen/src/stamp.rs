@@ -19,6 +19,8 @@ pub enum CommentStyle {
     Slashes,
     /// `<!-- ... -->`: Markdown, HTML.
     Html,
+    /// `/* ... */`: CSS.
+    Block,
 }
 
 impl CommentStyle {
@@ -27,6 +29,7 @@ impl CommentStyle {
             CommentStyle::Hash => format!("# {text}\n"),
             CommentStyle::Slashes => format!("// {text}\n"),
             CommentStyle::Html => format!("<!-- {text} -->\n"),
+            CommentStyle::Block => format!("/* {text} */\n"),
         }
     }
 }
@@ -65,6 +68,7 @@ pub fn verify(text: &str) -> Stamp {
         let recorded = line[at + MARKER.len()..]
             .trim_end()
             .trim_end_matches("-->")
+            .trim_end_matches("*/")
             .trim_end();
         return if recorded == sha256_hex(&text[offset..]) {
             Stamp::Intact
@@ -92,6 +96,7 @@ mod tests {
             CommentStyle::Hash,
             CommentStyle::Slashes,
             CommentStyle::Html,
+            CommentStyle::Block,
         ] {
             let text = stamp(style, "bisslog lambda generate", "a: 1\nb: 2\n");
             assert_eq!(verify(&text), Stamp::Intact, "{text}");
