@@ -13,7 +13,8 @@
 //!
 //! Exit codes: 0 when the files are fine, 1 when they have errors (or
 //! warnings, with `--deny-warnings`; for `lambda generate`, when the
-//! service cannot be deployed as asked), 2 when the command could not run
+//! service cannot be deployed as asked; for `docs`, when a metadata file is
+//! invalid), 2 when the command could not run
 //! (including `lambda generate` refusing to overwrite an edited file).
 
 mod commands;
@@ -75,6 +76,14 @@ enum Command {
     /// Generate AWS Lambda deployment artifacts (an AWS SAM template and
     /// the `bootstrap` crate) from the metadata.
     Lambda(commands::lambda::LambdaArgs),
+    /// Generate a static catalog site of one or more services: a system
+    /// page with the system map and its warnings, a page per service with
+    /// its hexagon diagram, a page per use case with its sequence diagram.
+    ///
+    /// HTML (inline SVG diagrams, a search box, no network needed) or
+    /// Markdown (Mermaid diagrams). Files edited since generated are
+    /// refused unless --force.
+    Docs(commands::docs::DocsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -192,6 +201,7 @@ where
         Command::Analyze(args) => commands::analyze::run(&args, out, err),
         Command::Schema(args) => commands::schema::run(&args, out, err),
         Command::Lambda(args) => commands::lambda::run(&args, out, err),
+        Command::Docs(args) => commands::docs::run(&args, out, err),
     };
     let outcome = outcome.unwrap_or_else(|error| {
         let _ = writeln!(err, "error: {error:#}");

@@ -49,7 +49,7 @@ pub(crate) fn run(
 
 /// The files to check: each path (a directory is searched for the default
 /// names), or the discovered file when none is given.
-fn targets(paths: &[PathBuf]) -> Vec<Result<PathBuf, LoadError>> {
+pub(crate) fn targets(paths: &[PathBuf]) -> Vec<Result<PathBuf, LoadError>> {
     if paths.is_empty() {
         return vec![bisslog_schema::find_metadata(None)];
     }

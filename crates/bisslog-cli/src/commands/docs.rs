@@ -1,0 +1,103 @@
+//! `bisslog docs`: a static catalog site of one or more services. A thin
+//! layer over `bisslog_codegen::docs`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use bisslog_codegen::docs::{self, DocsFormat, DocsService};
+use bisslog_codegen::{WriteError, write_files};
+use bisslog_schema::{Loader, RenderOptions};
+use clap::ValueEnum;
+
+use super::plural;
+use crate::Outcome;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct DocsArgs {
+    /// Metadata files or directories (searched as `validate` searches
+    /// them); the discovered file when none is given.
+    paths: Vec<PathBuf>,
+    /// The directory to write the site into (created when missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// HTML pages with SVG diagrams, or Markdown with Mermaid diagrams.
+    #[arg(long, value_enum, default_value_t = DocsFormatArg::Html)]
+    format: DocsFormatArg,
+    /// Replace files even when they were edited since generated.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DocsFormatArg {
+    /// HTML pages, a stylesheet and a search script.
+    Html,
+    /// Markdown pages with ```mermaid blocks.
+    Markdown,
+}
+
+pub(crate) fn run(
+    args: &DocsArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let loader = Loader::new();
+    let mut services = Vec::new();
+    let mut invalid = 0;
+    let mut failed = false;
+    for target in super::validate::targets(&args.paths) {
+        let report = match target.and_then(|path| loader.validate_file(path)) {
+            Ok(report) => report,
+            Err(error) => {
+                writeln!(err, "error: {error}")?;
+                failed = true;
+                continue;
+            }
+        };
+        if report.error_count() > 0 || report.warning_count() > 0 {
+            let rendered = bisslog_schema::render_report(&report, RenderOptions { color: false });
+            err.write_all(rendered.as_bytes())?;
+        }
+        let path = report.source().path().display().to_string();
+        match report.into_service() {
+            Ok(service) => services.push(DocsService::new(path, service)),
+            Err(report) => {
+                writeln!(
+                    err,
+                    "error: {path} has {}",
+                    plural(report.error_count(), "error")
+                )?;
+                invalid += 1;
+            }
+        }
+    }
+    if failed {
+        return Ok(Outcome::CouldNotRun);
+    }
+    if invalid > 0 {
+        writeln!(
+            err,
+            "error: {} invalid; nothing generated",
+            plural(invalid, "metadata file")
+        )?;
+        return Ok(Outcome::Problems);
+    }
+    let format = match args.format {
+        DocsFormatArg::Html => DocsFormat::Html,
+        DocsFormatArg::Markdown => DocsFormat::Markdown,
+    };
+    let files = docs::generate(&services, format)?;
+    match write_files(&args.out, &files, args.force) {
+        Ok(written) => {
+            for (path, status) in written {
+                writeln!(out, "{status:>11} {}", path.display())?;
+            }
+            Ok(Outcome::Clean)
+        }
+        Err(error @ WriteError::Edited { .. }) => {
+            writeln!(err, "error: {error}")?;
+            Ok(Outcome::CouldNotRun)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
