@@ -209,6 +209,19 @@ impl Svg {
         );
     }
 
+    /// A label on an edge: small text with a white halo, so it stays
+    /// readable where it crosses a line.
+    pub(crate) fn edge_label(&mut self, x: f64, y: f64, text: &str, fill: &str) {
+        let _ = writeln!(
+            self.body,
+            r##"<text x="{}" y="{}" text-anchor="middle" font-size="{}" fill="{fill}" stroke="#ffffff" stroke-width="3" paint-order="stroke">{}</text>"##,
+            num(x),
+            num(y),
+            num(FONT_SIZE - 2.0),
+            xml_escape(text)
+        );
+    }
+
     /// A closed polygon.
     pub(crate) fn polygon(&mut self, points: &[(f64, f64)], palette: Palette) {
         let points: Vec<String> = points
@@ -240,6 +253,30 @@ impl Svg {
             num(from.1),
             num(c2),
             num(to.1),
+            num(to.0),
+            num(to.1)
+        );
+        self.path(&d, color, dashed);
+    }
+
+    /// A cubic Bézier arrow with explicit control points.
+    pub(crate) fn cubic(
+        &mut self,
+        from: (f64, f64),
+        c1: (f64, f64),
+        c2: (f64, f64),
+        to: (f64, f64),
+        color: &str,
+        dashed: bool,
+    ) {
+        let d = format!(
+            "M{},{} C{},{} {},{} {},{}",
+            num(from.0),
+            num(from.1),
+            num(c1.0),
+            num(c1.1),
+            num(c2.0),
+            num(c2.1),
             num(to.0),
             num(to.1)
         );

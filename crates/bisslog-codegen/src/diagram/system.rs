@@ -188,26 +188,32 @@ impl System {
     }
 
     /// A layer for each service, so that publishers sit left of their
-    /// consumers and callers left of the services they call. Cycles are
-    /// cut off after as many rounds as there are services.
+    /// consumers and callers left of the services they call. Queue edges
+    /// come first; an edge that would close a cycle is left out of the
+    /// layering (it is still drawn).
     pub(crate) fn ranks(&self, count: usize) -> Vec<usize> {
-        let mut rank = vec![0usize; count];
-        let mut edges: Vec<(usize, usize)> = self.http.clone();
+        let mut wanted: Vec<(usize, usize)> = Vec::new();
         for links in self.queues.values() {
             for &p in &links.publishers {
                 for &c in &links.consumers {
-                    if p != c {
-                        edges.push((p, c));
-                    }
+                    wanted.push((p, c));
                 }
             }
         }
+        wanted.extend(self.http.iter().copied());
+        let mut edges: Vec<(usize, usize)> = Vec::new();
+        for (from, to) in wanted {
+            if from != to && !edges.contains(&(from, to)) && !reaches(&edges, to, from) {
+                edges.push((from, to));
+            }
+        }
+        let mut rank = vec![0usize; count];
+        // Longest paths in a DAG settle within `count` rounds.
         for _ in 0..count {
             let mut changed = false;
             for &(from, to) in &edges {
-                let want = (rank[from] + 1).min(count.saturating_sub(1));
-                if rank[to] < want {
-                    rank[to] = want;
+                if rank[to] < rank[from] + 1 {
+                    rank[to] = rank[from] + 1;
                     changed = true;
                 }
             }
@@ -217,6 +223,24 @@ impl System {
         }
         rank
     }
+}
+
+/// Whether `to` can be reached from `from` along `edges`.
+fn reaches(edges: &[(usize, usize)], from: usize, to: usize) -> bool {
+    let mut seen = vec![from];
+    let mut todo = vec![from];
+    while let Some(node) = todo.pop() {
+        if node == to {
+            return true;
+        }
+        for &(a, b) in edges {
+            if a == node && !seen.contains(&b) {
+                seen.push(b);
+                todo.push(b);
+            }
+        }
+    }
+    false
 }
 
 /// The warnings about how `services` connect: shared databases, queues
@@ -271,8 +295,8 @@ mod tests {
             http: vec![(0, 1), (1, 0)],
             ..System::default()
         };
-        let ranks = system.ranks(2);
-        assert!(ranks.iter().all(|r| *r <= 1));
+        // The first call sets the layers; the call back would close a cycle.
+        assert_eq!(system.ranks(2), vec![0, 1]);
         assert!(System::default().ranks(0).is_empty());
     }
 }

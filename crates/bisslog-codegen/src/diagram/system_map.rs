@@ -15,6 +15,8 @@ const MARGIN: f64 = 20.0;
 const TOP: f64 = 24.0;
 const ROW_GAP: f64 = 24.0;
 const COLUMN_GAP: f64 = 80.0;
+/// Room above the nodes for the arcs of HTTP calls.
+const ARC_BAND: f64 = 56.0;
 
 /// A node of the map before layout.
 #[derive(Debug)]
@@ -125,7 +127,12 @@ pub fn system_map(services: &[Service]) -> Diagram {
             )
         })
         .fold(0.0, f64::max);
-    let centre = TOP + content_h / 2.0;
+    let top = if system.http.is_empty() {
+        TOP
+    } else {
+        TOP + ARC_BAND
+    };
+    let centre = top + content_h / 2.0;
     let mut rects: Vec<Rect> = vec![(0.0, 0.0, 0.0, 0.0); nodes.len()];
     let mut x = MARGIN;
     for (c, members) in col_members.iter().enumerate() {
@@ -141,7 +148,7 @@ pub fn system_map(services: &[Service]) -> Diagram {
         x += col_w[c] + COLUMN_GAP;
     }
     let mut width = (x - COLUMN_GAP + MARGIN).max(2.0 * MARGIN);
-    let mut bottom = TOP + content_h;
+    let mut bottom = top + content_h;
 
     // Shared databases in a band under the map.
     let mut svg = Svg::new("bl-map");
@@ -191,15 +198,25 @@ pub fn system_map(services: &[Service]) -> Diagram {
             );
         }
     }
+    // HTTP calls arc over the nodes, from the caller's top to the callee's.
+    let arc_y = top - ARC_BAND;
     for &(from, to) in &system.http {
-        let (a, b) = (side(rects[from], rects[to]), side(rects[to], rects[from]));
-        svg.curve(a, b, svg::HTTP.stroke, true);
-        let label = Line::small("HTTP");
-        svg.text(
-            (a.0 + b.0) / 2.0,
-            (a.1 + b.1) / 2.0 - 6.0,
-            "middle",
-            label,
+        let (a, b) = (rects[from], rects[to]);
+        let start = (a.0 + a.2 / 2.0 + 8.0, a.1);
+        let end = (b.0 + b.2 / 2.0 - 8.0, b.1);
+        svg.cubic(
+            start,
+            (start.0, arc_y),
+            (end.0, arc_y),
+            end,
+            svg::HTTP.stroke,
+            true,
+        );
+        let peak = 0.125 * (start.1 + end.1) + 0.75 * arc_y;
+        svg.edge_label(
+            (start.0 + end.0) / 2.0,
+            peak + 4.0,
+            "HTTP",
             svg::HTTP.stroke,
         );
     }

@@ -39,7 +39,7 @@ const SCRIPT: &str = r#"(function () {
       link.textContent = entry.title;
       var kind = document.createElement("span");
       kind.className = "kind";
-      kind.textContent = entry.kind === "service" ? "service" : "use case · " + entry.service;
+      kind.textContent = entry.kind === "service" ? "service" : "use case \u00b7 " + entry.service;
       item.appendChild(link);
       item.appendChild(kind);
       list.appendChild(item);
