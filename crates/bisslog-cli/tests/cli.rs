@@ -369,3 +369,111 @@ fn lambda_generate_reports_metadata_and_generation_errors_with_exit_one() {
     );
     assert_eq!(both.status.code(), Some(2));
 }
+
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(
+                    path.strip_prefix(dir)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/"),
+                );
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn docs_writes_the_golden_site_of_the_registry_and_its_audit_service() {
+    let out = tempfile::tempdir().unwrap();
+    let out_arg = out.path().to_str().unwrap();
+    let args = [
+        "docs",
+        "examples/company-data-registry/metadata.yml",
+        "examples/company-data-registry/audit.yml",
+        "--out",
+        out_arg,
+    ];
+    let output = bisslog(&repo_root(), &args);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let golden =
+        repo_root().join("crates/bisslog-codegen/tests/golden/docs/registry-and-audit/html");
+    let files = files_under(out.path());
+    assert_eq!(files, files_under(&golden));
+    for file in &files {
+        assert_eq!(
+            std::fs::read_to_string(out.path().join(file)).unwrap(),
+            std::fs::read_to_string(golden.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    assert_eq!(stdout(&output).matches("created").count(), files.len());
+    let again = bisslog(&repo_root(), &args);
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(stdout(&again).matches("unchanged").count(), files.len());
+}
+
+#[test]
+fn docs_markdown_reads_directories_like_validate() {
+    let out = tempfile::tempdir().unwrap();
+    let output = bisslog(
+        &repo_root(),
+        &[
+            "docs",
+            "examples/company-data-registry",
+            "--format",
+            "markdown",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let readme = std::fs::read_to_string(out.path().join("README.md")).unwrap();
+    assert!(
+        readme.contains("](services/company-registry-data/README.md)"),
+        "{readme}"
+    );
+    assert!(readme.contains("```mermaid\nflowchart LR\n"));
+    assert!(
+        out.path()
+            .join("services/company-registry-data/create-schema.md")
+            .is_file()
+    );
+}
+
+#[test]
+fn docs_of_invalid_metadata_prints_its_diagnostics_and_writes_nothing() {
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    let output = bisslog(
+        &conformance_dir(),
+        &[
+            "docs",
+            "company-data-registry.yml",
+            "webhook.yml",
+            "--out",
+            site.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(err.contains("error[E"), "{err}");
+    assert!(err.contains("webhook.yml has 2 errors"), "{err}");
+    assert!(!site.exists());
+
+    let missing = bisslog(
+        &conformance_dir(),
+        &["docs", "nope.yml", "--out", site.to_str().unwrap()],
+    );
+    assert_eq!(missing.status.code(), Some(2), "{missing:?}");
+    assert!(!site.exists());
+}
