@@ -10,6 +10,8 @@
 //! | module | generates |
 //! |---|---|
 //! | [`lambda`] | an AWS SAM template, the `bootstrap` crate and a README to deploy a service on AWS Lambda |
+//! | [`diagram`] | hexagon, system map and sequence diagrams as self-contained SVG and Mermaid |
+//! | [`docs`] | a static catalog site of several services (HTML or Markdown) with those diagrams |
 //!
 //! Every generated file starts with a header naming the command that wrote
 //! it and the SHA-256 checksum of the rest of the file. [`write_files`]
