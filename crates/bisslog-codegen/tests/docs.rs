@@ -531,3 +531,87 @@ fn an_empty_system_is_an_error_and_an_unknown_use_case_has_no_sequence() {
     check_xml(&diagram::system_map(&[]).svg).unwrap();
     check_xml(&diagram::system_map(&[empty]).svg).unwrap();
 }
+
+/// `line` without Mermaid entity codes (`#quot;`, `#35;`).
+fn without_entities(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find('#') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        match after.find(';') {
+            Some(end) if after[..end].chars().all(|c| c.is_ascii_alphanumeric()) => {
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push('#');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn hostile_names_are_escaped_everywhere() {
+    let yaml = r#"
+name: "evil </svg><script>alert(1)</script> \"quoted\" --> ]]> & #1; `tick`"
+team: "a|b"
+use_cases:
+  "x\"]; click x call alert(1) %% <b>":
+    name: "line\nbreak \"q\" <i>"
+    description: "*stars* [link](http://x) | pipe"
+    triggers:
+      - type: consumer
+        options: {queue: "q\"<>&#;"}
+      - type: websocket
+        options: {routeKey: "$default"}
+    external_interactions:
+      - keyname: "db\"<>&"
+        type_interaction: database
+        operation: ["op\"; end", "ünïcödé 日本"]
+      - keyname: "pub"
+        type_interaction: publisher
+        operation: ["q\"<>&#;"]
+  bare: {}
+"#;
+    let service = bisslog_schema::validate_str("m.yml", yaml)
+        .into_service()
+        .unwrap();
+    let services = [DocsService::new("dir/<m>.yml", service)];
+    for file in outputs(&services) {
+        if file.path.ends_with(".svg") {
+            check_xml(&file.contents).unwrap_or_else(|e| panic!("{}: {e}", file.path));
+        }
+        if file.path.ends_with(".html") {
+            for svg in svgs(&file.contents) {
+                check_xml(svg).unwrap_or_else(|e| panic!("{}: {e}", file.path));
+            }
+            assert!(!file.contents.contains("<script>alert"), "{}", file.path);
+            assert!(!file.contents.contains("<i>"), "{}", file.path);
+        }
+        if file.path.ends_with(".mmd") {
+            for line in file.contents.lines() {
+                // Only the quotes the generator writes around labels.
+                let inner = line.split('"').count() - 1;
+                assert!(inner % 2 == 0, "{}: {line}", file.path);
+                assert!(
+                    !without_entities(line).contains(';'),
+                    "{}: {line}",
+                    file.path
+                );
+            }
+        }
+    }
+    let html = docs::generate(&services, DocsFormat::Html).unwrap();
+    let paths: Vec<&str> = html.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths[1..4],
+        [
+            "services/evil-svg-script-alert-1-script-quoted-1-tick/index.html",
+            "services/evil-svg-script-alert-1-script-quoted-1-tick/x-click-x-call-alert-1-b.html",
+            "services/evil-svg-script-alert-1-script-quoted-1-tick/bare.html",
+        ]
+    );
+}
