@@ -84,7 +84,41 @@ fn parts(service: &Service) -> Parts {
             }
         }
     }
+    group_ports(&mut parts);
     parts
+}
+
+/// Where a kind of port goes in the right-hand column: databases first,
+/// then publishers, notifiers, other systems, and undeclared ports last.
+fn kind_order(kind: Option<&InteractionType>) -> u8 {
+    match kind {
+        Some(InteractionType::Database) => 0,
+        Some(InteractionType::Publisher) => 1,
+        Some(InteractionType::Notifier) => 2,
+        Some(InteractionType::ExternalSystem) => 3,
+        Some(InteractionType::ExternalFileSystem) => 4,
+        Some(_) => 5,
+        None => 6,
+    }
+}
+
+/// Puts ports of one kind next to each other (first use order within a
+/// kind), so the column reads as groups.
+fn group_ports(parts: &mut Parts) {
+    let mut order: Vec<usize> = (0..parts.ports.len()).collect();
+    order.sort_by_key(|p| (kind_order(parts.ports[*p].kind.as_ref()), *p));
+    let mut new_index = vec![0; order.len()];
+    for (new, old) in order.iter().enumerate() {
+        new_index[*old] = new;
+    }
+    let mut ports: Vec<Option<Port>> = std::mem::take(&mut parts.ports)
+        .into_iter()
+        .map(Some)
+        .collect();
+    parts.ports = order.iter().filter_map(|old| ports[*old].take()).collect();
+    for edge in &mut parts.port_edges {
+        edge.1 = new_index[edge.1];
+    }
 }
 
 /// Stacks boxes of the given heights around a vertical centre; returns
@@ -323,6 +357,29 @@ fn mermaid(service: &Service, parts: &Parts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ports_are_grouped_by_kind_keeping_first_use_order() {
+        let port = |name: &str, kind: Option<InteractionType>| Port {
+            keyname: name.to_owned(),
+            kind,
+            operations: Vec::new(),
+        };
+        let mut parts = Parts {
+            ports: vec![
+                port("events", Some(InteractionType::Publisher)),
+                port("other", None),
+                port("users", Some(InteractionType::Database)),
+                port("orders", Some(InteractionType::Database)),
+            ],
+            port_edges: vec![(0, 0), (0, 3), (1, 1)],
+            ..Parts::default()
+        };
+        group_ports(&mut parts);
+        let names: Vec<&str> = parts.ports.iter().map(|p| p.keyname.as_str()).collect();
+        assert_eq!(names, ["users", "orders", "events", "other"]);
+        assert_eq!(parts.port_edges, vec![(0, 2), (0, 1), (1, 3)]);
+    }
 
     #[test]
     fn stacked_boxes_are_centred_and_spaced() {

@@ -39,6 +39,14 @@ fn code(text: &str) -> String {
     )
 }
 
+/// `text` where the parts between backticks become inline code.
+fn with_code(text: &str) -> String {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { code(part) } else { md(part) })
+        .collect()
+}
+
 fn mermaid(diagram: &Diagram) -> String {
     format!("```mermaid\n{}```\n", diagram.mermaid)
 }
@@ -119,7 +127,7 @@ fn system_page(plan: &Plan<'_>) -> String {
             out,
             "- ⚠️ **{}**: {}",
             md(warning.title()),
-            md(&warning.detail())
+            with_code(&warning.detail())
         );
     }
     out
@@ -262,5 +270,6 @@ mod tests {
             "a\\|b \\*c\\* \\[d\\](e) \\<f\\> \\#g h"
         );
         assert_eq!(code("a`b|c"), "`a'b\\|c`");
+        assert_eq!(with_code("a `b_c` d_e"), "a `b_c` d\\_e");
     }
 }

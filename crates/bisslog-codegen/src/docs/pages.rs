@@ -54,6 +54,20 @@ pub(crate) fn site(plan: &Plan<'_>) -> Vec<GeneratedFile> {
     files
 }
 
+/// `text` escaped, the parts between backticks as `<code>`.
+fn with_code(text: &str) -> String {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{}</code>", esc(part))
+            } else {
+                esc(part)
+            }
+        })
+        .collect()
+}
+
 fn opt_esc(value: Option<&String>) -> Option<String> {
     value.map(|v| esc(v))
 }
@@ -99,7 +113,7 @@ fn system_page(plan: &Plan<'_>) -> String {
                 body,
                 "<li><span class=\"badge warning\">{}</span> {}</li>",
                 esc(warning.title()),
-                esc(&warning.detail())
+                with_code(&warning.detail())
             );
         }
         body.push_str("</ul>\n");
