@@ -34,6 +34,9 @@ pub(crate) fn page(title: &str, root: &str, crumbs: &[(String, String)], body: &
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
             "<title>{title}</title>\n",
             "<link rel=\"stylesheet\" href=\"{root}style.css\">\n",
+            // No favicon request: served over HTTP, a missing one is a 404
+            // in the browser console.
+            "<link rel=\"icon\" href=\"data:,\">\n",
             "</head>\n<body data-root=\"{root}\">\n",
             "<header class=\"top\">\n",
             "<a class=\"home\" href=\"{root}index.html\">System catalog</a>\n",
