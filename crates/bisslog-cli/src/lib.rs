@@ -84,6 +84,14 @@ enum Command {
     /// Markdown (Mermaid diagrams). Files edited since generated are
     /// refused unless --force.
     Docs(commands::docs::DocsArgs),
+    /// Write the OpenAPI 3.1 document of the HTTP triggers.
+    ///
+    /// Paths, methods, parameters and request bodies come from the
+    /// triggers and their mappers; failures are problem+json documents.
+    Openapi(commands::api_doc::ApiDocArgs),
+    /// Write the AsyncAPI 3.0 document of the consumed queues and the
+    /// queues publishers name in `operation`.
+    Asyncapi(commands::api_doc::ApiDocArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -202,6 +210,12 @@ where
         Command::Schema(args) => commands::schema::run(&args, out, err),
         Command::Lambda(args) => commands::lambda::run(&args, out, err),
         Command::Docs(args) => commands::docs::run(&args, out, err),
+        Command::Openapi(args) => {
+            commands::api_doc::run(commands::api_doc::Kind::OpenApi, &args, out, err)
+        }
+        Command::Asyncapi(args) => {
+            commands::api_doc::run(commands::api_doc::Kind::AsyncApi, &args, out, err)
+        }
     };
     let outcome = outcome.unwrap_or_else(|error| {
         let _ = writeln!(err, "error: {error:#}");

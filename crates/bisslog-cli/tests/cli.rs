@@ -477,3 +477,63 @@ fn docs_of_invalid_metadata_prints_its_diagnostics_and_writes_nothing() {
     assert_eq!(missing.status.code(), Some(2), "{missing:?}");
     assert!(!site.exists());
 }
+
+/// The golden documents `bisslog-codegen` keeps for the conformance files.
+fn codegen_golden(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../bisslog-codegen/tests/golden/api")
+        .join(file);
+    std::fs::read_to_string(&path).unwrap()
+}
+
+#[test]
+fn openapi_and_asyncapi_print_the_library_documents() {
+    let dir = conformance_dir();
+    for (command, format) in [
+        ("openapi", "json"),
+        ("openapi", "yaml"),
+        ("asyncapi", "json"),
+        ("asyncapi", "yaml"),
+    ] {
+        let output = bisslog(
+            &dir,
+            &[command, "company-data-registry.yml", "--format", format],
+        );
+        assert_eq!(output.status.code(), Some(0), "{command} --format {format}");
+        assert_eq!(
+            stdout(&output),
+            codegen_golden(&format!("company-data-registry.{command}.{format}"))
+        );
+    }
+}
+
+#[test]
+fn api_documents_take_their_format_from_the_out_extension() {
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("api.yaml");
+    let output = bisslog(
+        &conformance_dir(),
+        &[
+            "openapi",
+            "user-management.yml",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    assert!(output.stdout.is_empty());
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        codegen_golden("user-management.openapi.yaml")
+    );
+}
+
+#[test]
+fn api_documents_of_invalid_metadata_are_refused_with_exit_one() {
+    let output = bisslog(&conformance_dir(), &["asyncapi", "webhook.yml"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(err.contains("E031"), "{err}");
+    assert!(err.contains("nothing generated"), "{err}");
+}

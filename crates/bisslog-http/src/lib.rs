@@ -15,6 +15,12 @@
 //! that lets requests in flight finish, and `/health/live` and
 //! `/health/ready` (which asks every bound adapter).
 //!
+//! With [`HttpServerBuilder::openapi`] the server also serves its OpenAPI
+//! document at `/openapi.json` and a self-contained HTML rendering of it at
+//! `/docs` (no CDN, no script): the document `bisslog openapi` writes from
+//! the metadata, plus the JSON Schemas of the input and output types the
+//! service [`describe`](ApiDocs::describe)s.
+//!
 //! ```no_run
 //! use bisslog_core::{Ctx, Error, UseCase};
 //! use bisslog_http::HttpServer;
@@ -48,8 +54,10 @@
 //! }
 //! ```
 
+mod api_docs;
 mod auth;
 mod config;
+mod docs_page;
 mod handler;
 mod problem;
 mod rate;
@@ -58,6 +66,7 @@ mod server;
 mod sources;
 mod websocket;
 
+pub use api_docs::{ApiDocs, DOCS_PATH, OPENAPI_PATH};
 pub use auth::Authenticator;
 pub use config::HttpConfig;
 pub use problem::{Problem, StatusPolicy};

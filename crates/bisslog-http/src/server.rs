@@ -17,6 +17,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
+use crate::api_docs::ApiDocs;
 use crate::auth::Authenticator;
 use crate::config::HttpConfig;
 use crate::handler::{self, Shared, transaction_id};
@@ -56,6 +57,12 @@ pub enum HttpError {
         /// The router's explanation.
         reason: String,
     },
+    /// [`ApiDocs::describe`] names a use case the metadata does not declare.
+    #[error("the API documents describe `{keyname}`, which the metadata does not declare")]
+    UndeclaredDescribedUseCase {
+        /// The keyname.
+        keyname: String,
+    },
     /// Several problems at once.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Many(Vec<HttpError>),
@@ -88,6 +95,7 @@ pub struct HttpServerBuilder {
     authenticators: HashMap<String, Arc<dyn Authenticator>>,
     websockets: WebSocketRegistry,
     served_elsewhere: Vec<&'static str>,
+    api_docs: Option<ApiDocs>,
 }
 
 impl HttpServer {
@@ -101,6 +109,7 @@ impl HttpServer {
             authenticators: HashMap::new(),
             websockets: WebSocketRegistry::new(),
             served_elsewhere: Vec::new(),
+            api_docs: None,
         }
     }
 
@@ -269,6 +278,15 @@ impl HttpServerBuilder {
         self
     }
 
+    /// Serves the service's OpenAPI document at `/openapi.json` and its
+    /// HTML rendering at `/docs`, built once here from the metadata and
+    /// the types `docs` describes. Off unless called.
+    #[must_use]
+    pub fn openapi(mut self, docs: ApiDocs) -> Self {
+        self.api_docs = Some(docs);
+        self
+    }
+
     /// Compiles the routes; fails listing every route it cannot serve.
     pub fn build(self) -> Result<HttpServer, HttpError> {
         let groups = routes::route_table(&self.service, &self.authenticators, &self.config)
@@ -294,6 +312,9 @@ impl HttpServerBuilder {
         router = router
             .route("/health/live", get(live))
             .route("/health/ready", get(move || ready(service.clone())));
+        if let Some(docs) = self.api_docs {
+            router = crate::api_docs::routes(router, docs, &self.service)?;
+        }
         if let Some(ws) = websocket::endpoint(&self.service, &self.websockets, &shared)? {
             router = router.route(&self.config.websocket_path, ws);
         }

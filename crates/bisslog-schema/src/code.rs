@@ -130,6 +130,9 @@ codes! {
     CacheableNonGet = "W012", Warning, "cacheable on a method that is not GET";
     /// Retries declared on an at-most-once consumer, which never retries.
     RetriesAtMostOnce = "W013", Warning, "retries on an at-most-once consumer";
+    /// A publisher whose `operation` does not name the queue(s) it
+    /// publishes to: absent, or a name with whitespace in it.
+    PublisherWithoutQueue = "W014", Warning, "publisher without a queue name";
 }
 
 impl std::fmt::Display for Code {

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod analyze;
+pub(crate) mod api_doc;
 pub(crate) mod docs;
 pub(crate) mod lambda;
 pub(crate) mod schema;

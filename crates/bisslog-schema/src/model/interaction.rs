@@ -12,7 +12,9 @@ pub struct ExternalInteraction {
     /// What kind of port it is, when declared.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub type_interaction: Option<InteractionType>,
-    /// The operations the use case calls on the port.
+    /// The operations the use case calls on the port. For a `publisher`,
+    /// the name(s) of the queue(s) the use case publishes to (such as
+    /// `company_data.inserted`), which AsyncAPI documents use as channels.
     #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "one_or_many")]
     #[schemars(default, schema_with = "crate::json_schema::one_or_many_strings")]
     pub operation: Vec<String>,

@@ -97,6 +97,10 @@ fn read_one(
     let operation = operation(cx, fields);
     let description = opt_string(cx, fields, "description");
     let desc = opt_string(cx, fields, "desc");
+    if let (Ok(Some(InteractionType::Publisher)), Ok(operations)) = (&type_interaction, &operation)
+    {
+        publisher_queues(cx, fields, owner, operations);
+    }
     Ok(ExternalInteraction {
         keyname: keyname?,
         type_interaction: type_interaction?,
@@ -142,6 +146,52 @@ fn type_interaction(
         );
     }
     Ok(Some(kind))
+}
+
+/// A publisher's `operation` names the queue(s) it publishes to, so it must
+/// be there and each name must be usable as a queue name (no whitespace).
+fn publisher_queues(cx: &mut Checker, fields: &[(Node, Node)], owner: Span, operations: &[String]) {
+    const HINT: &str = "name the queue it publishes to, e.g. `company_data.inserted`";
+    cx.check(Severity::Warning);
+    let Some((key, node)) = entry(fields, "operation") else {
+        cx.report(
+            Diagnostic::new(
+                Code::PublisherWithoutQueue,
+                owner,
+                "this publisher does not say which queue it publishes to",
+            )
+            .with_hint(HINT),
+        );
+        return;
+    };
+    if operations.is_empty() {
+        cx.report(
+            Diagnostic::new(
+                Code::PublisherWithoutQueue,
+                key.span,
+                "this publisher's `operation` names no queue",
+            )
+            .with_hint(HINT),
+        );
+        return;
+    }
+    let items: Vec<&Node> = match &node.value {
+        Value::Seq(items) => items.iter().collect(),
+        _ => vec![node],
+    };
+    for item in items {
+        let Some(name) = item.as_str() else { continue };
+        if name.chars().any(char::is_whitespace) {
+            cx.report(
+                Diagnostic::new(
+                    Code::PublisherWithoutQueue,
+                    item.span,
+                    format!("`{name}` cannot be a queue name: it contains whitespace"),
+                )
+                .with_hint(HINT),
+            );
+        }
+    }
 }
 
 /// `operation`: one name, or a list of names.

@@ -1,0 +1,158 @@
+//! One HTTP trigger as an OpenAPI operation.
+
+use bisslog_schema::{HttpTrigger, Method, Service, SourcePart, UseCase};
+use serde_json::{Map, Value, json};
+
+use super::problem;
+use crate::api_doc::{part_schema, use_case_extensions};
+
+/// Headers OpenAPI forbids as header parameters (they are described by
+/// the request body's media type and the security schemes instead).
+const RESERVED_HEADERS: &[&str] = &["accept", "content-type", "authorization"];
+
+/// An operation and where it goes.
+pub(super) struct Operation {
+    /// The OpenAPI path template (`/files/{key}` for `/files/{key+}`).
+    pub(super) path: String,
+    /// The operation's tags.
+    pub(super) tags: Vec<String>,
+    /// The Operation Object.
+    pub(super) body: Value,
+}
+
+pub(super) fn build(
+    service: &Service,
+    use_case: &UseCase,
+    http: &HttpTrigger,
+    operation_id: String,
+) -> Operation {
+    let tags = tags(service, use_case);
+    let mut op = Map::new();
+    op.insert("operationId".into(), json!(operation_id));
+    op.insert("tags".into(), json!(tags));
+    op.insert("summary".into(), json!(use_case.display_name()));
+    if let Some(description) = &use_case.description {
+        op.insert("description".into(), json!(description));
+    }
+    let parameters = parameters(use_case, http);
+    if !parameters.is_empty() {
+        op.insert("parameters".into(), Value::Array(parameters));
+    }
+    if let Some(body) = request_body(http) {
+        op.insert("requestBody".into(), body);
+    }
+    op.insert("responses".into(), problem::responses(http));
+    use_case_extensions(use_case, &mut op);
+    if let Some(authenticator) = &http.authenticator {
+        op.insert("x-bisslog-authenticator".into(), json!(authenticator));
+    }
+    Operation {
+        path: template(http.path.as_str()),
+        tags,
+        body: Value::Object(op),
+    }
+}
+
+/// `key: value` for each use-case tag; the service name when it has none.
+fn tags(service: &Service, use_case: &UseCase) -> Vec<String> {
+    if use_case.tags.is_empty() {
+        return vec![service.name.clone()];
+    }
+    use_case
+        .tags
+        .iter()
+        .map(|(key, value)| format!("{key}: {value}"))
+        .collect()
+}
+
+/// The path with `{x+}` written `{x}`: OpenAPI has no greedy variables.
+fn template(path: &str) -> String {
+    path.replace("+}", "}")
+}
+
+fn parameters(use_case: &UseCase, http: &HttpTrigger) -> Vec<Value> {
+    let mapper = http.mapper.as_ref();
+    let target_of = |part: SourcePart, name: &str| {
+        mapper.and_then(|m| {
+            m.entries
+                .iter()
+                .find(|e| {
+                    e.source.part == part && e.source.path.first().map(String::as_str) == Some(name)
+                })
+                .map(|e| e.target.clone())
+        })
+    };
+    let mut out = Vec::new();
+    for name in http.path.variables() {
+        let greedy = http.path.as_str().contains(&format!("{{{name}+}}"));
+        let mut param = Map::new();
+        param.insert("name".into(), json!(name));
+        param.insert("in".into(), json!("path"));
+        param.insert("required".into(), json!(true));
+        let mut description = match target_of(SourcePart::PathQuery, name) {
+            Some(target) => format!("fills the use case's `{target}`"),
+            None => String::new(),
+        };
+        if greedy {
+            if !description.is_empty() {
+                description.push_str("; ");
+            }
+            description.push_str("matches the rest of the path, `/` included");
+        }
+        if !description.is_empty() {
+            param.insert("description".into(), json!(description));
+        }
+        param.insert("schema".into(), json!({"type": "string"}));
+        if greedy {
+            param.insert("x-bisslog-greedy".into(), json!(true));
+        }
+        out.push(Value::Object(param));
+    }
+    let Some(mapper) = mapper else {
+        return out;
+    };
+    let mut seen: Vec<(SourcePart, String)> = Vec::new();
+    for entry in &mapper.entries {
+        let location = match entry.source.part {
+            SourcePart::Params => "query",
+            SourcePart::Headers => "header",
+            _ => continue,
+        };
+        let Some(name) = entry.source.path.first() else {
+            continue;
+        };
+        let key = match entry.source.part {
+            SourcePart::Headers => name.to_ascii_lowercase(),
+            _ => name.clone(),
+        };
+        if location == "header" && RESERVED_HEADERS.contains(&key.as_str()) {
+            continue;
+        }
+        if seen.contains(&(entry.source.part, key.clone())) {
+            continue;
+        }
+        seen.push((entry.source.part, key));
+        out.push(json!({
+            "name": name,
+            "in": location,
+            "description": format!("fills the use case's `{}`", entry.target),
+            "schema": {"type": "string"},
+        }));
+    }
+    let _ = use_case;
+    out
+}
+
+/// The request body: what the mapper reads from `body`, or, with no
+/// mapper, any JSON object on the methods that carry a body.
+fn request_body(http: &HttpTrigger) -> Option<Value> {
+    let schema = match &http.mapper {
+        Some(mapper) => part_schema(mapper, SourcePart::Body)?,
+        None if matches!(http.method, Method::Post | Method::Put | Method::Patch) => {
+            json!({"type": "object", "description": "the use case's input fields"})
+        }
+        None => return None,
+    };
+    let media = http.content_type.as_deref().unwrap_or("application/json");
+    Some(json!({"content": {media: {"schema": schema}}}))
+}
