@@ -56,6 +56,25 @@ async fn codes_in_registry(registry: &Server) -> Vec<String> {
     codes
 }
 
+/// The registry's records of `language` once there are `count` of them:
+/// `[data-inserted]` is logged inside the call, before its transaction
+/// commits, so the test reads until the commit shows (bounded by 30 s).
+async fn codes_once_committed(registry: &Server, count: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut poll = tokio::time::interval(std::time::Duration::from_millis(50));
+    loop {
+        poll.tick().await;
+        let codes = codes_in_registry(registry).await;
+        if codes.len() >= count {
+            return codes;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {codes:?} committed within 30 s"
+        );
+    }
+}
+
 /// With no broker configured the three services run in the registry's
 /// process: an import over HTTP ends up as company data, audited, and the
 /// importer sees it in the registry's database.
@@ -141,7 +160,7 @@ async fn an_import_between_processes(broker: RealBroker, database: TestDatabase)
     for _ in 0..2 {
         registry.wait_for_line(|l| l.contains("[data-inserted]"));
     }
-    assert_eq!(codes_in_registry(&registry).await, ["es", "fr"]);
+    assert_eq!(codes_once_committed(&registry, 2).await, ["es", "fr"]);
     let (status, progress) = importer
         .send(M::GET, "/imports/language/progress", None)
         .await;
