@@ -1,6 +1,6 @@
-//! What both binaries need to start: a broker chosen by URL, a shutdown
-//! signal shared by every entry point of the process, and the audit
-//! service's start-up.
+//! What the binaries need to start: a broker chosen by URL, a shutdown
+//! signal shared by every entry point of the process, and the audit and
+//! importer services' start-up.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,6 +15,9 @@ use tokio::sync::watch;
 use crate::adapters::{MemoryStore, SqlStore};
 use crate::audit;
 use crate::audit::adapters::{MemoryAuditTrail, SqlAuditTrail};
+use crate::importer;
+use crate::importer::adapters::RegistryDatabase;
+use crate::importer::registry_http::RegistryHttp;
 
 /// Why a part of the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +48,9 @@ pub enum LaunchError {
     /// The schedules could not start.
     #[error(transparent)]
     Schedules(#[from] bisslog::schedule::UnknownTimeZone),
+    /// The HTTP client of another service could not be built.
+    #[error("cannot build an HTTP client: {0}")]
+    HttpClient(reqwest::Error),
     /// The listener could not be bound.
     #[error("cannot listen on {address}: {source}")]
     Listen {
@@ -84,6 +90,14 @@ async fn connect(url: Option<&str>) -> Result<Arc<dyn Broker>, LaunchError> {
     }
 }
 
+/// An embedded metadata file's problems, rendered.
+fn invalid_metadata(report: Box<bisslog::schema::Report>) -> LaunchError {
+    LaunchError::Metadata(bisslog::schema::render_report(
+        &report,
+        bisslog::schema::RenderOptions::default(),
+    ))
+}
+
 /// The registry, built: the service, and, with a SQL database, its
 /// outbox (to relay) and its database (for schedule ticks).
 pub struct Registry {
@@ -93,6 +107,9 @@ pub struct Registry {
     pub outbox: Option<bisslog::sql::Outbox>,
     /// The database, with a SQL database.
     pub database: Option<bisslog::sql::Database>,
+    /// Its records, for the importer run in the same process (which reads
+    /// them behind the registry's back: the shared database).
+    pub records: RegistryDatabase,
 }
 
 impl Registry {
@@ -100,24 +117,17 @@ impl Registry {
     /// `postgres://...`, or `memory`), its events published to `broker`
     /// (through the outbox with a SQL database).
     pub async fn build(database_url: &str, broker: Arc<dyn Broker>) -> Result<Self, LaunchError> {
-        let metadata = crate::metadata().map_err(|report| {
-            LaunchError::Metadata(bisslog::schema::render_report(
-                &report,
-                bisslog::schema::RenderOptions::default(),
-            ))
-        })?;
+        let metadata = crate::metadata().map_err(invalid_metadata)?;
         if database_url == "memory" {
             let events = bisslog::messaging::BrokerPublisher::new(broker);
-            let service = crate::service(
-                metadata,
-                MemoryStore::new(),
-                events,
-                bisslog::MemoryInbox::new(),
-            )?;
+            let store = MemoryStore::new();
+            let records = RegistryDatabase::Memory(store.clone());
+            let service = crate::service(metadata, store, events, bisslog::MemoryInbox::new())?;
             return Ok(Self {
                 service,
                 outbox: None,
                 database: None,
+                records,
             });
         }
         let store = SqlStore::open(database_url).await?;
@@ -127,6 +137,7 @@ impl Registry {
         Ok(Self {
             service,
             outbox: Some(outbox),
+            records: RegistryDatabase::Sql(db.clone()),
             database: Some(db),
         })
     }
@@ -165,6 +176,50 @@ pub async fn listen(address: SocketAddr) -> Result<tokio::net::TcpListener, Laun
         .map_err(|source| LaunchError::Listen { address, source })
 }
 
+/// The importer, running: its HTTP server.
+pub struct RunningImporter {
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Where its HTTP server listens.
+    pub address: SocketAddr,
+}
+
+impl RunningImporter {
+    /// Waits for the HTTP server, stopped by the shutdown signal.
+    pub async fn wait(self) {
+        match self.server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(error = %error, "the importer HTTP server failed"),
+            Err(error) => tracing::error!(error = %error, "the importer HTTP server panicked"),
+        }
+    }
+}
+
+/// Starts the importer: it asks the registry at `registry_url` whether a
+/// schema exists, its insertion requests go straight to `broker` (it keeps
+/// no data of its own, so there is no outbox), its progress reads
+/// `records` (the registry's database); HTTP on `address` until `signal`.
+pub async fn start_importer(
+    registry_url: &str,
+    broker: Arc<dyn Broker>,
+    records: RegistryDatabase,
+    address: SocketAddr,
+    signal: watch::Receiver<bool>,
+) -> Result<RunningImporter, LaunchError> {
+    let metadata = importer::metadata().map_err(invalid_metadata)?;
+    let requests = bisslog::messaging::BrokerPublisher::new(broker);
+    let registry = RegistryHttp::new(registry_url).map_err(LaunchError::HttpClient)?;
+    let service = importer::service(metadata, registry, requests, records)?;
+    let server = HttpServer::new(service).build()?;
+    let listener = listen(address).await?;
+    let address = listener.local_addr().unwrap_or(address);
+    tracing::info!(
+        checkpoint_id = "listening",
+        "company data importer listening on http://{address}"
+    );
+    let server = tokio::spawn(server.serve_until(listener, stopped(signal)));
+    Ok(RunningImporter { server, address })
+}
+
 /// The audit service, running: its HTTP server and its consumers.
 pub struct RunningAudit {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -194,12 +249,7 @@ pub async fn start_audit(
     address: SocketAddr,
     signal: watch::Receiver<bool>,
 ) -> Result<RunningAudit, LaunchError> {
-    let metadata = audit::metadata().map_err(|report| {
-        LaunchError::Metadata(bisslog::schema::render_report(
-            &report,
-            bisslog::schema::RenderOptions::default(),
-        ))
-    })?;
+    let metadata = audit::metadata().map_err(invalid_metadata)?;
     let service = if database_url == "memory" {
         audit::service(
             metadata,

@@ -12,10 +12,14 @@
 //!   the metadata in `metadata.yml`.
 //! - [`audit`]: a second, small service that consumes the registry's
 //!   `company_data.inserted` events and keeps an audit trail.
+//! - [`importer`]: a third, small service that turns batches of records
+//!   into insertion requests on the registry's queue, and reads the
+//!   registry's database directly (a deliberate shared database).
 
 pub mod adapters;
 pub mod audit;
 pub mod domain;
+pub mod importer;
 pub mod launch;
 
 use bisslog::core::{Adapter, Publisher, UnitOfWork};

@@ -2,11 +2,13 @@
 //!
 //! Serves the company data registry on 127.0.0.1:8080, storing data in a
 //! SQLite file under the working directory, with the in-process broker:
-//! its consumer trigger, its outbox relay and the audit service (on
-//! 127.0.0.1:8081) all run in this one process. `DATABASE_URL=postgres://...`
-//! moves the data to PostgreSQL; `BROKER_URL=nats://...` or `amqp://...`
-//! moves the messages to NATS JetStream or RabbitMQ (run the audit service
-//! with `cargo run -p company-data-registry --bin company-data-audit`).
+//! its consumer trigger, its outbox relay, the audit service (on
+//! 127.0.0.1:8081) and the importer (on 127.0.0.1:8082) all run in this one
+//! process. `DATABASE_URL=postgres://...` moves the data to PostgreSQL;
+//! `BROKER_URL=nats://...` or `amqp://...` moves the messages to NATS
+//! JetStream or RabbitMQ (run the other two services with `cargo run -p
+//! company-data-registry --bin company-data-audit` and `--bin
+//! company-data-importer`).
 //! See the README for a walk-through with curl.
 
 use std::net::SocketAddr;
@@ -57,6 +59,10 @@ struct Args {
         default_value = "sqlite://company-data-audit.db"
     )]
     audit_database_url: String,
+    /// With the in-process broker, the port of the importer this process
+    /// also runs (0 picks a free one).
+    #[arg(long, env = "IMPORTER_PORT", default_value_t = 8082)]
+    importer_port: u16,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -138,29 +144,39 @@ async fn serve(args: &Args, broker: Arc<dyn Broker>) -> anyhow::Result<()> {
         .outbox
         .as_ref()
         .map(|o| o.relay(Arc::clone(&broker)).spawn());
+    // Bound first: the importer asks the registry over HTTP.
+    let address = SocketAddr::new(args.host, args.port);
+    let listener = launch::listen(address).await?;
+    let address = listener.local_addr()?;
     // The in-process broker reaches only this process: the audit service
-    // that consumes the registry's events runs here too.
-    let audit = if in_process {
-        let address = SocketAddr::new(args.host, args.audit_port);
-        Some(
-            launch::start_audit(
-                &args.audit_database_url,
-                Arc::clone(&broker),
-                address,
-                signal.clone(),
-            )
-            .await?,
+    // that consumes the registry's events, and the importer that sends it
+    // insertion requests, run here too.
+    let (audit, importer) = if in_process {
+        let audit_address = SocketAddr::new(args.host, args.audit_port);
+        let audit = launch::start_audit(
+            &args.audit_database_url,
+            Arc::clone(&broker),
+            audit_address,
+            signal.clone(),
         )
+        .await?;
+        let importer_address = SocketAddr::new(args.host, args.importer_port);
+        let importer = launch::start_importer(
+            &format!("http://{address}"),
+            Arc::clone(&broker),
+            registry.records.clone(),
+            importer_address,
+            signal.clone(),
+        )
+        .await?;
+        (Some(audit), Some(importer))
     } else {
-        None
+        (None, None)
     };
 
     let server = HttpServer::new(registry.service)
         .served_elsewhere(&["consumer", "schedule"])
         .build()?;
-    let address = SocketAddr::new(args.host, args.port);
-    let listener = launch::listen(address).await?;
-    let address = listener.local_addr()?;
     let database = args.database_url.split("://").next().unwrap_or("memory");
     tracing::info!(
         checkpoint_id = "listening",
@@ -174,6 +190,9 @@ async fn serve(args: &Args, broker: Arc<dyn Broker>) -> anyhow::Result<()> {
     // HTTP has drained; now the messages and ticks in flight, then the outbox.
     consumers.shutdown().await;
     schedules.shutdown().await;
+    if let Some(importer) = importer {
+        importer.wait().await;
+    }
     if let Some(audit) = audit {
         audit.wait().await;
     }

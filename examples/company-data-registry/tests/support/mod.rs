@@ -14,6 +14,8 @@ use serde_json::Value;
 pub const REGISTRY: &str = env!("CARGO_BIN_EXE_company-data-registry");
 /// The audit binary.
 pub const AUDIT: &str = env!("CARGO_BIN_EXE_company-data-audit");
+/// The importer binary.
+pub const IMPORTER: &str = env!("CARGO_BIN_EXE_company-data-importer");
 
 /// A running service process, killed (by its pid) when dropped.
 pub struct Server {
@@ -36,13 +38,14 @@ impl Server {
         )
     }
 
-    /// A binary with `PORT=0`, `AUDIT_PORT=0`, the audit trail in memory
+    /// A binary with `PORT=0`, `AUDIT_PORT=0`, `IMPORTER_PORT=0`, the audit trail in memory
     /// and INFO logs, plus `env`; ready once it prints `ready`.
     pub fn spawn(binary: &str, env: &[(&str, &str)], ready: &str) -> Self {
         let mut command = Command::new(binary);
         command
             .env("PORT", "0")
             .env("AUDIT_PORT", "0")
+            .env("IMPORTER_PORT", "0")
             .env("AUDIT_DATABASE_URL", "memory")
             .env("RUST_LOG", "info")
             .env_remove("BISSLOG_LOG_FORMAT")
@@ -72,6 +75,17 @@ impl Server {
         let listening = server.wait_for_line(|l| l.contains(ready));
         server.base = format!("http://{}", address_in(&listening));
         server
+    }
+
+    /// The base URL of another service this process runs, from the line
+    /// it printed when it started listening (`audit listening on http://`).
+    pub fn base_of(&self, listening: &str) -> String {
+        let line = self
+            .output()
+            .into_iter()
+            .find(|l| l.contains(listening))
+            .unwrap_or_else(|| panic!("no `{listening}` line"));
+        format!("http://{}", address_in(&line))
     }
 
     /// The pid.

@@ -1,0 +1,65 @@
+//! The company data importer: a third, small service that takes batches
+//! of records over HTTP (`POST /imports/{schema_keyname}`) and queues one
+//! insertion request per record on the registry's
+//! `company_data_insertion.queue`. It has its own metadata
+//! (`importer.yml`) and domain, asks the registry over HTTP whether a
+//! schema exists, sends it records through the broker, and, deliberately,
+//! also reads the registry's database (`data_division`) to report
+//! progress: the shared database the system map flags.
+
+pub mod adapters;
+pub mod domain;
+pub mod registry_http;
+
+use bisslog::core::{Adapter, Publisher};
+use bisslog::{BuildError, Service};
+
+use domain::{GetImportProgress, ImportCompanyData, RegistryRecords, RegistrySchemas};
+
+/// The keyname of the importer's HTTP dependency on the registry: the
+/// registry's service name, as `external_system` interactions name services.
+pub const REGISTRY: &str = "company registry data";
+
+/// The importer's metadata, built into the binary.
+pub const METADATA: &str = include_str!("../../importer.yml");
+
+/// The embedded metadata, loaded and validated.
+pub fn metadata() -> Result<bisslog::schema::Service, Box<bisslog::schema::Report>> {
+    bisslog::schema::validate_str("importer.yml", METADATA)
+        .into_service()
+        .map_err(Box::new)
+}
+
+/// Binds the importer's use cases to `registry` (the registry's HTTP
+/// API), `requests` (`insertion_requests`, the broker) and `records`
+/// (`data_division`, the registry's database).
+pub fn service<S, P, R>(
+    metadata: bisslog::schema::Service,
+    registry: S,
+    requests: P,
+    records: R,
+) -> Result<Service, BuildError>
+where
+    S: RegistrySchemas + Adapter + Clone,
+    P: Publisher + Adapter + Clone,
+    R: RegistryRecords + Adapter + Clone,
+{
+    Service::builder(metadata)
+        .use_case(
+            "import_company_data",
+            ImportCompanyData {
+                registry: registry.clone(),
+                requests: requests.clone(),
+            },
+        )
+        .use_case(
+            "get_import_progress",
+            GetImportProgress {
+                records: records.clone(),
+            },
+        )
+        .adapter(REGISTRY, registry)
+        .adapter("insertion_requests", requests)
+        .adapter("data_division", records)
+        .build()
+}

@@ -1,0 +1,187 @@
+//! The three services as a system, with the real binaries over real
+//! sockets: an import sent to the importer over HTTP (which asks the
+//! registry over HTTP whether the schema exists) becomes insertion
+//! requests on the registry's queue, company data in the registry, and
+//! entries in the audit trail; the importer's progress reads the
+//! registry's database (the deliberate shared database). In one process on
+//! the in-process broker, and as separate processes on NATS JetStream and
+//! RabbitMQ.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod support;
+
+use bisslog_sql::testing::TestDatabase;
+use reqwest::Method as M;
+use serde_json::{Value, json};
+use support::{IMPORTER, REGISTRY, RealBroker, Server};
+
+fn language_schema() -> Value {
+    json!({
+        "schema_keyname": "language",
+        "schema_name": "Language",
+        "schema_description": "Language schema",
+        "current_schema_definition": serde_json::from_str::<Value>(include_str!("language.schema.json")).unwrap()
+    })
+}
+
+fn languages() -> Value {
+    json!({"records": [
+        {"code": "es", "name": "español", "emoji": "🇪🇸", "translations": {"en": "Spanish"}},
+        {"code": "fr", "name": "français", "emoji": "🇫🇷", "translations": {"en": "French"}},
+    ]})
+}
+
+async fn send(client: &reqwest::Client, method: M, url: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request = client.request(method, url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The registry's records of `language`, their codes sorted.
+async fn codes_in_registry(registry: &Server) -> Vec<String> {
+    let (status, found) = registry.send(M::GET, "/company/data/language", None).await;
+    assert_eq!(status, 200, "{found}");
+    let mut codes: Vec<String> = found["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap().to_owned())
+        .collect();
+    codes.sort();
+    codes
+}
+
+/// The registry's records of `language` once there are `count` of them:
+/// `[data-inserted]` is logged inside the call, before its transaction
+/// commits, so the test reads until the commit shows (bounded by 30 s).
+async fn codes_once_committed(registry: &Server, count: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut poll = tokio::time::interval(std::time::Duration::from_millis(50));
+    loop {
+        poll.tick().await;
+        let codes = codes_in_registry(registry).await;
+        if codes.len() >= count {
+            return codes;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {codes:?} committed within 30 s"
+        );
+    }
+}
+
+/// With no broker configured the three services run in the registry's
+/// process: an import over HTTP ends up as company data, audited, and the
+/// importer sees it in the registry's database.
+#[tokio::test]
+async fn an_import_becomes_company_data_in_one_process() {
+    let db = TestDatabase::sqlite().await;
+    let registry = Server::start(&db.url);
+    let importer = registry.base_of("importer listening on http://");
+    let audit = registry.base_of("audit listening on http://");
+    let (status, _) = registry
+        .send(M::POST, "/schemas", Some(language_schema()))
+        .await;
+    assert_eq!(status, 201);
+
+    let client = &registry.client;
+    let url = format!("{importer}/imports/language");
+    let (status, accepted) = send(client, M::POST, &url, Some(languages())).await;
+    assert_eq!(status, 202, "{accepted}");
+    assert_eq!(accepted["requested"], 2);
+    assert_eq!(accepted["schema_keyname"], "language");
+    for _ in 0..2 {
+        registry.wait_for_line(|l| l.contains("[insertion-recorded]"));
+    }
+    assert_eq!(codes_in_registry(&registry).await, ["es", "fr"]);
+    let (status, trail) = send(client, M::GET, &format!("{audit}/audit/language"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(trail["insertions"].as_array().map(Vec::len), Some(2));
+    let progress = format!("{importer}/imports/language/progress");
+    let (status, progress) = send(client, M::GET, &progress, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(progress["records_in_registry"], 2);
+
+    // Refused before anything is queued: the registry (asked over HTTP)
+    // has no such schema; the batch is empty; a record is not an object.
+    let unknown = format!("{importer}/imports/currency");
+    let (status, problem) = send(client, M::POST, &unknown, Some(languages())).await;
+    assert_eq!(status, 404, "{problem}");
+    assert_eq!(problem["code"], "schema-not-found");
+    let (status, problem) = send(client, M::POST, &url, Some(json!({"records": []}))).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["code"], "empty-import");
+    let (status, problem) = send(client, M::POST, &url, Some(json!({"records": [1]}))).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["code"], "record-not-an-object");
+
+    assert!(registry.terminate().success());
+    db.drop_database().await;
+}
+
+/// The registry and the importer as separate processes on a real broker:
+/// the import reaches the registry through the broker, and the importer
+/// reads the registry's database from outside.
+async fn an_import_between_processes(broker: RealBroker, database: TestDatabase) {
+    let namespace = support::namespace(&format!("import-{broker:?}").to_lowercase());
+    let url = broker.url();
+    let registry_env = [
+        ("DATABASE_URL", database.url.as_str()),
+        ("BROKER_URL", url.as_str()),
+        ("BROKER_NAMESPACE", namespace.as_str()),
+    ];
+    let registry = Server::spawn(REGISTRY, &registry_env, "registry listening on http://");
+    let importer_env = [
+        ("REGISTRY_URL", registry.base.as_str()),
+        ("REGISTRY_DATABASE_URL", database.url.as_str()),
+        ("BROKER_URL", url.as_str()),
+        ("BROKER_NAMESPACE", namespace.as_str()),
+    ];
+    let importer = Server::spawn(IMPORTER, &importer_env, "importer listening on http://");
+    let (status, _) = registry
+        .send(M::POST, "/schemas", Some(language_schema()))
+        .await;
+    assert_eq!(status, 201);
+
+    let (status, accepted) = importer
+        .send(M::POST, "/imports/language", Some(languages()))
+        .await;
+    assert_eq!(status, 202, "{accepted}");
+    assert!(
+        accepted["import_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
+    for _ in 0..2 {
+        registry.wait_for_line(|l| l.contains("[data-inserted]"));
+    }
+    assert_eq!(codes_once_committed(&registry, 2).await, ["es", "fr"]);
+    let (status, progress) = importer
+        .send(M::GET, "/imports/language/progress", None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(progress["records_in_registry"], 2);
+
+    assert!(importer.terminate().success());
+    assert!(registry.terminate().success());
+    support::clean_up(broker, &namespace).await;
+    database.drop_database().await;
+}
+
+#[tokio::test]
+async fn an_import_between_processes_on_nats_and_sqlite() {
+    an_import_between_processes(RealBroker::Nats, TestDatabase::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn an_import_between_processes_on_rabbitmq_and_postgres() {
+    let Some(database) = TestDatabase::postgres().await else {
+        return;
+    };
+    an_import_between_processes(RealBroker::Amqp, database).await;
+}
