@@ -393,20 +393,20 @@ fn files_under(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn docs_writes_the_golden_site_of_the_registry_and_its_audit_service() {
+fn docs_writes_the_golden_site_of_the_example_system() {
     let out = tempfile::tempdir().unwrap();
     let out_arg = out.path().to_str().unwrap();
     let args = [
         "docs",
         "examples/company-data-registry/metadata.yml",
         "examples/company-data-registry/audit.yml",
+        "examples/company-data-registry/importer.yml",
         "--out",
         out_arg,
     ];
     let output = bisslog(&repo_root(), &args);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let golden =
-        repo_root().join("crates/bisslog-codegen/tests/golden/docs/registry-and-audit/html");
+    let golden = repo_root().join("crates/bisslog-codegen/tests/golden/docs/example-system/html");
     let files = files_under(out.path());
     assert_eq!(files, files_under(&golden));
     for file in &files {

@@ -33,10 +33,11 @@ fn load(paths: &[&str]) -> Vec<DocsService> {
 fn cases() -> Vec<(&'static str, Vec<DocsService>)> {
     vec![
         (
-            "registry-and-audit",
+            "example-system",
             load(&[
                 "examples/company-data-registry/metadata.yml",
                 "examples/company-data-registry/audit.yml",
+                "examples/company-data-registry/importer.yml",
             ]),
         ),
         (
@@ -613,5 +614,37 @@ use_cases:
             "services/evil-svg-script-alert-1-script-quoted-1-tick/x-click-x-call-alert-1-b.html",
             "services/evil-svg-script-alert-1-script-quoted-1-tick/bare.html",
         ]
+    );
+}
+
+/// The example system: the importer queues insertions the registry
+/// consumes, the registry announces them to the audit service, the
+/// importer asks the registry over HTTP, and shares its database on
+/// purpose; the map shows each flow and flags the shared database and
+/// nothing else.
+#[test]
+fn the_example_system_map_shows_its_flows_and_flags_the_shared_database() {
+    let services = load(&[
+        "examples/company-data-registry/metadata.yml",
+        "examples/company-data-registry/audit.yml",
+        "examples/company-data-registry/importer.yml",
+    ]);
+    let models: Vec<_> = services.into_iter().map(|s| s.service).collect();
+    let map = diagram::system_map(&models);
+    for flow in [
+        "company_data_insertion.queue",
+        "company_data.inserted",
+        "publishes",
+        "consumed by",
+        "HTTP",
+    ] {
+        assert!(map.mermaid.contains(flow), "{flow}\n{}", map.mermaid);
+    }
+    let warnings = diagram::system_warnings(&models);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        matches!(&warnings[0], SystemWarning::SharedDatabase { keyname, services }
+            if keyname == "data_division" && services.len() == 2),
+        "{warnings:?}"
     );
 }
