@@ -176,6 +176,8 @@ async fn serve(args: &Args, broker: Arc<dyn Broker>) -> anyhow::Result<()> {
 
     let server = HttpServer::new(registry.service)
         .served_elsewhere(&["consumer", "schedule"])
+        // The OpenAPI document at /openapi.json, rendered at /docs.
+        .openapi(bisslog::http::ApiDocs::new())
         .build()?;
     let database = args.database_url.split("://").next().unwrap_or("memory");
     tracing::info!(

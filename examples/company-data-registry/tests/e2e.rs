@@ -340,6 +340,19 @@ async fn start_up_says_what_is_served() {
         .filter(|l| l.contains("[trigger-not-served]"))
         .collect();
     assert!(unserved.is_empty(), "{unserved:?}");
+    // Its OpenAPI document, and the page that renders it.
+    let (status, openapi) = server
+        .send(reqwest::Method::GET, "/openapi.json", None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(openapi["openapi"], "3.1.0");
+    assert!(
+        openapi["paths"]["/schemas"]["post"].is_object(),
+        "{openapi}"
+    );
+    let page = server.client.get(server.url("/docs")).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("create_schema"));
     drop(server);
     db.drop_database().await;
 }

@@ -59,15 +59,12 @@ async fn insertions_reach_the_audit_service_in_one_process() {
         .to_owned();
     let uid = response.json::<Value>().await.unwrap()["inserted"].clone();
     registry.wait_for_line(|l| l.contains("[insertion-recorded]"));
-    let trail: Value = registry
-        .client
-        .get(format!("{audit_base}/audit/language"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let trail = support::get_until(
+        &registry.client,
+        &format!("{audit_base}/audit/language"),
+        |t| t["insertions"].as_array().is_some_and(|i| !i.is_empty()),
+    )
+    .await;
     assert_eq!(
         trail["insertions"],
         json!([{"schema_keyname": "language", "uid": uid, "origin_transaction_id": origin}])
@@ -111,15 +108,23 @@ async fn the_consumer_trigger_and_the_event_flow(broker: RealBroker, database: T
         .await
         .unwrap();
     let inserted = registry.wait_for_line(|l| l.contains("[data-inserted]"));
-    let (status, found) = registry.send(M::GET, "/company/data/language", None).await;
-    assert_eq!(status, 200);
+    let found = registry
+        .get_until("/company/data/language", |found| {
+            found["data"].as_array().is_some_and(|d| !d.is_empty())
+        })
+        .await;
     assert_eq!(found["data"].as_array().map(Vec::len), Some(1), "{found}");
     assert_eq!(found["data"][0]["code"], "es");
     let uid = found["data"][0]["uid"].as_str().unwrap().to_owned();
 
     audit.wait_for_line(|l| l.contains("[insertion-recorded]") && l.contains(&uid));
-    let (status, trail) = audit.send(M::GET, "/audit/language", None).await;
-    assert_eq!(status, 200);
+    let trail = audit
+        .get_until("/audit/language", |trail| {
+            trail["insertions"]
+                .as_array()
+                .is_some_and(|i| !i.is_empty())
+        })
+        .await;
     assert_eq!(trail["insertions"][0]["uid"], uid.as_str());
     assert_eq!(
         trail["insertions"][0]["origin_transaction_id"],

@@ -42,37 +42,27 @@ async fn send(client: &reqwest::Client, method: M, url: &str, body: Option<Value
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-/// The registry's records of `language`, their codes sorted.
-async fn codes_in_registry(registry: &Server) -> Vec<String> {
-    let (status, found) = registry.send(M::GET, "/company/data/language", None).await;
-    assert_eq!(status, 200, "{found}");
+/// The codes of the registry's records of `language`, sorted.
+fn codes(found: &Value) -> Vec<String> {
     let mut codes: Vec<String> = found["data"]
         .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["code"].as_str().unwrap().to_owned())
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["code"].as_str().map(str::to_owned))
         .collect();
     codes.sort();
     codes
 }
 
-/// The registry's records of `language` once there are `count` of them:
-/// `[data-inserted]` is logged inside the call, before its transaction
-/// commits, so the test reads until the commit shows (bounded by 30 s).
+/// The registry's records of `language` once there are `count` of them
+/// (see [`support::get_until`]).
 async fn codes_once_committed(registry: &Server, count: usize) -> Vec<String> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let mut poll = tokio::time::interval(std::time::Duration::from_millis(50));
-    loop {
-        poll.tick().await;
-        let codes = codes_in_registry(registry).await;
-        if codes.len() >= count {
-            return codes;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "only {codes:?} committed within 30 s"
-        );
-    }
+    let found = registry
+        .get_until("/company/data/language", |found| {
+            codes(found).len() >= count
+        })
+        .await;
+    codes(&found)
 }
 
 /// With no broker configured the three services run in the registry's
@@ -98,9 +88,11 @@ async fn an_import_becomes_company_data_in_one_process() {
     for _ in 0..2 {
         registry.wait_for_line(|l| l.contains("[insertion-recorded]"));
     }
-    assert_eq!(codes_in_registry(&registry).await, ["es", "fr"]);
-    let (status, trail) = send(client, M::GET, &format!("{audit}/audit/language"), None).await;
-    assert_eq!(status, 200);
+    assert_eq!(codes_once_committed(&registry, 2).await, ["es", "fr"]);
+    let trail = support::get_until(client, &format!("{audit}/audit/language"), |t| {
+        t["insertions"].as_array().is_some_and(|i| i.len() >= 2)
+    })
+    .await;
     assert_eq!(trail["insertions"].as_array().map(Vec::len), Some(2));
     let progress = format!("{importer}/imports/language/progress");
     let (status, progress) = send(client, M::GET, &progress, None).await;

@@ -152,6 +152,11 @@ impl Server {
         (status, body)
     }
 
+    /// [`get_until`] on a path of this server.
+    pub async fn get_until(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+        get_until(&self.client, &self.url(path), done).await
+    }
+
     /// Sends SIGTERM and waits for the process to exit.
     pub fn terminate(self) -> std::process::ExitStatus {
         self.signal("-TERM")
@@ -375,4 +380,30 @@ pub async fn depth(broker: RealBroker, namespace: &str, queue: &str) -> u64 {
         .await
         .unwrap()
         .unwrap_or_else(|| panic!("{broker:?} cannot count {queue}"))
+}
+
+/// GETs `url` until `done` holds for its JSON body, bounded by 30 s, and
+/// returns that body. Checkpoints such as `[data-inserted]` are logged
+/// inside the use case, before its transaction commits: a read right after
+/// the line may not see the write yet.
+pub async fn get_until(
+    client: &reqwest::Client,
+    url: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut poll = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        poll.tick().await;
+        let response = client.get(url).send().await.unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if status == 200 && done(&body) {
+            return body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "GET {url} did not reach the expected state within 30 s: {status} {body}"
+        );
+    }
 }
