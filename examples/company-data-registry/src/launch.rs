@@ -27,6 +27,12 @@ pub enum LaunchError {
         "BROKER_URL must be empty (the in-process broker), nats://... or amqp://...; got `{0}`"
     )]
     UnknownBroker(String),
+    /// A service running in its own process was given the in-process
+    /// broker, which reaches no other process.
+    #[error(
+        "alone, {0} needs a real broker (BROKER_URL=nats://... or amqp://...); with the in-process broker the registry runs it in its own process"
+    )]
+    InProcessAlone(&'static str),
     /// The broker could not be reached.
     #[error("cannot connect to the broker: {0}")]
     Broker(#[from] BrokerError),
@@ -151,6 +157,20 @@ impl Registry {
             None => schedules,
         }
     }
+}
+
+/// The broker of a service running in a process of its own (`who`, such
+/// as "the audit service"): a real one, named by `url`.
+pub async fn connect_shared_broker(
+    url: &str,
+    namespace: Option<&str>,
+    who: &'static str,
+) -> Result<Arc<dyn Broker>, LaunchError> {
+    let broker = connect_broker(Some(url), namespace).await?;
+    if broker.name() == "in-process" {
+        return Err(LaunchError::InProcessAlone(who));
+    }
+    Ok(broker)
 }
 
 /// A shutdown signal for every entry point of the process: SIGTERM or

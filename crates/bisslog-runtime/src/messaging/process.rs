@@ -196,30 +196,13 @@ async fn run(binding: &Binding, message: &Message, attempt: u32) -> Result<(), F
     );
     let transaction_id = ctx.transaction_id().clone();
 
-    let inbox = if binding.semantic == DeliverySemantic::ExactlyOnce {
-        match binding.handle.begin_unit_of_work() {
-            Some(work) => {
-                let first = work.record_message(&binding.consumer, &message.id).await;
-                match first {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::info!(transaction_id = %transaction_id, message_id = %message.id, queue = %binding.queue,
-                            "the message was already handled; skipping the redelivery");
-                        if let Err(error) = work.rollback().await {
-                            tracing::warn!(error = %error, "the unit of work could not be rolled back");
-                        }
-                        return Ok(());
-                    }
-                    Err(error) => return Err(failed_with(&transaction_id, &error)),
-                }
-                // The runtime begins no other work for this call.
-                let _ = ctx.attach_work(Arc::clone(&work));
-                Some(work)
-            }
-            None => None,
-        }
-    } else {
-        None
+    let consumer =
+        (binding.semantic == DeliverySemantic::ExactlyOnce).then_some(binding.consumer.as_str());
+    let inbox = match open_inbox(&binding.handle, consumer, &binding.queue, message, &ctx).await {
+        Ok(Inbox::Recorded(work)) => Some(work),
+        Ok(Inbox::Unused) => None,
+        Ok(Inbox::Duplicate) => return Ok(()),
+        Err(error) => return Err(failed_with(&transaction_id, &error)),
     };
 
     let call = match (fast, body) {
@@ -307,27 +290,16 @@ pub async fn call_with_message(
     let text = std::str::from_utf8(&message.payload)
         .map_err(|e| unreadable(format!("the payload is not UTF-8 text: {e}")))?;
     let ctx = message_ctx(handle, mapper.reads_context(), queue, message, attempt);
-    let work = match (inbox, handle.begin_unit_of_work()) {
-        (Some(consumer), Some(work)) => match work.record_message(consumer, &message.id).await {
-            Ok(true) => {
-                // The runtime begins no other work for this call.
-                let _ = ctx.attach_work(Arc::clone(&work));
-                Some(work)
-            }
-            Ok(false) => {
-                tracing::info!(transaction_id = %ctx.transaction_id(), message_id = %message.id, queue,
-                    "the message was already handled; skipping the redelivery");
-                if let Err(error) = work.rollback().await {
-                    tracing::warn!(error = %error, "the unit of work could not be rolled back");
-                }
-                return Ok(crate::Reply {
-                    completion: bisslog_core::Completion::NoContent,
-                    body: None,
-                });
-            }
-            Err(error) => return Err(Box::new(error)),
-        },
-        _ => None,
+    let work = match open_inbox(handle, inbox, queue, message, &ctx).await {
+        Ok(Inbox::Recorded(work)) => Some(work),
+        Ok(Inbox::Unused) => None,
+        Ok(Inbox::Duplicate) => {
+            return Ok(crate::Reply {
+                completion: bisslog_core::Completion::NoContent,
+                body: None,
+            });
+        }
+        Err(error) => return Err(Box::new(error)),
     };
     let call = match mapper.map_text(text) {
         Some(input) => handle.call(ctx, &input),
@@ -351,6 +323,47 @@ pub async fn call_with_message(
         }
         failure
     })
+}
+
+/// The inbox of one call of an `exactly-once` trigger.
+enum Inbox {
+    /// Not exactly-once, or the service has no unit of work.
+    Unused,
+    /// The message id is recorded in this work, attached to the call's
+    /// context; whoever called [`open_inbox`] ends it.
+    Recorded(Arc<dyn bisslog_core::Work>),
+    /// The message was handled before: the redelivery is skipped (its work
+    /// already rolled back).
+    Duplicate,
+}
+
+/// Records the message in the inbox of `consumer` (an `exactly-once`
+/// trigger's consumer name; `None` otherwise), inside a unit of work begun
+/// for the call and attached to `ctx`.
+async fn open_inbox(
+    handle: &UseCaseHandle,
+    consumer: Option<&str>,
+    queue: &str,
+    message: &Message,
+    ctx: &Ctx,
+) -> Result<Inbox, bisslog_core::Error> {
+    let Some(consumer) = consumer else {
+        return Ok(Inbox::Unused);
+    };
+    let Some(work) = handle.begin_unit_of_work() else {
+        return Ok(Inbox::Unused);
+    };
+    if !work.record_message(consumer, &message.id).await? {
+        tracing::info!(transaction_id = %ctx.transaction_id(), message_id = %message.id, queue,
+            "the message was already handled; skipping the redelivery");
+        if let Err(error) = work.rollback().await {
+            tracing::warn!(error = %error, "the unit of work could not be rolled back");
+        }
+        return Ok(Inbox::Duplicate);
+    }
+    // The runtime begins no other work for this call.
+    let _ = ctx.attach_work(Arc::clone(&work));
+    Ok(Inbox::Recorded(work))
 }
 
 /// The failure of a call, as the policy sees it, logged with its cause.

@@ -77,6 +77,14 @@ impl Job {
         })
     }
 
+    /// `(use case, cron expression)`, as schedulers report what they serve.
+    pub(crate) fn served(&self) -> (String, String) {
+        (
+            self.handle.keyname().to_owned(),
+            self.cron.as_str().to_owned(),
+        )
+    }
+
     /// The first tick strictly after `after`; `None` when the schedule
     /// never fires again.
     pub(crate) fn next_after(&self, after: Timestamp) -> Option<Timestamp> {

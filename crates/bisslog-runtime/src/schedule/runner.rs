@@ -108,14 +108,9 @@ impl Schedules {
     /// The schedule triggers served, as `(use case, cron expression)`.
     pub fn triggers(&self) -> Vec<(String, String)> {
         self.jobs()
-            .into_iter()
-            .filter_map(Result::ok)
-            .map(|job| {
-                (
-                    job.handle.keyname().to_owned(),
-                    job.cron.as_str().to_owned(),
-                )
-            })
+            .iter()
+            .filter_map(|job| job.as_ref().ok())
+            .map(Job::served)
             .collect()
     }
 
@@ -145,15 +140,7 @@ impl Schedules {
         let jobs = self.jobs().into_iter().collect::<Result<Vec<_>, _>>()?;
         let (stop, stopped) = watch::channel(false);
         let (runs, runs_done) = mpsc::channel(1);
-        let served = jobs
-            .iter()
-            .map(|job| {
-                (
-                    job.handle.keyname().to_owned(),
-                    job.cron.as_str().to_owned(),
-                )
-            })
-            .collect();
+        let served = jobs.iter().map(Job::served).collect();
         let shared = Arc::new(Shared {
             store: self.store,
             clock: self.clock,

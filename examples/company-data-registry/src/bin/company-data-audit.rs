@@ -40,14 +40,12 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     bisslog::logging::init();
     let args = Args::parse();
-    let broker =
-        launch::connect_broker(Some(&args.broker_url), args.broker_namespace.as_deref()).await?;
-    if broker.name() == "in-process" {
-        anyhow::bail!(
-            "alone, the audit service needs a real broker (BROKER_URL=nats://... or amqp://...); \
-             with the in-process broker the registry runs it in its own process"
-        );
-    }
+    let broker = launch::connect_shared_broker(
+        &args.broker_url,
+        args.broker_namespace.as_deref(),
+        "the audit service",
+    )
+    .await?;
     let signal = launch::shutdown_signal();
     let address = SocketAddr::new(args.host, args.port);
     let audit = launch::start_audit(&args.database_url, broker, address, signal)

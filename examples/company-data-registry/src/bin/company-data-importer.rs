@@ -49,14 +49,12 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     bisslog::logging::init();
     let args = Args::parse();
-    let broker =
-        launch::connect_broker(Some(&args.broker_url), args.broker_namespace.as_deref()).await?;
-    if broker.name() == "in-process" {
-        anyhow::bail!(
-            "alone, the importer needs a real broker (BROKER_URL=nats://... or amqp://...); \
-             with the in-process broker the registry runs it in its own process"
-        );
-    }
+    let broker = launch::connect_shared_broker(
+        &args.broker_url,
+        args.broker_namespace.as_deref(),
+        "the importer",
+    )
+    .await?;
     let records = RegistryDatabase::connect(&args.registry_database_url)
         .await
         .context("cannot open the registry's database (REGISTRY_DATABASE_URL)")?;
