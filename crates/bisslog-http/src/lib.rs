@@ -69,7 +69,7 @@ mod websocket;
 pub use api_docs::{ApiDocs, DOCS_PATH, OPENAPI_PATH};
 pub use auth::Authenticator;
 pub use config::HttpConfig;
-pub use problem::{Problem, StatusPolicy};
+pub use problem::{Problem, RETRY_AFTER_SECONDS, StatusPolicy};
 pub use routes::router_path;
 pub use server::{HttpError, HttpServer, HttpServerBuilder, shutdown_signal};
 pub use websocket::{WebSocketRegistry, WebSocketRoutes};

@@ -59,6 +59,9 @@ impl StatusPolicy {
     }
 }
 
+/// The `Retry-After` (in seconds) of every 503 problem response.
+pub const RETRY_AFTER_SECONDS: u64 = 1;
+
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Problem {
@@ -164,6 +167,12 @@ impl IntoResponse for Problem {
         );
         if let Ok(id) = HeaderValue::from_str(&self.transaction_id) {
             headers.insert(TRANSACTION_HEADER, id);
+        }
+        // A 503 is a passing state (an outage, a full disk, an exhausted
+        // pool): say when to come back, so clients and proxies back off
+        // instead of hammering. Callers that know better set their own.
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
         }
         response
     }

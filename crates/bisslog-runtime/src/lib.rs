@@ -51,4 +51,4 @@ mod service;
 
 pub use dispatch::{Failure, Reply, UseCaseHandle};
 pub use inbox::MemoryInbox;
-pub use service::{BuildError, BuildProblem, Service, ServiceBuilder};
+pub use service::{BuildError, BuildProblem, DEFAULT_READINESS_TIMEOUT, Service, ServiceBuilder};

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bisslog_core::{Adapter, UnitOfWork, UseCase};
 use indexmap::IndexMap;
@@ -53,7 +54,12 @@ struct Inner {
     adapters: Vec<(String, Arc<dyn Adapter>)>,
     blanks: Vec<String>,
     unit_of_work: Option<Arc<dyn UnitOfWork>>,
+    readiness_timeout: Duration,
 }
+
+/// How long one adapter's readiness check may take by default: under the
+/// probe timeout of every common orchestrator.
+pub const DEFAULT_READINESS_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl Service {
     /// Starts building a service from its (validated) metadata.
@@ -64,6 +70,7 @@ impl Service {
             adapters: Vec::new(),
             blanks: Vec::new(),
             unit_of_work: None,
+            readiness_timeout: DEFAULT_READINESS_TIMEOUT,
         }
     }
 
@@ -97,16 +104,35 @@ impl Service {
         &self.0.blanks
     }
 
-    /// Asks every bound adapter whether it is ready; the failures, by
-    /// interaction keyname.
+    /// Asks every bound adapter whether it is ready, all at once, each
+    /// within the readiness timeout (see
+    /// [`ServiceBuilder::readiness_timeout`]); the failures, by interaction
+    /// keyname, in binding order. A check that takes longer fails as
+    /// `Timeout`, so the answer never takes much more than the timeout.
     pub async fn readiness(&self) -> Vec<(String, bisslog_core::Error)> {
-        let mut failures = Vec::new();
-        for (keyname, adapter) in &self.0.adapters {
-            if let Err(error) = adapter.ready().await {
-                failures.push((keyname.clone(), error));
+        let limit = self.0.readiness_timeout;
+        let checks = self.0.adapters.iter().map(|(keyname, adapter)| async move {
+            match tokio::time::timeout(limit, adapter.ready()).await {
+                Ok(Ok(())) => None,
+                Ok(Err(error)) => Some((keyname.clone(), error)),
+                Err(_) => Some((
+                    keyname.clone(),
+                    bisslog_core::Error::new(
+                        bisslog_core::ErrorKind::Timeout,
+                        "readiness-timeout",
+                        format!(
+                            "the readiness check of `{keyname}` took longer than {} ms",
+                            limit.as_millis()
+                        ),
+                    ),
+                )),
             }
-        }
-        failures
+        });
+        futures_util::future::join_all(checks)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
     }
 
     /// The triggers of the metadata whose kinds are not in `served`, as
@@ -158,6 +184,7 @@ pub struct ServiceBuilder {
     adapters: Vec<(String, Arc<dyn Adapter>)>,
     blanks: Vec<String>,
     unit_of_work: Option<Arc<dyn UnitOfWork>>,
+    readiness_timeout: Duration,
 }
 
 impl ServiceBuilder {
@@ -203,6 +230,14 @@ impl ServiceBuilder {
         self
     }
 
+    /// How long each adapter's readiness check may take before it counts
+    /// as failed ([`DEFAULT_READINESS_TIMEOUT`], 1 s, unless set).
+    #[must_use]
+    pub fn readiness_timeout(mut self, timeout: Duration) -> Self {
+        self.readiness_timeout = timeout;
+        self
+    }
+
     /// Checks the registrations against the metadata and builds the
     /// service, or lists every disagreement.
     pub fn build(self) -> Result<Service, BuildError> {
@@ -238,6 +273,7 @@ impl ServiceBuilder {
             adapters: self.adapters,
             blanks: self.blanks,
             unit_of_work: self.unit_of_work,
+            readiness_timeout: self.readiness_timeout,
         })))
     }
 

@@ -2,6 +2,8 @@
 
 use bisslog_core::{Error, ErrorKind};
 
+use crate::faults::StorageFault;
+
 /// Why a database could not be opened or migrated.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -52,16 +54,33 @@ pub enum SqlError {
 
 /// A driver error as a bisslog error, with the kind the entry points act
 /// on: unique and foreign-key violations are `Integrity` (409), check and
-/// not-null violations `InvalidData`, lost connections and pool timeouts
-/// transient (`Connection`, `Timeout`, `Unavailable`), and the rest
-/// `Internal`.
+/// not-null violations `InvalidData`; transient failures are
+/// `Unavailable` or `Connection` (503 with `Retry-After`, retried by
+/// consumers): a busy or shutting-down server, a full disk, a read-only
+/// database, an I/O error, a lost connection, a pool with no connection
+/// free in time; a statement cancelled for running too long is `Timeout`
+/// (504); the rest `Internal`.
+///
+/// A SQLite storage fault seen here also retires the process's SQLite
+/// connections opened before it (see [`Database`](crate::Database)), so
+/// adapters should map every driver error through this function.
 pub fn map_error(error: sqlx::Error) -> Error {
+    crate::faults::note(&error);
     let (kind, code) = classify(&error);
     Error::new(kind, code, describe(&error)).with_source(error)
 }
 
 fn classify(error: &sqlx::Error) -> (ErrorKind, &'static str) {
     use sqlx::error::ErrorKind as Db;
+    if let Some(fault) = crate::faults::storage_fault(error) {
+        let kind = match fault {
+            StorageFault::Corrupt => ErrorKind::Internal,
+            StorageFault::Full | StorageFault::ReadOnly | StorageFault::Io => {
+                ErrorKind::Unavailable
+            }
+        };
+        return (kind, fault.code());
+    }
     match error {
         sqlx::Error::Database(db) => {
             let code = db.code();
@@ -77,10 +96,19 @@ fn classify(error: &sqlx::Error) -> (ErrorKind, &'static str) {
                     _,
                     Some("40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300" | "5" | "6"),
                 ) => (ErrorKind::Unavailable, "database-busy"),
+                // PostgreSQL: disk full, out of memory, read-only
+                // transaction (a standby), connection failures.
+                (_, Some("53100" | "53200" | "25006" | "08000" | "08003" | "08006")) => {
+                    (ErrorKind::Unavailable, "database-unavailable")
+                }
+                // PostgreSQL: the statement ran past `statement_timeout`.
+                (_, Some("57014")) => (ErrorKind::Timeout, "database-timeout"),
                 _ => (ErrorKind::Internal, "database-error"),
             }
         }
-        sqlx::Error::PoolTimedOut => (ErrorKind::Timeout, "database-timeout"),
+        // Every connection stayed busy for the whole acquire timeout: the
+        // database is overloaded, not slow to answer one statement.
+        sqlx::Error::PoolTimedOut => (ErrorKind::Unavailable, "database-pool-exhausted"),
         sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => {
             (ErrorKind::Connection, "database-connection")
         }

@@ -37,6 +37,7 @@
 mod clock;
 mod database;
 mod error;
+mod faults;
 mod framework;
 mod lease;
 mod macros;

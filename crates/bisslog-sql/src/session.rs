@@ -7,7 +7,6 @@ use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection};
 use tokio::sync::OwnedMutexGuard;
 
 use crate::database::{Backend, Database};
-use crate::error::map_error;
 use crate::work::{Slot, SqlWork, Tx};
 
 /// A connection to the database for one adapter operation: inside the
@@ -82,11 +81,12 @@ impl Session {
     pub fn backend(&self) -> Backend {
         match &self.inner {
             Inner::Joined(slot) => match &**slot {
-                Slot::Open(Tx::Postgres(_)) => Backend::Postgres,
+                Slot::Open(tx) => tx.backend(),
                 _ => Backend::Sqlite,
             },
-            Inner::Own(Tx::Sqlite(_)) | Inner::Pooled(Pooled::Sqlite(_)) => Backend::Sqlite,
-            Inner::Own(Tx::Postgres(_)) | Inner::Pooled(Pooled::Postgres(_)) => Backend::Postgres,
+            Inner::Own(tx) => tx.backend(),
+            Inner::Pooled(Pooled::Sqlite(_)) => Backend::Sqlite,
+            Inner::Pooled(Pooled::Postgres(_)) => Backend::Postgres,
         }
     }
 
@@ -169,10 +169,9 @@ impl Database {
                 inner: Inner::Joined(slot),
             });
         }
-        let pooled = match (self.sqlite(), self.postgres()) {
-            (Some(pool), _) => Pooled::Sqlite(pool.acquire().await.map_err(map_error)?),
-            (_, Some(pool)) => Pooled::Postgres(pool.acquire().await.map_err(map_error)?),
-            (None, None) => return Err(Error::internal("the database has no pool")),
+        let pooled = match self.backend() {
+            Backend::Sqlite => Pooled::Sqlite(self.acquire_sqlite().await?),
+            Backend::Postgres => Pooled::Postgres(self.acquire_postgres().await?),
         };
         Ok(Session {
             inner: Inner::Pooled(pooled),

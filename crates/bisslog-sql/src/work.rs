@@ -6,19 +6,51 @@ use std::any::Any;
 use std::sync::{Arc, PoisonError};
 
 use bisslog_core::{BoxFuture, Error, UnitOfWork, Work};
+use sqlx::pool::PoolConnection;
 use sqlx::{Postgres, Sqlite};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::clock::now_ms;
 use crate::database::{Backend, Database};
-use crate::error::map_error;
 use crate::on_engine;
 use crate::session::Connection;
 
-/// A transaction on either engine.
-pub(crate) enum Tx {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
-    Postgres(sqlx::Transaction<'static, Postgres>),
+/// A transaction on either engine, on a connection of its own.
+///
+/// Transactions are begun and ended with plain `BEGIN`/`COMMIT`/`ROLLBACK`
+/// rather than sqlx's `Transaction`: when sqlx's `COMMIT` fails (a full
+/// disk), its rollback on drop may fail too and the connection goes back to
+/// the pool believing it is still inside a transaction, so every later
+/// `begin` on it fails. Here a connection whose transaction did not end
+/// cleanly (a failed `COMMIT` or `ROLLBACK`, or a transaction dropped
+/// unended by a cancelled call) is closed, which rolls back whatever it
+/// held, and the pool opens a fresh one.
+pub(crate) struct Tx {
+    conn: Conn,
+    db: Database,
+    open: bool,
+}
+
+enum Conn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Conn {
+    async fn run(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
+        match self {
+            Conn::Sqlite(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
+            Conn::Postgres(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
+        }
+    }
+
+    /// Closes the connection when it is dropped instead of pooling it.
+    fn discard(&mut self) {
+        match self {
+            Conn::Sqlite(conn) => conn.close_on_drop(),
+            Conn::Postgres(conn) => conn.close_on_drop(),
+        }
+    }
 }
 
 impl Tx {
@@ -27,48 +59,64 @@ impl Tx {
     /// otherwise fail with `SQLITE_BUSY` when another writer got there
     /// first, instead of waiting its turn.
     pub(crate) async fn begin(db: &Database) -> Result<Tx, Error> {
-        match db.backend() {
-            Backend::Sqlite => {
-                let pool = db.sqlite().ok_or_else(no_pool)?;
-                Ok(Tx::Sqlite(
-                    pool.begin_with("BEGIN IMMEDIATE")
-                        .await
-                        .map_err(map_error)?,
-                ))
-            }
-            Backend::Postgres => {
-                let pool = db.postgres().ok_or_else(no_pool)?;
-                Ok(Tx::Postgres(pool.begin().await.map_err(map_error)?))
-            }
+        let (mut conn, begin) = match db.backend() {
+            Backend::Sqlite => (Conn::Sqlite(db.acquire_sqlite().await?), "BEGIN IMMEDIATE"),
+            Backend::Postgres => (Conn::Postgres(db.acquire_postgres().await?), "BEGIN"),
+        };
+        if let Err(error) = conn.run(begin).await {
+            conn.discard();
+            return Err(db.statement_failed(error));
+        }
+        Ok(Tx {
+            conn,
+            db: db.clone(),
+            open: true,
+        })
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        match self.conn {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub(crate) fn connection(&mut self) -> Connection<'_> {
-        match self {
-            Tx::Sqlite(tx) => Connection::Sqlite(tx),
-            Tx::Postgres(tx) => Connection::Postgres(tx),
+        match &mut self.conn {
+            Conn::Sqlite(conn) => Connection::Sqlite(conn),
+            Conn::Postgres(conn) => Connection::Postgres(conn),
         }
     }
 
-    pub(crate) async fn commit(self) -> Result<(), Error> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await,
-            Tx::Postgres(tx) => tx.commit().await,
-        }
-        .map_err(map_error)
+    pub(crate) async fn commit(mut self) -> Result<(), Error> {
+        self.end("COMMIT").await?;
+        self.db.health().note_write();
+        Ok(())
     }
 
-    async fn rollback(self) -> Result<(), Error> {
-        match self {
-            Tx::Sqlite(tx) => tx.rollback().await,
-            Tx::Postgres(tx) => tx.rollback().await,
-        }
-        .map_err(map_error)
+    pub(crate) async fn rollback(mut self) -> Result<(), Error> {
+        self.end("ROLLBACK").await
+    }
+
+    async fn end(&mut self, statement: &'static str) -> Result<(), Error> {
+        let result = self.conn.run(statement).await;
+        self.open = false;
+        result.map_err(|error| {
+            // Nobody knows where the transaction stands now.
+            self.conn.discard();
+            self.db.statement_failed(error)
+        })
     }
 }
 
-fn no_pool() -> Error {
-    Error::internal("the database has no pool")
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if self.open {
+            // Dropped unended (a cancelled call): closing the connection
+            // rolls the transaction back.
+            self.conn.discard();
+        }
+    }
 }
 
 /// Where a unit of work stands.
@@ -188,7 +236,7 @@ impl Work for SqlWork {
                     .await
                     .map(|r| r.rows_affected())
             })
-            .map_err(map_error)?;
+            .map_err(|e| self.0.db.statement_failed(e))?;
             Ok(inserted == 1)
         })
     }

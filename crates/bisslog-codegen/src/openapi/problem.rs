@@ -28,9 +28,16 @@ const ALWAYS: &[(&str, &str, &str)] = &[
     (
         "503",
         "Unavailable",
-        "a dependency of the service is unavailable",
+        "a dependency of the service is unavailable (its database cannot be reached, its disk is full...); retry after `Retry-After` seconds",
+    ),
+    (
+        "504",
+        "GatewayTimeout",
+        "the use case or a dependency did not answer in time",
     ),
 ];
+/// The responses that carry `Retry-After`, by component name.
+const RETRY_AFTER: &[&str] = &["TooManyRequests", "Unavailable"];
 const AUTH: &[(&str, &str, &str)] = &[
     ("401", "Unauthenticated", "the caller is not authenticated"),
     ("403", "Forbidden", "the caller may not do this"),
@@ -80,13 +87,17 @@ pub(super) fn components() -> Value {
     all.push(&RATE_LIMITED);
     all.sort_by_key(|(status, _, _)| *status);
     for (_, name, description) in all {
-        responses.insert(
-            (*name).to_owned(),
-            json!({
-                "description": description,
-                "content": {PROBLEM_MEDIA: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-            }),
-        );
+        let mut response = json!({
+            "description": description,
+            "content": {PROBLEM_MEDIA: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        });
+        if RETRY_AFTER.contains(name) {
+            response["headers"] = json!({"Retry-After": {
+                "description": "seconds to wait before trying again",
+                "schema": {"type": "integer", "minimum": 1},
+            }});
+        }
+        responses.insert((*name).to_owned(), response);
     }
     json!({
         "schemas": {"Problem": problem_schema()},

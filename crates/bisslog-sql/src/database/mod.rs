@@ -1,6 +1,12 @@
-//! A connection pool to SQLite or PostgreSQL, chosen by URL.
+//! A connection pool to SQLite or PostgreSQL, chosen by URL, that keeps
+//! no connection it cannot trust and fails fast while its server is gone.
+
+mod acquire;
+pub(crate) mod health;
+mod readiness;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -10,7 +16,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::error::{SqlError, map_error};
+use crate::error::SqlError;
+use health::Health;
 
 /// Which database engine a [`Database`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,6 +41,14 @@ impl Backend {
 /// A pool of connections to SQLite or PostgreSQL. Cheap to clone; bind it
 /// as the adapter of a database interaction so `/health/ready` asks it.
 ///
+/// It survives faults by itself (docs/reliability.md): a connection whose
+/// transaction state is unknown (a failed `COMMIT` or `ROLLBACK`, a call
+/// cancelled mid-transaction) is closed, never reused; a SQLite storage
+/// fault (full disk, read-only file, I/O error) retires every connection
+/// opened before it; while a PostgreSQL server cannot be reached, sessions
+/// fail at once as `Unavailable` (503) instead of waiting out the pool's
+/// timeout, and the return of the server is noticed within a second.
+///
 /// ```no_run
 /// # async fn run() -> Result<(), bisslog_sql::SqlError> {
 /// use bisslog_sql::{Backend, Database};
@@ -49,6 +64,7 @@ pub struct Database {
     pool: Pool,
     /// Tells this database's units of work from another's.
     id: u64,
+    health: Arc<Health>,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +79,7 @@ impl Database {
     /// database) or `postgres://user@host:port/database`.
     pub async fn connect(url: &str) -> Result<Self, SqlError> {
         let redacted = redact(url);
+        let health;
         let pool = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| SqlError::InvalidUrl {
@@ -76,7 +93,17 @@ impl Database {
                 .foreign_keys(true);
             // An in-memory database lives as long as its one connection.
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-            let mut pool = SqlitePoolOptions::new().acquire_timeout(Duration::from_secs(5));
+            health = Health::sqlite();
+            let retiring = Arc::clone(&health);
+            let mut pool = SqlitePoolOptions::new()
+                .acquire_timeout(Duration::from_secs(5))
+                // A connection opened before a storage fault may be
+                // read-only for life or mid-way through a transaction
+                // nobody knows the state of: close it, open a fresh one.
+                .before_acquire(move |_, meta| {
+                    let keep = !retiring.retire(meta.age);
+                    Box::pin(async move { Ok(keep) })
+                });
             if in_memory {
                 pool = pool
                     .max_connections(1)
@@ -97,6 +124,7 @@ impl Database {
                 url: redacted.clone(),
                 reason: e.to_string(),
             })?;
+            health = Health::postgres(options.clone());
             let pool = PgPoolOptions::new()
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
@@ -116,7 +144,13 @@ impl Database {
         Ok(Self {
             pool,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            health,
         })
+    }
+
+    /// What this database knows of its server and storage.
+    pub(crate) fn health(&self) -> &Arc<Health> {
+        &self.health
     }
 
     /// This pool's identity (clones share it).
@@ -156,15 +190,6 @@ impl Database {
         }
     }
 
-    /// Runs `SELECT 1`.
-    pub async fn ping(&self) -> Result<(), bisslog_core::Error> {
-        let result = match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
-            Pool::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
-        };
-        result.map_err(map_error)
-    }
-
     /// Closes every connection, waiting for those in use.
     pub async fn close(&self) {
         match &self.pool {
@@ -174,9 +199,10 @@ impl Database {
     }
 }
 
+/// `/health/ready` asks [`Database::check_ready`].
 impl Adapter for Database {
     fn ready(&self) -> BoxFuture<'_, Result<(), bisslog_core::Error>> {
-        Box::pin(self.ping())
+        Box::pin(self.check_ready())
     }
 }
 
