@@ -1,10 +1,24 @@
 //! Throwaway databases for tests: a fresh SQLite file, or a fresh
 //! PostgreSQL database created on the server named by
-//! `BISSLOG_TEST_POSTGRES_URL` and dropped afterwards.
+//! `BISSLOG_TEST_POSTGRES_URL` and dropped afterwards; and, for fault
+//! tests, a PostgreSQL server of the test's own to stop and start
+//! ([`PrivatePostgres`]) and a small disk to fill ([`SmallDisk`]).
+
+mod private_postgres;
+mod small_disk;
 
 use std::path::PathBuf;
 
+pub use private_postgres::{POSTGRES_BIN_VARIABLE, PrivatePostgres};
+pub use small_disk::SmallDisk;
+
 use crate::database::Database;
+
+/// Whether this runs in CI (`CI=true`), where a missing server or
+/// privilege is a failure, not a skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
 
 /// The environment variable naming a PostgreSQL server tests may use (an
 /// administrative connection, such as `postgres://postgres@127.0.0.1/postgres`).
@@ -16,7 +30,7 @@ pub const POSTGRES_URL_VARIABLE: &str = "BISSLOG_TEST_POSTGRES_URL";
 pub fn postgres_url() -> Option<String> {
     match std::env::var(POSTGRES_URL_VARIABLE) {
         Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+        _ if in_ci() => {
             panic!(
                 "{POSTGRES_URL_VARIABLE} is not set: CI must provide a PostgreSQL server for these tests"
             )
