@@ -37,32 +37,40 @@ impl PrivatePostgres {
     /// connections; `None` when PostgreSQL's programs are not installed
     /// (the caller skips, saying so), a failure under `CI=true`.
     pub async fn start() -> Option<Self> {
-        let Some(bin) = find_bin() else {
-            assert!(
-                !in_ci(),
-                "CI must have PostgreSQL's programs (initdb, postgres): set {POSTGRES_BIN_VARIABLE} or install postgresql"
-            );
-            eprintln!(
-                "skipped: no PostgreSQL programs (set {POSTGRES_BIN_VARIABLE} or install postgresql)"
-            );
-            return None;
-        };
+        match Self::create().await {
+            Ok(cluster) => Some(cluster),
+            Err(why) => {
+                assert!(
+                    !in_ci(),
+                    "CI must be able to run a private PostgreSQL: {why}"
+                );
+                eprintln!("skipped: no private PostgreSQL server ({why})");
+                None
+            }
+        }
+    }
+
+    async fn create() -> Result<Self, String> {
+        let bin = find_bin().ok_or_else(|| {
+            format!("no initdb: set {POSTGRES_BIN_VARIABLE} or install postgresql")
+        })?;
         let dir = std::env::temp_dir().join(format!("bisslog-pg-{}", unique()));
         std::fs::create_dir_all(&dir)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let user = if is_root() {
-            Some(postgres_user())
+            Some(postgres_user()?)
         } else {
             None
         };
         if let Some((uid, gid)) = user {
             std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
-                .unwrap_or_else(|e| panic!("cannot give {} to postgres: {e}", dir.display()));
+                .map_err(|e| format!("cannot give {} to postgres: {e}", dir.display()))?;
         }
+        let port = free_port()?;
         let mut cluster = Self {
             bin,
             dir,
-            port: free_port(),
+            port,
             user,
             server: None,
         };
@@ -78,10 +86,12 @@ impl PrivatePostgres {
             .arg(cluster.data())
             .stdout(Stdio::null())
             .status()
-            .unwrap_or_else(|e| panic!("cannot run initdb: {e}"));
-        assert!(status.success(), "initdb failed: {status}");
+            .map_err(|e| format!("cannot run initdb: {e}"))?;
+        if !status.success() {
+            return Err(format!("initdb failed: {status}"));
+        }
         cluster.start_again().await;
-        Some(cluster)
+        Ok(cluster)
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/postgres`.
@@ -205,7 +215,7 @@ fn is_root() -> bool {
 }
 
 /// The `postgres` user's uid and gid, from /etc/passwd.
-fn postgres_user() -> (u32, u32) {
+fn postgres_user() -> Result<(u32, u32), String> {
     let passwd = std::fs::read_to_string(Path::new("/etc/passwd")).unwrap_or_default();
     passwd
         .lines()
@@ -215,13 +225,13 @@ fn postgres_user() -> (u32, u32) {
                 .then(|| Some((fields.get(2)?.parse().ok()?, fields.get(3)?.parse().ok()?)))
                 .flatten()
         })
-        .unwrap_or_else(|| panic!("running as root needs a `postgres` user to run PostgreSQL as"))
+        .ok_or_else(|| "running as root needs a `postgres` user to run PostgreSQL as".to_owned())
 }
 
 /// A port free on 127.0.0.1 now.
-fn free_port() -> u16 {
+fn free_port() -> Result<u16, String> {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
+        .map_err(|e| format!("no free port on 127.0.0.1: {e}"))
 }
