@@ -113,7 +113,8 @@ async fn a_full_disk_fails_writes_clearly_then_heals_by_itself() {
 
 /// Makes the file unwritable for new opens: the immutable attribute as
 /// root (whom permissions do not stop), read-only permissions otherwise.
-fn protect(file: &Path, on: bool) {
+/// `false` when this process may not (root of a user namespace).
+fn protect(file: &Path, on: bool) -> bool {
     let root = Command::new("id")
         .arg("-u")
         .output()
@@ -129,11 +130,7 @@ fn protect(file: &Path, on: bool) {
             .arg(file)
             .status()
     };
-    assert!(
-        status.unwrap().success(),
-        "cannot protect {}",
-        file.display()
-    );
+    status.is_ok_and(|s| s.success())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,7 +141,11 @@ async fn connections_opened_while_the_file_was_read_only_are_replaced() {
     write(&db, 64).await.unwrap();
     let file = test.url.trim_start_matches("sqlite://").to_owned();
 
-    protect(Path::new(&file), true);
+    if !protect(Path::new(&file), true) {
+        assert!(!in_ci(), "CI runs as root and must be able to chattr +i");
+        eprintln!("skipped: cannot make {file} immutable here");
+        return;
+    }
     // Six sessions at once: the pool opens connections now, which SQLite
     // opens read-only, silently, for the rest of their lives.
     let readers = futures_util::future::join_all((0..6).map(|_| db.reader())).await;
@@ -159,7 +160,7 @@ async fn connections_opened_while_the_file_was_read_only_are_replaced() {
             error.code()
         );
     }
-    protect(Path::new(&file), false);
+    assert!(protect(Path::new(&file), false));
 
     // Before the fix ~40-60% of writes kept failing with "attempt to write
     // a readonly database" minutes later.
@@ -241,6 +242,4 @@ async fn a_postgres_outage_fails_fast_and_recovery_is_noticed_within_a_second() 
     );
     db.check_ready().await.unwrap();
     db.close().await;
-    drop(server);
-    let _ = in_ci();
 }
