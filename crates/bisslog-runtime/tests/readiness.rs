@@ -1,0 +1,124 @@
+//! Readiness: every adapter asked at once, each within its bound, so
+//! `/health/ready` answers in about the timeout whatever hangs (it used to
+//! ask them in turn: 15 s during a PostgreSQL outage).
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::time::Duration;
+
+use bisslog_core::{Adapter, BoxFuture, Ctx, Error, ErrorKind, NoInput, UseCase, UseCaseError};
+use bisslog_runtime::{DEFAULT_READINESS_TIMEOUT, Service};
+
+struct Noop;
+
+impl UseCase for Noop {
+    type Input = NoInput;
+    type Output = ();
+    type Error = Error;
+
+    async fn run(&self, _: &Ctx, _: NoInput) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// Answers after `delay`, with `answer`; never when `delay` is `None`.
+struct Check {
+    delay: Option<Duration>,
+    fails: bool,
+}
+
+impl Adapter for Check {
+    fn ready(&self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move {
+            match self.delay {
+                Some(delay) => tokio::time::sleep(delay).await,
+                None => std::future::pending().await,
+            }
+            if self.fails {
+                Err(Error::new(ErrorKind::Unavailable, "down", "it is down"))
+            } else {
+                Ok(())
+            }
+        })
+    }
+}
+
+fn service(timeout: Option<Duration>) -> Service {
+    let metadata = bisslog_schema::validate_str(
+        "metadata.yml",
+        "name: checks\nuse_cases:\n  noop:\n    name: noop\n    triggers: [{type: http, options: {path: /noop}}]\n    external_interactions:\n      - {keyname: hangs, type_interaction: database}\n      - {keyname: slow_fails, type_interaction: database}\n      - {keyname: slow_fine, type_interaction: database}\n      - {keyname: fine, type_interaction: database}\n",
+    )
+    .into_service()
+    .unwrap();
+    let secs = |s: f64| Some(Duration::from_secs_f64(s));
+    let mut builder = Service::builder(metadata)
+        .use_case("noop", Noop)
+        .adapter(
+            "hangs",
+            Check {
+                delay: None,
+                fails: false,
+            },
+        )
+        .adapter(
+            "slow_fails",
+            Check {
+                delay: secs(0.6),
+                fails: true,
+            },
+        )
+        .adapter(
+            "slow_fine",
+            Check {
+                delay: secs(0.9),
+                fails: false,
+            },
+        )
+        .adapter(
+            "fine",
+            Check {
+                delay: secs(0.0),
+                fails: false,
+            },
+        );
+    if let Some(timeout) = timeout {
+        builder = builder.readiness_timeout(timeout);
+    }
+    builder.build().unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn adapters_are_asked_at_once_each_within_the_timeout() {
+    let service = service(None);
+    let started = tokio::time::Instant::now();
+    let failures = service.readiness().await;
+    // In turn, this would have taken forever (and 1.5 s without the hang).
+    assert_eq!(started.elapsed(), DEFAULT_READINESS_TIMEOUT);
+    let failing: Vec<(&str, String)> = failures
+        .iter()
+        .map(|(keyname, error)| (keyname.as_str(), error.code().into_owned()))
+        .collect();
+    assert_eq!(
+        failing,
+        [
+            ("hangs", "readiness-timeout".to_owned()),
+            ("slow_fails", "down".to_owned())
+        ]
+    );
+    assert_eq!(failures[0].1.kind(), ErrorKind::Timeout);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_timeout_is_configurable() {
+    let service = service(Some(Duration::from_millis(700)));
+    let started = tokio::time::Instant::now();
+    let failing: Vec<String> = service
+        .readiness()
+        .await
+        .into_iter()
+        .map(|(keyname, _)| keyname)
+        .collect();
+    assert_eq!(started.elapsed(), Duration::from_millis(700));
+    // The 0.9 s check that would have passed is now too slow.
+    assert_eq!(failing, ["hangs", "slow_fails", "slow_fine"]);
+}
