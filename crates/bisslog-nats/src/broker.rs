@@ -263,8 +263,10 @@ impl NatsBroker {
             .await
             .map_err(|e| error::api(queue, "starting to pull messages", e))?;
         tracing::debug!(queue, stream = %stream, consumer = %subscription.consumer, batch, "subscribed");
-        Ok(Box::pin(NatsDeliveries::new(
+        Ok(Deliveries::closable(NatsDeliveries::new(
             messages,
+            self.inner.client.clone(),
+            consumer,
             queue.into(),
             stream,
             self.inner.config.confirm_acks,
