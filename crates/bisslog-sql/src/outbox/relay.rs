@@ -487,6 +487,11 @@ impl OutboxRelay {
         );
         // Set while the last failure was the broker's.
         let mut broker_down = false;
+        // Whether the broker saying it is ready ends a pause early: not
+        // after a round so started failed again (a broker that answers
+        // `ready` but cannot take messages), until it is seen down again.
+        let mut trust_ready = true;
+        let mut woke_early = false;
         loop {
             let woken = wake.notified();
             let failure = if broker_down && self.broker.ready().await.is_err() {
@@ -507,6 +512,7 @@ impl OutboxRelay {
                             );
                         }
                         broker_down = false;
+                        trust_ready = true;
                         self.health.0.failing.store(false, Ordering::Relaxed);
                         self.health.0.failing_for.store(0, Ordering::Relaxed);
                         let pause = if report.leader
@@ -540,6 +546,9 @@ impl OutboxRelay {
                 tracing::warn!(error, "relay failing: {error}; retrying with backoff");
             }
             broker_down = kind == Failure::Broker;
+            if woke_early {
+                trust_ready = false;
+            }
             self.health.0.failing.store(true, Ordering::Relaxed);
             self.health
                 .0
@@ -548,11 +557,16 @@ impl OutboxRelay {
             self.health.0.failed_rounds.fetch_add(1, Ordering::Relaxed);
             // New events do not end this pause: under a fault every
             // commit would otherwise start a round that fails again.
-            let waiting = self.wait_after_failure(pause, broker_down);
+            let waiting = self.wait_after_failure(pause, broker_down, trust_ready);
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
-                () = waiting => {}
+                early = waiting => {
+                    woke_early = early;
+                    if early {
+                        trust_ready = true;
+                    }
+                }
             }
         }
         if let Err(error) = self.lease.release().await {
@@ -561,26 +575,33 @@ impl OutboxRelay {
     }
 
     /// Waits `pause` after a failed round; when the broker was down,
-    /// returns as soon as it is seen down and then ready again.
-    async fn wait_after_failure(&self, pause: Duration, broker_down: bool) {
+    /// returns as soon as it is ready (once seen down during the pause
+    /// unless `trust_ready`). Whether it returned early.
+    async fn wait_after_failure(
+        &self,
+        pause: Duration,
+        broker_down: bool,
+        trust_ready: bool,
+    ) -> bool {
         let deadline = tokio::time::Instant::now() + pause;
         if !broker_down {
             tokio::time::sleep_until(deadline).await;
-            return;
+            return false;
         }
         let probe = self.config.recovery_probe;
-        let mut seen_down = false;
+        let mut seen_down = trust_ready;
         while tokio::time::Instant::now() < deadline {
             tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + probe)).await;
             // Bounded: a broker that does not answer counts as down.
             let ready =
                 tokio::time::timeout(probe.max(Duration::from_secs(1)), self.broker.ready()).await;
             match ready {
-                Ok(Ok(())) if seen_down => return,
+                Ok(Ok(())) if seen_down => return true,
                 Ok(Ok(())) => {}
                 _ => seen_down = true,
             }
         }
+        false
     }
 
     /// Deletes old rows once a minute.
