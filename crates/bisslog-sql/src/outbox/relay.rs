@@ -236,6 +236,10 @@ type Columns = (
     i64,
 );
 
+/// An event tried: `(id, attempts, error)`, the error with whether the
+/// broker could not be reached.
+type Outcome = (i64, i32, Option<(String, bool)>);
+
 /// One stored event, ready to publish.
 struct Pending {
     id: i64,
@@ -301,13 +305,12 @@ impl OutboxRelay {
             ..RelayReport::default()
         };
         let mut unreachable = None;
-        let outcomes: Vec<(i64, i32, Option<(String, bool)>)> =
-            futures_util::stream::iter(publishable(batch))
-                .map(|group| self.publish_group(group))
-                .buffer_unordered(self.config.concurrency.max(1))
-                .flat_map(futures_util::stream::iter)
-                .collect()
-                .await;
+        let outcomes: Vec<Outcome> = futures_util::stream::iter(publishable(batch))
+            .map(|group| self.publish_group(group))
+            .buffer_unordered(self.config.concurrency.max(1))
+            .flat_map(futures_util::stream::iter)
+            .collect()
+            .await;
         let now = now_ms();
         let mut published = Vec::new();
         for (id, attempts, error) in outcomes {
@@ -334,7 +337,7 @@ impl OutboxRelay {
     /// Publishes a key's events in order, stopping at the first failure;
     /// `(id, attempts, error)` for each event tried, the error with
     /// whether the broker could not be reached.
-    async fn publish_group(&self, group: Vec<Pending>) -> Vec<(i64, i32, Option<(String, bool)>)> {
+    async fn publish_group(&self, group: Vec<Pending>) -> Vec<Outcome> {
         let mut outcomes = Vec::with_capacity(group.len());
         for pending in group {
             self.health
