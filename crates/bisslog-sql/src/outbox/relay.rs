@@ -497,7 +497,7 @@ impl OutboxRelay {
         let mut woke_early = false;
         loop {
             let woken = wake.notified();
-            let failure = if broker_down && self.broker.ready().await.is_err() {
+            let failure = if broker_down && !self.broker_ready().await {
                 // Still down: no round, no publication.
                 Some((Failure::Broker, None))
             } else {
@@ -595,16 +595,24 @@ impl OutboxRelay {
         let mut seen_down = trust_ready;
         while tokio::time::Instant::now() < deadline {
             tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + probe)).await;
-            // Bounded: a broker that does not answer counts as down.
-            let ready =
-                tokio::time::timeout(probe.max(Duration::from_secs(1)), self.broker.ready()).await;
-            match ready {
-                Ok(Ok(())) if seen_down => return true,
-                Ok(Ok(())) => {}
-                _ => seen_down = true,
+            if self.broker_ready().await {
+                if seen_down {
+                    return true;
+                }
+            } else {
+                seen_down = true;
             }
         }
         false
+    }
+
+    /// Whether the broker says it is ready, within a second: one that
+    /// does not answer by then counts as down.
+    async fn broker_ready(&self) -> bool {
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), self.broker.ready()).await,
+            Ok(Ok(()))
+        )
     }
 
     /// Deletes old rows once a minute.
