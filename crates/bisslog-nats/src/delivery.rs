@@ -107,8 +107,8 @@ impl DeliveryStream for NatsDeliveries {
     fn close(self: Pin<Box<Self>>) -> BoxFuture<'static, Vec<Box<dyn Delivery>>> {
         let mut this = *Pin::into_inner(self);
         Box::pin(async move {
-            if let Err(error) = this.client.flush().await {
-                tracing::debug!(queue = %this.queue, error = %error,
+            if !bounded(this.client.flush()).await {
+                tracing::debug!(queue = %this.queue,
                     "no round trip before closing the subscription");
             }
             let mut taken: Vec<Box<dyn Delivery>> = Vec::new();
@@ -131,18 +131,30 @@ impl DeliveryStream for NatsDeliveries {
                 ..
             } = this;
             drop(messages);
-            if let Err(error) = client.flush().await {
-                tracing::debug!(queue = %queue, error = %error,
+            if !bounded(client.flush()).await {
+                tracing::debug!(queue = %queue,
                     "could not confirm the unsubscription before releasing");
             }
-            if let Err(error) = consumer.get_info().await {
-                tracing::debug!(queue = %queue, error = %error,
+            if !bounded(consumer.get_info()).await {
+                tracing::debug!(queue = %queue,
                     "could not read the consumer's info after unsubscribing");
             }
             tracing::debug!(queue = %queue, taken = taken.len(), "closed the pull subscription");
             taken
         })
     }
+}
+
+/// How long each server round trip of [`NatsDeliveries::close`] may take:
+/// a disconnected client would otherwise hold it until it reconnects.
+const CLOSE_ROUND_TRIP: Duration = Duration::from_secs(2);
+
+/// Whether `request` succeeded within [`CLOSE_ROUND_TRIP`].
+async fn bounded<T, E>(request: impl std::future::Future<Output = Result<T, E>>) -> bool {
+    matches!(
+        tokio::time::timeout(CLOSE_ROUND_TRIP, request).await,
+        Ok(Ok(_))
+    )
 }
 
 /// One message delivered by JetStream.
