@@ -8,10 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use bisslog_core::BoxFuture;
-use bisslog_runtime::messaging::{
-    Broker, BrokerError, Deliveries, Delivery, Message, Subscription,
-};
-use futures_util::StreamExt as _;
+use bisslog_runtime::messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
 use lapin::message::BasicReturnMessage;
 use lapin::options::{
     BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
@@ -23,7 +20,7 @@ use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProper
 
 use crate::codec::{self, short};
 use crate::config::AmqpConfig;
-use crate::delivery::{AmqpDelivery, Consuming};
+use crate::delivery::{AmqpDeliveries, Consuming};
 use crate::error;
 
 /// How long an unused retry queue outlives its delay before RabbitMQ
@@ -616,18 +613,12 @@ impl Inner {
             broker: Arc::clone(self),
             queue: subscription.queue.clone(),
         });
-        Ok(consumer
-            .map(move |item| match item {
-                Ok(delivery) => Ok(
-                    Box::new(AmqpDelivery::new(delivery, Arc::clone(&consuming)))
-                        as Box<dyn Delivery>,
-                ),
-                Err(e) => Err(error::connection(
-                    &format!("consuming `{}`", consuming.queue),
-                    e,
-                )),
-            })
-            .boxed())
+        Ok(Deliveries::closable(AmqpDeliveries {
+            tag: consumer.tag(),
+            consumer,
+            consuming,
+            timeout: self.config.operation_timeout,
+        }))
     }
 
     async fn ready(&self) -> Result<(), BrokerError> {

@@ -1,13 +1,17 @@
 //! One message delivered by RabbitMQ, settled with `basic.ack`, a
 //! confirmed copy to a retry queue, or `basic.nack` with requeue.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bisslog_core::BoxFuture;
-use bisslog_runtime::messaging::{BrokerError, Delivery, Message};
+use bisslog_runtime::messaging::{BrokerError, Delivery, DeliveryStream, Message};
 use bytes::Bytes;
-use lapin::options::{BasicAckOptions, BasicNackOptions};
+use futures_util::{FutureExt as _, Stream, StreamExt as _};
+use lapin::options::{BasicAckOptions, BasicCancelOptions, BasicNackOptions};
+use lapin::types::ShortString;
 use lapin::{Acker, Channel};
 
 use crate::broker::Inner;
@@ -18,10 +22,72 @@ use crate::error;
 /// long as the subscription or one of its deliveries is alive (closing it
 /// would hand their messages to other consumers).
 pub(crate) struct Consuming {
-    #[expect(dead_code, reason = "held for its lifetime, never read")]
     pub(crate) channel: Channel,
     pub(crate) broker: Arc<Inner>,
     pub(crate) queue: String,
+}
+
+/// The deliveries of one subscription: lapin's consumer, whose buffer
+/// holds what RabbitMQ sent ahead (up to the prefetch).
+pub(crate) struct AmqpDeliveries {
+    pub(crate) consumer: lapin::Consumer,
+    pub(crate) consuming: Arc<Consuming>,
+    pub(crate) tag: ShortString,
+    pub(crate) timeout: Duration,
+}
+
+impl Stream for AmqpDeliveries {
+    type Item = Result<Box<dyn Delivery>, BrokerError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        this.consumer.poll_next_unpin(cx).map(|item| {
+            item.map(|item| match item {
+                Ok(delivery) => Ok(Box::new(AmqpDelivery::new(
+                    delivery,
+                    Arc::clone(&this.consuming),
+                )) as Box<dyn Delivery>),
+                Err(e) => Err(error::connection(
+                    &format!("consuming `{}`", this.consuming.queue),
+                    e,
+                )),
+            })
+        })
+    }
+}
+
+impl DeliveryStream for AmqpDeliveries {
+    /// Cancels the consumer (`basic.cancel`, waiting for its `cancel-ok`:
+    /// RabbitMQ sends nothing after it, and everything sent before it is
+    /// in lapin's buffer by then), then takes what the buffer holds.
+    /// Their release is a `basic.nack` with requeue; without one they
+    /// would go back only when the channel closes, once the last in-flight
+    /// delivery of the subscription is settled.
+    fn close(self: Pin<Box<Self>>) -> BoxFuture<'static, Vec<Box<dyn Delivery>>> {
+        let mut this = *Pin::into_inner(self);
+        Box::pin(async move {
+            let cancel = this
+                .consuming
+                .channel
+                .basic_cancel(this.tag.clone(), BasicCancelOptions::default());
+            match tokio::time::timeout(this.timeout, cancel).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::debug!(queue = %this.consuming.queue, error = %e,
+                    "cancelling the consumer failed; releasing what it holds"),
+                Err(_) => tracing::debug!(queue = %this.consuming.queue,
+                    "cancelling the consumer timed out; releasing what it holds"),
+            }
+            let mut taken = Vec::new();
+            // Unconstrained: Tokio's cooperative budget would otherwise
+            // end this after ~128 deliveries.
+            while let Some(Some(item)) = tokio::task::unconstrained(this.next()).now_or_never() {
+                if let Ok(delivery) = item {
+                    taken.push(delivery);
+                }
+            }
+            taken
+        })
+    }
 }
 
 /// A delivery of [`AmqpBroker`](crate::AmqpBroker).
@@ -111,6 +177,20 @@ impl Delivery for AmqpDelivery {
                     Err(failed)
                 }
             }
+        })
+    }
+
+    /// `basic.nack` with requeue: back in its queue at once, to any
+    /// consumer. RabbitMQ marks it redelivered, which counts as one more
+    /// attempt (it cannot tell a release from a crash).
+    fn release(mut self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        let pending = self.pending.take();
+        Box::pin(async move {
+            let Some(Pending { acker, consuming }) = pending else {
+                return Ok(());
+            };
+            let released = acker.nack(REQUEUE).await;
+            error::settled(released, "returned to its queue", &consuming.queue)
         })
     }
 }

@@ -137,7 +137,25 @@ impl NatsBroker {
         lock(&self.inner.streams).remove(queue);
     }
 
+    /// An error at once when the client is not connected now. A JetStream
+    /// request made while disconnected waits its whole timeout, even when
+    /// the connection comes back meanwhile (it went out on the old one, or
+    /// its answer did); failing fast lets the caller retry on the new
+    /// connection as soon as there is one.
+    fn connected(&self, doing: &str) -> Result<(), BrokerError> {
+        let state = self.inner.client.connection_state();
+        if state == async_nats::connection::State::Connected {
+            Ok(())
+        } else {
+            Err(BrokerError::Connection {
+                message: format!("{doing}: the connection to NATS is {state}"),
+                source: None,
+            })
+        }
+    }
+
     async fn find_stream(&self, queue: &str) -> Result<Option<String>, BrokerError> {
+        self.connected("looking up the stream of the subject")?;
         match self.inner.jetstream.stream_by_subject(queue).await {
             Ok(name) => Ok(Some(name)),
             Err(e) if e.kind() == GetStreamByNameErrorKind::NotFound => Ok(None),
@@ -153,6 +171,7 @@ impl NatsBroker {
             names::disambiguated_stream_name(queue),
         ];
         for name in names {
+            self.connected("creating a stream")?;
             let config = self.inner.config.stream_config(&name, queue);
             let failure = match self.inner.jetstream.create_stream(config).await {
                 Ok(_) => {
@@ -263,8 +282,10 @@ impl NatsBroker {
             .await
             .map_err(|e| error::api(queue, "starting to pull messages", e))?;
         tracing::debug!(queue, stream = %stream, consumer = %subscription.consumer, batch, "subscribed");
-        Ok(Box::pin(NatsDeliveries::new(
+        Ok(Deliveries::closable(NatsDeliveries::new(
             messages,
+            self.inner.client.clone(),
+            consumer,
             queue.into(),
             stream,
             self.inner.config.confirm_acks,
@@ -296,6 +317,9 @@ impl NatsBroker {
                 message: format!("`{queue}` is not a valid queue name: {reason}"),
             });
         }
+        // Not connected: fail now rather than wait for an acknowledgement
+        // that may only come after the request timeout.
+        self.connected(&format!("publishing to `{queue}`"))?;
         let publish = PublishMessage::build()
             .payload(message.payload.clone())
             .headers(self.headers(message)?);

@@ -6,13 +6,13 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use async_nats::jetstream::AckKind;
-use async_nats::jetstream::consumer::pull;
+use async_nats::jetstream::consumer::{PullConsumer, pull};
 use async_nats::jetstream::message::Acker;
 use async_nats::{HeaderMap, header};
 use bisslog_core::BoxFuture;
-use bisslog_runtime::messaging::{BrokerError, Delivery, Message, new_message_id};
+use bisslog_runtime::messaging::{BrokerError, Delivery, DeliveryStream, Message, new_message_id};
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt as _};
+use futures_util::{FutureExt as _, Stream, StreamExt as _};
 
 use crate::error;
 
@@ -20,6 +20,8 @@ use crate::error;
 /// pull stream, decoded.
 pub(crate) struct NatsDeliveries {
     messages: pull::Stream,
+    client: async_nats::Client,
+    consumer: PullConsumer,
     queue: Arc<str>,
     stream: Arc<str>,
     confirm_acks: bool,
@@ -29,12 +31,16 @@ pub(crate) struct NatsDeliveries {
 impl NatsDeliveries {
     pub(crate) fn new(
         messages: pull::Stream,
+        client: async_nats::Client,
+        consumer: PullConsumer,
         queue: Arc<str>,
         stream: Arc<str>,
         confirm_acks: bool,
     ) -> Self {
         Self {
             messages,
+            client,
+            consumer,
             queue,
             stream,
             confirm_acks,
@@ -68,6 +74,87 @@ impl Stream for NatsDeliveries {
             }
         }
     }
+}
+
+/// The most messages [`NatsDeliveries::close`] takes out of the client's
+/// buffer: more than any pull batch, so only a server that keeps pushing
+/// would reach it.
+const MOST_TAKEN_AT_CLOSE: usize = 1 << 16;
+
+impl DeliveryStream for NatsDeliveries {
+    /// Hands back what the client received for this pull consumer and did
+    /// not hand out, in an order that leaves nothing behind:
+    ///
+    /// 1. a round trip to the server (`flush`) while still subscribed:
+    ///    every message the server sent before it is then in the client's
+    ///    buffer;
+    /// 2. the buffer taken without yielding to the runtime, so the
+    ///    client's background task cannot send a new pull request
+    ///    meanwhile;
+    /// 3. the pull stream dropped: that task stops and the inbox is
+    ///    unsubscribed;
+    /// 4. the consumer's info asked for, which makes the server drop our
+    ///    pull request now that nobody listens on its inbox. Otherwise
+    ///    the first message released would be sent to the dead request
+    ///    (and be lost until `ack_wait`): nats-server 2.9 only notices the
+    ///    missing interest when it delivers, and then also rolls its
+    ///    delivered sequence back wrongly, delivering the stream's last
+    ///    message twice.
+    ///
+    /// Only a message the server sends between steps 1 and 3 (a pull
+    /// request still open, a message published just then) stays out:
+    /// it comes back after `ack_wait`.
+    fn close(self: Pin<Box<Self>>) -> BoxFuture<'static, Vec<Box<dyn Delivery>>> {
+        let mut this = *Pin::into_inner(self);
+        Box::pin(async move {
+            if !bounded(this.client.flush()).await {
+                tracing::debug!(queue = %this.queue,
+                    "no round trip before closing the subscription");
+            }
+            let mut taken: Vec<Box<dyn Delivery>> = Vec::new();
+            while taken.len() < MOST_TAKEN_AT_CLOSE && !this.over {
+                // Unconstrained: Tokio's cooperative budget would
+                // otherwise report the buffer empty after ~128 messages.
+                match tokio::task::unconstrained(this.next()).now_or_never() {
+                    Some(Some(Ok(delivery))) => taken.push(delivery),
+                    // A status or a passing problem: what follows it may
+                    // still be messages.
+                    Some(Some(Err(_))) => {}
+                    Some(None) | None => break,
+                }
+            }
+            let NatsDeliveries {
+                messages,
+                client,
+                consumer,
+                queue,
+                ..
+            } = this;
+            drop(messages);
+            if !bounded(client.flush()).await {
+                tracing::debug!(queue = %queue,
+                    "could not confirm the unsubscription before releasing");
+            }
+            if !bounded(consumer.get_info()).await {
+                tracing::debug!(queue = %queue,
+                    "could not read the consumer's info after unsubscribing");
+            }
+            tracing::debug!(queue = %queue, taken = taken.len(), "closed the pull subscription");
+            taken
+        })
+    }
+}
+
+/// How long each server round trip of [`NatsDeliveries::close`] may take:
+/// a disconnected client would otherwise hold it until it reconnects.
+const CLOSE_ROUND_TRIP: Duration = Duration::from_secs(2);
+
+/// Whether `request` succeeded within [`CLOSE_ROUND_TRIP`].
+async fn bounded<T, E>(request: impl std::future::Future<Output = Result<T, E>>) -> bool {
+    matches!(
+        tokio::time::timeout(CLOSE_ROUND_TRIP, request).await,
+        Ok(Ok(_))
+    )
 }
 
 /// One message delivered by JetStream.

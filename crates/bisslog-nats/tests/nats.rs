@@ -338,3 +338,88 @@ async fn ready_asks_the_server() {
     broker.ready().await.unwrap();
     assert_eq!(broker.name(), "nats");
 }
+
+/// Closing a subscription hands back what the client had taken from the
+/// pull consumer ahead of being asked; released, those messages go to the
+/// next subscriber at once, not after the 30-second `ack_wait`, each once.
+#[tokio::test]
+async fn closing_a_subscription_hands_back_what_it_fetched_ahead() {
+    const MESSAGES: usize = 200;
+    const STARTED: usize = 4;
+    let queue = unique_queue("close");
+    let broker = connect().await;
+    broker.provision(&queue).await.unwrap();
+    for n in 0..MESSAGES {
+        let message = Message::new(format!(r#"{{"n":{n}}}"#).into_bytes());
+        broker.publish(&queue, &message).await.unwrap();
+    }
+    let lease = Subscription {
+        prefetch: 256,
+        ack_wait: Duration::from_secs(30),
+        ..subscription(&queue, "closer")
+    };
+    let first = connect().await;
+    let mut deliveries = subscribe(&first, &lease).await;
+    let mut started = Vec::new();
+    for _ in 0..STARTED {
+        started.push(next(&mut deliveries).await);
+    }
+    // Every message out to the first subscriber (bounded): the case is
+    // "fetched ahead", not "still on the server".
+    let stream = stream_of(&broker, &queue).await;
+    let mut consumer: async_nats::jetstream::consumer::PullConsumer = broker
+        .jetstream()
+        .get_consumer_from_stream("closer", &stream)
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while consumer.info().await.unwrap().num_ack_pending < MESSAGES {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never sent every message"
+        );
+        tokio::task::yield_now().await;
+    }
+    let since = std::time::Instant::now();
+    let taken = deliveries.close().await;
+    let released = taken.len();
+    assert_eq!(
+        released,
+        MESSAGES - STARTED,
+        "everything fetched ahead comes back"
+    );
+    for delivery in taken {
+        delivery.release().await.unwrap();
+    }
+    let second = connect().await;
+    let mut again = subscribe(&second, &lease).await;
+    let mut received = std::collections::BTreeSet::new();
+    while received.len() < MESSAGES - STARTED {
+        let delivery = match tokio::time::timeout(Duration::from_secs(5), again.next()).await {
+            Ok(Some(Ok(delivery))) => delivery,
+            _ => panic!(
+                "{} of {} released messages came back, then nothing for 5 s",
+                received.len(),
+                MESSAGES - STARTED
+            ),
+        };
+        assert!(
+            received.insert(delivery.message().id.clone()),
+            "delivered twice: {:?} (attempt {})",
+            delivery.message().payload,
+            delivery.attempt()
+        );
+        delivery.ack().await.unwrap();
+    }
+    let took = since.elapsed();
+    for delivery in started {
+        assert!(!received.contains(&delivery.message().id));
+        delivery.ack().await.unwrap();
+    }
+    eprintln!("released {released}; all back at the next subscriber {took:?} after closing");
+    assert!(
+        took < Duration::from_secs(10),
+        "the released messages came back after {took:?}, not at once"
+    );
+    delete_streams(&broker, &[&stream]).await;
+}

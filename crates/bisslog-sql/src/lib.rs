@@ -53,7 +53,9 @@ pub use database::{Backend, Database, PoolRef};
 pub use error::{SqlError, map_error};
 pub use lease::Lease;
 pub use migrate::Migration;
-pub use outbox::{Outbox, OutboxRelay, OutboxRow, RelayConfig, RelayReport, RunningRelay};
+pub use outbox::{
+    Outbox, OutboxRelay, OutboxRow, RelayConfig, RelayHealth, RelayReport, RunningRelay,
+};
 pub use session::{Connection, Engine, Session};
 pub use sqlx;
 pub use ticks::SqlTicks;

@@ -7,7 +7,10 @@
 //!   acknowledgement on success, retries then dead-letter, permanent and
 //!   malformed messages dead-lettered at once with the reason, poison
 //!   messages that do not stall the rest, no double settlement, leases
-//!   kept by long calls, competing consumers, the inbox.
+//!   kept by long calls, competing consumers, the inbox, shutdown that
+//!   releases what was fetched ahead.
+//! - `private_nats` (feature `private-nats`): a nats-server of a test's
+//!   own, to stop and restart for outage tests.
 //!
 //! ```
 //! use bisslog_core::{Event, Publisher};
@@ -21,6 +24,8 @@
 //! ```
 
 pub mod conformance;
+#[cfg(feature = "private-nats")]
+pub mod private_nats;
 mod recording;
 
 pub use recording::{Published, RecordingPublisher};

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use bisslog_core::{BoxFuture, ErrorKind};
-use futures_util::stream::BoxStream;
-
 use crate::messaging::message::Message;
+use bisslog_core::{BoxFuture, ErrorKind};
+
+pub use crate::messaging::deliveries::{Deliveries, DeliveryStream};
 
 /// A message broker: provisions queues, publishes, and delivers messages
 /// to competing consumers.
@@ -83,11 +83,6 @@ impl<B: Broker + ?Sized> Broker for std::sync::Arc<B> {
     }
 }
 
-/// The stream of deliveries of one subscription. An `Err` item is a
-/// passing problem (the adapter reconnects); the end of the stream means
-/// the subscription is over and must be made again.
-pub type Deliveries = BoxStream<'static, Result<Box<dyn Delivery>, BrokerError>>;
-
 /// What a subscriber asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscription {
@@ -124,6 +119,15 @@ pub trait Delivery: Send + Sync + 'static {
     /// Deliver the message again after `delay` (to this or another
     /// subscriber), counting one more attempt.
     fn retry(self: Box<Self>, delay: Duration) -> BoxFuture<'static, Result<(), BrokerError>>;
+
+    /// Hands back a message this subscriber took but never started (its
+    /// consumer is shutting down): the broker delivers it again at once,
+    /// to any subscriber. Unlike [`Delivery::retry`] it is not a failed
+    /// attempt, where the broker can tell the two apart (the in-process
+    /// broker can; JetStream and RabbitMQ count every redelivery).
+    fn release(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        self.retry(Duration::ZERO)
+    }
 
     /// The message is still being worked on: the broker must not give it
     /// to anyone else yet. A no-op where deliveries have no deadline.

@@ -316,8 +316,10 @@ impl RunningConsumers {
         &self.served
     }
 
-    /// Stops fetching, lets in-flight messages finish (up to the grace
-    /// period) and returns when every loop has ended.
+    /// Stops fetching, hands the messages taken ahead but not started
+    /// back to the broker ([`Delivery::release`](crate::messaging::Delivery::release)),
+    /// lets in-flight messages finish (up to the grace period) and
+    /// returns when every loop has ended.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         while let Some(ended) = self.loops.join_next().await {
@@ -413,9 +415,12 @@ impl Runner {
             }
         }
         // Stop fetching first: what the broker has not handed over stays
-        // with it for the other instances.
-        drop(subscription);
+        // with it for the other instances, and what the adapter took
+        // ahead goes back now rather than after `ack_wait`.
         drop(resubscribing);
+        if let Some(deliveries) = subscription.take() {
+            self.release_unstarted(deliveries).await;
+        }
         let drained = tokio::time::timeout(self.grace, async {
             while let Some(done) = in_flight.next().await {
                 report(done);
@@ -431,6 +436,43 @@ impl Runner {
         }
     }
 }
+
+impl Runner {
+    /// Closes the subscription and releases every delivery it had taken
+    /// but not handed to this loop, bounded by [`RELEASE_PATIENCE`]: past
+    /// it (a broker that stopped answering) the rest come back after
+    /// `ack_wait`, as before.
+    async fn release_unstarted(&self, deliveries: Deliveries) {
+        let queue = &self.binding.queue;
+        let released = tokio::time::timeout(RELEASE_PATIENCE, async {
+            let taken = deliveries.close().await;
+            let count = taken.len();
+            let outcomes = futures_util::future::join_all(
+                taken.into_iter().map(crate::messaging::Delivery::release),
+            )
+            .await;
+            let failed = outcomes.iter().filter(|outcome| outcome.is_err()).count();
+            if let Some(Err(error)) = outcomes.into_iter().find(Result::is_err) {
+                tracing::warn!(queue = %queue, failed, error = %error,
+                    "some unstarted messages could not be released; the broker will deliver them again after ack_wait");
+            }
+            count - failed
+        })
+        .await;
+        match released {
+            Ok(0) => {}
+            Ok(released) => {
+                tracing::info!(queue = %queue, released, "released the unstarted messages at shutdown");
+            }
+            Err(_) => tracing::warn!(queue = %queue,
+                "releasing the unstarted messages took too long; the broker will deliver them again after ack_wait"),
+        }
+    }
+}
+
+/// How long shutdown may spend closing a subscription and releasing what
+/// it had taken ahead.
+const RELEASE_PATIENCE: Duration = Duration::from_secs(5);
 
 /// The output of a pending future in a slot; never, while it is empty.
 async fn poll_some<F: Future + Unpin>(slot: &mut Option<F>) -> F::Output {

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bisslog_core::BoxFuture;
-use futures_util::StreamExt as _;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -288,12 +287,14 @@ impl Broker for InProcessBroker {
                     message: "the queue does not exist and provisioning is off".to_owned(),
                 })
         };
+        // A message is taken from the queue only when the stream is
+        // polled: nothing is held ahead, so closing it has nothing to give
+        // back.
         Box::pin(std::future::ready(queue.map(|queue| {
-            futures_util::stream::unfold(queue, |queue| async move {
+            Deliveries::new(futures_util::stream::unfold(queue, |queue| async move {
                 let delivery = queue.deliver().await;
                 Some((Ok(delivery), queue))
-            })
-            .boxed()
+            }))
         })))
     }
 }
@@ -352,6 +353,15 @@ impl Delivery for InProcessDelivery {
         } else {
             self.queue.push_delayed(envelope, delay);
         }
+        self.queue.settled();
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn release(mut self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        let mut envelope = self.take_back();
+        // Never started: this delivery does not count as an attempt.
+        envelope.deliveries = envelope.deliveries.saturating_sub(1);
+        self.queue.push(envelope, true);
         self.queue.settled();
         Box::pin(std::future::ready(Ok(())))
     }

@@ -66,6 +66,7 @@
 
 mod broker;
 mod consumer;
+mod deliveries;
 mod in_process;
 mod message;
 mod namespace;
@@ -73,7 +74,7 @@ mod process;
 mod publisher;
 mod settle;
 
-pub use broker::{Broker, BrokerError, Deliveries, Delivery, Subscription};
+pub use broker::{Broker, BrokerError, Deliveries, Delivery, DeliveryStream, Subscription};
 pub(crate) use consumer::exactly_once_triggers;
 pub use consumer::{ConsumerConfig, Consumers, RunningConsumers, StartError, consumer_name};
 pub use in_process::InProcessBroker;

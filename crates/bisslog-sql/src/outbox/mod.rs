@@ -1,6 +1,7 @@
 //! The transactional outbox: events stored in the same transaction as the
 //! use case's writes, then relayed to the broker.
 
+mod backoff;
 mod relay;
 mod rows;
 
@@ -15,7 +16,7 @@ use crate::database::Database;
 use crate::error::map_error;
 use crate::on_engine;
 
-pub use relay::{OutboxRelay, RelayConfig, RelayReport, RunningRelay};
+pub use relay::{OutboxRelay, RelayConfig, RelayHealth, RelayReport, RunningRelay};
 pub use rows::OutboxRow;
 
 const INSERT: &str = "INSERT INTO bisslog_outbox \

@@ -4,10 +4,13 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bisslog_core::Error;
-use bisslog_runtime::messaging::{Broker, Message, new_message_id, publish_provisioning};
+use bisslog_runtime::messaging::{
+    Broker, BrokerError, Message, new_message_id, publish_provisioning,
+};
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use tokio::sync::watch;
@@ -18,6 +21,7 @@ use crate::error::map_error;
 use crate::lease::Lease;
 use crate::on_engine;
 use crate::outbox::Outbox;
+use crate::outbox::backoff::Backoff;
 
 /// How a relay works; every field has a default.
 #[derive(Debug, Clone)]
@@ -33,10 +37,22 @@ pub struct RelayConfig {
     /// How long the relay lease lasts without renewal; another instance's
     /// relay takes over after it.
     pub lease_ttl: Duration,
-    /// The delay after a first failed publication; it doubles each time.
+    /// The delay after an event's first failed publication (the broker
+    /// refused it); it doubles each time.
     pub first_backoff: Duration,
-    /// The longest delay between attempts.
+    /// The longest delay between an event's attempts.
     pub max_backoff: Duration,
+    /// The pause after the relay's first failed round (the database or
+    /// the broker cannot be reached); it doubles, with jitter, each round
+    /// that fails in a row.
+    pub failure_backoff_first: Duration,
+    /// The longest pause between failed rounds.
+    pub failure_backoff_max: Duration,
+    /// While the broker cannot be reached, how often the relay asks it
+    /// whether it can again ([`Broker::ready`], no publishing), so that
+    /// it goes on as soon as the broker is back rather than when its
+    /// pause ends.
+    pub recovery_probe: Duration,
     /// How long published events are kept (for inspection) before they
     /// are deleted.
     pub published_retention: Duration,
@@ -57,6 +73,9 @@ impl Default for RelayConfig {
             lease_ttl: Duration::from_secs(15),
             first_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(60),
+            failure_backoff_first: Duration::from_millis(200),
+            failure_backoff_max: Duration::from_secs(30),
+            recovery_probe: Duration::from_millis(250),
             published_retention: Duration::from_secs(3600),
             inbox_retention: Duration::from_secs(7 * 24 * 3600),
             provision: true,
@@ -86,11 +105,26 @@ impl RelayConfig {
         self
     }
 
-    /// Sets the first and the longest delay between attempts.
+    /// Sets the first and the longest delay between an event's attempts.
     #[must_use]
     pub fn backoff(mut self, first: Duration, max: Duration) -> Self {
         self.first_backoff = first;
         self.max_backoff = max.max(first);
+        self
+    }
+
+    /// Sets the first and the longest pause between failed rounds.
+    #[must_use]
+    pub fn failure_backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.failure_backoff_first = first;
+        self.failure_backoff_max = max.max(first);
+        self
+    }
+
+    /// Sets [`RelayConfig::recovery_probe`] (at least 10 ms).
+    #[must_use]
+    pub fn recovery_probe(mut self, every: Duration) -> Self {
+        self.recovery_probe = every.max(Duration::from_millis(10));
         self
     }
 }
@@ -106,6 +140,55 @@ pub struct RelayReport {
     pub published: usize,
     /// Events whose publication failed (they are tried again later).
     pub failed: usize,
+    /// Of those, the ones that failed because the broker could not be
+    /// reached (a connection error or a timeout), not because it refused
+    /// the event.
+    pub unreachable: usize,
+}
+
+/// What a relay has been through, for operators and tests: counters
+/// shared with the running relay, read at any time.
+#[derive(Debug, Clone, Default)]
+pub struct RelayHealth(Arc<HealthCounters>);
+
+#[derive(Debug, Default)]
+struct HealthCounters {
+    publish_attempts: AtomicU64,
+    failed_rounds: AtomicU64,
+    failing_for: AtomicU32,
+    failing: AtomicBool,
+}
+
+impl RelayHealth {
+    /// Events handed to the broker so far (each try counts).
+    pub fn publish_attempts(&self) -> u64 {
+        self.0.publish_attempts.load(Ordering::Relaxed)
+    }
+
+    /// Rounds that failed so far: the database failed, the broker could
+    /// not be reached, or it was found not ready before publishing.
+    pub fn failed_rounds(&self) -> u64 {
+        self.0.failed_rounds.load(Ordering::Relaxed)
+    }
+
+    /// Whether the last round failed.
+    pub fn failing(&self) -> bool {
+        self.0.failing.load(Ordering::Relaxed)
+    }
+
+    /// Rounds failed in a row until now (0 when the last one worked).
+    pub fn failures_in_a_row(&self) -> u32 {
+        self.0.failing_for.load(Ordering::Relaxed)
+    }
+}
+
+/// Why a round failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// The database (or anything but the broker's reachability).
+    Storage,
+    /// The broker could not be reached.
+    Broker,
 }
 
 /// Sends the events of an [`Outbox`] to a broker.
@@ -125,6 +208,7 @@ pub struct OutboxRelay {
     broker: Arc<dyn Broker>,
     config: RelayConfig,
     lease: Lease,
+    health: RelayHealth,
 }
 
 const BATCH: &str = "SELECT id, message_id, queue, ordering_key, event_type, transaction_id, headers, payload, \
@@ -152,6 +236,10 @@ type Columns = (
     i64,
 );
 
+/// An event tried: `(id, attempts, error)`, the error with whether the
+/// broker could not be reached.
+type Outcome = (i64, i32, Option<(String, bool)>);
+
 /// One stored event, ready to publish.
 struct Pending {
     id: i64,
@@ -176,7 +264,13 @@ impl OutboxRelay {
             broker: Arc::new(broker),
             config,
             lease,
+            health: RelayHealth::default(),
         }
+    }
+
+    /// The relay's counters; clones keep following it once it runs.
+    pub fn health(&self) -> RelayHealth {
+        self.health.clone()
     }
 
     /// Replaces the configuration.
@@ -195,8 +289,14 @@ impl OutboxRelay {
     /// One round: takes or renews the lease and, when held, publishes one
     /// batch of due events.
     pub async fn relay_once(&self) -> Result<RelayReport, Error> {
+        self.round().await.map(|(report, _)| report)
+    }
+
+    /// [`OutboxRelay::relay_once`], with the first "broker unreachable"
+    /// error of the round.
+    async fn round(&self) -> Result<(RelayReport, Option<String>), Error> {
         if !self.lease.acquire().await? {
-            return Ok(RelayReport::default());
+            return Ok((RelayReport::default(), None));
         }
         let batch = self.read_batch().await?;
         let mut report = RelayReport {
@@ -204,34 +304,46 @@ impl OutboxRelay {
             read: batch.len(),
             ..RelayReport::default()
         };
-        let outcomes: Vec<(i64, i32, Option<String>)> =
-            futures_util::stream::iter(publishable(batch))
-                .map(|group| self.publish_group(group))
-                .buffer_unordered(self.config.concurrency.max(1))
-                .flat_map(futures_util::stream::iter)
-                .collect()
-                .await;
+        let mut unreachable = None;
+        let outcomes: Vec<Outcome> = futures_util::stream::iter(publishable(batch))
+            .map(|group| self.publish_group(group))
+            .buffer_unordered(self.config.concurrency.max(1))
+            .flat_map(futures_util::stream::iter)
+            .collect()
+            .await;
         let now = now_ms();
         let mut published = Vec::new();
         for (id, attempts, error) in outcomes {
             match error {
                 None => published.push(id),
-                Some(error) => {
+                Some((error, broker_down)) => {
                     report.failed += 1;
-                    self.record_failure(id, attempts, &error, now).await?;
+                    if broker_down {
+                        report.unreachable += 1;
+                    }
+                    self.record_failure(id, attempts, &error, broker_down, now)
+                        .await?;
+                    if broker_down && unreachable.is_none() {
+                        unreachable = Some(error);
+                    }
                 }
             }
         }
         report.published = published.len();
         self.mark_published(&published, now).await?;
-        Ok(report)
+        Ok((report, unreachable))
     }
 
     /// Publishes a key's events in order, stopping at the first failure;
-    /// `(id, attempts, error)` for each event tried.
-    async fn publish_group(&self, group: Vec<Pending>) -> Vec<(i64, i32, Option<String>)> {
+    /// `(id, attempts, error)` for each event tried, the error with
+    /// whether the broker could not be reached.
+    async fn publish_group(&self, group: Vec<Pending>) -> Vec<Outcome> {
         let mut outcomes = Vec::with_capacity(group.len());
         for pending in group {
+            self.health
+                .0
+                .publish_attempts
+                .fetch_add(1, Ordering::Relaxed);
             let result = publish_provisioning(
                 self.broker.as_ref(),
                 &pending.queue,
@@ -243,7 +355,7 @@ impl OutboxRelay {
             outcomes.push((
                 pending.id,
                 pending.attempts,
-                result.err().map(|e| e.to_string()),
+                result.err().map(|e| (e.to_string(), is_unreachable(&e))),
             ));
             if failed {
                 break;
@@ -294,24 +406,40 @@ impl OutboxRelay {
         .map_err(map_error)
     }
 
+    /// Records a failed attempt on the event's row. When the broker could
+    /// not be reached the event is due again at once: the relay's own
+    /// backoff paces the next round, and the event must not wait behind a
+    /// delay of its own once the broker is back.
     async fn record_failure(
         &self,
         id: i64,
         attempts: i32,
         error: &str,
+        broker_down: bool,
         now: i64,
     ) -> Result<(), Error> {
-        let delay = backoff(
-            &self.config,
-            u32::try_from(attempts).unwrap_or(0).saturating_add(1),
-        );
-        let next = now.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
-        tracing::warn!(
-            outbox_id = id,
-            attempts = attempts + 1,
-            error,
-            "an outbox event could not be published"
-        );
+        let next = if broker_down {
+            // The relay logs this once for the whole outage.
+            tracing::debug!(
+                outbox_id = id,
+                attempts = attempts + 1,
+                error,
+                "an outbox event could not be published: the broker cannot be reached"
+            );
+            now
+        } else {
+            let delay = backoff(
+                &self.config,
+                u32::try_from(attempts).unwrap_or(0).saturating_add(1),
+            );
+            tracing::warn!(
+                outbox_id = id,
+                attempts = attempts + 1,
+                error,
+                "an outbox event could not be published"
+            );
+            now.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
+        };
         on_engine!(self.outbox.database().pool(), pool => {
             sqlx::query(FAILED)
                 .bind(id)
@@ -341,45 +469,107 @@ impl OutboxRelay {
     }
 
     /// Relays until `shutdown` completes, then gives the lease up.
+    ///
+    /// A round that fails (the database fails, the broker cannot be
+    /// reached) is followed by a pause that grows with each failure in a
+    /// row ([`RelayConfig::failure_backoff`], with jitter), and that new
+    /// events do not cut short. The relay logs
+    /// `relay failing: <error>; retrying with backoff` at the first failure
+    /// and `relay recovered after N failed attempts` at the first success,
+    /// nothing per attempt in between. While the broker cannot be reached
+    /// the relay asks it whether it is ready every
+    /// [`RelayConfig::recovery_probe`] instead of publishing, and goes on
+    /// at once when it is.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
         let mut shutdown = std::pin::pin!(shutdown);
         let wake = Arc::clone(self.outbox.wake());
         let mut last_purge = tokio::time::Instant::now();
-        let mut failures = 0u32;
+        let mut backoff = Backoff::new(
+            self.config.failure_backoff_first,
+            self.config.failure_backoff_max,
+        );
+        // Set while the last failure was the broker's.
+        let mut broker_down = false;
+        // Whether the broker saying it is ready ends a pause early: not
+        // after a round so started failed again (a broker that answers
+        // `ready` but cannot take messages), until it is seen down again.
+        let mut trust_ready = true;
+        let mut woke_early = false;
         loop {
             let woken = wake.notified();
-            let pause = match self.relay_once().await {
-                Ok(report) => {
-                    failures = 0;
-                    if report.leader
-                        && report.read >= self.config.batch_size as usize
-                        && report.failed == 0
-                    {
-                        // More is waiting: go on at once.
-                        Duration::ZERO
-                    } else if report.leader {
-                        self.config.poll_interval
-                    } else {
-                        self.config.lease_ttl / 3
+            let failure = if broker_down && !self.broker_ready().await {
+                // Still down: no round, no publication.
+                Some((Failure::Broker, None))
+            } else {
+                match self.round().await {
+                    Err(error) => Some((Failure::Storage, Some(error.to_string()))),
+                    Ok((report, Some(error))) if report.published == 0 => {
+                        Some((Failure::Broker, Some(error)))
+                    }
+                    Ok((report, _)) => {
+                        let failed = backoff.succeed();
+                        if failed > 0 {
+                            tracing::info!(
+                                failed_attempts = failed,
+                                "relay recovered after {failed} failed attempts"
+                            );
+                        }
+                        broker_down = false;
+                        trust_ready = true;
+                        self.health.0.failing.store(false, Ordering::Relaxed);
+                        self.health.0.failing_for.store(0, Ordering::Relaxed);
+                        let pause = if report.leader
+                            && report.read >= self.config.batch_size as usize
+                            && report.failed == 0
+                        {
+                            // More is waiting: go on at once.
+                            Duration::ZERO
+                        } else if report.leader {
+                            self.config.poll_interval
+                        } else {
+                            self.config.lease_ttl / 3
+                        };
+                        self.purge_now_and_then(&mut last_purge).await;
+                        tokio::select! {
+                            biased;
+                            () = &mut shutdown => break,
+                            () = woken, if !pause.is_zero() => {}
+                            () = tokio::time::sleep(pause) => {}
+                        }
+                        continue;
                     }
                 }
-                Err(error) => {
-                    failures = failures.saturating_add(1);
-                    tracing::warn!(error = %error, "the outbox relay failed; trying again");
-                    backoff(&self.config, failures)
-                }
             };
-            if last_purge.elapsed() >= Duration::from_secs(60) {
-                last_purge = tokio::time::Instant::now();
-                if let Err(error) = self.purge().await {
-                    tracing::warn!(error = %error, "purging the outbox failed");
-                }
+            let Some((kind, error)) = failure else {
+                continue;
+            };
+            let pause = backoff.fail();
+            if backoff.failures() == 1 {
+                let error = error.as_deref().unwrap_or("the broker is not ready");
+                tracing::warn!(error, "relay failing: {error}; retrying with backoff");
             }
+            broker_down = kind == Failure::Broker;
+            if woke_early {
+                trust_ready = false;
+            }
+            self.health.0.failing.store(true, Ordering::Relaxed);
+            self.health
+                .0
+                .failing_for
+                .store(backoff.failures(), Ordering::Relaxed);
+            self.health.0.failed_rounds.fetch_add(1, Ordering::Relaxed);
+            // New events do not end this pause: under a fault every
+            // commit would otherwise start a round that fails again.
+            let waiting = self.wait_after_failure(pause, broker_down, trust_ready);
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
-                () = woken, if !pause.is_zero() => {}
-                () = tokio::time::sleep(pause) => {}
+                early = waiting => {
+                    woke_early = early;
+                    if early {
+                        trust_ready = true;
+                    }
+                }
             }
         }
         if let Err(error) = self.lease.release().await {
@@ -387,13 +577,62 @@ impl OutboxRelay {
         }
     }
 
+    /// Waits `pause` after a failed round; when the broker was down,
+    /// returns as soon as it is ready (once seen down during the pause
+    /// unless `trust_ready`). Whether it returned early.
+    async fn wait_after_failure(
+        &self,
+        pause: Duration,
+        broker_down: bool,
+        trust_ready: bool,
+    ) -> bool {
+        let deadline = tokio::time::Instant::now() + pause;
+        if !broker_down {
+            tokio::time::sleep_until(deadline).await;
+            return false;
+        }
+        let probe = self.config.recovery_probe;
+        let mut seen_down = trust_ready;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + probe)).await;
+            if self.broker_ready().await {
+                if seen_down {
+                    return true;
+                }
+            } else {
+                seen_down = true;
+            }
+        }
+        false
+    }
+
+    /// Whether the broker says it is ready, within a second: one that
+    /// does not answer by then counts as down.
+    async fn broker_ready(&self) -> bool {
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), self.broker.ready()).await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// Deletes old rows once a minute.
+    async fn purge_now_and_then(&self, last_purge: &mut tokio::time::Instant) {
+        if last_purge.elapsed() >= Duration::from_secs(60) {
+            *last_purge = tokio::time::Instant::now();
+            if let Err(error) = self.purge().await {
+                tracing::warn!(error = %error, "purging the outbox failed");
+            }
+        }
+    }
+
     /// Runs the relay on its own task until [`RunningRelay::shutdown`].
     pub fn spawn(self) -> RunningRelay {
         let (stop, mut stopped) = watch::channel(false);
+        let health = self.health();
         let task = tokio::spawn(self.run_until(async move {
             let _ = stopped.wait_for(|stop| *stop).await;
         }));
-        RunningRelay { stop, task }
+        RunningRelay { stop, task, health }
     }
 }
 
@@ -411,9 +650,15 @@ impl std::fmt::Debug for OutboxRelay {
 pub struct RunningRelay {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    health: RelayHealth,
 }
 
 impl RunningRelay {
+    /// The relay's counters.
+    pub fn health(&self) -> &RelayHealth {
+        &self.health
+    }
+
     /// Stops the relay after its current round and waits for it.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
@@ -430,6 +675,15 @@ fn backoff(config: &RelayConfig, attempts: u32) -> Duration {
         .checked_mul(1 << doublings)
         .unwrap_or(config.max_backoff)
         .min(config.max_backoff)
+}
+
+/// Whether a publication failed because the broker could not be reached
+/// (rather than because it refused the event).
+fn is_unreachable(error: &BrokerError) -> bool {
+    matches!(
+        error,
+        BrokerError::Connection { .. } | BrokerError::Timeout { .. }
+    )
 }
 
 fn no_pool() -> Error {

@@ -24,7 +24,7 @@ pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
 /// The lease the cases give deliveries, short so redeliveries show fast.
 pub(crate) const ACK_WAIT: Duration = Duration::from_secs(1);
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -37,7 +37,31 @@ pub(crate) struct Observed {
     /// Messages whose first acknowledgement is lost on the way, as if the
     /// consumer crashed after its effect and before the broker heard.
     pub(crate) lose_first_ack: Mutex<std::collections::HashSet<String>>,
+    /// Calls of instance 1 waiting at the gate (`behave: gated`).
+    pub(crate) gated: Mutex<usize>,
+    /// Opened once: the gated calls go on.
+    pub(crate) gate: Gate,
     changed: Notify,
+}
+
+/// A gate calls wait at until a case opens it.
+pub(crate) struct Gate(tokio::sync::watch::Sender<bool>);
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self(tokio::sync::watch::Sender::new(false))
+    }
+}
+
+impl Gate {
+    pub(crate) fn open(&self) {
+        self.0.send_replace(true);
+    }
+
+    async fn passed(&self) {
+        let mut opened = self.0.subscribe();
+        let _ = opened.wait_for(|open| *open).await;
+    }
 }
 
 /// One call of the use case.
@@ -75,8 +99,18 @@ impl Observed {
     }
 
     /// Waits until `check` holds, for at most [`PATIENCE`].
-    pub(crate) async fn until(&self, what: &str, mut check: impl FnMut(&Self) -> bool) {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
+    pub(crate) async fn until(&self, what: &str, check: impl FnMut(&Self) -> bool) {
+        self.until_within(what, PATIENCE, check).await;
+    }
+
+    /// Waits until `check` holds, for at most `within`.
+    pub(crate) async fn until_within(
+        &self,
+        what: &str,
+        within: Duration,
+        mut check: impl FnMut(&Self) -> bool,
+    ) {
+        let deadline = tokio::time::Instant::now() + within;
         loop {
             let changed = self.changed.notified();
             if check(self) {
@@ -134,7 +168,7 @@ impl Observed {
 /// The use case of every case. What it does depends on the message's
 /// `behave`: `ok`, `transient` (always unavailable), `fail-first`
 /// (unavailable on the first delivery), `permanent` (not found), `slow`
-/// (takes `millis`).
+/// (takes `millis`), `gated` (in instance 1, waits for [`Observed::gate`]).
 pub(crate) struct Handle {
     pub(crate) observed: Arc<Observed>,
     pub(crate) instance: u32,
@@ -160,6 +194,11 @@ impl UseCase for Handle {
         if input.behave == "slow" {
             // The call's own duration: what the case is about.
             tokio::time::sleep(Duration::from_millis(input.millis)).await;
+        }
+        if input.behave == "gated" && self.instance == 1 {
+            *lock(&self.observed.gated) += 1;
+            self.observed.changed();
+            self.observed.gate.passed().await;
         }
         let failure = match input.behave.as_str() {
             "transient" => Some(Error::new(
@@ -310,6 +349,17 @@ use_cases:
 
     /// Starts the consumers of instance `instance` on `broker`.
     pub(crate) async fn consume_on(&self, broker: impl Broker, instance: u32) -> RunningConsumers {
+        self.consume_leased(broker, instance, ACK_WAIT).await
+    }
+
+    /// Starts the consumers of instance `instance` on `broker`, their
+    /// deliveries leased for `ack_wait`.
+    pub(crate) async fn consume_leased(
+        &self,
+        broker: impl Broker,
+        instance: u32,
+        ack_wait: Duration,
+    ) -> RunningConsumers {
         let mut builder = Service::builder(self.metadata()).use_case(
             "handle",
             Handle {
@@ -328,7 +378,7 @@ use_cases:
             observed: Arc::clone(&self.observed),
         };
         let config = ConsumerConfig::default()
-            .ack_wait(ACK_WAIT)
+            .ack_wait(ack_wait)
             .retry_delays(Duration::from_secs(1), Duration::from_secs(4))
             .shutdown_grace(Duration::from_secs(10));
         Consumers::new(service, counting)
@@ -431,18 +481,14 @@ impl Broker for Counting {
         Box::pin(async move {
             let observed = Arc::clone(&self.observed);
             let deliveries = self.inner.subscribe(subscription).await?;
-            Ok(deliveries
-                .map(move |delivery| {
-                    delivery.map(|inner| {
-                        static SERIAL: AtomicU64 = AtomicU64::new(0);
-                        Box::new(Counted {
-                            inner: Some(inner),
-                            serial: SERIAL.fetch_add(1, Ordering::Relaxed),
-                            observed: Arc::clone(&observed),
-                        }) as Box<dyn Delivery>
-                    })
-                })
-                .boxed())
+            Ok(deliveries.map_deliveries(move |inner| {
+                static SERIAL: AtomicU64 = AtomicU64::new(0);
+                Box::new(Counted {
+                    inner: Some(inner),
+                    serial: SERIAL.fetch_add(1, Ordering::Relaxed),
+                    observed: Arc::clone(&observed),
+                }) as Box<dyn Delivery>
+            }))
         })
     }
 }
@@ -504,6 +550,10 @@ impl Delivery for Counted {
 
     fn retry(mut self: Box<Self>, delay: Duration) -> BoxFuture<'static, Result<(), BrokerError>> {
         self.take("retry").retry(delay)
+    }
+
+    fn release(mut self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        self.take("release").release()
     }
 
     fn keep_alive(&self) -> BoxFuture<'_, Result<(), BrokerError>> {

@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use bisslog_runtime::messaging::{Broker, Message};
 
-use harness::{ACK_WAIT, Case, Trigger, bounded, observe_quiet};
+use harness::{ACK_WAIT, Case, Trigger, bounded, lock, observe_quiet};
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling
 /// `$connect().await` for its broker clients. The calling crate depends on
@@ -51,7 +51,8 @@ macro_rules! broker_conformance {
             instances_share_a_queue,
             exactly_once_drops_redeliveries,
             at_most_once_acknowledges_first,
-            consumers_are_children_of_the_producer
+            consumers_are_children_of_the_producer,
+            shutdown_releases_unstarted_messages
         );
     };
     (@cases $connect:path; $($case:ident),*) => {
@@ -436,4 +437,65 @@ pub async fn consumers_are_children_of_the_producer<B: Broker, F: Future<Output 
         "the message id reaches the use case"
     );
     case.observed.assert_settled_once();
+}
+
+/// Shutdown hands back what a consumer took ahead and never started:
+/// with 200 messages, a concurrency of 4, a prefetch of 256 and every
+/// call blocked, shutting the consumer down leaves its 4 calls to finish
+/// and releases the rest, which a second instance with a 30-second lease
+/// receives well within that lease (not after it, as an abandoned
+/// delivery would be). Each message is processed once.
+pub async fn shutdown_releases_unstarted_messages<B: Broker, F: Future<Output = B>>(
+    connect: impl Fn() -> F,
+) {
+    const MESSAGES: u32 = 200;
+    const LEASE: Duration = Duration::from_secs(30);
+    let case = Case::new("release", connect().await, Trigger::default()).await;
+    let concurrency = Trigger::default().batch_size as usize;
+    let first = case.consume_leased(connect().await, 1, LEASE).await;
+    for n in 0..MESSAGES {
+        case.publish_n(n, "gated").await;
+    }
+    case.observed
+        .until("the first instance's calls at the gate", |o| {
+            *lock(&o.gated) >= concurrency
+        })
+        .await;
+    let since = tokio::time::Instant::now();
+    let stopping = tokio::spawn(first.shutdown());
+    let second = case.consume_leased(connect().await, 2, LEASE).await;
+    let rest = MESSAGES as usize - concurrency;
+    case.observed
+        .until_within(
+            "the unstarted messages at the second instance",
+            LEASE / 3,
+            |o| o.calls().iter().filter(|c| c.instance == 2).count() >= rest,
+        )
+        .await;
+    let took = since.elapsed();
+    case.observed.gate.open();
+    bounded("the first instance's shutdown", stopping)
+        .await
+        .unwrap_or_else(|e| panic!("the shutdown panicked: {e}"));
+    bounded("shutdown", second.shutdown()).await;
+    let calls = case.observed.calls();
+    let numbers: BTreeSet<u32> = calls.iter().map(|c| c.n).collect();
+    assert_eq!(
+        (calls.len(), numbers.len()),
+        (MESSAGES as usize, MESSAGES as usize),
+        "each message processed once: {calls:?}"
+    );
+    let by_first = calls.iter().filter(|c| c.instance == 1).count();
+    assert_eq!(
+        by_first, concurrency,
+        "the first instance finished what it had started"
+    );
+    assert_eq!(case.observed.settlements_of("ack"), MESSAGES as usize);
+    assert_eq!(case.observed.settlements_of("abandoned"), 0);
+    case.observed.assert_deliveries_settled_once();
+    eprintln!(
+        "{}: {} unstarted messages released; the second instance had all {rest} remaining {took:?} after shutdown began",
+        case.broker.name(),
+        case.observed.settlements_of("release"),
+    );
 }

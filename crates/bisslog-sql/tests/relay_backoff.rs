@@ -1,0 +1,65 @@
+//! The relay under a storage fault: it backs off, and events committed
+//! meanwhile (each of which wakes it) do not turn that into a hot loop;
+//! when the fault mends it goes on and publishes what waited.
+
+use std::time::{Duration, Instant};
+
+use bisslog_runtime::messaging::{Broker, InProcessBroker, Message};
+use bisslog_sql::testing::TestDatabase;
+use bisslog_sql::{Outbox, RelayConfig};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_relay_backs_off_however_often_it_is_woken() {
+    let test = TestDatabase::sqlite().await;
+    let db = test.database.clone();
+    db.migrate(&[]).await.unwrap();
+    let broker = InProcessBroker::new();
+    broker.provision("backoff").await.unwrap();
+    let outbox = Outbox::new(db.clone());
+    let relay = outbox
+        .relay(broker.clone())
+        .config(
+            RelayConfig::default()
+                .failure_backoff(Duration::from_millis(50), Duration::from_secs(1)),
+        )
+        .spawn();
+    let health = relay.health().clone();
+    let pool = db.sqlite().unwrap();
+    // The fault: the relay's lease table is gone (events can still be
+    // written, and each wakes the relay).
+    sqlx::query("ALTER TABLE bisslog_leases RENAME TO bisslog_leases_away")
+        .execute(pool)
+        .await
+        .unwrap();
+    let since = Instant::now();
+    let mut stored = 0;
+    while since.elapsed() < Duration::from_secs(2) {
+        outbox
+            .store("backoff", &Message::new(&b"{}"[..]))
+            .await
+            .unwrap();
+        stored += 1;
+    }
+    let rounds = health.failed_rounds();
+    eprintln!("{stored} events written in 2 s of fault; {rounds} failed rounds");
+    assert!(health.failing());
+    assert!(stored > 50, "the events woke the relay often: {stored}");
+    // 50 ms doubling to 1 s: about 6 rounds in 2 s, whatever wakes it.
+    assert!(
+        (2..=10).contains(&rounds),
+        "backing off, not a hot loop: {rounds} failed rounds in 2 s"
+    );
+    sqlx::query("ALTER TABLE bisslog_leases_away RENAME TO bisslog_leases")
+        .execute(pool)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while outbox.pending().await.unwrap() > 0 {
+        assert!(Instant::now() < deadline, "the relay did not recover");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!health.failing());
+    assert_eq!(health.failures_in_a_row(), 0);
+    assert_eq!(broker.messages("backoff").len(), stored);
+    relay.shutdown().await;
+}
