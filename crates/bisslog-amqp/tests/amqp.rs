@@ -55,6 +55,9 @@ fn json(n: u32) -> Message {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provisioning_is_idempotent_even_when_concurrent() {
+    if !common::available() {
+        return;
+    }
     let mut queues = Queues::default();
     let broker = connect().await;
     let other = connect().await;
@@ -87,6 +90,9 @@ async fn provisioning_is_idempotent_even_when_concurrent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publishing_to_a_missing_queue_is_no_queue() {
+    if !common::available() {
+        return;
+    }
     let mut queues = Queues::default();
     let broker = connect().await;
     let missing = common::unique("missing");
@@ -132,6 +138,9 @@ async fn publishing_to_a_missing_queue_is_no_queue() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_waits_in_its_retry_queue_and_counts_one_more_attempt() {
+    if !common::available() {
+        return;
+    }
     let mut queues = Queues::default();
     let broker = connect().await;
     let queue = queues.unique("retry");
@@ -204,6 +213,9 @@ async fn a_retry_waits_in_its_retry_queue_and_counts_one_more_attempt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_abandoned_delivery_comes_back_as_another_attempt() {
+    if !common::available() {
+        return;
+    }
     let mut queues = Queues::default();
     let broker = connect().await;
     let queue = queues.unique("abandoned");
@@ -225,6 +237,9 @@ async fn an_abandoned_delivery_comes_back_as_another_attempt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foreign_messages_are_consumed_and_decoded() {
+    if !common::available() {
+        return;
+    }
     let mut queues = Queues::default();
     let broker = connect().await;
     let queue = queues.unique("foreign");
@@ -325,6 +340,9 @@ async fn foreign_messages_are_consumed_and_decoded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provisioning_conflict_is_reported_and_the_broker_keeps_working() {
+    if !common::available() {
+        return;
+    }
     let mut queues = Queues::default();
     let queue = queues.unique("conflict");
     let (_connection, channel) = raw_channel().await;
@@ -382,6 +400,9 @@ async fn a_provisioning_conflict_is_reported_and_the_broker_keeps_working() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_provisioning_the_queue_must_exist() {
+    if !common::available() {
+        return;
+    }
     let broker = connect().await;
     let missing = common::unique("not-provisioned");
     match broker.subscribe(&subscription(&missing, false)).await {
@@ -397,6 +418,9 @@ async fn without_provisioning_the_queue_must_exist() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumers_of_one_queue_share_its_messages() {
+    if !common::available() {
+        return;
+    }
     let mut queues = Queues::default();
     let broker = connect().await;
     let queue = queues.unique("competing");
@@ -423,6 +447,9 @@ async fn consumers_of_one_queue_share_its_messages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_errors_do_not_leak_the_password() {
+    if !common::available() {
+        return;
+    }
     let error = AmqpBroker::connect_with(
         "amqp://guest:hunter2@127.0.0.1:1/%2f",
         AmqpConfig::default().operation_timeout(Duration::from_secs(5)),

@@ -5,19 +5,30 @@
 
 use bisslog_amqp::AmqpBroker;
 
-/// The RabbitMQ of the development machines.
-const DEFAULT_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
-
-/// `BISSLOG_TEST_AMQP_URL`, or the local RabbitMQ outside CI.
+/// `BISSLOG_TEST_AMQP_URL` (the tests check [`available`] first).
 pub(crate) fn url() -> String {
     match std::env::var("BISSLOG_TEST_AMQP_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
-            "BISSLOG_TEST_AMQP_URL must be set in CI (e.g. amqp://guest:guest@127.0.0.1:5672/%2f): \
-             the RabbitMQ tests must not silently run against a default"
-        ),
-        _ => DEFAULT_URL.to_owned(),
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => {
+            panic!("BISSLOG_TEST_AMQP_URL must be set (e.g. amqp://guest:guest@127.0.0.1:5672/%2f)")
+        }
     }
+}
+
+/// Whether a RabbitMQ server is configured: `false` (the test is skipped,
+/// saying so) when `BISSLOG_TEST_AMQP_URL` is unset, except under
+/// `CI=true`, where that is a failure: the RabbitMQ tests never run
+/// silently against a default.
+pub(crate) fn available() -> bool {
+    if std::env::var("BISSLOG_TEST_AMQP_URL").is_ok_and(|url| !url.trim().is_empty()) {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "BISSLOG_TEST_AMQP_URL must be set in CI (e.g. amqp://guest:guest@127.0.0.1:5672/%2f)"
+    );
+    eprintln!("skipped: set BISSLOG_TEST_AMQP_URL to run the RabbitMQ tests");
+    false
 }
 
 /// A new broker client.

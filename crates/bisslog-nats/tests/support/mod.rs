@@ -17,17 +17,30 @@ pub const PREFIXES: [&str; 2] = ["conformance_", "bisslog_nats_test_"];
 /// long, so a concurrent run's streams are never removed.
 const LEFT_OVER_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
 
-/// The server: `BISSLOG_TEST_NATS_URL`, required in CI, else the one
-/// running on the development machine.
+/// The server: `BISSLOG_TEST_NATS_URL`, required in CI.
 pub fn url() -> String {
     match std::env::var("BISSLOG_TEST_NATS_URL") {
         Ok(url) if !url.trim().is_empty() => url,
-        _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
-            "BISSLOG_TEST_NATS_URL must be set in CI to a NATS server with JetStream \
+        _ => panic!(
+            "BISSLOG_TEST_NATS_URL must be set to a NATS server with JetStream \
              (e.g. nats://127.0.0.1:4222)"
         ),
-        _ => "nats://127.0.0.1:4222".to_owned(),
     }
+}
+
+/// Whether a NATS server is configured: `false` (the test is skipped,
+/// saying so) when `BISSLOG_TEST_NATS_URL` is unset, except under
+/// `CI=true`, where that is a failure.
+pub fn available() -> bool {
+    if std::env::var("BISSLOG_TEST_NATS_URL").is_ok_and(|url| !url.trim().is_empty()) {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "BISSLOG_TEST_NATS_URL must be set in CI to a NATS server with JetStream"
+    );
+    eprintln!("skipped: set BISSLOG_TEST_NATS_URL to run the NATS tests");
+    false
 }
 
 /// A broker with the default configuration.
