@@ -49,6 +49,9 @@ pub struct Database {
     pool: Pool,
     /// Tells this database's units of work from another's.
     id: u64,
+    /// Which database this is, for pools of one process that reach the
+    /// same one (the URL without its password; unique for in-memory ones).
+    location: std::sync::Arc<str>,
 }
 
 #[derive(Debug, Clone)]
@@ -113,15 +116,29 @@ impl Database {
             });
         };
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        // Two connections to `sqlite::memory:` are two databases.
+        let location = if url.contains(":memory:") || url.contains("mode=memory") {
+            format!("memory#{id}")
+        } else {
+            redact(url)
+        };
         Ok(Self {
             pool,
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            id,
+            location: location.into(),
         })
     }
 
     /// This pool's identity (clones share it).
     pub(crate) fn id(&self) -> u64 {
         self.id
+    }
+
+    /// Which database this is: the same for every pool of the process
+    /// opened on the same URL.
+    pub(crate) fn location(&self) -> &str {
+        &self.location
     }
 
     /// The engine.

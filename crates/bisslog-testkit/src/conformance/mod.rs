@@ -37,10 +37,20 @@ use harness::{ACK_WAIT, Case, Trigger, bounded, observe_quiet};
 /// Expands to one `#[tokio::test]` per conformance case, each calling
 /// `$connect().await` for its broker clients. The calling crate depends on
 /// `tokio` with the `macros` and `rt-multi-thread` features.
+///
+/// `broker_conformance!(connect, if available)` runs each case only when
+/// `available()` is `true` (a server for the adapter is configured); the
+/// function says why it skips.
 #[macro_export]
 macro_rules! broker_conformance {
     ($connect:path) => {
-        $crate::broker_conformance!(@cases $connect;
+        $crate::broker_conformance!(@all $connect, $crate::conformance::always);
+    };
+    ($connect:path, if $available:path) => {
+        $crate::broker_conformance!(@all $connect, $available);
+    };
+    (@all $connect:path, $available:path) => {
+        $crate::broker_conformance!(@cases $connect, $available;
             acknowledges_success_once,
             retries_transient_failures_then_dead_letters,
             dead_letters_permanent_failures_at_once,
@@ -54,14 +64,24 @@ macro_rules! broker_conformance {
             consumers_are_children_of_the_producer
         );
     };
-    (@cases $connect:path; $($case:ident),*) => {
+    (@cases $connect:path, $available:path; $($case:ident),*) => {
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
+                if !$available() {
+                    return;
+                }
                 $crate::conformance::$case(|| $connect()).await;
             }
         )*
     };
+}
+
+/// Always `true`: the cases of [`broker_conformance!`](crate::broker_conformance)
+/// without a condition.
+#[doc(hidden)]
+pub fn always() -> bool {
+    true
 }
 
 /// Twenty messages are each processed once and acknowledged once; after a
