@@ -3,6 +3,8 @@
 //! (`BISSLOG_TEST_POSTGRES_URL`; skipped when unset, required under
 //! `CI=true`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use bisslog_sql::SqlBroker;
 
 /// SQLite: every client the suite asks for is a new pool on one file, as
