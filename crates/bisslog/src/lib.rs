@@ -11,7 +11,7 @@
 //! | feature | default | module | what it adds |
 //! |---|---|---|---|
 //! | `http` | yes | [`http`] | axum HTTP and WebSocket entry points built from the metadata |
-//! | `sql` | no | `sql` | SQLite / PostgreSQL pools from a URL, embedded migrations, error kinds, the unit of work, the transactional outbox and its relay, the inbox |
+//! | `sql` | no | `sql` | SQLite / PostgreSQL pools from a URL, embedded migrations, error kinds, the unit of work, the transactional outbox and its relay, the inbox, `SqlBroker` (a durable broker in the database) |
 //! | `nats` | no | `nats` | NATS JetStream: consumer triggers on durable pull consumers, a publisher with acknowledgements |
 //! | `amqp` | no | `amqp` | RabbitMQ: consumer triggers on durable queues, a publisher with confirms |
 //! | `lambda` | no | `lambda` | AWS Lambda: one function for every trigger kind (API Gateway, ALB, SQS with partial batch failures, SNS, EventBridge, schedules) |
