@@ -17,7 +17,8 @@
 //! | `lambda` | no | `lambda` | AWS Lambda: one function for every trigger kind (API Gateway, ALB, SQS with partial batch failures, SNS, EventBridge, schedules) |
 //!
 //! Without any feature, [`messaging`] serves consumer triggers from the
-//! in-process broker, the embedded default; [`schedule`] serves schedule
+//! in-process broker (in memory; with `sql`, `sql::SqlBroker` is the
+//! durable embedded one); [`schedule`] serves schedule
 //! triggers in process; [`command`] runs one use case from the command
 //! line.
 //!
