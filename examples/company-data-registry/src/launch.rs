@@ -362,3 +362,40 @@ fn audit_service(
 ) -> Result<bisslog::Service, bisslog::BuildError> {
     audit::service(metadata, trail, unit_of_work)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// What decides where the audit service and the importer run.
+    #[tokio::test]
+    async fn a_broker_url_says_how_far_its_messages_reach() {
+        let memory = connect_broker(Some("in-process"), None).await.unwrap();
+        assert_eq!((memory.reach, memory.embedded()), (Reach::Process, true));
+        assert_eq!(
+            connect_broker(None, None).await.unwrap().reach,
+            Reach::Process
+        );
+        let path = std::env::temp_dir().join(format!(
+            "company-data-launch-test-{}.db",
+            std::process::id()
+        ));
+        let url = format!("sqlite://{}", path.display());
+        let file = connect_broker(Some(&url), Some("test.")).await.unwrap();
+        assert_eq!((file.reach, file.embedded()), (Reach::Machine, true));
+        assert_eq!(file.broker.name(), "sql");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        assert!(matches!(
+            connect_broker(Some("redis://x"), None).await,
+            Err(LaunchError::UnknownBroker(_))
+        ));
+        assert!(matches!(
+            connect_shared_broker("in-process", None, "the audit service").await,
+            Err(LaunchError::InProcessAlone(_))
+        ));
+    }
+}
