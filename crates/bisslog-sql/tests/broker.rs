@@ -79,9 +79,37 @@ mod postgres {
             // Already there from an earlier run (or a concurrent one): fine.
             let _ = sqlx_create(pool).await;
             server.close().await;
-            url_of(&admin)
+            let url = url_of(&admin);
+            forget_left_overs(&url).await;
+            url
         })
         .await
+    }
+
+    /// Removes what earlier runs left (a failed case's messages): rows
+    /// older than any run takes, so a concurrent run keeps its own.
+    async fn forget_left_overs(url: &str) {
+        let broker = SqlBroker::connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("opening the broker at {url}: {e}"));
+        let pool = broker
+            .database()
+            .postgres()
+            .unwrap_or_else(|| panic!("not PostgreSQL"));
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            - 10 * 60 * 1000;
+        for table in ["bisslog_broker_messages", "bisslog_broker_queues"] {
+            bisslog_sql::sqlx::query(bisslog_sql::sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE created_at_ms < $1"
+            )))
+            .bind(before)
+            .execute(pool)
+            .await
+            .unwrap_or_else(|e| panic!("cleaning {table}: {e}"));
+        }
+        broker.database().close().await;
     }
 
     async fn sqlx_create(pool: &bisslog_sql::sqlx::PgPool) -> Result<(), bisslog_sql::sqlx::Error> {
