@@ -106,4 +106,4 @@ async fn connect() -> Tracked {
     }
 }
 
-bisslog_testkit::broker_conformance!(if common::available, connect);
+bisslog_testkit::broker_conformance!(connect, if common::available);

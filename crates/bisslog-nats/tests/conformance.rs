@@ -11,4 +11,4 @@ async fn connect() -> NatsBroker {
     support::connect().await
 }
 
-bisslog_testkit::broker_conformance!(if support::available, connect);
+bisslog_testkit::broker_conformance!(connect, if support::available);

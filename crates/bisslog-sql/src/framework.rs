@@ -1,4 +1,5 @@
-//! bisslog's own tables: the outbox, the inbox, leases and schedule ticks.
+//! bisslog's own tables: the outbox, the inbox, leases, schedule ticks and
+//! the durable broker's queues.
 
 use crate::migrate::Migration;
 
@@ -88,5 +89,47 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             running_tick_ms BIGINT,
             running_until_ms BIGINT
         );",
+    },
+    Migration {
+        version: 3,
+        name: "bisslog durable broker",
+        sqlite: "
+        CREATE TABLE bisslog_broker_queues (
+            name TEXT PRIMARY KEY,
+            created_at_ms INTEGER NOT NULL
+        );
+        CREATE TABLE bisslog_broker_messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            queue TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            headers TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            deliveries INTEGER NOT NULL DEFAULT 0,
+            available_at_ms INTEGER NOT NULL,
+            lease_owner TEXT,
+            lease_until_ms INTEGER,
+            created_at_ms INTEGER NOT NULL,
+            UNIQUE (queue, message_id)
+        );
+        CREATE INDEX bisslog_broker_messages_by_queue ON bisslog_broker_messages (queue, id);",
+        postgres: "
+        CREATE TABLE bisslog_broker_queues (
+            name TEXT PRIMARY KEY,
+            created_at_ms BIGINT NOT NULL
+        );
+        CREATE TABLE bisslog_broker_messages (
+            id BIGSERIAL PRIMARY KEY,
+            queue TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            headers TEXT NOT NULL,
+            payload BYTEA NOT NULL,
+            deliveries INTEGER NOT NULL DEFAULT 0,
+            available_at_ms BIGINT NOT NULL,
+            lease_owner TEXT,
+            lease_until_ms BIGINT,
+            created_at_ms BIGINT NOT NULL,
+            UNIQUE (queue, message_id)
+        );
+        CREATE INDEX bisslog_broker_messages_by_queue ON bisslog_broker_messages (queue, id);",
     },
 ];

@@ -8,6 +8,9 @@
 //! - [`map_error`] turns driver errors into bisslog error kinds, so a
 //!   unique violation is a 409 and a lost connection a 503 without any
 //!   SQL type reaching the domain.
+//! - [`SqlBroker`] is a durable [`Broker`](bisslog_runtime::messaging::Broker)
+//!   in the same database: the embedded default that loses nothing on a
+//!   crash.
 //! - [`Database`] is an [`Adapter`](bisslog_core::Adapter): bind it and
 //!   `/health/ready` pings it.
 //!
@@ -34,6 +37,7 @@
 //! # Ok(()) }
 //! ```
 
+mod broker;
 mod clock;
 mod database;
 mod error;
@@ -49,6 +53,7 @@ pub mod testing;
 mod ticks;
 mod work;
 
+pub use broker::{SqlBroker, SqlBrokerConfig};
 pub use database::{Backend, Database, PoolRef};
 pub use error::{SqlError, map_error};
 pub use lease::Lease;

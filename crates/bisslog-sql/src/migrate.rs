@@ -67,6 +67,16 @@ impl Database {
         self.migrate_ledger(&SERVICE, migrations).await
     }
 
+    /// Applies bisslog's own migrations only (the outbox, the inbox,
+    /// leases, the durable broker's queues): for a database the framework
+    /// uses on its own, such as the file of a
+    /// [`SqlBroker`](crate::SqlBroker). Safe on a service's database too:
+    /// the service's migrations are left as they are.
+    pub async fn migrate_framework(&self) -> Result<(), SqlError> {
+        self.migrate_ledger(&FRAMEWORK, crate::framework::MIGRATIONS)
+            .await
+    }
+
     async fn migrate_ledger(
         &self,
         ledger: &Ledger,

@@ -11,13 +11,14 @@
 //! | feature | default | module | what it adds |
 //! |---|---|---|---|
 //! | `http` | yes | [`http`] | axum HTTP and WebSocket entry points built from the metadata |
-//! | `sql` | no | `sql` | SQLite / PostgreSQL pools from a URL, embedded migrations, error kinds, the unit of work, the transactional outbox and its relay, the inbox |
+//! | `sql` | no | `sql` | SQLite / PostgreSQL pools from a URL, embedded migrations, error kinds, the unit of work, the transactional outbox and its relay, the inbox, `SqlBroker` (a durable broker in the database) |
 //! | `nats` | no | `nats` | NATS JetStream: consumer triggers on durable pull consumers, a publisher with acknowledgements |
 //! | `amqp` | no | `amqp` | RabbitMQ: consumer triggers on durable queues, a publisher with confirms |
 //! | `lambda` | no | `lambda` | AWS Lambda: one function for every trigger kind (API Gateway, ALB, SQS with partial batch failures, SNS, EventBridge, schedules) |
 //!
 //! Without any feature, [`messaging`] serves consumer triggers from the
-//! in-process broker, the embedded default; [`schedule`] serves schedule
+//! in-process broker (in memory; with `sql`, `sql::SqlBroker` is the
+//! durable embedded one); [`schedule`] serves schedule
 //! triggers in process; [`command`] runs one use case from the command
 //! line.
 //!

@@ -24,15 +24,18 @@ use crate::importer::registry_http::RegistryHttp;
 pub enum LaunchError {
     /// `BROKER_URL` names no broker this service knows.
     #[error(
-        "BROKER_URL must be empty (the in-process broker), nats://... or amqp://...; got `{0}`"
+        "BROKER_URL must be sqlite://..., postgres://..., nats://..., amqp://... or in-process; got `{0}`"
     )]
     UnknownBroker(String),
     /// A service running in its own process was given the in-process
     /// broker, which reaches no other process.
     #[error(
-        "alone, {0} needs a real broker (BROKER_URL=nats://... or amqp://...); with the in-process broker the registry runs it in its own process"
+        "alone, {0} needs a broker other processes reach (BROKER_URL=sqlite://..., postgres://..., nats://... or amqp://...); with the in-process broker the registry runs it in its own process"
     )]
     InProcessAlone(&'static str),
+    /// The broker's database could not be opened.
+    #[error("cannot open the broker's database: {0}")]
+    BrokerDatabase(bisslog::sql::SqlError),
     /// The broker could not be reached.
     #[error("cannot connect to the broker: {0}")]
     Broker(#[from] BrokerError),
@@ -67,33 +70,85 @@ pub enum LaunchError {
     },
 }
 
-/// The broker a URL names: none (the in-process broker, the embedded
-/// default), `nats://host:4222` (NATS JetStream) or
-/// `amqp://user:password@host:5672/%2f` (RabbitMQ); with a `namespace`,
-/// every queue name carries it as a prefix (`staging.`), so environments
-/// share a broker without meeting.
+/// The broker of the embedded default: durable, in a SQLite file next to
+/// the registry's (the working directory).
+pub const EMBEDDED_BROKER_URL: &str = "sqlite://company-data-broker.db";
+
+/// Which processes a broker's messages reach: what decides whether the
+/// registry runs the audit service and the importer in its own process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// This process alone (the in-process broker): nothing survives it.
+    Process,
+    /// The processes of this machine (a SQLite file): the embedded default.
+    Machine,
+    /// Any process that reaches the server (PostgreSQL, NATS, RabbitMQ).
+    Network,
+}
+
+/// A connected broker and how far it reaches.
+#[derive(Clone)]
+pub struct ConnectedBroker {
+    /// The broker.
+    pub broker: Arc<dyn Broker>,
+    /// Which processes it reaches.
+    pub reach: Reach,
+}
+
+impl ConnectedBroker {
+    /// Whether the broker is embedded in this machine (in memory or in a
+    /// SQLite file), so the services that talk through it are run by
+    /// this one process rather than deployed on their own.
+    pub fn embedded(&self) -> bool {
+        self.reach != Reach::Network
+    }
+}
+
+/// The broker a URL names: `sqlite://file.db` (durable, in a file: the
+/// embedded default), `postgres://...` (durable, in a database every
+/// instance shares), `nats://host:4222` (NATS JetStream),
+/// `amqp://user:password@host:5672/%2f` (RabbitMQ), or none or
+/// `in-process` (in memory: undelivered messages are lost when the process
+/// stops, for tests); with a `namespace`, every queue name carries it as a
+/// prefix (`staging.`), so environments share a broker without meeting.
 pub async fn connect_broker(
     url: Option<&str>,
     namespace: Option<&str>,
-) -> Result<Arc<dyn Broker>, LaunchError> {
-    let broker = connect(url).await?;
-    Ok(match namespace.filter(|n| !n.is_empty()) {
+) -> Result<ConnectedBroker, LaunchError> {
+    let ConnectedBroker { broker, reach } = connect(url).await?;
+    let broker = match namespace.filter(|n| !n.is_empty()) {
         Some(prefix) => Arc::new(Namespaced::new(broker, prefix)),
         None => broker,
-    })
+    };
+    Ok(ConnectedBroker { broker, reach })
 }
 
-async fn connect(url: Option<&str>) -> Result<Arc<dyn Broker>, LaunchError> {
-    match url.map(str::trim).filter(|u| !u.is_empty()) {
-        None | Some("in-process") => Ok(Arc::new(InProcessBroker::new())),
-        Some(url) if url.starts_with("nats://") || url.starts_with("tls://") => {
-            Ok(Arc::new(bisslog::nats::NatsBroker::connect(url).await?))
-        }
-        Some(url) if url.starts_with("amqp://") || url.starts_with("amqps://") => {
-            Ok(Arc::new(bisslog::amqp::AmqpBroker::connect(url).await?))
-        }
-        Some(other) => Err(LaunchError::UnknownBroker(other.to_owned())),
-    }
+async fn connect(url: Option<&str>) -> Result<ConnectedBroker, LaunchError> {
+    let (broker, reach): (Arc<dyn Broker>, Reach) =
+        match url.map(str::trim).filter(|u| !u.is_empty()) {
+            None | Some("in-process") => (Arc::new(InProcessBroker::new()), Reach::Process),
+            Some(url) if url.starts_with("sqlite:") => (sql_broker(url).await?, Reach::Machine),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                (sql_broker(url).await?, Reach::Network)
+            }
+            Some(url) if url.starts_with("nats://") || url.starts_with("tls://") => (
+                Arc::new(bisslog::nats::NatsBroker::connect(url).await?),
+                Reach::Network,
+            ),
+            Some(url) if url.starts_with("amqp://") || url.starts_with("amqps://") => (
+                Arc::new(bisslog::amqp::AmqpBroker::connect(url).await?),
+                Reach::Network,
+            ),
+            Some(other) => return Err(LaunchError::UnknownBroker(other.to_owned())),
+        };
+    Ok(ConnectedBroker { broker, reach })
+}
+
+async fn sql_broker(url: &str) -> Result<Arc<dyn Broker>, LaunchError> {
+    let broker = bisslog::sql::SqlBroker::connect(url)
+        .await
+        .map_err(LaunchError::BrokerDatabase)?;
+    Ok(Arc::new(broker))
 }
 
 /// An embedded metadata file's problems, rendered.
@@ -160,17 +215,18 @@ impl Registry {
 }
 
 /// The broker of a service running in a process of its own (`who`, such
-/// as "the audit service"): a real one, named by `url`.
+/// as "the audit service"): one that other processes reach, named by
+/// `url`.
 pub async fn connect_shared_broker(
     url: &str,
     namespace: Option<&str>,
     who: &'static str,
 ) -> Result<Arc<dyn Broker>, LaunchError> {
-    let broker = connect_broker(Some(url), namespace).await?;
-    if broker.name() == "in-process" {
+    let connected = connect_broker(Some(url), namespace).await?;
+    if connected.reach == Reach::Process {
         return Err(LaunchError::InProcessAlone(who));
     }
-    Ok(broker)
+    Ok(connected.broker)
 }
 
 /// A shutdown signal for every entry point of the process: SIGTERM or
@@ -305,4 +361,41 @@ fn audit_service(
     unit_of_work: impl UnitOfWork,
 ) -> Result<bisslog::Service, bisslog::BuildError> {
     audit::service(metadata, trail, unit_of_work)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// What decides where the audit service and the importer run.
+    #[tokio::test]
+    async fn a_broker_url_says_how_far_its_messages_reach() {
+        let memory = connect_broker(Some("in-process"), None).await.unwrap();
+        assert_eq!((memory.reach, memory.embedded()), (Reach::Process, true));
+        assert_eq!(
+            connect_broker(None, None).await.unwrap().reach,
+            Reach::Process
+        );
+        let path = std::env::temp_dir().join(format!(
+            "company-data-launch-test-{}.db",
+            std::process::id()
+        ));
+        let url = format!("sqlite://{}", path.display());
+        let file = connect_broker(Some(&url), Some("test.")).await.unwrap();
+        assert_eq!((file.reach, file.embedded()), (Reach::Machine, true));
+        assert_eq!(file.broker.name(), "sql");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        assert!(matches!(
+            connect_broker(Some("redis://x"), None).await,
+            Err(LaunchError::UnknownBroker(_))
+        ));
+        assert!(matches!(
+            connect_shared_broker("in-process", None, "the audit service").await,
+            Err(LaunchError::InProcessAlone(_))
+        ));
+    }
 }

@@ -130,7 +130,9 @@ pub async fn lambda_service() -> Result<Service, launch::LaunchError> {
     let database_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "memory".to_owned());
     let broker_url = std::env::var("BROKER_URL").ok();
     let namespace = std::env::var("BROKER_NAMESPACE").ok();
-    let broker = launch::connect_broker(broker_url.as_deref(), namespace.as_deref()).await?;
+    let broker = launch::connect_broker(broker_url.as_deref(), namespace.as_deref())
+        .await?
+        .broker;
     let registry = launch::Registry::build(&database_url, std::sync::Arc::clone(&broker)).await?;
     if let Some(outbox) = &registry.outbox {
         let _ = LAMBDA_RELAY.set(outbox.relay(broker).spawn());

@@ -1,14 +1,15 @@
 //! Run with: `cargo run -p company-data-registry`
 //!
 //! Serves the company data registry on 127.0.0.1:8080, storing data in a
-//! SQLite file under the working directory, with the in-process broker:
-//! its consumer trigger, its outbox relay, the audit service (on
-//! 127.0.0.1:8081) and the importer (on 127.0.0.1:8082) all run in this one
-//! process. `DATABASE_URL=postgres://...` moves the data to PostgreSQL;
-//! `BROKER_URL=nats://...` or `amqp://...` moves the messages to NATS
-//! JetStream or RabbitMQ (run the other two services with `cargo run -p
-//! company-data-registry --bin company-data-audit` and `--bin
-//! company-data-importer`).
+//! SQLite file under the working directory, with the embedded durable
+//! broker (another SQLite file there): its consumer trigger, its outbox
+//! relay, the audit service (on 127.0.0.1:8081) and the importer (on
+//! 127.0.0.1:8082) all run in this one process, and no event is lost if it
+//! dies. `DATABASE_URL=postgres://...` moves the data to PostgreSQL;
+//! `BROKER_URL=postgres://...`, `nats://...` or `amqp://...` moves the
+//! messages to PostgreSQL, NATS JetStream or RabbitMQ (run the other two
+//! services with `cargo run -p company-data-registry --bin
+//! company-data-audit` and `--bin company-data-importer`).
 //! See the README for a walk-through with curl.
 
 use std::net::SocketAddr;
@@ -17,11 +18,11 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use bisslog::http::HttpServer;
-use bisslog::messaging::{Broker, Consumers};
+use bisslog::messaging::Consumers;
 use bisslog::sql::{Outbox, RunningRelay};
 use clap::{Parser, Subcommand};
 use company_data_registry::adapters::SqlStore;
-use company_data_registry::launch::{self, Registry};
+use company_data_registry::launch::{self, ConnectedBroker, Registry};
 
 /// The company data registry service.
 #[derive(Debug, Parser)]
@@ -41,25 +42,29 @@ struct Args {
         default_value = "sqlite://company-data-registry.db"
     )]
     database_url: String,
-    /// The broker: empty for the in-process broker, `nats://host:4222` or
-    /// `amqp://user:password@host:5672/%2f`.
+    /// The broker. Unset: the embedded durable broker, a SQLite file
+    /// (`sqlite://company-data-broker.db`; the in-process one with
+    /// `DATABASE_URL=memory`). Else `sqlite://file.db`,
+    /// `postgres://user@host/db`, `nats://host:4222`,
+    /// `amqp://user:password@host:5672/%2f`, or `in-process` (in memory:
+    /// events not yet consumed are lost when the process dies; for tests).
     #[arg(long, env = "BROKER_URL")]
     broker_url: Option<String>,
     /// A prefix for every queue name on the broker (`staging.`).
     #[arg(long, env = "BROKER_NAMESPACE")]
     broker_namespace: Option<String>,
-    /// With the in-process broker, the port of the audit service this
+    /// With an embedded broker, the port of the audit service this
     /// process also runs (0 picks a free one).
     #[arg(long, env = "AUDIT_PORT", default_value_t = 8081)]
     audit_port: u16,
-    /// With the in-process broker, where the audit service keeps its trail.
+    /// With an embedded broker, where the audit service keeps its trail.
     #[arg(
         long,
         env = "AUDIT_DATABASE_URL",
         default_value = "sqlite://company-data-audit.db"
     )]
     audit_database_url: String,
-    /// With the in-process broker, the port of the importer this process
+    /// With an embedded broker, the port of the importer this process
     /// also runs (0 picks a free one).
     #[arg(long, env = "IMPORTER_PORT", default_value_t = 8082)]
     importer_port: u16,
@@ -98,8 +103,15 @@ async fn main() -> anyhow::Result<ExitCode> {
         Some(Command::Call { .. }) => bisslog::logging::init_on_stderr(),
         _ => bisslog::logging::init(),
     }
-    let broker =
-        || launch::connect_broker(args.broker_url.as_deref(), args.broker_namespace.as_deref());
+    let broker_url = args.broker_url.clone().unwrap_or_else(|| {
+        // With nothing kept, nothing to keep events for.
+        if args.database_url == "memory" {
+            "in-process".to_owned()
+        } else {
+            launch::EMBEDDED_BROKER_URL.to_owned()
+        }
+    });
+    let broker = || launch::connect_broker(Some(&broker_url), args.broker_namespace.as_deref());
     match &args.command {
         None => serve(&args, broker().await?)
             .await
@@ -108,7 +120,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             // Events the call publishes wait in the outbox (SQL) until the
             // service's relay runs; on the in-process broker they are lost
             // with this process.
-            let registry = Registry::build(&args.database_url, broker().await?).await?;
+            let registry = Registry::build(&args.database_url, broker().await?.broker).await?;
             let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
             Ok(bisslog::command::run_call(
                 &registry.service,
@@ -129,8 +141,9 @@ async fn main() -> anyhow::Result<ExitCode> {
 }
 
 /// Serves HTTP, the consumer and the schedule until SIGTERM or Ctrl-C.
-async fn serve(args: &Args, broker: Arc<dyn Broker>) -> anyhow::Result<()> {
-    let in_process = broker.name() == "in-process";
+async fn serve(args: &Args, connected: ConnectedBroker) -> anyhow::Result<()> {
+    let embedded = connected.embedded();
+    let broker = connected.broker;
     let registry = Registry::build(&args.database_url, Arc::clone(&broker))
         .await
         .with_context(|| "cannot build the service (check DATABASE_URL or --database-url)")?;
@@ -148,10 +161,10 @@ async fn serve(args: &Args, broker: Arc<dyn Broker>) -> anyhow::Result<()> {
     let address = SocketAddr::new(args.host, args.port);
     let listener = launch::listen(address).await?;
     let address = listener.local_addr()?;
-    // The in-process broker reaches only this process: the audit service
-    // that consumes the registry's events, and the importer that sends it
-    // insertion requests, run here too.
-    let (audit, importer) = if in_process {
+    // An embedded broker (in memory or in a SQLite file) is this
+    // machine's: the audit service that consumes the registry's events,
+    // and the importer that sends it insertion requests, run here too.
+    let (audit, importer) = if embedded {
         let audit_address = SocketAddr::new(args.host, args.audit_port);
         let audit = launch::start_audit(
             &args.audit_database_url,

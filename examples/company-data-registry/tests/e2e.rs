@@ -370,7 +370,8 @@ async fn call_runs_one_use_case_from_the_command_line() {
             .arg("call")
             .args(args)
             .env("DATABASE_URL", &db.url)
-            .env_remove("BROKER_URL")
+            // The call's events wait in the outbox: no broker file needed.
+            .env("BROKER_URL", "in-process")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,6 +1,7 @@
-//! The in-process broker: the embedded default. Queues live in memory,
-//! shared by every service and publisher in the process that holds a
-//! clone; nothing survives the process.
+//! The in-process broker: queues in memory, shared by every service and
+//! publisher in the process that holds a clone; nothing survives the
+//! process, so it suits tests. `bisslog_sql::SqlBroker` is the durable
+//! embedded broker.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, VecDeque};

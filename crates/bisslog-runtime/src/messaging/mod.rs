@@ -2,8 +2,10 @@
 //! to one.
 //!
 //! - [`Broker`] and [`Delivery`]: the contract broker adapters implement
-//!   (`bisslog-nats` for NATS JetStream, `bisslog-amqp` for RabbitMQ) and
-//!   [`InProcessBroker`], the embedded default.
+//!   (`bisslog-nats` for NATS JetStream, `bisslog-amqp` for RabbitMQ,
+//!   `bisslog-sql`'s durable `SqlBroker` in SQLite or PostgreSQL) and
+//!   [`InProcessBroker`], in memory (for tests: nothing survives the
+//!   process).
 //! - [`Consumers`]: serves every consumer trigger of a service. Success
 //!   acknowledges; a transient error is retried with exponential backoff up
 //!   to `max_retries`, then dead-lettered; a permanent error, or a message

@@ -65,6 +65,9 @@ pub struct Database {
     /// Tells this database's units of work from another's.
     id: u64,
     health: Arc<Health>,
+    /// Which database this is, for pools of one process that reach the
+    /// same one (the URL without its password; unique for in-memory ones).
+    location: Arc<str>,
 }
 
 #[derive(Debug, Clone)]
@@ -141,10 +144,18 @@ impl Database {
             });
         };
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        // Two connections to `sqlite::memory:` are two databases.
+        let location = if url.contains(":memory:") || url.contains("mode=memory") {
+            format!("memory#{id}")
+        } else {
+            redact(url)
+        };
         Ok(Self {
             pool,
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            id,
             health,
+            location: location.into(),
         })
     }
 
@@ -156,6 +167,12 @@ impl Database {
     /// This pool's identity (clones share it).
     pub(crate) fn id(&self) -> u64 {
         self.id
+    }
+
+    /// Which database this is: the same for every pool of the process
+    /// opened on the same URL.
+    pub(crate) fn location(&self) -> &str {
+        &self.location
     }
 
     /// The engine.

@@ -38,29 +38,19 @@ use harness::{ACK_WAIT, Case, Trigger, bounded, lock, observe_quiet};
 /// `$connect().await` for its broker clients. The calling crate depends on
 /// `tokio` with the `macros` and `rt-multi-thread` features.
 ///
-/// `broker_conformance!(if available, connect)` runs a case only when
-/// `available()` says so: a suite against a server skips (saying so) when
-/// no server is configured, as the README promises.
+/// `broker_conformance!(connect, if available)` runs each case only when
+/// `available()` is `true` (a server for the adapter is configured); the
+/// function says why it skips, as the README promises.
 #[macro_export]
 macro_rules! broker_conformance {
-    (if $available:path, $connect:path) => {
-        $crate::broker_conformance!(@cases $available, $connect;
-            acknowledges_success_once,
-            retries_transient_failures_then_dead_letters,
-            dead_letters_permanent_failures_at_once,
-            dead_letters_malformed_messages_with_the_reason,
-            a_poison_message_does_not_stall_the_rest,
-            settles_every_delivery_exactly_once,
-            long_calls_keep_their_lease,
-            instances_share_a_queue,
-            exactly_once_drops_redeliveries,
-            at_most_once_acknowledges_first,
-            consumers_are_children_of_the_producer,
-            shutdown_releases_unstarted_messages
-        );
-    };
     ($connect:path) => {
-        $crate::broker_conformance!(@cases $crate::conformance::always, $connect;
+        $crate::broker_conformance!(@all $connect, $crate::conformance::always);
+    };
+    ($connect:path, if $available:path) => {
+        $crate::broker_conformance!(@all $connect, $available);
+    };
+    (@all $connect:path, $available:path) => {
+        $crate::broker_conformance!(@cases $connect, $available;
             acknowledges_success_once,
             retries_transient_failures_then_dead_letters,
             dead_letters_permanent_failures_at_once,
@@ -75,7 +65,7 @@ macro_rules! broker_conformance {
             shutdown_releases_unstarted_messages
         );
     };
-    (@cases $available:path, $connect:path; $($case:ident),*) => {
+    (@cases $connect:path, $available:path; $($case:ident),*) => {
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
@@ -88,7 +78,8 @@ macro_rules! broker_conformance {
     };
 }
 
-/// The availability guard of a suite that needs nothing: always `true`.
+/// Always `true`: the cases of [`broker_conformance!`](crate::broker_conformance)
+/// without a condition.
 #[doc(hidden)]
 pub fn always() -> bool {
     true

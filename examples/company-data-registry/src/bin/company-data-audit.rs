@@ -1,9 +1,10 @@
 //! Run with: `BROKER_URL=nats://127.0.0.1:4222 cargo run -p company-data-registry --bin company-data-audit`
 //!
 //! The company data audit service on its own: it consumes the registry's
-//! `company_data.inserted` events from NATS JetStream or RabbitMQ and
-//! serves `GET /audit/{schema_keyname}` on 127.0.0.1:8081. (With the
-//! in-process broker the registry runs it in its own process instead.)
+//! `company_data.inserted` events from PostgreSQL, NATS JetStream or
+//! RabbitMQ and
+//! serves `GET /audit/{schema_keyname}` on 127.0.0.1:8081. (With an
+//! embedded broker the registry runs it in its own process instead.)
 
 use std::net::SocketAddr;
 
@@ -28,7 +29,8 @@ struct Args {
         default_value = "sqlite://company-data-audit.db"
     )]
     database_url: String,
-    /// The broker the registry publishes to: `nats://...` or `amqp://...`.
+    /// The broker the registry publishes to: `postgres://...`, `nats://...`,
+    /// `amqp://...`, or `sqlite://...` (a file on this machine).
     #[arg(long, env = "BROKER_URL")]
     broker_url: String,
     /// A prefix for every queue name on the broker (`staging.`).

@@ -3,10 +3,10 @@
 //! The company data importer on its own: it serves `POST
 //! /imports/{schema_keyname}` on 127.0.0.1:8082 and queues one insertion
 //! request per record on the registry's `company_data_insertion.queue`, on
-//! NATS JetStream or RabbitMQ, once the registry (`REGISTRY_URL`) confirms
+//! PostgreSQL, NATS JetStream or RabbitMQ, once the registry (`REGISTRY_URL`) confirms
 //! the schema exists; `GET /imports/{schema_keyname}/progress`
 //! reads the registry's database (`REGISTRY_DATABASE_URL`) directly, the
-//! deliberate shared database of the example. (With the in-process broker
+//! deliberate shared database of the example. (With an embedded broker
 //! the registry runs it in its own process instead.)
 
 use std::net::SocketAddr;
@@ -37,7 +37,8 @@ struct Args {
     /// The registry's HTTP API, asked whether a schema exists.
     #[arg(long, env = "REGISTRY_URL", default_value = "http://127.0.0.1:8080")]
     registry_url: String,
-    /// The broker the registry consumes from: `nats://...` or `amqp://...`.
+    /// The broker the registry consumes from: `postgres://...`, `nats://...`,
+    /// `amqp://...`, or `sqlite://...` (a file on this machine).
     #[arg(long, env = "BROKER_URL")]
     broker_url: String,
     /// A prefix for every queue name on the broker (`staging.`).

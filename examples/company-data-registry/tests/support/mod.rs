@@ -38,9 +38,36 @@ impl Server {
         )
     }
 
-    /// A binary with `PORT=0`, `AUDIT_PORT=0`, `IMPORTER_PORT=0`, the audit trail in memory
-    /// and INFO logs, plus `env`; ready once it prints `ready`.
+    /// A binary with `PORT=0`, `AUDIT_PORT=0`, `IMPORTER_PORT=0`, the audit trail in memory,
+    /// the in-process broker (`BROKER_URL=in-process`: the embedded
+    /// default would write its file in the working directory) and INFO
+    /// logs, plus `env`; ready once it prints `ready`.
     pub fn spawn(binary: &str, env: &[(&str, &str)], ready: &str) -> Self {
+        let mut command = Self::command(binary);
+        command.env("BROKER_URL", "in-process");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        Self::run(command, ready)
+    }
+
+    /// [`Server::spawn`] in the working directory `dir`, without
+    /// `BROKER_URL` (the embedded default, whose file goes in `dir`).
+    pub fn spawn_in(
+        dir: &std::path::Path,
+        binary: &str,
+        env: &[(&str, &str)],
+        ready: &str,
+    ) -> Self {
+        let mut command = Self::command(binary);
+        command.current_dir(dir);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        Self::run(command, ready)
+    }
+
+    fn command(binary: &str) -> Command {
         let mut command = Command::new(binary);
         command
             .env("PORT", "0")
@@ -52,9 +79,10 @@ impl Server {
             .env_remove("BROKER_URL")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        for (name, value) in env {
-            command.env(name, value);
-        }
+        command
+    }
+
+    fn run(mut command: Command, ready: &str) -> Self {
         let mut child = command.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (sender, lines) = mpsc::channel();

@@ -1,0 +1,57 @@
+//! Database failures as broker errors.
+
+use bisslog_runtime::messaging::BrokerError;
+
+/// A driver error met while doing `what`, as the [`BrokerError`] the
+/// consumer runner and publishers act on: a lost or unreachable database
+/// is a [`BrokerError::Connection`], a busy one or an exhausted pool a
+/// [`BrokerError::Timeout`] (both passing), anything else a
+/// [`BrokerError::Rejected`] naming the operation.
+pub(super) fn broker_error(what: &str, error: sqlx::Error) -> BrokerError {
+    match &error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => {
+            BrokerError::connection(format!("the broker's database failed {what}"), error)
+        }
+        sqlx::Error::PoolTimedOut => BrokerError::Timeout {
+            message: format!("no database connection came free for {what}"),
+        },
+        sqlx::Error::Database(db) if is_busy(db.code().as_deref()) => BrokerError::Timeout {
+            message: format!("the database stayed busy during {what}: {}", db.message()),
+        },
+        other => BrokerError::Rejected {
+            message: format!("the broker's database failed {what}: {other}"),
+        },
+    }
+}
+
+/// PostgreSQL: serialization failure, deadlock, shutdown, too many
+/// connections. SQLite: busy, locked.
+fn is_busy(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300" | "5" | "6")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_connections_are_passing_problems() {
+        assert!(matches!(
+            broker_error("publishing", sqlx::Error::PoolTimedOut),
+            BrokerError::Timeout { .. }
+        ));
+        assert!(matches!(
+            broker_error("publishing", sqlx::Error::PoolClosed),
+            BrokerError::Connection { .. }
+        ));
+        let other = broker_error("publishing", sqlx::Error::RowNotFound);
+        assert!(other.to_string().contains("publishing"), "{other}");
+    }
+}

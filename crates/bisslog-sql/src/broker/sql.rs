@@ -1,0 +1,74 @@
+//! The broker's statements. `$n` placeholders work on both engines.
+
+/// Records a queue; provisioning it again changes nothing.
+pub(super) const PROVISION: &str = "INSERT INTO bisslog_broker_queues (name, created_at_ms) \
+    VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+
+/// Whether a queue was provisioned.
+pub(super) const QUEUE_EXISTS: &str = "SELECT COUNT(*) FROM bisslog_broker_queues WHERE name = $1";
+
+/// Stores a message for a provisioned queue, in one statement (so it is
+/// committed when it returns). A message whose id the queue already holds
+/// is a duplicate publication (a relay sending again after a crash): it is
+/// accepted and stored once, as JetStream's deduplication does.
+pub(super) const PUBLISH: &str = "INSERT INTO bisslog_broker_messages \
+    (queue, message_id, headers, payload, deliveries, available_at_ms, created_at_ms) \
+    SELECT $1, $2, $3, $4, 0, $5, $5 \
+    WHERE EXISTS (SELECT 1 FROM bisslog_broker_queues WHERE name = $1) \
+    ON CONFLICT (queue, message_id) DO NOTHING";
+
+/// Claims up to `$5` due messages of a queue for `$1` until `$2`: one
+/// UPDATE, which SQLite runs as a write transaction from its start, so two
+/// claimers never take the same row.
+pub(super) const CLAIM_SQLITE: &str = "UPDATE bisslog_broker_messages \
+    SET deliveries = deliveries + 1, lease_owner = $1, lease_until_ms = $2 \
+    WHERE id IN (SELECT id FROM bisslog_broker_messages \
+        WHERE queue = $3 AND available_at_ms <= $4 \
+        AND (lease_until_ms IS NULL OR lease_until_ms <= $4) \
+        ORDER BY id LIMIT $5) \
+    RETURNING id, message_id, headers, payload, deliveries";
+
+/// The same on PostgreSQL; `SKIP LOCKED` lets instances sharing the
+/// database claim from one queue side by side without waiting on each
+/// other's rows.
+pub(super) const CLAIM_POSTGRES: &str = "UPDATE bisslog_broker_messages m \
+    SET deliveries = m.deliveries + 1, lease_owner = $1, lease_until_ms = $2 \
+    FROM (SELECT id FROM bisslog_broker_messages \
+        WHERE queue = $3 AND available_at_ms <= $4 \
+        AND (lease_until_ms IS NULL OR lease_until_ms <= $4) \
+        ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) due \
+    WHERE m.id = due.id \
+    RETURNING m.id, m.message_id, m.headers, m.payload, m.deliveries";
+
+/// When the next message of a queue becomes claimable: delayed retries
+/// and leases of other subscribers.
+pub(super) const NEXT_DUE: &str = "SELECT MIN(CASE \
+        WHEN lease_until_ms IS NOT NULL AND lease_until_ms > available_at_ms THEN lease_until_ms \
+        ELSE available_at_ms END) \
+    FROM bisslog_broker_messages WHERE queue = $1";
+
+/// Acknowledged: the message is done with.
+pub(super) const ACK: &str =
+    "DELETE FROM bisslog_broker_messages WHERE id = $1 AND lease_owner = $2";
+
+/// Retried: claimable again from `$3`.
+pub(super) const RETRY: &str = "UPDATE bisslog_broker_messages \
+    SET available_at_ms = $3, lease_owner = NULL, lease_until_ms = NULL \
+    WHERE id = $1 AND lease_owner = $2";
+
+/// Still being worked on: the lease runs until `$3`.
+pub(super) const KEEP_ALIVE: &str = "UPDATE bisslog_broker_messages SET lease_until_ms = $3 \
+    WHERE id = $1 AND lease_owner = $2";
+
+/// A delivery dropped unsettled: claimable again at once.
+pub(super) const RELEASE: &str = "UPDATE bisslog_broker_messages \
+    SET lease_owner = NULL, lease_until_ms = NULL WHERE id = $1 AND lease_owner = $2";
+
+/// A claimed message never handed to the subscriber (it stopped first):
+/// claimable again at once, and that claim does not count as a delivery.
+pub(super) const UNCLAIM: &str = "UPDATE bisslog_broker_messages \
+    SET lease_owner = NULL, lease_until_ms = NULL, deliveries = deliveries - 1 \
+    WHERE id = $1 AND lease_owner = $2";
+
+/// Every message of a queue: waiting, delayed, or delivered and unsettled.
+pub(super) const DEPTH: &str = "SELECT COUNT(*) FROM bisslog_broker_messages WHERE queue = $1";

@@ -1,0 +1,323 @@
+//! The broker conformance suite every adapter passes, run unchanged on
+//! [`SqlBroker`] over SQLite (a file of this test run) and over PostgreSQL
+//! (`BISSLOG_TEST_POSTGRES_URL`; skipped when unset, required under
+//! `CI=true`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use bisslog_sql::SqlBroker;
+
+/// SQLite: every client the suite asks for is a new pool on one file, as
+/// several processes on one machine would be.
+mod sqlite {
+    use super::SqlBroker;
+
+    fn url() -> &'static str {
+        static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        URL.get_or_init(|| {
+            let path = std::env::temp_dir().join(format!(
+                "bisslog-broker-conformance-{}.db",
+                std::process::id()
+            ));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            format!("sqlite://{}", path.display())
+        })
+    }
+
+    async fn connect() -> SqlBroker {
+        SqlBroker::connect(url())
+            .await
+            .unwrap_or_else(|e| panic!("opening the broker at {}: {e}", url()))
+    }
+
+    bisslog_testkit::broker_conformance!(connect);
+}
+
+/// PostgreSQL: every client is a new pool on one database of the test
+/// server, kept between runs (the suite's queue names are unique).
+mod postgres {
+    use super::SqlBroker;
+    use bisslog_sql::Database;
+    use tokio::sync::OnceCell;
+
+    const DATABASE: &str = "bisslog_test_broker_conformance";
+
+    fn available() -> bool {
+        bisslog_sql::testing::postgres_url().is_some()
+    }
+
+    /// The server's URL with the suite's database in place of its own.
+    fn url_of(admin: &str) -> String {
+        let (base, query) = match admin.split_once('?') {
+            Some((base, query)) => (base, Some(query)),
+            None => (admin, None),
+        };
+        let host_start = base.find("://").map_or(0, |i| i + 3);
+        let base = match base[host_start..].find('/') {
+            Some(slash) => &base[..host_start + slash],
+            None => base,
+        };
+        match query {
+            Some(query) => format!("{base}/{DATABASE}?{query}"),
+            None => format!("{base}/{DATABASE}"),
+        }
+    }
+
+    async fn url() -> &'static str {
+        static URL: OnceCell<String> = OnceCell::const_new();
+        URL.get_or_init(|| async {
+            let admin = bisslog_sql::testing::postgres_url()
+                .unwrap_or_else(|| panic!("the cases run only with a server"));
+            let server = Database::connect(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("reaching the test server: {e}"));
+            let pool = server
+                .postgres()
+                .unwrap_or_else(|| panic!("not PostgreSQL"));
+            // Already there from an earlier run (or a concurrent one): fine.
+            let _ = sqlx_create(pool).await;
+            server.close().await;
+            let url = url_of(&admin);
+            forget_left_overs(&url).await;
+            url
+        })
+        .await
+    }
+
+    /// Removes what earlier runs left (a failed case's messages): rows
+    /// older than any run takes, so a concurrent run keeps its own.
+    async fn forget_left_overs(url: &str) {
+        let broker = SqlBroker::connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("opening the broker at {url}: {e}"));
+        let pool = broker
+            .database()
+            .postgres()
+            .unwrap_or_else(|| panic!("not PostgreSQL"));
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            - 10 * 60 * 1000;
+        for table in ["bisslog_broker_messages", "bisslog_broker_queues"] {
+            bisslog_sql::sqlx::query(bisslog_sql::sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE created_at_ms < $1"
+            )))
+            .bind(before)
+            .execute(pool)
+            .await
+            .unwrap_or_else(|e| panic!("cleaning {table}: {e}"));
+        }
+        broker.database().close().await;
+    }
+
+    async fn sqlx_create(pool: &bisslog_sql::sqlx::PgPool) -> Result<(), bisslog_sql::sqlx::Error> {
+        bisslog_sql::sqlx::query(bisslog_sql::sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {DATABASE}"
+        )))
+        .execute(pool)
+        .await
+        .map(drop)
+    }
+
+    async fn connect() -> SqlBroker {
+        let url = url().await;
+        SqlBroker::connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("opening the broker at {url}: {e}"))
+    }
+
+    bisslog_testkit::broker_conformance!(connect, if available);
+}
+
+/// What the suite does not cover: surviving a process, duplicates,
+/// unprovisioned queues, rows that do not parse.
+mod durable {
+    use std::time::Duration;
+
+    use bisslog_runtime::messaging::{
+        Broker, BrokerError, Deliveries, Delivery, Message, Subscription,
+    };
+    use bisslog_sql::testing::TestDatabase;
+    use bisslog_sql::{SqlBroker, on_engine, sqlx};
+    use futures_util::StreamExt as _;
+
+    fn subscription(queue: &str, ack_wait: Duration) -> Subscription {
+        Subscription {
+            queue: queue.to_owned(),
+            consumer: "durable-test".to_owned(),
+            prefetch: 16,
+            ack_wait,
+            provision: true,
+        }
+    }
+
+    /// The next delivery, within 10 s.
+    async fn next(deliveries: &mut Deliveries) -> Box<dyn Delivery> {
+        tokio::time::timeout(Duration::from_secs(10), deliveries.next())
+            .await
+            .expect("a delivery within 10 s")
+            .expect("the stream goes on")
+            .expect("no broker error")
+    }
+
+    fn text(delivery: &dyn Delivery) -> String {
+        String::from_utf8(delivery.message().payload.to_vec()).unwrap()
+    }
+
+    /// A process that dies holding a delivery: a new one on the same
+    /// database gets every unacknowledged message once the dead one's
+    /// leases run out, counted as second deliveries.
+    async fn unacknowledged_messages_outlive_the_process(test: TestDatabase) {
+        let queue = "durable.restart";
+        let first = SqlBroker::connect(&test.url).await.unwrap();
+        first.provision(queue).await.unwrap();
+        let mut sent = Vec::new();
+        for n in 0..3 {
+            let mut message =
+                Message::new(format!("m{n}").into_bytes()).with_header("x-n", n.to_string());
+            message.transaction_id = Some(format!("t{n}"));
+            first.publish(queue, &message).await.unwrap();
+            sent.push(message);
+        }
+        let mut deliveries = first
+            .subscribe(&subscription(queue, Duration::from_millis(300)))
+            .await
+            .unwrap();
+        let acked = next(&mut deliveries).await;
+        assert_eq!(acked.message(), &sent[0], "a message round-trips exactly");
+        acked.ack().await.unwrap();
+        let held = next(&mut deliveries).await;
+        assert_eq!(text(held.as_ref()), "m1");
+        // The process dies: nothing is settled or given back.
+        std::mem::forget(held);
+        std::mem::forget(deliveries);
+        drop(first);
+
+        let second = SqlBroker::connect(&test.url).await.unwrap();
+        assert_eq!(second.depth(queue).await.unwrap(), Some(2));
+        let mut deliveries = second
+            .subscribe(&subscription(queue, Duration::from_secs(30)))
+            .await
+            .unwrap();
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let delivery = next(&mut deliveries).await;
+            seen.push((text(delivery.as_ref()), delivery.attempt()));
+            assert_eq!(
+                delivery.message(),
+                &sent[if text(delivery.as_ref()) == "m1" {
+                    1
+                } else {
+                    2
+                }]
+            );
+            delivery.ack().await.unwrap();
+        }
+        seen.sort();
+        // m2 too: the dead process had claimed it with m1 (one claim takes
+        // a batch), and a claim counts as a delivery unless given back.
+        assert_eq!(seen, [("m1".to_owned(), 2), ("m2".to_owned(), 2)]);
+        assert_eq!(second.depth(queue).await.unwrap(), Some(0));
+        drop(deliveries);
+        second.database().close().await;
+        test.drop_database().await;
+    }
+
+    /// Duplicates, unprovisioned queues, retries, dropped deliveries and a
+    /// row whose headers do not parse.
+    async fn the_rest_of_the_contract(test: TestDatabase) {
+        let broker = SqlBroker::connect(&test.url).await.unwrap();
+        let queue = "durable.contract";
+
+        let refused = broker.publish(queue, &Message::new(&b"x"[..])).await;
+        assert!(
+            matches!(refused, Err(BrokerError::NoQueue { .. })),
+            "{refused:?}"
+        );
+        let mut unprovisioned = subscription(queue, Duration::from_secs(30));
+        unprovisioned.provision = false;
+        assert!(matches!(
+            broker.subscribe(&unprovisioned).await,
+            Err(BrokerError::Provisioning { .. })
+        ));
+
+        broker.provision(queue).await.unwrap();
+        broker.provision(queue).await.unwrap();
+        let message = Message::new(&b"once"[..]);
+        broker.publish(queue, &message).await.unwrap();
+        broker.publish(queue, &message).await.unwrap();
+        assert_eq!(broker.depth(queue).await.unwrap(), Some(1), "stored once");
+
+        let mut deliveries = broker
+            .subscribe(&subscription(queue, Duration::from_secs(30)))
+            .await
+            .unwrap();
+        // Dropped unsettled: back at once, long before its 30 s lease.
+        let dropped = next(&mut deliveries).await;
+        assert_eq!(dropped.attempt(), 1);
+        drop(dropped);
+        let again = next(&mut deliveries).await;
+        assert_eq!(
+            (again.message().id.as_str(), again.attempt()),
+            (message.id.as_str(), 2)
+        );
+        // Retried after a delay: not before it.
+        let retried_at = std::time::Instant::now();
+        again.retry(Duration::from_millis(300)).await.unwrap();
+        let third = next(&mut deliveries).await;
+        assert!(retried_at.elapsed() >= Duration::from_millis(300));
+        assert_eq!(third.attempt(), 3);
+        third.keep_alive().await.unwrap();
+        third.ack().await.unwrap();
+
+        // A row written by something else, its headers not JSON.
+        on_engine!(broker.database().pool(), pool => {
+            sqlx::query(
+                "INSERT INTO bisslog_broker_messages \
+                 (queue, message_id, headers, payload, deliveries, available_at_ms, created_at_ms) \
+                 VALUES ($1, 'foreign-1', 'not json', $2, 0, 0, 0)",
+            )
+            .bind(queue)
+            .bind(&b"{\"n\":1}"[..])
+            .execute(pool)
+            .await
+            .map(drop)
+        })
+        .unwrap();
+        let foreign = next(&mut deliveries).await;
+        assert_eq!(foreign.message().id, "foreign-1");
+        assert_eq!(&foreign.message().payload[..], b"{\"n\":1}");
+        foreign.ack().await.unwrap();
+        assert_eq!(broker.depth(queue).await.unwrap(), Some(0));
+        assert!(broker.ready().await.is_ok());
+        drop(deliveries);
+        broker.database().close().await;
+        test.drop_database().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn unacknowledged_messages_outlive_the_process_on_sqlite() {
+        unacknowledged_messages_outlive_the_process(TestDatabase::sqlite().await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn unacknowledged_messages_outlive_the_process_on_postgres() {
+        if let Some(test) = TestDatabase::postgres().await {
+            unacknowledged_messages_outlive_the_process(test).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_rest_of_the_contract_on_sqlite() {
+        the_rest_of_the_contract(TestDatabase::sqlite().await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_rest_of_the_contract_on_postgres() {
+        if let Some(test) = TestDatabase::postgres().await {
+            the_rest_of_the_contract(test).await;
+        }
+    }
+}
