@@ -173,6 +173,9 @@ async fn the_consumer_trigger_and_the_event_flow(broker: RealBroker, database: T
 
 #[tokio::test]
 async fn the_consumer_trigger_and_the_event_flow_on_nats_and_postgres() {
+    if !RealBroker::Nats.available() {
+        return;
+    }
     let Some(database) = TestDatabase::postgres().await else {
         return;
     };
@@ -181,6 +184,9 @@ async fn the_consumer_trigger_and_the_event_flow_on_nats_and_postgres() {
 
 #[tokio::test]
 async fn the_consumer_trigger_and_the_event_flow_on_rabbitmq_and_sqlite() {
+    if !RealBroker::Amqp.available() {
+        return;
+    }
     the_consumer_trigger_and_the_event_flow(RealBroker::Amqp, TestDatabase::sqlite().await).await;
 }
 
@@ -189,6 +195,9 @@ async fn the_consumer_trigger_and_the_event_flow_on_rabbitmq_and_sqlite() {
 /// instances insert some.
 #[tokio::test]
 async fn two_instances_split_one_queue_on_postgres_and_nats() {
+    if !RealBroker::Nats.available() {
+        return;
+    }
     let Some(database) = TestDatabase::postgres().await else {
         return;
     };

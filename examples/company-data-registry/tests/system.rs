@@ -167,11 +167,17 @@ async fn an_import_between_processes(broker: RealBroker, database: TestDatabase)
 
 #[tokio::test]
 async fn an_import_between_processes_on_nats_and_sqlite() {
+    if !RealBroker::Nats.available() {
+        return;
+    }
     an_import_between_processes(RealBroker::Nats, TestDatabase::sqlite().await).await;
 }
 
 #[tokio::test]
 async fn an_import_between_processes_on_rabbitmq_and_postgres() {
+    if !RealBroker::Amqp.available() {
+        return;
+    }
     let Some(database) = TestDatabase::postgres().await else {
         return;
     };
