@@ -48,23 +48,6 @@ mod postgres {
         bisslog_sql::testing::postgres_url().is_some()
     }
 
-    /// The server's URL with the suite's database in place of its own.
-    fn url_of(admin: &str) -> String {
-        let (base, query) = match admin.split_once('?') {
-            Some((base, query)) => (base, Some(query)),
-            None => (admin, None),
-        };
-        let host_start = base.find("://").map_or(0, |i| i + 3);
-        let base = match base[host_start..].find('/') {
-            Some(slash) => &base[..host_start + slash],
-            None => base,
-        };
-        match query {
-            Some(query) => format!("{base}/{DATABASE}?{query}"),
-            None => format!("{base}/{DATABASE}"),
-        }
-    }
-
     async fn url() -> &'static str {
         static URL: OnceCell<String> = OnceCell::const_new();
         URL.get_or_init(|| async {
@@ -79,7 +62,7 @@ mod postgres {
             // Already there from an earlier run (or a concurrent one): fine.
             let _ = sqlx_create(pool).await;
             server.close().await;
-            let url = url_of(&admin);
+            let url = bisslog_sql::testing::with_database(&admin, DATABASE);
             forget_left_overs(&url).await;
             url
         })

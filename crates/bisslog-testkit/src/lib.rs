@@ -11,6 +11,8 @@
 //!   releases what was fetched ahead.
 //! - `private_nats` (feature `private-nats`): a nats-server of a test's
 //!   own, to stop and restart for outage tests.
+//! - [`server_url`]: the URL of a server a test needs, from its variable;
+//!   the test is skipped (saying so) without it, and fails under `CI=true`.
 //!
 //! ```
 //! use bisslog_core::{Event, Publisher};
@@ -27,5 +29,7 @@ pub mod conformance;
 #[cfg(feature = "private-nats")]
 pub mod private_nats;
 mod recording;
+mod server;
 
 pub use recording::{Published, RecordingPublisher};
+pub use server::server_url;

@@ -123,8 +123,10 @@ impl TestDatabase {
     }
 }
 
-/// The server URL with another database name.
-fn with_database(url: &str, database: &str) -> String {
+/// A PostgreSQL server URL with another database name
+/// (`postgres://u@h:5432/postgres` → `postgres://u@h:5432/x`), its query
+/// kept.
+pub fn with_database(url: &str, database: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),

@@ -1,0 +1,28 @@
+//! Where the server a test needs is, from the environment, the same way for
+//! every server.
+
+/// The URL in `variable` (such as `BISSLOG_TEST_NATS_URL`), for a test that
+/// needs that server. Unset or empty: `None`, after one line on standard
+/// error saying the test was skipped and why, so a run on a machine with
+/// Rust alone passes and says what it did not test; under `CI=true` a
+/// missing server is a failure, never a skip, so this panics naming the
+/// variable.
+///
+/// ```
+/// let url = bisslog_testkit::server_url("MY_TEST_SERVER_URL_THAT_IS_UNSET");
+/// # if std::env::var("CI").as_deref() != Ok("true") {
+/// assert_eq!(url, None);
+/// # }
+/// ```
+pub fn server_url(variable: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{variable} is not set: under CI=true the server it names must be provided")
+        }
+        _ => {
+            eprintln!("skipped: set {variable} to run this test against its server");
+            None
+        }
+    }
+}
