@@ -143,7 +143,7 @@ async fn connections_opened_while_the_file_was_read_only_are_replaced() {
 
     if !protect(Path::new(&file), true) {
         assert!(!in_ci(), "CI runs as root and must be able to chattr +i");
-        eprintln!("skipped: cannot make {file} immutable here");
+        bisslog_sql::testing::skip(&format!("cannot make {file} immutable here"));
         return;
     }
     // Six sessions at once: the pool opens connections now, which SQLite

@@ -32,4 +32,4 @@ mod recording;
 mod server;
 
 pub use recording::{Published, RecordingPublisher};
-pub use server::server_url;
+pub use server::{server_url, skip};

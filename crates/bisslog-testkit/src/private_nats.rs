@@ -121,7 +121,7 @@ impl PrivateNats {
         match Self::start() {
             Ok(server) => Some(server),
             Err(PrivateNatsError::NotFound) if std::env::var("CI").as_deref() != Ok("true") => {
-                eprintln!("skipped {test}: {}", PrivateNatsError::NotFound);
+                crate::skip(&format!("{test}: {}", PrivateNatsError::NotFound));
                 None
             }
             Err(error) => panic!("{test}: {error}"),

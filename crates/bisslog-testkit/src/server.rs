@@ -25,8 +25,18 @@ pub fn server_url(variable: &str) -> Option<String> {
             panic!("{variable} is not set: under CI=true the server it names must be provided")
         }
         _ => {
-            eprintln!("skipped: set {variable} to run this test against its server");
+            skip(&format!("set {variable} to run it against its server"));
             None
         }
     }
+}
+
+/// Says, in one line that `cargo test` shows even for a passing test, that
+/// the running test is skipped and why. (libtest captures `eprintln!`; a
+/// direct write to standard error is not captured.)
+pub fn skip(why: &str) {
+    use std::io::Write as _;
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let _ = writeln!(std::io::stderr().lock(), "skipped {test}: {why}");
 }

@@ -20,6 +20,16 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
+/// Says, in one line that `cargo test` shows even for a passing test, that
+/// the running test is skipped and why. (libtest captures `eprintln!`; a
+/// direct write to standard error is not captured.)
+pub fn skip(why: &str) {
+    use std::io::Write as _;
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let _ = writeln!(std::io::stderr().lock(), "skipped {test}: {why}");
+}
+
 /// The environment variable naming a PostgreSQL server tests may use (an
 /// administrative connection, such as `postgres://postgres@127.0.0.1/postgres`).
 pub const POSTGRES_URL_VARIABLE: &str = "BISSLOG_TEST_POSTGRES_URL";
@@ -36,7 +46,9 @@ pub fn postgres_url() -> Option<String> {
             )
         }
         _ => {
-            eprintln!("skipped: set {POSTGRES_URL_VARIABLE} to run the PostgreSQL tests");
+            skip(&format!(
+                "set {POSTGRES_URL_VARIABLE} to run it against PostgreSQL"
+            ));
             None
         }
     }

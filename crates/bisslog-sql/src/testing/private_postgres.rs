@@ -44,7 +44,7 @@ impl PrivatePostgres {
                     !in_ci(),
                     "CI must be able to run a private PostgreSQL: {why}"
                 );
-                eprintln!("skipped: no private PostgreSQL server ({why})");
+                super::skip(&format!("no private PostgreSQL server ({why})"));
                 None
             }
         }

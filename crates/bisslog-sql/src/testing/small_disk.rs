@@ -32,7 +32,7 @@ impl SmallDisk {
                 !in_ci(),
                 "CI runs as root and must be able to mount a tmpfs"
             );
-            eprintln!("skipped: mounting a tmpfs needs root");
+            super::skip("mounting a tmpfs needs root");
             return None;
         }
         Some(Self { dir })
