@@ -56,6 +56,29 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order: for tables and exhaustive tests
+    /// outside this crate (the enum is `#[non_exhaustive]`).
+    pub const ALL: [ErrorKind; 18] = [
+        ErrorKind::Malformed,
+        ErrorKind::Invalid,
+        ErrorKind::NotFound,
+        ErrorKind::NotAllowed,
+        ErrorKind::Unauthenticated,
+        ErrorKind::Conflict,
+        ErrorKind::Integrity,
+        ErrorKind::InvalidData,
+        ErrorKind::Timeout,
+        ErrorKind::Connection,
+        ErrorKind::Unavailable,
+        ErrorKind::Delivery,
+        ErrorKind::ExternalAuthentication,
+        ErrorKind::ExternalAuthorization,
+        ErrorKind::Configuration,
+        ErrorKind::NotSupported,
+        ErrorKind::Processing,
+        ErrorKind::Internal,
+    ];
+
     /// Whether trying again later may succeed: timeouts, connection and
     /// availability problems, failed deliveries. Consumers retry these and
     /// dead-letter every other kind at once.
@@ -302,6 +325,41 @@ impl<E: UseCaseError> From<E> for Box<dyn UseCaseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Its place in [`ErrorKind::ALL`]: an exhaustive match, so a new kind
+    /// does not compile until it is placed there.
+    fn position(kind: ErrorKind) -> usize {
+        match kind {
+            ErrorKind::Malformed => 0,
+            ErrorKind::Invalid => 1,
+            ErrorKind::NotFound => 2,
+            ErrorKind::NotAllowed => 3,
+            ErrorKind::Unauthenticated => 4,
+            ErrorKind::Conflict => 5,
+            ErrorKind::Integrity => 6,
+            ErrorKind::InvalidData => 7,
+            ErrorKind::Timeout => 8,
+            ErrorKind::Connection => 9,
+            ErrorKind::Unavailable => 10,
+            ErrorKind::Delivery => 11,
+            ErrorKind::ExternalAuthentication => 12,
+            ErrorKind::ExternalAuthorization => 13,
+            ErrorKind::Configuration => 14,
+            ErrorKind::NotSupported => 15,
+            ErrorKind::Processing => 16,
+            ErrorKind::Internal => 17,
+        }
+    }
+
+    #[test]
+    fn all_lists_every_kind_once() {
+        for (index, kind) in ErrorKind::ALL.into_iter().enumerate() {
+            assert_eq!(position(kind), index, "{kind:?}");
+        }
+        let names: std::collections::BTreeSet<_> =
+            ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), ErrorKind::ALL.len());
+    }
 
     #[test]
     fn transient_kinds_are_the_retryable_ones() {

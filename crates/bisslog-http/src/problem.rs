@@ -189,3 +189,68 @@ fn error_chain(error: &dyn UseCaseError) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table of `docs/services.md` ("Errors"), every kind: the HTTP
+    /// status by default, and whether a consumer retries the message (a
+    /// transient kind) or dead-letters it at once.
+    fn documented(kind: ErrorKind) -> (u16, bool) {
+        match kind {
+            ErrorKind::Malformed => (400, false),
+            ErrorKind::Invalid | ErrorKind::InvalidData => (422, false),
+            ErrorKind::NotFound => (404, false),
+            ErrorKind::NotAllowed => (403, false),
+            ErrorKind::Unauthenticated => (401, false),
+            ErrorKind::Conflict | ErrorKind::Integrity => (409, false),
+            ErrorKind::Timeout => (504, true),
+            ErrorKind::Connection | ErrorKind::Unavailable | ErrorKind::Delivery => (503, true),
+            _ => (500, false),
+        }
+    }
+
+    #[test]
+    fn every_kind_has_its_documented_status_and_settlement() {
+        let policy = StatusPolicy::default();
+        for kind in ErrorKind::ALL {
+            let (status, retried) = documented(kind);
+            assert_eq!(policy.status(kind).as_u16(), status, "{kind:?}");
+            assert_eq!(kind.is_transient(), retried, "{kind:?}");
+        }
+        // The kinds behind 500 are exactly the documented six.
+        let internal: Vec<_> = ErrorKind::ALL
+            .into_iter()
+            .filter(|k| policy.status(*k) == StatusCode::INTERNAL_SERVER_ERROR)
+            .collect();
+        assert_eq!(
+            internal,
+            [
+                ErrorKind::ExternalAuthentication,
+                ErrorKind::ExternalAuthorization,
+                ErrorKind::Configuration,
+                ErrorKind::NotSupported,
+                ErrorKind::Processing,
+                ErrorKind::Internal,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_503_says_when_to_come_back_and_other_statuses_do_not() {
+        for (status, expected) in [
+            (StatusCode::SERVICE_UNAVAILABLE, Some("1")),
+            (StatusCode::GATEWAY_TIMEOUT, None),
+            (StatusCode::INTERNAL_SERVER_ERROR, None),
+            (StatusCode::NOT_FOUND, None),
+        ] {
+            let response = Problem::new(status, "code", "detail", "tx", None).into_response();
+            let retry_after = response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok());
+            assert_eq!(retry_after, expected, "{status}");
+        }
+    }
+}
