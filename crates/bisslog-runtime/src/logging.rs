@@ -214,4 +214,65 @@ mod tests {
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
         assert_eq!(&utc_timestamp(leap)[..10], "2000-02-29");
     }
+
+    /// Where the formatter's lines go in the test below.
+    #[derive(Clone, Default)]
+    struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn json_lines_parse_and_carry_the_bisslog_fields() {
+        let lines = Lines::default();
+        let sink = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .event_format(BisslogFormat {
+                format: LogFormat::Json,
+            })
+            .with_writer(move || sink.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(
+                transaction_id = "tx-1",
+                checkpoint_id = "schema-saved",
+                rows = 3,
+                "stored \"language\"\non two lines"
+            );
+            tracing::warn!("no ids here");
+        });
+        let bytes = lines
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let text = String::from_utf8(bytes).unwrap_or_default();
+        let parsed: Vec<serde_json::Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .collect();
+        assert_eq!(parsed.len(), 2, "{text}");
+        let first = &parsed[0];
+        assert_eq!(first["transaction_id"], "tx-1");
+        assert_eq!(first["checkpoint_id"], "schema-saved");
+        assert_eq!(first["level"], "INFO");
+        assert_eq!(first["message"], "stored \"language\"\non two lines");
+        assert_eq!(first["rows"], "3");
+        let time = first["time"].as_str().unwrap_or_default();
+        assert!(time.len() == 24 && time.ends_with('Z'), "{time}");
+        let second = &parsed[1];
+        assert_eq!(second["transaction_id"], SERVICE_TRANSACTION);
+        assert_eq!(second["checkpoint_id"], UNKNOWN_CHECKPOINT);
+        assert_eq!(second["level"], "WARN");
+    }
 }
