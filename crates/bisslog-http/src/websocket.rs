@@ -24,7 +24,7 @@ use bisslog_runtime::mapper::{Body, InputMapper, Sources};
 use bisslog_runtime::{Service, UseCaseHandle};
 use bisslog_schema::TriggerKind;
 use futures_util::{SinkExt as _, StreamExt as _};
-use http::HeaderMap;
+use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -258,6 +258,7 @@ async fn serve_connection(
                 handle_message(&endpoint, &connection_id, &headers, text.as_str()).await
             }
             Message::Binary(_) => Some(error_message(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "binary-message",
                 "messages must be JSON text",
             )),
@@ -300,6 +301,7 @@ async fn handle_message(
         Ok(body) => body.with_fields(),
         Err(e) => {
             return Some(error_message(
+                StatusCode::BAD_REQUEST,
                 "malformed-message",
                 &format!("the message is not valid JSON: {e}"),
             ));
@@ -320,7 +322,7 @@ async fn handle_message(
                 let detail = format!(
                     "no route key matches the message's `{field}` and there is no `$default` route"
                 );
-                return Some(error_message("no-route", &detail));
+                return Some(error_message(StatusCode::NOT_FOUND, "no-route", &detail));
             }
         },
     };
@@ -344,8 +346,12 @@ async fn handle_message(
     }
 }
 
-fn error_message(code: &str, detail: &str) -> Value {
-    serde_json::json!({"type": format!("about:blank#{code}"), "code": code, "detail": detail})
+/// A message the endpoint itself refuses, as the same problem document a
+/// failed use case replies with (status, title, transaction id included).
+fn error_message(status: StatusCode, code: &str, detail: &str) -> Value {
+    let transaction = TransactionId::generate().to_string();
+    let problem = Problem::new(status, code, detail, &transaction, None);
+    serde_json::to_value(problem).unwrap_or_else(|_| serde_json::json!({"code": code}))
 }
 
 /// A WebSocket message as the mapper sees it.
@@ -378,5 +384,25 @@ impl Sources for WsSources<'_> {
 
     fn route_key(&self) -> Option<&str> {
         Some(self.route_key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_messages_are_problem_documents() {
+        let reply = error_message(StatusCode::NOT_FOUND, "no-route", "no route key matches");
+        assert_eq!(reply["status"], 404);
+        assert_eq!(reply["title"], "Not Found");
+        assert_eq!(reply["code"], "no-route");
+        assert_eq!(reply["type"], "about:blank#no-route");
+        assert_eq!(reply["detail"], "no route key matches");
+        assert!(
+            reply["transaction_id"]
+                .as_str()
+                .is_some_and(|t| !t.is_empty())
+        );
     }
 }

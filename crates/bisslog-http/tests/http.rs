@@ -789,6 +789,16 @@ async fn websocket_route_keys_replies_and_pushes() {
     let reply: Value =
         serde_json::from_str(socket.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
     assert_eq!(reply["code"], "malformed-message");
+    // The same problem fields as a failed use case's reply.
+    assert_eq!(reply["status"], 400);
+    assert_eq!(reply["title"], "Bad Request");
+    assert_eq!(reply["type"], "about:blank#malformed-message");
+    assert!(
+        reply["transaction_id"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
+        "{reply}"
+    );
 
     // Another request pushes to this connection through the port.
     let r = s
