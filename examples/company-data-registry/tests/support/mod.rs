@@ -169,7 +169,13 @@ impl Server {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.unwrap();
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => panic!(
+                "{path}: {error:?}\nthe service printed:\n{}",
+                self.output().join("\n")
+            ),
+        };
         let status = response.status().as_u16();
         let bytes = response.bytes().await.unwrap();
         let body = if bytes.is_empty() {
