@@ -133,6 +133,15 @@ fn protect(file: &Path, on: bool) -> bool {
     status.is_ok_and(|s| s.success())
 }
 
+/// Makes a protected file writable again when dropped.
+struct Unprotect<'a>(&'a Path);
+
+impl Drop for Unprotect<'_> {
+    fn drop(&mut self) {
+        protect(self.0, false);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_opened_while_the_file_was_read_only_are_replaced() {
     let test = TestDatabase::sqlite().await;
@@ -146,6 +155,9 @@ async fn connections_opened_while_the_file_was_read_only_are_replaced() {
         bisslog_sql::testing::skip(&format!("cannot make {file} immutable here"));
         return;
     }
+    // Writable again however the test ends: an immutable file left behind
+    // could not even be deleted.
+    let _writable_again = Unprotect(Path::new(&file));
     // Six sessions at once: the pool opens connections now, which SQLite
     // opens read-only, silently, for the rest of their lives.
     let readers = futures_util::future::join_all((0..6).map(|_| db.reader())).await;
