@@ -62,26 +62,22 @@ fn brokers(c: &mut Criterion) {
     group.throughput(Throughput::Elements(BATCH));
     group.sample_size(10);
     let mut queue = 0u64;
-    group.bench_function("InProcessBroker (baseline)", |b| {
-        b.iter_custom(|rounds| {
-            let mut total = Duration::ZERO;
-            for _ in 0..rounds {
-                queue += 1;
-                total += runtime.block_on(round(&memory, &format!("bench.{queue}"), BATCH));
-            }
-            total
+    let contenders: [(&str, &dyn Broker); 2] = [
+        ("InProcessBroker (baseline)", &memory),
+        ("SqlBroker on SQLite", &sql),
+    ];
+    for (name, broker) in contenders {
+        group.bench_function(name, |b| {
+            b.iter_custom(|rounds| {
+                let mut total = Duration::ZERO;
+                for _ in 0..rounds {
+                    queue += 1;
+                    total += runtime.block_on(round(broker, &format!("bench.{queue}"), BATCH));
+                }
+                total
+            });
         });
-    });
-    group.bench_function("SqlBroker on SQLite", |b| {
-        b.iter_custom(|rounds| {
-            let mut total = Duration::ZERO;
-            for _ in 0..rounds {
-                queue += 1;
-                total += runtime.block_on(round(&sql, &format!("bench.{queue}"), BATCH));
-            }
-            total
-        });
-    });
+    }
     group.finish();
     runtime.block_on(sql.database().close());
     for suffix in ["", "-wal", "-shm"] {

@@ -65,22 +65,25 @@ pub enum SqlError {
 /// connections opened before it (see [`Database`](crate::Database)), so
 /// adapters should map every driver error through this function.
 pub fn map_error(error: sqlx::Error) -> Error {
-    crate::faults::note(&error);
-    let (kind, code) = classify(&error);
+    let (kind, code) = match crate::faults::note(&error) {
+        Some(fault) => storage_kind(fault),
+        None => classify(&error),
+    };
     Error::new(kind, code, describe(&error)).with_source(error)
+}
+
+/// A storage fault's kind: passing (a full disk, a read-only file, an I/O
+/// error) unless the file is damaged.
+fn storage_kind(fault: StorageFault) -> (ErrorKind, &'static str) {
+    let kind = match fault {
+        StorageFault::Corrupt => ErrorKind::Internal,
+        StorageFault::Full | StorageFault::ReadOnly | StorageFault::Io => ErrorKind::Unavailable,
+    };
+    (kind, fault.code())
 }
 
 fn classify(error: &sqlx::Error) -> (ErrorKind, &'static str) {
     use sqlx::error::ErrorKind as Db;
-    if let Some(fault) = crate::faults::storage_fault(error) {
-        let kind = match fault {
-            StorageFault::Corrupt => ErrorKind::Internal,
-            StorageFault::Full | StorageFault::ReadOnly | StorageFault::Io => {
-                ErrorKind::Unavailable
-            }
-        };
-        return (kind, fault.code());
-    }
     match error {
         sqlx::Error::Database(db) => {
             let code = db.code();

@@ -2,11 +2,10 @@
 //! the call's unit of work when there is one.
 
 use bisslog_core::{Ctx, Error};
-use sqlx::pool::PoolConnection;
-use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection};
+use sqlx::{PgConnection, SqliteConnection};
 use tokio::sync::OwnedMutexGuard;
 
-use crate::database::{Backend, Database};
+use crate::database::{Backend, Database, PooledConnection};
 use crate::work::{Slot, SqlWork, Tx};
 
 /// A connection to the database for one adapter operation: inside the
@@ -24,12 +23,7 @@ enum Inner {
     /// [`Session::commit`] and rolled back when dropped without it.
     Own(Tx),
     /// A connection outside any transaction.
-    Pooled(Pooled),
-}
-
-enum Pooled {
-    Sqlite(PoolConnection<Sqlite>),
-    Postgres(PoolConnection<Postgres>),
+    Pooled(PooledConnection),
 }
 
 /// The connection of a [`Session`], per engine: the adapter writes the
@@ -72,8 +66,7 @@ impl Session {
                 )),
             },
             Inner::Own(tx) => Ok(tx.connection()),
-            Inner::Pooled(Pooled::Sqlite(conn)) => Ok(Connection::Sqlite(conn)),
-            Inner::Pooled(Pooled::Postgres(conn)) => Ok(Connection::Postgres(conn)),
+            Inner::Pooled(conn) => Ok(conn.connection()),
         }
     }
 
@@ -85,8 +78,7 @@ impl Session {
                 _ => Backend::Sqlite,
             },
             Inner::Own(tx) => tx.backend(),
-            Inner::Pooled(Pooled::Sqlite(_)) => Backend::Sqlite,
-            Inner::Pooled(Pooled::Postgres(_)) => Backend::Postgres,
+            Inner::Pooled(conn) => conn.backend(),
         }
     }
 
@@ -169,12 +161,8 @@ impl Database {
                 inner: Inner::Joined(slot),
             });
         }
-        let pooled = match self.backend() {
-            Backend::Sqlite => Pooled::Sqlite(self.acquire_sqlite().await?),
-            Backend::Postgres => Pooled::Postgres(self.acquire_postgres().await?),
-        };
         Ok(Session {
-            inner: Inner::Pooled(pooled),
+            inner: Inner::Pooled(self.acquire().await?),
         })
     }
 

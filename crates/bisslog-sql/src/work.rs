@@ -6,12 +6,10 @@ use std::any::Any;
 use std::sync::{Arc, PoisonError};
 
 use bisslog_core::{BoxFuture, Error, UnitOfWork, Work};
-use sqlx::pool::PoolConnection;
-use sqlx::{Postgres, Sqlite};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::clock::now_ms;
-use crate::database::{Backend, Database};
+use crate::database::{Backend, Database, PooledConnection};
 use crate::on_engine;
 use crate::session::Connection;
 
@@ -26,31 +24,9 @@ use crate::session::Connection;
 /// unended by a cancelled call) is closed, which rolls back whatever it
 /// held, and the pool opens a fresh one.
 pub(crate) struct Tx {
-    conn: Conn,
+    conn: PooledConnection,
     db: Database,
     open: bool,
-}
-
-enum Conn {
-    Sqlite(PoolConnection<Sqlite>),
-    Postgres(PoolConnection<Postgres>),
-}
-
-impl Conn {
-    async fn run(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
-        match self {
-            Conn::Sqlite(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
-            Conn::Postgres(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
-        }
-    }
-
-    /// Closes the connection when it is dropped instead of pooling it.
-    fn discard(&mut self) {
-        match self {
-            Conn::Sqlite(conn) => conn.close_on_drop(),
-            Conn::Postgres(conn) => conn.close_on_drop(),
-        }
-    }
 }
 
 impl Tx {
@@ -59,11 +35,12 @@ impl Tx {
     /// otherwise fail with `SQLITE_BUSY` when another writer got there
     /// first, instead of waiting its turn.
     pub(crate) async fn begin(db: &Database) -> Result<Tx, Error> {
-        let (mut conn, begin) = match db.backend() {
-            Backend::Sqlite => (Conn::Sqlite(db.acquire_sqlite().await?), "BEGIN IMMEDIATE"),
-            Backend::Postgres => (Conn::Postgres(db.acquire_postgres().await?), "BEGIN"),
+        let mut conn = db.acquire().await?;
+        let begin = match conn.backend() {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
         };
-        if let Err(error) = conn.run(begin).await {
+        if let Err(error) = conn.run_raw(begin).await {
             conn.discard();
             return Err(db.statement_failed(error));
         }
@@ -75,17 +52,11 @@ impl Tx {
     }
 
     pub(crate) fn backend(&self) -> Backend {
-        match self.conn {
-            Conn::Sqlite(_) => Backend::Sqlite,
-            Conn::Postgres(_) => Backend::Postgres,
-        }
+        self.conn.backend()
     }
 
     pub(crate) fn connection(&mut self) -> Connection<'_> {
-        match &mut self.conn {
-            Conn::Sqlite(conn) => Connection::Sqlite(conn),
-            Conn::Postgres(conn) => Connection::Postgres(conn),
-        }
+        self.conn.connection()
     }
 
     pub(crate) async fn commit(mut self) -> Result<(), Error> {
@@ -99,7 +70,7 @@ impl Tx {
     }
 
     async fn end(&mut self, statement: &'static str) -> Result<(), Error> {
-        let result = self.conn.run(statement).await;
+        let result = self.conn.run_raw(statement).await;
         self.open = false;
         result.map_err(|error| {
             // Nobody knows where the transaction stands now.

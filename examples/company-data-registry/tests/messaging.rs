@@ -202,7 +202,7 @@ async fn two_instances_split_one_queue_on_postgres_and_nats() {
         return;
     };
     let namespace = support::namespace("split");
-    let url = support::nats_url();
+    let url = RealBroker::Nats.url();
     let env = [
         ("DATABASE_URL", database.url.as_str()),
         ("BROKER_URL", url.as_str()),

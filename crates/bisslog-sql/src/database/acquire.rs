@@ -12,20 +12,74 @@ use bisslog_core::Error;
 use sqlx::pool::PoolConnection;
 use sqlx::{Postgres, Sqlite};
 
-use super::Database;
 use super::health::SUSPECT_AFTER;
+use super::{Backend, Database};
 use crate::error::map_error;
+use crate::session::Connection;
+
+/// A connection out of the pool, on either engine.
+pub(crate) enum PooledConnection {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl PooledConnection {
+    /// The connection to run statements on.
+    pub(crate) fn connection(&mut self) -> Connection<'_> {
+        match self {
+            PooledConnection::Sqlite(conn) => Connection::Sqlite(conn),
+            PooledConnection::Postgres(conn) => Connection::Postgres(conn),
+        }
+    }
+
+    /// The engine.
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            PooledConnection::Sqlite(_) => Backend::Sqlite,
+            PooledConnection::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs one statement unprepared (`BEGIN`, `COMMIT`...).
+    pub(crate) async fn run_raw(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
+        match self {
+            PooledConnection::Sqlite(conn) => {
+                sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop)
+            }
+            PooledConnection::Postgres(conn) => {
+                sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop)
+            }
+        }
+    }
+
+    /// Closes the connection when it is dropped instead of pooling it.
+    pub(crate) fn discard(&mut self) {
+        match self {
+            PooledConnection::Sqlite(conn) => conn.close_on_drop(),
+            PooledConnection::Postgres(conn) => conn.close_on_drop(),
+        }
+    }
+}
 
 impl Database {
+    /// A connection of this database's engine: see `acquire_sqlite` and
+    /// `acquire_postgres`.
+    pub(crate) async fn acquire(&self) -> Result<PooledConnection, Error> {
+        Ok(match self.backend() {
+            Backend::Sqlite => PooledConnection::Sqlite(self.acquire_sqlite().await?),
+            Backend::Postgres => PooledConnection::Postgres(self.acquire_postgres().await?),
+        })
+    }
+
     /// A SQLite connection (the pool retires those a storage fault made
     /// untrustworthy before handing them out).
-    pub(crate) async fn acquire_sqlite(&self) -> Result<PoolConnection<Sqlite>, Error> {
+    async fn acquire_sqlite(&self) -> Result<PoolConnection<Sqlite>, Error> {
         let pool = self.sqlite().ok_or_else(no_pool)?;
         pool.acquire().await.map_err(map_error)
     }
 
     /// A PostgreSQL connection, or `Unavailable` at once during an outage.
-    pub(crate) async fn acquire_postgres(&self) -> Result<PoolConnection<Postgres>, Error> {
+    async fn acquire_postgres(&self) -> Result<PoolConnection<Postgres>, Error> {
         let pool = self.postgres().ok_or_else(no_pool)?;
         let health = self.health();
         health.fail_fast()?;

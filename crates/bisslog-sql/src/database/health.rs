@@ -12,7 +12,7 @@ use bisslog_core::{Error, ErrorKind};
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
-use crate::faults::{self, StorageFault, tick};
+use crate::faults::{self, tick};
 
 /// How long a PostgreSQL connection may take to come out of the pool
 /// before the server is asked directly whether it is there.
@@ -168,12 +168,13 @@ impl Health {
 
     /// Notes a driver error of this database: a storage fault retires the
     /// connections opened before it and makes the storage unready for a
-    /// while.
-    pub(crate) fn note_error(&self, error: &sqlx::Error) -> Option<StorageFault> {
-        let fault = faults::note(error)?;
-        self.fault_at.fetch_max(tick(), Ordering::Relaxed);
-        *self.fault.lock().unwrap_or_else(PoisonError::into_inner) = Some(error.to_string());
-        Some(fault)
+    /// while. (The process-wide note is `map_error`'s, which every error
+    /// noted here goes through next.)
+    pub(crate) fn note_error(&self, error: &sqlx::Error) {
+        if faults::storage_fault(error).is_some() {
+            self.fault_at.fetch_max(tick(), Ordering::Relaxed);
+            *self.fault.lock().unwrap_or_else(PoisonError::into_inner) = Some(error.to_string());
+        }
     }
 
     /// Notes a committed write.

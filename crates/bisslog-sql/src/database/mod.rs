@@ -2,6 +2,7 @@
 //! no connection it cannot trust and fails fast while its server is gone.
 
 mod acquire;
+pub(crate) use acquire::PooledConnection;
 pub(crate) mod health;
 mod readiness;
 

@@ -4,7 +4,7 @@ use bisslog_core::{Error, ErrorKind};
 
 use super::Database;
 use super::health::FAULT_WINDOW;
-use crate::session::Connection;
+use crate::on_engine;
 use crate::work::Tx;
 
 /// Created by the write probe the first time it runs: readiness writes
@@ -17,24 +17,11 @@ impl Database {
     /// Runs `SELECT 1` on a pooled connection (failing fast during an
     /// outage).
     pub async fn ping(&self) -> Result<(), Error> {
-        match self.backend() {
-            super::Backend::Sqlite => {
-                let mut conn = self.acquire_sqlite().await?;
-                sqlx::query("SELECT 1")
-                    .execute(&mut *conn)
-                    .await
-                    .map(drop)
-                    .map_err(|e| self.statement_failed(e))
-            }
-            super::Backend::Postgres => {
-                let mut conn = self.acquire_postgres().await?;
-                sqlx::query("SELECT 1")
-                    .execute(&mut *conn)
-                    .await
-                    .map(drop)
-                    .map_err(|e| self.statement_failed(e))
-            }
-        }
+        let mut conn = self.acquire().await?;
+        on_engine!(conn.connection(), conn => {
+            sqlx::query("SELECT 1").execute(conn).await.map(drop)
+        })
+        .map_err(|e| self.statement_failed(e))
     }
 
     /// Whether the database can serve, as `/health/ready` asks: during a
@@ -65,20 +52,14 @@ impl Database {
     async fn probe_write(&self) -> Result<(), Error> {
         let mut tx = Tx::begin(self).await?;
         let now = crate::clock::now_ms();
-        let written = match tx.connection() {
-            Connection::Sqlite(conn) => async {
+        let written = on_engine!(tx.connection(), conn => {
+            async {
                 sqlx::query(PROBE_TABLE).execute(&mut *conn).await?;
                 sqlx::query(PROBE_WRITE).bind(now).execute(&mut *conn).await
             }
             .await
-            .map(drop),
-            Connection::Postgres(conn) => async {
-                sqlx::query(PROBE_TABLE).execute(&mut *conn).await?;
-                sqlx::query(PROBE_WRITE).bind(now).execute(&mut *conn).await
-            }
-            .await
-            .map(drop),
-        };
+            .map(drop)
+        });
         match written {
             Ok(()) => tx.commit().await,
             Err(error) => {

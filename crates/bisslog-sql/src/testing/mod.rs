@@ -20,15 +20,7 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
-/// Says, in one line that `cargo test` shows even for a passing test, that
-/// the running test is skipped and why. (libtest captures `eprintln!`; a
-/// direct write to standard error is not captured.)
-pub fn skip(why: &str) {
-    use std::io::Write as _;
-    let thread = std::thread::current();
-    let test = thread.name().unwrap_or("a test");
-    let _ = writeln!(std::io::stderr().lock(), "skipped {test}: {why}");
-}
+pub use bisslog_testkit::skip;
 
 /// The environment variable naming a PostgreSQL server tests may use (an
 /// administrative connection, such as `postgres://postgres@127.0.0.1/postgres`).
@@ -38,20 +30,7 @@ pub const POSTGRES_URL_VARIABLE: &str = "BISSLOG_TEST_POSTGRES_URL";
 /// outside CI (the caller skips, saying so); under `CI=true` a missing
 /// server is a failure, so this panics with what to set.
 pub fn postgres_url() -> Option<String> {
-    match std::env::var(POSTGRES_URL_VARIABLE) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if in_ci() => {
-            panic!(
-                "{POSTGRES_URL_VARIABLE} is not set: CI must provide a PostgreSQL server for these tests"
-            )
-        }
-        _ => {
-            skip(&format!(
-                "set {POSTGRES_URL_VARIABLE} to run it against PostgreSQL"
-            ));
-            None
-        }
-    }
+    bisslog_testkit::server_url(POSTGRES_URL_VARIABLE)
 }
 
 /// A database that exists for one test.

@@ -233,31 +233,6 @@ pub fn address_in(line: &str) -> String {
         .to_owned()
 }
 
-/// A server URL from the environment, or the local default outside CI;
-/// under `CI=true` a missing variable is a failure.
-pub fn server_url(variable: &str, local: &str) -> String {
-    match std::env::var(variable) {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("{variable} is not set: CI must provide this server")
-        }
-        _ => local.to_owned(),
-    }
-}
-
-/// The NATS server for tests.
-pub fn nats_url() -> String {
-    server_url("BISSLOG_TEST_NATS_URL", "nats://127.0.0.1:4222")
-}
-
-/// The RabbitMQ server for tests.
-pub fn amqp_url() -> String {
-    server_url(
-        "BISSLOG_TEST_AMQP_URL",
-        "amqp://guest:guest@127.0.0.1:5672/%2f",
-    )
-}
-
 /// A real broker for the example's tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RealBroker {
@@ -266,21 +241,24 @@ pub enum RealBroker {
 }
 
 impl RealBroker {
+    /// The variable naming its server.
+    fn variable(self) -> &'static str {
+        match self {
+            RealBroker::Nats => "BISSLOG_TEST_NATS_URL",
+            RealBroker::Amqp => "BISSLOG_TEST_AMQP_URL",
+        }
+    }
+
     /// Whether this broker's server is configured: the test is skipped,
     /// saying so, without one, except under `CI=true`.
     pub fn available(self) -> bool {
-        let variable = match self {
-            RealBroker::Nats => "BISSLOG_TEST_NATS_URL",
-            RealBroker::Amqp => "BISSLOG_TEST_AMQP_URL",
-        };
-        bisslog_testkit::server_url(variable).is_some()
+        bisslog_testkit::server_url(self.variable()).is_some()
     }
 
+    /// Its server's URL (the test checked [`RealBroker::available`]).
     pub fn url(self) -> String {
-        match self {
-            RealBroker::Nats => nats_url(),
-            RealBroker::Amqp => amqp_url(),
-        }
+        bisslog_testkit::server_url(self.variable())
+            .unwrap_or_else(|| panic!("{} is not set", self.variable()))
     }
 }
 
@@ -307,13 +285,13 @@ pub async fn client(broker: RealBroker, namespace: &str) -> bisslog::messaging::
     use bisslog::messaging::Namespaced;
     match broker {
         RealBroker::Nats => Namespaced::new(
-            bisslog::nats::NatsBroker::connect(&nats_url())
+            bisslog::nats::NatsBroker::connect(&RealBroker::Nats.url())
                 .await
                 .unwrap(),
             namespace,
         ),
         RealBroker::Amqp => Namespaced::new(
-            bisslog::amqp::AmqpBroker::connect(&amqp_url())
+            bisslog::amqp::AmqpBroker::connect(&RealBroker::Amqp.url())
                 .await
                 .unwrap(),
             namespace,
@@ -325,7 +303,7 @@ pub async fn client(broker: RealBroker, namespace: &str) -> bisslog::messaging::
 pub async fn clean_up(broker: RealBroker, namespace: &str) {
     match broker {
         RealBroker::Nats => {
-            let nats = bisslog::nats::NatsBroker::connect(&nats_url())
+            let nats = bisslog::nats::NatsBroker::connect(&RealBroker::Nats.url())
                 .await
                 .unwrap();
             for queue in QUEUES {
@@ -335,7 +313,7 @@ pub async fn clean_up(broker: RealBroker, namespace: &str) {
             }
         }
         RealBroker::Amqp => {
-            let amqp = bisslog::amqp::AmqpBroker::connect(&amqp_url())
+            let amqp = bisslog::amqp::AmqpBroker::connect(&RealBroker::Amqp.url())
                 .await
                 .unwrap();
             for queue in QUEUES {
