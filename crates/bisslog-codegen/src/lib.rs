@@ -66,6 +66,7 @@ pub mod diagram;
 pub mod docs;
 mod ident;
 pub mod lambda;
+mod markup;
 pub mod openapi;
 mod output;
 mod stamp;

@@ -5,14 +5,10 @@
 
 use bisslog_amqp::AmqpBroker;
 
-/// `BISSLOG_TEST_AMQP_URL` (the tests check [`available`] first).
+/// The server: `BISSLOG_TEST_AMQP_URL` (the test checked [`available`]).
 pub(crate) fn url() -> String {
-    match std::env::var("BISSLOG_TEST_AMQP_URL") {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ => {
-            panic!("BISSLOG_TEST_AMQP_URL must be set (e.g. amqp://guest:guest@127.0.0.1:5672/%2f)")
-        }
-    }
+    bisslog_testkit::server_url("BISSLOG_TEST_AMQP_URL")
+        .unwrap_or_else(|| panic!("BISSLOG_TEST_AMQP_URL is not set"))
 }
 
 /// Whether a RabbitMQ server is configured (`BISSLOG_TEST_AMQP_URL`): the

@@ -1,28 +1,27 @@
 //! Text helpers shared by the diagrams: escaping for SVG and Mermaid, and
 //! width estimates so boxes fit their labels without a font at hand.
 
+use crate::markup::escape as esc;
+
 /// The font size of labels, in pixels.
 pub(crate) const FONT_SIZE: f64 = 13.0;
 
 /// Labels longer than this many characters are shortened with `…`.
 pub(crate) const MAX_LABEL_CHARS: usize = 48;
 
-/// `text` escaped for XML character data and attribute values.
+/// `text` escaped for XML character data and attribute values: the HTML
+/// escaper, after control characters (not allowed in XML 1.0) become
+/// spaces.
 pub(crate) fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Control characters are not allowed in XML 1.0.
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
+    if text.chars().any(char::is_control) {
+        let cleaned: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        esc(&cleaned)
+    } else {
+        esc(text)
     }
-    out
 }
 
 /// `text` as the inside of a quoted Mermaid label: quotes, angle brackets,
@@ -99,7 +98,7 @@ mod tests {
     fn xml_special_characters_are_escaped() {
         assert_eq!(
             xml_escape(r#"<a href="x">&'"#),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;"
         );
         assert_eq!(xml_escape("a\u{0}b"), "a b");
     }

@@ -5,22 +5,7 @@ use std::fmt::Write;
 use bisslog_schema::Criticality;
 
 use crate::diagram::Diagram;
-
-/// `text` escaped for HTML text and attribute values.
-pub(crate) fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use crate::markup::escape as esc;
 
 /// A whole page: `root` is the relative path back to the site's root
 /// (`""` or `"../../"`), `crumbs` the links above the title.
@@ -59,7 +44,7 @@ pub(crate) fn page(title: &str, root: &str, crumbs: &[(String, String)], body: &
     out.push_str(body);
     let _ = write!(
         out,
-        "</main>\n<script src=\"{root}search.js\"></script>\n</body>\n</html>\n"
+        "</main>\n<script src=\"{root}search-index.js\"></script>\n<script src=\"{root}search.js\"></script>\n</body>\n</html>\n"
     );
     out
 }
@@ -113,14 +98,6 @@ pub(crate) fn tags<'a>(tags: impl IntoIterator<Item = (&'a String, &'a String)>)
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn html_is_escaped() {
-        assert_eq!(
-            esc("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-    }
 
     #[test]
     fn badges_name_the_level() {

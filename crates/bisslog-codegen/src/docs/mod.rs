@@ -7,7 +7,8 @@
 //! | `index.html` | `README.md` | the services with team and type, the [system map](crate::diagram::system_map), the warnings |
 //! | `services/<service>/index.html` | `services/<service>/README.md` | team, type, tags, description, use cases by criticality, the [hexagon](crate::diagram::hexagon) |
 //! | `services/<service>/<use case>.html` | `services/<service>/<use case>.md` | actor, type, criticality, triggers, mappers, external interactions, the [sequence](crate::diagram::sequence) |
-//! | `style.css`, `search.js` | | the one stylesheet and the search script with its index |
+//! | `style.css`, `search.js` | | the one stylesheet and the search script, the same on every site |
+//! | `search-index.js` | | the index the search box filters |
 //!
 //! File names are the keynames made safe (`company data registry` →
 //! `company-data-registry`) and numbered when two would collide. Links to
@@ -28,7 +29,7 @@
 //! let paths: Vec<&str> = site.iter().map(|f| f.path.as_str()).collect();
 //! assert_eq!(
 //!     paths,
-//!     ["index.html", "services/greeter/index.html", "services/greeter/greet.html", "style.css", "search.js"]
+//!     ["index.html", "services/greeter/index.html", "services/greeter/greet.html", "style.css", "search-index.js", "search.js"]
 //! );
 //! assert!(site[0].contents.contains(r#"<a class="service-link" href="services/greeter/index.html">"#));
 //! # Ok::<(), bisslog_codegen::docs::DocsError>(())

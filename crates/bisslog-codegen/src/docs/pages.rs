@@ -47,9 +47,14 @@ pub(crate) fn site(plan: &Plan<'_>) -> Vec<GeneratedFile> {
     }
     files.push(file("style.css".to_owned(), CommentStyle::Block, STYLE));
     files.push(file(
+        "search-index.js".to_owned(),
+        CommentStyle::Slashes,
+        &search::index_script(plan),
+    ));
+    files.push(file(
         "search.js".to_owned(),
         CommentStyle::Slashes,
-        &search::script(plan),
+        search::SCRIPT,
     ));
     files
 }

@@ -17,15 +17,10 @@ pub const PREFIXES: [&str; 2] = ["conformance_", "bisslog_nats_test_"];
 /// long, so a concurrent run's streams are never removed.
 const LEFT_OVER_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
 
-/// The server: `BISSLOG_TEST_NATS_URL`, required in CI.
+/// The server: `BISSLOG_TEST_NATS_URL` (the test checked [`available`]).
 pub fn url() -> String {
-    match std::env::var("BISSLOG_TEST_NATS_URL") {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ => panic!(
-            "BISSLOG_TEST_NATS_URL must be set to a NATS server with JetStream \
-             (e.g. nats://127.0.0.1:4222)"
-        ),
-    }
+    bisslog_testkit::server_url("BISSLOG_TEST_NATS_URL")
+        .unwrap_or_else(|| panic!("BISSLOG_TEST_NATS_URL is not set"))
 }
 
 /// Whether a NATS server is configured (`BISSLOG_TEST_NATS_URL`): the
