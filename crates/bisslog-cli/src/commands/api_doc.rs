@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use bisslog_codegen::{ApiOptions, DocumentFormat};
-use bisslog_schema::{Loader, RenderOptions, Service};
 use clap::ValueEnum;
 
 use crate::Outcome;
@@ -49,26 +48,8 @@ pub(crate) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let path = match &args.metadata {
-        Some(dir) if dir.is_dir() => bisslog_schema::find_metadata_in(dir)?,
-        other => bisslog_schema::find_metadata(other.as_deref())?,
-    };
-    let report = Loader::new().validate_file(&path)?;
-    if report.error_count() > 0 || report.warning_count() > 0 {
-        let rendered = bisslog_schema::render_report(&report, RenderOptions { color: false });
-        err.write_all(rendered.as_bytes())?;
-    }
-    let service: Service = match report.into_service() {
-        Ok(service) => service,
-        Err(report) => {
-            writeln!(
-                err,
-                "error: {} has {}; nothing generated",
-                path.display(),
-                super::plural(report.error_count(), "error")
-            )?;
-            return Ok(Outcome::Problems);
-        }
+    let Some((_, service)) = super::load::one_service(args.metadata.as_deref(), err)? else {
+        return Ok(Outcome::Problems);
     };
     let options = ApiOptions {
         version: args.api_version.clone(),

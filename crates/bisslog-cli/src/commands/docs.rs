@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use bisslog_codegen::docs::{self, DocsFormat, DocsService};
 use bisslog_codegen::{WriteError, write_files};
-use bisslog_schema::{Loader, RenderOptions};
+use bisslog_schema::Loader;
 use clap::ValueEnum;
 
 use super::plural;
@@ -54,21 +54,10 @@ pub(crate) fn run(
                 continue;
             }
         };
-        if report.error_count() > 0 || report.warning_count() > 0 {
-            let rendered = bisslog_schema::render_report(&report, RenderOptions { color: false });
-            err.write_all(rendered.as_bytes())?;
-        }
         let path = report.source().path().display().to_string();
-        match report.into_service() {
-            Ok(service) => services.push(DocsService::new(path, service)),
-            Err(report) => {
-                writeln!(
-                    err,
-                    "error: {path} has {}",
-                    plural(report.error_count(), "error")
-                )?;
-                invalid += 1;
-            }
+        match super::load::valid_service(report, "", err)? {
+            Some(service) => services.push(DocsService::new(path, service)),
+            None => invalid += 1,
         }
     }
     if failed {

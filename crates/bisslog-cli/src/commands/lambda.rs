@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use bisslog_codegen::lambda::{self, Architecture, BisslogDependency, HttpApi, LambdaOptions};
 use bisslog_codegen::{WriteError, write_files};
-use bisslog_schema::{Loader, RenderOptions};
 use clap::{Subcommand, ValueEnum};
 
 use crate::Outcome;
@@ -96,26 +95,8 @@ pub(crate) fn run(
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let LambdaCommand::Generate(args) = &args.command;
-    let path = match &args.metadata {
-        Some(dir) if dir.is_dir() => bisslog_schema::find_metadata_in(dir)?,
-        other => bisslog_schema::find_metadata(other.as_deref())?,
-    };
-    let report = Loader::new().validate_file(&path)?;
-    if report.error_count() > 0 || report.warning_count() > 0 {
-        let rendered = bisslog_schema::render_report(&report, RenderOptions { color: false });
-        err.write_all(rendered.as_bytes())?;
-    }
-    let service = match report.into_service() {
-        Ok(service) => service,
-        Err(report) => {
-            writeln!(
-                err,
-                "error: {} has {}; nothing generated",
-                path.display(),
-                super::plural(report.error_count(), "error")
-            )?;
-            return Ok(Outcome::Problems);
-        }
+    let Some((path, service)) = super::load::one_service(args.metadata.as_deref(), err)? else {
+        return Ok(Outcome::Problems);
     };
     let files = match lambda::generate(&service, &options(args)) {
         Ok(files) => files,

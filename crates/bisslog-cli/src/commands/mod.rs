@@ -4,6 +4,7 @@ pub(crate) mod analyze;
 pub(crate) mod api_doc;
 pub(crate) mod docs;
 pub(crate) mod lambda;
+mod load;
 pub(crate) mod schema;
 pub(crate) mod validate;
 
