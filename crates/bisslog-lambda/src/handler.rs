@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use axum::Router;
-use bisslog_http::{HttpServer, StatusPolicy, WebSocketRoutes};
-use bisslog_runtime::{Service, UseCaseHandle};
+use bisslog_http::{HttpServer, WebSocketRoutes};
+use bisslog_runtime::Service;
 use serde_json::Value;
 
 use crate::error::LambdaError;
 use crate::events;
 use crate::routes::Routes;
+use crate::routing::Routing;
 use crate::shape::{self, Shape};
 
 /// Routes Lambda invocations to a service's use cases, as its metadata
@@ -51,19 +51,7 @@ use crate::shape::{self, Shape};
 /// # });
 /// ```
 #[derive(Clone)]
-pub struct LambdaHandler(Arc<Inner>);
-
-#[derive(Clone)]
-pub(crate) struct Inner {
-    pub(crate) service: Service,
-    /// The router of every HTTP trigger (or, with `only`, of that use
-    /// case's), the one `bisslog-http` serves.
-    pub(crate) router: Router,
-    pub(crate) websockets: WebSocketRoutes,
-    pub(crate) routes: Routes,
-    pub(crate) policy: StatusPolicy,
-    pub(crate) only: Option<String>,
-}
+pub struct LambdaHandler(Arc<Routing>);
 
 impl LambdaHandler {
     /// Builds the routes of every trigger of `service`: the HTTP router
@@ -93,7 +81,7 @@ impl LambdaHandler {
         if let Some(arns) = crate::routes::queue_arns_from_env()? {
             routes.set_queue_arns(arns);
         }
-        Ok(LambdaHandler(Arc::new(Inner {
+        Ok(LambdaHandler(Arc::new(Routing {
             websockets: WebSocketRoutes::new(&service),
             routes,
             router: http.router(),
@@ -116,7 +104,7 @@ impl LambdaHandler {
         self,
         arns: impl IntoIterator<Item = (Q, A)>,
     ) -> LambdaHandler {
-        let mut inner = Inner::clone(&self.0);
+        let mut inner = Routing::clone(&self.0);
         inner.routes.set_queue_arns(
             arns.into_iter()
                 .map(|(q, a)| (q.into(), a.into()))
@@ -133,7 +121,7 @@ impl LambdaHandler {
                 keyname: use_case.to_owned(),
             });
         }
-        let mut inner = Inner::clone(&self.0);
+        let mut inner = Routing::clone(&self.0);
         inner.router = events::only::only_router(inner.router, &inner.service, use_case)?;
         inner.only = Some(use_case.to_owned());
         Ok(LambdaHandler(Arc::new(inner)))
@@ -153,46 +141,24 @@ impl LambdaHandler {
     /// response document for Lambda. See the [crate docs](crate) for each
     /// kind of event.
     pub async fn handle(&self, event: Value) -> Result<Value, LambdaError> {
+        let routing = &*self.0;
         match shape::detect(&event) {
             Some(Shape::RestApi) => {
-                events::http::handle(self, events::http::Flavor::RestApi, &event).await
+                events::http::handle(routing, events::http::Flavor::RestApi, &event).await
             }
             Some(Shape::HttpApi) => {
-                events::http::handle(self, events::http::Flavor::HttpApi, &event).await
+                events::http::handle(routing, events::http::Flavor::HttpApi, &event).await
             }
-            Some(Shape::Alb) => events::http::handle(self, events::http::Flavor::Alb, &event).await,
-            Some(Shape::WebSocket) => events::websocket::handle(self, &event).await,
-            Some(Shape::Sqs) => events::sqs::handle(self, &event).await,
-            Some(Shape::Sns) => events::sns::handle(self, &event).await,
-            Some(Shape::EventBridge) => events::eventbridge::handle(self, event).await,
-            Some(Shape::Schedule) => events::schedule::handle(self, &event).await,
+            Some(Shape::Alb) => {
+                events::http::handle(routing, events::http::Flavor::Alb, &event).await
+            }
+            Some(Shape::WebSocket) => events::websocket::handle(routing, &event).await,
+            Some(Shape::Sqs) => events::sqs::handle(routing, &event).await,
+            Some(Shape::Sns) => events::sns::handle(routing, &event).await,
+            Some(Shape::EventBridge) => events::eventbridge::handle(routing, event).await,
+            Some(Shape::Schedule) => events::schedule::handle(routing, &event).await,
             None => Err(LambdaError::unmatched(shape::describe_unknown(&event))),
         }
-    }
-
-    pub(crate) fn inner(&self) -> &Inner {
-        &self.0
-    }
-
-    /// Whether this handler serves `handle`'s use case; `seen` says what
-    /// the event was, for the error.
-    pub(crate) fn check_served(
-        &self,
-        handle: &UseCaseHandle,
-        seen: impl FnOnce() -> String,
-    ) -> Result<(), LambdaError> {
-        match &self.0.only {
-            Some(only) if only != handle.keyname() => Err(LambdaError::NotServed {
-                serves: only.clone(),
-                seen: seen(),
-            }),
-            _ => Ok(()),
-        }
-    }
-
-    /// Whether this handler serves the use case `keyname`.
-    pub(crate) fn serves(&self, keyname: &str) -> bool {
-        self.0.only.as_deref().is_none_or(|only| only == keyname)
     }
 }
 

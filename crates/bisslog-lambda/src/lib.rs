@@ -77,6 +77,7 @@ mod error;
 mod events;
 mod handler;
 mod routes;
+mod routing;
 mod runtime;
 mod shape;
 

@@ -9,10 +9,10 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::error::LambdaError;
-use crate::handler::LambdaHandler;
+use crate::routing::Routing;
 
 /// Runs the event; the response is the use case's output (or `null`).
-pub(crate) async fn handle(handler: &LambdaHandler, event: Value) -> Result<Value, LambdaError> {
+pub(crate) async fn handle(routing: &Routing, event: Value) -> Result<Value, LambdaError> {
     let field = |name: &str| event.get(name).and_then(Value::as_str);
     let detail_type = field("detail-type").unwrap_or_default();
     if detail_type == "Scheduled Event" && field("source") == Some("aws.events") {
@@ -23,7 +23,7 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: Value) -> Result<Valu
             .and_then(|r| r.first())
             .and_then(Value::as_str)
             .map(|arn| arn.rsplit('/').next().unwrap_or(arn));
-        return super::schedule::by_rule(handler, rule).await;
+        return super::schedule::by_rule(routing, rule).await;
     }
     let payload = match event.get("detail") {
         Some(detail) => Bytes::from(serde_json::to_vec(detail).unwrap_or_default()),
@@ -36,6 +36,6 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: Value) -> Result<Valu
     }
     let message = Message::from_headers(payload, message_headers, || id.to_owned());
     let seen = format!("an EventBridge event of detail-type `{detail_type}`");
-    let body = super::consume(handler, detail_type, &message, 1, &seen).await?;
+    let body = super::consume(routing, detail_type, &message, 1, &seen).await?;
     Ok(super::schedule::output(body.as_deref()))
 }

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use tower::ServiceExt as _;
 
 use crate::error::LambdaError;
-use crate::handler::LambdaHandler;
+use crate::routing::Routing;
 
 /// Which integration sent the request (each encodes a little differently).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub(crate) enum Flavor {
 
 /// Serves one HTTP event through the router.
 pub(crate) async fn handle(
-    handler: &LambdaHandler,
+    routing: &Routing,
     flavor: Flavor,
     event: &Value,
 ) -> Result<Value, LambdaError> {
@@ -41,7 +41,7 @@ pub(crate) async fn handle(
         request.method(),
         request.uri().path()
     );
-    let router = handler.inner().router.clone();
+    let router = routing.router.clone();
     let response = match router.oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},
@@ -50,7 +50,7 @@ pub(crate) async fn handle(
         .extensions()
         .get::<super::only::NotServed>()
         .is_some()
-        && let Some(only) = handler.serves_only()
+        && let Some(only) = routing.only.as_deref()
     {
         return Err(LambdaError::NotServed {
             serves: only.to_owned(),

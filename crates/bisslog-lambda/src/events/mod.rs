@@ -82,13 +82,13 @@ pub(crate) fn body(event: &Value, what: &'static str) -> Result<Option<Bytes>, L
 /// `seen` describes the message for errors (`an SQS record from queue
 /// `orders``).
 pub(crate) async fn consume(
-    handler: &crate::LambdaHandler,
+    routing: &crate::routing::Routing,
     queue: &str,
     message: &bisslog_runtime::messaging::Message,
     attempt: u32,
     seen: &str,
 ) -> Result<Option<Bytes>, LambdaError> {
-    let routes = &handler.inner().routes;
+    let routes = &routing.routes;
     if routes.consumers_of(queue).next().is_none() {
         return Err(LambdaError::unmatched(format!(
             "{seen}, which no consumer trigger consumes"
@@ -96,12 +96,12 @@ pub(crate) async fn consume(
     }
     let served: Vec<&crate::routes::ConsumerRoute> = routes
         .consumers_of(queue)
-        .filter(|c| handler.serves(c.handle.keyname()))
+        .filter(|c| routing.serves(c.handle.keyname()))
         .collect();
     if served.is_empty()
         && let Some(other) = routes.consumers_of(queue).next()
     {
-        handler.check_served(&other.handle, || seen.to_owned())?;
+        routing.check_served(&other.handle, || seen.to_owned())?;
     }
     let mut body = None;
     for consumer in served {

@@ -12,11 +12,11 @@ use serde_json::Value;
 
 use crate::SCHEDULE_KEY;
 use crate::error::LambdaError;
-use crate::handler::LambdaHandler;
 use crate::routes::ScheduleRoute;
+use crate::routing::Routing;
 
 /// Runs the schedule trigger the envelope names.
-pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Value, LambdaError> {
+pub(crate) async fn handle(routing: &Routing, event: &Value) -> Result<Value, LambdaError> {
     let envelope = event.get(SCHEDULE_KEY);
     let use_case = envelope
         .and_then(|e| e.get("use_case"))
@@ -42,14 +42,13 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Val
                 })?,
         ),
     };
-    let Some(handle) = handler.service().use_case(use_case) else {
+    let Some(handle) = &routing.service.use_case(use_case) else {
         return Err(LambdaError::UnknownUseCase {
             keyname: use_case.to_owned(),
         });
     };
-    handler.check_served(handle, || format!("a schedule of `{use_case}`"))?;
-    let mut schedules = handler
-        .inner()
+    routing.check_served(handle, || format!("a schedule of `{use_case}`"))?;
+    let mut schedules = routing
         .routes
         .schedules
         .iter()
@@ -68,16 +67,13 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Val
 }
 
 /// Runs the schedule trigger of a classic EventBridge rule.
-pub(crate) async fn by_rule(
-    handler: &LambdaHandler,
-    rule: Option<&str>,
-) -> Result<Value, LambdaError> {
-    let schedules = &handler.inner().routes.schedules;
+pub(crate) async fn by_rule(routing: &Routing, rule: Option<&str>) -> Result<Value, LambdaError> {
+    let schedules = &routing.routes.schedules;
     let named = rule.and_then(|rule| schedules.iter().find(|s| s.handle.keyname() == rule));
     // With `only`, the served use case's schedules are the service's.
     let served: Vec<&ScheduleRoute> = schedules
         .iter()
-        .filter(|s| handler.serves(s.handle.keyname()))
+        .filter(|s| routing.serves(s.handle.keyname()))
         .collect();
     let route = match named {
         Some(route) => route,
@@ -93,7 +89,7 @@ pub(crate) async fn by_rule(
             }
         },
     };
-    handler.check_served(&route.handle, || {
+    routing.check_served(&route.handle, || {
         format!("a Scheduled Event for `{}`", route.handle.keyname())
     })?;
     run(route).await

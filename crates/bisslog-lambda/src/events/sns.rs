@@ -8,10 +8,10 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::error::LambdaError;
-use crate::handler::LambdaHandler;
+use crate::routing::Routing;
 
 /// Delivers every record; the response is `null`.
-pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Value, LambdaError> {
+pub(crate) async fn handle(routing: &Routing, event: &Value) -> Result<Value, LambdaError> {
     let records = event
         .get("Records")
         .and_then(Value::as_array)
@@ -26,7 +26,7 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Val
             return Err(LambdaError::malformed("SNS event", "a record has no `Sns`"));
         };
         let field = |name: &str| sns.get(name).and_then(Value::as_str);
-        let Some(topic) = field("TopicArn").map(|arn| handler.inner().routes.queue_of(arn)) else {
+        let Some(topic) = field("TopicArn").map(|arn| routing.routes.queue_of(arn)) else {
             return Err(LambdaError::malformed(
                 "SNS event",
                 "a record has no `TopicArn`",
@@ -46,7 +46,7 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Val
             });
         let message = Message::from_headers(payload, attributes, || id.to_owned());
         let seen = format!("an SNS message from topic `{topic}`");
-        super::consume(handler, topic, &message, 1, &seen).await?;
+        super::consume(routing, topic, &message, 1, &seen).await?;
     }
     Ok(Value::Null)
 }

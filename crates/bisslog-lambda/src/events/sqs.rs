@@ -15,13 +15,13 @@ use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 
 use crate::error::LambdaError;
-use crate::handler::LambdaHandler;
+use crate::routing::Routing;
 
 /// Records of a standard queue processed at once.
 pub(crate) const CONCURRENCY: usize = 10;
 
 /// Processes a batch; the `batchItemFailures` response.
-pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Value, LambdaError> {
+pub(crate) async fn handle(routing: &Routing, event: &Value) -> Result<Value, LambdaError> {
     let records: &[Value] = event
         .get("Records")
         .and_then(Value::as_array)
@@ -37,7 +37,7 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Val
     if fifo {
         let mut stopped = false;
         for record in records {
-            if stopped || process(handler, record).await.is_err() {
+            if stopped || process(routing, record).await.is_err() {
                 stopped = true;
                 failed.push(record);
             }
@@ -45,7 +45,7 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Val
     } else {
         // The futures are made first: a stream of closures returning
         // futures that borrow would make this future not `Send`.
-        let calls: Vec<_> = records.iter().map(|r| process(handler, r)).collect();
+        let calls: Vec<_> = records.iter().map(|r| process(routing, r)).collect();
         let outcomes: Vec<Result<(), LambdaError>> = futures_util::stream::iter(calls)
             .buffered(CONCURRENCY)
             .collect()
@@ -74,33 +74,33 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Val
 }
 
 /// The queue of the metadata the record comes from.
-fn queue_of<'a>(handler: &'a LambdaHandler, record: &'a Value) -> Option<&'a str> {
+fn queue_of<'a>(routing: &'a Routing, record: &'a Value) -> Option<&'a str> {
     record
         .get("eventSourceARN")
         .and_then(Value::as_str)
-        .map(|arn| handler.inner().routes.queue_of(arn))
+        .map(|arn| routing.routes.queue_of(arn))
 }
 
 /// Processes one record; a failure has been logged.
-async fn process(handler: &LambdaHandler, record: &Value) -> Result<(), LambdaError> {
+async fn process(routing: &Routing, record: &Value) -> Result<(), LambdaError> {
     let id = record
         .get("messageId")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let outcome = deliver(handler, record, id).await;
+    let outcome = deliver(routing, record, id).await;
     if let Err(error) = &outcome {
         tracing::warn!(message_id = id, error = %error, "the SQS record failed");
     }
     outcome
 }
 
-async fn deliver(handler: &LambdaHandler, record: &Value, id: &str) -> Result<(), LambdaError> {
+async fn deliver(routing: &Routing, record: &Value, id: &str) -> Result<(), LambdaError> {
     if record.get("eventSource").and_then(Value::as_str) != Some("aws:sqs") {
         return Err(LambdaError::unmatched(format!(
             "the record `{id}` of an SQS batch, which is not an SQS record"
         )));
     }
-    let Some(queue) = queue_of(handler, record) else {
+    let Some(queue) = queue_of(routing, record) else {
         return Err(LambdaError::malformed(
             "SQS record",
             format!("the record `{id}` has no `eventSourceARN`"),
@@ -114,7 +114,7 @@ async fn deliver(handler: &LambdaHandler, record: &Value, id: &str) -> Result<()
         .and_then(|n| n.parse().ok())
         .unwrap_or(1);
     let seen = format!("an SQS record from queue `{queue}`");
-    super::consume(handler, queue, &message, attempt, &seen)
+    super::consume(routing, queue, &message, attempt, &seen)
         .await
         .map(drop)
 }

@@ -11,18 +11,18 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::error::LambdaError;
-use crate::handler::LambdaHandler;
+use crate::routing::Routing;
 
 const WHAT: &str = "API Gateway WebSocket event";
 
 /// Serves one WebSocket event; the response is `{statusCode, body}`.
-pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Value, LambdaError> {
+pub(crate) async fn handle(routing: &Routing, event: &Value) -> Result<Value, LambdaError> {
     let context = event.get("requestContext");
     let field = |name: &str| context.and_then(|c| c.get(name)).and_then(Value::as_str);
     let connection_id = field("connectionId").unwrap_or_default();
     let event_type = field("eventType").unwrap_or("MESSAGE");
     let requested = field("routeKey").unwrap_or("$default");
-    let routes = &handler.inner().websockets;
+    let routes = &routing.websockets;
     let route_key = if routes.use_case(requested).is_some() {
         requested
     } else if event_type == "MESSAGE" && routes.use_case("$default").is_some() {
@@ -33,7 +33,7 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Val
         )));
     };
     if let Some(use_case) = routes.use_case(route_key) {
-        handler.check_served(use_case, || {
+        routing.check_served(use_case, || {
             format!("a WebSocket event for route key `{route_key}`")
         })?;
     }
@@ -71,12 +71,8 @@ pub(crate) async fn handle(handler: &LambdaHandler, event: &Value) -> Result<Val
         })),
         Ok(None) => Ok(json!({"statusCode": 200})),
         Err(failure) => {
-            let problem = Problem::from_failure(
-                failure.as_ref(),
-                &handler.inner().policy,
-                &transaction_text,
-                None,
-            );
+            let problem =
+                Problem::from_failure(failure.as_ref(), &routing.policy, &transaction_text, None);
             Ok(problem_response(&problem))
         }
     }
