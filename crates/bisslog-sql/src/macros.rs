@@ -10,7 +10,7 @@
 /// # async fn run(db: bisslog_sql::Database) -> Result<(), bisslog_core::Error> {
 /// use bisslog_sql::{map_error, on_engine};
 ///
-/// let mut session = db.begin().await?;
+/// let mut session = db.transaction().await?;
 /// on_engine!(session.connection()?, conn => {
 ///     sqlx::query("DELETE FROM notes WHERE id = $1").bind(7_i64).execute(conn).await.map(drop)
 /// })

@@ -1,7 +1,7 @@
 //! Sessions: how an adapter reaches the database inside a use case, joining
 //! the call's unit of work when there is one.
 
-use bisslog_core::{Ctx, Error};
+use bisslog_core::{Ctx, Error, ErrorKind};
 use sqlx::{PgConnection, SqliteConnection};
 use tokio::sync::OwnedMutexGuard;
 
@@ -10,8 +10,8 @@ use crate::work::{Slot, SqlWork, Tx};
 
 /// A connection to the database for one adapter operation: inside the
 /// current use case's unit of work, in a transaction of its own, or a
-/// plain pooled connection for reads. See [`Database::begin`] and
-/// [`Database::reader`].
+/// plain pooled connection for reads. See [`Database::begin`],
+/// [`Database::transaction`] and [`Database::reader`].
 pub struct Session {
     inner: Inner,
 }
@@ -114,11 +114,20 @@ impl std::fmt::Debug for Session {
 }
 
 impl Database {
-    /// A session for writes. Inside a use case whose service runs in a
-    /// unit of work from this database, it joins that unit of work (the
-    /// transaction begins with the first session that joins it, and commits
-    /// or rolls back with the use case). Anywhere else it is a transaction
-    /// of its own, committed by [`Session::commit`].
+    /// A session for the writes of a use case: it joins the call's unit of
+    /// work (the transaction begins with the first session that joins it,
+    /// and commits or rolls back with the use case).
+    ///
+    /// Joining is the only way in: a write that would commit on its own
+    /// while the use case it belongs to may still fail is refused with an
+    /// `outside-unit-of-work` error (and a WARN naming the use case), never
+    /// silently committed. That happens when the service runs no unit of
+    /// work from this database (`ServiceBuilder::unit_of_work`), when the
+    /// write goes through a second `Database` over the same data, or from
+    /// a task spawned by the use case (a spawned task loses the call: await
+    /// the work in the use case, or run it inside `ctx.scope`). For a write
+    /// that is meant to commit on its own (set-up, scripts, jobs outside any
+    /// use case) use [`Database::transaction`].
     ///
     /// Do not hold a session while calling another adapter of the same
     /// database: the unit of work has one connection, and the second
@@ -128,6 +137,7 @@ impl Database {
     /// # async fn run(db: bisslog_sql::Database) -> Result<(), bisslog_core::Error> {
     /// use bisslog_sql::{Connection, map_error};
     ///
+    /// // Inside a use case whose service runs in `db`'s unit of work:
     /// let mut session = db.begin().await?;
     /// let insert = "INSERT INTO notes (text) VALUES ($1)";
     /// match session.connection()? {
@@ -135,19 +145,60 @@ impl Database {
     ///     Connection::Postgres(conn) => sqlx::query(insert).bind("hi").execute(conn).await.map(drop),
     /// }
     /// .map_err(map_error)?;
-    /// session.commit().await?; // a no-op when it joined the use case's unit of work
+    /// // Commits with the use case, or not at all.
     /// # Ok(()) }
     /// ```
     pub async fn begin(&self) -> Result<Session, Error> {
-        if let Some(work) = self.current_work() {
-            let slot = work.open().await?;
-            return Ok(Session {
-                inner: Inner::Joined(slot),
-            });
-        }
+        let Some(work) = self.current_work() else {
+            return Err(self.outside_unit_of_work());
+        };
+        let slot = work.open().await?;
+        Ok(Session {
+            inner: Inner::Joined(slot),
+        })
+    }
+
+    /// A transaction of its own, outside any use case's unit of work,
+    /// committed by [`Session::commit`] and rolled back when dropped
+    /// without it: for writes meant to commit on their own (set-up,
+    /// scripts, jobs that are not use cases).
+    pub async fn transaction(&self) -> Result<Session, Error> {
         Ok(Session {
             inner: Inner::Own(Tx::begin(self).await?),
         })
+    }
+
+    /// Why [`begin`](Self::begin) found no unit of work to join, said in
+    /// the log and as the error.
+    fn outside_unit_of_work(&self) -> Error {
+        let message = Ctx::with_current(|ctx| match ctx {
+            Some(ctx) => {
+                tracing::warn!(
+                    transaction_id = %ctx.transaction_id(),
+                    checkpoint_id = "outside-unit-of-work",
+                    use_case = ctx.use_case(),
+                    "a write outside the use case's unit of work was refused"
+                );
+                format!(
+                    "use case `{}` writes to a database outside its unit of work: its service runs \
+                     no unit of work from this database (ServiceBuilder::unit_of_work), or the \
+                     write goes through a second Database; the write would commit even if the use \
+                     case failed",
+                    ctx.use_case()
+                )
+            }
+            None => {
+                tracing::warn!(
+                    checkpoint_id = "outside-unit-of-work",
+                    "a write outside any use-case call was refused"
+                );
+                "a write outside any use-case call (a task spawned by a use case loses its \
+                 call: await the work in the use case, or run it inside ctx.scope); use \
+                 Database::transaction() for a write meant to commit on its own"
+                    .to_owned()
+            }
+        });
+        Error::new(ErrorKind::Internal, "outside-unit-of-work", message)
     }
 
     /// A session for reads: the current unit of work when it has already

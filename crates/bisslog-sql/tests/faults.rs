@@ -25,7 +25,7 @@ const MIGRATIONS: &[Migration] = &[Migration {
 /// One write in a transaction of its own, as an adapter outside a unit of
 /// work makes it.
 async fn write(db: &Database, bytes: usize) -> Result<(), bisslog_core::Error> {
-    let mut session = db.begin().await?;
+    let mut session = db.transaction().await?;
     let body = vec![7_u8; bytes];
     on_engine!(session.connection()?, conn => {
         sqlx::query("INSERT INTO notes (body) VALUES ($1)").bind(body).execute(conn).await.map(drop)
@@ -187,7 +187,7 @@ async fn a_call_cancelled_mid_transaction_leaves_no_open_transaction_behind() {
     let db = test.database.clone();
     db.migrate(MIGRATIONS).await.unwrap();
     {
-        let mut session = db.begin().await.unwrap();
+        let mut session = db.transaction().await.unwrap();
         on_engine!(session.connection().unwrap(), conn => {
             sqlx::query("INSERT INTO notes (body) VALUES (x'00')").execute(conn).await.map(drop)
         })

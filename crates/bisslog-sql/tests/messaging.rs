@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bisslog_core::{Ctx, Error, ErrorKind, Event, Publisher, Trigger, UnitOfWork, UseCase};
+use bisslog_core::{
+    Ctx, Error, ErrorKind, Event, Publisher, Trigger, UnitOfWork, UseCase, UseCaseError as _,
+};
 use bisslog_runtime::Service;
 use bisslog_runtime::mapper::Mapped;
 use bisslog_runtime::messaging::{Broker, ConsumerConfig, Consumers, InProcessBroker, Message};
@@ -421,11 +423,33 @@ async fn the_inbox_absorbs_redeliveries_on_postgres() {
     }
 }
 
-/// Sessions outside a use case are transactions of their own; inside one,
-/// reads see the call's own uncommitted writes.
+/// A write outside a use case's unit of work is refused, never committed
+/// on its own; a transaction of its own is asked for by name; inside a
+/// call, reads see the call's own uncommitted writes.
 async fn sessions_join_the_call(test: TestDatabase) {
     let db = migrated(&test).await;
-    let mut own = db.begin().await.unwrap();
+    let outside = db.begin().await.unwrap_err();
+    assert_eq!(outside.code(), "outside-unit-of-work");
+    let no_work = Ctx::new("no_work", Trigger::Direct)
+        .scope(async { db.begin().await.unwrap_err() })
+        .await;
+    assert_eq!(no_work.code(), "outside-unit-of-work");
+    assert!(no_work.to_string().contains("`no_work`"), "{no_work}");
+    // An event published by a call with no unit of work would go out even
+    // if the call failed: refused too. Outside any call it is stored.
+    let outbox = Outbox::new(db.clone());
+    let refused = Ctx::new("no_work", Trigger::Direct)
+        .scope(async {
+            outbox
+                .store("q", &Message::new(&b"1"[..]))
+                .await
+                .unwrap_err()
+        })
+        .await;
+    assert_eq!(refused.code(), "outside-unit-of-work");
+    outbox.store("q", &Message::new(&b"2"[..])).await.unwrap();
+
+    let mut own = db.transaction().await.unwrap();
     assert!(!own.is_joined());
     on_engine!(own.connection().unwrap(), conn => {
         sqlx::query("INSERT INTO things (n) VALUES (10)").execute(conn).await.map(drop)

@@ -29,8 +29,8 @@ const INSERT: &str = "INSERT INTO bisslog_outbox \
 /// (`ServiceBuilder::unit_of_work(db)`), the event is written in the same
 /// transaction as the use case's other writes: if the use case fails, the
 /// event is never sent; if it succeeds, an [`OutboxRelay`] sends it, at
-/// least once, in order per key. Anywhere else the row is committed at
-/// once.
+/// least once, in order per key. Outside any use case the row is committed
+/// at once (see [`Outbox::store`]).
 ///
 /// Clones share the relay's wake-up: a committed event is relayed at once,
 /// not at the next poll.
@@ -78,13 +78,21 @@ impl Outbox {
         &self.wake
     }
 
-    /// Stores a message for `queue`; it is sent when the current unit of
-    /// work commits (at once when there is none).
+    /// Stores a message for `queue`. Inside a use case it joins the call's
+    /// unit of work and is sent when that commits (refused, as
+    /// [`Database::begin`] refuses, when the call runs in no unit of work
+    /// of this database: the event would go out even if the use case
+    /// failed). Outside any use case it is committed, and sent, at once.
     pub async fn store(&self, queue: &str, message: &Message) -> Result<(), Error> {
         let headers = serde_json::to_string(&message.headers)
             .map_err(|e| Error::internal("the headers could not be stored").with_source(e))?;
         let now = now_ms();
-        let mut session = self.db.begin().await?;
+        let in_a_call = bisslog_core::Ctx::with_current(|ctx| ctx.is_some());
+        let mut session = if in_a_call {
+            self.db.begin().await?
+        } else {
+            self.db.transaction().await?
+        };
         on_engine!(session.connection()?, conn => {
             sqlx::query(INSERT)
                 .bind(&message.id)
