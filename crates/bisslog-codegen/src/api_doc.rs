@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use bisslog_schema::{Mapper, Service, SourcePart, UseCase};
+use bisslog_schema::{Mapper, ServiceMetadata, SourcePart, UseCaseMetadata};
 use serde_json::{Map, Value, json};
 
 /// How an API document is written.
@@ -59,7 +59,7 @@ impl Default for ApiOptions {
 }
 
 /// The document's `info` object.
-pub(crate) fn info(service: &Service, options: &ApiOptions) -> Value {
+pub(crate) fn info(service: &ServiceMetadata, options: &ApiOptions) -> Value {
     let mut info = Map::new();
     info.insert("title".into(), json!(service.name));
     info.insert("version".into(), json!(options.version));
@@ -73,7 +73,7 @@ pub(crate) fn info(service: &Service, options: &ApiOptions) -> Value {
 }
 
 /// The `x-bisslog-*` extensions describing a use case.
-pub(crate) fn use_case_extensions(use_case: &UseCase, target: &mut Map<String, Value>) {
+pub(crate) fn use_case_extensions(use_case: &UseCaseMetadata, target: &mut Map<String, Value>) {
     target.insert("x-bisslog-use-case".into(), json!(use_case.keyname));
     target.insert(
         "x-bisslog-criticality".into(),

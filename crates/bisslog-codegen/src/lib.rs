@@ -1,7 +1,7 @@
 //! Deterministic generators over bisslog service metadata.
 //!
 //! Each generator takes the typed model of a service
-//! ([`bisslog_schema::Service`]) and its options and returns the files it
+//! ([`bisslog_schema::ServiceMetadata`]) and its options and returns the files it
 //! generates as [`GeneratedFile`]s: paths and contents, the same bytes for
 //! the same input, with no timestamps, in metadata order. Nothing here does
 //! network or async work; [`write_files`] is the only function that touches

@@ -7,14 +7,14 @@
 use std::path::{Path, PathBuf};
 
 use bisslog_codegen::{ApiOptions, DocumentFormat, asyncapi, openapi};
-use bisslog_schema::Service;
+use bisslog_schema::ServiceMetadata;
 use serde_json::Value;
 
 fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn load(path: &Path) -> Service {
+fn load(path: &Path) -> ServiceMetadata {
     bisslog_schema::validate_file(path)
         .unwrap()
         .into_service()

@@ -10,20 +10,20 @@ use bisslog_codegen::lambda::{
     self, Architecture, BisslogDependency, HttpApi, LambdaOptions, Problem,
 };
 use bisslog_codegen::{GeneratedFile, WriteError, WriteStatus, write_files};
-use bisslog_schema::Service;
+use bisslog_schema::ServiceMetadata;
 
 fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn load(path: &Path) -> Service {
+fn load(path: &Path) -> ServiceMetadata {
     bisslog_schema::validate_file(path)
         .unwrap()
         .into_service()
         .unwrap_or_else(|report| panic!("{} does not load: {report:?}", path.display()))
 }
 
-fn service_from(yaml: &str) -> Service {
+fn service_from(yaml: &str) -> ServiceMetadata {
     bisslog_schema::validate_str("metadata.yml", yaml)
         .into_service()
         .unwrap()

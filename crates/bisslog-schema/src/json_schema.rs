@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::model::{
     ConsumerTrigger, Criticality, DeliverySemantic, ExternalInteraction, HttpTrigger,
     InteractionType, Mapper, Method, MisfirePolicy, OverlapPolicy, RateLimit, ScheduleTrigger,
-    Service, SourcePart, Trigger, TriggerKind, WebSocketTrigger,
+    ServiceMetadata, SourcePart, TriggerKind, TriggerMetadata, WebSocketTrigger,
 };
 
 /// The `$id` of the published schema.
@@ -32,7 +32,7 @@ pub const SCHEMA_ID: &str =
 /// ```
 pub fn json_schema() -> Value {
     let generator = SchemaSettings::draft2020_12().into_generator();
-    let schema = generator.into_root_schema_for::<Service>();
+    let schema = generator.into_root_schema_for::<ServiceMetadata>();
     let mut schema = schema.to_value();
     if let Some(root) = schema.as_object_mut() {
         root.insert("$id".into(), SCHEMA_ID.into());
@@ -319,7 +319,7 @@ impl JsonSchema for RateLimit {
     }
 }
 
-impl JsonSchema for Trigger {
+impl JsonSchema for TriggerMetadata {
     fn schema_name() -> Cow<'static, str> {
         "Trigger".into()
     }

@@ -62,7 +62,7 @@
 //! ```
 //!
 //! In a service, [`load`] finds the file (`SERVICE_METADATA_PATH`, then
-//! `metadata.yml`, `docs/metadata.yml`, ...) and returns the [`Service`],
+//! `metadata.yml`, `docs/metadata.yml`, ...) and returns the [`ServiceMetadata`],
 //! or a [`LoadError`] whose report lists every problem.
 //!
 //! # Guarantees
@@ -105,12 +105,20 @@ pub use load::{LoadError, Loader, Report, load, validate_file, validate_str};
 pub use model::{
     ConsumerTrigger, Criticality, DeliverySemantic, ExternalInteraction, HttpPath, HttpTrigger,
     InteractionType, Mapper, MapperEntry, MapperSource, Method, MisfirePolicy, OverlapPolicy,
-    RateLimit, RatePeriod, ScheduleTrigger, Service, SourcePart, Trigger, TriggerKind, UseCase,
-    WebSocketTrigger,
+    RateLimit, RatePeriod, ScheduleTrigger, ServiceMetadata, SourcePart, TriggerKind,
+    TriggerMetadata, UseCaseMetadata, WebSocketTrigger,
 };
 pub use render::{RenderOptions, render_diagnostic, render_report};
 pub use source::{Format, SourceFile};
 pub use span::{Position, Span};
 pub use timezone::database as time_zone_database;
+
+// Interim old names while the other crates move to the new ones.
+#[doc(hidden)]
+pub type Service = ServiceMetadata;
+#[doc(hidden)]
+pub type UseCase = UseCaseMetadata;
+#[doc(hidden)]
+pub type Trigger = TriggerMetadata;
 pub use validate::Checks;
 pub use yaml_writer::to_yaml;

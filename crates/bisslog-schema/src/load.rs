@@ -7,7 +7,7 @@ use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover;
 use crate::limits::Limits;
-use crate::model::Service;
+use crate::model::ServiceMetadata;
 use crate::parse;
 use crate::source::{Format, SourceFile};
 use crate::validate::{self, Checks};
@@ -17,7 +17,7 @@ use crate::validate::{self, Checks};
 #[derive(Debug, Clone)]
 pub struct Report {
     source: SourceFile,
-    service: Option<Service>,
+    service: Option<ServiceMetadata>,
     diagnostics: Vec<Diagnostic>,
     checks: Checks,
 }
@@ -29,7 +29,7 @@ impl Report {
     }
 
     /// The model, present when the file has no errors (warnings allowed).
-    pub fn service(&self) -> Option<&Service> {
+    pub fn service(&self) -> Option<&ServiceMetadata> {
         self.service.as_ref()
     }
 
@@ -67,7 +67,7 @@ impl Report {
 
     /// The model, or this report when the file has errors.
     #[allow(clippy::result_large_err)]
-    pub fn into_service(self) -> Result<Service, Report> {
+    pub fn into_service(self) -> Result<ServiceMetadata, Report> {
         match self.service {
             Some(service) => Ok(service),
             None => Err(self),
@@ -236,7 +236,7 @@ impl Loader {
 
     /// Loads a service: finds the file ([`discover::find`]), validates it,
     /// and returns the model, or the report as an error when it has errors.
-    pub fn load(&self, path: Option<&Path>) -> Result<Service, LoadError> {
+    pub fn load(&self, path: Option<&Path>) -> Result<ServiceMetadata, LoadError> {
         let path = discover::find(path)?;
         self.validate_file(&path)?
             .into_service()
@@ -257,6 +257,6 @@ pub fn validate_str(path: impl Into<PathBuf>, text: &str) -> Report {
 
 /// Loads a service with the default [`Loader`]: the given path, else
 /// `SERVICE_METADATA_PATH`, else the first default file that exists.
-pub fn load(path: Option<&Path>) -> Result<Service, LoadError> {
+pub fn load(path: Option<&Path>) -> Result<ServiceMetadata, LoadError> {
     Loader::new().load(path)
 }

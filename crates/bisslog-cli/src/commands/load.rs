@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use bisslog_schema::{Loader, RenderOptions, Report, Service};
+use bisslog_schema::{Loader, RenderOptions, Report, ServiceMetadata};
 
 use super::plural;
 
@@ -35,7 +35,7 @@ pub(crate) fn valid_service(
     report: Report,
     consequence: &str,
     err: &mut dyn Write,
-) -> std::io::Result<Option<Service>> {
+) -> std::io::Result<Option<ServiceMetadata>> {
     show_diagnostics(&report, err)?;
     let path = report.source().path().display().to_string();
     match report.into_service() {
@@ -56,7 +56,7 @@ pub(crate) fn valid_service(
 pub(crate) fn one_service(
     given: Option<&Path>,
     err: &mut dyn Write,
-) -> anyhow::Result<Option<(PathBuf, Service)>> {
+) -> anyhow::Result<Option<(PathBuf, ServiceMetadata)>> {
     let path = metadata_path(given)?;
     let report = Loader::new().validate_file(&path)?;
     Ok(valid_service(report, "; nothing generated", err)?.map(|service| (path, service)))

@@ -16,7 +16,7 @@
 //! | use case `name`, `description`, `criticality`, `actor` | `summary`, `description`, `x-bisslog-*` |
 //! | consumer `dead_letter_queue`, `delivery_semantic` | `x-bisslog-dead-letter-queue`, `x-bisslog-delivery-semantic` |
 
-use bisslog_schema::{InteractionType, Service, SourcePart, TriggerKind};
+use bisslog_schema::{InteractionType, ServiceMetadata, SourcePart, TriggerKind};
 use serde_json::{Map, Value, json};
 
 use crate::api_doc::{self, ApiOptions, UniqueIds, part_schema, use_case_extensions};
@@ -56,7 +56,7 @@ struct Channel {
 /// assert_eq!(doc["operations"]["store"]["action"], "receive");
 /// assert_eq!(doc["operations"]["store_sends_data.stored"]["action"], "send");
 /// ```
-pub fn document(service: &Service, options: &ApiOptions) -> Value {
+pub fn document(service: &ServiceMetadata, options: &ApiOptions) -> Value {
     let mut channel_ids = UniqueIds::default();
     let mut channels: Vec<Channel> = Vec::new();
     let mut channel_for = |queue: &str, payload: Option<Value>| -> String {
@@ -153,7 +153,7 @@ pub fn document(service: &Service, options: &ApiOptions) -> Value {
 fn operation(
     action: &str,
     channel: &str,
-    use_case: &bisslog_schema::UseCase,
+    use_case: &bisslog_schema::UseCaseMetadata,
 ) -> Map<String, Value> {
     let mut op = Map::new();
     op.insert("action".into(), json!(action));

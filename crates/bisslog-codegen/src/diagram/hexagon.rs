@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use bisslog_schema::{InteractionType, Service};
+use bisslog_schema::{InteractionType, ServiceMetadata};
 
 use super::Diagram;
 use super::labels::{TriggerLabel, port_palette, trigger_label};
@@ -38,7 +38,7 @@ struct Parts {
     port_edges: Vec<(usize, usize)>,
 }
 
-fn parts(service: &Service) -> Parts {
+fn parts(service: &ServiceMetadata) -> Parts {
     let mut parts = Parts::default();
     for (u, use_case) in service.use_cases.values().enumerate() {
         for trigger in &use_case.triggers {
@@ -146,7 +146,7 @@ pub(crate) fn column_height(heights: &[f64], gap: f64) -> f64 {
 }
 
 /// The hexagon diagram of `service`.
-pub fn hexagon(service: &Service) -> Diagram {
+pub fn hexagon(service: &ServiceMetadata) -> Diagram {
     let parts = parts(service);
     let trigger_texts: Vec<String> = parts
         .triggers
@@ -314,7 +314,7 @@ pub fn hexagon(service: &Service) -> Diagram {
     }
 }
 
-fn mermaid(service: &Service, parts: &Parts) -> String {
+fn mermaid(service: &ServiceMetadata, parts: &Parts) -> String {
     let mut out = String::from("flowchart LR\n");
     if !parts.triggers.is_empty() {
         out.push_str("  subgraph driving[\"Driving adapters\"]\n    direction TB\n");

@@ -1,6 +1,6 @@
 //! What the diagrams write for triggers and ports, and in which colours.
 
-use bisslog_schema::{ExternalInteraction, InteractionType, Trigger, TriggerKind};
+use bisslog_schema::{ExternalInteraction, InteractionType, TriggerKind, TriggerMetadata};
 
 use super::svg::{self, Palette};
 use crate::cron_words::describe_cron;
@@ -18,7 +18,7 @@ pub(crate) struct TriggerLabel {
 
 /// The label of `trigger`: `GET /schemas`, `$connect`, the queue, or the
 /// schedule in words.
-pub(crate) fn trigger_label(trigger: &Trigger) -> TriggerLabel {
+pub(crate) fn trigger_label(trigger: &TriggerMetadata) -> TriggerLabel {
     match &trigger.kind {
         TriggerKind::Http(http) => TriggerLabel {
             kind: "HTTP",

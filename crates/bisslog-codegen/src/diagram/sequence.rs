@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use bisslog_schema::{Service, TriggerKind, UseCase};
+use bisslog_schema::{ServiceMetadata, TriggerKind, UseCaseMetadata};
 
 use super::Diagram;
 use super::labels::{port_kind, port_palette, trigger_label};
@@ -58,7 +58,7 @@ fn call_text(kind: &TriggerKind) -> String {
     }
 }
 
-fn script(use_case: &UseCase) -> (Vec<Participant>, Vec<Message>) {
+fn script(use_case: &UseCaseMetadata) -> (Vec<Participant>, Vec<Message>) {
     let mut participants = Vec::new();
     let mut messages = Vec::new();
     for trigger in &use_case.triggers {
@@ -178,7 +178,7 @@ pub(crate) fn columns(widths: &[f64], spans: &[(usize, usize, f64)]) -> Vec<f64>
 
 /// The sequence diagram of the use case `use_case` of `service`; `None`
 /// when the service has no use case with that keyname.
-pub fn sequence(service: &Service, use_case: &str) -> Option<Diagram> {
+pub fn sequence(service: &ServiceMetadata, use_case: &str) -> Option<Diagram> {
     let use_case = service.use_cases.get(use_case)?;
     let (participants, messages) = script(use_case);
     let names: Vec<String> = participants

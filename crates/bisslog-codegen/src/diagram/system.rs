@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use bisslog_schema::{InteractionType, Service, TriggerKind};
+use bisslog_schema::{InteractionType, ServiceMetadata, TriggerKind};
 
 use crate::cron_words::join_words;
 
@@ -98,7 +98,7 @@ fn push_unique(list: &mut Vec<usize>, value: usize) {
 }
 
 /// Whether `service` answers to `name`: its name or its `service` tag.
-fn answers_to(service: &Service, name: &str) -> bool {
+fn answers_to(service: &ServiceMetadata, name: &str) -> bool {
     service.name == name || service.tags.get("service").is_some_and(|tag| tag == name)
 }
 
@@ -106,7 +106,7 @@ impl System {
     /// Reads the connections of `services`. A publisher interaction's
     /// operations name the queues it publishes to; an `external_system`
     /// interaction named like another service is an HTTP call to it.
-    pub(crate) fn read(services: &[Service]) -> System {
+    pub(crate) fn read(services: &[ServiceMetadata]) -> System {
         let mut system = System::default();
         let mut databases: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (s, service) in services.iter().enumerate() {
@@ -159,7 +159,7 @@ impl System {
 
     /// The warnings, in a stable order: shared databases, then queues by
     /// name.
-    pub(crate) fn warnings(&self, services: &[Service]) -> Vec<SystemWarning> {
+    pub(crate) fn warnings(&self, services: &[ServiceMetadata]) -> Vec<SystemWarning> {
         let names = |indices: &[usize]| -> Vec<String> {
             indices.iter().map(|i| services[*i].name.clone()).collect()
         };
@@ -246,7 +246,7 @@ fn reaches(edges: &[(usize, usize)], from: usize, to: usize) -> bool {
 /// The warnings about how `services` connect: shared databases, queues
 /// nobody consumes, queues nobody publishes to. A publisher interaction's
 /// `operation` entries name the queues it publishes to.
-pub fn system_warnings(services: &[Service]) -> Vec<SystemWarning> {
+pub fn system_warnings(services: &[ServiceMetadata]) -> Vec<SystemWarning> {
     System::read(services).warnings(services)
 }
 
@@ -254,7 +254,7 @@ pub fn system_warnings(services: &[Service]) -> Vec<SystemWarning> {
 mod tests {
     use super::*;
 
-    fn service(yaml: &str) -> Service {
+    fn service(yaml: &str) -> ServiceMetadata {
         match bisslog_schema::validate_str("m.yml", yaml).into_service() {
             Ok(service) => service,
             Err(report) => panic!("{report:?}"),

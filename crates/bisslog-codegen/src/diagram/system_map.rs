@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use bisslog_schema::Service;
+use bisslog_schema::ServiceMetadata;
 
 use super::Diagram;
 use super::hexagon::{column_height, stack};
@@ -43,7 +43,7 @@ fn side(rect: Rect, other: Rect) -> (f64, f64) {
 /// The map of how `services` connect, with the warnings of
 /// [`system_warnings`](super::system_warnings) drawn as red badges and
 /// listed under it.
-pub fn system_map(services: &[Service]) -> Diagram {
+pub fn system_map(services: &[ServiceMetadata]) -> Diagram {
     let system = System::read(services);
     let warnings = system.warnings(services);
     let ranks = system.ranks(services.len());
@@ -271,7 +271,7 @@ pub fn system_map(services: &[Service]) -> Diagram {
     }
 }
 
-fn mermaid(services: &[Service], system: &System, queues: &[Node]) -> String {
+fn mermaid(services: &[ServiceMetadata], system: &System, queues: &[Node]) -> String {
     let mut out = String::from("flowchart LR\n");
     let mut warned = Vec::new();
     for (s, service) in services.iter().enumerate() {

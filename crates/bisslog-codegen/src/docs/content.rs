@@ -1,19 +1,19 @@
 //! What the pages say about triggers, shared by the HTML and Markdown
 //! pages so both formats carry the same facts.
 
-use bisslog_schema::{Mapper, Trigger, TriggerKind};
+use bisslog_schema::{Mapper, TriggerKind, TriggerMetadata};
 
 use crate::diagram::trigger_label;
 
 /// `HTTP GET /schemas`, `queue company_data.queue`,
 /// `schedule every Sunday at 00:00 UTC`.
-pub(crate) fn trigger_summary(trigger: &Trigger) -> String {
+pub(crate) fn trigger_summary(trigger: &TriggerMetadata) -> String {
     let label = trigger_label(trigger);
     format!("{} {}", label.kind, label.text)
 }
 
 /// The trigger's mapper, when it has one.
-pub(crate) fn trigger_mapper(trigger: &Trigger) -> Option<&Mapper> {
+pub(crate) fn trigger_mapper(trigger: &TriggerMetadata) -> Option<&Mapper> {
     match &trigger.kind {
         TriggerKind::Http(http) => http.mapper.as_ref(),
         TriggerKind::WebSocket(ws) => ws.mapper.as_ref(),
@@ -24,7 +24,7 @@ pub(crate) fn trigger_mapper(trigger: &Trigger) -> Option<&Mapper> {
 
 /// The trigger's options worth showing, as (name, value) pairs in a fixed
 /// order; options left at their defaults are omitted.
-pub(crate) fn trigger_details(trigger: &Trigger) -> Vec<(&'static str, String)> {
+pub(crate) fn trigger_details(trigger: &TriggerMetadata) -> Vec<(&'static str, String)> {
     let mut out: Vec<(&'static str, String)> = Vec::new();
     if let Some(keyname) = &trigger.keyname {
         out.push(("keyname", keyname.clone()));

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use bisslog_schema::{Criticality, UseCase};
+use bisslog_schema::{Criticality, UseCaseMetadata};
 
 use super::content::{trigger_details, trigger_mapper, trigger_summary};
 use super::{COMMAND, Plan, ServicePlan};
@@ -184,7 +184,7 @@ fn service_page(service: &ServicePlan<'_>) -> String {
     out
 }
 
-fn use_case_page(service: &ServicePlan<'_>, use_case: &UseCase) -> String {
+fn use_case_page(service: &ServicePlan<'_>, use_case: &UseCaseMetadata) -> String {
     let s = &service.doc.service;
     let mut out = format!(
         "[System](../../README.md) › [{}](README.md) › {}\n\n# {}\n\n{}\n\n",

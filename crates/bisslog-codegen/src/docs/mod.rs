@@ -42,7 +42,7 @@ mod names;
 mod pages;
 mod search;
 
-use bisslog_schema::{Service, UseCase};
+use bisslog_schema::{ServiceMetadata, UseCaseMetadata};
 
 use crate::output::GeneratedFile;
 use names::Names;
@@ -56,12 +56,12 @@ pub struct DocsService {
     /// The metadata file's path, as shown on the service page.
     pub metadata_path: String,
     /// The service.
-    pub service: Service,
+    pub service: ServiceMetadata,
 }
 
 impl DocsService {
     /// A service read from `metadata_path`.
-    pub fn new(metadata_path: impl Into<String>, service: Service) -> Self {
+    pub fn new(metadata_path: impl Into<String>, service: ServiceMetadata) -> Self {
         DocsService {
             metadata_path: metadata_path.into(),
             service,
@@ -110,7 +110,7 @@ pub fn generate(
 pub(crate) struct Plan<'a> {
     pub(crate) services: Vec<ServicePlan<'a>>,
     /// The services alone, in the order given, for the system diagrams.
-    pub(crate) models: Vec<Service>,
+    pub(crate) models: Vec<ServiceMetadata>,
 }
 
 /// One service's pages.
@@ -120,7 +120,7 @@ pub(crate) struct ServicePlan<'a> {
     /// The directory under `services/`.
     pub(crate) dir: String,
     /// The use cases in metadata order, each with its page's file stem.
-    pub(crate) use_cases: Vec<(&'a UseCase, String)>,
+    pub(crate) use_cases: Vec<(&'a UseCaseMetadata, String)>,
 }
 
 impl ServicePlan<'_> {

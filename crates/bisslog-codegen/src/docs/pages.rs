@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use bisslog_schema::UseCase;
+use bisslog_schema::UseCaseMetadata;
 
 use super::content::{trigger_details, trigger_mapper, trigger_summary};
 use super::html::{criticality_badge, diagram, esc, facts, page, tags};
@@ -174,7 +174,7 @@ fn service_page(service: &ServicePlan<'_>) -> String {
     )
 }
 
-fn use_case_page(service: &ServicePlan<'_>, use_case: &UseCase) -> String {
+fn use_case_page(service: &ServicePlan<'_>, use_case: &UseCaseMetadata) -> String {
     let s = &service.doc.service;
     let mut body = format!(
         "<h1>{} {}</h1>\n<p><code>{}</code></p>\n",

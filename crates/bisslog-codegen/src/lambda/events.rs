@@ -1,6 +1,6 @@
 //! Function events for HTTP and schedule triggers.
 
-use bisslog_schema::{HttpTrigger, Method, ScheduleTrigger, UseCase};
+use bisslog_schema::{HttpTrigger, Method, ScheduleTrigger, UseCaseMetadata};
 use serde_json::{Map, Value, json};
 
 use super::template::{Builder, truncate};
@@ -14,7 +14,12 @@ const MAX_SCHEDULE_RETRIES: u32 = 185;
 
 /// An `HttpApi` or `Api` event: the method and the path as written, with
 /// its `{name}` variables, which API Gateway reads the same way.
-pub(super) fn http(b: &mut Builder<'_>, use_case: &UseCase, index: usize, http: &HttpTrigger) {
+pub(super) fn http(
+    b: &mut Builder<'_>,
+    use_case: &UseCaseMetadata,
+    index: usize,
+    http: &HttpTrigger,
+) {
     if matches!(http.method, Method::Connect | Method::Trace) {
         b.problems.push(Problem::UnsupportedMethod {
             use_case: use_case.keyname.clone(),
@@ -46,7 +51,7 @@ pub(super) fn http(b: &mut Builder<'_>, use_case: &UseCase, index: usize, http: 
 /// `{"bisslog_schedule":{"use_case":"<keyname>","trigger":<index>}}`.
 pub(super) fn schedule(
     b: &mut Builder<'_>,
-    use_case: &UseCase,
+    use_case: &UseCaseMetadata,
     index: usize,
     schedule: &ScheduleTrigger,
 ) {

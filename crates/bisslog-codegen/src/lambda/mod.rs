@@ -26,7 +26,7 @@ mod readme;
 mod template;
 mod websocket;
 
-use bisslog_schema::Service;
+use bisslog_schema::ServiceMetadata;
 
 pub use error::{LambdaError, Problem};
 
@@ -140,7 +140,7 @@ impl LambdaOptions {
 /// be deployed as asked (a cron AWS cannot express, a batch size SQS does
 /// not accept, a flag naming an unknown queue, ...).
 pub fn generate(
-    service: &Service,
+    service: &ServiceMetadata,
     options: &LambdaOptions,
 ) -> Result<Vec<GeneratedFile>, LambdaError> {
     let mut problems = bootstrap::check_options(options);

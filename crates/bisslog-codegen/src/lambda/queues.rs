@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use bisslog_schema::{ConsumerTrigger, UseCase};
+use bisslog_schema::{ConsumerTrigger, UseCaseMetadata};
 use serde_json::{Value, json};
 
 use super::Problem;
@@ -90,7 +90,7 @@ fn mode(b: &Builder<'_>, queue: &str) -> Mode {
 
 pub(super) fn consumer(
     b: &mut Builder<'_>,
-    use_case: &UseCase,
+    use_case: &UseCaseMetadata,
     index: usize,
     consumer: &ConsumerTrigger,
 ) {
@@ -165,7 +165,7 @@ pub(super) fn consumer(
     }
 }
 
-fn sqs(b: &mut Builder<'_>, use_case: &UseCase, index: usize, consumer: &ConsumerTrigger) {
+fn sqs(b: &mut Builder<'_>, use_case: &UseCaseMetadata, index: usize, consumer: &ConsumerTrigger) {
     let queue = consumer.queue.as_str();
     let out_of_range = |option, value, reason| Problem::OptionOutOfRange {
         use_case: use_case.keyname.clone(),

@@ -1,11 +1,11 @@
 //! The README next to the template: what was generated and how to build
 //! and deploy it.
 
-use bisslog_schema::{Service, TriggerKind};
+use bisslog_schema::{ServiceMetadata, TriggerKind};
 
 use super::{BisslogDependency, HttpApi, LambdaOptions};
 
-pub(super) fn render(service: &Service, options: &LambdaOptions) -> String {
+pub(super) fn render(service: &ServiceMetadata, options: &LambdaOptions) -> String {
     let target = options.architecture.rust_target();
     let arch = options.architecture.sam_name();
     let (cargo_lambda_arch, linker_package, linker_variable) = match options.architecture {
@@ -133,7 +133,7 @@ filter, default `info`){queue_parameter}.
 }
 
 /// Whether a consumer trigger reads a queue that stays on SQS.
-fn consumes_sqs(service: &Service, options: &LambdaOptions) -> bool {
+fn consumes_sqs(service: &ServiceMetadata, options: &LambdaOptions) -> bool {
     service
         .use_cases
         .values()

@@ -3,7 +3,7 @@
 //! fixed order (parameters, the function, resources in metadata order,
 //! outputs).
 
-use bisslog_schema::{Service, TriggerKind};
+use bisslog_schema::{ServiceMetadata, TriggerKind};
 use serde_json::{Map, Value, json};
 
 use super::{HttpApi, LambdaOptions, Problem, events, queues, websocket};
@@ -43,7 +43,10 @@ pub(super) struct Builder<'a> {
     pub(super) queues: queues::Queues,
 }
 
-pub(super) fn render(service: &Service, options: &LambdaOptions) -> Result<String, Vec<Problem>> {
+pub(super) fn render(
+    service: &ServiceMetadata,
+    options: &LambdaOptions,
+) -> Result<String, Vec<Problem>> {
     let mut b = Builder {
         options,
         ids: LogicalIds::with_reserved(RESERVED),
@@ -77,7 +80,7 @@ pub(super) fn render(service: &Service, options: &LambdaOptions) -> Result<Strin
     Ok(bisslog_schema::to_yaml(&assemble(service, b)))
 }
 
-fn assemble(service: &Service, b: Builder<'_>) -> Value {
+fn assemble(service: &ServiceMetadata, b: Builder<'_>) -> Value {
     let http_events = b
         .events
         .values()

@@ -19,14 +19,14 @@ pub use http::{HttpPath, HttpTrigger, Method, RateLimit, RatePeriod};
 pub use interaction::{ExternalInteraction, InteractionType};
 pub use mapper::{Mapper, MapperEntry, MapperSource, SourcePart};
 pub use trigger::{
-    ConsumerTrigger, DeliverySemantic, MisfirePolicy, OverlapPolicy, ScheduleTrigger, Trigger,
-    TriggerKind, WebSocketTrigger,
+    ConsumerTrigger, DeliverySemantic, MisfirePolicy, OverlapPolicy, ScheduleTrigger, TriggerKind,
+    TriggerMetadata, WebSocketTrigger,
 };
 
 /// A service: the top level of a metadata file.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-#[schemars(title = "bisslog service metadata")]
-pub struct Service {
+#[schemars(title = "bisslog service metadata", rename = "Service")]
+pub struct ServiceMetadata {
     /// The service's name (required, non-empty).
     pub name: String,
     /// Free text for people.
@@ -47,7 +47,7 @@ pub struct Service {
     pub tags: IndexMap<String, String>,
     /// The use cases, by keyname, in file order.
     #[schemars(default)]
-    pub use_cases: IndexMap<String, UseCase>,
+    pub use_cases: IndexMap<String, UseCaseMetadata>,
     /// Keys starting with `x-`, kept for tools that extend the format.
     #[serde(flatten)]
     #[schemars(skip)]
@@ -56,7 +56,8 @@ pub struct Service {
 
 /// A use case: one business operation of the service.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-pub struct UseCase {
+#[schemars(rename = "UseCase")]
+pub struct UseCaseMetadata {
     /// The use case's keyname: its key under `use_cases`.
     #[serde(skip)]
     #[schemars(skip)]
@@ -83,7 +84,7 @@ pub struct UseCase {
     /// How it is started.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schemars(default)]
-    pub triggers: Vec<Trigger>,
+    pub triggers: Vec<TriggerMetadata>,
     /// The ports it uses: a list of interactions, or a mapping from
     /// keynames to interactions.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -95,7 +96,7 @@ pub struct UseCase {
     pub extensions: IndexMap<String, serde_json::Value>,
 }
 
-impl UseCase {
+impl UseCaseMetadata {
     /// The name to show people: `name`, or the keyname when there is none.
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.keyname)

@@ -10,7 +10,7 @@ use crate::cron::CronExpr;
 
 /// One way a use case is started, with its options.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Trigger {
+pub struct TriggerMetadata {
     /// An optional name for the trigger.
     pub keyname: Option<String>,
     /// The kind of trigger and its options.
@@ -48,7 +48,7 @@ impl TriggerKind {
     }
 }
 
-impl Serialize for Trigger {
+impl Serialize for TriggerMetadata {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("type", self.kind.name())?;

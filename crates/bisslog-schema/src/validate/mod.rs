@@ -17,7 +17,7 @@ mod use_case;
 
 use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Service;
+use crate::model::ServiceMetadata;
 use crate::node::{Node, Style, Value};
 use crate::span::Span;
 use crate::suggest;
@@ -41,7 +41,7 @@ pub(crate) struct Reported;
 pub(crate) type Field<T> = Result<Option<T>, Reported>;
 
 /// Validates a parsed document and builds the model when it has no errors.
-pub(crate) fn validate(root: &Node) -> (Option<Service>, Vec<Diagnostic>, Checks) {
+pub(crate) fn validate(root: &Node) -> (Option<ServiceMetadata>, Vec<Diagnostic>, Checks) {
     let mut cx = Checker::default();
     let service = service::read(&mut cx, root);
     let has_errors = cx.diagnostics.iter().any(Diagnostic::is_error);

@@ -6,11 +6,11 @@ use super::fields::{extensions, opt_string, required_string, scalar_text, tags, 
 use super::{Checker, Reported, entry, keys, use_case};
 use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Service;
+use crate::model::ServiceMetadata;
 use crate::node::{Node, Value};
 use crate::span::Span;
 
-pub(super) fn read(cx: &mut Checker, root: &Node) -> Result<Service, Reported> {
+pub(super) fn read(cx: &mut Checker, root: &Node) -> Result<ServiceMetadata, Reported> {
     cx.check(Severity::Error);
     let Value::Map(entries) = &root.value else {
         return Err(cx.report(
@@ -37,7 +37,7 @@ pub(super) fn read(cx: &mut Checker, root: &Node) -> Result<Service, Reported> {
     let tags = tags(cx, entries);
     let use_cases = use_cases(cx, entries, top);
     let extensions = extensions(cx, entries);
-    Ok(Service {
+    Ok(ServiceMetadata {
         name: name?.1.to_owned(),
         description: description?,
         kind: kind?,
@@ -53,7 +53,7 @@ fn use_cases(
     cx: &mut Checker,
     entries: &[(Node, Node)],
     top: Span,
-) -> Result<IndexMap<String, crate::model::UseCase>, Reported> {
+) -> Result<IndexMap<String, crate::model::UseCaseMetadata>, Reported> {
     cx.check(Severity::Warning);
     let Some((key, node)) = entry(entries, "use_cases") else {
         cx.report(

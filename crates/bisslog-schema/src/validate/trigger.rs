@@ -8,8 +8,8 @@ use crate::code::Code;
 use crate::cron::CronExpr;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{
-    ConsumerTrigger, DeliverySemantic, MisfirePolicy, OverlapPolicy, ScheduleTrigger, Trigger,
-    TriggerKind, WebSocketTrigger,
+    ConsumerTrigger, DeliverySemantic, MisfirePolicy, OverlapPolicy, ScheduleTrigger, TriggerKind,
+    TriggerMetadata, WebSocketTrigger,
 };
 use crate::node::{Node, Value};
 use crate::span::Span;
@@ -20,7 +20,7 @@ pub(super) fn read_all(
     cx: &mut Checker,
     use_case: &str,
     entries: &[(Node, Node)],
-) -> Result<Vec<Trigger>, Reported> {
+) -> Result<Vec<TriggerMetadata>, Reported> {
     let Some((_, node)) = entry(entries, "triggers") else {
         return Ok(Vec::new());
     };
@@ -43,7 +43,11 @@ pub(super) fn read_all(
 }
 
 /// One trigger: `type` (default http), `keyname`, `options`.
-fn read(cx: &mut Checker, use_case: &str, node: &Node) -> Result<Option<Trigger>, Reported> {
+fn read(
+    cx: &mut Checker,
+    use_case: &str,
+    node: &Node,
+) -> Result<Option<TriggerMetadata>, Reported> {
     cx.check(Severity::Error);
     let Value::Map(entries) = &node.value else {
         return Err(cx.report(
@@ -74,7 +78,7 @@ fn read(cx: &mut Checker, use_case: &str, node: &Node) -> Result<Option<Trigger>
         "consumer" => consumer(cx, options, options_span).map(TriggerKind::Consumer),
         _ => schedule(cx, options, options_span).map(TriggerKind::Schedule),
     };
-    Ok(Some(Trigger {
+    Ok(Some(TriggerMetadata {
         keyname: keyname?,
         kind: kind?,
     }))

@@ -4,7 +4,7 @@ use super::fields::{extensions, opt_string, tags, wrong_type};
 use super::{Checker, Reported, entry, interaction, keys, trigger};
 use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{Criticality, UseCase};
+use crate::model::{Criticality, UseCaseMetadata};
 use crate::node::{Node, Value};
 
 pub(super) fn read(
@@ -12,7 +12,7 @@ pub(super) fn read(
     keyname: &str,
     key: &Node,
     node: &Node,
-) -> Result<UseCase, Reported> {
+) -> Result<UseCaseMetadata, Reported> {
     let entries = cx.mapping(node, &format!("use case `{keyname}`"))?;
     cx.unknown_keys(entries, keys::USE_CASE, &format!("use case `{keyname}`"));
     let name = opt_string(cx, entries, "name");
@@ -35,7 +35,7 @@ pub(super) fn read(
     let triggers = trigger::read_all(cx, keyname, entries);
     let external_interactions = interaction::read_all(cx, entries);
     let extensions = extensions(cx, entries);
-    Ok(UseCase {
+    Ok(UseCaseMetadata {
         keyname: keyname.to_owned(),
         name: name?,
         description: description?,

@@ -6,8 +6,8 @@ use bisslog_schema::cron::CronExpr;
 use bisslog_schema::{
     ConsumerTrigger, Criticality, DeliverySemantic, ExternalInteraction, HttpPath, HttpTrigger,
     InteractionType, Loader, Mapper, MapperEntry, MapperSource, Method, MisfirePolicy,
-    OverlapPolicy, RateLimit, RatePeriod, Report, ScheduleTrigger, Service, SourcePart, Trigger,
-    TriggerKind, UseCase, WebSocketTrigger, to_yaml,
+    OverlapPolicy, RateLimit, RatePeriod, Report, ScheduleTrigger, ServiceMetadata, SourcePart,
+    TriggerKind, TriggerMetadata, UseCaseMetadata, WebSocketTrigger, to_yaml,
 };
 use indexmap::IndexMap;
 use proptest::prelude::*;
@@ -96,7 +96,7 @@ const WS_PARTS: &[SourcePart] = &[
 const CONSUMER_PARTS: &[SourcePart] = &[SourcePart::Event, SourcePart::Context];
 
 /// A trigger; `unique` makes routes and route keys distinct.
-fn trigger(unique: String) -> impl Strategy<Value = Trigger> {
+fn trigger(unique: String) -> impl Strategy<Value = TriggerMetadata> {
     let http = (
         select(Method::ALL.to_vec()),
         mapper(HTTP_PARTS),
@@ -228,7 +228,7 @@ fn trigger(unique: String) -> impl Strategy<Value = Trigger> {
         prop::option::of(ident()),
         prop_oneof![http, websocket, consumer, schedule],
     )
-        .prop_map(|(keyname, kind)| Trigger { keyname, kind })
+        .prop_map(|(keyname, kind)| TriggerMetadata { keyname, kind })
 }
 
 fn interaction() -> impl Strategy<Value = ExternalInteraction> {
@@ -261,7 +261,7 @@ fn tags() -> impl Strategy<Value = IndexMap<String, String>> {
     prop::collection::vec((ident(), text()), 0..3).prop_map(|pairs| pairs.into_iter().collect())
 }
 
-fn use_case(index: usize) -> impl Strategy<Value = UseCase> {
+fn use_case(index: usize) -> impl Strategy<Value = UseCaseMetadata> {
     let triggers = (0..3usize)
         .map(|t| trigger(format!("u{index}t{t}")))
         .collect::<Vec<_>>();
@@ -285,7 +285,7 @@ fn use_case(index: usize) -> impl Strategy<Value = UseCase> {
                 count,
                 external_interactions,
                 extension,
-            )| UseCase {
+            )| UseCaseMetadata {
                 keyname: format!("useCase{index}"),
                 name,
                 description: None,
@@ -303,7 +303,7 @@ fn use_case(index: usize) -> impl Strategy<Value = UseCase> {
         )
 }
 
-fn service() -> impl Strategy<Value = Service> {
+fn service() -> impl Strategy<Value = ServiceMetadata> {
     let use_cases = (0..4usize).map(use_case).collect::<Vec<_>>();
     (
         text(),
@@ -314,7 +314,7 @@ fn service() -> impl Strategy<Value = Service> {
         1..=4usize,
     )
         .prop_map(
-            |(name, description, team, tags, use_cases, count)| Service {
+            |(name, description, team, tags, use_cases, count)| ServiceMetadata {
                 name,
                 description,
                 kind: Some("microservice".to_owned()),
