@@ -25,6 +25,15 @@
 //! The domain of a service should depend on [`bisslog_core`] alone (it is
 //! re-exported here as [`core`]); the composition root uses this crate.
 //!
+//! What adapters need comes through here too, so a service names one
+//! framework crate: [`tracing`] for logs (an event with a `checkpoint_id`
+//! field is a bisslog checkpoint: `tracing::info!(checkpoint_id =
+//! "data-stored", "…")`, as [`Ctx::checkpoint`] writes it), and with the
+//! `sql` feature `bisslog::sql::sqlx` and `bisslog::sql::on_engine!`; with
+//! `http`, `bisslog::http::WebSocketRegistry` (the
+//! [`WebSocketConnections`] port to register as an adapter for use cases
+//! that push to clients).
+//!
 //! # Example
 //!
 //! ```no_run
@@ -69,6 +78,7 @@ pub use bisslog_runtime::{
     command, logging, mapper, messaging, schedule,
 };
 pub use bisslog_schema as schema;
+pub use tracing;
 
 #[cfg(feature = "amqp")]
 pub use bisslog_amqp as amqp;
