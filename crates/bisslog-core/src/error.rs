@@ -187,6 +187,24 @@ pub trait UseCaseError: std::error::Error + Send + Sync + 'static {
     }
 }
 
+/// The causes of `error`, outermost first: its `source()`, that one's, and
+/// so on (not `error` itself). The one walk of a cause chain, for logs and
+/// problem documents.
+///
+/// ```
+/// use bisslog_core::{Error, causes};
+///
+/// let io = std::io::Error::other("disk full");
+/// let error = Error::internal("the record was not stored").with_source(io);
+/// let chain: Vec<String> = causes(&error).map(|c| c.to_string()).collect();
+/// assert_eq!(chain, ["disk full"]);
+/// ```
+pub fn causes<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(error.source(), |cause| cause.source())
+}
+
 /// A ready-made error carrying a kind, a code, a message, optional details
 /// and an optional cause: use it when a use case needs no error enum of its
 /// own, and in adapters to report external failures.

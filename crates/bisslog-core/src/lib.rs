@@ -74,7 +74,7 @@ mod use_case;
 mod work;
 
 pub use ctx::{Ctx, CtxBuilder, Scoped, Trigger};
-pub use error::{BoxError, Error, ErrorKind, UseCaseError};
+pub use error::{BoxError, Error, ErrorKind, UseCaseError, causes};
 pub use port::{Adapter, BoxFuture, WebSocketConnections, block_on};
 pub use publish::{Event, Publisher};
 pub use transaction::{MAX_TRANSACTION_ID_LEN, TransactionId};

@@ -17,10 +17,12 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use bisslog_core::{Ctx, Trigger, UseCaseError};
-use serde_json::{Value, json};
+use bisslog_core::{Ctx, TransactionId, Trigger};
+use http::StatusCode;
+use serde_json::Value;
 
 use crate::mapper::Mapped;
+use crate::problem::{Problem, default_status};
 use crate::{Failure, Service};
 
 /// Why a call did not produce an output.
@@ -44,15 +46,20 @@ pub enum CallError {
     #[error("the input could not be read from standard input: {0}")]
     Stdin(#[source] std::io::Error),
     /// The use case ran (or its input did not fit it) and failed.
-    #[error("{0}")]
-    Failed(Failure),
+    #[error("{failure}")]
+    Failed {
+        /// The failure.
+        failure: Failure,
+        /// The call's transaction, to find its log lines.
+        transaction_id: TransactionId,
+    },
 }
 
 impl CallError {
     /// Whether the use case failed (exit 1), rather than the call not
     /// being possible at all (exit 2).
     pub fn is_failure(&self) -> bool {
-        matches!(self, CallError::Failed(_))
+        matches!(self, CallError::Failed { .. })
     }
 }
 
@@ -76,17 +83,26 @@ pub async fn call(
     let raw: &serde_json::value::RawValue =
         serde_json::from_str(input.trim()).map_err(CallError::InputNotJson)?;
     let ctx = Ctx::new(handle.keyname_arc(), Trigger::Command);
-    let reply = handle
-        .call(ctx, &Mapped::Raw(raw))
-        .await
-        .map_err(CallError::Failed)?;
+    let transaction_id = ctx.transaction_id().clone();
+    let reply = match handle.call(ctx, &Mapped::Raw(raw)).await {
+        Ok(reply) => reply,
+        Err(failure) => {
+            return Err(CallError::Failed {
+                failure,
+                transaction_id,
+            });
+        }
+    };
     match reply.body {
         None => Ok(None),
-        Some(body) => serde_json::from_slice(&body).map(Some).map_err(|e| {
-            CallError::Failed(Box::new(
-                bisslog_core::Error::internal("the output is not JSON").with_source(e),
-            ))
-        }),
+        Some(body) => serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|e| CallError::Failed {
+                failure: Box::new(
+                    bisslog_core::Error::internal("the output is not JSON").with_source(e),
+                ),
+                transaction_id,
+            }),
     }
 }
 
@@ -130,7 +146,8 @@ pub async fn run_call(
 }
 
 fn report(err: &mut dyn Write, error: &CallError) -> ExitCode {
-    let _ = writeln!(err, "{}", problem(error));
+    let document = serde_json::to_string(&problem(error)).unwrap_or_default();
+    let _ = writeln!(err, "{document}");
     if error.is_failure() {
         ExitCode::FAILURE
     } else {
@@ -138,43 +155,34 @@ fn report(err: &mut dyn Write, error: &CallError) -> ExitCode {
     }
 }
 
-/// The problem document printed for `error`: the full message and the
-/// cause chain, since whoever runs the command owns the service.
-pub fn problem(error: &CallError) -> Value {
+/// The problem document printed for `error`: the same document an HTTP
+/// caller gets (status, title, code, transaction id), with the full
+/// message and the cause chain (`causes`) since whoever runs the command
+/// owns the service.
+pub fn problem(error: &CallError) -> Problem {
     match error {
-        CallError::Failed(failure) => {
-            let mut problem = json!({
-                "kind": failure.kind().to_string(),
-                "code": failure.code(),
-                "detail": failure.to_string(),
-            });
-            if let Some(details) = failure.details() {
-                problem["details"] = details;
-            }
-            let causes = causes(failure.as_ref());
-            if !causes.is_empty() {
-                problem["causes"] = json!(causes);
-            }
-            problem
+        CallError::Failed {
+            failure,
+            transaction_id,
+        } => Problem::for_operator(
+            failure.as_ref(),
+            default_status(failure.kind()),
+            &transaction_id.text(),
+        ),
+        other => {
+            let (status, code) = match other {
+                CallError::UnknownUseCase { .. } => (StatusCode::NOT_FOUND, "unknown-use-case"),
+                CallError::Stdin(_) => (StatusCode::BAD_REQUEST, "stdin-unreadable"),
+                _ => (StatusCode::BAD_REQUEST, "input-not-json"),
+            };
+            let transaction_id = TransactionId::generate();
+            Problem::new(
+                status,
+                code,
+                other.to_string(),
+                &transaction_id.text(),
+                None,
+            )
         }
-        other => json!({
-            "kind": "invalid",
-            "code": match other {
-                CallError::UnknownUseCase { .. } => "unknown-use-case",
-                CallError::Stdin(_) => "stdin-unreadable",
-                _ => "input-not-json",
-            },
-            "detail": other.to_string(),
-        }),
     }
-}
-
-fn causes(failure: &dyn UseCaseError) -> Vec<String> {
-    let mut causes = Vec::new();
-    let mut source = std::error::Error::source(failure);
-    while let Some(cause) = source {
-        causes.push(cause.to_string());
-        source = cause.source();
-    }
-    causes
 }

@@ -46,6 +46,7 @@ mod inbox;
 pub mod logging;
 pub mod mapper;
 pub mod messaging;
+pub mod problem;
 pub mod schedule;
 mod service;
 

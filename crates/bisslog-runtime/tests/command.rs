@@ -85,8 +85,16 @@ async fn a_failure_exits_1_with_the_problem_and_its_cause() {
     let (code, out, problem) = call("add", r#"{"a": 1, "b": 0}"#).await;
     assert_eq!(code, ExitCode::FAILURE);
     assert_eq!(out, "");
-    assert_eq!(problem["kind"], "conflict");
+    // The document an HTTP caller gets (a 409), with the cause chain.
+    assert_eq!(problem["type"], "about:blank#zero-b");
+    assert_eq!(problem["status"], 409);
+    assert_eq!(problem["title"], "Conflict");
     assert_eq!(problem["code"], "zero-b");
+    assert!(
+        problem["transaction_id"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
     assert_eq!(problem["causes"][0], "the adder is picky");
 }
 
@@ -94,14 +102,15 @@ async fn a_failure_exits_1_with_the_problem_and_its_cause() {
 async fn an_input_that_does_not_fit_names_the_field() {
     let (code, _, problem) = call("add", r#"{"a": 1}"#).await;
     assert_eq!(code, ExitCode::FAILURE);
-    assert_eq!(problem["kind"], "invalid");
-    assert_eq!(problem["details"]["errors"][0]["field"], "b");
+    assert_eq!(problem["status"], 422);
+    assert_eq!(problem["errors"][0]["field"], "b");
 }
 
 #[tokio::test]
 async fn calls_that_cannot_be_made_exit_2() {
     let (code, _, problem) = call("substract", "{}").await;
     assert_eq!(code, ExitCode::from(2));
+    assert_eq!(problem["status"], 404);
     assert_eq!(problem["code"], "unknown-use-case");
     assert_eq!(
         problem["detail"],
