@@ -75,7 +75,7 @@ pub use bisslog_core::{
 };
 pub use bisslog_runtime::{
     BuildError, BuildProblem, Failure, MemoryInbox, Reply, Service, ServiceBuilder, UseCaseHandle,
-    command, logging, mapper, messaging, schedule,
+    command, logging, mapper, messaging, problem, schedule,
 };
 pub use bisslog_schema as schema;
 pub use tracing;
