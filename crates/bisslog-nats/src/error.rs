@@ -28,8 +28,7 @@ pub(crate) enum Cause {
 /// Looks down the source chain of `error` for the first thing that says
 /// what happened.
 pub(crate) fn cause(error: &(dyn StdError + 'static)) -> Cause {
-    let mut next = Some(error);
-    while let Some(current) = next {
+    for current in std::iter::once(error).chain(bisslog_core::causes(error)) {
         if let Some(js) = current.downcast_ref::<jetstream::Error>() {
             return Cause::JetStream(js.error_code(), js.to_string());
         }
@@ -58,7 +57,6 @@ pub(crate) fn cause(error: &(dyn StdError + 'static)) -> Cause {
         {
             return Cause::TimedOut;
         }
-        next = current.source();
     }
     Cause::Other
 }
