@@ -266,7 +266,7 @@ fn lambda_generate(out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "lambda",
         "generate",
-        "examples/company-data-registry/metadata.yml",
+        "crates/bisslog-codegen/tests/fixtures/example-system/metadata.yml",
         "--out",
         out,
     ];
@@ -279,7 +279,7 @@ fn lambda_generate_writes_the_golden_layout_of_the_example() {
     let dir = tempfile::tempdir().unwrap();
     let output = lambda_generate(dir.path(), &REGISTRY_LAMBDA[..8]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let golden = repo_root().join("examples/company-data-registry/lambda");
+    let golden = repo_root().join("crates/bisslog-codegen/tests/golden/company-data-registry");
     for file in [
         "template.yaml",
         "bootstrap/Cargo.toml",
@@ -398,9 +398,9 @@ fn docs_writes_the_golden_site_of_the_example_system() {
     let out_arg = out.path().to_str().unwrap();
     let args = [
         "docs",
-        "examples/company-data-registry/metadata.yml",
-        "examples/company-data-registry/audit.yml",
-        "examples/company-data-registry/importer.yml",
+        "crates/bisslog-codegen/tests/fixtures/example-system/metadata.yml",
+        "crates/bisslog-codegen/tests/fixtures/example-system/audit.yml",
+        "crates/bisslog-codegen/tests/fixtures/example-system/importer.yml",
         "--out",
         out_arg,
     ];
@@ -439,7 +439,7 @@ fn docs_markdown_reads_directories_like_validate() {
         &repo_root(),
         &[
             "docs",
-            "examples/company-data-registry",
+            "crates/bisslog-codegen/tests/fixtures/example-system",
             "--format",
             "markdown",
             "--out",

@@ -35,9 +35,9 @@ fn cases() -> Vec<(&'static str, Vec<DocsService>)> {
         (
             "example-system",
             load(&[
-                "examples/company-data-registry/metadata.yml",
-                "examples/company-data-registry/audit.yml",
-                "examples/company-data-registry/importer.yml",
+                "crates/bisslog-codegen/tests/fixtures/example-system/metadata.yml",
+                "crates/bisslog-codegen/tests/fixtures/example-system/audit.yml",
+                "crates/bisslog-codegen/tests/fixtures/example-system/importer.yml",
             ]),
         ),
         (
@@ -410,8 +410,8 @@ fn every_relative_link_resolves_to_a_generated_file() {
 #[test]
 fn pages_carry_the_classes_the_browser_test_relies_on() {
     let services = load(&[
-        "examples/company-data-registry/metadata.yml",
-        "examples/company-data-registry/audit.yml",
+        "crates/bisslog-codegen/tests/fixtures/example-system/metadata.yml",
+        "crates/bisslog-codegen/tests/fixtures/example-system/audit.yml",
     ]);
     let files = docs::generate(&services, DocsFormat::Html).unwrap();
     let index = files.iter().find(|f| f.path == "index.html").unwrap();
@@ -547,7 +547,7 @@ fn an_empty_system_is_an_error_and_an_unknown_use_case_has_no_sequence() {
         docs::generate(&[], DocsFormat::Html).unwrap_err(),
         DocsError::NoServices
     );
-    let services = load(&["examples/company-data-registry/audit.yml"]);
+    let services = load(&["crates/bisslog-codegen/tests/fixtures/example-system/audit.yml"]);
     assert!(diagram::sequence(&services[0].service, "nope").is_none());
     let empty = bisslog_schema::validate_str("m.yml", "name: empty\n")
         .into_service()
@@ -649,9 +649,9 @@ use_cases:
 #[test]
 fn the_example_system_map_shows_its_flows_and_flags_the_shared_database() {
     let services = load(&[
-        "examples/company-data-registry/metadata.yml",
-        "examples/company-data-registry/audit.yml",
-        "examples/company-data-registry/importer.yml",
+        "crates/bisslog-codegen/tests/fixtures/example-system/metadata.yml",
+        "crates/bisslog-codegen/tests/fixtures/example-system/audit.yml",
+        "crates/bisslog-codegen/tests/fixtures/example-system/importer.yml",
     ]);
     let models: Vec<_> = services.into_iter().map(|s| s.service).collect();
     let map = diagram::system_map(&models);

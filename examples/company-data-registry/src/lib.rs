@@ -5,8 +5,9 @@
 //! Schema definition, versioned), then insert, query, update and delete
 //! company data that must match the current definition of its schema.
 //!
-//! - [`domain`]: the use cases and their ports; it depends on
-//!   `bisslog::core` only.
+//! - [`domain`]: the use cases and their ports, the `registry-domain`
+//!   crate re-exported; it depends on `bisslog-core` only, so it cannot
+//!   reach infrastructure.
 //! - [`adapters`]: the ports over memory, SQLite and PostgreSQL.
 //! - [`service`]: the composition root, binding use cases and adapters to
 //!   the metadata in `metadata.yml`.
@@ -15,15 +16,19 @@
 //! - [`importer`]: a third, small service that turns batches of records
 //!   into insertion requests on the registry's queue, and reads the
 //!   registry's database directly (a deliberate shared database).
+//!
+//! Each service's domain is a crate of its own (`registry-domain`,
+//! `audit-domain`, `importer-domain`); this crate holds what binds them to
+//! the outside: adapters, composition roots, binaries.
 
 pub mod adapters;
 pub mod audit;
-pub mod domain;
 pub mod importer;
 pub mod launch;
 
 use bisslog::core::{Adapter, Publisher, UnitOfWork};
 use bisslog::{BuildError, Service};
+pub use registry_domain as domain;
 
 use domain::data::{DeleteCompanyData, GetCompanyData, InsertCompanyData, UpdateCompanyData};
 use domain::ports::{DataStore, SchemaStore};

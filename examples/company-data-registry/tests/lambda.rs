@@ -107,3 +107,36 @@ async fn the_registry_serves_http_sqs_and_its_schedule_on_lambda() {
     let unmatched = handler.handle(json!({"hello": "world"})).await.unwrap_err();
     assert!(unmatched.to_string().contains("hello"), "{unmatched}");
 }
+
+/// The committed `lambda/` directory is what `bisslog lambda generate`
+/// writes for this service's metadata (the command in the README), so a
+/// change to `metadata.yml` cannot leave the deployment behind. `BLESS=1`
+/// regenerates it; review the diff.
+#[test]
+fn the_lambda_directory_is_generated_from_the_current_metadata() {
+    use bisslog_codegen::lambda::{self, BisslogDependency, LambdaOptions};
+
+    let mut options = LambdaOptions::new(
+        "company-data-registry",
+        "../..",
+        "company_data_registry::lambda_service",
+    );
+    options.bisslog = BisslogDependency::Path("../../../../crates/bisslog".to_owned());
+    let files = lambda::generate(&company_data_registry::metadata().unwrap(), &options).unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lambda");
+    if std::env::var_os("BLESS").is_some() {
+        bisslog_codegen::write_files(&dir, &files, true).unwrap();
+        return;
+    }
+    for file in &files {
+        let path = dir.join(&file.path);
+        let committed = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("{} is missing; run with BLESS=1", path.display()));
+        assert_eq!(
+            committed,
+            file.contents,
+            "{} is stale (run with BLESS=1 to regenerate, then review the diff)",
+            path.display()
+        );
+    }
+}

@@ -12,7 +12,7 @@ use company_data_registry::adapters::MemoryStore;
 use company_data_registry::domain::SchemaInfo;
 use company_data_registry::domain::SchemaVersion;
 use company_data_registry::domain::ports::SchemaStore;
-use company_data_registry::domain::schemas::{CreateSchema, CreateSchemaInput};
+use company_data_registry::domain::schemas::{CleanupInput, CreateSchema, CreateSchemaInput};
 use jiff::{Timestamp, ToSpan};
 use serde_json::json;
 
@@ -102,4 +102,16 @@ async fn the_weekly_clean_up_runs_on_sunday_at_midnight_utc() {
         "not cleaned on Sunday"
     );
     assert!(store.get_version(&current).await.unwrap().is_some());
+}
+
+/// The schedule's static event is what the clean-up use case reads.
+#[test]
+fn the_cleanup_event_of_the_metadata_is_a_valid_input() {
+    let metadata = company_data_registry::metadata().unwrap();
+    let cleanup = &metadata.use_cases["delete_all_inactive_schema_version"];
+    let bisslog::schema::TriggerKind::Schedule(schedule) = &cleanup.triggers[0].kind else {
+        panic!()
+    };
+    let input: CleanupInput = serde_json::from_value(schedule.event.clone().unwrap()).unwrap();
+    assert_eq!(input.days, 30);
 }

@@ -5,7 +5,9 @@
 //! registry only through the broker.
 
 pub mod adapters;
-pub mod domain;
+
+/// The domain: the `audit-domain` crate, which depends on `bisslog-core` only.
+pub use audit_domain as domain;
 
 use bisslog::core::{Adapter, UnitOfWork};
 use bisslog::{BuildError, Service};

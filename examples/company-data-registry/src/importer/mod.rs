@@ -8,8 +8,10 @@
 //! progress: the shared database the system map flags.
 
 pub mod adapters;
-pub mod domain;
 pub mod registry_http;
+
+/// The domain: the `importer-domain` crate, which depends on `bisslog-core` only.
+pub use importer_domain as domain;
 
 use bisslog::core::{Adapter, Publisher};
 use bisslog::{BuildError, Service};

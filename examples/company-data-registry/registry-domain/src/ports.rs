@@ -3,10 +3,10 @@
 
 use std::future::Future;
 
-use bisslog::core::Error;
+use bisslog_core::Error;
 use serde_json::Value;
 
-use super::model::{Schema, SchemaVersion};
+use crate::model::{Schema, SchemaVersion};
 
 /// Schemas and their definition versions (`schema_division`).
 pub trait SchemaStore: Send + Sync + 'static {

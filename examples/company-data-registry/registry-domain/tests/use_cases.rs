@@ -1,21 +1,21 @@
-//! The use cases on the in-memory adapter, as a service's own unit tests
-//! would run them: no server, no database.
+//! The use cases on a fake store, as a domain's own unit tests run them:
+//! no server, no database, no adapter crate.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use bisslog::core::{Ctx, ErrorKind, NoInput, Trigger, UseCase, UseCaseError};
+mod fake_store;
+
+use bisslog_core::{Ctx, ErrorKind, NoInput, Trigger, UseCase, UseCaseError};
 use bisslog_testkit::RecordingPublisher;
-use company_data_registry::adapters::MemoryStore;
-use company_data_registry::domain::data::{
-    GetCompanyData, GetInput, InsertCompanyData, InsertInput,
-};
-use company_data_registry::domain::events::COMPANY_DATA_INSERTED;
-use company_data_registry::domain::ports::SchemaStore;
-use company_data_registry::domain::schemas::{
+use fake_store::FakeStore;
+use registry_domain::data::{GetCompanyData, GetInput, InsertCompanyData, InsertInput};
+use registry_domain::events::COMPANY_DATA_INSERTED;
+use registry_domain::ports::SchemaStore;
+use registry_domain::schemas::{
     CleanupInput, CreateSchema, CreateSchemaInput, DeleteInactiveSchemaVersions, GetAllSchemas,
     UpdateDefinitionInput, UpdateSchemaDefinition,
 };
-use company_data_registry::domain::{RegistryError, SchemaInfo, SchemaVersion};
+use registry_domain::{RegistryError, SchemaInfo, SchemaVersion};
 use serde_json::{Map, json};
 
 fn ctx() -> Ctx {
@@ -27,14 +27,17 @@ fn info(keyname: &str) -> SchemaInfo {
         schema_keyname: keyname.to_owned(),
         schema_name: "Language".to_owned(),
         schema_description: "Language schema".to_owned(),
-        current_schema_definition: serde_json::from_str(include_str!("language.schema.json"))
-            .unwrap(),
+        // The example's test schema, shared with the service's tests.
+        current_schema_definition: serde_json::from_str(include_str!(
+            "../../tests/language.schema.json"
+        ))
+        .unwrap(),
     }
 }
 
 #[tokio::test]
 async fn keynames_are_normalised_and_unique() {
-    let store = MemoryStore::new();
+    let store = FakeStore::default();
     let create = CreateSchema {
         schemas: store.clone(),
     };
@@ -68,7 +71,7 @@ async fn keynames_are_normalised_and_unique() {
 
 #[tokio::test]
 async fn data_must_match_the_current_definition() {
-    let store = MemoryStore::new();
+    let store = FakeStore::default();
     CreateSchema {
         schemas: store.clone(),
     }
@@ -155,7 +158,7 @@ async fn data_must_match_the_current_definition() {
 
 #[tokio::test]
 async fn the_weekly_clean_up_keeps_current_and_recent_versions() {
-    let store = MemoryStore::new();
+    let store = FakeStore::default();
     CreateSchema {
         schemas: store.clone(),
     }
@@ -169,7 +172,7 @@ async fn the_weekly_clean_up_keeps_current_and_recent_versions() {
     .unwrap();
     let schema = store.get_schema("language").await.unwrap().unwrap();
     let day = 86_400_000;
-    let now = company_data_registry::domain::model::now_ms();
+    let now = registry_domain::model::now_ms();
     for (uid, age_days) in [("old", 40), ("recent", 5)] {
         let version = SchemaVersion {
             uid: uid.into(),
@@ -201,15 +204,4 @@ async fn the_weekly_clean_up_keeps_current_and_recent_versions() {
             .unwrap()
             .is_some()
     );
-}
-
-#[test]
-fn the_cleanup_event_of_the_metadata_is_a_valid_input() {
-    let metadata = company_data_registry::metadata().unwrap();
-    let cleanup = &metadata.use_cases["delete_all_inactive_schema_version"];
-    let bisslog::schema::TriggerKind::Schedule(schedule) = &cleanup.triggers[0].kind else {
-        panic!()
-    };
-    let input: CleanupInput = serde_json::from_value(schedule.event.clone().unwrap()).unwrap();
-    assert_eq!(input.days, 30);
 }

@@ -1,9 +1,49 @@
-//! The importer domain: a batch of records becomes one insertion request
-//! per record on the registry's insertion queue.
+//! The company data importer's domain: a batch of records becomes one
+//! insertion request per record on the registry's insertion queue.
+//!
+//! This crate depends on `bisslog-core` (the contract) and serde only; it
+//! asks the registry through the [`RegistrySchemas`] and
+//! [`RegistryRecords`] ports and queues requests through a
+//! `bisslog_core::Publisher`. The adapters (the registry's HTTP API, its
+//! database) and the composition root live in the `company-data-registry`
+//! crate.
+//!
+//! # Example
+//!
+//! ```
+//! use bisslog_core::{Ctx, Error, Trigger, UseCase};
+//! use bisslog_testkit::RecordingPublisher;
+//! use importer_domain::{INSERTION_REQUESTS, ImportCompanyData, ImportInput, RegistrySchemas};
+//! use serde_json::json;
+//!
+//! /// A registry that has every schema.
+//! struct Everything;
+//!
+//! impl RegistrySchemas for Everything {
+//!     async fn schema_exists(&self, _: &str) -> Result<bool, Error> {
+//!         Ok(true)
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let requests = RecordingPublisher::new();
+//! let import = ImportCompanyData { registry: Everything, requests: requests.clone() };
+//! let input = ImportInput {
+//!     schema_keyname: "language".into(),
+//!     records: vec![json!({"code": "es"}), json!({"code": "en"})],
+//! };
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! let accepted = runtime.block_on(import.run(&Ctx::new("import", Trigger::Direct), input))?;
+//! assert_eq!(accepted.requested, 2);
+//! assert_eq!(requests.published()[1].queue, INSERTION_REQUESTS);
+//! # Ok(())
+//! # }
+//! ```
 
 use std::future::Future;
 
-use bisslog::core::{Completion, Ctx, Error, Event, Publisher, UseCase};
+use bisslog_core::{Completion, Ctx, Error, Event, Publisher, UseCase};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -42,7 +82,7 @@ pub struct ImportCompanyData<S, P> {
 }
 
 /// The input of [`ImportCompanyData`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct ImportInput {
     /// The schema every record belongs to.
     pub schema_keyname: String,
@@ -53,7 +93,7 @@ pub struct ImportInput {
 /// An accepted import: the registry inserts its records later, each on its
 /// own (a record its schema refuses lands in the registry's dead-letter
 /// queue).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ImportAccepted {
     /// This import's id: the transaction of the import call, which every
     /// request carries as its parent.
@@ -144,14 +184,14 @@ pub struct GetImportProgress<R> {
 }
 
 /// The input of [`GetImportProgress`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct ProgressQuery {
     /// The schema.
     pub schema_keyname: String,
 }
 
 /// How far the registry has got.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Progress {
     /// The schema.
     pub schema_keyname: String,

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::error::Violation;
+use crate::error::Violation;
 
 /// Checks that `definition` is a non-empty JSON Schema the validator can
 /// compile.

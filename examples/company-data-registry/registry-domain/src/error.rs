@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use bisslog::core::{ErrorKind, UseCaseError};
+use bisslog_core::{ErrorKind, UseCaseError};
 use serde::Serialize;
 
 /// One rule a request broke: where, and what.
@@ -57,7 +57,7 @@ pub enum RegistryError {
     InvalidData(String, Vec<Violation>),
     /// Storage failed.
     #[error(transparent)]
-    Store(#[from] bisslog::core::Error),
+    Store(#[from] bisslog_core::Error),
 }
 
 fn summary(violations: &[Violation]) -> String {

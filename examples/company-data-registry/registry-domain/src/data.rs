@@ -1,14 +1,15 @@
 //! The company data use cases.
 
-use bisslog::core::{Completion, Ctx, Event, Publisher, UseCase};
+use bisslog_core::{Completion, Ctx, Event, Publisher, UseCase};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::error::{RegistryError, Violation};
-use super::events::{COMPANY_DATA_INSERTED, COMPANY_DATA_INSERTED_TYPE, CompanyDataInserted};
-use super::model::new_uid;
-use super::ports::{DataStore, SchemaStore, filter_text};
-use super::validation::check_data;
+use crate::error::{RegistryError, Violation};
+use crate::events::{COMPANY_DATA_INSERTED, COMPANY_DATA_INSERTED_TYPE, CompanyDataInserted};
+use crate::model::new_uid;
+use crate::ports::{DataStore, SchemaStore, filter_text};
+use crate::validation::check_data;
 
 /// The field a stored record carries its uid in.
 pub const UID_FIELD: &str = "uid";
@@ -27,7 +28,7 @@ pub struct InsertCompanyData<S, D, P> {
 }
 
 /// The input of [`InsertCompanyData`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct InsertInput {
     /// The schema.
     pub schema_keyname: String,
@@ -88,7 +89,7 @@ pub struct UpdateCompanyData<S, D> {
 }
 
 /// The input of [`UpdateCompanyData`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct UpdateInput {
     /// The schema.
     pub schema_keyname: String,
@@ -150,7 +151,7 @@ pub struct GetCompanyData<S, D> {
 
 /// The input of [`GetCompanyData`]: filters come as `params` (the mapped
 /// route) or as loose query parameters (the route without a mapper).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct GetInput {
     /// The schema.
     pub schema_keyname: String,
@@ -206,7 +207,7 @@ pub struct DeleteCompanyData<D> {
 }
 
 /// The input of [`DeleteCompanyData`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct DeleteInput {
     /// The schema.
     pub schema_keyname: String,

@@ -1,13 +1,51 @@
-//! The audit domain: an insertion announced by the registry, recorded once,
-//! with the registry's transaction as its origin.
+//! The company data audit service's domain: an insertion announced by the
+//! registry, recorded once, with the registry's transaction as its origin.
+//!
+//! This crate depends on `bisslog-core` (the contract) and serde only; it
+//! keeps the trail through the [`AuditTrail`] port. The adapters (memory,
+//! SQL) and the composition root live in the `company-data-registry` crate.
+//!
+//! # Example
+//!
+//! A use case runs on any trail, here one in a vector:
+//!
+//! ```
+//! use std::sync::Mutex;
+//!
+//! use audit_domain::{Announcement, AuditTrail, Insertion, RecordInsertion};
+//! use bisslog_core::{Ctx, Error, Trigger, UseCase};
+//!
+//! #[derive(Default)]
+//! struct Notebook(Mutex<Vec<Insertion>>);
+//!
+//! impl AuditTrail for Notebook {
+//!     async fn record(&self, insertion: &Insertion) -> Result<(), Error> {
+//!         self.0.lock().expect("not poisoned").push(insertion.clone());
+//!         Ok(())
+//!     }
+//!     async fn list(&self, _: &str) -> Result<Vec<Insertion>, Error> {
+//!         Ok(self.0.lock().expect("not poisoned").clone())
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let record = RecordInsertion { trail: Notebook::default() };
+//! let announcement = Announcement { schema_keyname: "language".into(), uid: "u1".into() };
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! runtime.block_on(record.run(&Ctx::new("record_insertion", Trigger::Direct), announcement))?;
+//! assert_eq!(record.trail.0.lock().expect("not poisoned")[0].uid, "u1");
+//! # Ok(())
+//! # }
+//! ```
 
 use std::future::Future;
 
-use bisslog::core::{Ctx, Error, UseCase};
+use bisslog_core::{Ctx, Error, UseCase};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One recorded insertion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Insertion {
     /// The schema.
     pub schema_keyname: String,
@@ -36,7 +74,7 @@ pub struct RecordInsertion<T> {
 }
 
 /// What an announcement says, as `record_insertion` reads it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct Announcement {
     /// The schema.
     pub schema_keyname: String,
@@ -74,14 +112,14 @@ pub struct GetAuditTrail<T> {
 }
 
 /// The input of [`GetAuditTrail`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct TrailQuery {
     /// The schema.
     pub schema_keyname: String,
 }
 
 /// A schema's trail.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Trail {
     /// The schema.
     pub schema_keyname: String,

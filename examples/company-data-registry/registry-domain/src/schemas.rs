@@ -1,15 +1,16 @@
 //! The schema use cases.
 
-use bisslog::core::{Completion, Ctx, ErrorKind, NoInput, UseCase, UseCaseError as _};
+use bisslog_core::{Completion, Ctx, ErrorKind, NoInput, UseCase, UseCaseError as _};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::error::{RegistryError, Violation};
-use super::model::{
+use crate::error::{RegistryError, Violation};
+use crate::model::{
     Schema, SchemaInfo, SchemaVersion, check_keyname, check_texts, new_uid, now_ms,
 };
-use super::ports::SchemaStore;
-use super::validation::check_definition;
+use crate::ports::SchemaStore;
+use crate::validation::check_definition;
 
 /// `create_schema`: registers a schema and its first definition version.
 pub struct CreateSchema<S> {
@@ -18,14 +19,14 @@ pub struct CreateSchema<S> {
 }
 
 /// The input of [`CreateSchema`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct CreateSchemaInput {
     /// The schema to create.
     pub schema_info: SchemaInfo,
 }
 
 /// `{"schema": {...}}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct SchemaOutput {
     /// The schema.
     pub schema: Schema,
@@ -114,7 +115,7 @@ pub struct UpdateSchemaMetadata<S> {
 }
 
 /// The input of [`UpdateSchemaMetadata`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct UpdateMetadataInput {
     /// The schema.
     pub schema_keyname: String,
@@ -123,7 +124,7 @@ pub struct UpdateMetadataInput {
 }
 
 /// A schema's new name and description.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct NewInfo {
     /// The new name.
     pub schema_name: String,
@@ -161,7 +162,7 @@ pub struct UpdateSchemaDefinition<S> {
 }
 
 /// The input of [`UpdateSchemaDefinition`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct UpdateDefinitionInput {
     /// The schema.
     pub schema_keyname: String,
@@ -203,7 +204,7 @@ pub struct ChangeCurrentSchemaVersion<S> {
 }
 
 /// The input of [`ChangeCurrentSchemaVersion`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct ChangeVersionInput {
     /// The schema.
     pub schema_keyname: String,
@@ -237,7 +238,7 @@ pub struct DeleteSchema<S> {
 }
 
 /// The input of [`DeleteSchema`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct KeynameInput {
     /// The schema.
     pub schema_keyname: String,
@@ -267,7 +268,7 @@ pub struct DeleteSchemaVersion<S> {
 }
 
 /// The input of [`DeleteSchemaVersion`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct VersionInput {
     /// The version.
     pub uid_schema_def_version: String,
@@ -305,7 +306,7 @@ pub struct DeleteInactiveSchemaVersions<S> {
 
 /// The input of [`DeleteInactiveSchemaVersions`]: the schedule's static
 /// event, `{"days": 30}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct CleanupInput {
     /// How old a non-current version must be to go.
     #[serde(default = "default_days")]
