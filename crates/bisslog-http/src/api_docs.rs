@@ -6,7 +6,7 @@
 
 use axum::Router;
 use axum::routing::get;
-use bisslog_codegen::ApiOptions;
+use bisslog_openapi::ApiOptions;
 use bisslog_runtime::Service;
 use bisslog_schema::{HttpTrigger, SourcePart};
 use http::header;
@@ -114,7 +114,7 @@ impl ApiDocs {
 
     /// The OpenAPI document of `metadata` with the described types.
     pub(crate) fn into_document(mut self, metadata: &bisslog_schema::Service) -> Value {
-        let mut doc = bisslog_codegen::openapi::document(metadata, &self.options);
+        let mut doc = bisslog_openapi::document(metadata, &self.options);
         let definitions = self.generator.take_definitions(true);
         for described in &self.described {
             let Some(use_case) = metadata.use_cases.get(&described.keyname) else {

@@ -1,4 +1,10 @@
-//! OpenAPI 3.1 documents for the HTTP triggers of a service.
+//! OpenAPI 3.1 documents for the HTTP triggers of a bisslog service.
+//!
+//! The CLI (`bisslog openapi`, through `bisslog-codegen`) and the HTTP
+//! server (`bisslog-http`'s `/openapi.json`) both write their documents
+//! here, so the server does not pull in the docs-site, diagram and SAM
+//! generators. This crate only needs the metadata model
+//! ([`bisslog_schema`]) and JSON: no async, no I/O.
 //!
 //! Everything comes from the metadata: each HTTP trigger is an operation
 //! on its path (`{x+}`, API Gateway's greedy variable, becomes `{x}`
@@ -22,13 +28,15 @@
 //! or `204` is decided by its Rust output type, which the metadata does
 //! not know.
 
+pub mod api_doc;
 mod operation;
 mod problem;
 
 use bisslog_schema::{Service, TriggerKind};
 use serde_json::{Map, Value, json};
 
-use crate::api_doc::{self, ApiOptions, UniqueIds};
+use api_doc::UniqueIds;
+pub use api_doc::{ApiOptions, DocumentFormat};
 
 /// The OpenAPI version written.
 pub const OPENAPI_VERSION: &str = "3.1.0";
@@ -49,7 +57,7 @@ pub const OPENAPI_VERSION: &str = "3.1.0";
 /// )
 /// .into_service()
 /// .expect("valid metadata");
-/// let doc = bisslog_codegen::openapi::document(&service, &Default::default());
+/// let doc = bisslog_openapi::document(&service, &Default::default());
 /// assert_eq!(doc["openapi"], "3.1.0");
 /// assert_eq!(doc["paths"]["/greet/{name}"]["get"]["operationId"], "greet");
 /// ```
