@@ -58,7 +58,9 @@ mod api_docs;
 mod auth;
 mod config;
 mod docs_page;
+mod error;
 mod handler;
+mod headers;
 mod problem;
 mod rate;
 mod routes;
@@ -69,9 +71,10 @@ mod websocket;
 pub use api_docs::{ApiDocs, DOCS_PATH, OPENAPI_PATH};
 pub use auth::Authenticator;
 pub use config::HttpConfig;
+pub use error::HttpError;
 pub use problem::{Problem, RETRY_AFTER_SECONDS, StatusPolicy};
 pub use routes::router_path;
-pub use server::{HttpError, HttpServer, HttpServerBuilder, shutdown_signal};
+pub use server::{HttpServer, HttpServerBuilder, shutdown_signal};
 pub use websocket::{WebSocketRegistry, WebSocketRoutes};
 
 /// The header carrying the transaction id, both ways.
