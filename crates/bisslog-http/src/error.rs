@@ -34,12 +34,6 @@ pub enum HttpError {
         /// The router's explanation.
         reason: String,
     },
-    /// [`ApiDocs::describe`] names a use case the metadata does not declare.
-    #[error("the API documents describe `{keyname}`, which the metadata does not declare")]
-    UndeclaredDescribedUseCase {
-        /// The keyname.
-        keyname: String,
-    },
     /// Several problems at once.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Many(Vec<HttpError>),

@@ -223,12 +223,7 @@ fn success(
     request_headers: &HeaderMap,
     config: &HttpConfig,
 ) -> Response {
-    let status = match reply.completion {
-        Completion::Done => StatusCode::OK,
-        Completion::Created => StatusCode::CREATED,
-        Completion::Accepted => StatusCode::ACCEPTED,
-        Completion::NoContent => StatusCode::NO_CONTENT,
-    };
+    let status = success_status(reply.completion);
     let Some(body) = reply.body else {
         return status.into_response();
     };
@@ -249,6 +244,16 @@ fn success(
         set_cache_headers(headers, etag, config);
     }
     response
+}
+
+/// The status a completion is answered with (the documents list the same).
+pub(crate) fn success_status(completion: Completion) -> StatusCode {
+    match completion {
+        Completion::Done => StatusCode::OK,
+        Completion::Created => StatusCode::CREATED,
+        Completion::Accepted => StatusCode::ACCEPTED,
+        Completion::NoContent => StatusCode::NO_CONTENT,
+    }
 }
 
 fn set_cache_headers(headers: &mut HeaderMap, etag: &str, config: &HttpConfig) {

@@ -27,9 +27,9 @@
 //! use bisslog_runtime::Service;
 //! use serde::{Deserialize, Serialize};
 //!
-//! #[derive(Deserialize)]
+//! #[derive(Deserialize, schemars::JsonSchema)]
 //! struct Input { a: i64, b: i64, c: i64 }
-//! #[derive(Serialize)]
+//! #[derive(Serialize, schemars::JsonSchema)]
 //! struct Sum { result: i64 }
 //!
 //! struct Add;

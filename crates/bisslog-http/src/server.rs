@@ -272,7 +272,7 @@ impl HttpServerBuilder {
             .route("/health/live", get(live))
             .route("/health/ready", get(move || ready(service.clone())));
         if let Some(docs) = self.api_docs {
-            router = crate::api_docs::routes(router, docs, &self.service)?;
+            router = crate::api_docs::routes(router, &docs, &self.service, &self.policy)?;
         }
         if let Some(ws) = websocket::endpoint(&self.service, &self.websockets, &shared)? {
             router = router.route(&self.config.websocket_path, ws);

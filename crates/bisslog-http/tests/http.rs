@@ -78,14 +78,14 @@ use_cases:
     triggers: [{type: schedule, options: {cronjob: "0 3 * * *"}}]
 "#;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct AddInput {
     a: i64,
     b: i64,
     c: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Sum {
     result: i64,
 }
@@ -102,7 +102,7 @@ impl UseCase for Add {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct CreateInput {
     thing: Value,
 }
@@ -115,12 +115,10 @@ impl UseCase for CreateThing {
     async fn run(&self, _: &Ctx, i: CreateInput) -> Result<Value, Error> {
         Ok(json!({"created": i.thing}))
     }
-    fn completion(_: &Value) -> Completion {
-        Completion::Created
-    }
+    const COMPLETION: Completion = Completion::Created;
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct IdInput {
     id: String,
 }
@@ -152,7 +150,7 @@ impl UseCase for DeleteThing {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct KindInput {
     kind: String,
 }
@@ -207,7 +205,7 @@ impl UseCase for Static {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct WhoInput {
     user_id: String,
 }
@@ -235,7 +233,7 @@ impl UseCase for Wait {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct EchoInput {
     text: String,
     connection: String,
@@ -251,7 +249,7 @@ impl UseCase for Echo {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct NotifyInput {
     connection: String,
     message: Value,

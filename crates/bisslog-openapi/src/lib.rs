@@ -6,11 +6,11 @@
 //! generators. This crate only needs the metadata model
 //! ([`bisslog_schema`]) and JSON: no async, no I/O.
 //!
-//! Everything comes from the metadata: each HTTP trigger is an operation
-//! on its path (`{x+}`, API Gateway's greedy variable, becomes `{x}`
-//! marked `x-bisslog-greedy`), its parameters and request body come from
-//! its mapper, and its failures are `application/problem+json` documents
-//! (RFC 9457) sharing one `Problem` schema.
+//! [`document`] writes what the metadata knows: each HTTP trigger is an
+//! operation on its path (`{x+}`, API Gateway's greedy variable, becomes
+//! `{x}` marked `x-bisslog-greedy`), its parameters and request body come
+//! from its mapper, and its failures are `application/problem+json`
+//! documents (RFC 9457) sharing one `Problem` schema.
 //!
 //! | from the metadata | in the document |
 //! |---|---|
@@ -22,21 +22,33 @@
 //! | use case `criticality`, `actor` | `x-bisslog-criticality`, `x-bisslog-actor` |
 //! | mapper `path_query.x` / `params.x` / `headers.x` | path / query / header parameter `x` |
 //! | mapper `body`, `body.x` | `requestBody` (an object with property `x`) in the trigger's `content_type` |
-//! | `authenticator`, `rate_limit`, path variables | 401 and 403, 429, 404 responses |
+//! | a request body | 413 and 415 responses |
+//! | `authenticator`, `rate_limit`, `cacheable` (GET) | 401 and 403, 429, 304 responses |
 //!
-//! A success is `200` with a JSON body: whether a use case answers `201`
-//! or `204` is decided by its Rust output type, which the metadata does
-//! not know.
+//! Every operation lists 400 (malformed request), 500, 503 (with
+//! `Retry-After`) and 504 (every route has a timeout: its own or the
+//! server's). From the metadata alone, a success is `200` with any JSON
+//! body, an input that does not fit is 422, and a path variable may name
+//! nothing (404): the rest is the code's to say.
+//!
+//! [`typed_document`] adds what the code says ([`Typed`], which
+//! `bisslog-http` takes from the use cases a service registers): the
+//! request body typed by the input fields the mapper fills from it and
+//! `required` when the input needs them, the success status (201, 202,
+//! 204 with no body) and output schema, and exactly the error statuses
+//! the use case's error type can produce.
 
 pub mod api_doc;
 mod operation;
 mod problem;
+mod typed;
 
 use bisslog_schema::{Service, TriggerKind};
 use serde_json::{Map, Value, json};
 
 use api_doc::UniqueIds;
 pub use api_doc::{ApiOptions, DocumentFormat};
+pub use typed::{Typed, UseCaseTypes};
 
 /// The OpenAPI version written.
 pub const OPENAPI_VERSION: &str = "3.1.0";
@@ -62,6 +74,69 @@ pub const OPENAPI_VERSION: &str = "3.1.0";
 /// assert_eq!(doc["paths"]["/greet/{name}"]["get"]["operationId"], "greet");
 /// ```
 pub fn document(service: &Service, options: &ApiOptions) -> Value {
+    build(service, options, None)
+}
+
+/// The OpenAPI document of `service`'s HTTP triggers with what its code
+/// says ([`Typed`]): request and response bodies typed from each use
+/// case's input and output schemas, the request body `required` when the
+/// input needs it, the success status the use case completes with, and
+/// the error statuses its error type and the trigger's options can give.
+/// A use case missing from `typed` is documented from its metadata.
+///
+/// ```
+/// use bisslog_openapi::{Typed, UseCaseTypes};
+/// use serde_json::json;
+///
+/// let service = bisslog_schema::validate_str(
+///     "metadata.yml",
+///     "
+/// name: users
+/// use_cases:
+///   create_user:
+///     triggers:
+///       - options: {method: post, path: /users, mapper: {body.name: name}}
+/// ",
+/// )
+/// .into_service()
+/// .expect("valid metadata");
+/// let mut typed = Typed::default();
+/// typed.use_cases.insert(
+///     "create_user".into(),
+///     UseCaseTypes {
+///         input: json!({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}),
+///         output: json!({"type": "null"}),
+///         success: 201,
+///         failures: vec![409, 422],
+///     },
+/// );
+/// let doc = bisslog_openapi::typed_document(&service, &Default::default(), &typed);
+/// let op = &doc["paths"]["/users"]["post"];
+/// assert_eq!(op["requestBody"]["required"], true);
+/// let body = &op["requestBody"]["content"]["application/json"]["schema"];
+/// assert_eq!(body["properties"]["name"]["type"], "string");
+/// assert_eq!(body["required"], json!(["name"]));
+/// assert!(op["responses"]["201"].is_object());
+/// assert!(op["responses"]["200"].is_null());
+/// assert_eq!(op["responses"]["409"]["$ref"], "#/components/responses/Conflict");
+/// ```
+pub fn typed_document(service: &Service, options: &ApiOptions, typed: &Typed) -> Value {
+    let mut doc = build(service, options, Some(typed));
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, schema) in &typed.schemas {
+            // The shared problem schema keeps its name.
+            schemas
+                .entry(name.clone())
+                .or_insert_with(|| schema.clone());
+        }
+    }
+    doc
+}
+
+fn build(service: &Service, options: &ApiOptions, typed: Option<&Typed>) -> Value {
     let mut ids = UniqueIds::default();
     let mut paths = Map::new();
     let mut tags = Vec::<String>::new();
@@ -71,7 +146,8 @@ pub fn document(service: &Service, options: &ApiOptions) -> Value {
                 continue;
             };
             let id = ids.claim(&use_case.keyname);
-            let op = operation::build(service, use_case, http, id);
+            let types = typed.and_then(|t| Some((t.use_cases.get(&use_case.keyname)?, t)));
+            let op = operation::build(service, use_case, http, id, types);
             for tag in op.tags.iter() {
                 if !tags.contains(tag) {
                     tags.push(tag.clone());

@@ -7,7 +7,7 @@ use bisslog::core::{Ctx, Error, UseCase};
 use serde::{Deserialize, Serialize};
 
 /// One recorded insertion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Insertion {
     /// The schema.
     pub schema_keyname: String,
@@ -36,7 +36,7 @@ pub struct RecordInsertion<T> {
 }
 
 /// What an announcement says, as `record_insertion` reads it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct Announcement {
     /// The schema.
     pub schema_keyname: String,
@@ -74,14 +74,14 @@ pub struct GetAuditTrail<T> {
 }
 
 /// The input of [`GetAuditTrail`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct TrailQuery {
     /// The schema.
     pub schema_keyname: String,
 }
 
 /// A schema's trail.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Trail {
     /// The schema.
     pub schema_keyname: String,

@@ -27,7 +27,7 @@ pub struct InsertCompanyData<S, D, P> {
 }
 
 /// The input of [`InsertCompanyData`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct InsertInput {
     /// The schema.
     pub schema_keyname: String,
@@ -73,9 +73,7 @@ impl<S: SchemaStore, D: DataStore, P: Publisher> UseCase for InsertCompanyData<S
         Ok(json!({ "inserted": uid }))
     }
 
-    fn completion(_: &Value) -> Completion {
-        Completion::Created
-    }
+    const COMPLETION: Completion = Completion::Created;
 }
 
 /// `update_company_data`: merges fields into a record (as the original
@@ -88,7 +86,7 @@ pub struct UpdateCompanyData<S, D> {
 }
 
 /// The input of [`UpdateCompanyData`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct UpdateInput {
     /// The schema.
     pub schema_keyname: String,
@@ -150,7 +148,7 @@ pub struct GetCompanyData<S, D> {
 
 /// The input of [`GetCompanyData`]: filters come as `params` (the mapped
 /// route) or as loose query parameters (the route without a mapper).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct GetInput {
     /// The schema.
     pub schema_keyname: String,
@@ -206,7 +204,7 @@ pub struct DeleteCompanyData<D> {
 }
 
 /// The input of [`DeleteCompanyData`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct DeleteInput {
     /// The schema.
     pub schema_keyname: String,

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::error::Violation;
 
 /// What a client sends to create a schema (`POST /schemas`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct SchemaInfo {
     /// The schema's identifier: 3–50 characters, a valid identifier.
     pub schema_keyname: String,
@@ -19,7 +19,7 @@ pub struct SchemaInfo {
 }
 
 /// A registered schema.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Schema {
     /// The identifier.
     pub schema_keyname: String,

@@ -18,14 +18,14 @@ pub struct CreateSchema<S> {
 }
 
 /// The input of [`CreateSchema`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct CreateSchemaInput {
     /// The schema to create.
     pub schema_info: SchemaInfo,
 }
 
 /// `{"schema": {...}}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct SchemaOutput {
     /// The schema.
     pub schema: Schema,
@@ -86,9 +86,7 @@ impl<S: SchemaStore> UseCase for CreateSchema<S> {
         Ok(SchemaOutput { schema })
     }
 
-    fn completion(_: &SchemaOutput) -> Completion {
-        Completion::Created
-    }
+    const COMPLETION: Completion = Completion::Created;
 }
 
 /// `get_all_schemas`: every schema.
@@ -114,7 +112,7 @@ pub struct UpdateSchemaMetadata<S> {
 }
 
 /// The input of [`UpdateSchemaMetadata`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct UpdateMetadataInput {
     /// The schema.
     pub schema_keyname: String,
@@ -123,7 +121,7 @@ pub struct UpdateMetadataInput {
 }
 
 /// A schema's new name and description.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct NewInfo {
     /// The new name.
     pub schema_name: String,
@@ -161,7 +159,7 @@ pub struct UpdateSchemaDefinition<S> {
 }
 
 /// The input of [`UpdateSchemaDefinition`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct UpdateDefinitionInput {
     /// The schema.
     pub schema_keyname: String,
@@ -203,7 +201,7 @@ pub struct ChangeCurrentSchemaVersion<S> {
 }
 
 /// The input of [`ChangeCurrentSchemaVersion`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ChangeVersionInput {
     /// The schema.
     pub schema_keyname: String,
@@ -237,7 +235,7 @@ pub struct DeleteSchema<S> {
 }
 
 /// The input of [`DeleteSchema`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct KeynameInput {
     /// The schema.
     pub schema_keyname: String,
@@ -267,7 +265,7 @@ pub struct DeleteSchemaVersion<S> {
 }
 
 /// The input of [`DeleteSchemaVersion`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct VersionInput {
     /// The version.
     pub uid_schema_def_version: String,
@@ -305,7 +303,7 @@ pub struct DeleteInactiveSchemaVersions<S> {
 
 /// The input of [`DeleteInactiveSchemaVersions`]: the schedule's static
 /// event, `{"days": 30}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct CleanupInput {
     /// How old a non-current version must be to go.
     #[serde(default = "default_days")]

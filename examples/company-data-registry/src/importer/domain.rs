@@ -42,7 +42,7 @@ pub struct ImportCompanyData<S, P> {
 }
 
 /// The input of [`ImportCompanyData`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ImportInput {
     /// The schema every record belongs to.
     pub schema_keyname: String,
@@ -53,7 +53,7 @@ pub struct ImportInput {
 /// An accepted import: the registry inserts its records later, each on its
 /// own (a record its schema refuses lands in the registry's dead-letter
 /// queue).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ImportAccepted {
     /// This import's id: the transaction of the import call, which every
     /// request carries as its parent.
@@ -102,9 +102,7 @@ impl<S: RegistrySchemas, P: Publisher> UseCase for ImportCompanyData<S, P> {
         })
     }
 
-    fn completion(_: &ImportAccepted) -> Completion {
-        Completion::Accepted
-    }
+    const COMPLETION: Completion = Completion::Accepted;
 }
 
 /// Refuses an empty or oversized batch and records that are not objects,
@@ -144,14 +142,14 @@ pub struct GetImportProgress<R> {
 }
 
 /// The input of [`GetImportProgress`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ProgressQuery {
     /// The schema.
     pub schema_keyname: String,
 }
 
 /// How far the registry has got.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Progress {
     /// The schema.
     pub schema_keyname: String,
