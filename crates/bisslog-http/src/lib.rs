@@ -63,6 +63,7 @@ mod handler;
 mod headers;
 mod problem;
 mod rate;
+mod rejections;
 mod routes;
 mod server;
 mod sources;

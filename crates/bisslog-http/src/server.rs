@@ -24,6 +24,7 @@ use crate::error::HttpError;
 use crate::handler::{self, Shared};
 use crate::headers::transaction_id;
 use crate::problem::{Problem, StatusPolicy};
+use crate::rejections::ProblemRejections;
 use crate::routes::{self, PathGroup, Route};
 use crate::websocket::{self, WebSocketRegistry};
 
@@ -132,7 +133,7 @@ impl HttpServer {
                         .header_read_timeout(timeout);
                 }
                 let connection = builder
-                    .serve_connection(TokioIo::new(stream), service)
+                    .serve_connection(ProblemRejections::new(TokioIo::new(stream)), service)
                     .with_upgrades();
                 let mut connection = std::pin::pin!(connection);
                 // One wait for the stop signal, registered once: re-creating

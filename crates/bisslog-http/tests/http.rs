@@ -592,6 +592,61 @@ async fn oversized_bodies_get_413_whether_announced_or_chunked() {
     assert!(response.starts_with("HTTP/1.1 413"), "{response}");
 }
 
+/// Sends raw bytes and reads the answer to its end (the server closes
+/// the connection after refusing a request it cannot parse).
+async fn raw(addr: SocketAddr, request: &[u8]) -> (u16, String, Value) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let status = head[9..12].parse().unwrap();
+    (
+        status,
+        head.to_ascii_lowercase(),
+        serde_json::from_str(body).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn requests_refused_below_the_router_get_problem_documents() {
+    let s = start().await;
+    let too_many_headers = format!(
+        "GET /things/7 HTTP/1.1\r\nhost: test\r\n{}\r\n",
+        (0..120)
+            .map(|i| format!("x-h{i}: v\r\n"))
+            .collect::<String>()
+    );
+    let long_uri = format!(
+        "GET /things/{} HTTP/1.1\r\nhost: test\r\n\r\n",
+        "7".repeat(70_000)
+    );
+    for (request, status, code) in [
+        (
+            b"GET /things/a\x7fb HTTP/1.1\r\nhost: test\r\n\r\n".to_vec(),
+            400,
+            "malformed-request",
+        ),
+        (too_many_headers.into_bytes(), 431, "headers-too-large"),
+        (long_uri.into_bytes(), 414, "uri-too-long"),
+    ] {
+        let (answered, head, body) = raw(s.addr, &request).await;
+        assert_eq!(answered, status, "{head}");
+        assert!(
+            head.contains("content-type: application/problem+json"),
+            "{head}"
+        );
+        assert_eq!(body["status"], status);
+        assert_eq!(body["code"], code);
+        assert!(body["title"].is_string());
+        let transaction = body["transaction_id"].as_str().unwrap();
+        assert!(head.contains(&format!(
+            "x-transaction-id: {}",
+            transaction.to_ascii_lowercase()
+        )));
+    }
+}
+
 #[tokio::test]
 async fn a_client_that_never_finishes_its_headers_is_disconnected() {
     let s = start().await;
