@@ -18,8 +18,11 @@
 //! With [`HttpServerBuilder::openapi`] the server also serves its OpenAPI
 //! document at `/openapi.json` and a self-contained HTML rendering of it at
 //! `/docs` (no CDN, no script): the document `bisslog openapi` writes from
-//! the metadata, plus the JSON Schemas of the input and output types the
-//! service [`describe`](ApiDocs::describe)s.
+//! the metadata, typed by the use cases the service registered (their
+//! input and output schemas, success status and error statuses; see
+//! [`ApiDocs`]). Requests hyper refuses before routing (invalid bytes in
+//! the path, a URI or headers too large) are answered with problem
+//! documents too.
 //!
 //! ```no_run
 //! use bisslog_core::{Ctx, Error, UseCase};
