@@ -13,14 +13,14 @@ use serde::{Deserialize, Serialize};
 
 const METADATA: &str = include_str!("../metadata.yml");
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct AddInput {
     a: i64,
     b: i64,
     c: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct AddResult {
     result: i64,
 }

@@ -26,7 +26,7 @@ use serde::Deserialize;
 
 const METADATA: &str = include_str!("../metadata.yml");
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct AddEvent {
     a: i64,
     b: i64,

@@ -12,7 +12,7 @@
 //! | [`lambda`] | an AWS SAM template, the `bootstrap` crate and a README to deploy a service on AWS Lambda |
 //! | [`diagram`] | hexagon, system map and sequence diagrams as self-contained SVG and Mermaid |
 //! | [`docs`] | a static catalog site of several services (HTML or Markdown) with those diagrams |
-//! | [`openapi`] | an OpenAPI 3.1 document of the HTTP triggers |
+//! | [`openapi`] | an OpenAPI 3.1 document of the HTTP triggers (the [`bisslog_openapi`] crate, which the HTTP server uses too) |
 //! | [`asyncapi`] | an AsyncAPI 3.0 document of the consumed queues and the publishers |
 //!
 //! Every generated file starts with a header naming the command that wrote
@@ -59,7 +59,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod api_doc;
 pub mod asyncapi;
 mod cron_words;
 pub mod diagram;
@@ -67,11 +66,11 @@ pub mod docs;
 mod ident;
 pub mod lambda;
 mod markup;
-pub mod openapi;
+pub use bisslog_openapi as openapi;
 mod output;
 mod stamp;
 
-pub use api_doc::{ApiOptions, DocumentFormat};
+pub use bisslog_openapi::{ApiOptions, DocumentFormat};
 pub use cron_words::describe_cron;
 
 pub use ident::{LogicalIds, pascal_case};

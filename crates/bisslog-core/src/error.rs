@@ -185,6 +185,37 @@ pub trait UseCaseError: std::error::Error + Send + Sync + 'static {
     fn details(&self) -> Option<serde_json::Value> {
         None
     }
+
+    /// Every kind an error of this type can have: API documents list the
+    /// failures an operation can answer with from it (HTTP: its error
+    /// statuses). By default every kind, which is true of any type; an
+    /// error enum that knows better says so, and its operations document
+    /// exactly its statuses:
+    ///
+    /// ```
+    /// use bisslog_core::{ErrorKind, UseCaseError};
+    ///
+    /// #[derive(Debug, thiserror::Error)]
+    /// #[error("schema `{0}` does not exist")]
+    /// struct UnknownSchema(String);
+    ///
+    /// impl UseCaseError for UnknownSchema {
+    ///     fn kind(&self) -> ErrorKind {
+    ///         ErrorKind::NotFound
+    ///     }
+    ///     fn kinds() -> &'static [ErrorKind] {
+    ///         &[ErrorKind::NotFound]
+    ///     }
+    /// }
+    /// assert_eq!(UnknownSchema::kinds(), [ErrorKind::NotFound]);
+    /// assert_eq!(bisslog_core::Error::kinds().len(), ErrorKind::ALL.len());
+    /// ```
+    fn kinds() -> &'static [ErrorKind]
+    where
+        Self: Sized,
+    {
+        &ErrorKind::ALL
+    }
 }
 
 /// The causes of `error`, outermost first: its `source()`, that one's, and
@@ -328,6 +359,11 @@ impl UseCaseError for Error {
 impl UseCaseError for std::convert::Infallible {
     fn kind(&self) -> ErrorKind {
         match *self {}
+    }
+
+    /// None: it never happens.
+    fn kinds() -> &'static [ErrorKind] {
+        &[]
     }
 }
 

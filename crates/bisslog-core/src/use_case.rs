@@ -39,9 +39,7 @@ use crate::error::UseCaseError;
 ///     }
 ///
 ///     // A creation would say so: entry points answer 201 for `Created`.
-///     fn completion(_: &Sum) -> Completion {
-///         Completion::Done
-///     }
+///     const COMPLETION: Completion = Completion::Done;
 /// }
 /// ```
 pub trait UseCase: Send + Sync + 'static {
@@ -59,18 +57,24 @@ pub trait UseCase: Send + Sync + 'static {
         input: Self::Input,
     ) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send;
 
-    /// How the call completed, for entry points that distinguish it (HTTP:
-    /// 200, 201, 202 or 204). By default an output that carries no data
-    /// (a zero-sized type such as `()`) is [`Completion::NoContent`] and
-    /// anything else [`Completion::Done`]; override it to report
-    /// [`Completion::Created`], or to decide from the output.
+    /// How a successful call completes, for entry points that distinguish
+    /// it (HTTP: 200, 201, 202 or 204) and for API documents, which list
+    /// this one. By default an output that carries no data (a zero-sized
+    /// type such as `()`) is [`Completion::NoContent`] and anything else
+    /// [`Completion::Done`]; set it to [`Completion::Created`] for a use
+    /// case that creates.
+    const COMPLETION: Completion = if std::mem::size_of::<Self::Output>() == 0 {
+        Completion::NoContent
+    } else {
+        Completion::Done
+    };
+
+    /// How this call completed: [`COMPLETION`](Self::COMPLETION) unless
+    /// overridden to decide from the output (the documents still list
+    /// only `COMPLETION`).
     fn completion(output: &Self::Output) -> Completion {
         let _ = output;
-        if std::mem::size_of::<Self::Output>() == 0 {
-            Completion::NoContent
-        } else {
-            Completion::Done
-        }
+        Self::COMPLETION
     }
 }
 
@@ -91,6 +95,21 @@ pub enum Completion {
 /// (an empty object, `null`, a schedule's payload) and ignores it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NoInput;
+
+/// Any JSON value: what [`NoInput`] accepts.
+impl schemars::JsonSchema for NoInput {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "NoInput".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::Schema::from(true)
+    }
+}
 
 impl<'de> Deserialize<'de> for NoInput {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -117,7 +136,14 @@ mod tests {
 
     #[test]
     fn zero_sized_outputs_have_no_content() {
+        assert_eq!(Nothing::COMPLETION, Completion::NoContent);
         assert_eq!(Nothing::completion(&()), Completion::NoContent);
+    }
+
+    #[test]
+    fn no_input_is_described_as_any_value() {
+        let schema = schemars::SchemaGenerator::default().subschema_for::<NoInput>();
+        assert_eq!(schema.as_bool(), Some(true));
     }
 
     #[test]

@@ -10,35 +10,25 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body as HttpBody;
 use axum::extract::{FromRequestParts, RawPathParams, Request};
 use axum::response::{IntoResponse, Response};
-use bisslog_core::{Completion, Ctx, TransactionId, Trigger};
+use bisslog_core::{Completion, Ctx, Trigger};
 use bisslog_runtime::Reply;
 use bisslog_runtime::mapper::Body;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::config::HttpConfig;
+use crate::headers::{TRANSACTION, transaction_id};
 use crate::problem::{Problem, StatusPolicy};
 use crate::routes::Route;
 use crate::sources::HttpSources;
 
-/// The transaction header, parsed once.
-pub(crate) static TRANSACTION: HeaderName = HeaderName::from_static(crate::TRANSACTION_HEADER);
 static JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// What every route shares.
 pub(crate) struct Shared {
     pub(crate) policy: StatusPolicy,
     pub(crate) config: HttpConfig,
-}
-
-/// The transaction id a caller sent, or a new one.
-pub(crate) fn transaction_id(headers: &HeaderMap) -> TransactionId {
-    headers
-        .get(&TRANSACTION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(TransactionId::parse)
-        .unwrap_or_else(TransactionId::generate)
 }
 
 /// Why a request was refused before its use case ran:
@@ -156,10 +146,8 @@ async fn read_body(
             ),
         )
     };
-    let announced = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let announced =
+        crate::headers::text(headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|length| length > config.body_limit as u64) {
         return Err(too_large());
     }
@@ -172,9 +160,7 @@ async fn read_body(
         }
     };
     if !bytes.iter().all(u8::is_ascii_whitespace) {
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
+        let content_type = crate::headers::text(headers, header::CONTENT_TYPE);
         check_content_type(content_type, route.content_type.as_deref()).map_err(|detail| {
             (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -237,21 +223,14 @@ fn success(
     request_headers: &HeaderMap,
     config: &HttpConfig,
 ) -> Response {
-    let status = match reply.completion {
-        Completion::Done => StatusCode::OK,
-        Completion::Created => StatusCode::CREATED,
-        Completion::Accepted => StatusCode::ACCEPTED,
-        Completion::NoContent => StatusCode::NO_CONTENT,
-    };
+    let status = success_status(reply.completion);
     let Some(body) = reply.body else {
         return status.into_response();
     };
     let cache = route.cacheable && route.method == http::Method::GET && status == StatusCode::OK;
     let etag = cache.then(|| entity_tag(&body));
     if let Some(etag) = &etag
-        && request_headers
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
+        && crate::headers::text(request_headers, header::IF_NONE_MATCH)
             .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
     {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
@@ -265,6 +244,16 @@ fn success(
         set_cache_headers(headers, etag, config);
     }
     response
+}
+
+/// The status a completion is answered with (the documents list the same).
+pub(crate) fn success_status(completion: Completion) -> StatusCode {
+    match completion {
+        Completion::Done => StatusCode::OK,
+        Completion::Created => StatusCode::CREATED,
+        Completion::Accepted => StatusCode::ACCEPTED,
+        Completion::NoContent => StatusCode::NO_CONTENT,
+    }
 }
 
 fn set_cache_headers(headers: &mut HeaderMap, etag: &str, config: &HttpConfig) {
@@ -294,9 +283,7 @@ fn finish(response: &mut Response, route: &Route, request_headers: &HeaderMap, t
         headers.insert(TRANSACTION.clone(), id);
     }
     let Some(cors) = &route.cors else { return };
-    let origin = request_headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok());
+    let origin = crate::headers::text(request_headers, header::ORIGIN);
     if let Some(allowed) = cors.allow(origin)
         && let Ok(value) = HeaderValue::from_str(&allowed)
     {

@@ -18,8 +18,11 @@
 //! With [`HttpServerBuilder::openapi`] the server also serves its OpenAPI
 //! document at `/openapi.json` and a self-contained HTML rendering of it at
 //! `/docs` (no CDN, no script): the document `bisslog openapi` writes from
-//! the metadata, plus the JSON Schemas of the input and output types the
-//! service [`describe`](ApiDocs::describe)s.
+//! the metadata, typed by the use cases the service registered (their
+//! input and output schemas, success status and error statuses; see
+//! [`ApiDocs`]). Requests hyper refuses before routing (invalid bytes in
+//! the path, a URI or headers too large) are answered with problem
+//! documents too.
 //!
 //! ```no_run
 //! use bisslog_core::{Ctx, Error, UseCase};
@@ -27,9 +30,9 @@
 //! use bisslog_runtime::Service;
 //! use serde::{Deserialize, Serialize};
 //!
-//! #[derive(Deserialize)]
+//! #[derive(Deserialize, schemars::JsonSchema)]
 //! struct Input { a: i64, b: i64, c: i64 }
-//! #[derive(Serialize)]
+//! #[derive(Serialize, schemars::JsonSchema)]
 //! struct Sum { result: i64 }
 //!
 //! struct Add;
@@ -58,9 +61,12 @@ mod api_docs;
 mod auth;
 mod config;
 mod docs_page;
+mod error;
 mod handler;
+mod headers;
 mod problem;
 mod rate;
+mod rejections;
 mod routes;
 mod server;
 mod sources;
@@ -69,9 +75,10 @@ mod websocket;
 pub use api_docs::{ApiDocs, DOCS_PATH, OPENAPI_PATH};
 pub use auth::Authenticator;
 pub use config::HttpConfig;
+pub use error::HttpError;
 pub use problem::{Problem, RETRY_AFTER_SECONDS, StatusPolicy};
 pub use routes::router_path;
-pub use server::{HttpError, HttpServer, HttpServerBuilder, shutdown_signal};
+pub use server::{HttpServer, HttpServerBuilder, shutdown_signal};
 pub use websocket::{WebSocketRegistry, WebSocketRoutes};
 
 /// The header carrying the transaction id, both ways.

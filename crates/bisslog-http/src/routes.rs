@@ -13,8 +13,8 @@ use indexmap::IndexMap;
 
 use crate::auth::Authenticator;
 use crate::config::HttpConfig;
+use crate::error::HttpError;
 use crate::rate::RateLimiter;
-use crate::server::HttpError;
 
 /// One HTTP trigger, ready to serve.
 pub(crate) struct Route {

@@ -20,53 +20,13 @@ use tokio::net::TcpListener;
 use crate::api_docs::ApiDocs;
 use crate::auth::Authenticator;
 use crate::config::HttpConfig;
-use crate::handler::{self, Shared, transaction_id};
+use crate::error::HttpError;
+use crate::handler::{self, Shared};
+use crate::headers::transaction_id;
 use crate::problem::{Problem, StatusPolicy};
+use crate::rejections::ProblemRejections;
 use crate::routes::{self, PathGroup, Route};
 use crate::websocket::{self, WebSocketRegistry};
-
-/// Why the HTTP entry point cannot serve a service as declared.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum HttpError {
-    /// A route names an authenticator the service did not register.
-    #[error(
-        "{route} of use case `{use_case}` needs the authenticator `{name}`, which is not registered"
-    )]
-    UnknownAuthenticator {
-        /// The authenticator's name.
-        name: String,
-        /// The use case.
-        use_case: String,
-        /// `METHOD /path`.
-        route: String,
-    },
-    /// A route takes a path the server serves itself.
-    #[error("use case `{use_case}` declares `{path}`, which the server reserves for itself")]
-    ReservedPath {
-        /// The path.
-        path: String,
-        /// The use case.
-        use_case: String,
-    },
-    /// The router refused a path (a conflict it cannot represent).
-    #[error("the route `{path}` cannot be served: {reason}")]
-    RouteConflict {
-        /// The path.
-        path: String,
-        /// The router's explanation.
-        reason: String,
-    },
-    /// [`ApiDocs::describe`] names a use case the metadata does not declare.
-    #[error("the API documents describe `{keyname}`, which the metadata does not declare")]
-    UndeclaredDescribedUseCase {
-        /// The keyname.
-        keyname: String,
-    },
-    /// Several problems at once.
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Many(Vec<HttpError>),
-}
 
 /// Serves a [`Service`]'s HTTP and WebSocket triggers.
 ///
@@ -173,7 +133,7 @@ impl HttpServer {
                         .header_read_timeout(timeout);
                 }
                 let connection = builder
-                    .serve_connection(TokioIo::new(stream), service)
+                    .serve_connection(ProblemRejections::new(TokioIo::new(stream)), service)
                     .with_upgrades();
                 let mut connection = std::pin::pin!(connection);
                 // One wait for the stop signal, registered once: re-creating
@@ -313,7 +273,7 @@ impl HttpServerBuilder {
             .route("/health/live", get(live))
             .route("/health/ready", get(move || ready(service.clone())));
         if let Some(docs) = self.api_docs {
-            router = crate::api_docs::routes(router, docs, &self.service)?;
+            router = crate::api_docs::routes(router, &docs, &self.service, &self.policy)?;
         }
         if let Some(ws) = websocket::endpoint(&self.service, &self.websockets, &shared)? {
             router = router.route(&self.config.websocket_path, ws);
@@ -372,10 +332,7 @@ fn method_router(group: &PathGroup, shared: &Arc<Shared>) -> MethodRouter {
 
 /// Answers a CORS preflight for the CORS routes of a path.
 fn preflight(routes: &[Arc<Route>], request: &Request) -> Response {
-    let origin = request
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok());
+    let origin = crate::headers::text(request.headers(), header::ORIGIN);
     let mut response = StatusCode::NO_CONTENT.into_response();
     let Some(allowed) = routes
         .iter()

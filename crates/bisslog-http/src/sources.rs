@@ -55,14 +55,11 @@ impl Sources for HttpSources<'_> {
     }
 
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        crate::headers::text(self.headers, name)
     }
 
     fn headers(&self) -> Vec<(&str, &str)> {
-        self.headers
-            .iter()
-            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
-            .collect()
+        crate::headers::all_text(self.headers)
     }
 
     fn body(&self) -> Option<&Body<'_>> {

@@ -28,9 +28,10 @@ use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::handler::{Shared, transaction_id};
+use crate::error::HttpError;
+use crate::handler::Shared;
+use crate::headers::transaction_id;
 use crate::problem::Problem;
-use crate::server::HttpError;
 
 /// The open WebSocket connections, by connection id. Clone it freely: all
 /// clones share the same connections.
@@ -364,14 +365,11 @@ struct WsSources<'a> {
 
 impl Sources for WsSources<'_> {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        crate::headers::text(self.headers, name)
     }
 
     fn headers(&self) -> Vec<(&str, &str)> {
-        self.headers
-            .iter()
-            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
-            .collect()
+        crate::headers::all_text(self.headers)
     }
 
     fn body(&self) -> Option<&Body<'_>> {

@@ -1,11 +1,12 @@
 //! `/openapi.json` and `/docs` of a running server, over a real socket:
-//! the metadata's document plus the described Rust types, and a page
-//! that needs no network.
+//! the metadata's document typed by the registered use cases (no
+//! hand-written description), every status the server answers listed for
+//! its operation, and a page that needs no network.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use bisslog_core::{Ctx, Error, UseCase};
-use bisslog_http::{ApiDocs, HttpError, HttpServer};
+use bisslog_core::{Completion, Ctx, Error, ErrorKind, UseCase, UseCaseError};
+use bisslog_http::{ApiDocs, HttpConfig, HttpServer};
 use bisslog_runtime::Service;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -24,6 +25,16 @@ use_cases:
   forget:
     name: forget
     triggers: [{type: http, options: {method: delete, path: "/sums/{label}", mapper: {path_query.label: label}}}]
+  register:
+    name: register
+    triggers:
+      - type: http
+        options: {method: post, path: "/labels", rate_limit: 1000r/s}
+  annotate:
+    name: annotate
+    triggers:
+      - type: http
+        options: {method: put, path: "/labels/{label}/note", mapper: {path_query.label: label, body: note}}
 "#;
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -69,6 +80,70 @@ impl UseCase for Forget {
     }
 }
 
+/// Registering: a 201 whose failures are exactly a conflict.
+#[derive(Deserialize, schemars::JsonSchema)]
+struct NewLabel {
+    label: String,
+    #[serde(default)]
+    colour: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the label `{0}` already exists")]
+struct Taken(String);
+
+impl UseCaseError for Taken {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Conflict
+    }
+    fn kinds() -> &'static [ErrorKind] {
+        &[ErrorKind::Conflict]
+    }
+}
+
+struct Register;
+impl UseCase for Register {
+    type Input = NewLabel;
+    type Output = NewLabelOutput;
+    type Error = Taken;
+    const COMPLETION: Completion = Completion::Created;
+    async fn run(&self, _: &Ctx, i: NewLabel) -> Result<NewLabelOutput, Taken> {
+        drop(i.colour);
+        if i.label == "taken" {
+            return Err(Taken(i.label));
+        }
+        Ok(NewLabelOutput { label: i.label })
+    }
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+struct NewLabelOutput {
+    label: String,
+}
+
+/// A whole body filling one field.
+#[derive(Deserialize, schemars::JsonSchema)]
+struct NoteInput {
+    label: String,
+    note: Note,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct Note {
+    text: String,
+}
+
+struct Annotate;
+impl UseCase for Annotate {
+    type Input = NoteInput;
+    type Output = ();
+    type Error = std::convert::Infallible;
+    async fn run(&self, _: &Ctx, i: NoteInput) -> Result<(), std::convert::Infallible> {
+        drop((i.label, i.note.text));
+        Ok(())
+    }
+}
+
 fn service() -> Service {
     let metadata = bisslog_schema::validate_str("metadata.yml", METADATA)
         .into_service()
@@ -76,15 +151,14 @@ fn service() -> Service {
     Service::builder(metadata)
         .use_case("add", Add)
         .use_case("forget", Forget)
+        .use_case("register", Register)
+        .use_case("annotate", Annotate)
         .build()
         .unwrap()
 }
 
 fn docs() -> ApiDocs {
-    ApiDocs::new()
-        .version("2.0.0")
-        .describe::<AddInput, Sum>("add")
-        .describe::<LabelInput, ()>("forget")
+    ApiDocs::new().version("2.0.0")
 }
 
 async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String, String) {
@@ -204,16 +278,143 @@ async fn without_openapi_the_documents_are_not_served() {
     task.await.unwrap().unwrap();
 }
 
-#[test]
-fn describing_an_undeclared_use_case_fails_the_build() {
-    let result = HttpServer::new(service())
-        .openapi(ApiDocs::new().describe::<LabelInput, ()>("nope"))
-        .build();
-    let Err(HttpError::Many(errors)) = result else {
-        panic!("expected an error");
+/// Serves the documented service until the returned sender is used.
+async fn start() -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    // A small body limit: the 413 below is answered to a body the socket
+    // takes whole, so the refusal cannot race the sending.
+    let config = HttpConfig {
+        body_limit: 256,
+        ..HttpConfig::default()
     };
+    let server = HttpServer::new(service())
+        .config(config)
+        .openapi(docs())
+        .build()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.serve_until(listener, async {
+        let _ = stopped.await;
+    }));
+    (addr, stop, task)
+}
+
+#[tokio::test]
+async fn bodies_statuses_and_failures_come_from_the_registered_types() {
+    let (addr, stop, task) = start().await;
+    let doc: Value = serde_json::from_str(&get(addr, "/openapi.json").await.2).unwrap();
+    let statuses = |op: &Value| -> Vec<String> {
+        op["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+
+    // No mapper: the body is the input; `label` is required, `colour` not.
+    let register = &doc["paths"]["/labels"]["post"];
+    assert_eq!(register["requestBody"]["required"], true);
+    let body = &register["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["required"], json!(["label"]));
+    assert!(body["properties"]["colour"].is_object());
+    // 201 from `COMPLETION`; 409 the only use-case failure besides the
+    // input's (400, 422); 413 and 415 for the body, 429 for the rate
+    // limit; 500, 503 and 504 always.
     assert_eq!(
-        errors[0].to_string(),
-        "the API documents describe `nope`, which the metadata does not declare"
+        statuses(register),
+        [
+            "201", "400", "409", "413", "415", "422", "429", "500", "503", "504"
+        ]
     );
+    assert_eq!(
+        register["responses"]["201"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/NewLabelOutput"
+    );
+    assert_eq!(
+        register["responses"]["409"]["$ref"],
+        "#/components/responses/Conflict"
+    );
+    assert_eq!(
+        doc["components"]["responses"]["Conflict"]["content"]["application/problem+json"]["schema"]
+            ["$ref"],
+        "#/components/schemas/Problem"
+    );
+
+    // `body: note`: the body is the `note` field, required as it is.
+    let annotate = &doc["paths"]["/labels/{label}/note"]["put"];
+    assert_eq!(annotate["requestBody"]["required"], true);
+    assert_eq!(
+        annotate["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Note"
+    );
+    // An infallible use case fails only as the transport does.
+    assert_eq!(
+        statuses(annotate),
+        ["204", "400", "413", "415", "422", "500", "503", "504"]
+    );
+
+    // `bisslog_core::Error` can be of any kind: every status it maps to.
+    let add = &doc["paths"]["/sums/{label}"]["post"];
+    for status in ["401", "403", "404", "409"] {
+        assert!(add["responses"].get(status).is_some(), "{status}");
+    }
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn every_status_the_server_answers_is_documented_for_its_operation() {
+    let (addr, stop, task) = start().await;
+    let doc: Value = serde_json::from_str(&get(addr, "/openapi.json").await.2).unwrap();
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/labels");
+    let cases: Vec<(reqwest::RequestBuilder, u16)> = vec![
+        (client.post(&url).json(&json!({"label": "a"})), 201),
+        (client.post(&url).json(&json!({"label": "taken"})), 409),
+        (client.post(&url).json(&json!({"colour": "red"})), 422),
+        (
+            client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("{"),
+            400,
+        ),
+        (
+            client
+                .post(&url)
+                .header("content-type", "text/plain")
+                .body("label"),
+            415,
+        ),
+        (
+            client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(vec![b' '; 4096]),
+            413,
+        ),
+    ];
+    let operation = &doc["paths"]["/labels"]["post"];
+    for (request, expected) in cases {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        assert_eq!(status, expected);
+        let documented = &operation["responses"][status.to_string()];
+        assert!(documented.is_object(), "{status} is not documented");
+        if status >= 400 {
+            let media = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert_eq!(media, "application/problem+json", "{status}");
+        }
+    }
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
 }

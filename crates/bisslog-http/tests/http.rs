@@ -78,14 +78,14 @@ use_cases:
     triggers: [{type: schedule, options: {cronjob: "0 3 * * *"}}]
 "#;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct AddInput {
     a: i64,
     b: i64,
     c: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Sum {
     result: i64,
 }
@@ -102,7 +102,7 @@ impl UseCase for Add {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct CreateInput {
     thing: Value,
 }
@@ -115,12 +115,10 @@ impl UseCase for CreateThing {
     async fn run(&self, _: &Ctx, i: CreateInput) -> Result<Value, Error> {
         Ok(json!({"created": i.thing}))
     }
-    fn completion(_: &Value) -> Completion {
-        Completion::Created
-    }
+    const COMPLETION: Completion = Completion::Created;
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct IdInput {
     id: String,
 }
@@ -152,7 +150,7 @@ impl UseCase for DeleteThing {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct KindInput {
     kind: String,
 }
@@ -207,7 +205,7 @@ impl UseCase for Static {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct WhoInput {
     user_id: String,
 }
@@ -235,7 +233,7 @@ impl UseCase for Wait {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct EchoInput {
     text: String,
     connection: String,
@@ -251,7 +249,7 @@ impl UseCase for Echo {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct NotifyInput {
     connection: String,
     message: Value,
@@ -592,6 +590,61 @@ async fn oversized_bodies_get_413_whether_announced_or_chunked() {
     let mut response = String::new();
     let _ = stream.read_to_string(&mut response).await;
     assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+}
+
+/// Sends raw bytes and reads the answer to its end (the server closes
+/// the connection after refusing a request it cannot parse).
+async fn raw(addr: SocketAddr, request: &[u8]) -> (u16, String, Value) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let status = head[9..12].parse().unwrap();
+    (
+        status,
+        head.to_ascii_lowercase(),
+        serde_json::from_str(body).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn requests_refused_below_the_router_get_problem_documents() {
+    let s = start().await;
+    let too_many_headers = format!(
+        "GET /things/7 HTTP/1.1\r\nhost: test\r\n{}\r\n",
+        (0..120)
+            .map(|i| format!("x-h{i}: v\r\n"))
+            .collect::<String>()
+    );
+    let long_uri = format!(
+        "GET /things/{} HTTP/1.1\r\nhost: test\r\n\r\n",
+        "7".repeat(70_000)
+    );
+    for (request, status, code) in [
+        (
+            b"GET /things/a\x7fb HTTP/1.1\r\nhost: test\r\n\r\n".to_vec(),
+            400,
+            "malformed-request",
+        ),
+        (too_many_headers.into_bytes(), 431, "headers-too-large"),
+        (long_uri.into_bytes(), 414, "uri-too-long"),
+    ] {
+        let (answered, head, body) = raw(s.addr, &request).await;
+        assert_eq!(answered, status, "{head}");
+        assert!(
+            head.contains("content-type: application/problem+json"),
+            "{head}"
+        );
+        assert_eq!(body["status"], status);
+        assert_eq!(body["code"], code);
+        assert!(body["title"].is_string());
+        let transaction = body["transaction_id"].as_str().unwrap();
+        assert!(head.contains(&format!(
+            "x-transaction-id: {}",
+            transaction.to_ascii_lowercase()
+        )));
+    }
 }
 
 #[tokio::test]

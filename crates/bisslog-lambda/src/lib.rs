@@ -33,9 +33,9 @@
 //! use serde::{Deserialize, Serialize};
 //! use serde_json::json;
 //!
-//! #[derive(Deserialize)]
+//! #[derive(Deserialize, schemars::JsonSchema)]
 //! struct Input { a: i64, b: i64 }
-//! #[derive(Serialize)]
+//! #[derive(Serialize, schemars::JsonSchema)]
 //! struct Sum { result: i64 }
 //!
 //! struct Add;

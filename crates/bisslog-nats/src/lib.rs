@@ -16,7 +16,7 @@
 //! use bisslog_runtime::messaging::{BrokerPublisher, Consumers};
 //! use serde::Deserialize;
 //!
-//! #[derive(Deserialize)]
+//! #[derive(Deserialize, schemars::JsonSchema)]
 //! struct Order { id: u64 }
 //!
 //! /// Consumes `orders.created`, publishes `orders.confirmed`.

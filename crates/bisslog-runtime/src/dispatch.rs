@@ -13,6 +13,9 @@ use bisslog_schema::Criticality;
 use bytes::Bytes;
 use futures_util::FutureExt as _;
 
+use schemars::JsonSchema;
+
+use crate::contract::Contract;
 use crate::mapper::Mapped;
 
 /// A successful call, ready for a transport to encode.
@@ -108,15 +111,22 @@ fn missing_field(problem: &str) -> Option<String> {
 pub struct UseCaseHandle {
     keyname: Arc<str>,
     criticality: Criticality,
+    contract: Contract,
     dispatch: Arc<dyn Dispatch>,
     unit_of_work: Option<Arc<dyn UnitOfWork>>,
 }
 
 impl UseCaseHandle {
-    pub(crate) fn new<U: UseCase>(keyname: &str, criticality: Criticality, use_case: U) -> Self {
+    pub(crate) fn new<U>(keyname: &str, criticality: Criticality, use_case: U) -> Self
+    where
+        U: UseCase,
+        U::Input: JsonSchema,
+        U::Output: JsonSchema,
+    {
         Self {
             keyname: Arc::from(keyname),
             criticality,
+            contract: Contract::of::<U>(),
             dispatch: Arc::new(Typed(Arc::new(use_case))),
             unit_of_work: None,
         }
@@ -145,6 +155,12 @@ impl UseCaseHandle {
     /// Its criticality, from the metadata.
     pub fn criticality(&self) -> Criticality {
         self.criticality
+    }
+
+    /// What its types say about it (schemas, completion, error kinds), for
+    /// API documents.
+    pub fn contract(&self) -> &Contract {
+        &self.contract
     }
 
     /// Calls the use case: deserializes `input`, runs it with `ctx` as the
@@ -279,13 +295,13 @@ mod tests {
     use bisslog_core::{NoInput, Trigger};
     use serde::{Deserialize, Serialize};
 
-    #[derive(Deserialize)]
+    #[derive(Deserialize, schemars::JsonSchema)]
     struct AddInput {
         a: i64,
         b: i64,
     }
 
-    #[derive(Serialize)]
+    #[derive(Serialize, schemars::JsonSchema)]
     struct Sum {
         result: i64,
     }

@@ -13,9 +13,9 @@
 //! use bisslog_runtime::{Service, mapper::Mapped};
 //! use serde::{Deserialize, Serialize};
 //!
-//! #[derive(Deserialize)]
+//! #[derive(Deserialize, schemars::JsonSchema)]
 //! struct Input { a: i64, b: i64 }
-//! #[derive(Serialize)]
+//! #[derive(Serialize, schemars::JsonSchema)]
 //! struct Sum { result: i64 }
 //!
 //! struct Add;
@@ -41,6 +41,7 @@
 //! ```
 
 pub mod command;
+mod contract;
 mod dispatch;
 mod inbox;
 pub mod logging;
@@ -50,6 +51,7 @@ pub mod problem;
 pub mod schedule;
 mod service;
 
+pub use contract::Contract;
 pub use dispatch::{Failure, Reply, UseCaseHandle};
 pub use inbox::MemoryInbox;
 pub use service::{BuildError, BuildProblem, DEFAULT_READINESS_TIMEOUT, Service, ServiceBuilder};

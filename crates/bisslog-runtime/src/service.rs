@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bisslog_core::{Adapter, UnitOfWork, UseCase};
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 
 use crate::dispatch::UseCaseHandle;
 
@@ -189,8 +190,19 @@ pub struct ServiceBuilder {
 
 impl ServiceBuilder {
     /// Registers the implementation of the use case with this keyname.
+    ///
+    /// Its input and output types describe themselves as JSON Schemas
+    /// (`#[derive(schemars::JsonSchema)]` next to serde's derives), so the
+    /// API documents of every entry point type their bodies from the code
+    /// without a hand-written description; the handle keeps them in its
+    /// [`Contract`](crate::Contract).
     #[must_use]
-    pub fn use_case<U: UseCase>(mut self, keyname: impl Into<String>, use_case: U) -> Self {
+    pub fn use_case<U>(mut self, keyname: impl Into<String>, use_case: U) -> Self
+    where
+        U: UseCase,
+        U::Input: JsonSchema,
+        U::Output: JsonSchema,
+    {
         let keyname = keyname.into();
         let criticality = self
             .metadata

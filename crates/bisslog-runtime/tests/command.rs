@@ -10,13 +10,13 @@ use bisslog_runtime::Service;
 use bisslog_runtime::command::run_call;
 use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct Input {
     a: i64,
     b: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Sum {
     result: i64,
     trigger: &'static str,

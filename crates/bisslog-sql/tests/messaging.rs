@@ -47,7 +47,7 @@ use_cases:
           batch_size: 4
 ";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct Input {
     n: i64,
     #[serde(default)]

@@ -40,9 +40,9 @@
 //! use bisslog::{Ctx, Error, Service, UseCase};
 //! use serde::{Deserialize, Serialize};
 //!
-//! #[derive(Deserialize)]
+//! #[derive(Deserialize, schemars::JsonSchema)]
 //! struct Input { a: i64, b: i64, c: i64 }
-//! #[derive(Serialize)]
+//! #[derive(Serialize, schemars::JsonSchema)]
 //! struct Sum { result: i64 }
 //!
 //! struct AddNumbers;

@@ -19,7 +19,8 @@
 use bisslog_schema::{InteractionType, ServiceMetadata, SourcePart, TriggerKind};
 use serde_json::{Map, Value, json};
 
-use crate::api_doc::{self, ApiOptions, UniqueIds, part_schema, use_case_extensions};
+use bisslog_openapi::ApiOptions;
+use bisslog_openapi::api_doc::{self, UniqueIds, part_schema, use_case_extensions};
 
 /// The AsyncAPI version written.
 pub const ASYNCAPI_VERSION: &str = "3.0.0";

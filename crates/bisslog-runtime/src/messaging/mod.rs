@@ -32,7 +32,7 @@
 //! use bisslog_runtime::messaging::{Broker, Consumers, InProcessBroker, Message};
 //! use serde::Deserialize;
 //!
-//! #[derive(Deserialize)]
+//! #[derive(Deserialize, schemars::JsonSchema)]
 //! struct Greeting { name: String }
 //!
 //! struct Greet;

@@ -24,7 +24,7 @@
 //! use bisslog_runtime::schedule::{Clock, Schedules};
 //! use std::sync::{Arc, atomic::{AtomicU32, Ordering}};
 //!
-//! #[derive(serde::Deserialize)]
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
 //! struct Input { days: u32 }
 //! struct Purge(Arc<AtomicU32>);
 //! impl UseCase for Purge {

@@ -174,7 +174,7 @@ pub(crate) struct Handle {
     pub(crate) instance: u32,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(crate) struct Input {
     n: u32,
     #[serde(default)]

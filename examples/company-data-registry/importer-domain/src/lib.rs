@@ -142,9 +142,7 @@ impl<S: RegistrySchemas, P: Publisher> UseCase for ImportCompanyData<S, P> {
         })
     }
 
-    fn completion(_: &ImportAccepted) -> Completion {
-        Completion::Accepted
-    }
+    const COMPLETION: Completion = Completion::Accepted;
 }
 
 /// Refuses an empty or oversized batch and records that are not objects,

@@ -74,9 +74,7 @@ impl<S: SchemaStore, D: DataStore, P: Publisher> UseCase for InsertCompanyData<S
         Ok(json!({ "inserted": uid }))
     }
 
-    fn completion(_: &Value) -> Completion {
-        Completion::Created
-    }
+    const COMPLETION: Completion = Completion::Created;
 }
 
 /// `update_company_data`: merges fields into a record (as the original

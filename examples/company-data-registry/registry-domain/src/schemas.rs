@@ -87,9 +87,7 @@ impl<S: SchemaStore> UseCase for CreateSchema<S> {
         Ok(SchemaOutput { schema })
     }
 
-    fn completion(_: &SchemaOutput) -> Completion {
-        Completion::Created
-    }
+    const COMPLETION: Completion = Completion::Created;
 }
 
 /// `get_all_schemas`: every schema.

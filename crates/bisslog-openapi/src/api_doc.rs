@@ -1,5 +1,6 @@
-//! What the OpenAPI and AsyncAPI generators share: the output format, the
-//! document's `info`, unique ids, and the schema a mapper implies.
+//! What the API document generators share (this crate's OpenAPI and
+//! `bisslog-codegen`'s AsyncAPI): the output format, the document's
+//! `info`, unique ids, and the schema a mapper implies.
 
 use std::collections::HashSet;
 
@@ -59,7 +60,7 @@ impl Default for ApiOptions {
 }
 
 /// The document's `info` object.
-pub(crate) fn info(service: &ServiceMetadata, options: &ApiOptions) -> Value {
+pub fn info(service: &ServiceMetadata, options: &ApiOptions) -> Value {
     let mut info = Map::new();
     info.insert("title".into(), json!(service.name));
     info.insert("version".into(), json!(options.version));
@@ -73,7 +74,7 @@ pub(crate) fn info(service: &ServiceMetadata, options: &ApiOptions) -> Value {
 }
 
 /// The `x-bisslog-*` extensions describing a use case.
-pub(crate) fn use_case_extensions(use_case: &UseCaseMetadata, target: &mut Map<String, Value>) {
+pub fn use_case_extensions(use_case: &UseCaseMetadata, target: &mut Map<String, Value>) {
     target.insert("x-bisslog-use-case".into(), json!(use_case.keyname));
     target.insert(
         "x-bisslog-criticality".into(),
@@ -88,14 +89,14 @@ pub(crate) fn use_case_extensions(use_case: &UseCaseMetadata, target: &mut Map<S
 /// characters both OpenAPI and AsyncAPI accept in component keys
 /// (`A-Z a-z 0-9 . _ -`).
 #[derive(Debug, Default)]
-pub(crate) struct UniqueIds {
+pub struct UniqueIds {
     taken: HashSet<String>,
 }
 
 impl UniqueIds {
     /// `wanted` with other characters replaced by `_`, and `_2`, `_3`, ...
     /// appended when it is already taken.
-    pub(crate) fn claim(&mut self, wanted: &str) -> String {
+    pub fn claim(&mut self, wanted: &str) -> String {
         let base = safe_id(wanted);
         let mut id = base.clone();
         let mut n = 2;
@@ -109,7 +110,7 @@ impl UniqueIds {
 }
 
 /// `name` with every character outside `A-Z a-z 0-9 . _ -` replaced by `_`.
-pub(crate) fn safe_id(name: &str) -> String {
+pub fn safe_id(name: &str) -> String {
     let id: String = name
         .chars()
         .map(|c| {
@@ -127,7 +128,7 @@ pub(crate) fn safe_id(name: &str) -> String {
 /// the mapper tells: `None` when the mapper reads nothing from it, `{}`
 /// (any value) when it reads the part whole, and an object with the read
 /// keys as (optional, untyped) properties when it reads keys inside it.
-pub(crate) fn part_schema(mapper: &Mapper, part: SourcePart) -> Option<Value> {
+pub fn part_schema(mapper: &Mapper, part: SourcePart) -> Option<Value> {
     let mut read = false;
     let mut schema = Map::new();
     for entry in mapper.entries.iter().filter(|e| e.source.part == part) {

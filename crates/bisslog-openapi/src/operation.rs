@@ -1,30 +1,34 @@
 //! One HTTP trigger as an OpenAPI operation.
 
-use bisslog_schema::{HttpTrigger, Method, Service, SourcePart, UseCase};
+use bisslog_schema::{HttpTrigger, Method, ServiceMetadata, SourcePart, UseCaseMetadata};
 use serde_json::{Map, Value, json};
 
-use super::problem;
 use crate::api_doc::{part_schema, use_case_extensions};
+use crate::problem;
+use crate::typed::{self, Typed, UseCaseTypes};
 
 /// Headers OpenAPI forbids as header parameters (they are described by
 /// the request body's media type and the security schemes instead).
 const RESERVED_HEADERS: &[&str] = &["accept", "content-type", "authorization"];
 
 /// An operation and where it goes.
-pub(super) struct Operation {
+pub(crate) struct Operation {
     /// The OpenAPI path template (`/files/{key}` for `/files/{key+}`).
-    pub(super) path: String,
+    pub(crate) path: String,
     /// The operation's tags.
-    pub(super) tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// The Operation Object.
-    pub(super) body: Value,
+    pub(crate) body: Value,
 }
 
-pub(super) fn build(
-    service: &Service,
-    use_case: &UseCase,
+/// The operation of one trigger; `typed` is what the code says of the use
+/// case, when it is known.
+pub(crate) fn build(
+    service: &ServiceMetadata,
+    use_case: &UseCaseMetadata,
     http: &HttpTrigger,
     operation_id: String,
+    typed: Option<(&UseCaseTypes, &Typed)>,
 ) -> Operation {
     let tags = tags(service, use_case);
     let mut op = Map::new();
@@ -38,10 +42,23 @@ pub(super) fn build(
     if !parameters.is_empty() {
         op.insert("parameters".into(), Value::Array(parameters));
     }
-    if let Some(body) = request_body(http) {
-        op.insert("requestBody".into(), body);
+    let body = match typed {
+        Some((types, all)) => typed::request_body(http, types, all),
+        None => untyped_request_body(http).map(|schema| (schema, false)),
+    };
+    let has_body = body.is_some();
+    if let Some((schema, required)) = body {
+        let media = http.content_type.as_deref().unwrap_or("application/json");
+        let mut request = json!({"content": {media: {"schema": schema}}});
+        if required {
+            request["required"] = json!(true);
+        }
+        op.insert("requestBody".into(), request);
     }
-    op.insert("responses".into(), problem::responses(http));
+    op.insert(
+        "responses".into(),
+        problem::responses(http, has_body, typed.map(|(types, _)| types)),
+    );
     use_case_extensions(use_case, &mut op);
     if let Some(authenticator) = &http.authenticator {
         op.insert("x-bisslog-authenticator".into(), json!(authenticator));
@@ -54,7 +71,7 @@ pub(super) fn build(
 }
 
 /// `key: value` for each use-case tag; the service name when it has none.
-fn tags(service: &Service, use_case: &UseCase) -> Vec<String> {
+fn tags(service: &ServiceMetadata, use_case: &UseCaseMetadata) -> Vec<String> {
     if use_case.tags.is_empty() {
         return vec![service.name.clone()];
     }
@@ -70,7 +87,7 @@ fn template(path: &str) -> String {
     path.replace("+}", "}")
 }
 
-fn parameters(use_case: &UseCase, http: &HttpTrigger) -> Vec<Value> {
+fn parameters(use_case: &UseCaseMetadata, http: &HttpTrigger) -> Vec<Value> {
     let mapper = http.mapper.as_ref();
     let target_of = |part: SourcePart, name: &str| {
         mapper.and_then(|m| {
@@ -143,16 +160,21 @@ fn parameters(use_case: &UseCase, http: &HttpTrigger) -> Vec<Value> {
     out
 }
 
-/// The request body: what the mapper reads from `body`, or, with no
-/// mapper, any JSON object on the methods that carry a body.
-fn request_body(http: &HttpTrigger) -> Option<Value> {
-    let schema = match &http.mapper {
-        Some(mapper) => part_schema(mapper, SourcePart::Body)?,
-        None if matches!(http.method, Method::Post | Method::Put | Method::Patch) => {
-            json!({"type": "object", "description": "the use case's input fields"})
+/// Whether requests of this method carry a body the input is read from
+/// when a trigger has no mapper.
+pub(crate) fn carries_body(method: Method) -> bool {
+    matches!(method, Method::Post | Method::Put | Method::Patch)
+}
+
+/// The request body's schema from the metadata alone: what the mapper
+/// reads from `body`, or, with no mapper, any JSON object on the methods
+/// that carry a body.
+fn untyped_request_body(http: &HttpTrigger) -> Option<Value> {
+    match &http.mapper {
+        Some(mapper) => part_schema(mapper, SourcePart::Body),
+        None if carries_body(http.method) => {
+            Some(json!({"type": "object", "description": "the use case's input fields"}))
         }
-        None => return None,
-    };
-    let media = http.content_type.as_deref().unwrap_or("application/json");
-    Some(json!({"content": {media: {"schema": schema}}}))
+        None => None,
+    }
 }
