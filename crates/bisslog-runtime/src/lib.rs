@@ -34,10 +34,13 @@
 //! ).into_service().unwrap();
 //! let service = Service::builder(metadata).use_case("add", Add).build().unwrap();
 //!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
 //! let add = service.use_case("add").unwrap();
 //! let input = Mapped::Owned(serde_json::json!({"a": 1, "b": 2}));
-//! let reply = bisslog_core::block_on(add.call(Ctx::new("add", Trigger::Direct), &input)).unwrap();
+//! let reply = add.call(Ctx::new("add", Trigger::Direct), &input).await.unwrap();
 //! assert_eq!(reply.body.as_deref(), Some(&br#"{"result":3}"#[..]));
+//! # }
 //! ```
 
 pub mod command;

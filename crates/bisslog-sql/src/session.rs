@@ -1,7 +1,7 @@
 //! Sessions: how an adapter reaches the database inside a use case, joining
 //! the call's unit of work when there is one.
 
-use bisslog_core::{Ctx, Error};
+use bisslog_core::Error;
 use sqlx::{PgConnection, SqliteConnection};
 use tokio::sync::OwnedMutexGuard;
 
@@ -169,8 +169,8 @@ impl Database {
     /// The unit of work of the use case being polled, when it is this
     /// database's.
     pub(crate) fn current_work(&self) -> Option<SqlWork> {
-        Ctx::with_current(|ctx| {
-            let work = ctx?.work()?;
+        bisslog_messaging::current::with(|ctx| {
+            let work = bisslog_messaging::work::of(ctx?)?;
             let sql = work.as_any().downcast_ref::<SqlWork>()?;
             (sql.database_id() == self.id()).then(|| sql.clone())
         })

@@ -7,10 +7,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bisslog_core::{Ctx, Error, ErrorKind, Event, Publisher, Trigger, UnitOfWork, UseCase};
+use bisslog_core::{Ctx, Error, ErrorKind, Event, Publisher, Trigger, UseCase};
+use bisslog_messaging::{Broker, Message};
+use bisslog_messaging::{UnitOfWork, current, work};
 use bisslog_runtime::Service;
 use bisslog_runtime::mapper::Mapped;
-use bisslog_runtime::messaging::{Broker, ConsumerConfig, Consumers, InProcessBroker, Message};
+use bisslog_runtime::messaging::{ConsumerConfig, Consumers, InProcessBroker};
 use bisslog_sql::testing::TestDatabase;
 use bisslog_sql::{Database, Migration, Outbox, RelayConfig, map_error, on_engine};
 use serde::Deserialize;
@@ -202,15 +204,15 @@ async fn open_work_publishing(
     db: &Database,
     outbox: &Outbox,
     n: i64,
-) -> Arc<dyn bisslog_core::Work> {
-    let work = UnitOfWork::begin(db);
+) -> Arc<dyn bisslog_messaging::Work> {
+    let begun = UnitOfWork::begin(db);
     let ctx = Ctx::new("manual", Trigger::Direct);
-    ctx.attach_work(Arc::clone(&work)).ok().unwrap();
+    work::attach(&ctx, Arc::clone(&begun)).ok().unwrap();
     let event = Event::json(&n).unwrap().with_key("k");
-    ctx.scope(outbox.publish("things.added", event))
+    current::scope(ctx, outbox.publish("things.added", event))
         .await
         .unwrap();
-    work
+    begun
 }
 
 /// Four transactions write to the outbox in one order and commit in
@@ -436,27 +438,26 @@ async fn sessions_join_the_call(test: TestDatabase) {
 
     let work = UnitOfWork::begin(&db);
     let ctx = Ctx::new("manual", Trigger::Direct);
-    ctx.attach_work(Arc::clone(&work)).ok().unwrap();
-    let seen = ctx
-        .scope(async {
-            let reader = db.reader().await.unwrap();
-            assert!(!reader.is_joined(), "reads open no transaction");
-            drop(reader);
-            let mut writer = db.begin().await.unwrap();
-            assert!(writer.is_joined());
-            on_engine!(writer.connection().unwrap(), conn => {
-                sqlx::query("INSERT INTO things (n) VALUES (11)").execute(conn).await.map(drop)
-            })
-            .unwrap();
-            writer.commit().await.unwrap();
-            let mut reader = db.reader().await.unwrap();
-            assert!(reader.is_joined(), "reads see the call's writes");
-            on_engine!(reader.connection().unwrap(), conn => {
-                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM things").fetch_one(conn).await
-            })
-            .unwrap()
+    work::attach(&ctx, Arc::clone(&work)).ok().unwrap();
+    let seen = current::scope(ctx, async {
+        let reader = db.reader().await.unwrap();
+        assert!(!reader.is_joined(), "reads open no transaction");
+        drop(reader);
+        let mut writer = db.begin().await.unwrap();
+        assert!(writer.is_joined());
+        on_engine!(writer.connection().unwrap(), conn => {
+            sqlx::query("INSERT INTO things (n) VALUES (11)").execute(conn).await.map(drop)
         })
-        .await;
+        .unwrap();
+        writer.commit().await.unwrap();
+        let mut reader = db.reader().await.unwrap();
+        assert!(reader.is_joined(), "reads see the call's writes");
+        on_engine!(reader.connection().unwrap(), conn => {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM things").fetch_one(conn).await
+        })
+        .unwrap()
+    })
+    .await;
     assert_eq!(seen, 1);
     work.commit().await.unwrap();
     assert_eq!(rows(&db).await, BTreeSet::from([11]));

@@ -22,7 +22,8 @@ pub mod domain;
 pub mod importer;
 pub mod launch;
 
-use bisslog::core::{Adapter, Publisher, UnitOfWork};
+use bisslog::core::{Adapter, Publisher};
+use bisslog::messaging::UnitOfWork;
 use bisslog::{BuildError, Service};
 
 use domain::data::{DeleteCompanyData, GetCompanyData, InsertCompanyData, UpdateCompanyData};

@@ -62,10 +62,10 @@
 
 mod clock;
 mod job;
+mod memory;
 mod runner;
-mod store;
 
 pub use clock::Clock;
 pub use job::UnknownTimeZone;
+pub use memory::MemoryTicks;
 pub use runner::{RunningSchedules, Schedules};
-pub use store::{Claim, MemoryTicks, RunLease, TickStore};

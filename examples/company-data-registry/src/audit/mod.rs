@@ -7,7 +7,8 @@
 pub mod adapters;
 pub mod domain;
 
-use bisslog::core::{Adapter, UnitOfWork};
+use bisslog::core::Adapter;
+use bisslog::messaging::UnitOfWork;
 use bisslog::{BuildError, Service};
 
 use domain::{AuditTrail, GetAuditTrail, RecordInsertion};
