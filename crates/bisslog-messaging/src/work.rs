@@ -18,7 +18,7 @@
 //!
 //! let ctx = Ctx::new("insert", Trigger::Direct);
 //! assert!(work::of(&ctx).is_none());
-//! work::attach(&ctx, MemoryInbox::new().begin()).unwrap();
+//! assert!(work::attach(&ctx, MemoryInbox::new().begin()).is_ok());
 //! assert!(work::of(&ctx).is_some());
 //! // Calls it makes join it.
 //! assert!(work::of(&ctx.child("get")).is_some());

@@ -28,14 +28,14 @@
 //!     }
 //! }
 //!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
 //! let metadata = bisslog_schema::validate_str(
 //!     "metadata.yml",
 //!     "name: calculator\nuse_cases:\n  add:\n    name: add\n    triggers: [{type: http, options: {method: post, path: /add}}]\n",
 //! ).into_service().unwrap();
 //! let service = Service::builder(metadata).use_case("add", Add).build().unwrap();
 //!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() {
 //! let add = service.use_case("add").unwrap();
 //! let input = Mapped::Owned(serde_json::json!({"a": 1, "b": 2}));
 //! let reply = add.call(Ctx::new("add", Trigger::Direct), &input).await.unwrap();
