@@ -21,7 +21,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use bisslog_core::{Ctx, Error, UseCase};
 use bisslog_runtime::Service;
-use bisslog_runtime::messaging::{Broker, Consumers};
+use bisslog_messaging::Broker;
+use bisslog_runtime::messaging::Consumers;
 use serde::Deserialize;
 
 const METADATA: &str = include_str!("../metadata.yml");

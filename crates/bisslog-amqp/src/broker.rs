@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use bisslog_core::BoxFuture;
-use bisslog_runtime::messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
+use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
 use lapin::message::BasicReturnMessage;
 use lapin::options::{
     BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
@@ -51,9 +51,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// acknowledgements map to RabbitMQ.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), bisslog_runtime::messaging::BrokerError> {
+/// # async fn run() -> Result<(), bisslog_messaging::BrokerError> {
 /// use bisslog_amqp::{AmqpBroker, AmqpConfig};
-/// use bisslog_runtime::messaging::{Broker, Message};
+/// use bisslog_messaging::{Broker, Message};
 ///
 /// let broker = AmqpBroker::connect_with(
 ///     "amqp://guest:guest@127.0.0.1:5672/%2f",

@@ -15,7 +15,7 @@
 
 use std::borrow::Cow;
 
-use bisslog_runtime::messaging::{Message, headers, new_message_id};
+use bisslog_messaging::{Message, headers, new_message_id};
 use bytes::Bytes;
 use lapin::BasicProperties;
 use lapin::types::{AMQPValue, DecimalValue, FieldTable, LongString, ShortString};

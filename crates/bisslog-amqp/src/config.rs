@@ -27,7 +27,7 @@ pub struct AmqpConfig {
     /// channel) takes down with it. Default 1, at least 1.
     pub publisher_channels: usize,
     /// How long a publish waits for RabbitMQ's confirm before failing with
-    /// [`BrokerError::Timeout`](bisslog_runtime::messaging::BrokerError::Timeout).
+    /// [`BrokerError::Timeout`](bisslog_messaging::BrokerError::Timeout).
     /// Default 10 s.
     pub confirm_timeout: Duration,
     /// How long connecting, opening a channel, declaring a queue or

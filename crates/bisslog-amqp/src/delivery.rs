@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bisslog_core::BoxFuture;
-use bisslog_runtime::messaging::{BrokerError, Delivery, DeliveryStream, Message};
+use bisslog_messaging::{BrokerError, Delivery, DeliveryStream, Message};
 use bytes::Bytes;
 use futures_util::{FutureExt as _, Stream, StreamExt as _};
 use lapin::options::{BasicAckOptions, BasicCancelOptions, BasicNackOptions};

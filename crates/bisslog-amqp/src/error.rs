@@ -1,6 +1,6 @@
 //! lapin's errors as [`BrokerError`]s.
 
-use bisslog_runtime::messaging::BrokerError;
+use bisslog_messaging::BrokerError;
 use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 
 /// The AMQP reply code of a channel or connection error RabbitMQ sent,

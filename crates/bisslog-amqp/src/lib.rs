@@ -1,17 +1,18 @@
 //! RabbitMQ for bisslog services: [`AmqpBroker`] is the
-//! [`Broker`](bisslog_runtime::messaging::Broker) that serves consumer
+//! [`Broker`](bisslog_messaging::Broker) that serves consumer
 //! triggers from RabbitMQ queues and publishes events to them, over AMQP
 //! 0-9-1 with [lapin](https://docs.rs/lapin).
 //!
 //! Use it where the in-process broker is: the consumer runner
-//! ([`Consumers`](bisslog_runtime::messaging::Consumers)) and the
-//! publisher port ([`BrokerPublisher`](bisslog_runtime::messaging::BrokerPublisher))
+//! (`bisslog::messaging::Consumers`) and the
+//! publisher port ([`BrokerPublisher`](bisslog_messaging::BrokerPublisher))
 //! take any broker, and the domain code does not change.
 //!
 //! ```no_run
 //! use bisslog_amqp::AmqpBroker;
 //! use bisslog_runtime::Service;
-//! use bisslog_runtime::messaging::{BrokerPublisher, Consumers};
+//! use bisslog_messaging::BrokerPublisher;
+//! use bisslog_runtime::messaging::Consumers;
 //!
 //! # fn build_service(events: BrokerPublisher) -> Service { unimplemented!() }
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,14 +41,14 @@
 //! | consumer name (`service-use_case`) | the consumer tag; the instances share the queue as competing consumers |
 //!
 //! **Provisioned**: with provisioning on (the default of
-//! [`ConsumerConfig`](bisslog_runtime::messaging::ConsumerConfig)), each
+//! `bisslog::messaging::ConsumerConfig`), each
 //! consumer trigger's queue and dead-letter queue are declared durable,
 //! without arguments, when consumers start; publishing through a
-//! [`BrokerPublisher`](bisslog_runtime::messaging::BrokerPublisher)
+//! [`BrokerPublisher`](bisslog_messaging::BrokerPublisher)
 //! declares a queue the first time it finds it missing. Declaring is
 //! idempotent. A queue that exists with other settings (arguments such as
 //! `x-max-length`, or not durable) makes RabbitMQ refuse the declaration:
-//! that is a [`BrokerError::Provisioning`](bisslog_runtime::messaging::BrokerError::Provisioning)
+//! that is a [`BrokerError::Provisioning`](bisslog_messaging::BrokerError::Provisioning)
 //! quoting RabbitMQ, and the broker goes on working (declarations run on
 //! channels of their own). Where operators own the queues (quorum
 //! queues, queues with arguments, which a plain declaration conflicts
@@ -74,11 +75,11 @@
 //! (`application/json` for payloads that start like a JSON object or
 //! array); the transaction id, the key and every other header go to the
 //! `headers` table. Failures map to
-//! [`BrokerError`](bisslog_runtime::messaging::BrokerError):
+//! [`BrokerError`](bisslog_messaging::BrokerError):
 //!
 //! - no such queue (checked once per queue, and a `basic.return` of the
 //!   mandatory publish) → `NoQueue`, which a
-//!   [`BrokerPublisher`](bisslog_runtime::messaging::BrokerPublisher)
+//!   [`BrokerPublisher`](bisslog_messaging::BrokerPublisher)
 //!   answers by provisioning the queue;
 //! - a negative confirm (`basic.nack`), or a message RabbitMQ refuses
 //!   (too large, access refused) → `Rejected`;

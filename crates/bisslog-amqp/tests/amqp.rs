@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use bisslog_amqp::{AmqpBroker, AmqpConfig};
-use bisslog_runtime::messaging::{
+use bisslog_messaging::{
     Broker, BrokerError, BrokerPublisher, Deliveries, Delivery, Message, Subscription,
 };
 use common::{Queues, connect};

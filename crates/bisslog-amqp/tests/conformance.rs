@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bisslog_amqp::AmqpBroker;
 use bisslog_core::BoxFuture;
-use bisslog_runtime::messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
+use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
 
 /// The suite's queues are named by the suite: a client records the
 /// queues it provisions or consumes, and the last client of a queue to go

@@ -1,16 +1,14 @@
 //! The context of one use-case call: its transaction, where it came from,
 //! and the values the entry point knows about the caller.
 
-use std::cell::RefCell;
+use std::any::{Any, TypeId};
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use crate::call::{CallDispatcher, NestedCall};
+use crate::error::{Error, UseCaseError};
 use crate::transaction::TransactionId;
 use crate::use_case::UseCase;
-use crate::work::Work;
 
 /// What started a use-case call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,10 +56,11 @@ impl fmt::Display for Trigger {
 ///
 /// Every call gets a transaction id. A call made through [`Ctx::call`]
 /// gets a child transaction whose parent is the caller's, so one trace
-/// spans nested use cases. While a use case runs inside [`Ctx::scope`]
-/// (the runtime does this), [`Ctx::current`] returns its context from any
-/// code it awaits, so adapters and log lines see the right transaction even
-/// when thousands of calls run concurrently on the same threads.
+/// spans nested use cases.
+///
+/// The runtime also attaches what its machinery needs (the call's unit of
+/// work, the dispatcher of nested calls) as typed
+/// [extensions](Ctx::extension); a use case never needs them.
 ///
 /// ```
 /// use bisslog_core::{Ctx, Trigger};
@@ -80,8 +79,21 @@ struct Inner {
     use_case: Arc<str>,
     trigger: Trigger,
     attributes: Arc<serde_json::Map<String, serde_json::Value>>,
-    /// Set once, by the runtime, when the service has a unit of work.
-    work: OnceLock<Arc<dyn Work>>,
+    /// What the runtime attaches: one value per type, set once each.
+    extensions: Extensions,
+}
+
+/// Values of any type, at most one per type. Few (the runtime attaches
+/// two), so a vector is faster than a map.
+#[derive(Default)]
+struct Extensions(Mutex<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>);
+
+impl Extensions {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Vec<(TypeId, Arc<dyn Any + Send + Sync>)>> {
+        // Nothing panics while the lock is held; a poisoned lock still
+        // holds a consistent vector.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl Ctx {
@@ -141,22 +153,36 @@ impl Ctx {
             use_case: use_case.into(),
             trigger: Trigger::Call,
             attributes: Arc::clone(&self.0.attributes),
-            // A nested call is part of its caller's unit of work.
-            work: self.0.work.clone(),
+            // A nested call is part of its caller's unit of work and is
+            // dispatched by the same runtime: it starts with the same
+            // extensions.
+            extensions: Extensions(Mutex::new(self.0.extensions.entries().clone())),
         }))
     }
 
-    /// The unit of work this call's writes join, when the service has one.
-    /// Adapters use it (through [`Ctx::current`]); use cases never need to.
-    pub fn work(&self) -> Option<&Arc<dyn Work>> {
-        self.0.work.get()
+    /// The value of type `T` attached to this call, if any.
+    ///
+    /// This is the seam between the domain's context and the machinery
+    /// around it: the runtime attaches the call's unit of work and the
+    /// dispatcher of [`Ctx::call`]; adapters read them through the crates
+    /// that define their types (`bisslog_messaging::work::of`). A use case
+    /// never needs it.
+    pub fn extension<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let entries = self.0.extensions.entries();
+        let (_, value) = entries.iter().find(|(id, _)| *id == TypeId::of::<T>())?;
+        Arc::clone(value).downcast::<T>().ok()
     }
 
-    /// Attaches the call's unit of work. Entry points and the runtime do
-    /// this once, before the use case runs; a second attachment is refused
-    /// and gives the work back.
-    pub fn attach_work(&self, work: Arc<dyn Work>) -> Result<(), Arc<dyn Work>> {
-        self.0.work.set(work)
+    /// Attaches `value` to this call (and to the calls it makes from now
+    /// on, see [`Ctx::child`]). Once per type: a second value of the same
+    /// type is refused and given back.
+    pub fn insert_extension<T: Any + Send + Sync>(&self, value: T) -> Result<(), T> {
+        let mut entries = self.0.extensions.entries();
+        if entries.iter().any(|(id, _)| *id == TypeId::of::<T>()) {
+            return Err(value);
+        }
+        entries.push((TypeId::of::<T>(), Arc::new(value)));
+        Ok(())
     }
 
     /// Records a checkpoint: an INFO event with a `checkpoint_id`, logged
@@ -171,46 +197,52 @@ impl Ctx {
     }
 
     /// Calls another use case with a child context: a new transaction whose
-    /// parent is this call's.
+    /// parent is this call's, part of this call's unit of work.
+    ///
+    /// In a service, the runtime dispatches it like any trigger: the child
+    /// context carries the callee's keyname from the metadata, its start and
+    /// end are logged, and a panic in the callee becomes an
+    /// [`ErrorKind::Internal`](crate::ErrorKind::Internal) failure (code
+    /// `panic`) of this call, converted into the callee's error type (hence
+    /// the `From<Error>` bound), instead of unwinding through the caller.
+    ///
+    /// With a context built by hand ([`Ctx::new`], as in a unit test), the
+    /// callee simply runs, with a child context named after its type
+    /// (`GetSchema`); a panic unwinds as in any function call.
     pub async fn call<U: UseCase>(
         &self,
         use_case: &U,
         input: U::Input,
-    ) -> Result<U::Output, U::Error> {
-        let name = short_type_name::<U>();
-        let child = self.child(name);
-        tracing::debug!(transaction_id = %child.transaction_id(), parent = %self.transaction_id(), "calling {name}");
-        child.clone().scope(use_case.run(&child, input)).await
-    }
-
-    /// Runs `future` with this context as [`Ctx::current`] whenever it is
-    /// polled. Entry points wrap each use-case call in it.
-    pub fn scope<F: Future>(self, future: F) -> Scoped<Pin<Box<F>>> {
-        Scoped {
-            ctx: Some(self),
-            future: Box::pin(future),
-        }
-    }
-
-    /// [`Ctx::scope`] for a future that is already `Unpin` (a boxed one),
-    /// without boxing it again.
-    pub fn scope_unpin<F: Future + Unpin>(self, future: F) -> Scoped<F> {
-        Scoped {
-            ctx: Some(self),
-            future,
-        }
-    }
-
-    /// The context of the use case whose future is being polled on this
-    /// thread, if any.
-    pub fn current() -> Option<Ctx> {
-        CURRENT.with(|current| current.borrow().clone())
-    }
-
-    /// Gives `f` the current context without cloning it (used by log
-    /// formatters on every line).
-    pub fn with_current<R>(f: impl FnOnce(Option<&Ctx>) -> R) -> R {
-        CURRENT.with(|current| f(current.borrow().as_ref()))
+    ) -> Result<U::Output, U::Error>
+    where
+        U::Error: From<Error>,
+    {
+        let type_name = short_type_name::<U>();
+        let Some(dispatcher) = self.extension::<Arc<dyn CallDispatcher>>() else {
+            let child = self.child(type_name);
+            return use_case.run(&child, input).await;
+        };
+        let mut result = None;
+        let slot = &mut result;
+        let call = NestedCall::new(
+            TypeId::of::<U>(),
+            type_name,
+            Box::new(move |child: Ctx| {
+                Box::pin(async move {
+                    let outcome = use_case.run(&child, input).await;
+                    let status = outcome.as_ref().map(|_| ()).map_err(UseCaseError::kind);
+                    *slot = Some(outcome);
+                    status
+                })
+            }),
+        );
+        dispatcher.dispatch(self, call).await?;
+        result.unwrap_or_else(|| {
+            Err(Error::internal(format!(
+                "the dispatcher did not run the use case `{type_name}`"
+            ))
+            .into())
+        })
     }
 }
 
@@ -285,7 +317,7 @@ impl CtxBuilder {
             } else {
                 Arc::new(self.attributes)
             },
-            work: OnceLock::new(),
+            extensions: Extensions::default(),
         }))
     }
 }
@@ -294,53 +326,6 @@ impl CtxBuilder {
 fn no_attributes() -> Arc<serde_json::Map<String, serde_json::Value>> {
     static EMPTY: OnceLock<Arc<serde_json::Map<String, serde_json::Value>>> = OnceLock::new();
     Arc::clone(EMPTY.get_or_init(|| Arc::new(serde_json::Map::new())))
-}
-
-thread_local! {
-    static CURRENT: RefCell<Option<Ctx>> = const { RefCell::new(None) };
-}
-
-/// A future running with a [`Ctx`] as the current context; see
-/// [`Ctx::scope`].
-#[must_use = "futures do nothing unless polled"]
-pub struct Scoped<F> {
-    /// Lent to the thread-local slot during each poll.
-    ctx: Option<Ctx>,
-    future: F,
-}
-
-impl<F: Future + Unpin> Future for Scoped<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.get_mut();
-        let guard = Lent::lend(&mut this.ctx);
-        let poll = Pin::new(&mut this.future).poll(cx);
-        drop(guard);
-        poll
-    }
-}
-
-/// The context moved into the thread-local slot for one poll, and moved
-/// back (the previous one restored) when the poll ends, even by panic.
-struct Lent<'s> {
-    home: &'s mut Option<Ctx>,
-    previous: Option<Ctx>,
-}
-
-impl<'s> Lent<'s> {
-    fn lend(home: &'s mut Option<Ctx>) -> Self {
-        let ctx = home.take();
-        let previous = CURRENT.with(|current| current.replace(ctx));
-        Lent { home, previous }
-    }
-}
-
-impl Drop for Lent<'_> {
-    fn drop(&mut self) {
-        let previous = self.previous.take();
-        *self.home = CURRENT.with(|current| current.replace(previous));
-    }
 }
 
 /// `GetSchema` for `my_crate::use_cases::GetSchema`.
@@ -371,25 +356,5 @@ mod tests {
     fn short_names() {
         assert_eq!(short_type_name::<Ctx>(), "Ctx");
         assert_eq!(short_type_name::<Vec<String>>(), "Vec");
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn concurrent_calls_never_see_each_others_context() {
-        let mut tasks = Vec::new();
-        for i in 0..200 {
-            let ctx = Ctx::new(format!("uc{i}"), Trigger::Direct);
-            let expected = ctx.transaction_id().clone();
-            tasks.push(tokio::spawn(ctx.scope(async move {
-                for _ in 0..5 {
-                    let seen = Ctx::current().map(|c| c.transaction_id().clone());
-                    assert_eq!(seen.as_ref(), Some(&expected));
-                    tokio::task::yield_now().await;
-                }
-            })));
-        }
-        for task in tasks {
-            assert!(task.await.is_ok());
-        }
-        assert!(Ctx::current().is_none());
     }
 }

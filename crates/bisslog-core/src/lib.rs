@@ -14,13 +14,15 @@
 //!   failure: its HTTP status, whether a message is retried.
 //! - [`Adapter`] and the standard ports: [`Publisher`] for events,
 //!   [`WebSocketConnections`] for pushing to clients.
-//! - [`UnitOfWork`]: how the runtime makes a use case's writes, its
-//!   published events and its inbox record commit together.
+//!
+//! Nothing else: the machinery around a call (units of work, the current
+//! context of adapters, executors) lives in the runtime and in
+//! `bisslog-messaging`, behind the one seam [`Ctx::extension`].
 //!
 //! # Example
 //!
 //! ```
-//! use bisslog_core::{Ctx, Error, Trigger, UseCase, block_on};
+//! use bisslog_core::{Ctx, Error, Trigger, UseCase};
 //! use serde::{Deserialize, Serialize};
 //!
 //! /// The port: how the domain sees its store.
@@ -58,25 +60,28 @@
 //!     }
 //! }
 //!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
 //! let greet = Greet { greetings: Fixed };
 //! let ctx = Ctx::new("greet", Trigger::Direct);
 //! let input = Input { language: "es".into(), name: "Ana".into() };
-//! let output = block_on(greet.run(&ctx, input)).unwrap();
+//! let output = greet.run(&ctx, input).await.unwrap();
 //! assert_eq!(output.message, "Hola, Ana!");
+//! # }
 //! ```
 
+mod call;
 mod ctx;
 mod error;
 mod port;
 mod publish;
 mod transaction;
 mod use_case;
-mod work;
 
-pub use ctx::{Ctx, CtxBuilder, Scoped, Trigger};
+pub use call::{CallDispatcher, NestedCall};
+pub use ctx::{Ctx, CtxBuilder, Trigger};
 pub use error::{BoxError, Error, ErrorKind, UseCaseError, causes};
-pub use port::{Adapter, BoxFuture, WebSocketConnections, block_on};
+pub use port::{Adapter, BoxFuture, WebSocketConnections};
 pub use publish::{Event, Publisher};
 pub use transaction::{MAX_TRANSACTION_ID_LEN, TransactionId};
 pub use use_case::{Completion, NoInput, UseCase};
-pub use work::{UnitOfWork, Work};

@@ -58,27 +58,3 @@ pub trait WebSocketConnections: Send + Sync + 'static {
     /// Closes a connection; closing one that is gone is not an error.
     fn close(&self, connection_id: &str) -> BoxFuture<'_, Result<(), Error>>;
 }
-
-/// Runs `future` to completion on the current thread. For tests and
-/// examples that drive a use case without an async runtime; never use it
-/// inside one.
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    use std::sync::Arc;
-    use std::task::{Context, Poll, Wake, Waker};
-
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        match future.as_mut().poll(&mut cx) {
-            Poll::Ready(output) => return output,
-            Poll::Pending => std::thread::park(),
-        }
-    }
-}

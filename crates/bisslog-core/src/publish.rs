@@ -88,7 +88,7 @@ impl Event {
 /// or neither does. The use case cannot tell which it has.
 ///
 /// ```
-/// use bisslog_core::{BoxFuture, Error, Event, Publisher, block_on};
+/// use bisslog_core::{BoxFuture, Error, Event, Publisher};
 /// use std::sync::Mutex;
 ///
 /// /// An in-memory publisher, as a unit test would use.
@@ -103,9 +103,12 @@ impl Event {
 ///     }
 /// }
 ///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
 /// let publisher = Recorded::default();
-/// block_on(publisher.publish("data.inserted", Event::json(&1).unwrap())).unwrap();
+/// publisher.publish("data.inserted", Event::json(&1).unwrap()).await.unwrap();
 /// assert_eq!(publisher.0.lock().unwrap()[0], ("data.inserted".to_owned(), "1".to_owned()));
+/// # }
 /// ```
 pub trait Publisher: Send + Sync + 'static {
     /// Publishes `event` to the logical queue `queue`. When it returns

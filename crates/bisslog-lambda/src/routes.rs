@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
+use bisslog_messaging::consumer_name;
 use bisslog_runtime::mapper::InputMapper;
-use bisslog_runtime::messaging::consumer_name;
 use bisslog_runtime::{Service, UseCaseHandle};
 use bisslog_schema::{DeliverySemantic, TriggerKind};
 use serde_json::Value;

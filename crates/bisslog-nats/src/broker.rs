@@ -10,7 +10,7 @@ use async_nats::jetstream::context::{CreateStreamErrorKind, GetStreamByNameError
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::{HeaderMap, HeaderName, HeaderValue, header};
 use bisslog_core::BoxFuture;
-use bisslog_runtime::messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
+use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
 
 use crate::config::NatsConfig;
 use crate::delivery::NatsDeliveries;
@@ -34,9 +34,9 @@ const INSTANCES_ROOM: i64 = 32;
 ///
 /// ```no_run
 /// use bisslog_nats::NatsBroker;
-/// use bisslog_runtime::messaging::{Broker, Message};
+/// use bisslog_messaging::{Broker, Message};
 ///
-/// # async fn run() -> Result<(), bisslog_runtime::messaging::BrokerError> {
+/// # async fn run() -> Result<(), bisslog_messaging::BrokerError> {
 /// let broker = NatsBroker::connect("nats://127.0.0.1:4222").await?;
 /// broker.provision("orders.created").await?;
 /// broker.publish("orders.created", &Message::new(&br#"{"id":7}"#[..])).await?;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use async_nats::jetstream::stream;
-use bisslog_runtime::messaging::BrokerError;
+use bisslog_messaging::BrokerError;
 
 use crate::NatsBroker;
 use crate::error;
@@ -39,7 +39,7 @@ pub enum Retention {
 /// use std::time::Duration;
 /// use bisslog_nats::{NatsConfig, Storage};
 ///
-/// # async fn run() -> Result<(), bisslog_runtime::messaging::BrokerError> {
+/// # async fn run() -> Result<(), bisslog_messaging::BrokerError> {
 /// let broker = NatsConfig::default()
 ///     .storage(Storage::Memory)
 ///     .duplicate_window(Duration::from_secs(10 * 60))

@@ -10,7 +10,7 @@ use async_nats::jetstream::consumer::{PullConsumer, pull};
 use async_nats::jetstream::message::Acker;
 use async_nats::{HeaderMap, header};
 use bisslog_core::BoxFuture;
-use bisslog_runtime::messaging::{BrokerError, Delivery, DeliveryStream, Message, new_message_id};
+use bisslog_messaging::{BrokerError, Delivery, DeliveryStream, Message, new_message_id};
 use bytes::Bytes;
 use futures_util::{FutureExt as _, Stream, StreamExt as _};
 

@@ -10,7 +10,7 @@ use async_nats::jetstream;
 use async_nats::jetstream::consumer::pull::MessagesErrorKind;
 use async_nats::jetstream::context::{CreateStreamErrorKind, PublishErrorKind, RequestErrorKind};
 use async_nats::jetstream::stream::ConsumerErrorKind;
-use bisslog_runtime::messaging::BrokerError;
+use bisslog_messaging::BrokerError;
 
 /// What a failed JetStream API request amounts to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,10 +1,10 @@
 //! NATS JetStream for bisslog services.
 //!
-//! [`NatsBroker`] is a [`Broker`](bisslog_runtime::messaging::Broker): give
-//! it to [`Consumers`](bisslog_runtime::messaging::Consumers) and every
+//! [`NatsBroker`] is a [`Broker`](bisslog_messaging::Broker): give
+//! it to `bisslog::messaging::Consumers` and every
 //! consumer trigger of the service's metadata is served from a durable
 //! JetStream pull consumer, shared by all the service's instances; give it
-//! to [`BrokerPublisher`](bisslog_runtime::messaging::BrokerPublisher) and
+//! to [`BrokerPublisher`](bisslog_messaging::BrokerPublisher) and
 //! use cases publish to JetStream, each publication awaited until the
 //! server has stored it. The domain code and the metadata do not change
 //! when a service moves from the in-process broker to NATS.
@@ -13,7 +13,8 @@
 //! use bisslog_core::{Ctx, Error, Event, Publisher, UseCase};
 //! use bisslog_nats::NatsBroker;
 //! use bisslog_runtime::Service;
-//! use bisslog_runtime::messaging::{BrokerPublisher, Consumers};
+//! use bisslog_messaging::BrokerPublisher;
+//! use bisslog_runtime::messaging::Consumers;
 //! use serde::Deserialize;
 //!
 //! #[derive(Deserialize, schemars::JsonSchema)]
@@ -57,7 +58,7 @@
 //! - when a stream already captures it (one an operator or a benchmark
 //!   harness made, with any name, any subjects, wildcards included), the
 //!   broker uses that stream and changes nothing in it;
-//! - otherwise [provisioning](bisslog_runtime::messaging::Broker::provision)
+//! - otherwise [provisioning](bisslog_messaging::Broker::provision)
 //!   creates one named after the queue, every character outside
 //!   `[A-Za-z0-9_-]` made `_` (`company_data_insertion_queue`), capturing
 //!   just that subject, with work-queue retention (a message is deleted
@@ -69,9 +70,9 @@
 //! and the queue-to-stream resolution is remembered per broker. A queue
 //! name must be a valid subject: no spaces, no wildcards (`*`, `>`), no
 //! empty tokens; anything else is a
-//! [`BrokerError::Provisioning`](bisslog_runtime::messaging::BrokerError::Provisioning).
+//! [`BrokerError::Provisioning`](bisslog_messaging::BrokerError::Provisioning).
 //! Publishing to a subject no stream captures is
-//! [`BrokerError::NoQueue`](bisslog_runtime::messaging::BrokerError::NoQueue)
+//! [`BrokerError::NoQueue`](bisslog_messaging::BrokerError::NoQueue)
 //! (which `BrokerPublisher` answers by provisioning the queue, unless told
 //! not to).
 //!
@@ -106,7 +107,7 @@
 //! Messages pulled but not yet handed to the runner when it stops are
 //! delivered again, to any instance, once their `ack_wait` has passed.
 //!
-//! [`Delivery::attempt`](bisslog_runtime::messaging::Delivery::attempt) is
+//! [`Delivery::attempt`](bisslog_messaging::Delivery::attempt) is
 //! JetStream's delivery count. Acknowledgements are sent without waiting
 //! for the server's confirmation, as a hand-written JetStream consumer
 //! does: a lost one (the connection broke just then) only means the

@@ -32,20 +32,12 @@ pub(crate) fn is_valid_name(name: &str) -> bool {
             .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '.' | '*' | '>'))
 }
 
-/// The name of the stream created for `queue`: every character outside
-/// `[A-Za-z0-9_-]` becomes `_` (`company_data_insertion.queue` →
+/// The name of the stream created for `queue`: the queue
+/// [sanitized](bisslog_messaging::sanitized_name) like every name derived
+/// from a keyname (`company_data_insertion.queue` →
 /// `company_data_insertion_queue`).
 pub(crate) fn stream_name(queue: &str) -> String {
-    queue
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    bisslog_messaging::sanitized_name(queue)
 }
 
 /// The name used when [`stream_name`] is taken by a stream of other

@@ -7,10 +7,10 @@ mod support;
 use std::time::Duration;
 
 use async_nats::jetstream::stream;
-use bisslog_nats::{NatsConfig, Storage};
-use bisslog_runtime::messaging::{
+use bisslog_messaging::{
     Broker, BrokerError, BrokerPublisher, Deliveries, Delivery, Message, Subscription,
 };
+use bisslog_nats::{NatsConfig, Storage};
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use support::{

@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
+use bisslog_messaging::{Broker, Message};
 use bisslog_nats::NatsBroker;
-use bisslog_runtime::messaging::{Broker, Message};
 use bisslog_sql::{Database, Outbox, RelayConfig};
 use bisslog_testkit::private_nats::PrivateNats;
 

@@ -1,14 +1,17 @@
 //! Calling a use case without knowing its types: deserialize the mapped
 //! input, run it in its context, serialize the output; and isolate panics.
 
+use std::any::TypeId;
+use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
 use bisslog_core::{
-    BoxError, BoxFuture, Completion, Ctx, Error, ErrorKind, UnitOfWork, UseCase, Work,
+    BoxError, BoxFuture, CallDispatcher, Completion, Ctx, Error, ErrorKind, NestedCall, UseCase,
 };
+use bisslog_messaging::{UnitOfWork, Work, current, work};
 use bisslog_schema::Criticality;
 use bytes::Bytes;
 use futures_util::FutureExt as _;
@@ -114,6 +117,10 @@ pub struct UseCaseHandle {
     contract: Contract,
     dispatch: Arc<dyn Dispatch>,
     unit_of_work: Option<Arc<dyn UnitOfWork>>,
+    /// The type registered, for nested calls to find this keyname.
+    type_id: TypeId,
+    /// The dispatcher of the nested calls of this handle's calls.
+    calls: Option<Arc<dyn CallDispatcher>>,
 }
 
 impl UseCaseHandle {
@@ -129,7 +136,14 @@ impl UseCaseHandle {
             contract: Contract::of::<U>(),
             dispatch: Arc::new(Typed(Arc::new(use_case))),
             unit_of_work: None,
+            type_id: TypeId::of::<U>(),
+            calls: None,
         }
+    }
+
+    pub(crate) fn with_calls(mut self, calls: Arc<dyn CallDispatcher>) -> Self {
+        self.calls = Some(calls);
+        self
     }
 
     pub(crate) fn with_unit_of_work(mut self, unit_of_work: Option<Arc<dyn UnitOfWork>>) -> Self {
@@ -173,6 +187,9 @@ impl UseCaseHandle {
     /// already carries work (a consumer recording its inbox entry first),
     /// whoever attached it ends it.
     ///
+    /// The use case's own calls to other use cases ([`Ctx::call`]) are
+    /// dispatched the same way, as part of this call's unit of work.
+    ///
     /// The input is read before this returns, so the future borrows
     /// nothing from the request.
     pub fn call(
@@ -181,36 +198,28 @@ impl UseCaseHandle {
         input: &Mapped<'_>,
     ) -> impl Future<Output = Result<Reply, Failure>> + Send + 'static {
         let keyname = Arc::clone(&self.keyname);
-        let debug = tracing::enabled!(tracing::Level::DEBUG);
-        let started = debug.then(Instant::now);
-        if debug {
-            tracing::debug!(checkpoint_id = %format_args!("start-{keyname}"), transaction_id = %ctx.transaction_id(), "use case started");
+        let started = log_start(&keyname, &ctx);
+        if let Some(calls) = &self.calls {
+            // A context that already has one (a caller's) keeps it.
+            let _ = ctx.insert_extension(Arc::clone(calls));
         }
         let began = self.begin_work(&ctx);
         let prepared =
             std::panic::catch_unwind(AssertUnwindSafe(|| self.dispatch.call(ctx.clone(), input)))
-                .unwrap_or_else(|panic| Err(panicked(&keyname, panic.as_ref())));
+                .unwrap_or_else(|panic| Err(Box::new(panicked(&keyname, panic.as_ref()))));
         async move {
             let mut outcome = match prepared {
-                Ok(future) => ctx
-                    .clone()
-                    .scope_unpin(AssertUnwindSafe(future).catch_unwind())
-                    .await
-                    .unwrap_or_else(|panic| Err(panicked(&keyname, panic.as_ref()))),
+                Ok(future) => {
+                    current::scope_unpin(ctx.clone(), AssertUnwindSafe(future).catch_unwind())
+                        .await
+                        .unwrap_or_else(|panic| Err(Box::new(panicked(&keyname, panic.as_ref()))))
+                }
                 Err(failure) => Err(failure),
             };
             if let Some(work) = began {
                 outcome = end_work(work.as_ref(), outcome).await;
             }
-            if let Some(started) = started {
-                tracing::debug!(
-                    checkpoint_id = %format_args!("end-{keyname}"),
-                    transaction_id = %ctx.transaction_id(),
-                    elapsed_us = started.elapsed().as_micros() as u64,
-                    ok = outcome.is_ok(),
-                    "use case ended"
-                );
-            }
+            log_end(&keyname, &ctx, started, outcome.is_ok());
             outcome
         }
     }
@@ -221,11 +230,11 @@ impl UseCaseHandle {
     /// context has none.
     fn begin_work(&self, ctx: &Ctx) -> Option<Arc<dyn Work>> {
         let unit_of_work = self.unit_of_work.as_ref()?;
-        if ctx.work().is_some() {
+        if work::of(ctx).is_some() {
             return None;
         }
         let work = unit_of_work.begin();
-        ctx.attach_work(Arc::clone(&work)).ok()?;
+        work::attach(ctx, Arc::clone(&work)).ok()?;
         Some(work)
     }
 
@@ -274,19 +283,101 @@ impl std::fmt::Debug for UseCaseHandle {
     }
 }
 
+/// Logs the start of a call at DEBUG; the time it started, when logged.
+fn log_start(keyname: &str, ctx: &Ctx) -> Option<Instant> {
+    let debug = tracing::enabled!(tracing::Level::DEBUG);
+    if debug {
+        tracing::debug!(checkpoint_id = %format_args!("start-{keyname}"), transaction_id = %ctx.transaction_id(), "use case started");
+    }
+    debug.then(Instant::now)
+}
+
+/// Logs the end of a call whose start [`log_start`] logged.
+fn log_end(keyname: &str, ctx: &Ctx, started: Option<Instant>, ok: bool) {
+    if let Some(started) = started {
+        tracing::debug!(
+            checkpoint_id = %format_args!("end-{keyname}"),
+            transaction_id = %ctx.transaction_id(),
+            elapsed_us = started.elapsed().as_micros() as u64,
+            ok,
+            "use case ended"
+        );
+    }
+}
+
+/// The dispatcher of a service's nested calls ([`Ctx::call`]): the callee
+/// is named by the keyname it is registered under, logged like any call,
+/// and its panics fail the call, not the caller. It begins no unit of
+/// work: a nested call is part of its caller's.
+pub(crate) struct Calls {
+    /// The keyname of each registered type; a type registered under two
+    /// keynames is missing (which one was called cannot be told).
+    keynames: HashMap<TypeId, Arc<str>>,
+}
+
+impl Calls {
+    pub(crate) fn new<'h>(handles: impl IntoIterator<Item = &'h UseCaseHandle>) -> Self {
+        let mut keynames = HashMap::new();
+        let mut ambiguous = Vec::new();
+        for handle in handles {
+            if keynames
+                .insert(handle.type_id, handle.keyname_arc())
+                .is_some()
+            {
+                ambiguous.push(handle.type_id);
+            }
+        }
+        for type_id in ambiguous {
+            keynames.remove(&type_id);
+        }
+        Self { keynames }
+    }
+}
+
+impl CallDispatcher for Calls {
+    fn dispatch<'a>(
+        &'a self,
+        caller: &'a Ctx,
+        call: NestedCall<'a>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        let keyname = self
+            .keynames
+            .get(&call.callee())
+            .cloned()
+            .unwrap_or_else(|| Arc::from(call.type_name()));
+        let child = caller.child(Arc::clone(&keyname));
+        Box::pin(async move {
+            let started = log_start(&keyname, &child);
+            let run = call.run(child.clone());
+            let outcome =
+                current::scope_unpin(child.clone(), AssertUnwindSafe(run).catch_unwind()).await;
+            match outcome {
+                Ok(status) => {
+                    log_end(&keyname, &child, started, status.is_ok());
+                    Ok(())
+                }
+                Err(panic) => {
+                    log_end(&keyname, &child, started, false);
+                    Err(panicked(&keyname, panic.as_ref()))
+                }
+            }
+        })
+    }
+}
+
 /// A panic as a failure, logged with its message.
-fn panicked(keyname: &str, panic: &(dyn std::any::Any + Send)) -> Failure {
+fn panicked(keyname: &str, panic: &(dyn std::any::Any + Send)) -> Error {
     let message = panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a non-string panic payload".to_owned());
     tracing::error!(use_case = keyname, panic = %message, "the use case panicked");
-    Box::new(Error::new(
+    Error::new(
         ErrorKind::Internal,
         "panic",
         format!("the use case `{keyname}` panicked: {message}"),
-    ))
+    )
 }
 
 #[cfg(test)]

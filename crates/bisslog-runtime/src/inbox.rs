@@ -5,7 +5,8 @@ use std::any::Any;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use bisslog_core::{BoxFuture, Error, UnitOfWork, Work};
+use bisslog_core::{BoxFuture, Error};
+use bisslog_messaging::{UnitOfWork, Work};
 
 /// A [`UnitOfWork`] that only keeps the inbox: which messages each
 /// consumer has handled, in memory. A message recorded by a call that then
@@ -15,15 +16,18 @@ use bisslog_core::{BoxFuture, Error, UnitOfWork, Work};
 /// process ends: use a `bisslog_sql::Database` in production.
 ///
 /// ```
-/// use bisslog_core::{UnitOfWork, block_on};
+/// use bisslog_messaging::UnitOfWork;
 /// use bisslog_runtime::MemoryInbox;
 ///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
 /// let inbox = MemoryInbox::new();
 /// let first = inbox.begin();
-/// assert!(block_on(first.record_message("billing", "m-1")).unwrap());
-/// block_on(first.commit()).unwrap();
+/// assert!(first.record_message("billing", "m-1").await.unwrap());
+/// first.commit().await.unwrap();
 /// let again = inbox.begin();
-/// assert!(!block_on(again.record_message("billing", "m-1")).unwrap());
+/// assert!(!again.record_message("billing", "m-1").await.unwrap());
+/// # }
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct MemoryInbox {

@@ -28,6 +28,8 @@
 //!     }
 //! }
 //!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
 //! let metadata = bisslog_schema::validate_str(
 //!     "metadata.yml",
 //!     "name: calculator\nuse_cases:\n  add:\n    name: add\n    triggers: [{type: http, options: {method: post, path: /add}}]\n",
@@ -36,8 +38,9 @@
 //!
 //! let add = service.use_case("add").unwrap();
 //! let input = Mapped::Owned(serde_json::json!({"a": 1, "b": 2}));
-//! let reply = bisslog_core::block_on(add.call(Ctx::new("add", Trigger::Direct), &input)).unwrap();
+//! let reply = add.call(Ctx::new("add", Trigger::Direct), &input).await.unwrap();
 //! assert_eq!(reply.body.as_deref(), Some(&br#"{"result":3}"#[..]));
+//! # }
 //! ```
 
 pub mod command;

@@ -5,12 +5,11 @@
 //! other fields as `key=value`; [`LogFormat::Json`] writes one JSON object
 //! per line instead. The transaction id is the event's own
 //! `transaction_id` field, else the id of the use case whose future is
-//! being polled ([`Ctx::current`]), else `service-logging`, as in bisslog.
+//! being polled ([`bisslog_messaging::current`]), else `service-logging`, as in bisslog.
 
 use std::fmt::{self, Write as _};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bisslog_core::Ctx;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
@@ -101,8 +100,10 @@ where
         event.record(&mut fields);
         let transaction = match fields.transaction_id.take() {
             Some(id) => id,
-            None => Ctx::with_current(|ctx| ctx.map(|c| c.transaction_id().to_string()))
-                .unwrap_or_else(|| SERVICE_TRANSACTION.to_owned()),
+            None => {
+                bisslog_messaging::current::with(|ctx| ctx.map(|c| c.transaction_id().to_string()))
+                    .unwrap_or_else(|| SERVICE_TRANSACTION.to_owned())
+            }
         };
         let checkpoint = fields
             .checkpoint_id

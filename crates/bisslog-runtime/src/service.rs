@@ -6,11 +6,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bisslog_core::{Adapter, UnitOfWork, UseCase};
+use bisslog_core::{Adapter, CallDispatcher, UseCase};
+use bisslog_messaging::UnitOfWork;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 
-use crate::dispatch::UseCaseHandle;
+use crate::dispatch::{Calls, UseCaseHandle};
 
 /// A checked service: every use case of the metadata is implemented, and
 /// every external interaction has an adapter. Cheap to clone.
@@ -266,6 +267,7 @@ impl ServiceBuilder {
                 "external interaction `{keyname}` has a blank adapter: nothing backs it"
             );
         }
+        let calls: Arc<dyn CallDispatcher> = Arc::new(Calls::new(&self.use_cases));
         let mut use_cases = IndexMap::with_capacity(self.use_cases.len());
         for keyname in self.metadata.use_cases.keys() {
             if let Some(handle) = self.use_cases.iter().find(|h| h.keyname() == keyname) {
@@ -275,7 +277,8 @@ impl ServiceBuilder {
                     handle
                         .clone()
                         .with_criticality(criticality)
-                        .with_unit_of_work(self.unit_of_work.clone()),
+                        .with_unit_of_work(self.unit_of_work.clone())
+                        .with_calls(Arc::clone(&calls)),
                 );
             }
         }

@@ -11,7 +11,8 @@
 
 use std::time::{Duration, Instant};
 
-use bisslog_runtime::messaging::{Broker, InProcessBroker, Message, Subscription};
+use bisslog_messaging::{Broker, Message, Subscription};
+use bisslog_runtime::messaging::InProcessBroker;
 use bisslog_sql::SqlBroker;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::StreamExt as _;

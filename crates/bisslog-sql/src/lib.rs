@@ -8,7 +8,7 @@
 //! - [`map_error`] turns driver errors into bisslog error kinds, so a
 //!   unique violation is a 409 and a lost connection a 503 without any
 //!   SQL type reaching the domain.
-//! - [`SqlBroker`] is a durable [`Broker`](bisslog_runtime::messaging::Broker)
+//! - [`SqlBroker`] is a durable [`Broker`](bisslog_messaging::Broker)
 //!   in the same database: the embedded default that loses nothing on a
 //!   crash.
 //! - [`Database`] is an [`Adapter`](bisslog_core::Adapter): bind it and

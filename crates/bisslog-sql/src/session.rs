@@ -1,7 +1,7 @@
 //! Sessions: how an adapter reaches the database inside a use case, joining
 //! the call's unit of work when there is one.
 
-use bisslog_core::{Ctx, Error, ErrorKind};
+use bisslog_core::{Error, ErrorKind};
 use sqlx::{PgConnection, SqliteConnection};
 use tokio::sync::OwnedMutexGuard;
 
@@ -125,7 +125,7 @@ impl Database {
     /// work from this database (`ServiceBuilder::unit_of_work`), when the
     /// write goes through a second `Database` over the same data, or from
     /// a task spawned by the use case (a spawned task loses the call: await
-    /// the work in the use case, or run it inside `ctx.scope`). For a write
+    /// the work in the use case, or run it inside `bisslog_messaging::current::scope`). For a write
     /// that is meant to commit on its own (set-up, scripts, jobs outside any
     /// use case) use [`Database::transaction`].
     ///
@@ -171,7 +171,7 @@ impl Database {
     /// Why [`begin`](Self::begin) found no unit of work to join, said in
     /// the log and as the error.
     fn outside_unit_of_work(&self) -> Error {
-        let message = Ctx::with_current(|ctx| match ctx {
+        let message = bisslog_messaging::current::with(|ctx| match ctx {
             Some(ctx) => {
                 tracing::warn!(
                     transaction_id = %ctx.transaction_id(),
@@ -193,7 +193,7 @@ impl Database {
                     "a write outside any use-case call was refused"
                 );
                 "a write outside any use-case call (a task spawned by a use case loses its \
-                 call: await the work in the use case, or run it inside ctx.scope); use \
+                 call: await the work in the use case, or run it inside bisslog_messaging::current::scope); use \
                  Database::transaction() for a write meant to commit on its own"
                     .to_owned()
             }
@@ -220,8 +220,8 @@ impl Database {
     /// The unit of work of the use case being polled, when it is this
     /// database's.
     pub(crate) fn current_work(&self) -> Option<SqlWork> {
-        Ctx::with_current(|ctx| {
-            let work = ctx?.work()?;
+        bisslog_messaging::current::with(|ctx| {
+            let work = bisslog_messaging::work::of(ctx?)?;
             let sql = work.as_any().downcast_ref::<SqlWork>()?;
             (sql.database_id() == self.id()).then(|| sql.clone())
         })

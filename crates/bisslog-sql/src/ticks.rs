@@ -2,7 +2,7 @@
 //! instance of every instance sharing it.
 
 use bisslog_core::{BoxFuture, Error};
-use bisslog_runtime::schedule::{Claim, RunLease, TickStore};
+use bisslog_messaging::{Claim, RunLease, TickStore};
 use jiff::Timestamp;
 
 use crate::database::Database;

@@ -5,7 +5,8 @@
 use std::any::Any;
 use std::sync::{Arc, PoisonError};
 
-use bisslog_core::{BoxFuture, Error, UnitOfWork, Work};
+use bisslog_core::{BoxFuture, Error};
+use bisslog_messaging::{UnitOfWork, Work};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::clock::now_ms;

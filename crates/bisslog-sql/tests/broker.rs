@@ -119,9 +119,7 @@ mod postgres {
 mod durable {
     use std::time::Duration;
 
-    use bisslog_runtime::messaging::{
-        Broker, BrokerError, Deliveries, Delivery, Message, Subscription,
-    };
+    use bisslog_messaging::{Broker, BrokerError, Deliveries, Delivery, Message, Subscription};
     use bisslog_sql::testing::TestDatabase;
     use bisslog_sql::{SqlBroker, on_engine, sqlx};
     use futures_util::StreamExt as _;

@@ -7,12 +7,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bisslog_core::{
-    Ctx, Error, ErrorKind, Event, Publisher, Trigger, UnitOfWork, UseCase, UseCaseError as _,
-};
+use bisslog_core::{Ctx, Error, ErrorKind, Event, Publisher, Trigger, UseCase, UseCaseError as _};
+use bisslog_messaging::{Broker, Message};
+use bisslog_messaging::{UnitOfWork, current, work};
 use bisslog_runtime::Service;
 use bisslog_runtime::mapper::Mapped;
-use bisslog_runtime::messaging::{Broker, ConsumerConfig, Consumers, InProcessBroker, Message};
+use bisslog_runtime::messaging::{ConsumerConfig, Consumers, InProcessBroker};
 use bisslog_sql::testing::TestDatabase;
 use bisslog_sql::{Database, Migration, Outbox, RelayConfig, map_error, on_engine};
 use serde::Deserialize;
@@ -204,15 +204,15 @@ async fn open_work_publishing(
     db: &Database,
     outbox: &Outbox,
     n: i64,
-) -> Arc<dyn bisslog_core::Work> {
-    let work = UnitOfWork::begin(db);
+) -> Arc<dyn bisslog_messaging::Work> {
+    let begun = UnitOfWork::begin(db);
     let ctx = Ctx::new("manual", Trigger::Direct);
-    ctx.attach_work(Arc::clone(&work)).ok().unwrap();
+    work::attach(&ctx, Arc::clone(&begun)).ok().unwrap();
     let event = Event::json(&n).unwrap().with_key("k");
-    ctx.scope(outbox.publish("things.added", event))
+    current::scope(ctx, outbox.publish("things.added", event))
         .await
         .unwrap();
-    work
+    begun
 }
 
 /// Four transactions write to the outbox in one order and commit in
@@ -430,22 +430,22 @@ async fn sessions_join_the_call(test: TestDatabase) {
     let db = migrated(&test).await;
     let outside = db.begin().await.unwrap_err();
     assert_eq!(outside.code(), "outside-unit-of-work");
-    let no_work = Ctx::new("no_work", Trigger::Direct)
-        .scope(async { db.begin().await.unwrap_err() })
-        .await;
+    let no_work = current::scope(Ctx::new("no_work", Trigger::Direct), async {
+        db.begin().await.unwrap_err()
+    })
+    .await;
     assert_eq!(no_work.code(), "outside-unit-of-work");
     assert!(no_work.to_string().contains("`no_work`"), "{no_work}");
     // An event published by a call with no unit of work would go out even
     // if the call failed: refused too. Outside any call it is stored.
     let outbox = Outbox::new(db.clone());
-    let refused = Ctx::new("no_work", Trigger::Direct)
-        .scope(async {
-            outbox
-                .store("q", &Message::new(&b"1"[..]))
-                .await
-                .unwrap_err()
-        })
-        .await;
+    let refused = current::scope(Ctx::new("no_work", Trigger::Direct), async {
+        outbox
+            .store("q", &Message::new(&b"1"[..]))
+            .await
+            .unwrap_err()
+    })
+    .await;
     assert_eq!(refused.code(), "outside-unit-of-work");
     outbox.store("q", &Message::new(&b"2"[..])).await.unwrap();
 
@@ -460,27 +460,26 @@ async fn sessions_join_the_call(test: TestDatabase) {
 
     let work = UnitOfWork::begin(&db);
     let ctx = Ctx::new("manual", Trigger::Direct);
-    ctx.attach_work(Arc::clone(&work)).ok().unwrap();
-    let seen = ctx
-        .scope(async {
-            let reader = db.reader().await.unwrap();
-            assert!(!reader.is_joined(), "reads open no transaction");
-            drop(reader);
-            let mut writer = db.begin().await.unwrap();
-            assert!(writer.is_joined());
-            on_engine!(writer.connection().unwrap(), conn => {
-                sqlx::query("INSERT INTO things (n) VALUES (11)").execute(conn).await.map(drop)
-            })
-            .unwrap();
-            writer.commit().await.unwrap();
-            let mut reader = db.reader().await.unwrap();
-            assert!(reader.is_joined(), "reads see the call's writes");
-            on_engine!(reader.connection().unwrap(), conn => {
-                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM things").fetch_one(conn).await
-            })
-            .unwrap()
+    work::attach(&ctx, Arc::clone(&work)).ok().unwrap();
+    let seen = current::scope(ctx, async {
+        let reader = db.reader().await.unwrap();
+        assert!(!reader.is_joined(), "reads open no transaction");
+        drop(reader);
+        let mut writer = db.begin().await.unwrap();
+        assert!(writer.is_joined());
+        on_engine!(writer.connection().unwrap(), conn => {
+            sqlx::query("INSERT INTO things (n) VALUES (11)").execute(conn).await.map(drop)
         })
-        .await;
+        .unwrap();
+        writer.commit().await.unwrap();
+        let mut reader = db.reader().await.unwrap();
+        assert!(reader.is_joined(), "reads see the call's writes");
+        on_engine!(reader.connection().unwrap(), conn => {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM things").fetch_one(conn).await
+        })
+        .unwrap()
+    })
+    .await;
     assert_eq!(seen, 1);
     work.commit().await.unwrap();
     assert_eq!(rows(&db).await, BTreeSet::from([11]));

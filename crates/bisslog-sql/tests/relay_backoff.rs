@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use bisslog_runtime::messaging::{Broker, InProcessBroker, Message};
+use bisslog_messaging::{Broker, Message};
+use bisslog_runtime::messaging::InProcessBroker;
 use bisslog_sql::testing::TestDatabase;
 use bisslog_sql::{Outbox, RelayConfig};
 

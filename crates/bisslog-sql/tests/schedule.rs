@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bisslog_core::{Ctx, Error, NoInput, UseCase};
+use bisslog_messaging::{Claim, RunLease, TickStore};
 use bisslog_runtime::Service;
-use bisslog_runtime::schedule::{Claim, Clock, RunLease, Schedules, TickStore};
+use bisslog_runtime::schedule::{Clock, Schedules};
 use bisslog_sql::testing::TestDatabase;
 use bisslog_sql::{Database, SqlTicks};
 use jiff::Timestamp;

@@ -18,11 +18,12 @@
 //! use bisslog_core::{Event, Publisher};
 //! use bisslog_testkit::RecordingPublisher;
 //!
-//! # bisslog_core::block_on(async {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
 //! let publisher = RecordingPublisher::new();
 //! publisher.publish("greeted", Event::json(&"Ana").unwrap()).await.unwrap();
 //! assert_eq!(publisher.payloads("greeted"), vec![serde_json::json!("Ana")]);
-//! # });
+//! # }
 //! ```
 
 pub mod conformance;

@@ -97,7 +97,7 @@ impl PrivateNats {
         let dir = std::env::temp_dir().join(format!(
             "bisslog-private-nats-{}-{port}-{}",
             std::process::id(),
-            bisslog_runtime::messaging::new_message_id()
+            bisslog_messaging::new_message_id()
         ));
         std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
         let mut server = Self {

@@ -54,7 +54,7 @@ impl Publisher for RecordingPublisher {
     fn publish<'a>(&'a self, queue: &'a str, event: Event) -> BoxFuture<'a, Result<(), Error>> {
         let payload = serde_json::from_str(event.payload().get())
             .map_err(|e| Error::internal("the event payload is not JSON").with_source(e));
-        let transaction_id = bisslog_core::Ctx::with_current(|ctx| {
+        let transaction_id = bisslog_messaging::current::with(|ctx| {
             ctx.map(|c| c.transaction_id().text().into_owned())
         });
         let result = payload.map(|payload| {

@@ -22,6 +22,8 @@
 //! triggers in process; [`command`] runs one use case from the command
 //! line.
 //!
+//! Units of work (`sql::Database` is one) are [`messaging::UnitOfWork`]s.
+//!
 //! The domain of a service should depend on [`bisslog_core`] alone (it is
 //! re-exported here as [`core`]); the composition root uses this crate.
 //!
@@ -71,12 +73,28 @@
 pub use bisslog_core as core;
 pub use bisslog_core::{
     Adapter, BoxError, BoxFuture, Completion, Ctx, Error, ErrorKind, Event, NoInput, Publisher,
-    TransactionId, Trigger, UnitOfWork, UseCase, UseCaseError, WebSocketConnections,
+    TransactionId, Trigger, UseCase, UseCaseError, WebSocketConnections,
 };
 pub use bisslog_runtime::{
     BuildError, BuildProblem, Failure, MemoryInbox, Reply, Service, ServiceBuilder, UseCaseHandle,
-    command, logging, mapper, messaging, problem, schedule,
+    command, logging, mapper, problem,
 };
+
+/// Messaging: the contract of brokers, messages, units of work and the
+/// current context (`bisslog-messaging`, what broker and store adapters
+/// implement), and the runner that serves consumer triggers from a broker
+/// (`bisslog-runtime`), in one place.
+pub mod messaging {
+    pub use bisslog_messaging::*;
+    pub use bisslog_runtime::messaging::*;
+}
+
+/// Schedule triggers: the scheduler (`bisslog-runtime`) and the tick store
+/// contract it claims ticks in (`bisslog-messaging`).
+pub mod schedule {
+    pub use bisslog_messaging::{Claim, RunLease, TickStore};
+    pub use bisslog_runtime::schedule::*;
+}
 pub use bisslog_schema as schema;
 pub use tracing;
 

@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bisslog::core::UnitOfWork;
 use bisslog::http::HttpServer;
+use bisslog::messaging::UnitOfWork;
 use bisslog::messaging::{
     Broker, BrokerError, Consumers, InProcessBroker, Namespaced, RunningConsumers,
 };

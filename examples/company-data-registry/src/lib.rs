@@ -26,7 +26,8 @@ pub mod audit;
 pub mod importer;
 pub mod launch;
 
-use bisslog::core::{Adapter, Publisher, UnitOfWork};
+use bisslog::core::{Adapter, Publisher};
+use bisslog::messaging::UnitOfWork;
 use bisslog::{BuildError, Service};
 pub use registry_domain as domain;
 

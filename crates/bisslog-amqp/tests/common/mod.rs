@@ -28,7 +28,7 @@ pub(crate) async fn connect() -> AmqpBroker {
 
 /// A queue name no other test or run uses.
 pub(crate) fn unique(name: &str) -> String {
-    let id = bisslog_runtime::messaging::new_message_id();
+    let id = bisslog_messaging::new_message_id();
     format!("bisslog-amqp-test.{name}.{}", &id[..8])
 }
 

@@ -4,7 +4,7 @@
 //! consumer triggers whose queue is its `detail-type`, with `detail` as the
 //! message.
 
-use bisslog_runtime::messaging::{Message, headers};
+use bisslog_messaging::{Message, headers};
 use bytes::Bytes;
 use serde_json::Value;
 

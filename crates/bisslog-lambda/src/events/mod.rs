@@ -84,7 +84,7 @@ pub(crate) fn body(event: &Value, what: &'static str) -> Result<Option<Bytes>, L
 pub(crate) async fn consume(
     routing: &crate::routing::Routing,
     queue: &str,
-    message: &bisslog_runtime::messaging::Message,
+    message: &bisslog_messaging::Message,
     attempt: u32,
     seen: &str,
 ) -> Result<Option<Bytes>, LambdaError> {

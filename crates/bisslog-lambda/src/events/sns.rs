@@ -3,7 +3,7 @@
 //! `TopicArn`). A failure fails the invocation, so SNS retries it (and
 //! sends it to the subscription's dead-letter queue when it gives up).
 
-use bisslog_runtime::messaging::Message;
+use bisslog_messaging::Message;
 use bytes::Bytes;
 use serde_json::Value;
 

@@ -9,7 +9,7 @@
 //! order, and the first failure stops the batch: it and every record after
 //! it are reported failed, so SQS keeps the group's order.
 
-use bisslog_runtime::messaging::Message;
+use bisslog_messaging::Message;
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};

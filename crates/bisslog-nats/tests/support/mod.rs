@@ -57,7 +57,7 @@ pub fn unique_queue(case: &str) -> String {
 
 /// Eight hexadecimal digits, new each time.
 pub fn unique_id() -> String {
-    bisslog_runtime::messaging::new_message_id()[..8].to_owned()
+    bisslog_messaging::new_message_id()[..8].to_owned()
 }
 
 /// Deletes the named streams (the ones a test created).

@@ -18,10 +18,10 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::mapper::InputMapper;
-use crate::messaging::broker::{Broker, BrokerError, Deliveries, Subscription};
 use crate::messaging::process::{Binding, process};
 use crate::messaging::settle::RetryPolicy;
 use crate::service::Service;
+use bisslog_messaging::{Broker, BrokerError, Deliveries, Subscription, consumer_name};
 
 /// How consumers run; every field has a default.
 #[derive(Debug, Clone)]
@@ -285,23 +285,6 @@ impl std::fmt::Debug for Consumers {
     }
 }
 
-/// The consumer name every instance of a service shares for one use case,
-/// on brokers (durable consumers, queues) and in the inbox:
-/// `service-use_case` with anything but letters, digits, `-` and `_`
-/// replaced by `_` (`company_data_registry-insert_company_data`).
-pub fn consumer_name(service: &str, use_case: &str) -> String {
-    format!("{service}-{use_case}")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 /// Consumers running in the background.
 #[derive(Debug)]
 pub struct RunningConsumers {
@@ -317,7 +300,7 @@ impl RunningConsumers {
     }
 
     /// Stops fetching, hands the messages taken ahead but not started
-    /// back to the broker ([`Delivery::release`](crate::messaging::Delivery::release)),
+    /// back to the broker ([`Delivery::release`](bisslog_messaging::Delivery::release)),
     /// lets in-flight messages finish (up to the grace period) and
     /// returns when every loop has ended.
     pub async fn shutdown(mut self) {
@@ -448,7 +431,7 @@ impl Runner {
             let taken = deliveries.close().await;
             let count = taken.len();
             let outcomes = futures_util::future::join_all(
-                taken.into_iter().map(crate::messaging::Delivery::release),
+                taken.into_iter().map(bisslog_messaging::Delivery::release),
             )
             .await;
             let failed = outcomes.iter().filter(|outcome| outcome.is_err()).count();
@@ -485,7 +468,7 @@ async fn poll_some<F: Future + Unpin>(slot: &mut Option<F>) -> F::Output {
 /// The next delivery; never, while there is no subscription.
 async fn next_delivery(
     subscription: &mut Option<Deliveries>,
-) -> Option<Result<Box<dyn crate::messaging::Delivery>, BrokerError>> {
+) -> Option<Result<Box<dyn bisslog_messaging::Delivery>, BrokerError>> {
     match subscription {
         Some(deliveries) => deliveries.next().await,
         None => std::future::pending().await,
@@ -518,15 +501,4 @@ pub(crate) fn exactly_once_triggers(metadata: &bisslog_schema::Service) -> Vec<(
         }
     }
     found
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn consumer_names_are_safe_for_every_broker() {
-        assert_eq!(
-            super::consumer_name("company data.registry", "insert_company_data"),
-            "company_data_registry-insert_company_data"
-        );
-    }
 }

@@ -12,24 +12,26 @@ use bisslog_core::BoxFuture;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::messaging::broker::{Broker, BrokerError, Deliveries, Delivery, Subscription};
-use crate::messaging::message::Message;
+use bisslog_messaging::Message;
+use bisslog_messaging::{Broker, BrokerError, Deliveries, Delivery, Subscription};
 
 /// A broker inside the process: the same contract as NATS or RabbitMQ
 /// (competing consumers, delayed retries, redelivery of what was not
 /// settled), without durability. Clones share the queues.
 ///
 /// ```
-/// use bisslog_runtime::messaging::{Broker, InProcessBroker, Message};
+/// use bisslog_messaging::{Broker, Message};
+/// use bisslog_runtime::messaging::InProcessBroker;
 ///
-/// # bisslog_core::block_on(async {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
 /// let broker = InProcessBroker::new();
 /// broker.provision("greetings").await.unwrap();
 /// broker.publish("greetings", &Message::new(&br#"{"name":"Ana"}"#[..])).await.unwrap();
 /// assert_eq!(broker.messages("greetings").len(), 1);
 /// // Publishing to a queue nobody provisioned is refused, as on RabbitMQ.
 /// assert!(broker.publish("nowhere", &Message::new(&b"{}"[..])).await.is_err());
-/// # });
+/// # }
 /// ```
 #[derive(Clone, Default)]
 pub struct InProcessBroker(Arc<Shared>);

@@ -1,11 +1,16 @@
 //! Messaging: consumer triggers served from a broker, and events published
 //! to one.
 //!
-//! - [`Broker`] and [`Delivery`]: the contract broker adapters implement
-//!   (`bisslog-nats` for NATS JetStream, `bisslog-amqp` for RabbitMQ,
-//!   `bisslog-sql`'s durable `SqlBroker` in SQLite or PostgreSQL) and
-//!   [`InProcessBroker`], in memory (for tests: nothing survives the
-//!   process).
+//! The contract (the [`Broker`](bisslog_messaging::Broker) and
+//! [`Delivery`](bisslog_messaging::Delivery) traits broker adapters
+//! implement, [`Message`](bisslog_messaging::Message), the
+//! [`BrokerPublisher`](bisslog_messaging::BrokerPublisher)) is in
+//! `bisslog-messaging`; this module runs it.
+//!
+//! - [`InProcessBroker`]: a broker in memory (for tests and the embedded
+//!   default: nothing survives the process). The others are
+//!   `bisslog-nats` (NATS JetStream), `bisslog-amqp` (RabbitMQ) and
+//!   `bisslog-sql`'s durable `SqlBroker` (SQLite or PostgreSQL).
 //! - [`Consumers`]: serves every consumer trigger of a service. Success
 //!   acknowledges; a transient error is retried with exponential backoff up
 //!   to `max_retries`, then dead-lettered; a permanent error, or a message
@@ -14,9 +19,6 @@
 //!   exactly once (settling takes it by value).
 //! - [`call_with_message`]: one message through a consumer trigger's
 //!   mapper and use case, settled by the caller (AWS Lambda).
-//! - [`BrokerPublisher`]: the [`Publisher`](bisslog_core::Publisher) port
-//!   straight over a broker (the outbox of `bisslog-sql` is the
-//!   transactional one).
 //!
 //! `delivery_semantic` of a consumer trigger:
 //!
@@ -29,7 +31,8 @@
 //! ```
 //! use bisslog_core::{Ctx, Error, UseCase};
 //! use bisslog_runtime::Service;
-//! use bisslog_runtime::messaging::{Broker, Consumers, InProcessBroker, Message};
+//! use bisslog_messaging::{Broker, Message};
+//! use bisslog_runtime::messaging::{Consumers, InProcessBroker};
 //! use serde::Deserialize;
 //!
 //! #[derive(Deserialize, schemars::JsonSchema)]
@@ -66,22 +69,13 @@
 //! # }
 //! ```
 
-mod broker;
 mod consumer;
-mod deliveries;
 mod in_process;
-mod message;
-mod namespace;
 mod process;
-mod publisher;
 mod settle;
 
-pub use broker::{Broker, BrokerError, Deliveries, Delivery, DeliveryStream, Subscription};
 pub(crate) use consumer::exactly_once_triggers;
-pub use consumer::{ConsumerConfig, Consumers, RunningConsumers, StartError, consumer_name};
+pub use consumer::{ConsumerConfig, Consumers, RunningConsumers, StartError};
 pub use in_process::InProcessBroker;
-pub use message::{DeadLetter, DeadLetterCause, Message, headers, new_message_id};
-pub use namespace::Namespaced;
 pub use process::call_with_message;
-pub use publisher::{BrokerPublisher, publish_provisioning};
 pub use settle::RetryPolicy;

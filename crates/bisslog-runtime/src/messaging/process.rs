@@ -12,10 +12,10 @@ use bisslog_schema::DeliverySemantic;
 
 use crate::dispatch::{UseCaseHandle, end_work};
 use crate::mapper::{Body, InputMapper, Sources};
-use crate::messaging::broker::{Broker, Delivery};
-use crate::messaging::message::{DeadLetter, DeadLetterCause, Message};
-use crate::messaging::publisher::publish_provisioning;
 use crate::messaging::settle::{Failed, RetryPolicy, Settlement, settle};
+use bisslog_messaging::publish_provisioning;
+use bisslog_messaging::{Broker, Delivery};
+use bisslog_messaging::{DeadLetter, DeadLetterCause, Message};
 
 /// A consumer trigger bound to its use case: everything processing needs.
 pub(crate) struct Binding {
@@ -268,7 +268,7 @@ fn message_ctx(
 /// [`ErrorKind::Malformed`] error.
 ///
 /// `inbox` is, for an `exactly-once` trigger, the consumer name its inbox
-/// entries are kept under ([`consumer_name`](crate::messaging::consumer_name)):
+/// entries are kept under ([`consumer_name`](bisslog_messaging::consumer_name)):
 /// the message id is recorded in the call's unit of work, and a message
 /// already handled is not run again (the reply is then empty). Without a
 /// unit of work, or with `None`, the call runs as any call does.
@@ -331,7 +331,7 @@ enum Inbox {
     Unused,
     /// The message id is recorded in this work, attached to the call's
     /// context; whoever called [`open_inbox`] ends it.
-    Recorded(Arc<dyn bisslog_core::Work>),
+    Recorded(Arc<dyn bisslog_messaging::Work>),
     /// The message was handled before: the redelivery is skipped (its work
     /// already rolled back).
     Duplicate,
@@ -362,7 +362,7 @@ async fn open_inbox(
         return Ok(Inbox::Duplicate);
     }
     // The runtime begins no other work for this call.
-    let _ = ctx.attach_work(Arc::clone(&work));
+    let _ = bisslog_messaging::work::attach(ctx, Arc::clone(&work));
     Ok(Inbox::Recorded(work))
 }
 

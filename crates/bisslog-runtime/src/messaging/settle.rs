@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bisslog_core::ErrorKind;
 
-use crate::messaging::message::{DeadLetter, DeadLetterCause};
+use bisslog_messaging::{DeadLetter, DeadLetterCause};
 
 /// Retries of transient failures: how many, and how far apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! read in its time zone, with the metadata's static `event` as input.
 //!
 //! - **Once per tick across instances.** Each tick is claimed in a
-//!   [`TickStore`] before it runs: [`MemoryTicks`] in one process (the
+//!   [`TickStore`](bisslog_messaging::TickStore) before it runs: [`MemoryTicks`] in one process (the
 //!   embedded default, no server), `bisslog_sql::SqlTicks` in SQLite or
 //!   PostgreSQL shared by every instance.
 //! - **Overlap** (`overlap_policy`): `skip` (default) skips a tick while
@@ -62,10 +62,10 @@
 
 mod clock;
 mod job;
+mod memory;
 mod runner;
-mod store;
 
 pub use clock::Clock;
 pub use job::UnknownTimeZone;
+pub use memory::MemoryTicks;
 pub use runner::{RunningSchedules, Schedules};
-pub use store::{Claim, MemoryTicks, RunLease, TickStore};

@@ -12,10 +12,11 @@ use tokio::task::JoinHandle;
 
 use super::clock::{Clock, until};
 use super::job::{Job, UnknownTimeZone};
-use super::store::{Claim, MemoryTicks, RunLease, TickStore};
+use super::memory::MemoryTicks;
 use crate::Service;
 use crate::mapper::Mapped;
 use crate::messaging::RetryPolicy;
+use bisslog_messaging::{Claim, RunLease, TickStore};
 
 /// The longest single wait: a wall-clock change is noticed within it.
 const LONGEST_WAIT: Duration = Duration::from_secs(60);

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bisslog_core::BoxFuture;
-use bisslog_runtime::messaging::{BrokerError, Delivery, Message};
+use bisslog_messaging::{BrokerError, Delivery, Message};
 use tokio::sync::Notify;
 
 use super::error::broker_error;

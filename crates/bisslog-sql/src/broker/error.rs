@@ -1,6 +1,6 @@
 //! Database failures as broker errors.
 
-use bisslog_runtime::messaging::BrokerError;
+use bisslog_messaging::BrokerError;
 
 /// A driver error met while doing `what`, as the [`BrokerError`] the
 /// consumer runner and publishers act on: a lost or unreachable database

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bisslog_core::BoxFuture;
-use bisslog_runtime::messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
+use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
 
 use crate::clock::now_ms;
 use crate::database::Database;
@@ -70,7 +70,7 @@ impl SqlBrokerConfig {
 ///   not acknowledged.
 /// - **Leases.** A delivered message is leased to its subscriber for the
 ///   subscription's `ack_wait` (extended by
-///   [`keep_alive`](bisslog_runtime::messaging::Delivery::keep_alive)); a
+///   [`keep_alive`](bisslog_messaging::Delivery::keep_alive)); a
 ///   delivery dropped unsettled is delivered again at once, one whose
 ///   process died when its lease runs out.
 /// - **Competing consumers.** Every subscriber of a queue, in this process
@@ -84,7 +84,7 @@ impl SqlBrokerConfig {
 ///   inbox. Publishing a message id the queue still holds stores it once.
 ///
 /// ```no_run
-/// use bisslog_runtime::messaging::{Broker, Message};
+/// use bisslog_messaging::{Broker, Message};
 /// use bisslog_sql::SqlBroker;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -3,7 +3,7 @@
 //! [`Message::from_headers`], so a message round-trips exactly as through
 //! the in-process broker.
 
-use bisslog_runtime::messaging::{BrokerError, Message};
+use bisslog_messaging::{BrokerError, Message};
 use bytes::Bytes;
 
 /// The columns a claim returns: id, message id, headers, payload,

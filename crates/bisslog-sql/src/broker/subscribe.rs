@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bisslog_runtime::messaging::{BrokerError, Deliveries, Delivery, new_message_id};
+use bisslog_messaging::{BrokerError, Deliveries, Delivery, new_message_id};
 use tokio::sync::Notify;
 
 use super::delivery::{Claim, Outstanding, Slot, SqlDelivery};
@@ -35,7 +35,7 @@ pub(super) struct Claimer {
 
 struct Buffered {
     claim: Claim,
-    message: bisslog_runtime::messaging::Message,
+    message: bisslog_messaging::Message,
     attempt: u32,
     lease_until_ms: i64,
     slot: Slot,

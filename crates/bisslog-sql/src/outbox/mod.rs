@@ -8,7 +8,7 @@ mod rows;
 use std::sync::Arc;
 
 use bisslog_core::{Adapter, BoxFuture, Error, Event, Publisher};
-use bisslog_runtime::messaging::Message;
+use bisslog_messaging::Message;
 use tokio::sync::Notify;
 
 use crate::clock::now_ms;
@@ -70,7 +70,7 @@ impl Outbox {
     }
 
     /// A relay that sends this outbox's events through `broker`.
-    pub fn relay(&self, broker: impl bisslog_runtime::messaging::Broker) -> OutboxRelay {
+    pub fn relay(&self, broker: impl bisslog_messaging::Broker) -> OutboxRelay {
         OutboxRelay::new(self.clone(), broker)
     }
 
@@ -87,7 +87,7 @@ impl Outbox {
         let headers = serde_json::to_string(&message.headers)
             .map_err(|e| Error::internal("the headers could not be stored").with_source(e))?;
         let now = now_ms();
-        let in_a_call = bisslog_core::Ctx::with_current(|ctx| ctx.is_some());
+        let in_a_call = bisslog_messaging::current::with(|ctx| ctx.is_some());
         let mut session = if in_a_call {
             self.db.begin().await?
         } else {

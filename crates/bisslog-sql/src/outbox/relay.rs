@@ -8,9 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bisslog_core::Error;
-use bisslog_runtime::messaging::{
-    Broker, BrokerError, Message, new_message_id, publish_provisioning,
-};
+use bisslog_messaging::{Broker, BrokerError, Message, new_message_id, publish_provisioning};
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use tokio::sync::watch;

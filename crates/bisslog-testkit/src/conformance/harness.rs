@@ -9,10 +9,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bisslog_core::{BoxFuture, Ctx, Error, ErrorKind, UseCase};
-use bisslog_runtime::messaging::{
-    Broker, BrokerError, ConsumerConfig, Consumers, Deliveries, Delivery, Message,
-    RunningConsumers, Subscription,
-};
+use bisslog_messaging::{Broker, BrokerError, Deliveries, Delivery, Message, Subscription};
+use bisslog_runtime::messaging::{ConsumerConfig, Consumers, RunningConsumers};
 use bisslog_runtime::{MemoryInbox, Service};
 use futures_util::StreamExt as _;
 use serde::Deserialize;
@@ -263,7 +261,7 @@ impl Case {
     /// A case on fresh queues of `broker`; the dead-letter queue is read
     /// into [`Observed::dead`] from the start.
     pub(crate) async fn new(name: &str, broker: impl Broker, trigger: Trigger) -> Self {
-        let unique = &bisslog_runtime::messaging::new_message_id()[..8];
+        let unique = &bisslog_messaging::new_message_id()[..8];
         let queue = format!("conformance.{name}.{unique}");
         let dead_letter_queue = format!("{queue}.dlq");
         let broker: Arc<dyn Broker> = Arc::new(broker);

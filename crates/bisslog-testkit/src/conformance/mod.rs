@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::time::Duration;
 
-use bisslog_runtime::messaging::{Broker, Message};
+use bisslog_messaging::{Broker, Message};
 
 use harness::{ACK_WAIT, Case, Trigger, bounded, lock, observe_quiet};
 

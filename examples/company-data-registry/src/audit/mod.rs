@@ -9,7 +9,8 @@ pub mod adapters;
 /// The domain: the `audit-domain` crate, which depends on `bisslog-core` only.
 pub use audit_domain as domain;
 
-use bisslog::core::{Adapter, UnitOfWork};
+use bisslog::core::Adapter;
+use bisslog::messaging::UnitOfWork;
 use bisslog::{BuildError, Service};
 
 use domain::{AuditTrail, GetAuditTrail, RecordInsertion};

@@ -61,9 +61,8 @@ impl Message {
     /// The message for an event published by a use case: a new id, the
     /// current transaction id, the event's key and type.
     pub fn from_event(event: &Event) -> Self {
-        let transaction_id = bisslog_core::Ctx::with_current(|ctx| {
-            ctx.map(|ctx| ctx.transaction_id().text().into_owned())
-        });
+        let transaction_id =
+            crate::current::with(|ctx| ctx.map(|ctx| ctx.transaction_id().text().into_owned()));
         Self {
             id: new_message_id(),
             transaction_id,

@@ -5,24 +5,27 @@ use std::sync::Arc;
 
 use bisslog_core::BoxFuture;
 
-use crate::messaging::broker::{Broker, BrokerError, Deliveries, Subscription};
-use crate::messaging::message::Message;
+use crate::broker::{Broker, BrokerError, Subscription};
+use crate::deliveries::Deliveries;
+use crate::message::Message;
 
 /// A broker whose queues all carry a prefix: the metadata's
 /// `orders.created` is `staging.orders.created` on the broker. Use cases,
 /// metadata and dead-letter headers keep the logical names.
 ///
 /// ```
-/// use bisslog_runtime::messaging::{Broker, InProcessBroker, Message, Namespaced};
+/// use bisslog_messaging::{Broker, Message, Namespaced};
+/// use bisslog_runtime::messaging::InProcessBroker;
 ///
-/// # bisslog_core::block_on(async {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
 /// let broker = InProcessBroker::new();
 /// let staging = Namespaced::new(broker.clone(), "staging.");
 /// staging.provision("orders").await.unwrap();
 /// staging.publish("orders", &Message::new(&b"{}"[..])).await.unwrap();
 /// assert_eq!(broker.messages("staging.orders").len(), 1);
 /// assert!(broker.messages("orders").is_empty());
-/// # });
+/// # }
 /// ```
 #[derive(Clone)]
 pub struct Namespaced {

@@ -10,7 +10,7 @@ use bisslog_core::BoxFuture;
 use futures_util::Stream;
 use futures_util::stream::BoxStream;
 
-use crate::messaging::broker::{BrokerError, Delivery};
+use crate::broker::{BrokerError, Delivery};
 
 /// One item of a subscription.
 type Item = Result<Box<dyn Delivery>, BrokerError>;

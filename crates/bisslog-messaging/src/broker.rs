@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use crate::messaging::message::Message;
+use crate::message::Message;
 use bisslog_core::{BoxFuture, ErrorKind};
 
-pub use crate::messaging::deliveries::{Deliveries, DeliveryStream};
+use crate::deliveries::Deliveries;
 
 /// A message broker: provisions queues, publishes, and delivers messages
 /// to competing consumers.

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use bisslog_core::{Adapter, BoxFuture, Error, Event, Publisher};
 
-use crate::messaging::broker::{Broker, BrokerError};
-use crate::messaging::message::Message;
+use crate::broker::{Broker, BrokerError};
+use crate::message::Message;
 
 /// A [`Publisher`] that sends each event to the broker at once and returns
 /// when the broker has accepted it. Use the outbox of `bisslog-sql` instead
@@ -18,14 +18,16 @@ use crate::messaging::message::Message;
 ///
 /// ```
 /// use bisslog_core::{Event, Publisher};
-/// use bisslog_runtime::messaging::{BrokerPublisher, InProcessBroker};
+/// use bisslog_messaging::BrokerPublisher;
+/// use bisslog_runtime::messaging::InProcessBroker;
 ///
-/// # bisslog_core::block_on(async {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
 /// let broker = InProcessBroker::new();
 /// let publisher = BrokerPublisher::new(broker.clone());
 /// publisher.publish("greeted", Event::json(&"Ana").unwrap()).await.unwrap();
 /// assert_eq!(&broker.messages("greeted")[0].payload[..], br#""Ana""#);
-/// # });
+/// # }
 /// ```
 #[derive(Clone)]
 pub struct BrokerPublisher {

@@ -3,17 +3,31 @@
 //! all.
 //!
 //! The domain never sees these traits. The runtime begins a [`Work`] for
-//! each use-case call when the service has a [`UnitOfWork`], puts it in the
-//! call's [`Ctx`](crate::Ctx), and commits it when the use case succeeds
-//! (rolls it back when it fails). Adapters over the same database (stores,
-//! the outbox publisher) find it with [`Ctx::current`](crate::Ctx::current)
-//! and join it, so they need no transaction parameter.
+//! each use-case call when the service has a [`UnitOfWork`],
+//! [attaches](attach) it to the call's [`Ctx`], and commits it when the use
+//! case succeeds (rolls it back when it fails); a nested call
+//! ([`Ctx::call`]) is part of its caller's work. Adapters over the same
+//! database (stores, the outbox publisher) find it with [`of`] on the
+//! [current](crate::current) context and join it, so they need no
+//! transaction parameter.
+//!
+//! ```
+//! use bisslog_core::{Ctx, Trigger};
+//! use bisslog_messaging::{UnitOfWork, work};
+//! use bisslog_runtime::MemoryInbox;
+//!
+//! let ctx = Ctx::new("insert", Trigger::Direct);
+//! assert!(work::of(&ctx).is_none());
+//! assert!(work::attach(&ctx, MemoryInbox::new().begin()).is_ok());
+//! assert!(work::of(&ctx).is_some());
+//! // Calls it makes join it.
+//! assert!(work::of(&ctx.child("get")).is_some());
+//! ```
 
 use std::any::Any;
 use std::sync::Arc;
 
-use crate::error::Error;
-use crate::port::BoxFuture;
+use bisslog_core::{BoxFuture, Ctx, Error};
 
 /// Begins units of work: implemented by a database (`bisslog-sql`), or by
 /// the in-memory inbox of the runtime.
@@ -52,4 +66,22 @@ pub trait Work: Send + Sync + 'static {
 
     /// Undoes everything done in this work.
     fn rollback(&self) -> BoxFuture<'_, Result<(), Error>>;
+}
+
+/// The work attached to a context: a type of this module's own, so that
+/// only [`attach`] can set it.
+struct Attached(Arc<dyn Work>);
+
+/// The unit of work the call of `ctx` runs in, when the service has one.
+pub fn of(ctx: &Ctx) -> Option<Arc<dyn Work>> {
+    ctx.extension::<Attached>()
+        .map(|attached| Arc::clone(&attached.0))
+}
+
+/// Attaches the call's unit of work to `ctx`. Entry points and the runtime
+/// do this once, before the use case runs; a second attachment is refused
+/// and gives the work back.
+pub fn attach(ctx: &Ctx, work: Arc<dyn Work>) -> Result<(), Arc<dyn Work>> {
+    ctx.insert_extension(Attached(work))
+        .map_err(|attached| attached.0)
 }

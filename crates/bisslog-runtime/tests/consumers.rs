@@ -1,0 +1,228 @@
+//! The consumer runner's decisions, on the in-process broker: success
+//! acknowledges, a transient failure is retried with backoff then
+//! dead-lettered, a permanent failure or a malformed message is
+//! dead-lettered at once, `at-most-once` never retries, `exactly-once`
+//! skips a redelivered message id, and shutdown stops consuming. (The
+//! brokers' own contract is `bisslog-testkit`'s conformance suite.)
+//!
+//! Time is tokio's paused clock: retry delays pass at once, and every wait
+//! is on the broker becoming idle, never a sleep.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::sync::{Arc, Mutex};
+
+use bisslog_core::{Ctx, Error, ErrorKind, UseCase};
+use bisslog_messaging::{Broker, Message, headers};
+use bisslog_runtime::messaging::{ConsumerConfig, Consumers, InProcessBroker, RunningConsumers};
+use bisslog_runtime::{MemoryInbox, Service};
+
+const METADATA: &str = "
+name: runner
+use_cases:
+  handle:
+    name: handle
+    triggers: [{type: consumer, options: {queue: work, max_retries: 2}}]
+  once:
+    name: once
+    triggers: [{type: consumer, options: {queue: once, delivery_semantic: exactly-once}}]
+  fragile:
+    name: fragile
+    triggers: [{type: consumer, options: {queue: fragile, delivery_semantic: at-most-once}}]
+";
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Input {
+    outcome: String,
+}
+
+/// Every call, as `use_case:outcome`.
+#[derive(Clone, Default)]
+struct Calls(Arc<Mutex<Vec<String>>>);
+
+impl Calls {
+    fn all(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Does what the message says: `ok`, `invalid` (permanent) or
+/// `unavailable` (transient).
+struct Obey(&'static str, Calls);
+
+impl UseCase for Obey {
+    type Input = Input;
+    type Output = ();
+    type Error = Error;
+
+    async fn run(&self, _: &Ctx, input: Input) -> Result<(), Error> {
+        self.1
+            .0
+            .lock()
+            .unwrap()
+            .push(format!("{}:{}", self.0, input.outcome));
+        match input.outcome.as_str() {
+            "ok" => Ok(()),
+            "invalid" => Err(Error::invalid("bad-thing", "the thing is bad")),
+            _ => Err(Error::new(
+                ErrorKind::Unavailable,
+                "later",
+                "try again later",
+            )),
+        }
+    }
+}
+
+async fn start() -> (InProcessBroker, Calls, RunningConsumers) {
+    let metadata = bisslog_schema::validate_str("metadata.yml", METADATA)
+        .into_service()
+        .unwrap();
+    let calls = Calls::default();
+    let service = Service::builder(metadata)
+        .use_case("handle", Obey("handle", calls.clone()))
+        .use_case("once", Obey("once", calls.clone()))
+        .use_case("fragile", Obey("fragile", calls.clone()))
+        .unit_of_work(MemoryInbox::new())
+        .build()
+        .unwrap();
+    let broker = InProcessBroker::new();
+    let running = Consumers::new(service, broker.clone())
+        .config(ConsumerConfig::default())
+        .start()
+        .await
+        .unwrap();
+    (broker, calls, running)
+}
+
+fn message(outcome: &str) -> Message {
+    Message::new(format!(r#"{{"outcome":"{outcome}"}}"#))
+}
+
+#[tokio::test(start_paused = true)]
+async fn success_is_acknowledged() {
+    let (broker, calls, running) = start().await;
+    broker.publish("work", &message("ok")).await.unwrap();
+    broker.idle("work").await;
+    assert_eq!(calls.all(), ["handle:ok"]);
+    assert!(broker.messages("work").is_empty());
+    assert!(broker.messages("work.dlq").is_empty());
+    running.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_transient_failure_is_retried_then_dead_lettered() {
+    let (broker, calls, running) = start().await;
+    let started = tokio::time::Instant::now();
+    broker
+        .publish("work", &message("unavailable"))
+        .await
+        .unwrap();
+    broker.idle("work").await;
+    // max_retries: 2, so three deliveries, the retries backing off.
+    assert_eq!(calls.all(), ["handle:unavailable"; 3]);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1 + 2));
+    let dead = broker.messages("work.dlq");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        dead[0].header(headers::DEAD_LETTER_CAUSE),
+        Some("retries-exhausted")
+    );
+    assert_eq!(dead[0].header(headers::DEAD_LETTER_ATTEMPTS), Some("3"));
+    running.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_permanent_failure_is_dead_lettered_at_once() {
+    let (broker, calls, running) = start().await;
+    broker.publish("work", &message("invalid")).await.unwrap();
+    broker.idle("work").await;
+    assert_eq!(calls.all(), ["handle:invalid"]);
+    let dead = broker.messages("work.dlq");
+    assert_eq!(dead[0].header(headers::DEAD_LETTER_CAUSE), Some("rejected"));
+    assert!(
+        dead[0]
+            .header(headers::DEAD_LETTER_REASON)
+            .unwrap()
+            .contains("bad-thing")
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_malformed_message_never_reaches_the_use_case() {
+    let (broker, calls, running) = start().await;
+    broker
+        .publish("work", &Message::new(&b"not json"[..]))
+        .await
+        .unwrap();
+    broker
+        .publish("work", &Message::new(&br#"{"other":1}"#[..]))
+        .await
+        .unwrap();
+    broker.idle("work").await;
+    assert!(calls.all().is_empty());
+    let dead = broker.messages("work.dlq");
+    assert_eq!(dead.len(), 2);
+    for message in &dead {
+        assert_eq!(
+            message.header(headers::DEAD_LETTER_CAUSE),
+            Some("malformed")
+        );
+    }
+    running.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn at_most_once_never_retries() {
+    let (broker, calls, running) = start().await;
+    broker
+        .publish("fragile", &message("unavailable"))
+        .await
+        .unwrap();
+    broker.idle("fragile").await;
+    assert_eq!(calls.all(), ["fragile:unavailable"]);
+    // The failure is only copied to the dead-letter queue.
+    assert_eq!(broker.messages("fragile.dlq").len(), 1);
+    running.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn exactly_once_skips_a_redelivered_message() {
+    let (broker, calls, running) = start().await;
+    let mut first = message("ok");
+    first.id = "m-1".to_owned();
+    broker.publish("once", &first).await.unwrap();
+    broker.idle("once").await;
+    // The same message id again (a broker redelivering after a lost ack).
+    broker.publish("once", &first).await.unwrap();
+    broker.idle("once").await;
+    assert_eq!(calls.all(), ["once:ok"]);
+    assert!(broker.messages("once").is_empty());
+    assert!(broker.messages("once.dlq").is_empty());
+    running.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_exactly_once_call_is_not_recorded_as_handled() {
+    let (broker, calls, running) = start().await;
+    let mut failing = message("invalid");
+    failing.id = "m-2".to_owned();
+    broker.publish("once", &failing).await.unwrap();
+    broker.idle("once").await;
+    // Its inbox entry was rolled back with the call: a redelivery runs.
+    broker.publish("once", &failing).await.unwrap();
+    broker.idle("once").await;
+    assert_eq!(calls.all(), ["once:invalid", "once:invalid"]);
+    running.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_shutdown_nothing_is_consumed() {
+    let (broker, calls, running) = start().await;
+    assert_eq!(running.served().len(), 3);
+    running.shutdown().await;
+    broker.publish("work", &message("ok")).await.unwrap();
+    tokio::task::yield_now().await;
+    assert!(calls.all().is_empty());
+    assert_eq!(broker.messages("work").len(), 1);
+}
