@@ -51,7 +51,7 @@ use crate::dispatch::{Calls, UseCaseHandle};
 pub struct Service(Arc<Inner>);
 
 struct Inner {
-    metadata: bisslog_schema::Service,
+    metadata: bisslog_schema::ServiceMetadata,
     use_cases: IndexMap<String, UseCaseHandle>,
     adapters: Vec<(String, Arc<dyn Adapter>)>,
     blanks: Vec<String>,
@@ -65,7 +65,7 @@ pub const DEFAULT_READINESS_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl Service {
     /// Starts building a service from its (validated) metadata.
-    pub fn builder(metadata: bisslog_schema::Service) -> ServiceBuilder {
+    pub fn builder(metadata: bisslog_schema::ServiceMetadata) -> ServiceBuilder {
         ServiceBuilder {
             metadata,
             use_cases: Vec::new(),
@@ -77,7 +77,7 @@ impl Service {
     }
 
     /// The service's metadata.
-    pub fn metadata(&self) -> &bisslog_schema::Service {
+    pub fn metadata(&self) -> &bisslog_schema::ServiceMetadata {
         &self.0.metadata
     }
 
@@ -181,7 +181,7 @@ impl fmt::Debug for Service {
 /// Registers use cases and adapters against the metadata; see
 /// [`Service::builder`].
 pub struct ServiceBuilder {
-    metadata: bisslog_schema::Service,
+    metadata: bisslog_schema::ServiceMetadata,
     use_cases: Vec<UseCaseHandle>,
     adapters: Vec<(String, Arc<dyn Adapter>)>,
     blanks: Vec<String>,
@@ -343,7 +343,9 @@ impl ServiceBuilder {
 }
 
 /// Every external interaction keyname, with the use cases that declare it.
-fn declared_interactions(metadata: &bisslog_schema::Service) -> IndexMap<String, Vec<String>> {
+fn declared_interactions(
+    metadata: &bisslog_schema::ServiceMetadata,
+) -> IndexMap<String, Vec<String>> {
     let mut interactions: IndexMap<String, Vec<String>> = IndexMap::new();
     for (use_case, spec) in &metadata.use_cases {
         for interaction in &spec.external_interactions {

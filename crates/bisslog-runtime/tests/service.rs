@@ -45,7 +45,7 @@ use_cases:
       - {keyname: orders_db, type_interaction: database}
 ";
 
-fn metadata() -> bisslog_schema::Service {
+fn metadata() -> bisslog_schema::ServiceMetadata {
     bisslog_schema::validate_str("metadata.yml", METADATA)
         .into_service()
         .unwrap()

@@ -113,12 +113,5 @@ pub use source::{Format, SourceFile};
 pub use span::{Position, Span};
 pub use timezone::database as time_zone_database;
 
-// Interim old names while the other crates move to the new ones.
-#[doc(hidden)]
-pub type Service = ServiceMetadata;
-#[doc(hidden)]
-pub type UseCase = UseCaseMetadata;
-#[doc(hidden)]
-pub type Trigger = TriggerMetadata;
 pub use validate::Checks;
 pub use yaml_writer::to_yaml;

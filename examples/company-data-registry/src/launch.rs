@@ -356,7 +356,7 @@ pub async fn start_audit(
 }
 
 fn audit_service(
-    metadata: bisslog::schema::Service,
+    metadata: bisslog::schema::ServiceMetadata,
     trail: SqlAuditTrail,
     unit_of_work: impl UnitOfWork,
 ) -> Result<bisslog::Service, bisslog::BuildError> {

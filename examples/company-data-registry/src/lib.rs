@@ -43,7 +43,7 @@ use domain::schemas::{
 pub const METADATA: &str = include_str!("../metadata.yml");
 
 /// The embedded metadata, loaded and validated.
-pub fn metadata() -> Result<bisslog::schema::Service, Box<bisslog::schema::Report>> {
+pub fn metadata() -> Result<bisslog::schema::ServiceMetadata, Box<bisslog::schema::Report>> {
     bisslog::schema::validate_str("metadata.yml", METADATA)
         .into_service()
         .map_err(Box::new)
@@ -55,7 +55,7 @@ pub fn metadata() -> Result<bisslog::schema::Service, Box<bisslog::schema::Repor
 /// `unit_of_work` (the SQL database: the store's writes and the outbox's
 /// events commit together; or a `MemoryInbox` with the memory store).
 pub fn service<S, P>(
-    metadata: bisslog::schema::Service,
+    metadata: bisslog::schema::ServiceMetadata,
     store: S,
     events: P,
     unit_of_work: impl UnitOfWork,

@@ -489,7 +489,9 @@ fn report(done: Result<(), Box<dyn std::any::Any + Send>>) {
 }
 
 /// Whether some consumer trigger of `metadata` asks for exactly-once.
-pub(crate) fn exactly_once_triggers(metadata: &bisslog_schema::Service) -> Vec<(String, String)> {
+pub(crate) fn exactly_once_triggers(
+    metadata: &bisslog_schema::ServiceMetadata,
+) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for (keyname, spec) in &metadata.use_cases {
         for trigger in &spec.triggers {

@@ -306,7 +306,7 @@ impl Case {
         }));
     }
 
-    pub(crate) fn metadata(&self) -> bisslog_schema::Service {
+    pub(crate) fn metadata(&self) -> bisslog_schema::ServiceMetadata {
         let t = &self.trigger;
         let yaml = format!(
             "name: conformance

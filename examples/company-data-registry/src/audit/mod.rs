@@ -19,7 +19,7 @@ use domain::{AuditTrail, GetAuditTrail, RecordInsertion};
 pub const METADATA: &str = include_str!("../../audit.yml");
 
 /// The embedded metadata, loaded and validated.
-pub fn metadata() -> Result<bisslog::schema::Service, Box<bisslog::schema::Report>> {
+pub fn metadata() -> Result<bisslog::schema::ServiceMetadata, Box<bisslog::schema::Report>> {
     bisslog::schema::validate_str("audit.yml", METADATA)
         .into_service()
         .map_err(Box::new)
@@ -28,7 +28,7 @@ pub fn metadata() -> Result<bisslog::schema::Service, Box<bisslog::schema::Repor
 /// Binds the audit use cases to `trail`, in units of work of
 /// `unit_of_work` (the trail's database, which keeps the inbox).
 pub fn service<T>(
-    metadata: bisslog::schema::Service,
+    metadata: bisslog::schema::ServiceMetadata,
     trail: T,
     unit_of_work: impl UnitOfWork,
 ) -> Result<Service, BuildError>

@@ -26,7 +26,7 @@ pub const REGISTRY: &str = "company registry data";
 pub const METADATA: &str = include_str!("../../importer.yml");
 
 /// The embedded metadata, loaded and validated.
-pub fn metadata() -> Result<bisslog::schema::Service, Box<bisslog::schema::Report>> {
+pub fn metadata() -> Result<bisslog::schema::ServiceMetadata, Box<bisslog::schema::Report>> {
     bisslog::schema::validate_str("importer.yml", METADATA)
         .into_service()
         .map_err(Box::new)
@@ -36,7 +36,7 @@ pub fn metadata() -> Result<bisslog::schema::Service, Box<bisslog::schema::Repor
 /// API), `requests` (`insertion_requests`, the broker) and `records`
 /// (`data_division`, the registry's database).
 pub fn service<S, P, R>(
-    metadata: bisslog::schema::Service,
+    metadata: bisslog::schema::ServiceMetadata,
     registry: S,
     requests: P,
     records: R,
