@@ -1,9 +1,10 @@
 //! The broker: one connection, publisher channels with confirms, one
 //! channel per subscription, temporary channels for declarations.
 
+mod connection;
+
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -11,17 +12,19 @@ use bisslog_core::BoxFuture;
 use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
 use lapin::message::BasicReturnMessage;
 use lapin::options::{
-    BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
-    QueueDeclareOptions, QueueDeleteOptions,
+    BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, QueueDeclareOptions,
+    QueueDeleteOptions,
 };
 use lapin::protocol::AMQPSoftError;
-use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
+use lapin::types::{AMQPValue, FieldTable, ShortString};
+use lapin::{BasicProperties, Confirmation, Connection};
 
 use crate::codec::{self, short};
 use crate::config::AmqpConfig;
 use crate::delivery::{AmqpDeliveries, Consuming};
 use crate::error;
+
+use self::connection::{PublisherSlot, redact};
 
 /// How long an unused retry queue outlives its delay before RabbitMQ
 /// deletes it (`x-expires` = delay + this). Every instance must declare
@@ -86,30 +89,6 @@ pub(crate) struct Inner {
     known: RwLock<HashSet<String>>,
     /// Retry queues, and when this broker last declared them.
     retry_queues: Mutex<HashMap<String, Instant>>,
-}
-
-/// One publishing channel (in confirm mode), opened again when broken.
-#[derive(Default)]
-struct PublisherSlot {
-    channel: Mutex<Option<Arc<Channel>>>,
-    opening: tokio::sync::Mutex<()>,
-}
-
-impl PublisherSlot {
-    fn current(&self) -> Option<Arc<Channel>> {
-        lock(&self.channel)
-            .as_ref()
-            .filter(|c| c.status().connected())
-            .cloned()
-    }
-
-    /// Forgets `channel` if it is still this slot's.
-    fn discard(&self, channel: &Arc<Channel>) {
-        let mut current = lock(&self.channel);
-        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, channel)) {
-            *current = None;
-        }
-    }
 }
 
 impl AmqpBroker {
@@ -194,117 +173,6 @@ impl AmqpBroker {
 }
 
 impl Inner {
-    /// The connection, connecting again when it is broken.
-    async fn connection(&self) -> Result<Arc<Connection>, BrokerError> {
-        if let Some(connection) = self.current_connection() {
-            return Ok(connection);
-        }
-        let _connecting = self.connecting.lock().await;
-        if let Some(connection) = self.current_connection() {
-            return Ok(connection);
-        }
-        let connection = Arc::new(self.open_connection().await?);
-        *lock(&self.connection) = Some(Arc::clone(&connection));
-        Ok(connection)
-    }
-
-    fn current_connection(&self) -> Option<Arc<Connection>> {
-        lock(&self.connection)
-            .as_ref()
-            .filter(|c| c.status().connected())
-            .cloned()
-    }
-
-    async fn open_connection(&self) -> Result<Connection, BrokerError> {
-        let target = redact(&self.url);
-        if tokio::runtime::Handle::try_current().is_err() {
-            return Err(BrokerError::Connection {
-                message: format!("connecting to RabbitMQ at {target} needs a Tokio runtime"),
-                source: None,
-            });
-        }
-        let properties = ConnectionProperties::default()
-            .with_connection_name(LongString::from(self.config.connection_name.as_str()));
-        match tokio::time::timeout(
-            self.config.operation_timeout,
-            Connection::connect(&self.url, properties),
-        )
-        .await
-        {
-            Ok(Ok(connection)) => {
-                tracing::debug!(target = %target, "connected to RabbitMQ");
-                Ok(connection)
-            }
-            Ok(Err(e)) => Err(error::connection(
-                &format!("connecting to RabbitMQ at {target}"),
-                e,
-            )),
-            Err(_) => Err(error::timeout(format!(
-                "connecting to RabbitMQ at {target}"
-            ))),
-        }
-    }
-
-    /// A publishing channel, opening it again when it is broken.
-    async fn publisher(&self) -> Result<(&PublisherSlot, Arc<Channel>), BrokerError> {
-        let index = self.next_publisher.fetch_add(1, Ordering::Relaxed) % self.publishers.len();
-        let slot = &self.publishers[index];
-        match slot.current() {
-            Some(channel) => Ok((slot, channel)),
-            None => Ok((slot, self.open_publisher(slot).await?)),
-        }
-    }
-
-    async fn open_publisher(&self, slot: &PublisherSlot) -> Result<Arc<Channel>, BrokerError> {
-        let _opening = slot.opening.lock().await;
-        if let Some(channel) = slot.current() {
-            return Ok(channel);
-        }
-        let connection = self.connection().await?;
-        let open = async {
-            let channel = connection.create_channel().await?;
-            channel
-                .confirm_select(ConfirmSelectOptions::default())
-                .await?;
-            Ok::<_, lapin::Error>(channel)
-        };
-        let channel = match tokio::time::timeout(self.config.operation_timeout, open).await {
-            Ok(Ok(channel)) => Arc::new(channel),
-            Ok(Err(e)) => return Err(error::connection("opening a publishing channel", e)),
-            Err(_) => return Err(error::timeout("opening a publishing channel")),
-        };
-        *lock(&slot.channel) = Some(Arc::clone(&channel));
-        Ok(channel)
-    }
-
-    /// Runs `operation` on a channel of its own, closed afterwards: a
-    /// declaration RabbitMQ refuses closes its channel, and takes nothing
-    /// else down with it.
-    async fn on_own_channel<T, F, Fut>(
-        &self,
-        what: &str,
-        operation: F,
-        refused: impl FnOnce(lapin::Error) -> BrokerError,
-    ) -> Result<T, BrokerError>
-    where
-        F: FnOnce(Channel) -> Fut,
-        Fut: Future<Output = lapin::Result<T>>,
-    {
-        let connection = self.connection().await?;
-        let run = async {
-            let channel = connection
-                .create_channel()
-                .await
-                .map_err(|e| error::connection(&format!("opening a channel for {what}"), e))?;
-            // The channel is dropped, and so closed, when `operation` ends.
-            operation(channel).await.map_err(refused)
-        };
-        match tokio::time::timeout(self.config.operation_timeout, run).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(error::timeout(what)),
-        }
-    }
-
     fn is_known(&self, queue: &str) -> bool {
         self.known
             .read()
@@ -620,22 +488,6 @@ impl Inner {
             timeout: self.config.operation_timeout,
         }))
     }
-
-    async fn ready(&self) -> Result<(), BrokerError> {
-        let (_, channel) = self.publisher().await?;
-        // A round trip: basic.qos answers at once and changes nothing on a
-        // channel that does not consume.
-        match tokio::time::timeout(
-            self.config.operation_timeout,
-            channel.basic_qos(0, BasicQosOptions::default()),
-        )
-        .await
-        {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(error::connection("checking the connection to RabbitMQ", e)),
-            Err(_) => Err(error::timeout("checking the connection to RabbitMQ")),
-        }
-    }
 }
 
 impl Broker for AmqpBroker {
@@ -718,36 +570,9 @@ fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// The URL without its password, for messages and logs.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) => {
-            let user = user_info.split_once(':').map_or(user_info, |(u, _)| u);
-            format!("{scheme}://{user}:***@{host}{path}")
-        }
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_lose_their_password() {
-        assert_eq!(
-            redact("amqp://guest:secret@127.0.0.1:5672/%2f"),
-            "amqp://guest:***@127.0.0.1:5672/%2f"
-        );
-        assert_eq!(redact("amqp://127.0.0.1"), "amqp://127.0.0.1");
-        assert_eq!(redact("not a url"), "not a url");
-        assert_eq!(redact("amqps://u:p@ss@host/vh"), "amqps://u:***@host/vh");
-    }
 
     #[test]
     fn retry_delays_are_whole_milliseconds() {
