@@ -2,6 +2,7 @@
 //! channel per subscription, temporary channels for declarations.
 
 mod connection;
+mod topology;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicUsize;
@@ -13,7 +14,6 @@ use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
 use lapin::message::BasicReturnMessage;
 use lapin::options::{
     BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, QueueDeclareOptions,
-    QueueDeleteOptions,
 };
 use lapin::protocol::AMQPSoftError;
 use lapin::types::{AMQPValue, FieldTable, ShortString};
@@ -173,121 +173,6 @@ impl AmqpBroker {
 }
 
 impl Inner {
-    fn is_known(&self, queue: &str) -> bool {
-        self.known
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains(queue)
-    }
-
-    fn remember(&self, queue: &str) {
-        if !self.is_known(queue) {
-            self.known
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(queue.to_owned());
-        }
-    }
-
-    fn forget(&self, queue: &str) {
-        self.known
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(queue);
-    }
-
-    /// Declares `queue` durable, without arguments.
-    async fn declare(&self, queue: &str) -> Result<(), BrokerError> {
-        let Some(name) = short(queue) else {
-            return Err(BrokerError::Provisioning {
-                queue: queue.to_owned(),
-                message: error::name_too_long(queue),
-            });
-        };
-        let options = QueueDeclareOptions {
-            durable: true,
-            ..QueueDeclareOptions::default()
-        };
-        self.on_own_channel(
-            &format!("declaring the queue `{queue}`"),
-            |channel| async move {
-                channel
-                    .queue_declare(name, options, FieldTable::default())
-                    .await
-            },
-            |e| error::provisioning(queue, false, e),
-        )
-        .await?;
-        self.remember(queue);
-        Ok(())
-    }
-
-    /// Checks once that a queue exists before publishing to it: a
-    /// publish's own `basic.return` is the other safeguard, but lapin may
-    /// hand a return to another publish confirmed by the same
-    /// acknowledgement.
-    async fn ensure_exists(&self, queue: &str) -> Result<(), BrokerError> {
-        if self.is_known(queue) {
-            return Ok(());
-        }
-        self.inspect(queue, &format!("checking that the queue `{queue}` exists"))
-            .await?;
-        self.remember(queue);
-        Ok(())
-    }
-
-    /// A passive declaration of `queue` (`doing` names it in errors): the
-    /// number of messages ready in it, or [`BrokerError::NoQueue`].
-    async fn inspect(&self, queue: &str, doing: &str) -> Result<u32, BrokerError> {
-        let Some(name) = short(queue) else {
-            return Err(BrokerError::Rejected {
-                message: error::name_too_long(queue),
-            });
-        };
-        let options = QueueDeclareOptions {
-            passive: true,
-            ..QueueDeclareOptions::default()
-        };
-        self.on_own_channel(
-            doing,
-            |channel| async move {
-                channel
-                    .queue_declare(name, options, FieldTable::default())
-                    .await
-            },
-            |e| {
-                if error::is_soft(&e, AMQPSoftError::NOTFOUND) {
-                    BrokerError::NoQueue {
-                        queue: queue.to_owned(),
-                    }
-                } else {
-                    error::publishing(queue, e)
-                }
-            },
-        )
-        .await
-        .map(|declared| declared.message_count())
-    }
-
-    async fn delete(&self, queue: &str) -> Result<u32, BrokerError> {
-        let Some(name) = short(queue) else {
-            return Err(BrokerError::Provisioning {
-                queue: queue.to_owned(),
-                message: error::name_too_long(queue),
-            });
-        };
-        self.on_own_channel(
-            &format!("deleting the queue `{queue}`"),
-            |channel| async move {
-                channel
-                    .queue_delete(name, QueueDeleteOptions::default())
-                    .await
-            },
-            |e| error::provisioning(queue, false, e),
-        )
-        .await
-    }
-
     /// Publishes to the default exchange with `queue` as the routing key,
     /// mandatory, and waits for the confirm.
     pub(crate) async fn send(
