@@ -2,6 +2,7 @@
 //! channel per subscription, temporary channels for declarations.
 
 mod connection;
+mod publishing;
 mod retry;
 mod topology;
 
@@ -12,15 +13,11 @@ use std::time::{Duration, Instant};
 
 use bisslog_core::BoxFuture;
 use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
-use lapin::message::BasicReturnMessage;
-use lapin::options::{
-    BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, QueueDeclareOptions,
-};
-use lapin::protocol::AMQPSoftError;
+use lapin::Connection;
+use lapin::options::{BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions};
 use lapin::types::{FieldTable, ShortString};
-use lapin::{BasicProperties, Confirmation, Connection};
 
-use crate::codec::{self, short};
+use crate::codec::short;
 use crate::config::AmqpConfig;
 use crate::delivery::{AmqpDeliveries, Consuming};
 use crate::error;
@@ -145,81 +142,6 @@ impl AmqpBroker {
 }
 
 impl Inner {
-    /// Publishes to the default exchange with `queue` as the routing key,
-    /// mandatory, and waits for the confirm.
-    pub(crate) async fn send(
-        &self,
-        queue: &str,
-        properties: BasicProperties,
-        payload: &[u8],
-    ) -> Result<(), BrokerError> {
-        let Some(routing_key) = short(queue) else {
-            return Err(BrokerError::Rejected {
-                message: error::name_too_long(queue),
-            });
-        };
-        let (slot, channel) = self.publisher().await?;
-        let options = BasicPublishOptions {
-            mandatory: true,
-            immediate: false,
-        };
-        let confirmed = async {
-            channel
-                .basic_publish(
-                    ShortString::default(),
-                    routing_key,
-                    options,
-                    payload,
-                    properties,
-                )
-                .await?
-                .await
-        };
-        match tokio::time::timeout(self.config.confirm_timeout, confirmed).await {
-            Ok(Ok(Confirmation::Ack(None) | Confirmation::NotRequested)) => Ok(()),
-            Ok(Ok(Confirmation::Ack(Some(returned)))) => self.returned(queue, &returned),
-            Ok(Ok(Confirmation::Nack(_))) => Err(BrokerError::Rejected {
-                message: format!(
-                    "RabbitMQ could not take the message for `{queue}` (it answered basic.nack)"
-                ),
-            }),
-            Ok(Err(e)) => Err(error::publishing(queue, e)),
-            Err(_) => {
-                // The channel may be stuck: the next publish opens another.
-                slot.discard(&channel);
-                Err(error::timeout(format!(
-                    "the confirm of a message published to `{queue}`"
-                )))
-            }
-        }
-    }
-
-    /// A publish to `queue` came back with a `basic.return`.
-    fn returned(&self, queue: &str, returned: &BasicReturnMessage) -> Result<(), BrokerError> {
-        let routed_to = returned.delivery.routing_key.as_str();
-        if routed_to != queue {
-            // Another publish's return, handed to this one by a multiple
-            // acknowledgement; this publish's own fate is its ack. The
-            // other queue is checked again on its next publish.
-            tracing::debug!(queue, returned = routed_to, "a return for another queue");
-            self.forget(routed_to);
-            return Ok(());
-        }
-        self.forget(queue);
-        if returned.reply_code == AMQPSoftError::NOROUTE.get_id() {
-            Err(BrokerError::NoQueue {
-                queue: queue.to_owned(),
-            })
-        } else {
-            Err(BrokerError::Rejected {
-                message: format!(
-                    "RabbitMQ returned the message for `{queue}` (reply code {}): {}",
-                    returned.reply_code, returned.reply_text
-                ),
-            })
-        }
-    }
-
     async fn subscribe(
         self: &Arc<Self>,
         subscription: &Subscription,
@@ -298,11 +220,7 @@ impl Broker for AmqpBroker {
         queue: &'a str,
         message: &'a Message,
     ) -> BoxFuture<'a, Result<(), BrokerError>> {
-        Box::pin(async move {
-            self.inner.ensure_exists(queue).await?;
-            let properties = codec::properties(message, None);
-            self.inner.send(queue, properties, &message.payload).await
-        })
+        Box::pin(self.inner.publish(queue, message))
     }
 
     fn subscribe<'a>(
