@@ -1,9 +1,20 @@
-//! The broker: one connection, publisher channels with confirms, one
-//! channel per subscription, temporary channels for declarations.
+//! The broker: [`AmqpBroker`], the state its clones share, and its
+//! [`Broker`] implementation, which hands each operation to the module
+//! holding it:
+//!
+//! - [`connection`]: the connection and its channels (reconnection,
+//!   publishing channels in confirm mode, one-off channels for
+//!   declarations, the health check);
+//! - [`topology`]: declaring, checking, counting and deleting queues, and
+//!   the queues known to exist;
+//! - [`retry`]: the retry queues of delayed retries;
+//! - [`publishing`]: mandatory publishes and their confirms;
+//! - [`subscribing`]: a consumer per subscription, with its prefetch.
 
 mod connection;
 mod publishing;
 mod retry;
+mod subscribing;
 mod topology;
 
 use std::collections::{HashMap, HashSet};
@@ -14,16 +25,12 @@ use std::time::{Duration, Instant};
 use bisslog_core::BoxFuture;
 use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
 use lapin::Connection;
-use lapin::options::{BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions};
-use lapin::types::{FieldTable, ShortString};
 
-use crate::codec::short;
 use crate::config::AmqpConfig;
-use crate::delivery::{AmqpDeliveries, Consuming};
-use crate::error;
 
 use self::connection::{PublisherSlot, redact};
 
+/// Locks one of the broker's mutexes, poisoned or not.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every critical section is a single read or write of plain data.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -64,6 +71,8 @@ pub(crate) struct Inner {
     connection: Mutex<Option<Arc<Connection>>>,
     /// Held while connecting, so a broken connection is replaced once.
     connecting: tokio::sync::Mutex<()>,
+    /// The publishing channels, taken in turn (`next_publisher`) so
+    /// concurrent publishes do not wait on one channel's confirms.
     publishers: Box<[PublisherSlot]>,
     next_publisher: AtomicUsize,
     /// Queues known to exist: provisioned, found, or consumed by this
@@ -141,71 +150,6 @@ impl AmqpBroker {
     }
 }
 
-impl Inner {
-    async fn subscribe(
-        self: &Arc<Self>,
-        subscription: &Subscription,
-    ) -> Result<Deliveries, BrokerError> {
-        let queue = subscription.queue.as_str();
-        let Some(name) = short(queue) else {
-            return Err(BrokerError::Provisioning {
-                queue: queue.to_owned(),
-                message: error::name_too_long(queue),
-            });
-        };
-        let connection = self.connection().await?;
-        let prefetch = u16::try_from(subscription.prefetch)
-            .unwrap_or(u16::MAX)
-            .max(1);
-        let declare = QueueDeclareOptions {
-            passive: !subscription.provision,
-            durable: true,
-            ..QueueDeclareOptions::default()
-        };
-        let tag = consumer_tag(&subscription.consumer);
-        let setup = async {
-            let channel = connection.create_channel().await.map_err(|e| {
-                error::connection(&format!("opening a channel to consume `{queue}`"), e)
-            })?;
-            channel
-                .queue_declare(name.clone(), declare, FieldTable::default())
-                .await
-                .map_err(|e| error::provisioning(queue, declare.passive, e))?;
-            channel
-                .basic_qos(prefetch, BasicQosOptions { global: false })
-                .await
-                .map_err(|e| error::connection(&format!("setting the prefetch of `{queue}`"), e))?;
-            let consumer = channel
-                .basic_consume(
-                    name,
-                    tag,
-                    BasicConsumeOptions::default(),
-                    FieldTable::default(),
-                )
-                .await
-                .map_err(|e| error::provisioning(queue, declare.passive, e))?;
-            Ok::<_, BrokerError>((channel, consumer))
-        };
-        let (channel, consumer) =
-            match tokio::time::timeout(self.config.operation_timeout, setup).await {
-                Ok(outcome) => outcome?,
-                Err(_) => return Err(error::timeout(format!("starting to consume `{queue}`"))),
-            };
-        self.remember(queue);
-        let consuming = Arc::new(Consuming {
-            channel,
-            broker: Arc::clone(self),
-            queue: subscription.queue.clone(),
-        });
-        Ok(Deliveries::closable(AmqpDeliveries {
-            tag: consumer.tag(),
-            consumer,
-            consuming,
-            timeout: self.config.operation_timeout,
-        }))
-    }
-}
-
 impl Broker for AmqpBroker {
     fn name(&self) -> &str {
         "amqp"
@@ -254,27 +198,5 @@ impl std::fmt::Debug for AmqpBroker {
             .field("config", &self.inner.config)
             .field("connected", &self.inner.current_connection().is_some())
             .finish()
-    }
-}
-
-/// A consumer tag naming the durable consumer, unique on its channel
-/// (each subscription has its own).
-fn consumer_tag(consumer: &str) -> ShortString {
-    // Room for RabbitMQ's view of it, within the 255-byte limit.
-    let mut end = consumer.len().min(200);
-    while !consumer.is_char_boundary(end) {
-        end -= 1;
-    }
-    ShortString::try_new(&consumer[..end]).unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn consumer_tags_fit_in_a_short_string() {
-        assert_eq!(consumer_tag("svc-use_case").as_str(), "svc-use_case");
-        assert_eq!(consumer_tag(&"é".repeat(200)).as_str().len(), 200);
     }
 }
