@@ -25,7 +25,7 @@ impl Inner {
 
     /// Publishes to the default exchange with `queue` as the routing key,
     /// mandatory, and waits for the confirm.
-    pub(crate) async fn send(
+    pub(super) async fn send(
         &self,
         queue: &str,
         properties: BasicProperties,

@@ -34,6 +34,8 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 impl Inner {
     /// Publishes the copy of a message to retry: to the retry queue of the
     /// delay, or straight to the queue when there is no delay.
+    /// Crate-visible: a delivery (`crate::delivery`) settles its retry
+    /// through it.
     pub(crate) async fn send_retry(
         &self,
         queue: &str,
