@@ -19,7 +19,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::config::HttpConfig;
 use crate::headers::{TRANSACTION, transaction_id};
-use crate::problem::{Problem, StatusPolicy};
+use crate::problem::{Problem, ProblemIntoResponse as _, StatusPolicy};
 use crate::routes::Route;
 use crate::sources::HttpSources;
 
@@ -71,12 +71,9 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
             .map_err(|e| problem((StatusCode::BAD_REQUEST, "malformed-path", e.body_text())))?;
         let attributes = match &route.authenticator {
             Some(authenticator) => authenticator.authenticate(&parts).await.map_err(|error| {
-                Problem::from_failure(
-                    &error,
-                    &shared.policy,
-                    &transaction_text,
-                    Some(parts.uri.path()),
-                )
+                shared
+                    .policy
+                    .problem(&error, &transaction_text, Some(parts.uri.path()))
             })?,
             None => serde_json::Map::new(),
         };
@@ -113,9 +110,8 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
                     route.timeout.as_millis()
                 ),
             ))),
-            Ok(Err(failure)) => Err(Problem::from_failure(
+            Ok(Err(failure)) => Err(shared.policy.problem(
                 failure.as_ref(),
-                &shared.policy,
                 &transaction_text,
                 Some(parts.uri.path()),
             )),
@@ -124,7 +120,7 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
     }
     .await;
 
-    let mut response = outcome.unwrap_or_else(IntoResponse::into_response);
+    let mut response = outcome.unwrap_or_else(|problem| problem.into_response());
     finish(&mut response, &route, &parts.headers, &transaction_text);
     response
 }

@@ -76,7 +76,7 @@ pub use api_docs::{ApiDocs, DOCS_PATH, OPENAPI_PATH};
 pub use auth::Authenticator;
 pub use config::HttpConfig;
 pub use error::HttpError;
-pub use problem::{Problem, RETRY_AFTER_SECONDS, StatusPolicy};
+pub use problem::{Problem, ProblemResponse, RETRY_AFTER_SECONDS, StatusPolicy};
 pub use routes::router_path;
 pub use server::{HttpServer, HttpServerBuilder, shutdown_signal};
 pub use websocket::{WebSocketRegistry, WebSocketRoutes};

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use axum::response::{IntoResponse, Response};
 use bisslog_core::{ErrorKind, UseCaseError};
 use http::{HeaderValue, StatusCode, header};
-use serde::Serialize;
 
 use crate::TRANSACTION_HEADER;
 
@@ -43,129 +42,70 @@ impl StatusPolicy {
         if let Some(status) = self.overrides.get(&kind) {
             return *status;
         }
-        match kind {
-            ErrorKind::Malformed => StatusCode::BAD_REQUEST,
-            ErrorKind::Invalid | ErrorKind::InvalidData => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorKind::NotFound => StatusCode::NOT_FOUND,
-            ErrorKind::NotAllowed => StatusCode::FORBIDDEN,
-            ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ErrorKind::Conflict | ErrorKind::Integrity => StatusCode::CONFLICT,
-            ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
-            ErrorKind::Connection | ErrorKind::Unavailable | ErrorKind::Delivery => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        bisslog_runtime::problem::default_status(kind)
     }
 }
 
 /// The `Retry-After` (in seconds) of every 503 problem response.
 pub const RETRY_AFTER_SECONDS: u64 = 1;
 
-/// An RFC 9457 problem document.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Problem {
-    /// A URI naming the problem type (`about:blank` plus the code).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// The status's reason phrase.
-    pub title: String,
-    /// The HTTP status.
-    pub status: u16,
-    /// What went wrong, for people.
-    pub detail: String,
-    /// The stable error code (`schema-not-found`).
-    pub code: String,
-    /// The request path.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub instance: Option<String>,
-    /// The transaction to quote when reporting the problem.
-    pub transaction_id: String,
-    /// Structured details (only for caller faults), such as each invalid field.
-    #[serde(skip_serializing_if = "Option::is_none", flatten)]
-    pub details: Option<serde_json::Map<String, serde_json::Value>>,
-}
+pub use bisslog_runtime::problem::Problem;
 
-impl Problem {
-    /// The problem for a failure. 5xx problems carry no detail of the
-    /// cause, which is logged here with the transaction id instead.
-    pub fn from_failure(
+impl StatusPolicy {
+    /// The problem document a caller gets for `failure`, with this
+    /// policy's status (see [`Problem::from_failure`]: a 5xx says nothing
+    /// of its cause, which is logged).
+    pub fn problem(
+        &self,
         failure: &dyn UseCaseError,
-        policy: &StatusPolicy,
         transaction_id: &str,
         instance: Option<&str>,
-    ) -> Self {
-        let status = policy.status(failure.kind());
-        if status.is_server_error() {
-            tracing::error!(
-                transaction_id,
-                checkpoint_id = "request-failed",
-                kind = %failure.kind(),
-                code = %failure.code(),
-                cause = %error_chain(failure),
-                "request failed with {status}"
-            );
-            return Self::new(
-                status,
-                failure.code().into_owned(),
-                "the service could not complete the request; quote the transaction id when reporting it",
-                transaction_id,
-                instance,
-            );
-        }
-        let mut problem = Self::new(
-            status,
-            failure.code().into_owned(),
-            failure.to_string(),
+    ) -> Problem {
+        Problem::from_failure(
+            failure,
+            self.status(failure.kind()),
             transaction_id,
             instance,
-        );
-        problem.details = match failure.details() {
-            Some(serde_json::Value::Object(map)) => Some(map),
-            Some(other) => Some(std::iter::once(("details".to_owned(), other)).collect()),
-            None => None,
-        };
-        problem
-    }
-
-    /// A problem the transport itself raises (413, 415, 429, ...).
-    pub fn new(
-        status: StatusCode,
-        code: impl Into<String>,
-        detail: impl Into<String>,
-        transaction_id: &str,
-        instance: Option<&str>,
-    ) -> Self {
-        let code = code.into();
-        Self {
-            kind: format!("about:blank#{code}"),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: status.as_u16(),
-            detail: detail.into(),
-            code,
-            instance: instance.map(str::to_owned),
-            transaction_id: transaction_id.to_owned(),
-            details: None,
-        }
-    }
-
-    /// The status as a [`StatusCode`].
-    pub fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        )
     }
 }
 
-impl IntoResponse for Problem {
+/// A [`Problem`] as an HTTP response: `application/problem+json`, the
+/// transaction id header, and `Retry-After` on a 503.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProblemResponse(pub Problem);
+
+impl From<Problem> for ProblemResponse {
+    fn from(problem: Problem) -> Self {
+        Self(problem)
+    }
+}
+
+/// `problem.into_response()` inside this crate, where a [`Problem`] is
+/// always answered over HTTP.
+pub(crate) trait ProblemIntoResponse {
+    /// The problem as a [`ProblemResponse`].
+    fn into_response(self) -> Response;
+}
+
+impl ProblemIntoResponse for Problem {
     fn into_response(self) -> Response {
-        let status = self.status_code();
-        let body = serde_json::to_vec(&self).unwrap_or_default();
+        ProblemResponse(self).into_response()
+    }
+}
+
+impl IntoResponse for ProblemResponse {
+    fn into_response(self) -> Response {
+        let problem = self.0;
+        let status = problem.status_code();
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let Ok(id) = HeaderValue::from_str(&self.transaction_id) {
+        if let Ok(id) = HeaderValue::from_str(&problem.transaction_id) {
             headers.insert(TRANSACTION_HEADER, id);
         }
         // A 503 is a passing state (an outage, a full disk, an exhausted
@@ -176,18 +116,6 @@ impl IntoResponse for Problem {
         }
         response
     }
-}
-
-/// "outer: inner: innermost", for the log.
-fn error_chain(error: &dyn UseCaseError) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -125,6 +125,12 @@ impl<T: Write + Unpin> Write for ProblemRejections<T> {
 /// `None` for anything else. The router never answers these statuses
 /// without a body, so a bodiless one is hyper's.
 fn replacement(head: &[u8]) -> Option<Vec<u8>> {
+    // Every write of the connection comes through here: rule out bodies
+    // and ordinary heads with a prefix comparison before any parsing.
+    const PARSE_ERRORS: [&[u8]; 3] = [b"HTTP/1.1 400 ", b"HTTP/1.1 414 ", b"HTTP/1.1 431 "];
+    if head.len() > 1024 || !PARSE_ERRORS.iter().any(|p| head.starts_with(p)) {
+        return None;
+    }
     let text = std::str::from_utf8(head).ok()?;
     let rest = text.strip_prefix("HTTP/1.1 ")?;
     let (status, code, detail) = match rest.get(..4)? {

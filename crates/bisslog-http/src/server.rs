@@ -23,7 +23,7 @@ use crate::config::HttpConfig;
 use crate::error::HttpError;
 use crate::handler::{self, Shared};
 use crate::headers::transaction_id;
-use crate::problem::{Problem, StatusPolicy};
+use crate::problem::{Problem, ProblemIntoResponse as _, StatusPolicy};
 use crate::rejections::ProblemRejections;
 use crate::routes::{self, PathGroup, Route};
 use crate::websocket::{self, WebSocketRegistry};

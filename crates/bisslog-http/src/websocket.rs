@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use bisslog_core::{BoxFuture, Ctx, Error, TransactionId, Trigger, WebSocketConnections};
 use bisslog_runtime::mapper::{Body, InputMapper, Sources};
@@ -31,7 +31,7 @@ use tokio::sync::mpsc;
 use crate::error::HttpError;
 use crate::handler::Shared;
 use crate::headers::transaction_id;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemIntoResponse as _};
 
 /// The open WebSocket connections, by connection id. Clone it freely: all
 /// clones share the same connections.
@@ -221,13 +221,11 @@ async fn connect(
         && let Err(failure) = call.await
     {
         let transaction = transaction.to_string();
-        return Problem::from_failure(
-            failure.as_ref(),
-            &endpoint.shared.policy,
-            &transaction,
-            None,
-        )
-        .into_response();
+        return endpoint
+            .shared
+            .policy
+            .problem(failure.as_ref(), &transaction, None)
+            .into_response();
     }
     upgrade.on_upgrade(move |socket| serve_connection(endpoint, socket, connection_id, headers))
 }
@@ -336,12 +334,10 @@ async fn handle_message(
         Ok(Some(reply)) => serde_json::from_slice(&reply).ok(),
         Ok(None) => None,
         Err(failure) => {
-            let problem = Problem::from_failure(
-                failure.as_ref(),
-                &endpoint.shared.policy,
-                &transaction_text,
-                None,
-            );
+            let problem = endpoint
+                .shared
+                .policy
+                .problem(failure.as_ref(), &transaction_text, None);
             serde_json::to_value(problem).ok()
         }
     }

@@ -71,8 +71,9 @@ pub(crate) async fn handle(routing: &Routing, event: &Value) -> Result<Value, La
         })),
         Ok(None) => Ok(json!({"statusCode": 200})),
         Err(failure) => {
-            let problem =
-                Problem::from_failure(failure.as_ref(), &routing.policy, &transaction_text, None);
+            let problem = routing
+                .policy
+                .problem(failure.as_ref(), &transaction_text, None);
             Ok(problem_response(&problem))
         }
     }
