@@ -60,7 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::var("HEADER_READ_TIMEOUT_MS").is_ok_and(|ms| ms == "0") {
         config.header_read_timeout = None;
     }
-    let server = HttpServer::new(service).config(config).build()?;
+    let server = HttpServer::builder(service).config(config).build()?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     server.serve(listener).await?;
     Ok(())

@@ -50,7 +50,7 @@
 //!     bisslog_runtime::logging::init();
 //!     let metadata = bisslog_schema::load(Some("metadata.yml".as_ref()))?;
 //!     let service = Service::builder(metadata).use_case("add", Add).build()?;
-//!     let server = HttpServer::new(service).build()?;
+//!     let server = HttpServer::builder(service).build()?;
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //!     server.serve(listener).await?;
 //!     Ok(())

@@ -10,6 +10,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, get, on};
+use bisslog_core::Trigger;
 use bisslog_runtime::Service;
 use http::{HeaderValue, StatusCode, header};
 use hyper::server::conn::http1;
@@ -34,7 +35,7 @@ use crate::websocket::{self, WebSocketRegistry};
 /// # async fn run(service: bisslog_runtime::Service) -> Result<(), Box<dyn std::error::Error>> {
 /// use bisslog_http::HttpServer;
 ///
-/// let server = HttpServer::new(service).build()?;
+/// let server = HttpServer::builder(service).build()?;
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 /// server.serve(listener).await?; // until SIGTERM or Ctrl-C, then drains
 /// # Ok(()) }
@@ -44,7 +45,7 @@ pub struct HttpServer {
     router: Router,
     config: HttpConfig,
     policy: StatusPolicy,
-    served_elsewhere: Vec<&'static str>,
+    served_elsewhere: Vec<Trigger>,
 }
 
 /// Configures an [`HttpServer`].
@@ -54,14 +55,13 @@ pub struct HttpServerBuilder {
     policy: StatusPolicy,
     authenticators: HashMap<String, Arc<dyn Authenticator>>,
     websockets: WebSocketRegistry,
-    served_elsewhere: Vec<&'static str>,
+    served_elsewhere: Vec<Trigger>,
     api_docs: Option<ApiDocs>,
 }
 
 impl HttpServer {
     /// Starts configuring a server for `service`.
-    #[allow(clippy::new_ret_no_self)]
-    pub fn new(service: Service) -> HttpServerBuilder {
+    pub fn builder(service: Service) -> HttpServerBuilder {
         HttpServerBuilder {
             service,
             config: HttpConfig::default(),
@@ -178,12 +178,15 @@ impl HttpServer {
 
     /// Logs, at start-up, every trigger this process does not serve.
     fn report_unserved(&self) {
-        let mut served = vec!["http", "websocket"];
+        let mut served = vec![Trigger::Http, Trigger::WebSocket];
         served.extend(&self.served_elsewhere);
-        for (use_case, kind, what) in self.service.unserved_triggers(&served) {
+        for unserved in self.service.unserved_triggers(&served) {
             tracing::warn!(
                 checkpoint_id = "trigger-not-served",
-                "the {kind} trigger of use case `{use_case}` ({what}) is not served by this process"
+                "the {} trigger of use case `{}` ({}) is not served by this process",
+                unserved.trigger,
+                unserved.use_case,
+                unserved.description
             );
         }
     }
@@ -195,12 +198,12 @@ impl HttpServer {
 }
 
 impl HttpServerBuilder {
-    /// Declares trigger kinds (`"consumer"`, `"schedule"`) that other entry
-    /// points of this process serve, so the start-up report of unserved
-    /// triggers leaves them out.
+    /// Declares the kinds of trigger that other entry points of this
+    /// process serve (`[Trigger::Consumer, Trigger::Schedule]`), so the
+    /// start-up report of unserved triggers leaves them out.
     #[must_use]
-    pub fn served_elsewhere(mut self, kinds: &[&'static str]) -> Self {
-        self.served_elsewhere.extend_from_slice(kinds);
+    pub fn served_elsewhere(mut self, triggers: impl IntoIterator<Item = Trigger>) -> Self {
+        self.served_elsewhere.extend(triggers);
         self
     }
 

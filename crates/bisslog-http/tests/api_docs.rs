@@ -174,7 +174,10 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String, String) {
 
 #[tokio::test]
 async fn a_running_server_serves_its_openapi_document_and_an_offline_docs_page() {
-    let server = HttpServer::new(service()).openapi(docs()).build().unwrap();
+    let server = HttpServer::builder(service())
+        .openapi(docs())
+        .build()
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -265,7 +268,7 @@ fn check_with_openapi_spec_validator(document: &str) {
 
 #[tokio::test]
 async fn without_openapi_the_documents_are_not_served() {
-    let server = HttpServer::new(service()).build().unwrap();
+    let server = HttpServer::builder(service()).build().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -290,7 +293,7 @@ async fn start() -> (
         body_limit: 256,
         ..HttpConfig::default()
     };
-    let server = HttpServer::new(service())
+    let server = HttpServer::builder(service())
         .config(config)
         .openapi(docs())
         .build()

@@ -355,7 +355,7 @@ async fn start() -> Running {
         header_read_timeout: Some(Duration::from_millis(300)),
         ..HttpConfig::default()
     };
-    let server = HttpServer::new(service)
+    let server = HttpServer::builder(service)
         .config(config)
         .authenticator("user", Bearer)
         .websockets(registry)
@@ -918,7 +918,11 @@ async fn unknown_authenticators_and_reserved_paths_fail_at_start_up() {
         .use_case("b", Static("b"))
         .build()
         .unwrap();
-    let error = HttpServer::new(service).build().err().unwrap().to_string();
+    let error = HttpServer::builder(service)
+        .build()
+        .err()
+        .unwrap()
+        .to_string();
     assert!(error.contains("needs the authenticator `admin`"), "{error}");
     assert!(
         error.contains("`/health/live`, which the server reserves"),

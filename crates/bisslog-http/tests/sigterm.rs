@@ -51,7 +51,7 @@ async fn serve_until_sigterm() {
         .use_case("work", Work)
         .build()
         .unwrap();
-    let server = HttpServer::new(service).build().unwrap();
+    let server = HttpServer::builder(service).build().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("listening {}", listener.local_addr().unwrap());
     server.serve(listener).await.unwrap();

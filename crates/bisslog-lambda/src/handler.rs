@@ -58,7 +58,7 @@ impl LambdaHandler {
     /// (the same `bisslog-http` serves), the WebSocket route keys, and the
     /// consumer and schedule triggers.
     pub fn new(service: Service) -> Result<LambdaHandler, LambdaError> {
-        Self::from_http(HttpServer::new(service).build()?)
+        Self::from_http(HttpServer::builder(service).build()?)
     }
 
     /// Like [`new`](Self::new), with an HTTP entry point configured as for
@@ -71,7 +71,7 @@ impl LambdaHandler {
     /// use bisslog_http::HttpServer;
     /// use bisslog_lambda::LambdaHandler;
     ///
-    /// let http = HttpServer::new(service).authenticator("api_key", auth).build()?;
+    /// let http = HttpServer::builder(service).authenticator("api_key", auth).build()?;
     /// let handler = LambdaHandler::from_http(http)?;
     /// # Ok(()) }
     /// ```

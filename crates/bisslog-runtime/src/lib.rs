@@ -57,4 +57,6 @@ mod service;
 pub use contract::Contract;
 pub use dispatch::{Failure, Reply, UseCaseHandle};
 pub use inbox::MemoryInbox;
-pub use service::{BuildError, BuildProblem, DEFAULT_READINESS_TIMEOUT, Service, ServiceBuilder};
+pub use service::{
+    BuildError, BuildProblem, DEFAULT_READINESS_TIMEOUT, Service, ServiceBuilder, UnservedTrigger,
+};

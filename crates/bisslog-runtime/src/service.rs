@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bisslog_core::{Adapter, CallDispatcher, UseCase};
+use bisslog_core::{Adapter, CallDispatcher, Trigger, UseCase};
 use bisslog_messaging::UnitOfWork;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -137,20 +137,47 @@ impl Service {
             .collect()
     }
 
-    /// The triggers of the metadata whose kinds are not in `served`, as
-    /// `(use case, trigger kind, description)`: an entry point reports them
-    /// at start-up rather than dropping them silently.
-    pub fn unserved_triggers(&self, served: &[&str]) -> Vec<(String, &'static str, String)> {
+    /// The triggers of the metadata whose kinds are not in `served`: an
+    /// entry point reports them at start-up rather than dropping them
+    /// silently.
+    pub fn unserved_triggers(&self, served: &[Trigger]) -> Vec<UnservedTrigger> {
         let mut unserved = Vec::new();
         for (keyname, use_case) in &self.0.metadata.use_cases {
             for trigger in &use_case.triggers {
-                let kind = trigger.kind.name();
+                let kind = trigger_of(&trigger.kind);
                 if !served.contains(&kind) {
-                    unserved.push((keyname.clone(), kind, describe(&trigger.kind)));
+                    unserved.push(UnservedTrigger {
+                        use_case: keyname.clone(),
+                        trigger: kind,
+                        description: describe(&trigger.kind),
+                    });
                 }
             }
         }
         unserved
+    }
+}
+
+/// A trigger of the metadata that no entry point of this process serves
+/// (see [`Service::unserved_triggers`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnservedTrigger {
+    /// The use case's keyname.
+    pub use_case: String,
+    /// Its kind.
+    pub trigger: Trigger,
+    /// What it is, for people: `POST /schemas`, `queue orders`, `cron */5 * * * *`.
+    pub description: String,
+}
+
+/// The kind of call a declared trigger makes.
+fn trigger_of(kind: &bisslog_schema::TriggerKind) -> Trigger {
+    use bisslog_schema::TriggerKind;
+    match kind {
+        TriggerKind::Http(_) => Trigger::Http,
+        TriggerKind::WebSocket(_) => Trigger::WebSocket,
+        TriggerKind::Consumer(_) => Trigger::Consumer,
+        TriggerKind::Schedule(_) => Trigger::Schedule,
     }
 }
 

@@ -9,8 +9,12 @@
 
 use std::time::Duration;
 
-use bisslog_core::{Adapter, BoxFuture, Ctx, Error, ErrorKind, NoInput, UseCase, UseCaseError};
-use bisslog_runtime::{BuildProblem, DEFAULT_READINESS_TIMEOUT, MemoryInbox, Service};
+use bisslog_core::{
+    Adapter, BoxFuture, Ctx, Error, ErrorKind, NoInput, Trigger, UseCase, UseCaseError,
+};
+use bisslog_runtime::{
+    BuildProblem, DEFAULT_READINESS_TIMEOUT, MemoryInbox, Service, UnservedTrigger,
+};
 
 struct Noop;
 
@@ -222,4 +226,32 @@ async fn the_timeout_is_configurable() {
     assert_eq!(started.elapsed(), Duration::from_millis(700));
     // The 0.9 s check that would have passed is now too slow.
     assert_eq!(failing, ["hangs", "slow_fails", "slow_fine"]);
+}
+
+// --- what a process does not serve ------------------------------------------
+
+#[test]
+fn unserved_triggers_are_named_with_their_kind() {
+    let service = Service::builder(metadata())
+        .use_case("order", Noop)
+        .use_case("ship", Noop)
+        .adapter("orders_db", Store)
+        .adapter("mailer", Store)
+        .unit_of_work(MemoryInbox::new())
+        .build()
+        .unwrap();
+    let unserved = service.unserved_triggers(&[Trigger::Http]);
+    assert_eq!(
+        unserved,
+        [UnservedTrigger {
+            use_case: "ship".to_owned(),
+            trigger: Trigger::Consumer,
+            description: "queue orders.placed".to_owned(),
+        }]
+    );
+    assert!(
+        service
+            .unserved_triggers(&[Trigger::Http, Trigger::Consumer])
+            .is_empty()
+    );
 }

@@ -64,7 +64,7 @@
 //!     // metadata.yml: use case `add_numbers`, trigger `POST /add/{c}`.
 //!     let metadata = bisslog::schema::load(None)?;
 //!     let service = Service::builder(metadata).use_case("add_numbers", AddNumbers).build()?;
-//!     let server = bisslog::http::HttpServer::new(service).build()?;
+//!     let server = bisslog::http::HttpServer::builder(service).build()?;
 //!     server.serve(tokio::net::TcpListener::bind("127.0.0.1:8080").await?).await?;
 //!     Ok(())
 //! }

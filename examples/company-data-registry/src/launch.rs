@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use bisslog::Trigger;
 use bisslog::http::HttpServer;
 use bisslog::messaging::UnitOfWork;
 use bisslog::messaging::{
@@ -285,7 +286,7 @@ pub async fn start_importer(
     let requests = bisslog::messaging::BrokerPublisher::new(broker);
     let registry = RegistryHttp::new(registry_url).map_err(LaunchError::HttpClient)?;
     let service = importer::service(metadata, registry, requests, records)?;
-    let server = HttpServer::new(service).build()?;
+    let server = HttpServer::builder(service).build()?;
     let listener = listen(address).await?;
     let address = listener.local_addr().unwrap_or(address);
     tracing::info!(
@@ -338,8 +339,8 @@ pub async fn start_audit(
         audit_service(metadata, trail, db)?
     };
     let consumers = Consumers::new(service.clone(), broker).start().await?;
-    let server = HttpServer::new(service)
-        .served_elsewhere(&["consumer"])
+    let server = HttpServer::builder(service)
+        .served_elsewhere([Trigger::Consumer])
         .build()?;
     let listener = listen(address).await?;
     let address = listener.local_addr().unwrap_or(address);

@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use bisslog::Trigger;
 use bisslog::http::HttpServer;
 use bisslog::messaging::Consumers;
 use bisslog::sql::{Outbox, RunningRelay};
@@ -187,8 +188,8 @@ async fn serve(args: &Args, connected: ConnectedBroker) -> anyhow::Result<()> {
         (None, None)
     };
 
-    let server = HttpServer::new(registry.service)
-        .served_elsewhere(&["consumer", "schedule"])
+    let server = HttpServer::builder(registry.service)
+        .served_elsewhere([Trigger::Consumer, Trigger::Schedule])
         // The OpenAPI document at /openapi.json, rendered at /docs.
         .openapi(bisslog::http::ApiDocs::new())
         .build()?;

@@ -171,7 +171,7 @@ async fn a_problem_through_lambda_is_the_problem_the_server_answers() {
     event["headers"]["x-transaction-id"] = json!("tx-problem-1");
     let response = handler.handle(event).await.unwrap();
 
-    let router = bisslog_http::HttpServer::new(service(&Default::default()))
+    let router = bisslog_http::HttpServer::builder(service(&Default::default()))
         .build()
         .unwrap()
         .router();
@@ -217,7 +217,7 @@ async fn an_unknown_route_is_the_routers_404_not_an_invocation_error() {
 async fn the_http_entry_point_can_be_configured_as_for_a_server() {
     let policy = bisslog_http::StatusPolicy::default()
         .with(bisslog_core::ErrorKind::NotFound, http::StatusCode::GONE);
-    let http = bisslog_http::HttpServer::new(service(&Default::default()))
+    let http = bisslog_http::HttpServer::builder(service(&Default::default()))
         .status_policy(policy)
         .build()
         .unwrap();
