@@ -8,7 +8,8 @@ use crate::error::Error;
 use crate::port::BoxFuture;
 
 /// An event to publish: a JSON payload, and optionally a key (bisslog's
-/// `partition`: events with the same key keep their order) and a type.
+/// `partition`: events with the same key keep their order) and a type. A
+/// plain record, like the broker's `Message`: its fields are public.
 ///
 /// The adapter adds what the transport needs: a message id, the current
 /// transaction id (so the consumer's transaction becomes a child of this
@@ -21,14 +22,17 @@ use crate::port::BoxFuture;
 ///     .unwrap()
 ///     .with_key("language")
 ///     .with_type("company_data_inserted");
-/// assert_eq!(event.payload().get(), r#"{"uid":"r-1"}"#);
-/// assert_eq!(event.key(), Some("language"));
+/// assert_eq!(event.payload.get(), r#"{"uid":"r-1"}"#);
+/// assert_eq!(event.key.as_deref(), Some("language"));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Event {
-    payload: Box<RawValue>,
-    key: Option<String>,
-    event_type: Option<String>,
+    /// The JSON payload (valid JSON by its type).
+    pub payload: Box<RawValue>,
+    /// The ordering key (bisslog's `partition`).
+    pub key: Option<String>,
+    /// The event type, carried in the `event-type` header.
+    pub event_type: Option<String>,
 }
 
 impl Event {
@@ -62,21 +66,6 @@ impl Event {
         self.event_type = Some(event_type.into());
         self
     }
-
-    /// The JSON payload.
-    pub fn payload(&self) -> &RawValue {
-        &self.payload
-    }
-
-    /// The ordering key.
-    pub fn key(&self) -> Option<&str> {
-        self.key.as_deref()
-    }
-
-    /// The event type.
-    pub fn event_type(&self) -> Option<&str> {
-        self.event_type.as_deref()
-    }
 }
 
 /// Publishes events to queues: the port a use case uses to tell other
@@ -97,7 +86,7 @@ impl Event {
 ///
 /// impl Publisher for Recorded {
 ///     fn publish<'a>(&'a self, queue: &'a str, event: Event) -> BoxFuture<'a, Result<(), Error>> {
-///         let payload = event.payload().get().to_owned();
+///         let payload = event.payload.get().to_owned();
 ///         self.0.lock().unwrap().push((queue.to_owned(), payload));
 ///         Box::pin(std::future::ready(Ok(())))
 ///     }

@@ -66,10 +66,10 @@ impl Message {
         Self {
             id: new_message_id(),
             transaction_id,
-            event_type: event.event_type().map(str::to_owned),
-            key: event.key().map(str::to_owned),
+            event_type: event.event_type.clone(),
+            key: event.key.clone(),
             headers: Vec::new(),
-            payload: Bytes::copy_from_slice(event.payload().get().as_bytes()),
+            payload: Bytes::copy_from_slice(event.payload.get().as_bytes()),
         }
     }
 

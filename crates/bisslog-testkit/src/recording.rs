@@ -52,7 +52,7 @@ impl RecordingPublisher {
 
 impl Publisher for RecordingPublisher {
     fn publish<'a>(&'a self, queue: &'a str, event: Event) -> BoxFuture<'a, Result<(), Error>> {
-        let payload = serde_json::from_str(event.payload().get())
+        let payload = serde_json::from_str(event.payload.get())
             .map_err(|e| Error::internal("the event payload is not JSON").with_source(e));
         let transaction_id = bisslog_messaging::current::with(|ctx| {
             ctx.map(|c| c.transaction_id().text().into_owned())
@@ -64,8 +64,8 @@ impl Publisher for RecordingPublisher {
                 .push(Published {
                     queue: queue.to_owned(),
                     payload,
-                    key: event.key().map(str::to_owned),
-                    event_type: event.event_type().map(str::to_owned),
+                    key: event.key.clone(),
+                    event_type: event.event_type.clone(),
                     transaction_id,
                 });
         });
