@@ -3,6 +3,9 @@
 //! triggers from RabbitMQ queues and publishes events to them, over AMQP
 //! 0-9-1 with [lapin](https://docs.rs/lapin).
 //!
+//! **Where it fits:** A service uses it through the facade, as
+//! `bisslog::amqp` (feature `amqp`).
+//!
 //! Use it where the in-process broker is: the consumer runner
 //! (`bisslog::messaging::Consumers`) and the
 //! publisher port ([`BrokerPublisher`](bisslog_messaging::BrokerPublisher))

@@ -1,5 +1,9 @@
 //! Deterministic generators over bisslog service metadata.
 //!
+//! **Where it fits:** It is the library behind the `bisslog` command
+//! (`bisslog-cli`): `docs`, `openapi`, `asyncapi`, `lambda generate`. A
+//! service does not depend on it.
+//!
 //! Each generator takes the typed model of a service
 //! ([`bisslog_schema::ServiceMetadata`]) and its options and returns the files it
 //! generates as [`GeneratedFile`]s: paths and contents, the same bytes for

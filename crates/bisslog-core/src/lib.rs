@@ -1,6 +1,10 @@
 //! The contract a bisslog domain depends on, and nothing more: use cases,
 //! the call context, error kinds and ports.
 //!
+//! **Where it fits:** A domain crate depends on this crate alone; a service's
+//! composition root uses the facade, [`bisslog`](https://docs.rs/bisslog),
+//! which re-exports it as `bisslog::core` (and its items at `bisslog::*`).
+//!
 //! A service's domain code depends on this crate alone. It names no HTTP
 //! framework, broker, database or async runtime, so the same use cases run
 //! behind axum, a NATS or RabbitMQ consumer, a cron schedule, AWS Lambda or

@@ -1,5 +1,8 @@
 //! HTTP and WebSocket entry points for bisslog services, on axum.
 //!
+//! **Where it fits:** A service uses it through the facade, as
+//! `bisslog::http` (feature `http`, on by default).
+//!
 //! Every HTTP trigger of a service's metadata becomes a route: its method
 //! and path, its mapper, and its options (`timeout` → 504, `rate_limit` →
 //! 429, `cacheable` → cache headers and ETags on GET, `allow_cors` and

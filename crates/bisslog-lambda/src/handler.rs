@@ -63,7 +63,7 @@ impl LambdaHandler {
 
     /// Like [`new`](Self::new), with an HTTP entry point configured as for
     /// a server: its authenticators, [`HttpConfig`](bisslog_http::HttpConfig)
-    /// and [`StatusPolicy`] apply to API Gateway and ALB requests (the
+    /// and [`StatusPolicy`](bisslog_http::StatusPolicy) apply to API Gateway and ALB requests (the
     /// policy to WebSocket events too).
     ///
     /// ```no_run

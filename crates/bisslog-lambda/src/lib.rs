@@ -1,6 +1,10 @@
 //! The AWS Lambda entry point of bisslog services: one function serves
 //! every trigger of the metadata, routed by the shape of the event.
 //!
+//! **Where it fits:** A service uses it through the facade, as
+//! `bisslog::lambda` (feature `lambda`); `bisslog lambda generate` writes the
+//! deployable layout around it.
+//!
 //! | event | routed to | input | response |
 //! |---|---|---|---|
 //! | API Gateway REST (1.0), HTTP API (2.0), ALB | the HTTP trigger of the method and path, through the same axum router `bisslog-http` serves | the trigger's mapper, as over HTTP | status, headers, body (base64 when not text); errors are the same problem+json |

@@ -2,6 +2,10 @@
 //! stores: what `bisslog-nats`, `bisslog-amqp` and `bisslog-sql` implement
 //! or exchange, without depending on the runtime.
 //!
+//! **Where it fits:** A service does not depend on it directly: the facade's
+//! `bisslog::messaging` holds this contract and the runtime's consumer runner
+//! together. Depend on it when writing a broker or store adapter.
+//!
 //! Like `tower-service` or `tracing-core`, it is small and stable on
 //! purpose: an adapter depends on this crate (and `bisslog-core`), the
 //! runtime drives what the adapter implements.

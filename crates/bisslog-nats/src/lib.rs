@@ -1,5 +1,8 @@
 //! NATS JetStream for bisslog services.
 //!
+//! **Where it fits:** A service uses it through the facade, as
+//! `bisslog::nats` (feature `nats`).
+//!
 //! [`NatsBroker`] is a [`Broker`](bisslog_messaging::Broker): give
 //! it to `bisslog::messaging::Consumers` and every
 //! consumer trigger of the service's metadata is served from a durable

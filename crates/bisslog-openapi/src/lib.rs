@@ -1,5 +1,9 @@
 //! OpenAPI 3.1 documents for the HTTP triggers of a bisslog service.
 //!
+//! **Where it fits:** A service gets its document served by `bisslog::http`
+//! (`HttpServerBuilder::openapi`); the `bisslog openapi` command writes it
+//! from the metadata alone.
+//!
 //! The CLI (`bisslog openapi`, through `bisslog-codegen`) and the HTTP
 //! server (`bisslog-http`'s `/openapi.json`) both write their documents
 //! here, so the server does not pull in the docs-site, diagram and SAM

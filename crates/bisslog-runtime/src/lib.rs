@@ -3,6 +3,11 @@
 //! metadata's mapper says, and calls the use case inside its transaction,
 //! with logs, panic isolation and typed failures.
 //!
+//! **Where it fits:** A service uses it through the facade,
+//! [`bisslog`](https://docs.rs/bisslog) (`bisslog::Service`,
+//! `bisslog::messaging`, `bisslog::schedule`, `bisslog::problem`...); depend
+//! on it directly only to write a new entry point.
+//!
 //! Entry points sit on top of this crate (`bisslog-http`; the consumer
 //! runner of [`messaging`]; the scheduler of [`schedule`]; AWS Lambda): they turn their requests into
 //! [`Sources`](mapper::Sources), call a [`UseCaseHandle`], and encode the

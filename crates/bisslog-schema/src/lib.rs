@@ -2,6 +2,10 @@
 //! JSON), validate it with precise, located diagnostics, and get a typed
 //! model of the service with every default resolved.
 //!
+//! **Where it fits:** A service uses it through the facade, as
+//! `bisslog::schema`; the `bisslog` command (`bisslog-cli`) is its validator
+//! on the command line.
+//!
 //! A metadata file declares a service's use cases, how each is triggered
 //! (HTTP, WebSocket, message consumer, schedule), the external
 //! interactions (ports) each one uses and how critical it is. The format

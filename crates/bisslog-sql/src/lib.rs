@@ -1,5 +1,9 @@
 //! SQLite and PostgreSQL for bisslog services.
 //!
+//! **Where it fits:** A service uses it through the facade, as `bisslog::sql`
+//! (feature `sql`); `bisslog::sql::sqlx` and `bisslog::sql::on_engine!` are
+//! what adapters write statements with.
+//!
 //! - [`Database::connect`] opens a pool from a URL: `sqlite://...` (the
 //!   embedded default, a file created when missing, WAL mode) or
 //!   `postgres://...` (shared by every instance of a service).

@@ -1,5 +1,8 @@
 //! Testing bisslog services and the adapters under them.
 //!
+//! **Where it fits:** A service's tests use it through the facade, as
+//! `bisslog::testkit` (feature `testing`, in `[dev-dependencies]`).
+//!
 //! - [`RecordingPublisher`]: an in-memory [`Publisher`](bisslog_core::Publisher)
 //!   that keeps what a use case published, for unit tests of the domain.
 //! - [`broker_conformance!`]: the suite every broker adapter passes, run

@@ -15,6 +15,7 @@
 //! | `nats` | no | `nats` | NATS JetStream: consumer triggers on durable pull consumers, a publisher with acknowledgements |
 //! | `amqp` | no | `amqp` | RabbitMQ: consumer triggers on durable queues, a publisher with confirms |
 //! | `lambda` | no | `lambda` | AWS Lambda: one function for every trigger kind (API Gateway, ALB, SQS with partial batch failures, SNS, EventBridge, schedules) |
+//! | `testing` | no | `testkit` | for a service's tests (in `[dev-dependencies]`): a recording publisher, the broker conformance suite, and with `sql` the throwaway databases of `sql::testing` |
 //!
 //! Without any feature, [`messaging`] serves consumer triggers from the
 //! in-process broker (in memory; with `sql`, `sql::SqlBroker` is the
@@ -108,3 +109,5 @@ pub use bisslog_lambda as lambda;
 pub use bisslog_nats as nats;
 #[cfg(feature = "sql")]
 pub use bisslog_sql as sql;
+#[cfg(feature = "testing")]
+pub use bisslog_testkit as testkit;
