@@ -547,3 +547,69 @@ fn api_documents_of_invalid_metadata_are_refused_with_exit_one() {
     assert!(err.contains("E031"), "{err}");
     assert!(err.contains("nothing generated"), "{err}");
 }
+
+#[test]
+fn lambda_generate_inside_the_service_crate_assumes_and_says_what() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"orders-service\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("metadata.yml"),
+        "name: orders\nuse_cases:\n  place_order:\n    triggers: [{type: http, options: {method: post, path: /orders}}]\n",
+    )
+    .unwrap();
+    let output = bisslog(
+        dir.path(),
+        &[
+            "lambda",
+            "generate",
+            "--out",
+            "deploy/lambda",
+            "--bisslog-version",
+            "0.1.0",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let said = String::from_utf8(output.stderr.clone()).unwrap();
+    assert!(
+        said.contains("assumed --crate-name orders-service"),
+        "{said}"
+    );
+    assert!(said.contains("assumed --crate-path ../../.."), "{said}");
+    assert!(
+        said.contains("assumed --setup orders_service::lambda_service"),
+        "{said}"
+    );
+    let bootstrap = dir.path().join("deploy/lambda/bootstrap");
+    let manifest = std::fs::read_to_string(bootstrap.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("orders-service = { path = \"../../..\" }"),
+        "{manifest}"
+    );
+    let main = std::fs::read_to_string(bootstrap.join("src/main.rs")).unwrap();
+    assert!(main.contains("orders_service::lambda_service()"), "{main}");
+}
+
+#[test]
+fn lambda_generate_outside_any_crate_says_what_to_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("metadata.yml"),
+        "name: orders\nuse_cases:\n  place_order:\n    triggers: [{type: http, options: {method: post, path: /orders}}]\n",
+    )
+    .unwrap();
+    let output = bisslog(dir.path(), &["lambda", "generate", "--out", "lambda"]);
+    let said = String::from_utf8(output.stderr.clone()).unwrap();
+    // A temporary directory may sit under a crate on some machines; only
+    // when none is found is this the answer.
+    if output.status.code() != Some(0) {
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        assert!(
+            said.contains("pass --crate-name, --crate-path and --setup"),
+            "{said}"
+        );
+    }
+}

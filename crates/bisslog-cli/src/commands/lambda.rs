@@ -2,12 +2,13 @@
 //! metadata. A thin layer over `bisslog_codegen::lambda`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bisslog_codegen::lambda::{self, Architecture, BisslogDependency, HttpApi, LambdaOptions};
 use bisslog_codegen::{WriteError, write_files};
 use clap::{Subcommand, ValueEnum};
 
+use super::service_crate::ServiceCrate;
 use crate::Outcome;
 
 #[derive(Debug, clap::Args)]
@@ -35,16 +36,18 @@ struct GenerateArgs {
     /// The directory to write into (created when missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// The service crate's package name.
+    /// The service crate's package name (default: the package of the
+    /// nearest Cargo.toml at or above the working directory).
     #[arg(long, value_name = "NAME")]
-    crate_name: String,
-    /// The service crate's directory, relative to DIR/bootstrap.
+    crate_name: Option<String>,
+    /// The service crate's directory, relative to DIR/bootstrap (default:
+    /// that package's directory).
     #[arg(long, value_name = "PATH")]
-    crate_path: String,
-    /// The async function building the service, such as
-    /// `my_service::lambda_service`.
+    crate_path: Option<String>,
+    /// The async function building the service (default:
+    /// `<crate>::lambda_service`).
     #[arg(long, value_name = "RUST_PATH")]
-    setup: String,
+    setup: Option<String>,
     /// Depend on `bisslog` at this path, relative to DIR/bootstrap.
     #[arg(long, value_name = "PATH", conflicts_with = "bisslog_version")]
     bisslog_path: Option<String>,
@@ -98,7 +101,11 @@ pub(crate) fn run(
     let Some((path, service)) = super::load::one_service(args.metadata.as_deref(), err)? else {
         return Ok(Outcome::Problems);
     };
-    let files = match lambda::generate(&service, &options(args)) {
+    let options = match options(args, err)? {
+        Some(options) => options,
+        None => return Ok(Outcome::CouldNotRun),
+    };
+    let files = match lambda::generate(&service, &options) {
         Ok(files) => files,
         Err(error) => {
             writeln!(err, "error: {}: {error}", path.display())?;
@@ -120,8 +127,53 @@ pub(crate) fn run(
     }
 }
 
-fn options(args: &GenerateArgs) -> LambdaOptions {
-    let mut options = LambdaOptions::new(&args.crate_name, &args.crate_path, &args.setup);
+/// The options, with what was not given assumed from the service crate
+/// around the working directory (and said on `err`); `None` when it is
+/// needed and cannot be found (said on `err` too).
+fn options(args: &GenerateArgs, err: &mut dyn Write) -> anyhow::Result<Option<LambdaOptions>> {
+    let (crate_name, crate_path, setup) = match (&args.crate_name, &args.crate_path, &args.setup) {
+        (Some(name), Some(path), Some(setup)) => (name.clone(), path.clone(), setup.clone()),
+        (name, path, setup) => {
+            let found = match ServiceCrate::find(Path::new(".")) {
+                Ok(found) => found,
+                Err(error) => {
+                    writeln!(err, "error: {error:#}")?;
+                    return Ok(None);
+                }
+            };
+            let name = name.clone().unwrap_or_else(|| {
+                let _ = writeln!(
+                    err,
+                    "assumed --crate-name {} (the package of {})",
+                    found.name,
+                    found.manifest.display()
+                );
+                found.name.clone()
+            });
+            let path = match path {
+                Some(path) => path.clone(),
+                None => {
+                    let path = found.path_from(&args.out.join("bootstrap"))?;
+                    writeln!(
+                        err,
+                        "assumed --crate-path {path} (its directory, from {}/bootstrap)",
+                        args.out.display()
+                    )?;
+                    path
+                }
+            };
+            let setup = setup.clone().unwrap_or_else(|| {
+                let setup = found.setup();
+                let _ = writeln!(
+                    err,
+                    "assumed --setup {setup} (the convention: an async fn lambda_service in the crate's library)"
+                );
+                setup
+            });
+            (name, path, setup)
+        }
+    };
+    let mut options = LambdaOptions::new(crate_name, crate_path, setup);
     if let Some(path) = &args.bisslog_path {
         options.bisslog = BisslogDependency::Path(path.clone());
     }
@@ -139,5 +191,5 @@ fn options(args: &GenerateArgs) -> LambdaOptions {
     options.sns_queues = args.sns.clone();
     options.eventbridge_queues = args.eventbridge.clone();
     options.standalone_workspace = args.standalone_workspace;
-    options
+    Ok(Some(options))
 }

@@ -6,6 +6,7 @@ pub(crate) mod docs;
 pub(crate) mod lambda;
 mod load;
 pub(crate) mod schema;
+mod service_crate;
 pub(crate) mod validate;
 
 /// "1 error", "2 errors".
