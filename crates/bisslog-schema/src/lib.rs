@@ -105,7 +105,7 @@ pub use discover::{
 };
 pub use json_schema::{SCHEMA_ID, json_schema};
 pub use limits::Limits;
-pub use load::{LoadError, Loader, Report, load, validate_file, validate_str};
+pub use load::{LoadError, Loader, Report, load, load_str, validate_file, validate_str};
 pub use model::{
     ConsumerTrigger, Criticality, DeliverySemantic, ExternalInteraction, HttpPath, HttpTrigger,
     InteractionType, Mapper, MapperEntry, MapperSource, Method, MisfirePolicy, OverlapPolicy,

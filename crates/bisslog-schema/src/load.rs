@@ -260,3 +260,22 @@ pub fn validate_str(path: impl Into<PathBuf>, text: &str) -> Report {
 pub fn load(path: Option<&Path>) -> Result<ServiceMetadata, LoadError> {
     Loader::new().load(path)
 }
+
+/// Loads a service from text, such as a metadata file embedded in the
+/// binary with `include_str!`: the model, or the report as an error when it
+/// has errors. `path` names the text in diagnostics and, by its extension,
+/// picks YAML or JSON.
+///
+/// ```
+/// let service = bisslog_schema::load_str(
+///     "metadata.yml",
+///     "name: hello\nuse_cases:\n  greet:\n    triggers: [{type: http, options: {path: /hello}}]\n",
+/// )?;
+/// assert_eq!(service.name, "hello");
+/// # Ok::<(), bisslog_schema::LoadError>(())
+/// ```
+pub fn load_str(path: impl Into<PathBuf>, text: &str) -> Result<ServiceMetadata, LoadError> {
+    validate_str(path, text)
+        .into_service()
+        .map_err(|report| LoadError::Invalid(Box::new(report)))
+}
