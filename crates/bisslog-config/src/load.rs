@@ -235,7 +235,7 @@ struct Found {
 }
 
 impl Found {
-    fn from_secret_file(&self) -> bool {
+    fn is_secret_file(&self) -> bool {
         matches!(self.origin, Origin::EnvFile { .. })
     }
 }
@@ -433,14 +433,14 @@ impl Loader {
                         return Err(ConfigError::ServiceType { message });
                     }
                 };
-                let secret = cell.get() || found.is_some_and(Found::from_secret_file);
+                let secret = cell.get() || found.is_some_and(Found::is_secret_file);
                 return Err(invalid(slot, found, message, secret));
             }
         };
         for (slot, found) in service.iter().zip(found_service) {
             let entry = match found {
                 Some(found) => {
-                    let secret = found.from_secret_file() || secrets.contains(&slot.file_key);
+                    let secret = found.is_secret_file() || secrets.contains(&slot.file_key);
                     let value = if secret {
                         MASK.to_owned()
                     } else {
@@ -629,7 +629,7 @@ fn apply(settings: &mut Settings, slot: &Slot, found: Found) -> Result<(), Confi
         })
         .map_err(|DeError(m)| m)
     }
-    let secret = found.from_secret_file();
+    let secret = found.is_secret_file();
     let url = |s: String| {
         if secret {
             ConnectionUrl::secret(s)
