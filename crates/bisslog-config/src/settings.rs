@@ -26,8 +26,10 @@ impl fmt::Display for LogFormat {
 }
 
 /// The settings every bisslog service has. `Debug` masks URL passwords.
+///
+/// Give a service other defaults with
+/// `Loader::new().defaults(Settings { port: 8081, ..Settings::default() })`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Settings {
     /// The address to listen on (`HOST`, default `127.0.0.1`).
     pub host: IpAddr,
