@@ -90,6 +90,10 @@ impl HttpServer {
 
     /// Serves on `listener` until SIGTERM or Ctrl-C, then stops accepting
     /// and lets requests in flight finish (up to `shutdown_grace`).
+    ///
+    /// Before accepting, it logs at INFO, with the checkpoint id
+    /// `listening` and an `address` field, the address it actually serves
+    /// on (a listener bound to port 0 shows the port it got).
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         self.serve_until(listener, shutdown_signal()).await
     }
@@ -100,6 +104,18 @@ impl HttpServer {
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send,
     ) -> std::io::Result<()> {
+        match listener.local_addr() {
+            Ok(address) => tracing::info!(
+                checkpoint_id = "listening",
+                %address,
+                "listening on http://{address}"
+            ),
+            Err(error) => tracing::warn!(
+                checkpoint_id = "listening",
+                %error,
+                "listening on an address the listener cannot tell"
+            ),
+        }
         self.report_unserved();
         // Each connection task watches `stop` to begin a graceful close, and
         // holds a `running` receiver: `running_tx.closed()` completes once
