@@ -46,6 +46,7 @@ pub struct HttpServer {
     config: HttpConfig,
     policy: StatusPolicy,
     served_elsewhere: Vec<Trigger>,
+    websockets: WebSocketRegistry,
 }
 
 /// Configures an [`HttpServer`].
@@ -88,8 +89,10 @@ impl HttpServer {
         &self.policy
     }
 
-    /// Serves on `listener` until SIGTERM or Ctrl-C, then stops accepting
-    /// and lets requests in flight finish (up to `shutdown_grace`).
+    /// Serves on `listener` until SIGTERM or Ctrl-C, then stops accepting,
+    /// lets requests in flight finish and closes every open WebSocket
+    /// connection with a Close frame of code 1001 (Going Away), all within
+    /// `shutdown_grace`.
     ///
     /// Before accepting, it logs at INFO, with the checkpoint id
     /// `listening` and an `address` field, the address it actually serves
@@ -183,8 +186,15 @@ impl HttpServer {
             "shutting down: draining requests in flight"
         );
         let _ = stop_tx.send(true);
+        // Upgraded connections have left hyper: tell WebSocket clients the
+        // server is going away, and wait for their closing handshakes.
+        self.websockets.going_away();
+        let drained = async {
+            running_tx.closed().await;
+            self.websockets.all_closed().await;
+        };
         tokio::select! {
-            () = running_tx.closed() => tracing::info!(checkpoint_id = "shutdown", "all requests finished"),
+            () = drained => tracing::info!(checkpoint_id = "shutdown", "all requests finished"),
             () = tokio::time::sleep(self.config.shutdown_grace) => {
                 tracing::warn!(checkpoint_id = "shutdown", "requests still in flight after {:?}; stopping", self.config.shutdown_grace);
             }
@@ -306,6 +316,7 @@ impl HttpServerBuilder {
             config: self.config,
             policy: self.policy,
             served_elsewhere: self.served_elsewhere,
+            websockets: self.websockets,
         })
     }
 }

@@ -905,6 +905,43 @@ async fn shutdown_lets_requests_in_flight_finish() {
         .unwrap();
 }
 
+#[tokio::test]
+async fn shutdown_closes_websockets_with_going_away() {
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    let mut s = start().await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", s.addr))
+        .await
+        .unwrap();
+    // A reply proves the connection is open and registered.
+    socket
+        .send(Message::text(r#"{"action": "echo", "text": "hola"}"#))
+        .await
+        .unwrap();
+    socket.next().await.unwrap().unwrap();
+
+    s.stop.take().unwrap().send(()).unwrap();
+    let closing = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .expect("no Close frame at shutdown")
+        .unwrap()
+        .unwrap();
+    let Message::Close(Some(frame)) = closing else {
+        panic!("expected a Close frame, got {closing:?}");
+    };
+    assert_eq!(frame.code, CloseCode::Away);
+    // Reading on answers the close; the closing handshake completes.
+    let end = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .unwrap();
+    assert!(end.is_none(), "{end:?}");
+    tokio::time::timeout(Duration::from_secs(10), s.server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
 /// Records the `address` of every event whose checkpoint id is `listening`.
 #[derive(Clone, Default)]
 struct Listening(Arc<std::sync::Mutex<Vec<String>>>);
