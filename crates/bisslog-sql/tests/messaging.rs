@@ -502,3 +502,53 @@ async fn sessions_join_the_call_on_postgres() {
         sessions_join_the_call(test).await;
     }
 }
+
+/// Waits, at most five seconds, until `queue` holds `count` messages.
+async fn published_within_seconds(broker: &InProcessBroker, queue: &str, count: usize) -> bool {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while broker.messages(queue).len() < count {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// Two `Outbox::new` of one database (one for the use cases, one for the
+/// relay) behave as one: an event stored through the first wakes the
+/// relay built from the second, long before its poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_hears_every_outbox_of_its_database() {
+    let test = TestDatabase::sqlite().await;
+    let db = migrated(&test).await;
+    let for_use_cases = Outbox::new(db.clone());
+    let for_relay = Outbox::new(db.clone());
+    let broker = InProcessBroker::new();
+    broker.provision("things.added").await.unwrap();
+    let message = |n: i64| Message::from_event(&Event::json(&n).unwrap());
+    // Relayed by the first round: once it is out, the relay is between
+    // rounds, waiting for a wake-up or its (hour-long) poll. (Stored
+    // through the use cases' outbox: one stored through the relay's own
+    // would leave a wake-up pending, a second round, and hide the bug.)
+    for_use_cases
+        .store("things.added", &message(1))
+        .await
+        .unwrap();
+    let relay = for_relay
+        .relay(broker.clone())
+        .config(RelayConfig::default().poll_interval(Duration::from_secs(3600)))
+        .spawn();
+    assert!(published_within_seconds(&broker, "things.added", 1).await);
+    // Outside any call: committed at once.
+    for_use_cases
+        .store("things.added", &message(2))
+        .await
+        .unwrap();
+    assert!(
+        published_within_seconds(&broker, "things.added", 2).await,
+        "the relay waited for its poll"
+    );
+    assert_eq!(published(&broker), [1, 2]);
+    relay.shutdown().await;
+    test.drop_database().await;
+}
