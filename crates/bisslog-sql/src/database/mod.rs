@@ -174,6 +174,13 @@ impl Database {
         self.id
     }
 
+    /// Which unit of work this database is: the same for its clones (one
+    /// pool), another for a second pool of the same data, since adapters
+    /// join only the unit of work of their own pool.
+    pub(crate) fn unit_of_work_id(&self) -> bisslog_core::UnitOfWorkId {
+        bisslog_core::UnitOfWorkId::new(format!("{} (pool {})", self.location, self.id))
+    }
+
     /// The wake-up of this database's outbox relays.
     pub(crate) fn outbox_wake(&self) -> &Arc<tokio::sync::Notify> {
         &self.outbox_wake

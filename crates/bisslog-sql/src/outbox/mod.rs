@@ -129,8 +129,15 @@ impl Publisher for Outbox {
     }
 }
 
+/// Bound with `ServiceBuilder::adapter`, the outbox requires its
+/// database's unit of work: `build()` refuses the service without
+/// `unit_of_work(db)` of the same `Database` (a clone of it).
 impl Adapter for Outbox {
     fn ready(&self) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(self.db.ping())
+    }
+
+    fn required_unit_of_work(&self) -> Option<bisslog_core::UnitOfWorkId> {
+        Some(self.db.unit_of_work_id())
     }
 }
