@@ -85,7 +85,7 @@ mod use_case;
 pub use call::{CallDispatcher, NestedCall};
 pub use ctx::{Ctx, CtxBuilder, Trigger};
 pub use error::{BoxError, Error, ErrorKind, UseCaseError, causes};
-pub use port::{Adapter, BoxFuture, WebSocketConnections};
+pub use port::{Adapter, BoxFuture, UnitOfWorkId, WebSocketConnections};
 pub use publish::{Event, Publisher};
 pub use transaction::{MAX_TRANSACTION_ID_LEN, TransactionId};
 pub use use_case::{Completion, NoInput, UseCase};

@@ -10,7 +10,8 @@ use crate::error::Error;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What every adapter bound to a declared external interaction offers the
-/// runtime: a readiness check, asked by `/health/ready`.
+/// runtime: a readiness check, asked by `/health/ready`, and the unit of
+/// work it needs, if any ([`Adapter::required_unit_of_work`]).
 ///
 /// ```
 /// use bisslog_core::{Adapter, BoxFuture, Error};
@@ -37,11 +38,58 @@ pub trait Adapter: Send + Sync + 'static {
     fn ready(&self) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(std::future::ready(Ok(())))
     }
+
+    /// The unit of work this adapter's writes must join, for adapters that
+    /// are only correct inside the use case's transaction (the SQL outbox:
+    /// an event stored outside it would go out even if the use case
+    /// failed). `ServiceBuilder::build` refuses a service that binds such
+    /// an adapter without running its calls in that unit of work
+    /// (`ServiceBuilder::unit_of_work`). The default is `None`: no unit of
+    /// work needed.
+    fn required_unit_of_work(&self) -> Option<UnitOfWorkId> {
+        None
+    }
 }
 
 impl<A: Adapter + ?Sized> Adapter for std::sync::Arc<A> {
     fn ready(&self) -> BoxFuture<'_, Result<(), Error>> {
         (**self).ready()
+    }
+
+    fn required_unit_of_work(&self) -> Option<UnitOfWorkId> {
+        (**self).required_unit_of_work()
+    }
+}
+
+/// Which unit of work an adapter needs, and which one a service's unit of
+/// work is (a database pool, as `bisslog-sql` names it): two are the same
+/// unit of work when their ids are equal. Its text says which, for errors.
+///
+/// ```
+/// use bisslog_core::UnitOfWorkId;
+///
+/// let id = UnitOfWorkId::new("sqlite://orders.db (pool 1)");
+/// assert_eq!(id, UnitOfWorkId::new("sqlite://orders.db (pool 1)"));
+/// assert_eq!(id.to_string(), "sqlite://orders.db (pool 1)");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UnitOfWorkId(String);
+
+impl UnitOfWorkId {
+    /// An id; equal texts are the same unit of work.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    /// The id's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for UnitOfWorkId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

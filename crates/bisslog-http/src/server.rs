@@ -46,6 +46,7 @@ pub struct HttpServer {
     config: HttpConfig,
     policy: StatusPolicy,
     served_elsewhere: Vec<Trigger>,
+    websockets: WebSocketRegistry,
 }
 
 /// Configures an [`HttpServer`].
@@ -88,8 +89,14 @@ impl HttpServer {
         &self.policy
     }
 
-    /// Serves on `listener` until SIGTERM or Ctrl-C, then stops accepting
-    /// and lets requests in flight finish (up to `shutdown_grace`).
+    /// Serves on `listener` until SIGTERM or Ctrl-C, then stops accepting,
+    /// lets requests in flight finish and closes every open WebSocket
+    /// connection with a Close frame of code 1001 (Going Away), all within
+    /// `shutdown_grace`.
+    ///
+    /// Before accepting, it logs at INFO, with the checkpoint id
+    /// `listening` and an `address` field, the address it actually serves
+    /// on (a listener bound to port 0 shows the port it got).
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         self.serve_until(listener, shutdown_signal()).await
     }
@@ -100,6 +107,18 @@ impl HttpServer {
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send,
     ) -> std::io::Result<()> {
+        match listener.local_addr() {
+            Ok(address) => tracing::info!(
+                checkpoint_id = "listening",
+                %address,
+                "listening on http://{address}"
+            ),
+            Err(error) => tracing::warn!(
+                checkpoint_id = "listening",
+                %error,
+                "listening on an address the listener cannot tell"
+            ),
+        }
         self.report_unserved();
         // Each connection task watches `stop` to begin a graceful close, and
         // holds a `running` receiver: `running_tx.closed()` completes once
@@ -167,8 +186,15 @@ impl HttpServer {
             "shutting down: draining requests in flight"
         );
         let _ = stop_tx.send(true);
+        // Upgraded connections have left hyper: tell WebSocket clients the
+        // server is going away, and wait for their closing handshakes.
+        self.websockets.going_away();
+        let drained = async {
+            running_tx.closed().await;
+            self.websockets.all_closed().await;
+        };
         tokio::select! {
-            () = running_tx.closed() => tracing::info!(checkpoint_id = "shutdown", "all requests finished"),
+            () = drained => tracing::info!(checkpoint_id = "shutdown", "all requests finished"),
             () = tokio::time::sleep(self.config.shutdown_grace) => {
                 tracing::warn!(checkpoint_id = "shutdown", "requests still in flight after {:?}; stopping", self.config.shutdown_grace);
             }
@@ -290,6 +316,7 @@ impl HttpServerBuilder {
             config: self.config,
             policy: self.policy,
             served_elsewhere: self.served_elsewhere,
+            websockets: self.websockets,
         })
     }
 }

@@ -14,9 +14,10 @@
 //! use cases can push to any connection.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use bisslog_core::{BoxFuture, Ctx, Error, TransactionId, Trigger, WebSocketConnections};
@@ -38,6 +39,11 @@ use crate::problem::{Problem, ProblemIntoResponse as _};
 #[derive(Clone, Default)]
 pub struct WebSocketRegistry {
     connections: Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Message>>>>,
+    /// Notified whenever a connection leaves the registry.
+    left: Arc<tokio::sync::Notify>,
+    /// Set (under the lock) once the server shuts down: connections that
+    /// register afterwards are closed at once.
+    going_away: Arc<AtomicBool>,
 }
 
 impl WebSocketRegistry {
@@ -64,6 +70,52 @@ impl WebSocketRegistry {
 
     fn sender(&self, connection_id: &str) -> Option<mpsc::UnboundedSender<Message>> {
         self.lock().get(connection_id).cloned()
+    }
+
+    /// The Close frame a shutting-down server sends: 1001, Going Away.
+    fn going_away_frame() -> Message {
+        Message::Close(Some(CloseFrame {
+            code: close_code::AWAY,
+            reason: "server shutting down".into(),
+        }))
+    }
+
+    /// Adds a connection; closes it at once if the server is shutting down.
+    fn register(&self, connection_id: &str, sender: &mpsc::UnboundedSender<Message>) {
+        let mut connections = self.lock();
+        connections.insert(connection_id.to_owned(), sender.clone());
+        if self.going_away.load(Ordering::SeqCst) {
+            let _ = sender.send(Self::going_away_frame());
+        }
+    }
+
+    /// Removes a connection and wakes whoever waits for all to close.
+    fn unregister(&self, connection_id: &str) {
+        self.lock().remove(connection_id);
+        self.left.notify_waiters();
+    }
+
+    /// Sends every open connection (and any that opens later) a Close
+    /// frame with code 1001 (Going Away).
+    pub(crate) fn going_away(&self) {
+        let connections = self.lock();
+        self.going_away.store(true, Ordering::SeqCst);
+        for sender in connections.values() {
+            let _ = sender.send(Self::going_away_frame());
+        }
+    }
+
+    /// Completes once no connection is open.
+    pub(crate) async fn all_closed(&self) {
+        loop {
+            let left = self.left.notified();
+            let mut left = std::pin::pin!(left);
+            left.as_mut().enable();
+            if self.is_empty() {
+                return;
+            }
+            left.await;
+        }
     }
 }
 
@@ -239,10 +291,7 @@ async fn serve_connection(
 ) {
     let (mut sink, mut stream) = socket.split();
     let (sender, mut outgoing) = mpsc::unbounded_channel::<Message>();
-    endpoint
-        .registry
-        .lock()
-        .insert(connection_id.clone(), sender.clone());
+    endpoint.registry.register(&connection_id, &sender);
     let writer = tokio::spawn(async move {
         while let Some(message) = outgoing.recv().await {
             let closing = matches!(message, Message::Close(_));
@@ -272,7 +321,7 @@ async fn serve_connection(
             break;
         }
     }
-    endpoint.registry.lock().remove(&connection_id);
+    endpoint.registry.unregister(&connection_id);
     drop(sender);
     let _ = writer.await;
     let call = endpoint.routes.call(

@@ -27,7 +27,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use bisslog_core::{BoxFuture, Ctx, Error};
+use bisslog_core::{BoxFuture, Ctx, Error, UnitOfWorkId};
 
 /// Begins units of work: implemented by a database (`bisslog-sql`), or by
 /// the in-memory inbox of the runtime.
@@ -35,11 +35,22 @@ pub trait UnitOfWork: Send + Sync + 'static {
     /// Begins the work of one use-case call. It should be cheap: a
     /// database begins its transaction only when an adapter first joins.
     fn begin(&self) -> Arc<dyn Work>;
+
+    /// Which unit of work this is, for the adapters that must join it
+    /// ([`Adapter::required_unit_of_work`](bisslog_core::Adapter::required_unit_of_work)).
+    /// The default is `None`: no adapter can require it.
+    fn id(&self) -> Option<UnitOfWorkId> {
+        None
+    }
 }
 
 impl<U: UnitOfWork + ?Sized> UnitOfWork for Arc<U> {
     fn begin(&self) -> Arc<dyn Work> {
         (**self).begin()
+    }
+
+    fn id(&self) -> Option<UnitOfWorkId> {
+        (**self).id()
     }
 }
 

@@ -365,6 +365,23 @@ impl ServiceBuilder {
                 problems.push(BuildProblem::ExactlyOnceWithoutUnitOfWork { use_case, queue });
             }
         }
+        let configured = self.unit_of_work.as_ref().and_then(|work| work.id());
+        for (keyname, adapter) in &self.adapters {
+            if let Some(required) = adapter.required_unit_of_work()
+                && configured.as_ref() != Some(&required)
+            {
+                problems.push(BuildProblem::AdapterWithoutItsUnitOfWork {
+                    keyname: keyname.clone(),
+                    required: required.to_string(),
+                    configured: self.unit_of_work.as_ref().map(|work| {
+                        work.id().map_or_else(
+                            || "a unit of work of no database".to_owned(),
+                            |id| id.to_string(),
+                        )
+                    }),
+                });
+            }
+        }
         problems
     }
 }
@@ -444,6 +461,21 @@ pub enum BuildProblem {
     /// An adapter bound to a keyname no use case declares.
     #[error("an adapter is bound to `{0}`, which no use case declares as an external interaction")]
     AdapterNotDeclared(String),
+    /// An adapter that must write in the use case's unit of work (the SQL
+    /// outbox) in a service whose calls run in no unit of work of its
+    /// database: its writes would commit even when the use case fails.
+    #[error(
+        "the adapter bound to `{keyname}` writes in the use case's unit of work of {required}, but the service's calls run in {}; call `unit_of_work(db)` with that database (a clone of the `Database` the adapter was made from)",
+        configured.as_deref().map_or_else(|| "no unit of work".to_owned(), |c| format!("another one ({c})"))
+    )]
+    AdapterWithoutItsUnitOfWork {
+        /// The keyname the adapter is bound to.
+        keyname: String,
+        /// The unit of work it needs ([`bisslog_core::UnitOfWorkId`]).
+        required: String,
+        /// The service's unit of work, if it has one.
+        configured: Option<String>,
+    },
 }
 
 fn quoted(names: &[String]) -> String {

@@ -10,8 +10,10 @@
 use std::time::Duration;
 
 use bisslog_core::{
-    Adapter, BoxFuture, Ctx, Error, ErrorKind, NoInput, Trigger, UseCase, UseCaseError,
+    Adapter, BoxFuture, Ctx, Error, ErrorKind, NoInput, Trigger, UnitOfWorkId, UseCase,
+    UseCaseError,
 };
+use bisslog_messaging::UnitOfWork;
 use bisslog_runtime::{
     BuildProblem, DEFAULT_READINESS_TIMEOUT, MemoryInbox, Service, UnservedTrigger,
 };
@@ -122,6 +124,82 @@ fn a_blank_for_an_undeclared_interaction_is_refused() {
     assert_eq!(
         error.problems,
         [BuildProblem::AdapterNotDeclared("fax".into())]
+    );
+}
+
+/// An adapter that must write in the unit of work `needs` (as the SQL
+/// outbox needs its database's).
+struct Outboxish {
+    needs: &'static str,
+}
+impl Adapter for Outboxish {
+    fn required_unit_of_work(&self) -> Option<UnitOfWorkId> {
+        Some(UnitOfWorkId::new(self.needs))
+    }
+}
+
+/// A unit of work with an id (as a database is one).
+struct NamedWork(&'static str);
+impl UnitOfWork for NamedWork {
+    fn begin(&self) -> std::sync::Arc<dyn bisslog_messaging::Work> {
+        MemoryInbox::new().begin()
+    }
+    fn id(&self) -> Option<UnitOfWorkId> {
+        Some(UnitOfWorkId::new(self.0))
+    }
+}
+
+fn with_mailer(mailer: impl Adapter) -> bisslog_runtime::ServiceBuilder {
+    Service::builder(metadata())
+        .use_case("order", Noop)
+        .use_case("ship", Noop)
+        .adapter("orders_db", Store)
+        .adapter("mailer", mailer)
+}
+
+#[test]
+fn an_adapter_that_needs_a_unit_of_work_is_refused_without_it() {
+    let problem = |configured: Option<&str>| BuildProblem::AdapterWithoutItsUnitOfWork {
+        keyname: "mailer".into(),
+        required: "db-1".into(),
+        configured: configured.map(str::to_owned),
+    };
+    // No unit of work that is not the one it needs: refused, named.
+    let error = with_mailer(Outboxish { needs: "db-1" })
+        .unit_of_work(MemoryInbox::new())
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        error.problems,
+        [problem(Some("a unit of work of no database"))]
+    );
+    let text = error.to_string();
+    assert!(text.contains("`mailer`"), "{text}");
+    assert!(text.contains("unit_of_work(db)"), "{text}");
+    let error = with_mailer(Outboxish { needs: "db-1" })
+        .unit_of_work(NamedWork("db-2"))
+        .build()
+        .unwrap_err();
+    assert_eq!(error.problems, [problem(Some("db-2"))]);
+    // And with no unit of work at all (next to the exactly-once consumer's
+    // problem).
+    let error = with_mailer(Outboxish { needs: "db-1" })
+        .build()
+        .unwrap_err();
+    assert!(error.problems.contains(&problem(None)), "{error}");
+    // Its unit of work: builds.
+    with_mailer(Outboxish { needs: "db-1" })
+        .unit_of_work(NamedWork("db-1"))
+        .build()
+        .unwrap();
+    // Shared through an `Arc`, it still tells what it needs.
+    let error = with_mailer(std::sync::Arc::new(Outboxish { needs: "db-1" }))
+        .unit_of_work(MemoryInbox::new())
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        error.problems,
+        [problem(Some("a unit of work of no database"))]
     );
 }
 

@@ -230,4 +230,8 @@ impl UnitOfWork for Database {
     fn begin(&self) -> Arc<dyn Work> {
         Arc::new(SqlWork::new(self.clone()))
     }
+
+    fn id(&self) -> Option<bisslog_core::UnitOfWorkId> {
+        Some(self.unit_of_work_id())
+    }
 }

@@ -10,9 +10,9 @@ use std::time::Duration;
 use bisslog_core::{Ctx, Error, ErrorKind, Event, Publisher, Trigger, UseCase, UseCaseError as _};
 use bisslog_messaging::{Broker, Message};
 use bisslog_messaging::{UnitOfWork, current, work};
-use bisslog_runtime::Service;
 use bisslog_runtime::mapper::Mapped;
 use bisslog_runtime::messaging::{ConsumerConfig, Consumers, InProcessBroker};
+use bisslog_runtime::{BuildProblem, MemoryInbox, Service};
 use bisslog_sql::testing::TestDatabase;
 use bisslog_sql::{Database, Migration, Outbox, RelayConfig, map_error, on_engine};
 use serde::Deserialize;
@@ -501,4 +501,111 @@ async fn sessions_join_the_call_on_postgres() {
     if let Some(test) = TestDatabase::postgres().await {
         sessions_join_the_call(test).await;
     }
+}
+
+/// Waits, at most five seconds, until `queue` holds `count` messages.
+async fn published_within_seconds(broker: &InProcessBroker, queue: &str, count: usize) -> bool {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while broker.messages(queue).len() < count {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// Two `Outbox::new` of one database (one for the use cases, one for the
+/// relay) behave as one: an event stored through the first wakes the
+/// relay built from the second, long before its poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_hears_every_outbox_of_its_database() {
+    let test = TestDatabase::sqlite().await;
+    let db = migrated(&test).await;
+    let for_use_cases = Outbox::new(db.clone());
+    let for_relay = Outbox::new(db.clone());
+    let broker = InProcessBroker::new();
+    broker.provision("things.added").await.unwrap();
+    let message = |n: i64| Message::from_event(&Event::json(&n).unwrap());
+    // Relayed by the first round: once it is out, the relay is between
+    // rounds, waiting for a wake-up or its (hour-long) poll. (Stored
+    // through the use cases' outbox: one stored through the relay's own
+    // would leave a wake-up pending, a second round, and hide the bug.)
+    for_use_cases
+        .store("things.added", &message(1))
+        .await
+        .unwrap();
+    let relay = for_relay
+        .relay(broker.clone())
+        .config(RelayConfig::default().poll_interval(Duration::from_secs(3600)))
+        .spawn();
+    assert!(published_within_seconds(&broker, "things.added", 1).await);
+    // Outside any call: committed at once.
+    for_use_cases
+        .store("things.added", &message(2))
+        .await
+        .unwrap();
+    assert!(
+        published_within_seconds(&broker, "things.added", 2).await,
+        "the relay waited for its poll"
+    );
+    assert_eq!(published(&broker), [1, 2]);
+    relay.shutdown().await;
+    test.drop_database().await;
+}
+
+/// A service that publishes through the outbox must run its calls in the
+/// outbox database's unit of work: without it (or with another pool's),
+/// `build()` refuses it, naming the adapter; with it, it builds.
+#[tokio::test]
+async fn an_outbox_needs_its_database_as_the_unit_of_work() {
+    let test = TestDatabase::sqlite().await;
+    let db = migrated(&test).await;
+    let outbox = Outbox::new(db.clone());
+    let builder = || {
+        let metadata = bisslog_schema::validate_str("things.yml", METADATA)
+            .into_service()
+            .unwrap();
+        let attempts = Arc::new(std::sync::Mutex::new(Vec::new()));
+        Service::builder(metadata)
+            .use_case(
+                "add_thing",
+                AddThing {
+                    db: db.clone(),
+                    events: outbox.clone(),
+                    attempts,
+                },
+            )
+            .adapter("store", db.clone())
+            .adapter("events", outbox.clone())
+    };
+    let refused = |error: bisslog_runtime::BuildError| {
+        error
+            .problems
+            .into_iter()
+            .find_map(|problem| match problem {
+                BuildProblem::AdapterWithoutItsUnitOfWork {
+                    keyname,
+                    configured,
+                    ..
+                } => Some((keyname, configured)),
+                _ => None,
+            })
+    };
+    let (keyname, configured) = refused(builder().build().unwrap_err()).unwrap();
+    assert_eq!((keyname.as_str(), configured), ("events", None));
+    let (keyname, _) = refused(
+        builder()
+            .unit_of_work(MemoryInbox::new())
+            .build()
+            .unwrap_err(),
+    )
+    .unwrap();
+    assert_eq!(keyname, "events");
+    // A second pool over the same file is another unit of work: the
+    // outbox could not join it.
+    let other_pool = Database::connect(&test.url).await.unwrap();
+    let error = builder().unit_of_work(other_pool).build().unwrap_err();
+    assert!(refused(error).is_some());
+    builder().unit_of_work(db.clone()).build().unwrap();
+    test.drop_database().await;
 }

@@ -74,7 +74,7 @@
 pub use bisslog_core as core;
 pub use bisslog_core::{
     Adapter, BoxError, BoxFuture, Completion, Ctx, Error, ErrorKind, Event, NoInput, Publisher,
-    TransactionId, Trigger, UseCase, UseCaseError, WebSocketConnections,
+    TransactionId, Trigger, UnitOfWorkId, UseCase, UseCaseError, WebSocketConnections,
 };
 pub use bisslog_runtime::{
     BuildError, BuildProblem, Failure, MemoryInbox, Reply, Service, ServiceBuilder, UseCaseHandle,

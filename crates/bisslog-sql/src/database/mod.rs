@@ -69,6 +69,9 @@ pub struct Database {
     /// Which database this is, for pools of one process that reach the
     /// same one (the URL without its password; unique for in-memory ones).
     location: Arc<str>,
+    /// Wakes the outbox relays of this database when an event commits:
+    /// shared by every [`Outbox`](crate::Outbox) of it, clones or not.
+    outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Debug, Clone)]
@@ -157,6 +160,7 @@ impl Database {
             id,
             health,
             location: location.into(),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -168,6 +172,18 @@ impl Database {
     /// This pool's identity (clones share it).
     pub(crate) fn id(&self) -> u64 {
         self.id
+    }
+
+    /// Which unit of work this database is: the same for its clones (one
+    /// pool), another for a second pool of the same data, since adapters
+    /// join only the unit of work of their own pool.
+    pub(crate) fn unit_of_work_id(&self) -> bisslog_core::UnitOfWorkId {
+        bisslog_core::UnitOfWorkId::new(format!("{} (pool {})", self.location, self.id))
+    }
+
+    /// The wake-up of this database's outbox relays.
+    pub(crate) fn outbox_wake(&self) -> &Arc<tokio::sync::Notify> {
+        &self.outbox_wake
     }
 
     /// Which database this is: the same for every pool of the process

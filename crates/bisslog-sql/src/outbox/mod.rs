@@ -32,8 +32,10 @@ const INSERT: &str = "INSERT INTO bisslog_outbox \
 /// least once, in order per key. Outside any use case the row is committed
 /// at once (see [`Outbox::store`]).
 ///
-/// Clones share the relay's wake-up: a committed event is relayed at once,
-/// not at the next poll.
+/// Every `Outbox` of the same [`Database`] (clones of it, or another
+/// `Outbox::new` of a clone of the database) shares the relays' wake-up: an
+/// event committed through one is relayed at once by a relay built from
+/// any other, not at the next poll.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -52,16 +54,12 @@ const INSERT: &str = "INSERT INTO bisslog_outbox \
 #[derive(Debug, Clone)]
 pub struct Outbox {
     db: Database,
-    wake: Arc<Notify>,
 }
 
 impl Outbox {
     /// The outbox of `db` (migrated with [`Database::migrate`]).
     pub fn new(db: Database) -> Self {
-        Self {
-            db,
-            wake: Arc::new(Notify::new()),
-        }
+        Self { db }
     }
 
     /// The database.
@@ -74,8 +72,10 @@ impl Outbox {
         OutboxRelay::new(self.clone(), broker)
     }
 
+    /// The wake-up of the relays, the database's: shared by every
+    /// `Outbox` of it.
     pub(crate) fn wake(&self) -> &Arc<Notify> {
-        &self.wake
+        self.db.outbox_wake()
     }
 
     /// Stores a message for `queue`. Inside a use case it joins the call's
@@ -112,10 +112,10 @@ impl Outbox {
         session.commit().await?;
         match self.db.current_work().filter(|_| joined) {
             Some(work) => {
-                let wake = Arc::clone(&self.wake);
+                let wake = Arc::clone(self.wake());
                 work.after_commit(move || wake.notify_one());
             }
-            None => self.wake.notify_one(),
+            None => self.wake().notify_one(),
         }
         Ok(())
     }
@@ -129,8 +129,15 @@ impl Publisher for Outbox {
     }
 }
 
+/// Bound with `ServiceBuilder::adapter`, the outbox requires its
+/// database's unit of work: `build()` refuses the service without
+/// `unit_of_work(db)` of the same `Database` (a clone of it).
 impl Adapter for Outbox {
     fn ready(&self) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(self.db.ping())
+    }
+
+    fn required_unit_of_work(&self) -> Option<bisslog_core::UnitOfWorkId> {
+        Some(self.db.unit_of_work_id())
     }
 }
