@@ -79,6 +79,7 @@ mod ctx;
 mod error;
 mod port;
 mod publish;
+mod redact;
 mod transaction;
 mod use_case;
 
@@ -87,5 +88,6 @@ pub use ctx::{Ctx, CtxBuilder, Trigger};
 pub use error::{BoxError, Error, ErrorKind, UseCaseError, causes};
 pub use port::{Adapter, BoxFuture, UnitOfWorkId, WebSocketConnections};
 pub use publish::{Event, Publisher};
+pub use redact::{MASK, mask_url_password};
 pub use transaction::{MAX_TRANSACTION_ID_LEN, TransactionId};
 pub use use_case::{Completion, NoInput, UseCase};

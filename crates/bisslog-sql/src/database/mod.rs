@@ -259,18 +259,7 @@ impl<'a> From<PoolRef<'a>> for crate::session::Engine<&'a SqlitePool, &'a PgPool
 }
 
 /// The URL without its password, for messages and logs.
-pub(crate) fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    match rest.split_once('@') {
-        Some((credentials, host)) => match credentials.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
-}
+pub(crate) use bisslog_core::mask_url_password as redact;
 
 #[cfg(test)]
 mod tests {
