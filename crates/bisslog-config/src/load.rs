@@ -309,6 +309,23 @@ impl Loader {
         self
     }
 
+    /// The flags (without `--`) and environment variables of the fields of
+    /// the service's settings `S`, as [`Loader::load`] reads them: for a
+    /// command-line parser to accept them. Empty when `S` is not a struct
+    /// with named fields.
+    pub fn service_flags<S: DeserializeOwned>(&self) -> Vec<(String, String)> {
+        struct_fields::<S>()
+            .unwrap_or_default()
+            .iter()
+            .map(|f| {
+                (
+                    f.replace('_', "-"),
+                    format!("{}{}", self.service_env_prefix, f.to_uppercase()),
+                )
+            })
+            .collect()
+    }
+
     /// Loads the framework's settings and the service's `S`.
     ///
     /// `S` is a struct with named fields deriving `Deserialize`; its fields
@@ -647,9 +664,23 @@ fn apply(settings: &mut Settings, slot: &Slot, found: Found) -> Result<(), Confi
         }
         "rust_log" => parse::<String>(&found.raw).map(|v| settings.rust_log = v),
         "bisslog_log_format" => parse::<LogFormat>(&found.raw).map(|v| settings.log_format = v),
+        "shutdown_delay" => parse::<String>(&found.raw)
+            .and_then(|v| parse_duration(&v))
+            .map(|v| settings.shutdown_delay = v),
+        "bisslog_queue_injection" => {
+            parse::<bool>(&found.raw).map(|v| settings.queue_injection = v)
+        }
         other => Err(format!("no framework setting `{other}`")),
     };
     result.map_err(|message| invalid(slot, Some(&found), message, secret))
+}
+
+/// A duration as people write it (`"5s"`, `"250ms"`, `"1m"`, `"0s"`), by
+/// jiff's friendly format.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    const EXPECTED: &str = "a duration such as \"5s\", \"250ms\" or \"1m\"";
+    let signed: jiff::SignedDuration = text.trim().parse().map_err(|_| EXPECTED.to_owned())?;
+    std::time::Duration::try_from(signed).map_err(|_| EXPECTED.to_owned())
 }
 
 fn to_raw(item: &toml_edit::Item) -> Raw {

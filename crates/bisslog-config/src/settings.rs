@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
 
 use crate::secret::ConnectionUrl;
 
@@ -45,6 +46,15 @@ pub struct Settings {
     pub rust_log: String,
     /// How log lines are written (`BISSLOG_LOG_FORMAT`, default `text`).
     pub log_format: LogFormat,
+    /// How long, after SIGTERM, `/health/ready` answers 503 while the
+    /// service still serves, so load balancers stop sending it requests
+    /// before it stops accepting them (`SHUTDOWN_DELAY`, `"5s"`, `"250ms"`;
+    /// default 0).
+    pub shutdown_delay: Duration,
+    /// Whether `POST /_bisslog/queues/{queue}` puts a message on a queue,
+    /// for trying a consumer trigger by hand (`BISSLOG_QUEUE_INJECTION`,
+    /// default `false`; never in production).
+    pub queue_injection: bool,
 }
 
 impl Default for Settings {
@@ -57,6 +67,8 @@ impl Default for Settings {
             broker_namespace: None,
             rust_log: "info".to_owned(),
             log_format: LogFormat::Text,
+            shutdown_delay: Duration::ZERO,
+            queue_injection: false,
         }
     }
 }
@@ -72,6 +84,8 @@ impl Settings {
             "broker_namespace" => self.broker_namespace.clone(),
             "rust_log" => Some(self.rust_log.clone()),
             "bisslog_log_format" => Some(self.log_format.to_string()),
+            "shutdown_delay" => Some(format!("{:?}", self.shutdown_delay)),
+            "bisslog_queue_injection" => Some(self.queue_injection.to_string()),
             _ => None,
         }
     }
@@ -89,7 +103,7 @@ pub struct SettingName {
 }
 
 /// Every framework setting's names, in the report's order.
-pub const FRAMEWORK: [SettingName; 7] = [
+pub const FRAMEWORK: [SettingName; 9] = [
     SettingName {
         file_key: "host",
         var: "HOST",
@@ -124,5 +138,15 @@ pub const FRAMEWORK: [SettingName; 7] = [
         file_key: "bisslog_log_format",
         var: "BISSLOG_LOG_FORMAT",
         flag: "log-format",
+    },
+    SettingName {
+        file_key: "shutdown_delay",
+        var: "SHUTDOWN_DELAY",
+        flag: "shutdown-delay",
+    },
+    SettingName {
+        file_key: "bisslog_queue_injection",
+        var: "BISSLOG_QUEUE_INJECTION",
+        flag: "queue-injection",
     },
 ];

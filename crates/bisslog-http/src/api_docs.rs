@@ -57,8 +57,10 @@ impl ApiDocs {
         self
     }
 
-    /// The OpenAPI document of `service`, typed by its use cases.
-    pub(crate) fn document(&self, service: &Service, policy: &StatusPolicy) -> Value {
+    /// The OpenAPI document of `service`, typed by its use cases, with the
+    /// error statuses of `policy`: what the server serves at
+    /// `/openapi.json` (and what a service's `openapi` command prints).
+    pub fn document(&self, service: &Service, policy: &StatusPolicy) -> Value {
         bisslog_openapi::typed_document(service.metadata(), &self.options, &typed(service, policy))
     }
 }

@@ -58,6 +58,7 @@ pub struct HttpServerBuilder {
     websockets: WebSocketRegistry,
     served_elsewhere: Vec<Trigger>,
     api_docs: Option<ApiDocs>,
+    extra: Option<Router>,
 }
 
 impl HttpServer {
@@ -71,6 +72,7 @@ impl HttpServer {
             websockets: WebSocketRegistry::new(),
             served_elsewhere: Vec::new(),
             api_docs: None,
+            extra: None,
         }
     }
 
@@ -111,7 +113,8 @@ impl HttpServer {
             Ok(address) => tracing::info!(
                 checkpoint_id = "listening",
                 %address,
-                "listening on http://{address}"
+                "{} listening on http://{address}",
+                self.service.name()
             ),
             Err(error) => tracing::warn!(
                 checkpoint_id = "listening",
@@ -276,6 +279,18 @@ impl HttpServerBuilder {
         self
     }
 
+    /// Serves these routes too (the service runner's operator endpoints).
+    /// A path that one of the metadata's routes also has is a
+    /// [`HttpError::RouteConflict`] at [`build`](Self::build).
+    #[must_use]
+    pub fn routes(mut self, routes: Router) -> Self {
+        self.extra = Some(match self.extra.take() {
+            Some(before) => before.merge(routes),
+            None => routes,
+        });
+        self
+    }
+
     /// Compiles the routes; fails listing every route it cannot serve.
     pub fn build(self) -> Result<HttpServer, HttpError> {
         let groups = routes::route_table(&self.service, &self.authenticators, &self.config)
@@ -303,6 +318,13 @@ impl HttpServerBuilder {
             .route("/health/ready", get(move || ready(service.clone())));
         if let Some(docs) = self.api_docs {
             router = crate::api_docs::routes(router, &docs, &self.service, &self.policy)?;
+        }
+        if let Some(extra) = self.extra {
+            router = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| router.merge(extra)))
+                .map_err(|panic| HttpError::RouteConflict {
+                    path: "(extra routes)".to_owned(),
+                    reason: panic_message(panic.as_ref()),
+                })?;
         }
         if let Some(ws) = websocket::endpoint(&self.service, &self.websockets, &shared)? {
             router = router.route(&self.config.websocket_path, ws);

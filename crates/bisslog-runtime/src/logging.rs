@@ -78,6 +78,35 @@ pub fn init_on_stderr() {
         .try_init();
 }
 
+/// Where [`init_configured`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogTarget {
+    /// Standard output: a server's logs.
+    Stdout,
+    /// Standard error: for commands whose standard output is their result.
+    Stderr,
+}
+
+/// Installs the bisslog log format with the level filter `filter` (the
+/// `RUST_LOG` syntax: `info`, `debug,sqlx=warn`), as the service runner
+/// does from its configuration. Does nothing when a subscriber is already
+/// installed.
+///
+/// # Errors
+///
+/// When `filter` is not a valid filter; the message says why.
+pub fn init_configured(filter: &str, format: LogFormat, target: LogTarget) -> Result<(), String> {
+    let filter = EnvFilter::try_new(filter).map_err(|e| e.to_string())?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .event_format(BisslogFormat { format });
+    let _ = match target {
+        LogTarget::Stdout => builder.with_writer(std::io::stdout).try_init(),
+        LogTarget::Stderr => builder.with_writer(std::io::stderr).try_init(),
+    };
+    Ok(())
+}
+
 /// The event formatter, for applications composing their own subscriber.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BisslogFormat {

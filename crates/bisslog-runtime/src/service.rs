@@ -57,6 +57,8 @@ struct Inner {
     blanks: Vec<String>,
     unit_of_work: Option<Arc<dyn UnitOfWork>>,
     readiness_timeout: Duration,
+    /// Set when the process begins to shut down: readiness fails from then on.
+    shutting_down: std::sync::atomic::AtomicBool,
 }
 
 /// How long one adapter's readiness check may take by default: under the
@@ -101,6 +103,23 @@ impl Service {
         self.0.unit_of_work.as_ref()
     }
 
+    /// Marks the service as shutting down: from now on
+    /// [`readiness`](Service::readiness) fails, so `/health/ready` answers
+    /// 503 and load balancers stop sending requests, while the entry points
+    /// still finish what they have. Every clone sees it; it cannot be undone.
+    pub fn begin_shutdown(&self) {
+        self.0
+            .shutting_down
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether [`begin_shutdown`](Service::begin_shutdown) has been called.
+    pub fn is_shutting_down(&self) -> bool {
+        self.0
+            .shutting_down
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The external interactions bound to blank adapters.
     pub fn blank_interactions(&self) -> &[String] {
         &self.0.blanks
@@ -111,7 +130,21 @@ impl Service {
     /// [`ServiceBuilder::readiness_timeout`]); the failures, by interaction
     /// keyname, in binding order. A check that takes longer fails as
     /// `Timeout`, so the answer never takes much more than the timeout.
+    ///
+    /// Once [`Service::begin_shutdown`] has been called, the answer is the
+    /// single failure `service` (`Unavailable`, `shutting-down`), without
+    /// asking the adapters.
     pub async fn readiness(&self) -> Vec<(String, bisslog_core::Error)> {
+        if self.is_shutting_down() {
+            return vec![(
+                "service".to_owned(),
+                bisslog_core::Error::new(
+                    bisslog_core::ErrorKind::Unavailable,
+                    "shutting-down",
+                    "the service is shutting down",
+                ),
+            )];
+        }
         let limit = self.0.readiness_timeout;
         let checks = self.0.adapters.iter().map(|(keyname, adapter)| async move {
             match tokio::time::timeout(limit, adapter.ready()).await {
@@ -316,6 +349,7 @@ impl ServiceBuilder {
             blanks: self.blanks,
             unit_of_work: self.unit_of_work,
             readiness_timeout: self.readiness_timeout,
+            shutting_down: std::sync::atomic::AtomicBool::new(false),
         })))
     }
 

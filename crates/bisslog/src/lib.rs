@@ -101,6 +101,13 @@ pub use tracing;
 
 #[cfg(feature = "amqp")]
 pub use bisslog_amqp as amqp;
+#[cfg(feature = "app")]
+pub use bisslog_app as app;
+/// `bisslog::app!()`: the [`App`] of the crate's embedded `metadata.yml`.
+#[cfg(feature = "app")]
+pub use bisslog_app::app;
+#[cfg(feature = "app")]
+pub use bisslog_app::{App, Composition, Resources};
 #[cfg(feature = "http")]
 pub use bisslog_http as http;
 #[cfg(feature = "lambda")]

@@ -1,7 +1,7 @@
 //! The smallest bisslog service: one use case, `greet`, behind
 //! `GET /hello/{name}` as `metadata.yml` declares.
 
-use bisslog::{Ctx, Error, Service, UseCase};
+use bisslog::{BuildError, Ctx, Error, Resources, Service, UseCase};
 use serde::{Deserialize, Serialize};
 
 /// Who to greet: the `{name}` of the path.
@@ -34,10 +34,9 @@ impl UseCase for Greet {
     }
 }
 
-/// The service: the embedded metadata, and its use case bound to it.
-pub fn service() -> Result<Service, Box<dyn std::error::Error + Send + Sync>> {
-    let metadata = bisslog::schema::load_str("metadata.yml", include_str!("../metadata.yml"))?;
-    Ok(Service::builder(metadata)
+/// The service: its use case bound to the metadata the runner embedded.
+pub async fn compose(resources: Resources) -> Result<Service, BuildError> {
+    Service::builder(resources.metadata())
         .use_case("greet", Greet)
-        .build()?)
+        .build()
 }

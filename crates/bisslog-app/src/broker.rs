@@ -1,0 +1,111 @@
+//! The broker `BROKER_URL` names, connected, and how far it reaches.
+
+use std::sync::Arc;
+
+use bisslog_config::ConnectionUrl;
+use bisslog_messaging::{Broker, Namespaced};
+use bisslog_runtime::messaging::InProcessBroker;
+
+use crate::error::StartError;
+
+/// Which processes a broker's messages reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reach {
+    /// This process alone (the in-process broker): nothing survives it.
+    Process,
+    /// The processes of this machine (a SQLite file).
+    Machine,
+    /// Any process that reaches the server (PostgreSQL, NATS, RabbitMQ).
+    Network,
+}
+
+/// Connects to the broker `url` names, every queue name prefixed with
+/// `namespace` when given: unset or `in-process` is the in-process broker;
+/// `sqlite://...` and `postgres://...` a durable broker in that database
+/// (feature `sql`); `nats://...` NATS JetStream (feature `nats`);
+/// `amqp://...` RabbitMQ (feature `amqp`).
+pub(crate) async fn connect(
+    url: Option<&ConnectionUrl>,
+    namespace: Option<&str>,
+) -> Result<(Arc<dyn Broker>, Reach), StartError> {
+    let (broker, reach) = connect_bare(url).await?;
+    let broker = match namespace.filter(|n| !n.is_empty()) {
+        Some(prefix) => Arc::new(Namespaced::new(broker, prefix)) as Arc<dyn Broker>,
+        None => broker,
+    };
+    Ok((broker, reach))
+}
+
+async fn connect_bare(
+    url: Option<&ConnectionUrl>,
+) -> Result<(Arc<dyn Broker>, Reach), StartError> {
+    let Some(url) = url.filter(|u| !u.expose().trim().is_empty() && u.expose() != "in-process")
+    else {
+        return Ok((Arc::new(InProcessBroker::new()), Reach::Process));
+    };
+    let text = url.expose().trim();
+    let unsupported = |reason: &str| StartError::UnsupportedBroker {
+        url: url.masked(),
+        reason: reason.to_owned(),
+    };
+    let failed = |source: crate::BoxError| StartError::Broker {
+        url: url.masked(),
+        source,
+    };
+    let scheme = text.split("://").next().unwrap_or_default();
+    match scheme {
+        "sqlite" | "postgres" | "postgresql" => {
+            #[cfg(feature = "sql")]
+            {
+                let broker = bisslog_sql::SqlBroker::connect(text)
+                    .await
+                    .map_err(|e| failed(Box::new(e)))?;
+                let reach = if scheme == "sqlite" {
+                    Reach::Machine
+                } else {
+                    Reach::Network
+                };
+                Ok((Arc::new(broker), reach))
+            }
+            #[cfg(not(feature = "sql"))]
+            {
+                let _ = failed;
+                Err(unsupported(
+                    "a broker in a database needs the `sql` feature of bisslog",
+                ))
+            }
+        }
+        "nats" | "tls" => {
+            #[cfg(feature = "nats")]
+            {
+                let broker = bisslog_nats::NatsBroker::connect(text)
+                    .await
+                    .map_err(|e| failed(Box::new(e)))?;
+                Ok((Arc::new(broker), Reach::Network))
+            }
+            #[cfg(not(feature = "nats"))]
+            {
+                let _ = failed;
+                Err(unsupported("NATS needs the `nats` feature of bisslog"))
+            }
+        }
+        "amqp" | "amqps" => {
+            #[cfg(feature = "amqp")]
+            {
+                let broker = bisslog_amqp::AmqpBroker::connect(text)
+                    .await
+                    .map_err(|e| failed(Box::new(e)))?;
+                Ok((Arc::new(broker), Reach::Network))
+            }
+            #[cfg(not(feature = "amqp"))]
+            {
+                let _ = failed;
+                Err(unsupported("RabbitMQ needs the `amqp` feature of bisslog"))
+            }
+        }
+        _ => Err(unsupported(
+            "expected in-process, sqlite://..., postgres://..., nats://... or amqp://...",
+        )),
+    }
+}

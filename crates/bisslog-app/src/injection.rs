@@ -1,0 +1,96 @@
+//! `POST /_bisslog/queues/{queue}`: a message put on a queue by hand, for
+//! trying a consumer trigger (the in-process broker included). Off unless
+//! `BISSLOG_QUEUE_INJECTION=true`; it lets any caller feed any queue.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use bisslog_core::{Event, Publisher};
+use bisslog_messaging::{Broker, BrokerPublisher};
+use bytes::Bytes;
+
+/// The path of the endpoint.
+pub const QUEUE_INJECTION_PATH: &str = "/_bisslog/queues/{queue}";
+
+/// The optional query of the endpoint.
+#[derive(Debug, serde::Deserialize)]
+struct Options {
+    /// The ordering key.
+    key: Option<String>,
+    /// The event type.
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+}
+
+/// The endpoint's routes, publishing through `broker`.
+pub(crate) fn routes(broker: Arc<dyn Broker>) -> Router {
+    Router::new()
+        .route(QUEUE_INJECTION_PATH, post(inject))
+        .with_state(BrokerPublisher::new(broker))
+}
+
+async fn inject(
+    State(publisher): State<BrokerPublisher>,
+    Path(queue): Path<String>,
+    Query(options): Query<Options>,
+    body: Bytes,
+) -> Response {
+    let payload: Box<serde_json::value::RawValue> = match serde_json::from_slice(&body) {
+        Ok(payload) => payload,
+        Err(error) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "invalid-json",
+                &format!("the body must be a JSON document: {error}"),
+            );
+        }
+    };
+    let mut event = match Event::json(&payload) {
+        Ok(event) => event,
+        Err(error) => {
+            return problem(StatusCode::BAD_REQUEST, "invalid-json", &error.to_string());
+        }
+    };
+    event.key = options.key;
+    event.event_type = options.event_type;
+    match publisher.publish(&queue, event).await {
+        Ok(()) => {
+            tracing::info!(
+                checkpoint_id = "queue-injection",
+                %queue,
+                "a message was put on `{queue}` by hand"
+            );
+            (
+                StatusCode::ACCEPTED,
+                axum::Json(serde_json::json!({"queue": queue})),
+            )
+                .into_response()
+        }
+        Err(error) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "broker-unavailable",
+            &error.to_string(),
+        ),
+    }
+}
+
+fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
+    let transaction = bisslog_core::TransactionId::generate();
+    let body = bisslog_runtime::problem::Problem::new(
+        status,
+        code,
+        detail,
+        &transaction.text(),
+        None,
+    );
+    let mut response = (status, axum::Json(body)).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
