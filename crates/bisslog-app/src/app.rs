@@ -32,7 +32,8 @@ use crate::serve::{self, Serving};
 /// `async fn` returning `Result<Service, BuildError>`.
 pub trait Compose<S>: Send + Sync + 'static {
     /// Builds the composition.
-    fn compose(&self, resources: Resources<S>) -> BoxFuture<'static, Result<Composition, BoxError>>;
+    fn compose(&self, resources: Resources<S>)
+    -> BoxFuture<'static, Result<Composition, BoxError>>;
 }
 
 impl<S, F, Fut, C, E> Compose<S> for F
@@ -42,7 +43,10 @@ where
     C: Into<Composition>,
     E: Into<BoxError>,
 {
-    fn compose(&self, resources: Resources<S>) -> BoxFuture<'static, Result<Composition, BoxError>> {
+    fn compose(
+        &self,
+        resources: Resources<S>,
+    ) -> BoxFuture<'static, Result<Composition, BoxError>> {
         let future = self(resources);
         Box::pin(async move { future.await.map(Into::into).map_err(Into::into) })
     }
@@ -199,7 +203,10 @@ where
             return ExitCode::from(2);
         }
         let compose: Arc<dyn Compose<S>> = Arc::new(compose);
-        match self.execute(invocation.command, metadata, config, compose).await {
+        match self
+            .execute(invocation.command, metadata, config, compose)
+            .await
+        {
             Ok(code) => code,
             Err(error) => {
                 tracing::error!(checkpoint_id = "start-failed", "{error}");
@@ -233,6 +240,8 @@ where
         } = config;
         match command {
             Command::Serve => {
+                // Installed first: a signal during start-up stops the service once it serves.
+                let stop = bisslog_http::shutdown_signal();
                 let (broker, reach) = broker::connect(
                     settings.broker_url.as_ref(),
                     settings.broker_namespace.as_deref(),
@@ -242,7 +251,15 @@ where
                 let address = SocketAddr::new(settings.host, settings.port);
                 let listener = serve::bind(&metadata.name, address).await?;
                 let address = listener.local_addr().unwrap_or(address);
-                let resources = Resources::new(shared(metadata.clone(), settings, service, address, broker, reach, database));
+                let resources = Resources::new(shared(
+                    metadata.clone(),
+                    settings,
+                    service,
+                    address,
+                    broker,
+                    reach,
+                    database,
+                ));
                 let composition = match compose.compose(resources.clone()).await {
                     Ok(composition) => composition,
                     Err(error) => {
@@ -255,7 +272,7 @@ where
                     listener,
                     composition,
                 };
-                let result = serve::serve(serving, bisslog_http::shutdown_signal()).await;
+                let result = serve::serve(serving, stop).await;
                 if result.is_err() {
                     serve::close(resources.stores()).await;
                 }
@@ -319,10 +336,8 @@ where
                     Err(error) => return Err(StartError::Compose(error)),
                 };
                 if command == Command::OpenApi {
-                    let document = bisslog_http::ApiDocs::new().document(
-                        composition.main(),
-                        &bisslog_http::StatusPolicy::default(),
-                    );
+                    let document = bisslog_http::ApiDocs::new()
+                        .document(composition.main(), &bisslog_http::StatusPolicy::default());
                     print(&pretty(&document));
                     return Ok(ExitCode::SUCCESS);
                 }
@@ -347,7 +362,15 @@ where
         .await?;
         let database = Store::open(&settings.database_url).await?;
         let address = SocketAddr::new(settings.host, settings.port);
-        Ok(Resources::new(shared(metadata.clone(), settings, service, address, broker, reach, database)))
+        Ok(Resources::new(shared(
+            metadata.clone(),
+            settings,
+            service,
+            address,
+            broker,
+            reach,
+            database,
+        )))
     }
 
     /// The service as an AWS Lambda function builds it, once per cold
@@ -376,7 +399,11 @@ where
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             for store in resources.outboxes() {
                 if let Store::Sql(db) = store {
-                    relays.push(bisslog_sql::Outbox::new(db).relay(resources.broker()).spawn());
+                    relays.push(
+                        bisslog_sql::Outbox::new(db)
+                            .relay(resources.broker())
+                            .spawn(),
+                    );
                 }
             }
         }

@@ -37,9 +37,7 @@ pub(crate) async fn connect(
     Ok((broker, reach))
 }
 
-async fn connect_bare(
-    url: Option<&ConnectionUrl>,
-) -> Result<(Arc<dyn Broker>, Reach), StartError> {
+async fn connect_bare(url: Option<&ConnectionUrl>) -> Result<(Arc<dyn Broker>, Reach), StartError> {
     let Some(url) = url.filter(|u| !u.expose().trim().is_empty() && u.expose() != "in-process")
     else {
         return Ok((Arc::new(InProcessBroker::new()), Reach::Process));

@@ -105,7 +105,11 @@ pub(crate) fn interface(
         .subcommand(
             clap::Command::new("call")
                 .about("Runs one use case once: input JSON in, output JSON out (exit 1 on failure)")
-                .arg(Arg::new("use_case").required(true).help("The use case's keyname"))
+                .arg(
+                    Arg::new("use_case")
+                        .required(true)
+                        .help("The use case's keyname"),
+                )
                 .arg(
                     Arg::new("input")
                         .long("input")
@@ -116,9 +120,10 @@ pub(crate) fn interface(
         .subcommand(clap::Command::new("config").about(
             "Prints the effective configuration: each value and where it came from, secrets masked",
         ))
-        .subcommand(clap::Command::new("check").about(
-            "Checks the metadata against the code: every disagreement, exit 1 when any",
-        ))
+        .subcommand(
+            clap::Command::new("check")
+                .about("Checks the metadata against the code: every disagreement, exit 1 when any"),
+        )
         .subcommand(clap::Command::new("openapi").about("Prints the OpenAPI document"))
         .subcommand(clap::Command::new("asyncapi").about("Prints the AsyncAPI document"))
         .subcommand(clap::Command::new("metadata").about("Prints the embedded metadata file"))

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 /// Any error, as a composition function or a failed resource gives it.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-
 /// A part of the service that could not start. The runner logs it and
 /// exits with status 1 after stopping what had started.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +27,9 @@ pub enum StartError {
         reason: String,
     },
     /// The database could not be opened.
-    #[error("the database ({url}) cannot be opened: {source}; check DATABASE_URL and that the server runs")]
+    #[error(
+        "the database ({url}) cannot be opened: {source}; check DATABASE_URL and that the server runs"
+    )]
     Database {
         /// The URL, its password masked.
         url: String,
@@ -44,7 +45,9 @@ pub enum StartError {
         reason: String,
     },
     /// The broker could not be reached.
-    #[error("the broker ({url}) cannot be reached: {source}; check BROKER_URL and that the broker runs")]
+    #[error(
+        "the broker ({url}) cannot be reached: {source}; check BROKER_URL and that the broker runs"
+    )]
     Broker {
         /// The URL, its password masked.
         url: String,
@@ -52,7 +55,9 @@ pub enum StartError {
         source: BoxError,
     },
     /// A listener could not be bound.
-    #[error("{service} cannot listen on {address}: {source}; set PORT (or --port) to a free port, 0 for any")]
+    #[error(
+        "{service} cannot listen on {address}: {source}; set PORT (or --port) to a free port, 0 for any"
+    )]
     Listen {
         /// The service it was for.
         service: String,

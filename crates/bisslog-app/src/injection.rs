@@ -80,13 +80,8 @@ async fn inject(
 
 fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
     let transaction = bisslog_core::TransactionId::generate();
-    let body = bisslog_runtime::problem::Problem::new(
-        status,
-        code,
-        detail,
-        &transaction.text(),
-        None,
-    );
+    let body =
+        bisslog_runtime::problem::Problem::new(status, code, detail, &transaction.text(), None);
     let mut response = (status, axum::Json(body)).into_response();
     response.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,

@@ -90,7 +90,11 @@ macro_rules! app {
     ($file:literal) => {
         $crate::App::new(
             $file,
-            ::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", $file)),
+            ::core::include_str!(::core::concat!(
+                ::core::env!("CARGO_MANIFEST_DIR"),
+                "/",
+                $file
+            )),
         )
         .version(::core::env!("CARGO_PKG_VERSION"))
     };

@@ -164,9 +164,7 @@ pub(crate) async fn serve<S>(
     for (service, port) in composition.parts() {
         let listener = match port {
             None => listener.take(),
-            Some(port) => {
-                Some(bind(service.name(), SocketAddr::new(settings.host, port)).await?)
-            }
+            Some(port) => Some(bind(service.name(), SocketAddr::new(settings.host, port)).await?),
         };
         let Some(listener) = listener else { continue };
         let mut builder = HttpServer::builder(service.clone())
@@ -238,7 +236,10 @@ pub(crate) async fn serve<S>(
             Err(error) => tracing::error!(%error, "an HTTP server panicked"),
         }
     }
-    tracing::info!(checkpoint_id = "http-stopped", "HTTP stopped: requests in flight finished");
+    tracing::info!(
+        checkpoint_id = "http-stopped",
+        "HTTP stopped: requests in flight finished"
+    );
     running.stop().await;
     close(resources.stores()).await;
     tracing::info!(checkpoint_id = "stopped", "stopped");

@@ -84,7 +84,11 @@ impl Settings {
             "broker_namespace" => self.broker_namespace.clone(),
             "rust_log" => Some(self.rust_log.clone()),
             "bisslog_log_format" => Some(self.log_format.to_string()),
-            "shutdown_delay" => Some(format!("{:?}", self.shutdown_delay)),
+            "shutdown_delay" => Some(if self.shutdown_delay.is_zero() {
+                "0s".to_owned()
+            } else {
+                format!("{:?}", self.shutdown_delay)
+            }),
             "bisslog_queue_injection" => Some(self.queue_injection.to_string()),
             _ => None,
         }
