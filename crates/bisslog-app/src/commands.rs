@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use bisslog_config::Settings;
 use bisslog_core::Trigger;
-use bisslog_http::HttpServer;
 
 use crate::composition::Composition;
 use crate::error::StartError;
@@ -17,7 +16,8 @@ use crate::resources::Store;
 pub(crate) fn check(composition: &Composition) -> ExitCode {
     let mut failed = false;
     for (service, _) in composition.parts() {
-        let routes = HttpServer::builder(service.clone())
+        let routes = composition
+            .http_builder(service)
             .served_elsewhere([Trigger::Consumer, Trigger::Schedule])
             .build();
         match routes {

@@ -1,6 +1,12 @@
 //! What a composition function returns: the services of the process.
 
+use std::sync::Arc;
+
+use bisslog_http::HttpServerBuilder;
 use bisslog_runtime::Service;
+
+/// What a service adds to the HTTP server the runner builds for it.
+pub(crate) type HttpSetup = Arc<dyn Fn(HttpServerBuilder) -> HttpServerBuilder + Send + Sync>;
 
 /// The services one process runs: the main one, served on `HOST:PORT`,
 /// and others on ports of their own (the embedded mode of a system whose
@@ -13,6 +19,8 @@ use bisslog_runtime::Service;
 pub struct Composition {
     pub(crate) main: Service,
     pub(crate) others: Vec<(Service, u16)>,
+    /// By service name.
+    pub(crate) http: Vec<(String, HttpSetup)>,
 }
 
 impl Composition {
@@ -21,7 +29,39 @@ impl Composition {
         Self {
             main,
             others: Vec::new(),
+            http: Vec::new(),
         }
+    }
+
+    /// Configures the HTTP server of the service named `service` (the
+    /// metadata's `name`) beyond what the metadata says: the authenticators
+    /// its routes name, the WebSocket registry its use cases push through,
+    /// limits (`HttpConfig`), the status policy.
+    ///
+    /// ```no_run
+    /// # fn f(c: bisslog_app::Composition, registry: bisslog_http::WebSocketRegistry) -> bisslog_app::Composition {
+    /// c.http("chat", move |server| server.websockets(registry.clone()))
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn http(
+        mut self,
+        service: impl Into<String>,
+        setup: impl Fn(HttpServerBuilder) -> HttpServerBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.http.push((service.into(), Arc::new(setup)));
+        self
+    }
+
+    /// The HTTP server of `service`, configured as [`http`](Self::http) said.
+    pub(crate) fn http_builder(&self, service: &Service) -> HttpServerBuilder {
+        let mut builder = bisslog_http::HttpServer::builder(service.clone());
+        for (name, setup) in &self.http {
+            if name == service.name() {
+                builder = setup(builder);
+            }
+        }
+        builder
     }
 
     /// Runs `service` in this process too, its HTTP server on `port` of

@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bisslog_core::Trigger;
-use bisslog_http::{ApiDocs, HttpServer};
+use bisslog_http::ApiDocs;
 use bisslog_messaging::Broker;
 use bisslog_runtime::Service;
 use bisslog_runtime::messaging::{Consumers, RunningConsumers};
@@ -167,7 +167,8 @@ pub(crate) async fn serve<S>(
             Some(port) => Some(bind(service.name(), SocketAddr::new(settings.host, port)).await?),
         };
         let Some(listener) = listener else { continue };
-        let mut builder = HttpServer::builder(service.clone())
+        let mut builder = composition
+            .http_builder(service)
             // This runner serves them.
             .served_elsewhere([Trigger::Consumer, Trigger::Schedule])
             .openapi(ApiDocs::new());

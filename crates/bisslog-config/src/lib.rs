@@ -34,7 +34,7 @@
 //! `VAR_FILE`, errors that never quote a secret) are met by `toml_edit`
 //! (the parser behind the `toml` crate, already in the workspace's lock
 //! file; it keeps every key's span) and a small serde deserializer of our
-//! own whose errors never quote the input. Dependencies: `serde`,
+//! own whose errors never quote the input. Dependencies: `serde`, `jiff` (durations),
 //! `thiserror`, `toml_edit`.
 //!
 //! # Example
