@@ -107,3 +107,40 @@ async fn connect_bare(url: Option<&ConnectionUrl>) -> Result<(Arc<dyn Broker>, R
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_broker_url_says_which_broker_and_how_far_it_reaches() {
+        let (broker, reach) = connect(None, None).await.unwrap();
+        assert_eq!((broker.name(), reach), ("in-process", Reach::Process));
+        let explicit = ConnectionUrl::new("in-process");
+        let (_, reach) = connect(Some(&explicit), Some("test.")).await.unwrap();
+        assert_eq!(reach, Reach::Process);
+
+        let unknown = ConnectionUrl::new("redis://user:s3cret@127.0.0.1/0");
+        let error = connect(Some(&unknown), None).await.err().unwrap();
+        let message = error.to_string();
+        assert!(matches!(error, StartError::UnsupportedBroker { .. }));
+        assert!(
+            !message.contains("s3cret") && message.contains("redis://"),
+            "{message}"
+        );
+    }
+
+    #[cfg(feature = "sql")]
+    #[tokio::test]
+    async fn a_sqlite_broker_reaches_this_machine() {
+        let dir = std::env::temp_dir().join(format!("bisslog-app-broker-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = ConnectionUrl::new(format!("sqlite://{}/broker.db", dir.display()));
+        let (broker, reach) = connect(Some(&url), None).await.unwrap();
+        assert_eq!((broker.name(), reach), ("sql", Reach::Machine));
+        drop(broker);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

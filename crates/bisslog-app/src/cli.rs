@@ -197,3 +197,79 @@ pub(crate) fn invocation(matches: &ArgMatches, service_flags: &[(String, String)
         flags,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Invocation {
+        let flags = vec![("api-key".to_owned(), "API_KEY".to_owned())];
+        let matches = interface("svc", None, "1.0.0", &flags)
+            .try_get_matches_from(args)
+            .unwrap();
+        invocation(&matches, &flags)
+    }
+
+    #[test]
+    fn serve_is_the_default_and_flags_are_collected_wherever_given() {
+        let plain = parse(&["svc", "--port", "9000", "--api-key", "k"]);
+        assert_eq!(plain.command, Command::Serve);
+        assert_eq!(
+            plain.flags,
+            vec![
+                ("port".to_owned(), "9000".to_owned()),
+                ("api-key".to_owned(), "k".to_owned())
+            ]
+        );
+        let after = parse(&["svc", "config", "--port", "9001", "--config", "x.toml"]);
+        assert_eq!(after.command, Command::Config);
+        assert_eq!(after.flags, vec![("port".to_owned(), "9001".to_owned())]);
+        assert_eq!(after.config_file, Some(PathBuf::from("x.toml")));
+    }
+
+    #[test]
+    fn every_command_parses() {
+        assert_eq!(
+            parse(&["svc", "call", "greet", "--input", "{}"]).command,
+            Command::Call {
+                use_case: "greet".to_owned(),
+                input: Some("{}".to_owned())
+            }
+        );
+        assert_eq!(
+            parse(&["svc", "outbox", "stuck"]).command,
+            Command::OutboxStuck
+        );
+        assert_eq!(
+            parse(&["svc", "outbox", "redrive", "42"]).command,
+            Command::OutboxRedrive(42)
+        );
+        for (word, command) in [
+            ("serve", Command::Serve),
+            ("check", Command::Check),
+            ("openapi", Command::OpenApi),
+            ("asyncapi", Command::AsyncApi),
+            ("metadata", Command::Metadata),
+        ] {
+            assert_eq!(parse(&["svc", word]).command, command);
+        }
+    }
+
+    #[test]
+    fn bad_command_lines_are_refused_with_status_2() {
+        let flags = Vec::new();
+        for args in [
+            &["svc", "--prot", "1"][..],
+            &["svc", "outbox", "redrive", "x"],
+            &["svc", "call"],
+            &["svc", "frobnicate"],
+        ] {
+            let error = interface("svc", None, "1.0.0", &flags)
+                .try_get_matches_from(args)
+                .unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{args:?}");
+        }
+    }
+}

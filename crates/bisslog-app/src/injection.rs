@@ -89,3 +89,61 @@ fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
     );
     response
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use bisslog_runtime::messaging::InProcessBroker;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    fn post(path: &str, body: &'static str) -> Request<Body> {
+        Request::post(path)
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_message_is_put_on_the_queue_with_its_key_and_type() {
+        let broker = InProcessBroker::new();
+        let app = routes(Arc::new(broker.clone()));
+        let response = app
+            .oneshot(post(
+                "/_bisslog/queues/orders.queue?key=o-1&type=order.placed",
+                r#"{"order": 1}"#,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let messages = broker.messages("orders.queue");
+        assert_eq!(messages.len(), 1);
+        assert_eq!(
+            &messages[0].payload[..],
+            br#"{"order": 1}"#,
+            "the body as sent"
+        );
+        assert_eq!(messages[0].key.as_deref(), Some("o-1"));
+        assert_eq!(messages[0].event_type.as_deref(), Some("order.placed"));
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_not_json_is_refused_and_nothing_is_queued() {
+        let broker = InProcessBroker::new();
+        let app = routes(Arc::new(broker.clone()));
+        let response = app
+            .oneshot(post("/_bisslog/queues/orders.queue", "{not json"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        assert!(broker.messages("orders.queue").is_empty());
+    }
+}

@@ -322,3 +322,28 @@ impl<S> Resources<S> {
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_database_url_opens_memory_or_says_what_it_expects() {
+        assert!(
+            Store::open(&ConnectionUrl::new("memory"))
+                .await
+                .unwrap()
+                .is_memory()
+        );
+        let url = ConnectionUrl::new("mysql://app:s3cret@127.0.0.1/app");
+        let error = Store::open(&url).await.err().unwrap();
+        let message = error.to_string();
+        assert!(matches!(error, StartError::UnsupportedDatabase { .. }));
+        assert!(
+            !message.contains("s3cret") && message.contains("DATABASE_URL"),
+            "{message}"
+        );
+    }
+}
