@@ -14,7 +14,7 @@
 //! The use case runs as it does behind any other trigger (its transaction,
 //! its unit of work, panic isolation), with [`Trigger::Command`].
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal as _, Read, Write};
 use std::process::ExitCode;
 
 use bisslog_core::{Ctx, TransactionId, Trigger};
@@ -107,8 +107,8 @@ pub async fn call(
 }
 
 /// The whole `call` subcommand: reads the input from `input`, or from
-/// standard input when it is `None` or `-`; prints the output as JSON on
-/// `out` (nothing when there is none); on failure prints a problem
+/// standard input when it is `None` or `-` (nothing piped in, or only
+/// whitespace, is no input: `null`); prints the output as JSON on `out` (nothing when there is none); on failure prints a problem
 /// document on `err`. Exit code: 0 on success, 1 when the use case failed,
 /// 2 when it could not be called (no such use case, input not JSON).
 pub async fn run_call(
@@ -121,13 +121,21 @@ pub async fn run_call(
     let stdin;
     let input = match input {
         Some(text) if text != "-" => text,
+        // Nothing piped in: no input (a use case without one runs; one that
+        // needs fields says which are missing), rather than waiting on a
+        // terminal.
+        None if std::io::stdin().is_terminal() => "null",
         _ => {
             let mut text = String::new();
             if let Err(error) = std::io::stdin().read_to_string(&mut text) {
                 return report(err, &CallError::Stdin(error));
             }
             stdin = text;
-            stdin.as_str()
+            if stdin.trim().is_empty() {
+                "null"
+            } else {
+                stdin.as_str()
+            }
         }
     };
     match call(service, use_case, input).await {
