@@ -108,8 +108,9 @@ pub async fn call(
 
 /// The whole `call` subcommand: reads the input from `input`, or from
 /// standard input when it is `None` or `-` (nothing piped in, or only
-/// whitespace, is no input: `null`); prints the output as JSON on `out` (nothing when there is none); on failure prints a problem
-/// document on `err`. Exit code: 0 on success, 1 when the use case failed,
+/// whitespace, is no input: `null`); prints the output as JSON on `out`
+/// (nothing when there is none); on failure prints a problem document on
+/// `err`. Exit code: 0 on success, 1 when the use case failed,
 /// 2 when it could not be called (no such use case, input not JSON).
 pub async fn run_call(
     service: &Service,
