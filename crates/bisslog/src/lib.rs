@@ -10,6 +10,7 @@
 //!
 //! | feature | default | module | what it adds |
 //! |---|---|---|---|
+//! | `app` | yes | [`app`] | the service runner: `bisslog::app!().run(compose)` is a binary's whole `main` (configuration, resources, every trigger served, ordered shutdown, the standard commands); enables `http` |
 //! | `http` | yes | [`http`] | axum HTTP and WebSocket entry points built from the metadata |
 //! | `sql` | no | `sql` | SQLite / PostgreSQL pools from a URL, embedded migrations, error kinds, the unit of work, the transactional outbox and its relay, the inbox, `SqlBroker` (a durable broker in the database) |
 //! | `nats` | no | `nats` | NATS JetStream: consumer triggers on durable pull consumers, a publisher with acknowledgements |
@@ -40,7 +41,7 @@
 //! # Example
 //!
 //! ```no_run
-//! use bisslog::{Ctx, Error, Service, UseCase};
+//! use bisslog::{BuildError, Ctx, Error, Resources, Service, UseCase};
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Deserialize, schemars::JsonSchema)]
@@ -59,17 +60,33 @@
 //!     }
 //! }
 //!
-//! #[tokio::main]
-//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     bisslog::logging::init();
-//!     // metadata.yml: use case `add_numbers`, trigger `POST /add/{c}`.
-//!     let metadata = bisslog::schema::load(None)?;
-//!     let service = Service::builder(metadata).use_case("add_numbers", AddNumbers).build()?;
-//!     let server = bisslog::http::HttpServer::builder(service).build()?;
-//!     server.serve(tokio::net::TcpListener::bind("127.0.0.1:8080").await?).await?;
-//!     Ok(())
+//! // The composition: use cases and adapters bound to the metadata, from
+//! // the resources the runner made (database, broker, settings).
+//! async fn compose(resources: Resources) -> Result<Service, BuildError> {
+//!     Service::builder(resources.metadata()).use_case("add_numbers", AddNumbers).build()
 //! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::process::ExitCode {
+//!     // Serves on PORT until SIGTERM; `--help` lists the commands (call,
+//!     // config, check, openapi, ...). In a crate with a `metadata.yml`,
+//!     // `bisslog::app!()` embeds it.
+//!     bisslog::App::new("metadata.yml", METADATA).run(compose).await
+//! }
+//!
+//! const METADATA: &str = "
+//! name: adder
+//! use_cases:
+//!   add_numbers:
+//!     triggers:
+//!       - type: http
+//!         options: {method: post, path: '/add/{c}'}
+//! ";
 //! ```
+//!
+//! Without the runner, `Service::builder` and `bisslog::http::HttpServer`
+//! (and `messaging::Consumers`, `schedule::Schedules`) are the parts it
+//! assembles.
 
 pub use bisslog_core as core;
 pub use bisslog_core::{
