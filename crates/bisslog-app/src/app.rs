@@ -313,11 +313,20 @@ where
                 Ok(ExitCode::SUCCESS)
             }
             Command::Check | Command::OpenApi => {
-                // Checked on memory resources: no server is needed.
+                // Checked on private resources, so no server is needed: the
+                // in-process broker, and memory, or with a SQL database
+                // configured an in-memory SQLite one (the composition may
+                // need SQL; the service's migrations run on it too).
+                let database = if cfg!(feature = "sql")
+                    && settings.database_url.expose().trim() != "memory"
+                {
+                    Store::open(&bisslog_config::ConnectionUrl::new("sqlite::memory:")).await?
+                } else {
+                    Store::Memory
+                };
                 let resources = Resources::new(shared(
                     metadata.clone(),
                     Settings {
-                        database_url: bisslog_config::ConnectionUrl::new("memory"),
                         broker_url: None,
                         ..settings.clone()
                     },
@@ -325,22 +334,36 @@ where
                     SocketAddr::new(settings.host, settings.port),
                     Arc::new(bisslog_runtime::messaging::InProcessBroker::new()),
                     Reach::Process,
-                    Store::Memory,
+                    database,
                 ));
-                let composition = match compose.compose(resources).await {
+                let composition = match compose.compose(resources.clone()).await {
                     Ok(composition) => composition,
                     Err(error) if command == Command::Check => {
                         print(&format!("{error}\n"));
+                        serve::close(resources.stores()).await;
                         return Ok(ExitCode::FAILURE);
                     }
-                    Err(error) => return Err(StartError::Compose(error)),
+                    Err(error) => {
+                        serve::close(resources.stores()).await;
+                        return Err(StartError::Compose(error));
+                    }
                 };
                 if command == Command::OpenApi {
+                    let server = composition
+                        .http_builder(composition.main())
+                        .build()
+                        .map_err(|source| StartError::Http {
+                            service: composition.main().name().to_owned(),
+                            source,
+                        });
+                    serve::close(resources.stores()).await;
+                    let server = server?;
                     let document = bisslog_http::ApiDocs::new()
-                        .document(composition.main(), &bisslog_http::StatusPolicy::default());
+                        .document(composition.main(), server.status_policy());
                     print(&pretty(&document));
                     return Ok(ExitCode::SUCCESS);
                 }
+                serve::close(resources.stores()).await;
                 Ok(commands::check(&composition))
             }
             Command::OutboxStuck => commands::outbox_stuck(&settings).await,
