@@ -115,6 +115,14 @@ impl ConnectionUrl {
     }
 }
 
+/// From a string: a service's own settings may hold a `ConnectionUrl`
+/// (`audit_database_url`), shown with its password masked.
+impl<'de> Deserialize<'de> for ConnectionUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
+    }
+}
+
 impl fmt::Debug for ConnectionUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", self.masked())
