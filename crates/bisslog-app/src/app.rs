@@ -297,7 +297,7 @@ where
             }
             Command::Check | Command::OpenApi => {
                 // Checked on memory resources: no server is needed.
-                let resources = Resources::new(shared(
+                let mut memory = shared(
                     metadata.clone(),
                     Settings {
                         database_url: bisslog_config::ConnectionUrl::new("memory"),
@@ -309,7 +309,9 @@ where
                     Arc::new(bisslog_runtime::messaging::InProcessBroker::new()),
                     Reach::Process,
                     Store::Memory,
-                ));
+                );
+                memory.memory_only = true;
+                let resources = Resources::new(memory);
                 let composition = match compose.compose(resources).await {
                     Ok(composition) => composition,
                     Err(error) if command == Command::Check => {
@@ -404,6 +406,7 @@ fn shared<S>(
         inbox: MemoryInbox::new(),
         outboxes: Mutex::new(Vec::new()),
         stores: Mutex::new(Vec::new()),
+        memory_only: false,
     }
 }
 

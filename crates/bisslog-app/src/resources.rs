@@ -187,6 +187,9 @@ pub(crate) struct Shared<S> {
     pub(crate) outboxes: Mutex<Vec<Store>>,
     /// Every store opened, the main one first: the runner closes them.
     pub(crate) stores: Mutex<Vec<Store>>,
+    /// `check` and `openapi`: every database is memory, even those a
+    /// composition opens itself.
+    pub(crate) memory_only: bool,
 }
 
 impl<S> Resources<S> {
@@ -272,7 +275,11 @@ impl<S> Resources<S> {
     /// # Errors
     ///
     /// When the URL is not supported or the database cannot be opened.
+    /// For `check` and `openapi`, which need no server, it is memory.
     pub async fn open_database(&self, url: &ConnectionUrl) -> Result<Store, StartError> {
+        if self.shared.memory_only {
+            return Ok(Store::Memory);
+        }
         let store = Store::open(url).await?;
         lock(&self.shared.stores).push(store.clone());
         Ok(store)
