@@ -336,3 +336,27 @@ fn a_part_that_cannot_listen_stops_the_process_naming_it() {
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
     drop(taken);
 }
+
+#[test]
+fn the_audit_service_and_the_importer_alone_refuse_the_in_process_broker() {
+    for (binary, who) in [
+        (support::AUDIT, "the audit service"),
+        (support::IMPORTER, "the importer"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, stdout, stderr) = run(Command::new(binary)
+            .current_dir(dir.path())
+            .env_remove("BROKER_URL")
+            .env("DATABASE_URL", "memory")
+            .env("REGISTRY_DATABASE_URL", "memory")
+            .env("PORT", "0")
+            .stdin(Stdio::null()));
+        assert_eq!(code, Some(1), "{binary}: {stdout}{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "alone, {who} needs a broker other processes reach"
+            )),
+            "{stderr}"
+        );
+    }
+}
