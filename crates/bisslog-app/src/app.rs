@@ -249,7 +249,7 @@ where
                 .await?;
                 let database = Store::open(&settings.database_url).await?;
                 let address = SocketAddr::new(settings.host, settings.port);
-                let listener = serve::bind(&metadata.name, address).await?;
+                let listener = serve::bind(&metadata.name, address, "PORT (or --port)").await?;
                 let address = listener.local_addr().unwrap_or(address);
                 let resources = Resources::new(shared(
                     metadata.clone(),
@@ -317,14 +317,8 @@ where
                 // in-process broker, and memory, or with a SQL database
                 // configured an in-memory SQLite one (the composition may
                 // need SQL; the service's migrations run on it too).
-                let database = if cfg!(feature = "sql")
-                    && settings.database_url.expose().trim() != "memory"
-                {
-                    Store::open(&bisslog_config::ConnectionUrl::new("sqlite::memory:")).await?
-                } else {
-                    Store::Memory
-                };
-                let resources = Resources::new(shared(
+                let database = Store::private(&settings.database_url).await?;
+                let mut private = shared(
                     metadata.clone(),
                     Settings {
                         broker_url: None,
@@ -335,7 +329,9 @@ where
                     Arc::new(bisslog_runtime::messaging::InProcessBroker::new()),
                     Reach::Process,
                     database,
-                ));
+                );
+                private.private = true;
+                let resources = Resources::new(private);
                 let composition = match compose.compose(resources.clone()).await {
                     Ok(composition) => composition,
                     Err(error) if command == Command::Check => {
@@ -454,6 +450,7 @@ fn shared<S>(
         inbox: MemoryInbox::new(),
         outboxes: Mutex::new(Vec::new()),
         stores: Mutex::new(Vec::new()),
+        private: false,
     }
 }
 

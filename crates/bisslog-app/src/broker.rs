@@ -58,7 +58,7 @@ async fn connect_bare(url: Option<&ConnectionUrl>) -> Result<(Arc<dyn Broker>, R
             {
                 let broker = bisslog_sql::SqlBroker::connect(text)
                     .await
-                    .map_err(|e| failed(Box::new(e)))?;
+                    .map_err(|e| failed(crate::error::about_url(url, e)))?;
                 let reach = if scheme == "sqlite" {
                     Reach::Machine
                 } else {
@@ -79,7 +79,7 @@ async fn connect_bare(url: Option<&ConnectionUrl>) -> Result<(Arc<dyn Broker>, R
             {
                 let broker = bisslog_nats::NatsBroker::connect(text)
                     .await
-                    .map_err(|e| failed(Box::new(e)))?;
+                    .map_err(|e| failed(crate::error::about_url(url, e)))?;
                 Ok((Arc::new(broker), Reach::Network))
             }
             #[cfg(not(feature = "nats"))]
@@ -93,7 +93,7 @@ async fn connect_bare(url: Option<&ConnectionUrl>) -> Result<(Arc<dyn Broker>, R
             {
                 let broker = bisslog_amqp::AmqpBroker::connect(text)
                     .await
-                    .map_err(|e| failed(Box::new(e)))?;
+                    .map_err(|e| failed(crate::error::about_url(url, e)))?;
                 Ok((Arc::new(broker), Reach::Network))
             }
             #[cfg(not(feature = "amqp"))]

@@ -5,6 +5,19 @@ use std::net::SocketAddr;
 /// Any error, as a composition function or a failed resource gives it.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// A driver's error about `url`, with the URL hidden as the setting shows
+/// it (a URL from a secret not at all).
+pub(crate) fn about_url(
+    url: &bisslog_config::ConnectionUrl,
+    error: impl std::error::Error + Send + Sync + 'static,
+) -> BoxError {
+    if url.is_secret() {
+        url.hide_in(&error.to_string()).into()
+    } else {
+        Box::new(error)
+    }
+}
+
 /// A part of the service that could not start. The runner logs it and
 /// exits with status 1 after stopping what had started.
 #[derive(Debug, thiserror::Error)]
@@ -55,9 +68,7 @@ pub enum StartError {
         source: BoxError,
     },
     /// A listener could not be bound.
-    #[error(
-        "{service} cannot listen on {address}: {source}; set PORT (or --port) to a free port, 0 for any"
-    )]
+    #[error("{service} cannot listen on {address}: {source}; {hint}")]
     Listen {
         /// The service it was for.
         service: String,
@@ -65,6 +76,8 @@ pub enum StartError {
         address: SocketAddr,
         /// Why.
         source: std::io::Error,
+        /// Which setting to change.
+        hint: String,
     },
     /// The composition function failed (a service that does not match its
     /// metadata, an adapter that could not be built).

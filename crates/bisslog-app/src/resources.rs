@@ -40,6 +40,18 @@ impl Store {
         matches!(self, Store::Memory)
     }
 
+    /// A database of this process alone standing for the one `url` names:
+    /// memory for `memory`, else (with the `sql` feature) an in-memory
+    /// SQLite database, so a composition that needs SQL can be checked
+    /// without a server.
+    pub(crate) async fn private(url: &ConnectionUrl) -> Result<Self, StartError> {
+        if cfg!(feature = "sql") && url.expose().trim() != "memory" {
+            Store::open(&ConnectionUrl::new("sqlite::memory:")).await
+        } else {
+            Ok(Store::Memory)
+        }
+    }
+
     /// Opens the database `url` names: `memory`, `sqlite://file.db` or
     /// `postgres://...`.
     pub(crate) async fn open(url: &ConnectionUrl) -> Result<Self, StartError> {
@@ -54,7 +66,7 @@ impl Store {
         {
             let failed = |e: bisslog_sql::SqlError| StartError::Database {
                 url: url.masked(),
-                source: Box::new(e),
+                source: crate::error::about_url(url, e),
             };
             let db = bisslog_sql::Database::connect(text).await.map_err(failed)?;
             db.migrate_framework().await.map_err(failed)?;
@@ -187,6 +199,10 @@ pub(crate) struct Shared<S> {
     pub(crate) outboxes: Mutex<Vec<Store>>,
     /// Every store opened, the main one first: the runner closes them.
     pub(crate) stores: Mutex<Vec<Store>>,
+    /// `check` and `openapi`: every database is private to the process
+    /// (memory, or an in-memory SQLite one for a SQL URL), even those a
+    /// composition opens itself, so no server is needed and no file made.
+    pub(crate) private: bool,
 }
 
 impl<S> Resources<S> {
@@ -272,8 +288,14 @@ impl<S> Resources<S> {
     /// # Errors
     ///
     /// When the URL is not supported or the database cannot be opened.
+    /// For `check` and `openapi`, which need no server, it is private:
+    /// memory, or an in-memory SQLite database for a SQL URL.
     pub async fn open_database(&self, url: &ConnectionUrl) -> Result<Store, StartError> {
-        let store = Store::open(url).await?;
+        let store = if self.shared.private {
+            Store::private(url).await?
+        } else {
+            Store::open(url).await?
+        };
         lock(&self.shared.stores).push(store.clone());
         Ok(store)
     }

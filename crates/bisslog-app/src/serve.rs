@@ -27,14 +27,19 @@ use crate::composition::Composition;
 use crate::error::StartError;
 use crate::resources::{Resources, Store};
 
-/// Binds `address` for `service`.
-pub(crate) async fn bind(service: &str, address: SocketAddr) -> Result<TcpListener, StartError> {
+/// Binds `address` for `service`; `setting` names what sets its port.
+pub(crate) async fn bind(
+    service: &str,
+    address: SocketAddr,
+    setting: &str,
+) -> Result<TcpListener, StartError> {
     TcpListener::bind(address)
         .await
         .map_err(|source| StartError::Listen {
             service: service.to_owned(),
             address,
             source,
+            hint: format!("set {setting} to a free port, 0 for any"),
         })
 }
 
@@ -164,7 +169,14 @@ pub(crate) async fn serve<S>(
     for (service, port) in composition.parts() {
         let listener = match port {
             None => listener.take(),
-            Some(port) => Some(bind(service.name(), SocketAddr::new(settings.host, port)).await?),
+            Some(port) => Some(
+                bind(
+                    service.name(),
+                    SocketAddr::new(settings.host, port),
+                    "its port (the setting the composition reads for it, such as AUDIT_PORT)",
+                )
+                .await?,
+            ),
         };
         let Some(listener) = listener else { continue };
         let mut builder = composition

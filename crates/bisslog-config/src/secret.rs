@@ -105,6 +105,22 @@ impl ConnectionUrl {
         &self.url
     }
 
+    /// Whether it came from a secret, and shows as `***` altogether.
+    pub fn is_secret(&self) -> bool {
+        self.secret
+    }
+
+    /// `text` (an error message of a driver) with this URL, whole or with
+    /// its password masked, replaced by what [`masked`](Self::masked) shows:
+    /// for a URL from a secret, not even its user and host leak.
+    pub fn hide_in(&self, text: &str) -> String {
+        if !self.secret {
+            return text.replace(&self.url, &self.masked());
+        }
+        text.replace(&self.url, MASK)
+            .replace(&mask_url_password(&self.url), MASK)
+    }
+
     /// The URL as it may be shown.
     pub fn masked(&self) -> String {
         if self.secret {
@@ -112,6 +128,14 @@ impl ConnectionUrl {
         } else {
             mask_url_password(&self.url)
         }
+    }
+}
+
+/// From a string: a service's own settings may hold a `ConnectionUrl`
+/// (`audit_database_url`), shown with its password masked.
+impl<'de> Deserialize<'de> for ConnectionUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
     }
 }
 

@@ -11,6 +11,8 @@
 //! - [`adapters`]: the ports over memory, SQLite and PostgreSQL.
 //! - [`service`]: the composition root, binding use cases and adapters to
 //!   the metadata in `metadata.yml`.
+//! - [`compose`]: what the runner (`bisslog::App`) calls to build the
+//!   services of a process from the resources of the configuration.
 //! - [`audit`]: a second, small service that consumes the registry's
 //!   `company_data.inserted` events and keeps an audit trail.
 //! - [`importer`]: a third, small service that turns batches of records
@@ -23,8 +25,8 @@
 
 pub mod adapters;
 pub mod audit;
+pub mod compose;
 pub mod importer;
-pub mod launch;
 
 use bisslog::core::{Adapter, Publisher};
 use bisslog::messaging::UnitOfWork;
@@ -119,10 +121,6 @@ where
         .build()
 }
 
-/// The outbox relay of a Lambda execution environment: it lives as long as
-/// the environment does (AWS freezes it between invocations).
-static LAMBDA_RELAY: std::sync::OnceLock<bisslog::sql::RunningRelay> = std::sync::OnceLock::new();
-
 /// The registry as an AWS Lambda function builds it, once per cold start
 /// (the bootstrap crate that `bisslog lambda generate --setup
 /// company_data_registry::lambda_service` writes calls it before serving
@@ -132,16 +130,10 @@ static LAMBDA_RELAY: std::sync::OnceLock<bisslog::sql::RunningRelay> = std::sync
 /// kept across environments; use PostgreSQL). `BROKER_URL` names the
 /// broker its `company_data.inserted` events go to; with a SQL database
 /// they go through the outbox, relayed by a task of the environment.
-pub async fn lambda_service() -> Result<Service, launch::LaunchError> {
-    let database_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "memory".to_owned());
-    let broker_url = std::env::var("BROKER_URL").ok();
-    let namespace = std::env::var("BROKER_NAMESPACE").ok();
-    let broker = launch::connect_broker(broker_url.as_deref(), namespace.as_deref())
-        .await?
-        .broker;
-    let registry = launch::Registry::build(&database_url, std::sync::Arc::clone(&broker)).await?;
-    if let Some(outbox) = &registry.outbox {
-        let _ = LAMBDA_RELAY.set(outbox.relay(broker).spawn());
-    }
-    Ok(registry.service)
+/// The audit service and the importer are not part of the function.
+pub async fn lambda_service() -> Result<Service, bisslog::app::BoxError> {
+    bisslog::app!()
+        .defaults(bisslog::app::Settings::default())
+        .lambda(compose::registry_alone)
+        .await
 }

@@ -399,6 +399,8 @@ async fn call_runs_one_use_case_from_the_command_line() {
             .env("DATABASE_URL", &db.url)
             // The call's events wait in the outbox: no broker file needed.
             .env("BROKER_URL", "in-process")
+            // The composition includes the audit service: its trail in memory.
+            .env("AUDIT_DATABASE_URL", "memory")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -71,7 +71,7 @@ async fn killed_five_times_every_effect_once(broker: RealBroker) {
         ("BROKER_URL", url.as_str()),
         ("BROKER_NAMESPACE", namespace.as_str()),
     ];
-    let mut registry = Server::spawn(REGISTRY, &env, "registry listening on http://");
+    let mut registry = Server::spawn(REGISTRY, &env, "registry data listening on http://");
     let audit = Server::spawn(AUDIT, &audit_env, "audit listening on http://");
     let (status, _) = registry
         .send(M::POST, "/schemas", Some(support::counter_schema()))
@@ -100,7 +100,7 @@ async fn killed_five_times_every_effect_once(broker: RealBroker) {
             .count();
         let status = registry.kill();
         assert!(!status.success(), "kill {kill} stopped it");
-        registry = Server::spawn(REGISTRY, &env, "registry listening on http://");
+        registry = Server::spawn(REGISTRY, &env, "registry data listening on http://");
     }
 
     let records = &registry_db.database;

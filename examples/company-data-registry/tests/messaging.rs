@@ -13,7 +13,7 @@ use bisslog::messaging::{Broker, Message};
 use bisslog_sql::testing::TestDatabase;
 use reqwest::Method as M;
 use serde_json::{Value, json};
-use support::{AUDIT, REGISTRY, RealBroker, Server, address_in, transaction_of};
+use support::{AUDIT, REGISTRY, RealBroker, Server, transaction_of};
 
 fn language_schema() -> Value {
     json!({
@@ -35,12 +35,7 @@ fn spanish() -> Value {
 async fn insertions_reach_the_audit_service_in_one_process() {
     let db = TestDatabase::sqlite().await;
     let registry = Server::start(&db.url);
-    let audit_line = registry
-        .output()
-        .into_iter()
-        .find(|l| l.contains("audit listening on http://"))
-        .unwrap();
-    let audit_base = format!("http://{}", address_in(&audit_line));
+    let audit_base = registry.base_of("audit listening on http://");
     let (status, _) = registry
         .send(M::POST, "/schemas", Some(language_schema()))
         .await;
@@ -85,7 +80,7 @@ async fn the_consumer_trigger_and_the_event_flow(broker: RealBroker, database: T
         ("BROKER_URL", url.as_str()),
         ("BROKER_NAMESPACE", namespace.as_str()),
     ];
-    let registry = Server::spawn(REGISTRY, &env, "registry listening on http://");
+    let registry = Server::spawn(REGISTRY, &env, "registry data listening on http://");
     let audit_db = TestDatabase::sqlite().await;
     let audit_env = [
         ("DATABASE_URL", audit_db.url.as_str()),
@@ -208,8 +203,8 @@ async fn two_instances_split_one_queue_on_postgres_and_nats() {
         ("BROKER_URL", url.as_str()),
         ("BROKER_NAMESPACE", namespace.as_str()),
     ];
-    let first = Server::spawn(REGISTRY, &env, "registry listening on http://");
-    let second = Server::spawn(REGISTRY, &env, "registry listening on http://");
+    let first = Server::spawn(REGISTRY, &env, "registry data listening on http://");
+    let second = Server::spawn(REGISTRY, &env, "registry data listening on http://");
     let (status, _) = first
         .send(M::POST, "/schemas", Some(support::counter_schema()))
         .await;

@@ -127,7 +127,11 @@ async fn an_import_between_processes(broker: RealBroker, database: TestDatabase)
         ("BROKER_URL", url.as_str()),
         ("BROKER_NAMESPACE", namespace.as_str()),
     ];
-    let registry = Server::spawn(REGISTRY, &registry_env, "registry listening on http://");
+    let registry = Server::spawn(
+        REGISTRY,
+        &registry_env,
+        "registry data listening on http://",
+    );
     let importer_env = [
         ("REGISTRY_URL", registry.base.as_str()),
         ("REGISTRY_DATABASE_URL", database.url.as_str()),

@@ -99,6 +99,12 @@ impl SqlStore {
         Ok(Self { db })
     }
 
+    /// On `db`, already connected: migrates the tables.
+    pub async fn new(db: Database) -> Result<Self, bisslog::sql::SqlError> {
+        db.migrate(MIGRATIONS).await?;
+        Ok(Self { db })
+    }
+
     /// The database, to close it.
     pub fn database(&self) -> &Database {
         &self.db

@@ -43,6 +43,12 @@ impl SqlAuditTrail {
         Ok(Self { db })
     }
 
+    /// On `db`, already connected: migrates the tables.
+    pub async fn new(db: Database) -> Result<Self, bisslog::sql::SqlError> {
+        db.migrate(MIGRATIONS).await?;
+        Ok(Self { db })
+    }
+
     /// The database (the audit service's unit of work).
     pub fn database(&self) -> &Database {
         &self.db

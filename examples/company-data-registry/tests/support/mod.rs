@@ -34,7 +34,7 @@ impl Server {
         Self::spawn(
             REGISTRY,
             &[("DATABASE_URL", database_url)],
-            "registry listening on http://",
+            "registry data listening on http://",
         )
     }
 
@@ -107,13 +107,18 @@ impl Server {
 
     /// The base URL of another service this process runs, from the line
     /// it printed when it started listening (`audit listening on http://`).
+    /// The servers of one process start together: the line may come
+    /// after the main one's, so it is waited for (30 s at most).
     pub fn base_of(&self, listening: &str) -> String {
-        let line = self
-            .output()
+        format!("http://{}", address_in(&self.line_with(listening)))
+    }
+
+    /// The first line printed containing `text`, waited for (30 s at most).
+    pub fn line_with(&self, text: &str) -> String {
+        self.output()
             .into_iter()
-            .find(|l| l.contains(listening))
-            .unwrap_or_else(|| panic!("no `{listening}` line"));
-        format!("http://{}", address_in(&line))
+            .find(|l| l.contains(text))
+            .unwrap_or_else(|| self.wait_for_line(|l| l.contains(text)))
     }
 
     /// The pid.
@@ -201,12 +206,41 @@ impl Server {
         self.signal("-KILL")
     }
 
-    fn signal(mut self, signal: &str) -> std::process::ExitStatus {
+    /// Sends `signal` (`-TERM`) without waiting.
+    pub fn send_signal(&self, signal: &str) {
         let status = Command::new("kill")
             .args([signal, &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
+    }
+
+    /// Waits (30 s at most) for the process to exit, and returns its status
+    /// and every line it printed.
+    pub fn wait_exit(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        // Standard output closes when the process exits.
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.history.lock().unwrap().push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("the service did not exit within 30 s")
+                }
+            }
+        }
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status, self.history.lock().unwrap().clone());
+            }
+            std::thread::park_timeout(Duration::from_millis(100));
+        }
+        panic!("the service did not exit within 30 s");
+    }
+
+    fn signal(mut self, signal: &str) -> std::process::ExitStatus {
+        self.send_signal(signal);
         for _ in 0..300 {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
