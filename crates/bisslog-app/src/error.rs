@@ -7,6 +7,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A driver's error about `url`, with the URL hidden as the setting shows
 /// it (a URL from a secret not at all).
+#[cfg_attr(
+    not(any(feature = "sql", feature = "nats", feature = "amqp")),
+    allow(dead_code)
+)]
 pub(crate) fn about_url(
     url: &bisslog_config::ConnectionUrl,
     error: impl std::error::Error + Send + Sync + 'static,
