@@ -60,8 +60,12 @@ pub struct App<S = NoServiceSettings> {
     version: String,
     defaults: Settings,
     env_prefix: String,
+    default_broker: Option<DefaultBroker>,
     settings: PhantomData<fn() -> S>,
 }
+
+/// Chooses the broker when `BROKER_URL` is not set, from the other settings.
+type DefaultBroker = fn(&Settings) -> Option<bisslog_config::ConnectionUrl>;
 
 impl App<NoServiceSettings> {
     /// A service described by the metadata `source` (YAML or JSON; `file`
@@ -74,6 +78,7 @@ impl App<NoServiceSettings> {
             version: "0.0.0".to_owned(),
             defaults: Settings::default(),
             env_prefix: String::new(),
+            default_broker: None,
             settings: PhantomData,
         }
     }
@@ -100,6 +105,7 @@ where
             version: self.version,
             defaults: self.defaults,
             env_prefix: self.env_prefix,
+            default_broker: self.default_broker,
             settings: PhantomData,
         }
     }
@@ -115,6 +121,24 @@ where
     #[must_use]
     pub fn defaults(mut self, defaults: Settings) -> Self {
         self.defaults = defaults;
+        self
+    }
+
+    /// The broker when `BROKER_URL` is set nowhere, chosen from the other
+    /// settings once they are loaded (so a `--database-url` flag or the file
+    /// counts): `None` keeps the in-process broker. The example registry
+    /// keeps its events in a SQLite file unless its data is in memory:
+    ///
+    /// ```
+    /// # use bisslog_app::{App, ConnectionUrl};
+    /// let app = App::new("metadata.yml", "name: registry\nuse_cases: {}\n").default_broker(|settings| {
+    ///     (settings.database_url.expose() != "memory")
+    ///         .then(|| ConnectionUrl::new("sqlite://registry-broker.db"))
+    /// });
+    /// ```
+    #[must_use]
+    pub fn default_broker(mut self, choose: DefaultBroker) -> Self {
+        self.default_broker = Some(choose);
         self
     }
 
@@ -223,7 +247,29 @@ where
         for (name, value) in &invocation.flags {
             loader = loader.flag(name.clone(), value.clone());
         }
-        loader.load::<S>()
+        let mut config = loader.load::<S>()?;
+        self.choose_broker(&mut config);
+        Ok(config)
+    }
+
+    /// Applies [`default_broker`](Self::default_broker), in the settings
+    /// and in the report `config` prints.
+    fn choose_broker(&self, config: &mut Config<S>) {
+        let (Some(choose), None) = (self.default_broker, &config.settings.broker_url) else {
+            return;
+        };
+        let Some(url) = choose(&config.settings) else {
+            return;
+        };
+        if let Some(entry) = config
+            .report
+            .entries
+            .iter_mut()
+            .find(|e| e.key == "broker_url")
+        {
+            entry.value = Some(url.masked());
+        }
+        config.settings.broker_url = Some(url);
     }
 
     async fn execute(
@@ -403,7 +449,8 @@ where
     /// When the configuration, a resource or the composition fails.
     pub async fn lambda(self, compose: impl Compose<S>) -> Result<Service, BoxError> {
         let metadata = self.metadata()?;
-        let config = self.loader().process_env().load::<S>()?;
+        let mut config = self.loader().process_env().load::<S>()?;
+        self.choose_broker(&mut config);
         let resources = self
             .resources(metadata, config.settings, config.service)
             .await?;

@@ -14,16 +14,18 @@ use company_data_registry::compose::{self, RegistrySettings};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    // With nothing kept, nothing to keep events for: the in-process broker.
-    let memory = std::env::var("DATABASE_URL").is_ok_and(|url| url.trim() == "memory");
-    let broker_url = (!memory).then(|| ConnectionUrl::new("sqlite://company-data-broker.db"));
     bisslog::app!()
         .settings::<RegistrySettings>()
         .defaults(Settings {
             port: 8080,
             database_url: ConnectionUrl::new("sqlite://company-data-registry.db"),
-            broker_url,
             ..Settings::default()
+        })
+        // Events kept in a SQLite file beside the data; with nothing kept
+        // (DATABASE_URL=memory), nothing to keep them for: in-process.
+        .default_broker(|settings| {
+            (settings.database_url.expose() != "memory")
+                .then(|| ConnectionUrl::new("sqlite://company-data-broker.db"))
         })
         .run(compose::registry)
         .await
