@@ -186,7 +186,8 @@ impl HttpServer {
         drop(running_rx);
         tracing::info!(
             checkpoint_id = "shutdown",
-            "shutting down: draining requests in flight"
+            "{}: draining requests in flight",
+            self.service.name()
         );
         let _ = stop_tx.send(true);
         // Upgraded connections have left hyper: tell WebSocket clients the
@@ -197,9 +198,9 @@ impl HttpServer {
             self.websockets.all_closed().await;
         };
         tokio::select! {
-            () = drained => tracing::info!(checkpoint_id = "shutdown", "all requests finished"),
+            () = drained => tracing::info!(checkpoint_id = "shutdown", "{}: all requests finished", self.service.name()),
             () = tokio::time::sleep(self.config.shutdown_grace) => {
-                tracing::warn!(checkpoint_id = "shutdown", "requests still in flight after {:?}; stopping", self.config.shutdown_grace);
+                tracing::warn!(checkpoint_id = "shutdown", "{}: requests still in flight after {:?}; stopping", self.service.name(), self.config.shutdown_grace);
             }
         }
         Ok(())
