@@ -288,12 +288,7 @@ where
             Command::Serve => {
                 // Installed first: a signal during start-up stops the service once it serves.
                 let stop = bisslog_http::shutdown_signal();
-                let (broker, reach) = broker::connect(
-                    settings.broker_url.as_ref(),
-                    settings.broker_namespace.as_deref(),
-                )
-                .await?;
-                let database = Store::open(&settings.database_url).await?;
+                let (broker, reach, database) = open(&settings).await?;
                 let address = SocketAddr::new(settings.host, settings.port);
                 let listener = serve::bind(&metadata.name, address, "PORT (or --port)").await?;
                 let address = listener.local_addr().unwrap_or(address);
@@ -420,12 +415,7 @@ where
         settings: Settings,
         service: S,
     ) -> Result<Resources<S>, StartError> {
-        let (broker, reach) = broker::connect(
-            settings.broker_url.as_ref(),
-            settings.broker_namespace.as_deref(),
-        )
-        .await?;
-        let database = Store::open(&settings.database_url).await?;
+        let (broker, reach, database) = open(&settings).await?;
         let address = SocketAddr::new(settings.host, settings.port);
         Ok(Resources::new(shared(
             metadata.clone(),
@@ -475,6 +465,19 @@ where
         }
         Ok(composition.main)
     }
+}
+
+/// The broker and the database the settings name.
+async fn open(
+    settings: &Settings,
+) -> Result<(Arc<dyn bisslog_messaging::Broker>, Reach, Store), StartError> {
+    let (broker, reach) = broker::connect(
+        settings.broker_url.as_ref(),
+        settings.broker_namespace.as_deref(),
+    )
+    .await?;
+    let database = Store::open(&settings.database_url).await?;
+    Ok((broker, reach, database))
 }
 
 fn shared<S>(
