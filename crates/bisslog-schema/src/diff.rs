@@ -273,7 +273,7 @@ pub fn diff(old: &ServiceMetadata, new: &ServiceMetadata) -> Vec<Change> {
             Some(&uc.keyname),
             "",
             format!(
-                "use case `{}`: removed; its {} no longer reach the service{hint}",
+                "use case `{}`: removed, with its {}{hint}",
                 uc.keyname,
                 plural(uc.triggers.len(), "trigger")
             ),
