@@ -95,6 +95,9 @@ pub enum ChangeKind {
     ConsumerQueueChanged,
     /// A consumed queue is new.
     ConsumerQueueAdded,
+    /// An HTTP route, WebSocket route key or consumed queue left a use
+    /// case for another one: callers still reach the service.
+    TriggerMoved,
     /// A mapper source callers send is no longer read.
     MapperSourceRemoved,
     /// A mapper source now fills a different argument.
@@ -136,6 +139,7 @@ impl ChangeKind {
             ChangeKind::ConsumerQueueRemoved => "consumer-queue-removed",
             ChangeKind::ConsumerQueueChanged => "consumer-queue-changed",
             ChangeKind::ConsumerQueueAdded => "consumer-queue-added",
+            ChangeKind::TriggerMoved => "trigger-moved",
             ChangeKind::MapperSourceRemoved => "mapper-source-removed",
             ChangeKind::MapperTargetRenamed => "mapper-target-renamed",
             ChangeKind::MapperSourceAdded => "mapper-source-added",
@@ -175,6 +179,7 @@ impl ChangeKind {
             | ChangeKind::DescriptionChanged => ChangeSeverity::Compatible,
             ChangeKind::ServiceRenamed
             | ChangeKind::MapperSourceAdded
+            | ChangeKind::TriggerMoved
             | ChangeKind::ScheduleChanged
             | ChangeKind::CriticalityLowered => ChangeSeverity::Notice,
         }
@@ -289,9 +294,10 @@ pub fn diff(old: &ServiceMetadata, new: &ServiceMetadata) -> Vec<Change> {
             format!("use case `{}`: added{hint}", uc.keyname),
         ));
     }
+    let moves = moves(old, new);
     for (keyname, old_uc) in &old.use_cases {
         if let Some(new_uc) = new.use_cases.get(keyname) {
-            use_case(keyname, old_uc, new_uc, &mut changes);
+            use_case(keyname, old_uc, new_uc, &moves, &mut changes);
         }
     }
     sort(&mut changes);
@@ -356,15 +362,106 @@ fn trigger_signature(uc: &UseCaseMetadata) -> BTreeSet<String> {
     uc.triggers
         .iter()
         .map(|t| match &t.kind {
-            TriggerKind::Http(http) => format!("http {} {}", http.method, http.path.shape()),
-            TriggerKind::WebSocket(ws) => format!("websocket {}", ws.route_key),
-            TriggerKind::Consumer(c) => format!("consumer {}", c.queue),
             TriggerKind::Schedule(s) => format!("schedule {}", s.cronjob.as_str()),
+            other => identity(other).unwrap_or_default(),
         })
         .collect()
 }
 
-fn use_case(keyname: &str, old: &UseCaseMetadata, new: &UseCaseMetadata, out: &mut Vec<Change>) {
+/// What callers reach a trigger by (`http GET /users/{}`, `websocket
+/// getUser`, `consumer users.get`); schedules have no callers.
+fn identity(kind: &TriggerKind) -> Option<String> {
+    match kind {
+        TriggerKind::Http(http) => Some(format!(
+            "http {}",
+            http_key(http.method.as_str(), &http.path.shape())
+        )),
+        TriggerKind::WebSocket(ws) => Some(format!("websocket {}", ws.route_key)),
+        TriggerKind::Consumer(c) => Some(format!("consumer {}", c.queue)),
+        TriggerKind::Schedule(_) => None,
+    }
+}
+
+fn http_key(method: &str, shape: &str) -> String {
+    format!("{method} {shape}")
+}
+
+fn identities(uc: &UseCaseMetadata) -> BTreeSet<String> {
+    uc.triggers
+        .iter()
+        .filter_map(|t| identity(&t.kind))
+        .collect()
+}
+
+/// Trigger identities that left one use case (kept in both versions) for
+/// exactly one other: identity to (from, to).
+type Moves = BTreeMap<String, (String, String)>;
+
+fn moves(old: &ServiceMetadata, new: &ServiceMetadata) -> Moves {
+    let mut lost: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut gained: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for (keyname, old_uc) in &old.use_cases {
+        if let Some(new_uc) = new.use_cases.get(keyname) {
+            for id in identities(old_uc).difference(&identities(new_uc)) {
+                lost.entry(id.clone()).or_default().push(keyname);
+            }
+        }
+    }
+    for (keyname, new_uc) in &new.use_cases {
+        let before = old
+            .use_cases
+            .get(keyname)
+            .map(identities)
+            .unwrap_or_default();
+        for id in identities(new_uc).difference(&before) {
+            gained.entry(id.clone()).or_default().push(keyname);
+        }
+    }
+    lost.into_iter()
+        .filter_map(
+            |(id, from)| match (from.as_slice(), gained.get(&id).map(Vec::as_slice)) {
+                ([from], Some([to])) => Some((id, ((*from).to_owned(), (*to).to_owned()))),
+                _ => None,
+            },
+        )
+        .collect()
+}
+
+/// Takes out of `removed` the triggers another use case took over (each
+/// reported as moved), and out of `added` those taken over from another.
+fn take_moves(
+    keyname: &str,
+    prefix: &str,
+    removed: &mut Vec<&Keyed<'_>>,
+    added: &mut Vec<&Keyed<'_>>,
+    moves: &Moves,
+    out: &mut Vec<Change>,
+) {
+    removed.retain(|gone| match moves.get(&format!("{prefix} {}", gone.key)) {
+        Some((_, to)) => {
+            out.push(Change::new(
+                ChangeKind::TriggerMoved,
+                Some(keyname),
+                gone.shown.clone(),
+                format!(
+                    "use case `{keyname}`: `{}` moved to use case `{to}`",
+                    gone.shown
+                ),
+            ));
+            false
+        }
+        None => true,
+    });
+    added.retain(|came| !moves.contains_key(&format!("{prefix} {}", came.key)));
+}
+
+fn use_case(
+    keyname: &str,
+    old: &UseCaseMetadata,
+    new: &UseCaseMetadata,
+    moves: &Moves,
+    out: &mut Vec<Change>,
+) {
     let at = Some(keyname);
     if old.name != new.name {
         out.push(Change::new(
@@ -402,10 +499,10 @@ fn use_case(keyname: &str, old: &UseCaseMetadata, new: &UseCaseMetadata, out: &m
             ),
         ));
     }
-    trigger_kinds(keyname, old, new, out);
-    http_routes(keyname, old, new, out);
-    websocket_routes(keyname, old, new, out);
-    consumer_queues(keyname, old, new, out);
+    trigger_kinds(keyname, old, new, moves, out);
+    http_routes(keyname, old, new, moves, out);
+    websocket_routes(keyname, old, new, moves, out);
+    consumer_queues(keyname, old, new, moves, out);
     schedules(keyname, old, new, out);
     published_queues(keyname, old, new, out);
 }
@@ -418,10 +515,21 @@ fn trigger_kinds(
     keyname: &str,
     old: &UseCaseMetadata,
     new: &UseCaseMetadata,
+    moves: &Moves,
     out: &mut Vec<Change>,
 ) {
     let (old_kinds, new_kinds) = (kinds(old), kinds(new));
     for kind in old_kinds.difference(&new_kinds) {
+        // Every trigger of the kind went to other use cases: reported as
+        // moves.
+        let all_moved = old
+            .triggers
+            .iter()
+            .filter(|t| t.kind.name() == *kind)
+            .all(|t| identity(&t.kind).is_some_and(|id| moves.contains_key(&id)));
+        if all_moved {
+            continue;
+        }
         out.push(Change::new(
             ChangeKind::TriggerKindRemoved,
             Some(keyname),
@@ -486,11 +594,18 @@ fn split<'m, 'a>(
     (removed, added, both)
 }
 
-fn http_routes(keyname: &str, old: &UseCaseMetadata, new: &UseCaseMetadata, out: &mut Vec<Change>) {
+fn http_routes(
+    keyname: &str,
+    old: &UseCaseMetadata,
+    new: &UseCaseMetadata,
+    moves: &Moves,
+    out: &mut Vec<Change>,
+) {
+    const PREFIX: &str = "http";
     fn pick(kind: &TriggerKind) -> Option<Keyed<'_>> {
         match kind {
             TriggerKind::Http(http) => Some(Keyed {
-                key: format!("{} {}", http.method, http.path.shape()),
+                key: http_key(http.method.as_str(), &http.path.shape()),
                 shown: format!("{} {}", http.method, http.path),
                 mapper: http.mapper.as_ref(),
             }),
@@ -498,7 +613,8 @@ fn http_routes(keyname: &str, old: &UseCaseMetadata, new: &UseCaseMetadata, out:
         }
     }
     let (old_routes, new_routes) = (keyed(old, pick), keyed(new, pick));
-    let (removed, added, both) = split(&old_routes, &new_routes);
+    let (mut removed, mut added, both) = split(&old_routes, &new_routes);
+    take_moves(keyname, PREFIX, &mut removed, &mut added, moves, out);
     let at = Some(keyname);
     let mut pairs = both;
     if let ([gone], [came]) = (removed.as_slice(), added.as_slice()) {
@@ -539,8 +655,10 @@ fn websocket_routes(
     keyname: &str,
     old: &UseCaseMetadata,
     new: &UseCaseMetadata,
+    moves: &Moves,
     out: &mut Vec<Change>,
 ) {
+    const PREFIX: &str = "websocket";
     fn pick(kind: &TriggerKind) -> Option<Keyed<'_>> {
         match kind {
             TriggerKind::WebSocket(ws) => Some(Keyed {
@@ -552,7 +670,8 @@ fn websocket_routes(
         }
     }
     let (old_routes, new_routes) = (keyed(old, pick), keyed(new, pick));
-    let (removed, added, both) = split(&old_routes, &new_routes);
+    let (mut removed, mut added, both) = split(&old_routes, &new_routes);
+    take_moves(keyname, PREFIX, &mut removed, &mut added, moves, out);
     for gone in removed {
         out.push(Change::new(
             ChangeKind::WebSocketRouteRemoved,
@@ -584,8 +703,10 @@ fn consumer_queues(
     keyname: &str,
     old: &UseCaseMetadata,
     new: &UseCaseMetadata,
+    moves: &Moves,
     out: &mut Vec<Change>,
 ) {
+    const PREFIX: &str = "consumer";
     fn pick(kind: &TriggerKind) -> Option<Keyed<'_>> {
         match kind {
             TriggerKind::Consumer(c) => Some(Keyed {
@@ -597,7 +718,8 @@ fn consumer_queues(
         }
     }
     let (old_queues, new_queues) = (keyed(old, pick), keyed(new, pick));
-    let (removed, added, both) = split(&old_queues, &new_queues);
+    let (mut removed, mut added, both) = split(&old_queues, &new_queues);
+    take_moves(keyname, PREFIX, &mut removed, &mut added, moves, out);
     let at = Some(keyname);
     let mut pairs = both;
     if let ([gone], [came]) = (removed.as_slice(), added.as_slice()) {
@@ -885,6 +1007,38 @@ use_cases:
     }
 
     #[test]
+    fn a_route_taken_over_by_another_use_case_is_a_move_not_a_removal() {
+        let http = "      - type: http
+        options:
+          method: get
+          path: /users/{id}
+          mapper: {path_query.id: id, params.full: full, headers.x-tenant: tenant}
+";
+        let other = "
+  readUser:
+    triggers:
+      - {type: http, options: {method: get, path: '/readers'}}
+";
+        let old = format!("{BASE}{other}");
+        let moved = format!("{}{other}{http}", with(http, ""));
+        let changes = diff(&service(&old), &service(&moved));
+        let found: Vec<_> = changes
+            .iter()
+            .map(|c| (c.use_case.as_deref(), c.kind.id(), c.severity()))
+            .collect();
+        // No http-route-removed, no trigger-kind-removed, no route added
+        // to readUser.
+        assert_eq!(found, [(Some("getUser"), "trigger-moved", Notice)]);
+        assert!(changes[0].message.contains("moved to use case `readUser`"));
+        // To a new use case: the addition is the use case's.
+        let split = format!("{}\n  readUser:\n    triggers:\n{http}", with(http, ""));
+        assert_eq!(
+            kinds_of(BASE, &split),
+            [("trigger-moved", Notice), ("use-case-added", Compatible)]
+        );
+    }
+
+    #[test]
     fn websocket_route_keys() {
         assert_eq!(
             kinds_of(BASE, &with("routeKey: getUser", "routeKey: readUser")),
@@ -1033,6 +1187,7 @@ use_cases:
             ConsumerQueueRemoved,
             ConsumerQueueChanged,
             ConsumerQueueAdded,
+            TriggerMoved,
             MapperSourceRemoved,
             MapperTargetRenamed,
             MapperSourceAdded,
