@@ -196,3 +196,17 @@ fn a_directory_without_metadata_exits_2() {
         stderr(&output)
     );
 }
+
+#[test]
+fn two_services_with_one_name_exit_2() {
+    let old = tempfile::tempdir().unwrap();
+    service_dir(old.path(), "a", "name: orders\nuse_cases: {}\n");
+    service_dir(old.path(), "b", "name: orders\nuse_cases: {}\n");
+    let output = bisslog(old.path(), &["diff", ".", "."]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("two services in . are named `orders`"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -86,6 +86,18 @@ fn side(path: &Path, err: &mut dyn Write) -> anyhow::Result<Option<Side>> {
             }
         }
     }
+    let mut names = std::collections::BTreeSet::new();
+    for service in &services {
+        if !names.insert(service.name.as_str()) {
+            writeln!(
+                err,
+                "error: two services in {} are named `{}`; services are matched by name",
+                path.display(),
+                service.name
+            )?;
+            ok = false;
+        }
+    }
     if services.is_empty() && ok {
         writeln!(
             err,
