@@ -14,7 +14,8 @@
 //! Exit codes: 0 when the files are fine, 1 when they have errors (or
 //! warnings, with `--deny-warnings`; for `lambda generate`, when the
 //! service cannot be deployed as asked; for `docs`, when a metadata file is
-//! invalid), 2 when the command could not run
+//! invalid; for `diff`, when a change breaks callers), 2 when the command
+//! could not run
 //! (including `lambda generate` refusing to overwrite an edited file).
 
 mod commands;
@@ -92,6 +93,13 @@ enum Command {
     /// Write the AsyncAPI 3.0 document of the consumed queues and the
     /// queues publishers name in `operation`.
     Asyncapi(commands::api_doc::ApiDocArgs),
+    /// Compare two versions of the metadata and classify every change as
+    /// breaking, compatible or a notice for callers and other services.
+    ///
+    /// Exits 1 when a change breaks callers, 0 when none does. Two
+    /// directories of service directories compare the services matched
+    /// by their `name`.
+    Diff(commands::diff::DiffArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -216,6 +224,7 @@ where
         Command::Asyncapi(args) => {
             commands::api_doc::run(commands::api_doc::Kind::AsyncApi, &args, out, err)
         }
+        Command::Diff(args) => commands::diff::run(&args, out, err),
     };
     let outcome = outcome.unwrap_or_else(|error| {
         let _ = writeln!(err, "error: {error:#}");

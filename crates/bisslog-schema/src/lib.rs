@@ -83,6 +83,7 @@
 mod code;
 pub mod cron;
 mod diagnostic;
+pub mod diff;
 mod discover;
 mod json_schema;
 mod limits;
