@@ -226,9 +226,8 @@ where
             eprintln!("error: invalid value for `rust_log`: {error}");
             return ExitCode::from(2);
         }
-        let compose: Arc<dyn Compose<S>> = Arc::new(compose);
         match self
-            .execute(invocation.command, metadata, config, compose)
+            .execute(invocation.command, metadata, config, &compose)
             .await
         {
             Ok(code) => code,
@@ -277,7 +276,7 @@ where
         command: Command,
         metadata: ServiceMetadata,
         config: Config<S>,
-        compose: Arc<dyn Compose<S>>,
+        compose: &dyn Compose<S>,
     ) -> Result<ExitCode, StartError> {
         let Config {
             settings,

@@ -78,16 +78,13 @@ async fn inject(
     }
 }
 
+/// A problem document, answered as every bisslog problem is
+/// (`application/problem+json`, `x-transaction-id`).
 fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
     let transaction = bisslog_core::TransactionId::generate();
-    let body =
+    let problem =
         bisslog_runtime::problem::Problem::new(status, code, detail, &transaction.text(), None);
-    let mut response = (status, axum::Json(body)).into_response();
-    response.headers_mut().insert(
-        axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("application/problem+json"),
-    );
-    response
+    bisslog_http::ProblemResponse(problem).into_response()
 }
 
 #[cfg(test)]
