@@ -210,3 +210,68 @@ fn two_services_with_one_name_exit_2() {
         stderr(&output)
     );
 }
+
+/// The registry's typed OpenAPI document (what `company-data-registry
+/// openapi` prints), against a YAML copy with breaking changes.
+#[test]
+fn openapi_documents_compare_bodies_and_statuses() {
+    let output = bisslog(
+        &fixtures(),
+        &["diff", "openapi-old.json", "openapi-new.yaml"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_golden("diff-openapi.txt", &stdout(&output));
+    let json = bisslog(
+        &fixtures(),
+        &[
+            "diff",
+            "--format",
+            "json",
+            "openapi-old.json",
+            "openapi-new.yaml",
+        ],
+    );
+    assert_eq!(json.status.code(), Some(1));
+    assert_golden("diff-openapi.json", &stdout(&json));
+    let same = bisslog(
+        &fixtures(),
+        &["diff", "openapi-old.json", "openapi-old.json"],
+    );
+    assert_eq!(same.status.code(), Some(0));
+    assert_eq!(stdout(&same), "no changes\n");
+}
+
+#[test]
+fn an_openapi_document_and_metadata_cannot_be_compared() {
+    let output = bisslog(&fixtures(), &["diff", "old.yml", "openapi-old.json"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("one side is an OpenAPI document and the other is metadata"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_openapi_2_document_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("swagger.json"),
+        r#"{"openapi": "2.0", "paths": {}}"#,
+    )
+    .unwrap();
+    let output = bisslog(
+        dir.path(),
+        &[
+            "diff",
+            "swagger.json",
+            &fixtures().join("openapi-old.json").display().to_string(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("the old document is not an OpenAPI 3 document"),
+        "{}",
+        stderr(&output)
+    );
+}

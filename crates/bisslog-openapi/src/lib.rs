@@ -43,6 +43,7 @@
 //! the use case's error type can produce.
 
 pub mod api_doc;
+pub mod diff;
 mod operation;
 mod problem;
 mod typed;

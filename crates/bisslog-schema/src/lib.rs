@@ -82,6 +82,7 @@
 
 mod code;
 pub mod cron;
+mod data;
 mod diagnostic;
 pub mod diff;
 mod discover;
@@ -100,6 +101,7 @@ mod validate;
 mod yaml_writer;
 
 pub use code::{Code, UnknownCode};
+pub use data::parse_data;
 pub use diagnostic::{Diagnostic, Severity};
 pub use discover::{
     DEFAULT_NAMES, PATH_VARIABLE, find as find_metadata, find_in as find_metadata_in,

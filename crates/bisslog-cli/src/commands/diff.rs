@@ -1,12 +1,13 @@
 //! `bisslog diff OLD NEW`: what changed between two versions of the
-//! metadata, and whether it breaks callers or other services. A thin layer
-//! over `bisslog_schema::diff`.
+//! metadata (or of a service's OpenAPI document), and whether it breaks
+//! callers or other services. A thin layer over `bisslog_schema::diff` and
+//! `bisslog_openapi::diff`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bisslog_schema::diff::{self, Change, ChangeSeverity};
-use bisslog_schema::{Loader, ServiceMetadata};
+use bisslog_schema::{Format, Limits, Loader, ServiceMetadata, SourceFile};
 use serde::Serialize;
 
 use super::plural;
@@ -14,8 +15,10 @@ use crate::{Outcome, OutputFormat};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct DiffArgs {
-    /// The old version: a metadata file, a directory holding one, or a
-    /// directory whose subdirectories each hold one.
+    /// The old version: a metadata file, a directory holding one, a
+    /// directory whose subdirectories each hold one, or an OpenAPI document
+    /// (`openapi.json`, as a service's `openapi` command or its
+    /// `/openapi.json` gives it).
     old: PathBuf,
     /// The new version, given as the old one is.
     new: PathBuf,
@@ -30,6 +33,8 @@ enum Side {
     One(Box<ServiceMetadata>),
     /// Several services (a directory of service directories).
     Many(Vec<ServiceMetadata>),
+    /// An OpenAPI document.
+    OpenApi(Box<serde_json::Value>),
 }
 
 pub(crate) fn run(
@@ -45,6 +50,20 @@ pub(crate) fn run(
         (Side::Many(old), Side::Many(new)) => diff::diff_services(&old, &new),
         (Side::One(old), Side::Many(new)) => diff::diff_services(&[*old], &new),
         (Side::Many(old), Side::One(new)) => diff::diff_services(&old, &[*new]),
+        (Side::OpenApi(old), Side::OpenApi(new)) => match bisslog_openapi::diff::diff(&old, &new) {
+            Ok(changes) => changes,
+            Err(error) => {
+                writeln!(err, "error: {error}")?;
+                return Ok(Outcome::CouldNotRun);
+            }
+        },
+        (Side::OpenApi(_), _) | (_, Side::OpenApi(_)) => {
+            writeln!(
+                err,
+                "error: one side is an OpenAPI document and the other is metadata; compare two OpenAPI documents or two metadata versions"
+            )?;
+            return Ok(Outcome::CouldNotRun);
+        }
     };
     match args.format {
         OutputFormat::Human => human(&changes, out)?,
@@ -64,6 +83,9 @@ pub(crate) fn run(
 /// The service(s) at `path`, or `None` after the problem is shown.
 fn side(path: &Path, err: &mut dyn Write) -> anyhow::Result<Option<Side>> {
     if !path.is_dir() {
+        if let Some(document) = openapi_document(path) {
+            return Ok(Some(Side::OpenApi(Box::new(document))));
+        }
         return Ok(load(path, err)?.map(|s| Side::One(Box::new(s))));
     }
     if let Ok(file) = bisslog_schema::find_metadata_in(path) {
@@ -107,6 +129,21 @@ fn side(path: &Path, err: &mut dyn Write) -> anyhow::Result<Option<Side>> {
         return Ok(None);
     }
     Ok(ok.then_some(Side::Many(services)))
+}
+
+/// The document in `file` when it is an OpenAPI document (a JSON or YAML
+/// object with an `openapi` key); anything else is read as metadata, whose
+/// loader reports what is wrong with it.
+fn openapi_document(file: &Path) -> Option<serde_json::Value> {
+    let limits = Limits::DEFAULT;
+    let size = std::fs::metadata(file).ok()?.len();
+    if usize::try_from(size).map_or(true, |s| s > limits.max_file_bytes) {
+        return None;
+    }
+    let text = std::fs::read_to_string(file).ok()?;
+    let source = SourceFile::new(file, text, Format::from_path(file));
+    let data = bisslog_schema::parse_data(&source, &limits).ok()?;
+    data.get("openapi").is_some().then_some(data)
 }
 
 /// The valid service in `file`; `None` after its report (or why it could

@@ -86,9 +86,103 @@ pub enum ChangeKind {
     NameChanged,
     /// A `description` changed.
     DescriptionChanged,
+    /// (OpenAPI) An operation (method and path) is gone.
+    OperationRemoved,
+    /// (OpenAPI) An operation is new.
+    OperationAdded,
+    /// (OpenAPI) A parameter callers send is no longer read.
+    ParameterRemoved,
+    /// (OpenAPI) A parameter is new and required, or became required.
+    ParameterRequired,
+    /// (OpenAPI) An optional parameter is new.
+    ParameterAdded,
+    /// (OpenAPI) A request body is now required, or no longer read.
+    RequestBodyChanged,
+    /// (OpenAPI) A request media type callers send is no longer accepted.
+    RequestMediaTypeRemoved,
+    /// (OpenAPI) A request field is new and required, or became required.
+    RequestFieldRequired,
+    /// (OpenAPI) A request field callers send is no longer read.
+    RequestFieldRemoved,
+    /// (OpenAPI) An optional request field is new.
+    RequestFieldAdded,
+    /// (OpenAPI) A value callers send no longer accepts a type or value it
+    /// accepted.
+    RequestTypeNarrowed,
+    /// (OpenAPI) A success status callers received is gone.
+    SuccessStatusRemoved,
+    /// (OpenAPI) A success status is new.
+    SuccessStatusAdded,
+    /// (OpenAPI) An error status is new: callers may meet an answer they
+    /// do not handle.
+    ErrorStatusAdded,
+    /// (OpenAPI) A response media type callers read is no longer sent.
+    ResponseMediaTypeRemoved,
+    /// (OpenAPI) A response field callers read is gone.
+    ResponseFieldRemoved,
+    /// (OpenAPI) A response field that was always present may be missing.
+    ResponseFieldOptional,
+    /// (OpenAPI) A response field is new.
+    ResponseFieldAdded,
+    /// (OpenAPI) A value callers read may now have a type or value it
+    /// could not have.
+    ResponseTypeWidened,
+    /// (OpenAPI) A schema changed in a way not classified above (`anyOf`,
+    /// `oneOf`, constraints): read it.
+    SchemaChanged,
 }
 
 impl ChangeKind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [ChangeKind] = &[
+        ChangeKind::ServiceRemoved,
+        ChangeKind::ServiceAdded,
+        ChangeKind::ServiceRenamed,
+        ChangeKind::UseCaseRemoved,
+        ChangeKind::UseCaseAdded,
+        ChangeKind::TriggerKindRemoved,
+        ChangeKind::TriggerKindAdded,
+        ChangeKind::HttpRouteRemoved,
+        ChangeKind::HttpRouteChanged,
+        ChangeKind::HttpRouteAdded,
+        ChangeKind::WebSocketRouteRemoved,
+        ChangeKind::WebSocketRouteAdded,
+        ChangeKind::ConsumerQueueRemoved,
+        ChangeKind::ConsumerQueueChanged,
+        ChangeKind::ConsumerQueueAdded,
+        ChangeKind::TriggerMoved,
+        ChangeKind::MapperSourceRemoved,
+        ChangeKind::MapperTargetRenamed,
+        ChangeKind::MapperSourceAdded,
+        ChangeKind::PublishedQueueRemoved,
+        ChangeKind::PublishedQueueAdded,
+        ChangeKind::ScheduleChanged,
+        ChangeKind::CriticalityRaised,
+        ChangeKind::CriticalityLowered,
+        ChangeKind::NameChanged,
+        ChangeKind::DescriptionChanged,
+        ChangeKind::OperationRemoved,
+        ChangeKind::OperationAdded,
+        ChangeKind::ParameterRemoved,
+        ChangeKind::ParameterRequired,
+        ChangeKind::ParameterAdded,
+        ChangeKind::RequestBodyChanged,
+        ChangeKind::RequestMediaTypeRemoved,
+        ChangeKind::RequestFieldRequired,
+        ChangeKind::RequestFieldRemoved,
+        ChangeKind::RequestFieldAdded,
+        ChangeKind::RequestTypeNarrowed,
+        ChangeKind::SuccessStatusRemoved,
+        ChangeKind::SuccessStatusAdded,
+        ChangeKind::ErrorStatusAdded,
+        ChangeKind::ResponseMediaTypeRemoved,
+        ChangeKind::ResponseFieldRemoved,
+        ChangeKind::ResponseFieldOptional,
+        ChangeKind::ResponseFieldAdded,
+        ChangeKind::ResponseTypeWidened,
+        ChangeKind::SchemaChanged,
+    ];
+
     /// The stable id (`use-case-removed`).
     pub const fn id(self) -> &'static str {
         match self {
@@ -118,6 +212,26 @@ impl ChangeKind {
             ChangeKind::CriticalityLowered => "criticality-lowered",
             ChangeKind::NameChanged => "name-changed",
             ChangeKind::DescriptionChanged => "description-changed",
+            ChangeKind::OperationRemoved => "operation-removed",
+            ChangeKind::OperationAdded => "operation-added",
+            ChangeKind::ParameterRemoved => "parameter-removed",
+            ChangeKind::ParameterRequired => "parameter-required",
+            ChangeKind::ParameterAdded => "parameter-added",
+            ChangeKind::RequestBodyChanged => "request-body-changed",
+            ChangeKind::RequestMediaTypeRemoved => "request-media-type-removed",
+            ChangeKind::RequestFieldRequired => "request-field-required",
+            ChangeKind::RequestFieldRemoved => "request-field-removed",
+            ChangeKind::RequestFieldAdded => "request-field-added",
+            ChangeKind::RequestTypeNarrowed => "request-type-narrowed",
+            ChangeKind::SuccessStatusRemoved => "success-status-removed",
+            ChangeKind::SuccessStatusAdded => "success-status-added",
+            ChangeKind::ErrorStatusAdded => "error-status-added",
+            ChangeKind::ResponseMediaTypeRemoved => "response-media-type-removed",
+            ChangeKind::ResponseFieldRemoved => "response-field-removed",
+            ChangeKind::ResponseFieldOptional => "response-field-optional",
+            ChangeKind::ResponseFieldAdded => "response-field-added",
+            ChangeKind::ResponseTypeWidened => "response-type-widened",
+            ChangeKind::SchemaChanged => "schema-changed",
         }
     }
 
@@ -134,7 +248,20 @@ impl ChangeKind {
             | ChangeKind::ConsumerQueueChanged
             | ChangeKind::MapperSourceRemoved
             | ChangeKind::MapperTargetRenamed
-            | ChangeKind::PublishedQueueRemoved => ChangeSeverity::Breaking,
+            | ChangeKind::PublishedQueueRemoved
+            | ChangeKind::OperationRemoved
+            | ChangeKind::ParameterRemoved
+            | ChangeKind::ParameterRequired
+            | ChangeKind::RequestBodyChanged
+            | ChangeKind::RequestMediaTypeRemoved
+            | ChangeKind::RequestFieldRequired
+            | ChangeKind::RequestFieldRemoved
+            | ChangeKind::RequestTypeNarrowed
+            | ChangeKind::SuccessStatusRemoved
+            | ChangeKind::ResponseMediaTypeRemoved
+            | ChangeKind::ResponseFieldRemoved
+            | ChangeKind::ResponseFieldOptional
+            | ChangeKind::ResponseTypeWidened => ChangeSeverity::Breaking,
             ChangeKind::ServiceAdded
             | ChangeKind::UseCaseAdded
             | ChangeKind::TriggerKindAdded
@@ -144,12 +271,19 @@ impl ChangeKind {
             | ChangeKind::PublishedQueueAdded
             | ChangeKind::CriticalityRaised
             | ChangeKind::NameChanged
-            | ChangeKind::DescriptionChanged => ChangeSeverity::Compatible,
+            | ChangeKind::DescriptionChanged
+            | ChangeKind::OperationAdded
+            | ChangeKind::ParameterAdded
+            | ChangeKind::RequestFieldAdded
+            | ChangeKind::ResponseFieldAdded => ChangeSeverity::Compatible,
             ChangeKind::ServiceRenamed
             | ChangeKind::MapperSourceAdded
             | ChangeKind::TriggerMoved
             | ChangeKind::ScheduleChanged
-            | ChangeKind::CriticalityLowered => ChangeSeverity::Notice,
+            | ChangeKind::CriticalityLowered
+            | ChangeKind::SuccessStatusAdded
+            | ChangeKind::ErrorStatusAdded
+            | ChangeKind::SchemaChanged => ChangeSeverity::Notice,
         }
     }
 }
@@ -183,7 +317,8 @@ impl Change {
         self.kind.severity()
     }
 
-    pub(super) fn new(
+    /// A change of one service (`service` is `None`).
+    pub fn new(
         kind: ChangeKind,
         use_case: Option<&str>,
         detail: impl Into<String>,
