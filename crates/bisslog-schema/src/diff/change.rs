@@ -76,6 +76,9 @@ pub enum ChangeKind {
     PublishedQueueRemoved,
     /// A publisher interaction names a new queue.
     PublishedQueueAdded,
+    /// (directories) A queue a service consumes is published by no service
+    /// any more, though one published it before.
+    ConsumedQueueUnpublished,
     /// A schedule trigger's cron, time zone or event changed.
     ScheduleChanged,
     /// A use case's criticality went up.
@@ -156,6 +159,7 @@ impl ChangeKind {
         ChangeKind::MapperSourceAdded,
         ChangeKind::PublishedQueueRemoved,
         ChangeKind::PublishedQueueAdded,
+        ChangeKind::ConsumedQueueUnpublished,
         ChangeKind::ScheduleChanged,
         ChangeKind::CriticalityRaised,
         ChangeKind::CriticalityLowered,
@@ -207,6 +211,7 @@ impl ChangeKind {
             ChangeKind::MapperSourceAdded => "mapper-source-added",
             ChangeKind::PublishedQueueRemoved => "published-queue-removed",
             ChangeKind::PublishedQueueAdded => "published-queue-added",
+            ChangeKind::ConsumedQueueUnpublished => "consumed-queue-unpublished",
             ChangeKind::ScheduleChanged => "schedule-changed",
             ChangeKind::CriticalityRaised => "criticality-raised",
             ChangeKind::CriticalityLowered => "criticality-lowered",
@@ -249,6 +254,7 @@ impl ChangeKind {
             | ChangeKind::MapperSourceRemoved
             | ChangeKind::MapperTargetRenamed
             | ChangeKind::PublishedQueueRemoved
+            | ChangeKind::ConsumedQueueUnpublished
             | ChangeKind::OperationRemoved
             | ChangeKind::ParameterRemoved
             | ChangeKind::ParameterRequired

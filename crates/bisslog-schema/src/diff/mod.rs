@@ -144,6 +144,7 @@ pub fn diff_services(old: &[ServiceMetadata], new: &[ServiceMetadata]) -> Vec<Ch
         }
         changes.extend(found);
     }
+    unpublished(old, new, &mut changes);
     for name in new_by_name.keys().filter(|n| !old_by_name.contains_key(*n)) {
         let mut change = Change::new(
             ChangeKind::ServiceAdded,
@@ -156,6 +157,64 @@ pub fn diff_services(old: &[ServiceMetadata], new: &[ServiceMetadata]) -> Vec<Ch
     }
     sort(&mut changes);
     changes
+}
+
+/// (service, use case) pairs by queue.
+type QueueUsers<'a> = BTreeMap<&'a str, Vec<(&'a str, &'a str)>>;
+
+/// Who publishes and who consumes each queue of a system of services.
+fn queue_users(services: &[ServiceMetadata]) -> (QueueUsers<'_>, QueueUsers<'_>) {
+    let (mut publishers, mut consumers) = (QueueUsers::new(), QueueUsers::new());
+    for service in services {
+        for (keyname, uc) in &service.use_cases {
+            let who = (service.name.as_str(), keyname.as_str());
+            for queue in publishes(uc) {
+                publishers.entry(queue).or_default().push(who);
+            }
+            for trigger in &uc.triggers {
+                if let TriggerKind::Consumer(consumer) = &trigger.kind {
+                    consumers
+                        .entry(consumer.queue.as_str())
+                        .or_default()
+                        .push(who);
+                }
+            }
+        }
+    }
+    (publishers, consumers)
+}
+
+/// Queues consumed in `new` that a service of `old` published and no
+/// service of `new` does: their consumers wait for messages that no longer
+/// come. (Queues no service ever published are fed from outside.)
+fn unpublished(old: &[ServiceMetadata], new: &[ServiceMetadata], out: &mut Vec<Change>) {
+    let (old_publishers, _) = queue_users(old);
+    let (new_publishers, new_consumers) = queue_users(new);
+    for (queue, consumers) in &new_consumers {
+        let Some(before) = old_publishers.get(queue) else {
+            continue;
+        };
+        if new_publishers.contains_key(queue) {
+            continue;
+        }
+        let was: Vec<String> = before
+            .iter()
+            .map(|(service, uc)| format!("`{service}`'s `{uc}`"))
+            .collect();
+        for (service, uc) in consumers {
+            let mut change = Change::new(
+                ChangeKind::ConsumedQueueUnpublished,
+                Some(uc),
+                format!("queue {queue}"),
+                format!(
+                    "use case `{uc}`: consumes `{queue}`, which no service publishes any more (published by {} before)",
+                    was.join(", ")
+                ),
+            );
+            change.service = Some((*service).to_owned());
+            out.push(change);
+        }
+    }
 }
 
 /// The use case among `others` whose triggers look the same as `uc`'s.

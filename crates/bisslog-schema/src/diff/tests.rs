@@ -274,3 +274,42 @@ fn every_kind_has_a_distinct_id_and_a_row_in_the_docs() {
         );
     }
 }
+
+#[test]
+fn a_consumed_queue_nobody_publishes_any_more_breaks_its_consumers() {
+    let registry = |publishes: bool| {
+        let interactions = if publishes {
+            "\n    external_interactions:\n      - keyname: events\n        type_interaction: publisher\n        operation: company.inserted"
+        } else {
+            ""
+        };
+        service(&format!(
+            "name: registry\nuse_cases:\n  insert:\n    triggers: [{{type: http, options: {{method: post, path: /x}}}}]{interactions}\n"
+        ))
+    };
+    let audit = service(
+        "name: audit\nuse_cases:\n  record:\n    triggers: [{type: consumer, options: {queue: company.inserted}}]\n  external:\n    triggers: [{type: consumer, options: {queue: from.outside}}]\n",
+    );
+    let changes = diff_services(
+        &[registry(true), audit.clone()],
+        &[registry(false), audit.clone()],
+    );
+    let found: Vec<_> = changes
+        .iter()
+        .map(|c| (c.service.as_deref(), c.use_case.as_deref(), c.kind.id()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (Some("audit"), Some("record"), "consumed-queue-unpublished"),
+            (Some("registry"), Some("insert"), "published-queue-removed"),
+        ]
+    );
+    assert!(
+        changes[0]
+            .message
+            .contains("published by `registry`'s `insert` before")
+    );
+    // Still published: nothing to say.
+    assert!(diff_services(&[registry(true), audit.clone()], &[registry(true), audit]).is_empty());
+}
