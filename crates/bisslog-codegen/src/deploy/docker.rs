@@ -56,9 +56,11 @@ FROM {rust_image} AS builder
 RUN apt-get update \\
     && apt-get install -y --no-install-recommends musl-tools \\
     && rm -rf /var/lib/apt/lists/*
-RUN rustup target add {TARGET}
 WORKDIR /src
 COPY . .
+# After the sources: a rust-toolchain.toml among them picks the toolchain
+# the target is added to.
+RUN rustup target add {TARGET}
 RUN cargo build --release --locked --target {TARGET} \\
         --package {package} --bin {binary} \\
     && cp target/{TARGET}/release/{binary} /{binary}

@@ -120,9 +120,11 @@ fn deployment(
     // before liveness counts.
     container.insert("startupProbe".to_owned(), probe("/health/live", 2, 1, 30));
     container.insert("livenessProbe".to_owned(), probe("/health/live", 10, 2, 3));
-    // Checked often and dropped at the first failure: `/health/ready`
-    // turns 503 on SIGTERM and when a dependency is lost.
-    container.insert("readinessProbe".to_owned(), probe("/health/ready", 2, 1, 1));
+    // `/health/ready` asks every adapter (a database round trip): two
+    // failures in a row, not one slow answer, take the pod out. Stopping
+    // does not wait for it: Kubernetes removes a terminating pod's
+    // endpoints itself.
+    container.insert("readinessProbe".to_owned(), probe("/health/ready", 5, 2, 2));
     container.insert(
         "resources".to_owned(),
         json!({
