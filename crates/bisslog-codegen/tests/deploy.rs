@@ -362,3 +362,39 @@ fn the_stop_budget_uses_the_runners_own_defaults() {
         std::time::Duration::from_secs(timing::CONSUMER_GRACE_SECS.into())
     );
 }
+
+#[test]
+fn the_documented_criticality_table_is_the_one_in_code() {
+    use bisslog_codegen::deploy::criticality::profile;
+    use bisslog_schema::Criticality;
+    let docs = std::fs::read_to_string(manifest_dir().join("../../docs/deploy.md")).unwrap();
+    // Levels with the same profile share a row.
+    let mut rows: Vec<(Vec<&str>, _)> = Vec::new();
+    for level in Criticality::ALL {
+        let p = profile(level);
+        match rows.last_mut() {
+            Some((names, last)) if *last == p => names.push(level.name()),
+            _ => rows.push((vec![level.name()], p)),
+        }
+    }
+    for (names, p) in rows {
+        let budget = if p.min_available == 0 {
+            "`maxUnavailable: 1`".to_owned()
+        } else {
+            format!("`minAvailable: {}`", p.min_available)
+        };
+        let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        let row = format!(
+            "| {} | {} | {} | {budget} | {} / {} | {} / {} | {} % |",
+            names.join(", "),
+            p.min_replicas,
+            p.max_replicas,
+            p.cpu_request,
+            p.cpu_limit,
+            p.memory_request,
+            p.memory_limit,
+            p.target_cpu_utilization
+        );
+        assert!(docs.contains(&row), "docs/deploy.md lacks the row\n{row}");
+    }
+}
