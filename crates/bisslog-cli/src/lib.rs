@@ -12,11 +12,12 @@
 //! ```
 //!
 //! Exit codes: 0 when the files are fine, 1 when they have errors (or
-//! warnings, with `--deny-warnings`; for `lambda generate`, when the
-//! service cannot be deployed as asked; for `docs`, when a metadata file is
+//! warnings, with `--deny-warnings`; for `lambda generate` and `deploy`,
+//! when the service cannot be deployed as asked; for `docs`, when a metadata file is
 //! invalid; for `diff`, when a change breaks callers), 2 when the command
 //! could not run
-//! (including `lambda generate` refusing to overwrite an edited file).
+//! (including `lambda generate` and `deploy` refusing to overwrite an
+//! edited file).
 
 mod commands;
 
@@ -100,6 +101,11 @@ enum Command {
     /// directories of service directories compare the services matched
     /// by their `name`.
     Diff(commands::diff::DiffArgs),
+    /// Generate container deployment files from the metadata: Kubernetes
+    /// manifests, or a Dockerfile building a static binary.
+    ///
+    /// Files edited since generated are refused unless --force.
+    Deploy(commands::deploy::DeployArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -225,6 +231,7 @@ where
             commands::api_doc::run(commands::api_doc::Kind::AsyncApi, &args, out, err)
         }
         Command::Diff(args) => commands::diff::run(&args, out, err),
+        Command::Deploy(args) => commands::deploy::run(&args, out, err),
     };
     let outcome = outcome.unwrap_or_else(|error| {
         let _ = writeln!(err, "error: {error:#}");

@@ -1,7 +1,8 @@
 //! Deterministic generators over bisslog service metadata.
 //!
 //! **Where it fits:** It is the library behind the `bisslog` command
-//! (`bisslog-cli`): `docs`, `openapi`, `asyncapi`, `lambda generate`. A
+//! (`bisslog-cli`): `docs`, `openapi`, `asyncapi`, `lambda generate`,
+//! `deploy`. A
 //! service does not depend on it.
 //!
 //! Each generator takes the typed model of a service
@@ -14,6 +15,7 @@
 //! | module | generates |
 //! |---|---|
 //! | [`lambda`] | an AWS SAM template, the `bootstrap` crate and a README to deploy a service on AWS Lambda |
+//! | [`deploy`] | a Dockerfile building a static binary, and Kubernetes manifests (Deployment, Service, HorizontalPodAutoscaler, PodDisruptionBudget) |
 //! | [`diagram`] | hexagon, system map and sequence diagrams as self-contained SVG and Mermaid |
 //! | [`docs`] | a static catalog site of several services (HTML or Markdown) with those diagrams |
 //! | [`openapi`] | an OpenAPI 3.1 document of the HTTP triggers (the [`bisslog_openapi`] crate, which the HTTP server uses too) |
@@ -65,6 +67,7 @@
 
 pub mod asyncapi;
 mod cron_words;
+pub mod deploy;
 pub mod diagram;
 pub mod docs;
 mod ident;

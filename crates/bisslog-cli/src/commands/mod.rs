@@ -2,6 +2,7 @@
 
 pub(crate) mod analyze;
 pub(crate) mod api_doc;
+pub(crate) mod deploy;
 pub(crate) mod diff;
 pub(crate) mod docs;
 pub(crate) mod lambda;
