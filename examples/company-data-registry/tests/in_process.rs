@@ -79,9 +79,12 @@ async fn data_that_does_not_match_its_schema_is_a_problem_document() {
         .post_json("/company/data/language", &json!({"code": 34}))
         .await
         .unwrap();
-    assert!(refused.status().is_client_error(), "{}", refused.text());
+    assert_eq!(refused.status(), 422, "{}", refused.text());
     let problem = refused.problem().unwrap();
-    assert_eq!(problem.status, refused.status().as_u16());
+    assert_eq!((problem.status, problem.code.as_str()), (422, "invalid-data"));
+    // The use case's details: each field that does not match.
+    let errors = &problem.details.unwrap()["errors"];
+    assert_eq!(errors.as_array().map(Vec::len), Some(2), "{errors}");
     assert_eq!(
         Some(problem.transaction_id.as_str()),
         refused.transaction_id()
