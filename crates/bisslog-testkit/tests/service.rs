@@ -328,3 +328,21 @@ async fn a_websocket_message_gets_the_reply_frame() {
     let malformed = kit.websocket_text("not json").await.unwrap();
     assert_eq!(malformed["code"], "malformed-message");
 }
+
+#[tokio::test]
+async fn deliveries_side_by_side_each_get_their_own_settlement() {
+    let kit = kit();
+    let (nobody, ana) = (json!({"name": "nobody"}), json!({"name": "Ana"}));
+    let (rejected, acked) = tokio::join!(
+        kit.deliver("greetings", &nobody),
+        kit.deliver("greetings", &ana),
+    );
+    assert!(matches!(
+        rejected.unwrap(),
+        Settlement::DeadLettered {
+            cause: DeadLetterCause::Rejected,
+            ..
+        }
+    ));
+    assert_eq!(acked.unwrap(), Settlement::Acked);
+}

@@ -81,7 +81,10 @@ async fn data_that_does_not_match_its_schema_is_a_problem_document() {
         .unwrap();
     assert_eq!(refused.status(), 422, "{}", refused.text());
     let problem = refused.problem().unwrap();
-    assert_eq!((problem.status, problem.code.as_str()), (422, "invalid-data"));
+    assert_eq!(
+        (problem.status, problem.code.as_str()),
+        (422, "invalid-data")
+    );
     // The use case's details: each field that does not match.
     let errors = &problem.details.unwrap()["errors"];
     assert_eq!(errors.as_array().map(Vec::len), Some(2), "{errors}");

@@ -205,9 +205,11 @@ impl TestService {
         attempt: u32,
     ) -> Result<Settlement, KitError> {
         let attempt = attempt.max(1);
+        let id = message.id.clone();
+        // A copy left by an earlier delivery of the same message is not
+        // this delivery's.
+        let _ = self.dead_letters.take(&id);
         let (delivery, settled) = RecordingDelivery::start(message, attempt);
-        // What an earlier call left, if any, is not this delivery's.
-        let _ = self.dead_letters.take();
         if !self.consumers.process_one(queue, delivery).await {
             return Err(KitError::UnknownQueue {
                 queue: queue.to_owned(),
@@ -215,7 +217,7 @@ impl TestService {
             });
         }
         settled
-            .settlement(attempt, self.dead_letters.take())
+            .settlement(attempt, self.dead_letters.take(&id))
             .ok_or_else(|| KitError::Unsettled {
                 queue: queue.to_owned(),
             })

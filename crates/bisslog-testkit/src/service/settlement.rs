@@ -150,14 +150,18 @@ pub(crate) struct DeadLetterBox {
 }
 
 impl DeadLetterBox {
-    /// What was published since the last call.
-    pub(crate) fn take(&self) -> Vec<(String, Message)> {
-        std::mem::take(
-            &mut *self
-                .published
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        )
+    /// The copies of the message with this id published so far, taken
+    /// out: deliveries of other messages running alongside keep theirs.
+    pub(crate) fn take(&self, message_id: &str) -> Vec<(String, Message)> {
+        let mut published = self
+            .published
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (taken, kept) = std::mem::take(&mut *published)
+            .into_iter()
+            .partition(|(_, message)| message.id == message_id);
+        *published = kept;
+        taken
     }
 }
 
