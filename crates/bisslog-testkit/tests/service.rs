@@ -7,10 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use bisslog_core::{Ctx, Error, ErrorKind, UseCase};
+use bisslog_core::{Ctx, Error, ErrorKind, UseCase, WebSocketConnections};
+use bisslog_http::StatusPolicy;
 use bisslog_messaging::{DeadLetterCause, Message};
 use bisslog_runtime::Service;
-use bisslog_testkit::{KitError, Settlement, TestService, Tick, Timestamp};
+use bisslog_testkit::{
+    KitError, RecordingConnections, Settlement, TEST_CONNECTION_ID, TestService, Tick, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -26,6 +29,13 @@ use_cases:
         options: {queue: greetings, max_retries: 2, retry_delay: 5}
       - type: websocket
         options: {route_key: greet}
+  relay:
+    name: relay a message to another connection
+    external_interactions:
+      - {keyname: connections, type_interaction: websocket, operation: send}
+    triggers:
+      - type: websocket
+        options: {route_key: relay}
   report:
     name: report
     triggers:
@@ -77,6 +87,28 @@ impl UseCase for Greet {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
+struct Relayed {
+    to: String,
+    text: String,
+}
+
+/// Pushes a message to another connection, from the sender's.
+struct Relay(RecordingConnections);
+
+impl UseCase for Relay {
+    type Input = Relayed;
+    type Output = ();
+    type Error = Error;
+
+    async fn run(&self, ctx: &Ctx, input: Relayed) -> Result<(), Error> {
+        let from = ctx.attribute("connection_id").cloned();
+        self.0
+            .send(&input.to, json!({"from": from, "text": input.text}))
+            .await
+    }
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
 struct Period {
     period: String,
 }
@@ -110,13 +142,15 @@ impl UseCase for MakeReport {
     }
 }
 
-fn kit_failing_reports(failures: u32) -> (TestService, Arc<AtomicU32>) {
+fn service(failures: u32, connections: &RecordingConnections) -> (Service, Arc<AtomicU32>) {
     let metadata = bisslog_schema::validate_str("metadata.yml", METADATA)
         .into_service()
         .unwrap();
     let runs = Arc::new(AtomicU32::new(0));
     let service = Service::builder(metadata)
         .use_case("greet", Greet)
+        .use_case("relay", Relay(connections.clone()))
+        .adapter("connections", connections.clone())
         .use_case(
             "report",
             MakeReport {
@@ -126,6 +160,11 @@ fn kit_failing_reports(failures: u32) -> (TestService, Arc<AtomicU32>) {
         )
         .build()
         .unwrap();
+    (service, runs)
+}
+
+fn kit_failing_reports(failures: u32) -> (TestService, Arc<AtomicU32>) {
+    let (service, runs) = service(failures, &RecordingConnections::new());
     (TestService::new(service).unwrap(), runs)
 }
 
@@ -345,4 +384,40 @@ async fn deliveries_side_by_side_each_get_their_own_settlement() {
         }
     ));
     assert_eq!(acked.unwrap(), Settlement::Acked);
+}
+
+#[tokio::test]
+async fn a_use_case_that_pushes_to_another_connection_is_seen_by_the_fake() {
+    let connections = RecordingConnections::new();
+    let kit = TestService::new(service(0, &connections).0).unwrap();
+    let reply = kit
+        .websocket("relay", &json!({"to": "c-2", "text": "hi"}))
+        .await
+        .unwrap();
+    assert_eq!(reply, None, "relay replies nothing to the sender");
+    assert_eq!(
+        connections.sent("c-2"),
+        vec![json!({"from": TEST_CONNECTION_ID, "text": "hi"})]
+    );
+    connections.close("c-2").await.unwrap();
+    let gone = kit
+        .websocket("relay", &json!({"to": "c-2", "text": "again"}))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(gone["status"], 404);
+    assert_eq!(gone["code"], "connection-gone");
+}
+
+#[tokio::test]
+async fn the_http_side_is_configured_as_the_composition_configures_it() {
+    let kit = TestService::with_http(service(0, &RecordingConnections::new()).0, |http| {
+        http.status_policy(
+            StatusPolicy::default().with(ErrorKind::NotFound, http::StatusCode::GONE),
+        )
+    })
+    .unwrap();
+    let answer = kit.get("/hello/nobody").await.unwrap();
+    assert_eq!(answer.status(), 410);
+    assert_eq!(answer.problem().unwrap().code, "unknown-name");
 }
