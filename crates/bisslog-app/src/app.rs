@@ -357,21 +357,7 @@ where
                 // in-process broker, and memory, or with a SQL database
                 // configured an in-memory SQLite one (the composition may
                 // need SQL; the service's migrations run on it too).
-                let database = Store::private(&settings.database_url).await?;
-                let mut private = shared(
-                    metadata.clone(),
-                    Settings {
-                        broker_url: None,
-                        ..settings.clone()
-                    },
-                    service,
-                    SocketAddr::new(settings.host, settings.port),
-                    Arc::new(bisslog_runtime::messaging::InProcessBroker::new()),
-                    Reach::Process,
-                    database,
-                );
-                private.private = true;
-                let resources = Resources::new(private);
+                let resources = private_resources(metadata.clone(), &settings, service).await?;
                 let composition = match compose.compose(resources.clone()).await {
                     Ok(composition) => composition,
                     Err(error) if command == Command::Check => {
@@ -427,6 +413,57 @@ where
         )))
     }
 
+    /// The main service of the composition, for tests: composed as the
+    /// `check` command composes it, from the configuration's defaults alone
+    /// (no file, no environment variable) on resources private to the
+    /// test: the in-process broker, and memory, or with a SQL database
+    /// configured an in-memory SQLite one, with the service's migrations.
+    /// The other services of the composition are not returned.
+    ///
+    /// Drive it with `bisslog::testkit::TestService`
+    /// (`TestService::new(bisslog::app!().compose_for_tests(compose).await?)`):
+    ///
+    /// ```
+    /// use bisslog_app::{App, Resources};
+    /// use bisslog_core::{Ctx, Error, NoInput, UseCase};
+    /// use bisslog_runtime::{BuildError, Service};
+    ///
+    /// struct Ping;
+    /// impl UseCase for Ping {
+    ///     type Input = NoInput;
+    ///     type Output = &'static str;
+    ///     type Error = Error;
+    ///     async fn run(&self, _: &Ctx, _: NoInput) -> Result<&'static str, Error> { Ok("pong") }
+    /// }
+    ///
+    /// async fn compose(resources: Resources) -> Result<Service, BuildError> {
+    ///     Service::builder(resources.metadata()).use_case("ping", Ping).build()
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), bisslog_app::BoxError> {
+    /// const METADATA: &str = "name: ping\nuse_cases:\n  ping:\n    triggers: [{type: http, options: {path: /ping}}]\n";
+    /// let service = App::new("metadata.yml", METADATA).compose_for_tests(compose).await?;
+    /// assert_eq!(service.name(), "ping");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When the metadata, the defaults, a resource or the composition
+    /// fails.
+    pub async fn compose_for_tests(self, compose: impl Compose<S>) -> Result<Service, BoxError> {
+        let metadata = self.metadata()?;
+        let mut config = self.loader().load::<S>()?;
+        self.choose_broker(&mut config);
+        let resources = private_resources(metadata, &config.settings, config.service).await?;
+        let composition = compose
+            .compose(resources)
+            .await
+            .map_err(StartError::Compose)?;
+        Ok(composition.main)
+    }
+
     /// The service as an AWS Lambda function builds it, once per cold
     /// start: the configuration from the environment alone, the same
     /// composition as [`run`](Self::run), and a relay for each outbox,
@@ -464,6 +501,31 @@ where
         }
         Ok(composition.main)
     }
+}
+
+/// Resources private to the process, so that no server is needed: the
+/// in-process broker, and memory, or with a SQL database configured an
+/// in-memory SQLite one.
+async fn private_resources<S>(
+    metadata: ServiceMetadata,
+    settings: &Settings,
+    service: S,
+) -> Result<Resources<S>, StartError> {
+    let database = Store::private(&settings.database_url).await?;
+    let mut private = shared(
+        metadata,
+        Settings {
+            broker_url: None,
+            ..settings.clone()
+        },
+        service,
+        SocketAddr::new(settings.host, settings.port),
+        Arc::new(bisslog_runtime::messaging::InProcessBroker::new()),
+        Reach::Process,
+        database,
+    );
+    private.private = true;
+    Ok(Resources::new(private))
 }
 
 /// The broker and the database the settings name.

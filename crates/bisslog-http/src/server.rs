@@ -47,6 +47,8 @@ pub struct HttpServer {
     policy: StatusPolicy,
     served_elsewhere: Vec<Trigger>,
     websockets: WebSocketRegistry,
+    websocket_routes: websocket::WebSocketRoutes,
+    shared: Arc<Shared>,
 }
 
 /// Configures an [`HttpServer`].
@@ -89,6 +91,37 @@ impl HttpServer {
     /// Which HTTP status each error kind gets.
     pub fn status_policy(&self) -> &StatusPolicy {
         &self.policy
+    }
+
+    /// The server's settings.
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    /// Answers one text message of a WebSocket connection exactly as the
+    /// WebSocket endpoint does on an open connection: routed by the
+    /// message's [route selection field](HttpConfig::route_selection_field)
+    /// (or `$default`), mapped, and called with the `connection_id`
+    /// attribute; the reply frame is the use case's output, or the problem
+    /// document of its failure or of a message refused (not JSON, no
+    /// route). `None` when the use case replies nothing.
+    ///
+    /// For tests that drive WebSocket triggers without a connection
+    /// (`bisslog_testkit::TestService::websocket`).
+    pub async fn websocket_message(
+        &self,
+        connection_id: &str,
+        headers: &http::HeaderMap,
+        text: &str,
+    ) -> Option<serde_json::Value> {
+        websocket::handle_message(
+            &self.websocket_routes,
+            &self.shared,
+            connection_id,
+            headers,
+            text,
+        )
+        .await
     }
 
     /// Serves on `listener` until SIGTERM or Ctrl-C, then stops accepting,
@@ -330,6 +363,7 @@ impl HttpServerBuilder {
         if let Some(ws) = websocket::endpoint(&self.service, &self.websockets, &shared)? {
             router = router.route(&self.config.websocket_path, ws);
         }
+        let websocket_routes = websocket::WebSocketRoutes::new(&self.service);
         let shared_fallback = Arc::clone(&shared);
         router =
             router.fallback(move |request: Request| not_found(request, shared_fallback.clone()));
@@ -340,6 +374,8 @@ impl HttpServerBuilder {
             policy: self.policy,
             served_elsewhere: self.served_elsewhere,
             websockets: self.websockets,
+            websocket_routes,
+            shared,
         })
     }
 }

@@ -303,7 +303,14 @@ async fn serve_connection(
     while let Some(Ok(message)) = stream.next().await {
         let reply = match message {
             Message::Text(text) => {
-                handle_message(&endpoint, &connection_id, &headers, text.as_str()).await
+                handle_message(
+                    &endpoint.routes,
+                    &endpoint.shared,
+                    &connection_id,
+                    &headers,
+                    text.as_str(),
+                )
+                .await
             }
             Message::Binary(_) => Some(error_message(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -339,8 +346,9 @@ async fn serve_connection(
 }
 
 /// Routes one message and returns the reply to send, if any.
-async fn handle_message(
-    endpoint: &Endpoint,
+pub(crate) async fn handle_message(
+    routes: &WebSocketRoutes,
+    shared: &Shared,
     connection_id: &str,
     headers: &HeaderMap,
     text: &str,
@@ -355,16 +363,16 @@ async fn handle_message(
             ));
         }
     };
-    let field = endpoint.shared.config.route_selection_field.as_str();
+    let field = shared.config.route_selection_field.as_str();
     let requested: Option<String> = body
         .get(&[field])
         .and_then(|raw| serde_json::from_str(raw.get()).ok());
     let route_key = match requested
         .as_deref()
-        .filter(|key| endpoint.routes.use_case(key).is_some())
+        .filter(|key| routes.use_case(key).is_some())
     {
         Some(found) => found,
-        None => match endpoint.routes.use_case("$default") {
+        None => match routes.use_case("$default") {
             Some(_) => "$default",
             None => {
                 let detail = format!(
@@ -376,15 +384,12 @@ async fn handle_message(
     };
     let transaction = TransactionId::generate();
     let transaction_text = transaction.to_string();
-    let call = endpoint
-        .routes
-        .call(route_key, connection_id, headers, Some(body), transaction)?;
+    let call = routes.call(route_key, connection_id, headers, Some(body), transaction)?;
     match call.await {
         Ok(Some(reply)) => serde_json::from_slice(&reply).ok(),
         Ok(None) => None,
         Err(failure) => {
-            let problem = endpoint
-                .shared
+            let problem = shared
                 .policy
                 .problem(failure.as_ref(), &transaction_text, None);
             serde_json::to_value(problem).ok()

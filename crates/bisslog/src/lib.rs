@@ -16,7 +16,7 @@
 //! | `nats` | no | `nats` | NATS JetStream: consumer triggers on durable pull consumers, a publisher with acknowledgements |
 //! | `amqp` | no | `amqp` | RabbitMQ: consumer triggers on durable queues, a publisher with confirms |
 //! | `lambda` | no | `lambda` | AWS Lambda: one function for every trigger kind (API Gateway, ALB, SQS with partial batch failures, SNS, EventBridge, schedules) |
-//! | `testing` | no | `testkit` | for a service's tests (in `[dev-dependencies]`): a recording publisher, the broker conformance suite, and with `sql` the throwaway databases of `sql::testing` |
+//! | `testing` | no | `testkit` | for a service's tests (in `[dev-dependencies]`): `testkit::TestService` drives every trigger in process (HTTP, queue messages, schedule ticks, WebSockets), in-memory fakes of the ports, the domain dependency check, the broker conformance suite, and with `sql` the throwaway databases of `sql::testing` |
 //!
 //! Without any feature, [`messaging`] serves consumer triggers from the
 //! in-process broker (in memory; with `sql`, `sql::SqlBroker` is the

@@ -21,7 +21,7 @@ use crate::mapper::InputMapper;
 use crate::messaging::process::{Binding, process};
 use crate::messaging::settle::RetryPolicy;
 use crate::service::Service;
-use bisslog_messaging::{Broker, BrokerError, Deliveries, Subscription, consumer_name};
+use bisslog_messaging::{Broker, BrokerError, Deliveries, Delivery, Subscription, consumer_name};
 
 /// How consumers run; every field has a default.
 #[derive(Debug, Clone)]
@@ -167,6 +167,26 @@ impl Consumers {
             .iter()
             .map(|(b, _)| (b.handle.keyname().to_owned(), b.queue.clone()))
             .collect()
+    }
+
+    /// Processes one delivery of `queue` exactly as the running consumers
+    /// do (the trigger's mapper, delivery semantic, inbox and retry
+    /// policy), and settles it through the delivery: acknowledged,
+    /// retried after the policy's delay, or copied to the trigger's
+    /// dead-letter queue on this broker (its reason in the copy's
+    /// `dead-letter-*` headers) and then acknowledged.
+    ///
+    /// For entry points that fetch deliveries themselves, and for tests
+    /// that drive a consumer trigger without a running loop
+    /// (`bisslog_testkit::TestService::deliver`). Returns `false`, leaving
+    /// the delivery unsettled, when no consumer trigger of the service
+    /// consumes `queue`.
+    pub async fn process_one(&self, queue: &str, delivery: Box<dyn Delivery>) -> bool {
+        let Some((binding, _)) = self.bindings().into_iter().find(|(b, _)| b.queue == queue) else {
+            return false;
+        };
+        process(&binding, self.broker.as_ref(), delivery).await;
+        true
     }
 
     fn bindings(&self) -> Vec<(Binding, u32)> {

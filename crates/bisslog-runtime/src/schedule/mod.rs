@@ -68,4 +68,4 @@ mod runner;
 pub use clock::Clock;
 pub use job::UnknownTimeZone;
 pub use memory::MemoryTicks;
-pub use runner::{RunningSchedules, Schedules};
+pub use runner::{RunningSchedules, Schedules, TickError, TickRun};

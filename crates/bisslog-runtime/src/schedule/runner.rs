@@ -135,6 +135,50 @@ impl Schedules {
         jobs
     }
 
+    /// Runs one tick of a schedule trigger now, as the scheduler runs it
+    /// when the tick comes: the trigger's static `event` as input, the
+    /// `scheduled_at` and `attempt` attributes, transient failures retried
+    /// up to `max_attempts` after the [retry delays](Self::retry_delays)
+    /// on this scheduler's clock. The tick is not claimed in the store, so
+    /// overlap and misfire policies do not apply.
+    ///
+    /// `trigger` is the use case's keyname (its first schedule trigger)
+    /// or a trigger's key, `use_case/trigger-keyname` (`use_case/N`, N its
+    /// position among the use case's triggers, when it has no keyname).
+    /// `at` must be one of the trigger's ticks in its time zone. For tests
+    /// (`bisslog_testkit::TestService::tick`) and for running a missed
+    /// tick by hand.
+    pub async fn run_tick(&self, trigger: &str, at: Timestamp) -> Result<TickRun, TickError> {
+        let mut known = Vec::new();
+        let mut found = None;
+        for job in self.jobs() {
+            let job = job?;
+            if found.is_none() && (job.key == trigger || job.handle.keyname() == trigger) {
+                found = Some(job);
+            } else {
+                known.push(job.key);
+            }
+        }
+        let Some(job) = found else {
+            return Err(TickError::UnknownTrigger {
+                trigger: trigger.to_owned(),
+                known,
+            });
+        };
+        let previous = at
+            .saturating_sub(SignedDuration::from_nanos(1))
+            .unwrap_or(at);
+        if job.next_after(previous) != Some(at) {
+            return Err(TickError::NotATick {
+                trigger: job.key.clone(),
+                cron: job.cron.as_str().to_owned(),
+                at,
+                next: job.next_after(at),
+            });
+        }
+        Ok(attempts(&job, &self.retry, &self.clock, at).await)
+    }
+
     /// Starts one task per schedule trigger; it first runs the misfire
     /// policy against the last tick recorded, then waits for each tick.
     pub fn start(self) -> Result<RunningSchedules, UnknownTimeZone> {
@@ -176,6 +220,58 @@ impl Schedules {
             shutdown_grace: self.shutdown_grace,
         })
     }
+}
+
+/// One tick run by [`Schedules::run_tick`].
+#[derive(Debug)]
+pub struct TickRun {
+    /// How many times the use case ran (more than one when a transient
+    /// failure was retried).
+    pub attempts: u32,
+    /// How the last attempt ended.
+    pub outcome: Result<crate::Reply, crate::Failure>,
+}
+
+/// Why [`Schedules::run_tick`] ran nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TickError {
+    /// No schedule trigger has this use case keyname or key.
+    #[error("no schedule trigger is `{trigger}`; the schedule triggers are: {}", list(.known))]
+    UnknownTrigger {
+        /// What was asked for.
+        trigger: String,
+        /// The keys of the service's schedule triggers.
+        known: Vec<String>,
+    },
+    /// The instant is not one of the trigger's ticks.
+    #[error(
+        "{at} is not a tick of `{trigger}` (`{cron}`); the next one is {}",
+        next.map_or_else(|| "never".to_owned(), |n| n.to_string())
+    )]
+    NotATick {
+        /// The trigger's key.
+        trigger: String,
+        /// Its cron expression.
+        cron: String,
+        /// The instant asked for.
+        at: Timestamp,
+        /// The trigger's first tick after it.
+        next: Option<Timestamp>,
+    },
+    /// A schedule trigger of the service names an unknown time zone.
+    #[error(transparent)]
+    UnknownTimeZone(#[from] UnknownTimeZone),
+}
+
+fn list(keys: &[String]) -> String {
+    if keys.is_empty() {
+        return "none".to_owned();
+    }
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What every tick loop of one scheduler shares.
@@ -346,7 +442,9 @@ async fn fire(job: &Arc<Job>, shared: &Arc<Shared>, tick: Timestamp, runs: &mpsc
 /// Runs the use case for one tick, retrying transient failures up to
 /// `max_attempts`, keeping the running mark alive meanwhile.
 async fn run_tick(job: &Job, shared: &Shared, tick: Timestamp, marked: bool) {
-    let attempts = attempts(job, shared, tick);
+    let attempts = async {
+        attempts(job, &shared.retry, &shared.clock, tick).await;
+    };
     if marked {
         tokio::select! {
             () = attempts => {}
@@ -361,31 +459,39 @@ async fn run_tick(job: &Job, shared: &Shared, tick: Timestamp, marked: bool) {
     }
 }
 
-async fn attempts(job: &Job, shared: &Shared, tick: Timestamp) {
+/// Runs the use case for `tick` until it succeeds, fails for good or has
+/// run `max_attempts` times; the last outcome.
+async fn attempts(job: &Job, retry: &RetryPolicy, clock: &Clock, tick: Timestamp) -> TickRun {
     let input = Mapped::Owned((*job.input).clone());
-    for attempt in 1..=job.max_attempts {
+    let mut attempt = 1;
+    loop {
         let ctx = Ctx::builder(job.handle.keyname_arc(), Trigger::Schedule)
             .attribute("scheduled_at", tick.to_string())
             .attribute("attempt", attempt)
             .build();
-        match job.handle.call(ctx, &input).await {
+        let outcome = job.handle.call(ctx, &input).await;
+        match &outcome {
             Ok(_) => {
                 tracing::info!(checkpoint_id = "schedule-ran", use_case = job.handle.keyname(), tick = %tick, attempt,
                     "tick {tick} of `{}` ran", job.key);
-                return;
             }
             Err(failure) if failure.kind().is_transient() && attempt < job.max_attempts => {
-                let delay = shared.retry.delay(attempt);
+                let delay = retry.delay(attempt);
                 tracing::warn!(use_case = job.handle.keyname(), tick = %tick, attempt, error = %failure,
                     delay_ms = delay.as_millis() as u64, "tick {tick} of `{}` failed; retrying", job.key);
-                shared.clock.sleep(delay).await;
+                clock.sleep(delay).await;
+                attempt += 1;
+                continue;
             }
             Err(failure) => {
                 tracing::error!(checkpoint_id = "schedule-failed", use_case = job.handle.keyname(), tick = %tick, attempt,
                     error = %failure, "tick {tick} of `{}` failed", job.key);
-                return;
             }
         }
+        return TickRun {
+            attempts: attempt,
+            outcome,
+        };
     }
 }
 
