@@ -369,7 +369,10 @@ pub(crate) async fn handle_message(
         .and_then(|raw| serde_json::from_str(raw.get()).ok());
     let route_key = match requested
         .as_deref()
-        .filter(|key| routes.use_case(key).is_some())
+        // `$connect` and `$disconnect` belong to the connection's life, not
+        // to its messages: a client must not re-run them (`$connect` often
+        // authenticates) by naming them.
+        .filter(|key| !matches!(*key, "$connect" | "$disconnect") && routes.use_case(key).is_some())
     {
         Some(found) => found,
         None => match routes.use_case("$default") {

@@ -837,6 +837,20 @@ async fn websocket_route_keys_replies_and_pushes() {
         .unwrap();
     let reply = socket.next().await.unwrap().unwrap();
     assert_eq!(reply.to_text().unwrap(), r#""unknown action""#);
+    // The connection's own route keys cannot be asked for by a message:
+    // `$connect` (often authentication) runs once, when the client connects.
+    for reserved in ["$connect", "$disconnect"] {
+        socket
+            .send(Message::text(format!(r#"{{"action": "{reserved}"}}"#)))
+            .await
+            .unwrap();
+        let reply = socket.next().await.unwrap().unwrap();
+        assert_eq!(
+            reply.to_text().unwrap(),
+            r#""unknown action""#,
+            "{reserved}"
+        );
+    }
 
     socket.send(Message::text("not json")).await.unwrap();
     let reply: Value =
