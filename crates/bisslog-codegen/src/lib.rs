@@ -81,4 +81,4 @@ pub use cron_words::describe_cron;
 
 pub use ident::{LogicalIds, pascal_case};
 pub use output::{GeneratedFile, WriteError, WriteStatus, write_files, write_files_keeping_edited};
-pub use stamp::{CommentStyle, Stamp, stamp, verify};
+pub use stamp::{CommentStyle, Stamp, stamp, stamp_with_note, verify};

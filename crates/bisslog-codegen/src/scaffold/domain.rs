@@ -19,24 +19,23 @@ pub mod use_cases;
 
 /// `domain/src/use_cases/mod.rs`: one module per use case.
 pub(crate) fn use_cases_mod(plan: &Plan) -> String {
-    let mut out =
-        String::from("//! One module per use case of the metadata, named after its keyname.\n\n");
-    for use_case in &plan.use_cases {
-        out.push_str(&format!("pub mod {};\n", use_case.module));
-    }
-    out
+    let header = "//! One module per use case of the metadata, named after its keyname.\n";
+    module_list(
+        header,
+        plan.use_cases.iter().map(|u| u.module.as_str()),
+        "pub mod",
+    )
 }
 
 /// `domain/src/ports/mod.rs`: one module per port.
 pub(crate) fn ports_mod(plan: &Plan) -> String {
-    let mut out = String::from(
-        "//! One module per external interaction of the metadata: the port, a
-//! trait the service's adapters implement.\n\n",
-    );
-    for port in &plan.ports {
-        out.push_str(&format!("pub mod {};\n", port.module));
-    }
-    out
+    let header = "//! One module per external interaction of the metadata: the port, a
+//! trait the service's adapters implement.\n";
+    module_list(
+        header,
+        plan.ports.iter().map(|p| p.module.as_str()),
+        "pub mod",
+    )
 }
 
 /// `domain/src/ports/PORT.rs`: the trait, a method per operation.
@@ -125,16 +124,20 @@ pub(crate) fn use_case_rs(plan: &Plan, use_case: &UseCasePlan) -> String {
         "/// What `{keyname}` returns.\n#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]\npub struct {name}Output {{}}\n\n"
     ));
     let generics = generics(use_case);
-    out.push_str(&format!(
-        "/// {description}\npub struct {name}{generics} {{\n"
-    ));
-    for (index, port) in ports_of(plan, use_case) {
+    if use_case.ports.is_empty() {
+        out.push_str(&format!("/// {description}\npub struct {name} {{}}\n\n"));
+    } else {
         out.push_str(&format!(
-            "    /// The `{}` port.\n    pub {}: P{index},\n",
-            port.keyname, port.module
+            "/// {description}\npub struct {name}{generics} {{\n"
         ));
+        for (index, port) in ports_of(plan, use_case) {
+            out.push_str(&format!(
+                "    /// The `{}` port.\n    pub {}: P{index},\n",
+                port.keyname, port.module
+            ));
+        }
+        out.push_str("}\n\n");
     }
-    out.push_str("}\n\n");
     out.push_str(&format!("impl{generics} UseCase for {name}{generics}"));
     if use_case.ports.is_empty() {
         out.push_str(" {\n");
@@ -148,12 +151,22 @@ pub(crate) fn use_case_rs(plan: &Plan, use_case: &UseCasePlan) -> String {
         }
         out.push_str("{\n");
     }
+    let one_line = format!(
+        "    async fn run(&self, _ctx: &Ctx, _input: {input}) -> Result<{name}Output, Error> {{"
+    );
+    let signature = if one_line.len() <= MAX_WIDTH {
+        one_line
+    } else {
+        format!(
+            "    async fn run(\n        &self,\n        _ctx: &Ctx,\n        _input: {input},\n    ) -> Result<{name}Output, Error> {{"
+        )
+    };
     out.push_str(&format!(
         "    type Input = {input};
     type Output = {name}Output;
     type Error = Error;
 
-    async fn run(&self, _ctx: &Ctx, _input: {input}) -> Result<{name}Output, Error> {{
+{signature}
         Err(Error::new(
             ErrorKind::NotSupported,
             \"not-written\",
@@ -189,6 +202,28 @@ pub(crate) fn ports_of<'a>(
         .enumerate()
         .map(|(i, &port)| (i + 1, &plan.ports[port]))
 }
+
+/// `header`, then a `pub mod` (or `mod`) line per module in the order
+/// rustfmt keeps them (sorted), so that the file is already formatted.
+pub(crate) fn module_list<'a>(
+    header: &str,
+    modules: impl Iterator<Item = &'a str>,
+    keyword: &str,
+) -> String {
+    let mut modules: Vec<&str> = modules.collect();
+    modules.sort_unstable();
+    let mut out = header.to_owned();
+    if !modules.is_empty() {
+        out.push('\n');
+    }
+    for module in modules {
+        out.push_str(&format!("{keyword} {module};\n"));
+    }
+    out
+}
+
+/// The longest line rustfmt keeps on one line (its default `max_width`).
+pub(crate) const MAX_WIDTH: usize = 100;
 
 /// Free text on one line, for a doc comment.
 pub(crate) fn one_line(text: &str) -> String {

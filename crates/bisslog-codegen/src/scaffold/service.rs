@@ -1,7 +1,7 @@
 //! The service crate: the binary on the runner, the composition that
 //! binds an adapter to every port, and the adapters (memory and SQL).
 
-use super::domain::{one_line, ports_of};
+use super::domain::{MAX_WIDTH, module_list, one_line, ports_of};
 use super::plan::{Plan, Port};
 
 /// `src/main.rs`.
@@ -59,8 +59,9 @@ pub(crate) fn compose_rs(crate_name: &str, plan: &Plan) -> String {
         out.push_str("use crate::adapters::{memory, sql};\n\n");
     }
     out.push_str(&format!(
-        "/// One adapter per external interaction of the metadata.\n#[derive(Debug, Clone)]\npub struct Adapters{all} {{\n"
+        "/// One adapter per external interaction of the metadata.\n#[derive(Debug, Clone)]\npub struct Adapters{all} {{"
     ));
+    out.push_str(if plan.ports.is_empty() { "}\n\n" } else { "\n" });
     for (index, port) in plan.ports.iter().enumerate() {
         out.push_str(&format!(
             "    /// `{}`.\n    pub {}: P{},\n",
@@ -69,7 +70,9 @@ pub(crate) fn compose_rs(crate_name: &str, plan: &Plan) -> String {
             index + 1
         ));
     }
-    out.push_str("}\n\n");
+    if !plan.ports.is_empty() {
+        out.push_str("}\n\n");
+    }
     out.push_str(
         "/// The service, its adapters chosen by the runner's database: SQL for
 /// `sqlite://...` or `postgres://...`, memory otherwise. Every call runs
@@ -101,10 +104,14 @@ pub async fn compose(resources: Resources) -> Result<Service, BoxError> {
         );
     }
     out.push_str(&format!(
-        "/// The use cases of `metadata`, each with its ports' adapters, every\n/// call in `unit_of_work`.\npub fn service{all}(\n    metadata: ServiceMetadata,\n    adapters: Adapters{all},\n    unit_of_work: impl UnitOfWork,\n) -> Result<Service, BuildError>\n"
+        "/// The use cases of `metadata`, each with its ports' adapters, every\n/// call in `unit_of_work`.\npub fn service{all}(\n    metadata: ServiceMetadata,\n    {adapters}: Adapters{all},\n    unit_of_work: impl UnitOfWork,\n) -> Result<Service, BuildError>",
+        // Without ports there is nothing to bind (yet).
+        adapters = if plan.ports.is_empty() { "_adapters" } else { "adapters" },
     ));
-    if !plan.ports.is_empty() {
-        out.push_str("where\n");
+    if plan.ports.is_empty() {
+        out.push_str(" {\n");
+    } else {
+        out.push_str("\nwhere\n");
         for (index, port) in plan.ports.iter().enumerate() {
             out.push_str(&format!(
                 "    P{}: domain::ports::{}::{} + bisslog::Adapter + Clone,\n",
@@ -113,29 +120,29 @@ pub async fn compose(resources: Resources) -> Result<Service, BoxError> {
                 port.name
             ));
         }
+        out.push_str("{\n");
     }
-    out.push_str("{\n    Service::builder(metadata)\n");
+    out.push_str("    Service::builder(metadata)\n");
     for use_case in &plan.use_cases {
+        let path = format!("domain::use_cases::{}::{}", use_case.module, use_case.name);
+        let keyname = format!("{:?}", use_case.keyname);
         let fields: Vec<String> = ports_of(plan, use_case)
-            .map(|(_, port)| format!("{0}: adapters.{0}.clone()", port.module))
+            .map(|(_, port)| format!("                {0}: adapters.{0}.clone(),\n", port.module))
             .collect();
-        let value = if fields.is_empty() {
-            format!(
-                "domain::use_cases::{}::{} {{}}",
-                use_case.module, use_case.name
-            )
+        let one_line = format!("        .use_case({keyname}, {path} {{}})");
+        if fields.is_empty() && one_line.len() <= MAX_WIDTH {
+            out.push_str(&one_line);
+            out.push('\n');
+        } else if fields.is_empty() {
+            out.push_str(&format!(
+                "        .use_case(\n            {keyname},\n            {path} {{}},\n        )\n"
+            ));
         } else {
-            format!(
-                "domain::use_cases::{}::{} {{ {} }}",
-                use_case.module,
-                use_case.name,
-                fields.join(", ")
-            )
-        };
-        out.push_str(&format!(
-            "        .use_case({:?}, {value})\n",
-            use_case.keyname
-        ));
+            out.push_str(&format!(
+                "        .use_case(\n            {keyname},\n            {path} {{\n{}            }},\n        )\n",
+                fields.concat()
+            ));
+        }
     }
     for port in &plan.ports {
         out.push_str(&format!(
@@ -169,11 +176,12 @@ pub mod sql;
 
 /// `src/adapters/memory/mod.rs` or `src/adapters/sql/mod.rs`.
 pub(crate) fn kind_mod(plan: &Plan, kind: &str) -> String {
-    let mut out = format!("//! The {kind} adapters, one module per port.\n\n");
-    for port in &plan.ports {
-        out.push_str(&format!("pub mod {};\n", port.module));
-    }
-    out
+    let header = format!("//! The {kind} adapters, one module per port.\n");
+    module_list(
+        &header,
+        plan.ports.iter().map(|p| p.module.as_str()),
+        "pub mod",
+    )
 }
 
 /// `src/adapters/memory/PORT.rs`: a stub answering `NotSupported`.

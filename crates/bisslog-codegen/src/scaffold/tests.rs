@@ -7,16 +7,17 @@
 //! stub answers `NotSupported`, which fails, as it should, once the body
 //! is written and the test is not.
 
-use super::domain::ports_of;
+use super::domain::{MAX_WIDTH, module_list, ports_of};
 use super::plan::{Plan, UseCasePlan};
 
 /// `tests/use_cases/main.rs`: one module per use case.
 pub(crate) fn main_rs(plan: &Plan) -> String {
-    let mut out = String::from("//! A test module per use case, run on in-memory adapters.\n\n");
-    for use_case in &plan.use_cases {
-        out.push_str(&format!("mod {};\n", use_case.module));
-    }
-    out
+    let header = "//! A test module per use case, run on in-memory adapters.\n";
+    module_list(
+        header,
+        plan.use_cases.iter().map(|u| u.module.as_str()),
+        "mod",
+    )
 }
 
 /// `tests/use_cases/USE_CASE.rs` for a stub.
@@ -28,11 +29,20 @@ pub(crate) fn use_case_test(crate_name: &str, plan: &Plan, use_case: &UseCasePla
         name,
         ..
     } = use_case;
-    let (input_import, input) = if use_case.fields.is_empty() {
-        (String::new(), "bisslog::NoInput".to_owned())
+    let (names, input) = if use_case.fields.is_empty() {
+        (name.clone(), "bisslog::NoInput".to_owned())
     } else {
-        (format!(", {name}Input"), format!("{name}Input::default()"))
+        (
+            format!("{{{name}, {name}Input}}"),
+            format!("{name}Input::default()"),
+        )
     };
+    let mut import = format!("use {lib}_domain::use_cases::{module}::{names};\n");
+    if import.len() > MAX_WIDTH + 1 && !use_case.fields.is_empty() {
+        // As rustfmt breaks a long `use`.
+        import =
+            format!("use {lib}_domain::use_cases::{module}::{{\n    {name}, {name}Input,\n}};\n");
+    }
     let memory = if use_case.ports.is_empty() {
         ""
     } else {
@@ -55,13 +65,13 @@ pub(crate) fn use_case_test(crate_name: &str, plan: &Plan, use_case: &UseCasePla
         "//! `{keyname}` on in-memory adapters.
 
 use bisslog::{{Ctx, ErrorKind, Trigger, UseCase, UseCaseError}};
-{memory}use {lib}_domain::use_cases::{module}::{{{name}{input_import}}};
-
+{memory}{import}
 #[tokio::test]
 async fn {module}_answers_not_supported_until_written() {{
     let use_case = {construct};
     let ctx = Ctx::new({keyname:?}, Trigger::Direct);
-    let outcome = use_case.run(&ctx, {input}).await;
+    let input = {input};
+    let outcome = use_case.run(&ctx, input).await;
     assert_eq!(
         outcome.err().map(|error| error.kind()),
         Some(ErrorKind::NotSupported),
