@@ -187,6 +187,8 @@ pub(crate) fn generate(
     let written = write_files_keeping_edited(&dir, &files)?;
     let mut unchanged = 0;
     for (path, status) in &written {
+        // Relative to the workspace, as the metadata's user thinks of them.
+        let path = path.strip_prefix(&dir).unwrap_or(path);
         match status {
             WriteStatus::Unchanged => unchanged += 1,
             WriteStatus::Kept => writeln!(

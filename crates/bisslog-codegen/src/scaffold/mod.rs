@@ -29,7 +29,7 @@
 //! let options = ScaffoldOptions::new("greeter", FrameworkSource::Version("0.1".into()))?;
 //! let files = scaffold::starter(&options)?;
 //! let compose = files.iter().find(|f| f.path == "src/compose.rs").expect("composed");
-//! assert!(compose.contents.contains(".use_case(\"greet\""));
+//! assert!(compose.contents.contains("\"greet\",\n            domain::use_cases::greet::Greet {"));
 //!
 //! // What `bisslog generate` rewrites: the files the metadata decides.
 //! let service = bisslog_schema::validate_str("metadata.yml", &scaffold::starter_metadata("greeter"))
