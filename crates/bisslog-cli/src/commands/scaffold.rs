@@ -106,7 +106,7 @@ pub(crate) fn new(
     };
     let written = write_files(&args.dir, &files, false)?;
     for (path, status) in &written {
-        writeln!(out, "{status:>9} {}", path.display())?;
+        writeln!(out, "{status} {}", path.display())?;
     }
     if let Some(framework) = &args.bisslog_path {
         copy_lock(&args.dir, framework, out)?;
@@ -128,13 +128,7 @@ fn copy_lock(dir: &Path, framework: &str, out: &mut dyn Write) -> anyhow::Result
         let to = dir.join("Cargo.lock");
         std::fs::copy(&lock, &to)
             .with_context(|| format!("cannot copy {} to {}", lock.display(), to.display()))?;
-        writeln!(
-            out,
-            "{:>9} {} (from {})",
-            "copied",
-            to.display(),
-            lock.display()
-        )?;
+        writeln!(out, "copied {} (from {})", to.display(), lock.display())?;
     }
     Ok(())
 }
@@ -191,13 +185,8 @@ pub(crate) fn generate(
         let path = path.strip_prefix(&dir).unwrap_or(path);
         match status {
             WriteStatus::Unchanged => unchanged += 1,
-            WriteStatus::Kept => writeln!(
-                out,
-                "{:>9} {} (edited: left as it is)",
-                "kept",
-                path.display()
-            )?,
-            status => writeln!(out, "{status:>9} {}", path.display())?,
+            WriteStatus::Kept => writeln!(out, "kept {} (edited: left as it is)", path.display())?,
+            status => writeln!(out, "{status} {}", path.display())?,
         }
     }
     writeln!(out, "{unchanged} unchanged")?;
