@@ -185,7 +185,7 @@ pub(crate) fn generate(
         let path = path.strip_prefix(&dir).unwrap_or(path);
         match status {
             WriteStatus::Unchanged => unchanged += 1,
-            WriteStatus::Kept => writeln!(out, "kept {} (edited: left as it is)", path.display())?,
+            WriteStatus::Kept => writeln!(out, "kept {} (edited, or never generated: left as it is)", path.display())?,
             status => writeln!(out, "{status} {}", path.display())?,
         }
     }
