@@ -174,8 +174,13 @@ pub(crate) fn generate(
                 return Ok(Outcome::CouldNotRun);
             }
         };
-    if let Some(file) = metadata.file_name().and_then(|n| n.to_str()) {
-        options.metadata_file = file.to_owned();
+    // The binary embeds the file by its path in the workspace.
+    let embedded = metadata
+        .strip_prefix(&dir)
+        .ok()
+        .or_else(|| metadata.file_name().map(Path::new));
+    if let Some(file) = embedded.and_then(|p| p.to_str()) {
+        options.metadata_file = file.replace('\\', "/");
     }
     let files = scaffold::service_files(&service, &options);
     let written = write_files_keeping_edited(&dir, &files)?;
@@ -185,7 +190,11 @@ pub(crate) fn generate(
         let path = path.strip_prefix(&dir).unwrap_or(path);
         match status {
             WriteStatus::Unchanged => unchanged += 1,
-            WriteStatus::Kept => writeln!(out, "kept {} (edited, or never generated: left as it is)", path.display())?,
+            WriteStatus::Kept => writeln!(
+                out,
+                "kept {} (edited, or never generated: left as it is)",
+                path.display()
+            )?,
             status => writeln!(out, "{status} {}", path.display())?,
         }
     }

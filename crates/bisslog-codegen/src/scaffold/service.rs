@@ -41,13 +41,13 @@ pub use compose::{{Adapters, compose, service}};
 pub(crate) fn compose_rs(crate_name: &str, plan: &Plan) -> String {
     let domain = format!("{}_domain", crate_name.replace('-', "_"));
     let all = all_generics(plan);
-    let mut out = format!(
+    let mut out = String::from(
         "//! The composition: every use case of the metadata registered with the
 //! adapters of its ports, in memory or in the SQL database the runner
 //! opened from DATABASE_URL. Generated from the metadata: `bisslog generate`
 //! rewrites it when a use case or an interaction is added.
 
-"
+",
     );
     if plan.ports.is_empty() {
         out.push_str("use bisslog::app::BoxError;\nuse bisslog::messaging::UnitOfWork;\nuse bisslog::schema::ServiceMetadata;\nuse bisslog::{BuildError, Resources, Service};\n");
