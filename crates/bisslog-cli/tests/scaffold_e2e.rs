@@ -139,6 +139,27 @@ fn get(address: &str, path: &str) -> String {
     response
 }
 
+/// Builds the workspace's binary, starts it with PORT=0 and checks that
+/// `/health/live` answers 200; the running binary and its address.
+fn serve(dir: &Path, name: &str) -> (Running, String) {
+    cargo(dir, &["build", "--quiet"]);
+    let child = Command::new(target_dir().join("debug").join(name))
+        .current_dir(dir)
+        .env("PORT", "0")
+        .env("RUST_LOG", "info")
+        .env_remove("DATABASE_URL")
+        .env_remove("BROKER_URL")
+        .env_remove("BISSLOG_LOG_FORMAT")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut running = Running { child };
+    let address = listening_address(&mut running);
+    let live = get(&address, "/health/live");
+    assert!(live.starts_with("HTTP/1.1 200"), "{name}: {live}");
+    (running, address)
+}
+
 #[test]
 fn the_starter_builds_passes_its_tests_and_serves() {
     if !enabled("the_starter_builds_passes_its_tests_and_serves") {
@@ -147,21 +168,7 @@ fn the_starter_builds_passes_its_tests_and_serves() {
     let parent = tempfile::tempdir().unwrap();
     let dir = new(parent.path(), "scaffold-e2e-starter", None);
     cargo(&dir, &["test", "--quiet"]);
-    cargo(&dir, &["build", "--quiet"]);
-    let binary = target_dir().join("debug/scaffold-e2e-starter");
-    let child = Command::new(&binary)
-        .current_dir(&dir)
-        .env("PORT", "0")
-        .env("RUST_LOG", "info")
-        .env_remove("DATABASE_URL")
-        .env_remove("BISSLOG_LOG_FORMAT")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut running = Running { child };
-    let address = listening_address(&mut running);
-    let live = get(&address, "/health/live");
-    assert!(live.starts_with("HTTP/1.1 200"), "{live}");
+    let (_running, address) = serve(&dir, "scaffold-e2e-starter");
     let hello = get(&address, "/hello/Ana");
     assert!(
         hello.contains(r#"{"message":"Hello, Ana!","count":1}"#),
@@ -178,8 +185,11 @@ fn workspaces_from_the_conformance_metadata_build_and_pass_their_tests_and_gener
     let parent = tempfile::tempdir().unwrap();
     for name in ["company-data-registry", "user-management"] {
         let from = conformance.join(format!("{name}.yml"));
-        let dir = new(parent.path(), &format!("scaffold-e2e-{name}"), Some(&from));
+        let crate_name = format!("scaffold-e2e-{name}");
+        let dir = new(parent.path(), &crate_name, Some(&from));
         cargo(&dir, &["test", "--quiet"]);
+        // Stubs serve too: their routes answer `not-written` until written.
+        serve(&dir, &crate_name);
     }
 
     // A use case added to the metadata, with a use case's file edited.

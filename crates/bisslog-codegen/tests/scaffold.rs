@@ -123,6 +123,13 @@ fn every_use_case_gets_a_stub_a_test_and_a_registration() {
         );
     }
     assert!(compose.contains(".adapter(\"users_division\", adapters.users_division)"));
+    // The routes name authenticators `user` and `admin`: the server needs
+    // both, and each refuses every request until written.
+    assert!(compose.contains(".authenticator(\"user\", authenticators::User)"));
+    assert!(compose.contains(".authenticator(\"admin\", authenticators::Admin)"));
+    let authenticators = &find("src/authenticators.rs").contents;
+    assert!(authenticators.contains("impl Authenticator for Admin"));
+    assert!(authenticators.contains("Error::unauthenticated("));
     let register = &find("domain/src/use_cases/register_user.rs").contents;
     assert!(register.contains("pub user_data: Option<serde_json::Value>,"));
     assert!(register.contains("ErrorKind::NotSupported"));

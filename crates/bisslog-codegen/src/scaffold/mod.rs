@@ -7,7 +7,8 @@
 //! | `metadata.yml` | the metadata (copied, or the starter's) | no |
 //! | `domain/` | the `NAME-domain` crate: `use_cases/USE_CASE.rs` (input, output, the use case), `ports/PORT.rs` (a trait per external interaction) | yes |
 //! | `src/main.rs`, `src/lib.rs` | the binary on the runner, the library | yes |
-//! | `src/compose.rs` | every use case registered with its ports' adapters, memory or SQL by `DATABASE_URL` | yes |
+//! | `src/compose.rs` | every use case registered with its ports' adapters, memory or SQL by `DATABASE_URL`, and the authenticators | yes |
+//! | `src/authenticators.rs` | a stub per authenticator the HTTP triggers name, refusing every request until written | yes |
 //! | `src/adapters/{memory,sql}/PORT.rs` | the adapters | yes |
 //! | `tests/use_cases/USE_CASE.rs` | a test per use case | yes |
 //! | `.gitignore`, `README.md` | | yes |
@@ -265,6 +266,10 @@ pub fn service_files(service: &ServiceMetadata, options: &ScaffoldOptions) -> Ve
     files.push(rust(
         "src/compose.rs".into(),
         service::compose_rs(name, &plan),
+    ));
+    files.push(rust(
+        "src/authenticators.rs".into(),
+        service::authenticators_rs(&plan),
     ));
     files.push(rust("src/adapters/mod.rs".into(), service::adapters_mod()));
     for (kind, dir) in [("in-memory", "memory"), ("SQL", "sql")] {

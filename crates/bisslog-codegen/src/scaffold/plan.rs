@@ -140,6 +140,8 @@ pub(crate) struct Plan {
     pub(crate) use_cases: Vec<UseCasePlan>,
     /// The ports, in the order use cases first declare them.
     pub(crate) ports: Vec<Port>,
+    /// The authenticators HTTP triggers name: the name, and its type.
+    pub(crate) authenticators: Vec<(String, String)>,
 }
 
 impl Plan {
@@ -151,7 +153,18 @@ impl Plan {
         // `ports` and `use_cases` are the domain's module names too.
         port_modules.claim("mod".to_owned());
         let mut use_cases = Vec::new();
+        let mut authenticators: Vec<(String, String)> = Vec::new();
+        let mut authenticator_types = Unique::default();
         for (keyname, use_case) in &service.use_cases {
+            for trigger in &use_case.triggers {
+                if let TriggerKind::Http(http) = &trigger.kind
+                    && let Some(name) = &http.authenticator
+                    && !authenticators.iter().any(|(n, _)| n == name)
+                {
+                    let ident = authenticator_types.claim(snake_case(name));
+                    authenticators.push((name.clone(), pascal_of_snake(&ident)));
+                }
+            }
             let module = use_case_modules.claim(snake_case(keyname));
             let mut used = Vec::new();
             for interaction in &use_case.external_interactions {
@@ -191,7 +204,11 @@ impl Plan {
                 ports: used,
             });
         }
-        Plan { use_cases, ports }
+        Plan {
+            use_cases,
+            ports,
+            authenticators,
+        }
     }
 }
 

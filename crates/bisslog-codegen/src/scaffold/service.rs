@@ -30,6 +30,7 @@ pub(crate) fn lib_rs(crate_name: &str) -> String {
 //! the metadata declares them. `compose` is what the runner calls.
 
 pub mod adapters;
+pub mod authenticators;
 mod compose;
 
 pub use compose::{{Adapters, compose, service}};
@@ -49,14 +50,22 @@ pub(crate) fn compose_rs(crate_name: &str, plan: &Plan) -> String {
 
 ",
     );
-    if plan.ports.is_empty() {
-        out.push_str("use bisslog::app::BoxError;\nuse bisslog::messaging::UnitOfWork;\nuse bisslog::schema::ServiceMetadata;\nuse bisslog::{BuildError, Resources, Service};\n");
+    let app = if plan.ports.is_empty() {
+        "use bisslog::app::BoxError;\n"
     } else {
-        out.push_str("use bisslog::app::{BoxError, Store};\nuse bisslog::messaging::UnitOfWork;\nuse bisslog::schema::ServiceMetadata;\nuse bisslog::{BuildError, Resources, Service};\n");
-    }
+        "use bisslog::app::{BoxError, Store};\n"
+    };
+    out.push_str(app);
+    out.push_str("use bisslog::messaging::UnitOfWork;\nuse bisslog::schema::ServiceMetadata;\n");
+    out.push_str("use bisslog::{BuildError, Composition, Resources, Service};\n");
     out.push_str(&format!("use {domain} as domain;\n\n"));
-    if !plan.ports.is_empty() {
-        out.push_str("use crate::adapters::{memory, sql};\n\n");
+    match (plan.ports.is_empty(), plan.authenticators.is_empty()) {
+        (true, true) => {}
+        (false, true) => out.push_str("use crate::adapters::{memory, sql};\n\n"),
+        (true, false) => out.push_str("use crate::authenticators;\n\n"),
+        (false, false) => {
+            out.push_str("use crate::adapters::{memory, sql};\nuse crate::authenticators;\n\n");
+        }
     }
     out.push_str(&format!(
         "/// One adapter per external interaction of the metadata.\n#[derive(Debug, Clone)]\npub struct Adapters{all} {{"
@@ -77,31 +86,44 @@ pub(crate) fn compose_rs(crate_name: &str, plan: &Plan) -> String {
         "/// The service, its adapters chosen by the runner's database: SQL for
 /// `sqlite://...` or `postgres://...`, memory otherwise. Every call runs
 /// in a unit of work of that database (SQL adapters join its transaction).
-pub async fn compose(resources: Resources) -> Result<Service, BoxError> {
+pub async fn compose(resources: Resources) -> Result<Composition, BoxError> {
     let metadata = resources.metadata();
-    let transactions = resources.transactions();
 ",
     );
+    if !plan.authenticators.is_empty() {
+        out.push_str("    let name = metadata.name.clone();\n");
+    }
+    out.push_str("    let transactions = resources.transactions();\n");
     if plan.ports.is_empty() {
-        out.push_str("    Ok(service(metadata, Adapters {}, transactions)?)\n}\n\n");
+        out.push_str("    let service = service(metadata, Adapters {}, transactions)?;\n");
     } else {
-        out.push_str("    match resources.database() {\n        Store::Sql(db) => {\n            let adapters = Adapters {\n");
+        out.push_str("    let service = match resources.database() {\n        Store::Sql(db) => {\n            let adapters = Adapters {\n");
         for port in &plan.ports {
             out.push_str(&format!(
                 "                {}: sql::{}::Sql{}::new(db.clone()).await?,\n",
                 port.module, port.module, port.name
             ));
         }
-        out.push_str("            };\n            Ok(service(metadata, adapters, transactions)?)\n        }\n        _ => {\n            let adapters = Adapters {\n");
+        out.push_str("            };\n            service(metadata, adapters, transactions)?\n        }\n        _ => {\n            let adapters = Adapters {\n");
         for port in &plan.ports {
             out.push_str(&format!(
                 "                {}: memory::{}::Memory{}::default(),\n",
                 port.module, port.module, port.name
             ));
         }
-        out.push_str(
-            "            };\n            Ok(service(metadata, adapters, transactions)?)\n        }\n    }\n}\n\n",
-        );
+        out.push_str("            };\n            service(metadata, adapters, transactions)?\n        }\n    };\n");
+    }
+    if plan.authenticators.is_empty() {
+        out.push_str("    Ok(service.into())\n}\n\n");
+    } else {
+        // The HTTP server needs the authenticators its routes name.
+        out.push_str("    Ok(Composition::new(service).http(name, |server| {\n        server\n");
+        for (name, ident) in &plan.authenticators {
+            out.push_str(&format!(
+                "            .authenticator({name:?}, authenticators::{ident})\n"
+            ));
+        }
+        out.push_str("    }))\n}\n\n");
     }
     out.push_str(&format!(
         "/// The use cases of `metadata`, each with its ports' adapters, every\n/// call in `unit_of_work`.\npub fn service{all}(\n    metadata: ServiceMetadata,\n    {adapters}: Adapters{all},\n    unit_of_work: impl UnitOfWork,\n) -> Result<Service, BuildError>",
@@ -287,5 +309,53 @@ fn methods(port: &Port, prefix: &str) -> String {
         ));
     }
     out.push_str("}\n");
+    out
+}
+
+/// `src/authenticators.rs`: one per name the HTTP triggers give, each
+/// refusing every request until written.
+pub(crate) fn authenticators_rs(plan: &Plan) -> String {
+    let mut out = String::from(
+        "//! The authenticators the HTTP triggers name (`authenticator: NAME`),
+//! registered by `compose`. Each refuses every request (401) until written:
+//! check the request's credentials and return the caller's attributes,
+//! which mappers read as `context.<attribute>`. Once you edit this file,
+//! `bisslog generate` leaves it alone.
+",
+    );
+    if plan.authenticators.is_empty() {
+        return out;
+    }
+    out.push_str(
+        "
+use bisslog::http::Authenticator;
+use bisslog::{BoxFuture, Error};
+use serde_json::{Map, Value};
+",
+    );
+    for (name, ident) in &plan.authenticators {
+        out.push_str(&format!(
+            "
+/// The `{name}` authenticator.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct {ident};
+
+impl Authenticator for {ident} {{
+    fn authenticate<'a>(
+        &'a self,
+        _request: &'a http::request::Parts,
+    ) -> BoxFuture<'a, Result<Map<String, Value>, Error>> {{
+        Box::pin(async {{
+            Err(Error::unauthenticated(
+                \"not-written\",
+                \"the `{}` authenticator is not written yet (src/authenticators.rs)\",
+            ))
+        }})
+    }}
+}}
+",
+            name.escape_default()
+        ));
+    }
     out
 }

@@ -46,6 +46,9 @@ publish = false
 {crate_name}-domain = {{ path = \"domain\" }}
 # The runner (HTTP, configuration, commands) and SQL (SQLite, PostgreSQL).
 {bisslog}
+# Request parts and attributes, for authenticators.
+http = \"1\"
+serde_json = \"1\"
 tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}
 "
     )
