@@ -212,7 +212,7 @@ pub(crate) fn memory_rs(crate_name: &str, port: &Port) -> String {
         crate_name,
         port,
         "in memory",
-        "Keep its data in fields shared by clones (`Arc<Mutex<..>>`).",
+        "Keep its data in fields\n//! shared by clones (`Arc<Mutex<..>>`).",
     );
     out.push_str(&format!(
         "/// `{}` in memory. Clones share the same data.\n#[derive(Debug, Clone, Default)]\npub struct Memory{} {{}}\n\nimpl Adapter for Memory{} {{}}\n\n",
@@ -228,7 +228,7 @@ pub(crate) fn sql_rs(crate_name: &str, port: &Port) -> String {
         crate_name,
         port,
         "in SQL",
-        "Run its statements on `self.db` (`bisslog::sql`: `on_engine!`, migrations, the unit of work).",
+        "Run its statements on\n//! `self.db` (`bisslog::sql`: `on_engine!`, migrations, the unit of work).",
     );
     out.push_str(&format!(
         "/// `{0}` in the service's SQL database. Clones share the pool.
@@ -279,8 +279,9 @@ fn header(crate_name: &str, port: &Port, kind: &str, advice: &str) -> String {
         "//! The `{}` port{what} {kind}.
 //!
 //! Generated as a stub: every operation answers `NotSupported` until
-//! written. {advice} Once you edit this file, `bisslog generate` leaves it
-//! alone.
+//! written. {advice}
+//!
+//! Once you edit this file, `bisslog generate` leaves it alone.
 
 {errors}{port_use}",
         port.keyname
