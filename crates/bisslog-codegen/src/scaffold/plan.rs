@@ -150,8 +150,6 @@ impl Plan {
         let mut ports: Vec<Port> = Vec::new();
         let mut port_modules = Unique::default();
         let mut use_case_modules = Unique::default();
-        // `ports` and `use_cases` are the domain's module names too.
-        port_modules.claim("mod".to_owned());
         let mut use_cases = Vec::new();
         let mut authenticators: Vec<(String, String)> = Vec::new();
         let mut authenticator_types = Unique::default();
