@@ -17,7 +17,8 @@
 //! invalid; for `diff`, when a change breaks callers), 2 when the command
 //! could not run
 //! (including `lambda generate` and `deploy` refusing to overwrite an
-//! edited file).
+//! edited file, and `new` refusing a name, an existing directory or
+//! invalid metadata).
 
 mod commands;
 
@@ -106,6 +107,22 @@ enum Command {
     ///
     /// Files edited since generated are refused unless --force.
     Deploy(commands::deploy::DeployArgs),
+    /// Create a new service's workspace: the metadata, a domain crate, the
+    /// adapters (memory and SQL), the binary on the runner and a test per
+    /// use case. It builds, passes its tests and serves with `cargo run`.
+    ///
+    /// Without --from, a starter service with one working use case; with
+    /// it, a use case per use case of that metadata, each answering
+    /// NotSupported until written. Exits 2, writing nothing, when the
+    /// name, the directory or the metadata is not usable.
+    New(commands::scaffold::NewArgs),
+    /// Add to a workspace made by `bisslog new` what its metadata declares
+    /// and its code lacks (use cases, external interactions), and list what
+    /// was done.
+    ///
+    /// Files still as generated (their header's checksum matches) are
+    /// rewritten; edited ones are left alone and listed as kept.
+    Generate(commands::scaffold::GenerateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -232,6 +249,8 @@ where
         }
         Command::Diff(args) => commands::diff::run(&args, out, err),
         Command::Deploy(args) => commands::deploy::run(&args, out, err),
+        Command::New(args) => commands::scaffold::new(&args, out, err),
+        Command::Generate(args) => commands::scaffold::generate(&args, out, err),
     };
     let outcome = outcome.unwrap_or_else(|error| {
         let _ = writeln!(err, "error: {error:#}");

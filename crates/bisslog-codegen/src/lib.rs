@@ -20,6 +20,7 @@
 //! | [`docs`] | a static catalog site of several services (HTML or Markdown) with those diagrams |
 //! | [`openapi`] | an OpenAPI 3.1 document of the HTTP triggers (the [`bisslog_openapi`] crate, which the HTTP server uses too) |
 //! | [`asyncapi`] | an AsyncAPI 3.0 document of the consumed queues and the publishers |
+//! | [`scaffold`] | a new service's workspace (`bisslog new`), and what the metadata adds to it (`bisslog generate`) |
 //!
 //! Every generated file starts with a header naming the command that wrote
 //! it and the SHA-256 checksum of the rest of the file. [`write_files`]
@@ -73,6 +74,7 @@ pub mod docs;
 mod ident;
 pub mod lambda;
 mod markup;
+pub mod scaffold;
 pub use bisslog_openapi as openapi;
 mod output;
 mod stamp;
@@ -81,5 +83,5 @@ pub use bisslog_openapi::{ApiOptions, DocumentFormat};
 pub use cron_words::describe_cron;
 
 pub use ident::{LogicalIds, pascal_case};
-pub use output::{GeneratedFile, WriteError, WriteStatus, write_files};
-pub use stamp::{CommentStyle, Stamp, stamp, verify};
+pub use output::{GeneratedFile, WriteError, WriteStatus, write_files, write_files_keeping_edited};
+pub use stamp::{CommentStyle, Stamp, stamp, stamp_with_note, verify};

@@ -27,6 +27,9 @@ pub enum WriteStatus {
     Unchanged,
     /// The file had been edited (or was not generated) and `force` replaced it.
     Overwritten,
+    /// The file had been edited (or was not generated), and
+    /// [`write_files_keeping_edited`] left it as it is.
+    Kept,
 }
 
 impl fmt::Display for WriteStatus {
@@ -36,6 +39,7 @@ impl fmt::Display for WriteStatus {
             WriteStatus::Updated => "updated",
             WriteStatus::Unchanged => "unchanged",
             WriteStatus::Overwritten => "overwritten",
+            WriteStatus::Kept => "kept",
         })
     }
 }
@@ -115,20 +119,59 @@ pub fn write_files(
     let mut done = Vec::with_capacity(plan.len());
     for (path, status, file) in plan {
         if status != WriteStatus::Unchanged {
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|source| WriteError::Io {
-                    action: "create directory",
-                    path: parent.to_owned(),
-                    source,
-                })?;
-            }
-            std::fs::write(&path, &file.contents).map_err(|source| WriteError::Io {
-                action: "write",
-                path: path.clone(),
-                source,
-            })?;
+            write_one(&path, &file.contents)?;
         }
         done.push((path, status));
     }
     Ok(done)
+}
+
+/// Writes `files` under `dir` as [`write_files`] does, except that a file
+/// edited since generation (or not generated) is left as it is and
+/// reported [`WriteStatus::Kept`]: the others are still written. This is
+/// how `bisslog generate` adds what the metadata declares to a workspace
+/// whose owner edits some of its files.
+pub fn write_files_keeping_edited(
+    dir: &Path,
+    files: &[GeneratedFile],
+) -> Result<Vec<(PathBuf, WriteStatus)>, WriteError> {
+    let mut done = Vec::with_capacity(files.len());
+    for file in files {
+        let path = dir.join(&file.path);
+        let status = match std::fs::read(&path) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => WriteStatus::Created,
+            Err(source) => {
+                return Err(WriteError::Io {
+                    action: "read",
+                    path,
+                    source,
+                });
+            }
+            Ok(bytes) if bytes == file.contents.as_bytes() => WriteStatus::Unchanged,
+            Ok(bytes) => match std::str::from_utf8(&bytes).map(stamp::verify) {
+                Ok(Stamp::Intact) => WriteStatus::Updated,
+                _ => WriteStatus::Kept,
+            },
+        };
+        if matches!(status, WriteStatus::Created | WriteStatus::Updated) {
+            write_one(&path, &file.contents)?;
+        }
+        done.push((path, status));
+    }
+    Ok(done)
+}
+
+fn write_one(path: &Path, contents: &str) -> Result<(), WriteError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| WriteError::Io {
+            action: "create directory",
+            path: parent.to_owned(),
+            source,
+        })?;
+    }
+    std::fs::write(path, contents).map_err(|source| WriteError::Io {
+        action: "write",
+        path: path.to_owned(),
+        source,
+    })
 }
