@@ -372,7 +372,7 @@ where
                 };
                 if command == Command::OpenApi {
                     let server = composition
-                        .http_builder(composition.main())
+                        .http_server(composition.main())
                         .build()
                         .map_err(|source| StartError::Http {
                             service: composition.main().name().to_owned(),
@@ -413,15 +413,14 @@ where
         )))
     }
 
-    /// The main service of the composition, for tests: composed as the
-    /// `check` command composes it, from the configuration's defaults alone
-    /// (no file, no environment variable) on resources private to the
-    /// test: the in-process broker, and memory, or with a SQL database
-    /// configured an in-memory SQLite one, with the service's migrations.
-    /// The other services of the composition are not returned.
+    /// The composition, for tests: composed as the `check` command composes
+    /// it, from the configuration's defaults alone (no file, no environment
+    /// variable) on resources private to the test: the in-process broker,
+    /// and memory, or with a SQL database configured an in-memory SQLite
+    /// one, with the service's migrations. Nothing is served.
     ///
-    /// Drive it with `bisslog::testkit::TestService`
-    /// (`TestService::new(bisslog::app!().compose_for_tests(compose).await?)`):
+    /// [`test_service`](Self::test_service) drives its main service with
+    /// `bisslog::testkit`:
     ///
     /// ```
     /// use bisslog_app::{App, Resources};
@@ -443,8 +442,8 @@ where
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), bisslog_app::BoxError> {
     /// const METADATA: &str = "name: ping\nuse_cases:\n  ping:\n    triggers: [{type: http, options: {path: /ping}}]\n";
-    /// let service = App::new("metadata.yml", METADATA).compose_for_tests(compose).await?;
-    /// assert_eq!(service.name(), "ping");
+    /// let composition = App::new("metadata.yml", METADATA).compose_for_tests(compose).await?;
+    /// assert_eq!(composition.main().name(), "ping");
     /// # Ok(()) }
     /// ```
     ///
@@ -452,7 +451,10 @@ where
     ///
     /// When the metadata, the defaults, a resource or the composition
     /// fails.
-    pub async fn compose_for_tests(self, compose: impl Compose<S>) -> Result<Service, BoxError> {
+    pub async fn compose_for_tests(
+        self,
+        compose: impl Compose<S>,
+    ) -> Result<Composition, BoxError> {
         let metadata = self.metadata()?;
         let mut config = self.loader().load::<S>()?;
         self.choose_broker(&mut config);
@@ -461,7 +463,32 @@ where
             .compose(resources)
             .await
             .map_err(StartError::Compose)?;
-        Ok(composition.main)
+        Ok(composition)
+    }
+
+    /// The main service of the composition [`compose_for_tests`](Self::compose_for_tests)
+    /// makes, driven in process by `bisslog::testkit` with the HTTP server
+    /// the composition configures for it (authenticators, WebSocket
+    /// registry, limits), as the runner would serve it:
+    ///
+    /// ```ignore
+    /// let kit = bisslog::app!().test_service(hello::compose).await?;
+    /// assert_eq!(kit.get("/hello/Ana").await?.status(), 200);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`compose_for_tests`](Self::compose_for_tests), and when the HTTP
+    /// routes cannot be built (an authenticator a route names is missing).
+    #[cfg(feature = "testing")]
+    pub async fn test_service(
+        self,
+        compose: impl Compose<S>,
+    ) -> Result<bisslog_testkit::TestService, BoxError> {
+        let composition = self.compose_for_tests(compose).await?;
+        let main = composition.main().clone();
+        let http = composition.http_server(&main);
+        Ok(bisslog_testkit::TestService::serving(main, http)?)
     }
 
     /// The service as an AWS Lambda function builds it, once per cold

@@ -17,7 +17,7 @@ pub(crate) fn check(composition: &Composition) -> ExitCode {
     let mut failed = false;
     for (service, _) in composition.parts() {
         let routes = composition
-            .http_builder(service)
+            .http_server(service)
             .served_elsewhere([Trigger::Consumer, Trigger::Schedule])
             .build();
         match routes {

@@ -53,8 +53,10 @@ impl Composition {
         self
     }
 
-    /// The HTTP server of `service`, configured as [`http`](Self::http) said.
-    pub(crate) fn http_builder(&self, service: &Service) -> HttpServerBuilder {
+    /// The HTTP server of `service` (one of this composition's), configured
+    /// as [`http`](Self::http) said: what the runner serves, and what
+    /// `bisslog::testkit::TestService::from_composition` drives.
+    pub fn http_server(&self, service: &Service) -> HttpServerBuilder {
         let mut builder = bisslog_http::HttpServer::builder(service.clone());
         for (name, setup) in &self.http {
             if name == service.name() {

@@ -180,7 +180,7 @@ pub(crate) async fn serve<S>(
         };
         let Some(listener) = listener else { continue };
         let mut builder = composition
-            .http_builder(service)
+            .http_server(service)
             // This runner serves them.
             .served_elsewhere([Trigger::Consumer, Trigger::Schedule])
             .openapi(ApiDocs::new());

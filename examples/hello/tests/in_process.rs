@@ -9,8 +9,7 @@ use serde_json::{Value, json};
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 async fn hello() -> Result<TestService, Box<dyn std::error::Error + Send + Sync>> {
-    let service = bisslog::app!().compose_for_tests(hello::compose).await?;
-    Ok(TestService::new(service)?)
+    bisslog::app!().test_service(hello::compose).await
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@
 //! | `src/authenticators.rs` | a stub per authenticator the HTTP triggers name, refusing every request until written | yes |
 //! | `src/adapters/{memory,sql}/PORT.rs` | the adapters | yes |
 //! | `tests/use_cases/USE_CASE.rs` | a test per use case | yes |
+//! | `tests/service.rs` | the service driven in process through each HTTP trigger by `bisslog::testkit`, and the check that the domain depends on `bisslog-core` alone | yes |
 //! | `.gitignore`, `README.md` | | yes |
 //!
 //! "Stamped" files start with the checksum header of
@@ -179,6 +180,7 @@ pub fn starter(options: &ScaffoldOptions) -> Result<Vec<GeneratedFile>, Scaffold
         ("src/adapters/memory/greetings.rs", starter::memory(name)),
         ("src/adapters/sql/greetings.rs", starter::sql(name)),
         ("tests/use_cases/greet.rs", starter::test(name)),
+        ("tests/service.rs", starter::service_test(name)),
     ];
     let mut files = vec![GeneratedFile {
         path: options.metadata_file.clone(),
@@ -296,6 +298,10 @@ pub fn service_files(service: &ServiceMetadata, options: &ScaffoldOptions) -> Ve
             tests::use_case_test(name, &plan, use_case),
         ));
     }
+    files.push(rust(
+        "tests/service.rs".into(),
+        tests::service_test(name, service),
+    ));
     files
 }
 

@@ -237,3 +237,29 @@ async fn greet_greets_by_name_and_counts() {{
 "
     )
 }
+
+/// `tests/service.rs`: the starter's route, answered.
+pub(crate) fn service_test(crate_name: &str) -> String {
+    let lib = crate_name.replace('-', "_");
+    let mut out = super::tests::service_test_head(&lib);
+    out.push_str(
+        "
+/// `GET /hello/{name}`, through the route, the mapper and the use case.
+#[tokio::test]
+async fn get_hello_greets_and_counts() {
+    let kit = service().await;
+    for count in [1, 2] {
+        let answer = kit
+            .get(\"/hello/Ana\")
+            .await
+            .unwrap_or_else(|error| panic!(\"{error}\"));
+        assert_eq!(answer.status(), 200, \"{}\", answer.text());
+        let greeting: serde_json::Value = answer.json().unwrap_or_else(|error| panic!(\"{error}\"));
+        assert_eq!(greeting[\"message\"], \"Hello, Ana!\");
+        assert_eq!(greeting[\"count\"], count);
+    }
+}
+",
+    );
+    out
+}

@@ -30,6 +30,7 @@ fn framework_dependency(
 /// `Cargo.toml`: the workspace, and the service package in it.
 pub(crate) fn root_manifest(crate_name: &str, source: &FrameworkSource) -> String {
     let bisslog = framework_dependency(source, "bisslog", 0, ", features = [\"sql\"]");
+    let testing = framework_dependency(source, "bisslog", 0, ", features = [\"testing\"]");
     format!(
         "[workspace]
 members = [\"domain\"]
@@ -50,6 +51,10 @@ publish = false
 http = \"1\"
 serde_json = \"1\"
 tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}
+
+[dev-dependencies]
+# The test kit: the service driven through its triggers, in process.
+{testing}
 "
     )
 }

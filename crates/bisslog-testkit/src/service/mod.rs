@@ -76,7 +76,14 @@ impl TestService {
         service: Service,
         setup: impl FnOnce(HttpServerBuilder) -> HttpServerBuilder,
     ) -> Result<Self, KitError> {
-        let http = setup(HttpServer::builder(service.clone())).build()?;
+        Self::serving(service.clone(), setup(HttpServer::builder(service)))
+    }
+
+    /// Drives `service` with the HTTP server `http` builds for it (the
+    /// runner's composition gives it: `Composition::http_server`; or use
+    /// `bisslog::app!().test_service(compose)`, which does this).
+    pub fn serving(service: Service, http: HttpServerBuilder) -> Result<Self, KitError> {
+        let http = http.build()?;
         let dead_letters = DeadLetterBox::default();
         let consumers = Consumers::new(service.clone(), dead_letters.clone());
         // A retried tick would otherwise wait for its delay: the kit says
