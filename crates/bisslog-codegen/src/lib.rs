@@ -2,7 +2,7 @@
 //!
 //! **Where it fits:** It is the library behind the `bisslog` command
 //! (`bisslog-cli`): `docs`, `openapi`, `asyncapi`, `lambda generate`,
-//! `deploy`. A
+//! `deploy`, `monitoring`. A
 //! service does not depend on it.
 //!
 //! Each generator takes the typed model of a service
@@ -20,6 +20,7 @@
 //! | [`docs`] | a static catalog site of several services (HTML or Markdown) with those diagrams |
 //! | [`openapi`] | an OpenAPI 3.1 document of the HTTP triggers (the [`bisslog_openapi`] crate, which the HTTP server uses too) |
 //! | [`asyncapi`] | an AsyncAPI 3.0 document of the consumed queues and the publishers |
+//! | [`monitoring`] | Prometheus alerting rules and a Grafana dashboard with thresholds from each use case's criticality |
 //!
 //! Every generated file starts with a header naming the command that wrote
 //! it and the SHA-256 checksum of the rest of the file. [`write_files`]
@@ -73,6 +74,7 @@ pub mod docs;
 mod ident;
 pub mod lambda;
 mod markup;
+pub mod monitoring;
 pub use bisslog_openapi as openapi;
 mod output;
 mod stamp;
@@ -82,4 +84,4 @@ pub use cron_words::describe_cron;
 
 pub use ident::{LogicalIds, pascal_case};
 pub use output::{GeneratedFile, WriteError, WriteStatus, write_files};
-pub use stamp::{CommentStyle, Stamp, stamp, verify};
+pub use stamp::{CommentStyle, Stamp, stamp, stamp_json, verify};
