@@ -133,8 +133,16 @@ pub(crate) fn render(service: &ServiceMetadata, name: &str) -> Value {
     for use_case in plan::by_criticality(&use_cases) {
         use_case_panels(&mut layout, &use_case);
     }
-    if use_cases.iter().any(|u| u.publishes) {
-        outbox_panels(&mut layout);
+    let publisher_level = use_cases
+        .iter()
+        .filter(|u| u.publishes)
+        .map(|u| u.criticality)
+        .max_by_key(|c| c.level());
+    if let Some(level) = publisher_level {
+        outbox_panels(
+            &mut layout,
+            objectives::objective(level).backlog_age_seconds,
+        );
     }
     let mut uid = format!("bisslog-{name}");
     uid.truncate(MAX_UID);
@@ -305,7 +313,9 @@ fn use_case_panels(layout: &mut Layout, use_case: &UseCase<'_>) {
     }
 }
 
-fn outbox_panels(layout: &mut Layout) {
+/// The outbox row; `allowed_age` is the backlog age its alert allows
+/// (its most critical publisher's).
+fn outbox_panels(layout: &mut Layout, allowed_age: u32) {
     let selector = "service=\"$service\"";
     layout.row("outbox");
     layout.panel(Panel {
@@ -320,13 +330,16 @@ fn outbox_panels(layout: &mut Layout) {
     });
     layout.panel(Panel {
         title: "outbox: oldest pending".to_owned(),
-        description: "The age of the oldest message not yet relayed.".to_owned(),
+        description: format!(
+            "The age of the oldest message not yet relayed; the line is the {allowed_age} s \
+             allowed."
+        ),
         unit: "s",
         queries: vec![(
             format!("max(bisslog_outbox_oldest_pending_age_seconds{{{selector}}})"),
             "oldest pending",
         )],
-        threshold: None,
+        threshold: Some(f64::from(allowed_age)),
     });
     layout.panel(Panel {
         title: "outbox: relay".to_owned(),
