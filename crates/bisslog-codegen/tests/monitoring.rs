@@ -398,3 +398,27 @@ fn the_alerts_fire_on_synthetic_series_as_promtool_tests_them() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn the_documented_objectives_table_is_the_one_in_code() {
+    use bisslog_codegen::monitoring::objectives::{decimal, objective};
+    use bisslog_schema::Criticality;
+    let docs = std::fs::read_to_string(manifest_dir().join("../../docs/observability.md")).unwrap();
+    for level in Criticality::ALL {
+        let o = objective(level);
+        let row = format!(
+            "| `{}` | {} % | {} | {} s | {} | {} s | {} |",
+            level.name(),
+            decimal(o.availability_ppm, 10_000),
+            decimal(o.error_budget_ppm(), 1_000_000),
+            decimal(o.p99_latency_ms, 1000),
+            o.latency_for,
+            o.backlog_age_seconds,
+            o.severity.as_str()
+        );
+        assert!(
+            docs.contains(&row),
+            "docs/observability.md lacks the row\n{row}"
+        );
+    }
+}

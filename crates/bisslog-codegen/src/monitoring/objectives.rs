@@ -174,7 +174,7 @@ pub const RATIO_WINDOWS: [&str; 7] = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]
 
 /// `value / scale` written exactly as a decimal, without trailing zeros:
 /// `decimal(1_000, 1_000_000)` is `0.001`, `decimal(2_500, 1_000)` is `2.5`.
-pub(crate) fn decimal(value: u32, scale: u32) -> String {
+pub fn decimal(value: u32, scale: u32) -> String {
     let whole = value / scale;
     let mut fraction = value % scale;
     if fraction == 0 {
