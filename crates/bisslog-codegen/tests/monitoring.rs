@@ -388,9 +388,10 @@ fn the_alerts_fire_on_synthetic_series_as_promtool_tests_them() {
     let Some(tool) = checker("BISSLOG_TEST_PROMTOOL") else {
         return;
     };
-    // The unit tests name the rule files relative to themselves.
-    let tests = manifest_dir().join("tests/monitoring/alerts.test.yml");
-    let output = promtool(&tool, &["test", "rules"], &[tests]);
+    // The unit tests name the golden rule files relative to themselves.
+    let dir = manifest_dir().join("tests/monitoring");
+    let tests = [dir.join("alerts.test.yml"), dir.join("schedule.test.yml")];
+    let output = promtool(&tool, &["test", "rules"], &tests);
     assert!(
         output.status.success(),
         "promtool test rules:\n{}{}",
