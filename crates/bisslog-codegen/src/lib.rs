@@ -23,7 +23,8 @@
 //! | [`monitoring`] | Prometheus alerting rules and a Grafana dashboard with thresholds from each use case's criticality |
 //!
 //! Every generated file starts with a header naming the command that wrote
-//! it and the SHA-256 checksum of the rest of the file. [`write_files`]
+//! it and the SHA-256 checksum of the rest of the file (a JSON file, which
+//! has no comments, holds it in its first member, `description`). [`write_files`]
 //! uses it to replace only files nobody edited since they were generated.
 //!
 //! # Example
