@@ -423,3 +423,17 @@ fn the_documented_objectives_table_is_the_one_in_code() {
         );
     }
 }
+
+#[test]
+fn the_callers_error_kinds_are_the_ones_answered_with_4xx() {
+    use bisslog_codegen::monitoring::objectives::CALLER_ERROR_KINDS;
+    let mut four_xx: Vec<String> = bisslog_core::ErrorKind::ALL
+        .into_iter()
+        .filter(|kind| bisslog_runtime::problem::default_status(*kind).is_client_error())
+        .map(|kind| kind.as_str().replace('-', "_"))
+        .collect();
+    four_xx.sort();
+    let mut listed: Vec<&str> = CALLER_ERROR_KINDS.to_vec();
+    listed.sort_unstable();
+    assert_eq!(four_xx, listed);
+}

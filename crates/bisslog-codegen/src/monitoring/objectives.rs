@@ -112,12 +112,14 @@ pub const fn objective(level: Criticality) -> Objective {
     }
 }
 
-/// The error kinds that are the caller's doing (bad input, missing or
-/// forbidden things, conflicts): they do not spend the error budget, since
-/// the service answered as it should.
-pub const CALLER_ERROR_KINDS: [&str; 7] = [
+/// The error kinds (as the `error_kind` label writes them) that are the
+/// caller's doing, the ones answered with a 4xx status by default: bad
+/// input, missing or forbidden things, conflicts. They do not spend the
+/// error budget, since the service answered as it should.
+pub const CALLER_ERROR_KINDS: [&str; 8] = [
     "malformed",
     "invalid",
+    "invalid_data",
     "not_found",
     "not_allowed",
     "unauthenticated",
