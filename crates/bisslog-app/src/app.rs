@@ -371,13 +371,14 @@ where
                     }
                 };
                 if command == Command::OpenApi {
-                    let server = composition
-                        .http_server(composition.main())
-                        .build()
-                        .map_err(|source| StartError::Http {
-                            service: composition.main().name().to_owned(),
-                            source,
-                        });
+                    let server =
+                        composition
+                            .http_server(composition.main())
+                            .build()
+                            .map_err(|source| StartError::Http {
+                                service: composition.main().name().to_owned(),
+                                source,
+                            });
                     serve::close(resources.stores()).await;
                     let server = server?;
                     let document = bisslog_http::ApiDocs::new()

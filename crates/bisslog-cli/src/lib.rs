@@ -13,12 +13,12 @@
 //!
 //! Exit codes: 0 when the files are fine, 1 when they have errors (or
 //! warnings, with `--deny-warnings`; for `lambda generate` and `deploy`,
-//! when the service cannot be deployed as asked; for `docs`, when a metadata file is
-//! invalid; for `diff`, when a change breaks callers), 2 when the command
-//! could not run
-//! (including `lambda generate` and `deploy` refusing to overwrite an
-//! edited file, and `new` refusing a name, an existing directory or
-//! invalid metadata).
+//! when the service cannot be deployed as asked; for `docs` and
+//! `monitoring`, when a metadata file is invalid; for `diff`, when a
+//! change breaks callers), 2 when the command could not run
+//! (including `lambda generate`, `deploy`, `docs` and `monitoring`
+//! refusing to overwrite an edited file, and `new` refusing a name, an
+//! existing directory or invalid metadata).
 
 mod commands;
 
@@ -123,6 +123,16 @@ enum Command {
     /// Files still as generated (their header's checksum matches) are
     /// rewritten; edited ones are left alone and listed as kept.
     Generate(commands::scaffold::GenerateArgs),
+    /// Generate Prometheus alerting rules and a Grafana dashboard for each
+    /// service: `<name>.rules.yml` and `<name>.dashboard.json`.
+    ///
+    /// Error-budget burn and p99 latency alerts per use case, tighter and
+    /// paging for higher criticality; dead letters and consumer lag for
+    /// consumers; missed and late ticks for schedules; the outbox backlog
+    /// for services that publish. The dashboard has a row per use case,
+    /// most critical first. See docs/observability.md. Files edited since
+    /// generated are refused unless --force.
+    Monitoring(commands::monitoring::MonitoringArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -251,6 +261,7 @@ where
         Command::Deploy(args) => commands::deploy::run(&args, out, err),
         Command::New(args) => commands::scaffold::new(&args, out, err),
         Command::Generate(args) => commands::scaffold::generate(&args, out, err),
+        Command::Monitoring(args) => commands::monitoring::run(&args, out, err),
     };
     let outcome = outcome.unwrap_or_else(|error| {
         let _ = writeln!(err, "error: {error:#}");

@@ -2,7 +2,7 @@
 //!
 //! **Where it fits:** It is the library behind the `bisslog` command
 //! (`bisslog-cli`): `docs`, `openapi`, `asyncapi`, `lambda generate`,
-//! `deploy`. A
+//! `deploy`, `monitoring`. A
 //! service does not depend on it.
 //!
 //! Each generator takes the typed model of a service
@@ -20,10 +20,12 @@
 //! | [`docs`] | a static catalog site of several services (HTML or Markdown) with those diagrams |
 //! | [`openapi`] | an OpenAPI 3.1 document of the HTTP triggers (the [`bisslog_openapi`] crate, which the HTTP server uses too) |
 //! | [`asyncapi`] | an AsyncAPI 3.0 document of the consumed queues and the publishers |
+//! | [`monitoring`] | Prometheus alerting rules and a Grafana dashboard with thresholds from each use case's criticality |
 //! | [`scaffold`] | a new service's workspace (`bisslog new`), and what the metadata adds to it (`bisslog generate`) |
 //!
 //! Every generated file starts with a header naming the command that wrote
-//! it and the SHA-256 checksum of the rest of the file. [`write_files`]
+//! it and the SHA-256 checksum of the rest of the file (a JSON file, which
+//! has no comments, holds it in its first member, `description`). [`write_files`]
 //! uses it to replace only files nobody edited since they were generated.
 //!
 //! # Example
@@ -74,6 +76,7 @@ pub mod docs;
 mod ident;
 pub mod lambda;
 mod markup;
+pub mod monitoring;
 pub mod scaffold;
 pub use bisslog_openapi as openapi;
 mod output;
@@ -84,4 +87,4 @@ pub use cron_words::describe_cron;
 
 pub use ident::{LogicalIds, pascal_case};
 pub use output::{GeneratedFile, WriteError, WriteStatus, write_files, write_files_keeping_edited};
-pub use stamp::{CommentStyle, Stamp, stamp, stamp_with_note, verify};
+pub use stamp::{CommentStyle, Stamp, stamp, stamp_json, stamp_with_note, verify};

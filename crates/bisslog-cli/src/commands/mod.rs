@@ -7,6 +7,7 @@ pub(crate) mod diff;
 pub(crate) mod docs;
 pub(crate) mod lambda;
 mod load;
+pub(crate) mod monitoring;
 pub(crate) mod scaffold;
 pub(crate) mod schema;
 mod service_crate;

@@ -160,7 +160,13 @@ fn route_test(
     }
     let mut uri: String = path
         .split('/')
-        .map(|segment| if segment.starts_with('{') { "x" } else { segment })
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "x"
+            } else {
+                segment
+            }
+        })
         .collect::<Vec<_>>()
         .join("/");
     let mut query = Vec::new();
@@ -188,7 +194,11 @@ fn route_test(
     if !query.is_empty() {
         uri = format!("{uri}?{}", query.join("&"));
     }
-    let mut name = format!("{}_{}_reaches_{module}", method.to_lowercase(), snake_case(path));
+    let mut name = format!(
+        "{}_{}_reaches_{module}",
+        method.to_lowercase(),
+        snake_case(path)
+    );
     if !names.insert(name.clone()) {
         let mut n = 2;
         while !names.insert(format!("{name}_{n}")) {
