@@ -88,6 +88,7 @@ fn stubs_are_stamped_and_the_starter_examples_are_the_owners() {
         "src/adapters/memory/greetings.rs",
         "src/adapters/sql/greetings.rs",
         "tests/use_cases/greet.rs",
+        "tests/service.rs",
     ];
     for file in starter_files() {
         let expected = if examples.contains(&file.path.as_str()) {
