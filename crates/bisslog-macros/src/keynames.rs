@@ -288,8 +288,7 @@ use_cases:
             use_case_constants(&metadata),
             Span::call_site(),
         )
-        .err()
-        .expect("a collision");
+        .expect_err("a collision");
         assert_eq!(
             error.to_string(),
             "the keynames `getUser` and `get_user` both make the constant `use_cases::GET_USER`; rename one of them in the metadata"

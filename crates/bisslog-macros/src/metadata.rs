@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use bisslog_schema::{Locations, RenderOptions, ServiceMetadata, render_report, validate_str};
 
 /// A metadata file that loaded without errors.
+#[derive(Debug)]
 pub(crate) struct Metadata {
     /// The path as the macro call wrote it, for messages (`metadata.yml`).
     pub(crate) shown: String,
@@ -97,7 +98,7 @@ mod tests {
             "metadata.yml",
             "name: hello\nuse_cases:\n  greet:\n    criticality: urgent\n",
         );
-        let message = read_in(dir.path(), "metadata.yml").err().expect("invalid");
+        let message = read_in(dir.path(), "metadata.yml").expect_err("invalid");
         assert!(
             message.starts_with("`metadata.yml` has 1 error(s)"),
             "{message}"
@@ -108,7 +109,7 @@ mod tests {
     #[test]
     fn a_missing_file_says_where_paths_start() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let message = read_in(dir.path(), "nope.yml").err().expect("missing");
+        let message = read_in(dir.path(), "nope.yml").expect_err("missing");
         assert!(
             message.starts_with("cannot read the metadata file `nope.yml`"),
             "{message}"

@@ -16,7 +16,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     };
     let metadata = match metadata::read(&call.file.value()) {
         Ok(metadata) => metadata,
-        Err(message) => return as_expression(syn::Error::new(call.file.span(), message)),
+        Err(message) => return with_errors(&call, syn::Error::new(call.file.span(), message)),
     };
     let problems = check(&metadata, &registered(&call));
     let mut errors = problems
@@ -24,11 +24,24 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         .map(|p| syn::Error::new(p.at, p.message));
     if let Some(mut first) = errors.next() {
         first.extend(errors);
-        return as_expression(first);
+        return with_errors(&call, first);
     }
     match builder(&call, &metadata) {
         Ok(tokens) => tokens,
-        Err(error) => as_expression(error),
+        Err(error) => with_errors(&call, error),
+    }
+}
+
+/// The errors, then a bare builder: the expression keeps its type, so the
+/// calls chained on it (`.build()`) add no error or warning of their own.
+fn with_errors(call: &ServiceInput, error: syn::Error) -> TokenStream {
+    let errors = error.to_compile_error();
+    let source = &call.metadata;
+    quote! {
+        {
+            #errors
+            ::bisslog::Service::builder(#source)
+        }
     }
 }
 
@@ -94,8 +107,9 @@ fn builder(call: &ServiceInput, metadata: &Metadata) -> syn::Result<TokenStream>
     })
 }
 
-/// The errors, in expression position. `unreachable!()` gives the block
-/// the type `!`, so that no second error follows from its type.
+/// The errors of a call that does not even parse, in expression position.
+/// `unreachable!()` gives the block the type `!`, so that no second error
+/// follows from its type.
 fn as_expression(error: syn::Error) -> TokenStream {
     let errors = error.to_compile_error();
     quote! {

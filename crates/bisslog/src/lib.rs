@@ -129,6 +129,8 @@ pub use bisslog_app::{App, Composition, Resources};
 pub use bisslog_http as http;
 #[cfg(feature = "lambda")]
 pub use bisslog_lambda as lambda;
+#[cfg(feature = "macros")]
+pub use bisslog_macros::{keynames, service};
 #[cfg(feature = "nats")]
 pub use bisslog_nats as nats;
 #[cfg(feature = "sql")]
