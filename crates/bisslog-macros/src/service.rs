@@ -32,15 +32,17 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     }
 }
 
-/// The errors, then a bare builder: the expression keeps its type, so the
-/// calls chained on it (`.build()`) add no error or warning of their own.
+/// The errors, then the builder calls all the same: the expression keeps
+/// its type and the registered values are still compiled, so the errors
+/// come alone, without a warning about an unused import or a type error
+/// in what is chained on (`.build()`).
 fn with_errors(call: &ServiceInput, error: syn::Error) -> TokenStream {
     let errors = error.to_compile_error();
-    let source = &call.metadata;
+    let builder = builder_calls(call);
     quote! {
         {
             #errors
-            ::bisslog::Service::builder(#source)
+            #builder
         }
     }
 }
@@ -79,10 +81,21 @@ fn registered(call: &ServiceInput) -> Registered<proc_macro2::Span> {
     }
 }
 
-/// `Service::builder(metadata).use_case(..).adapter(..).blank(..)`, with
-/// the file included so that cargo rebuilds the crate when it changes.
+/// The builder calls, with the file included so that cargo rebuilds the
+/// crate when it changes.
 fn builder(call: &ServiceInput, metadata: &Metadata) -> syn::Result<TokenStream> {
     let tracked = crate::tracked_file(&metadata.absolute, call.file.span())?;
+    let builder = builder_calls(call);
+    Ok(quote! {
+        {
+            #tracked
+            #builder
+        }
+    })
+}
+
+/// `Service::builder(metadata).use_case(..).adapter(..).blank(..)`.
+fn builder_calls(call: &ServiceInput) -> TokenStream {
     let source = &call.metadata;
     let mut calls = TokenStream::new();
     for binding in call.use_cases.iter().flat_map(|s| &s.entries) {
@@ -99,12 +112,7 @@ fn builder(call: &ServiceInput, metadata: &Metadata) -> syn::Result<TokenStream>
         let key = LitStr::new(&name.name, name.span);
         calls.extend(quote_spanned!(name.span=> .blank(#key)));
     }
-    Ok(quote! {
-        {
-            #tracked
-            ::bisslog::Service::builder(#source) #calls
-        }
-    })
+    quote! { ::bisslog::Service::builder(#source) #calls }
 }
 
 /// The errors of a call that does not even parse, in expression position.
