@@ -7,61 +7,109 @@
 //! without an adapter is a compile error that names the metadata file and
 //! line, not a start-up error.
 //!
-//! # `service!`
+//! # Example
 //!
-//! Registers the use cases and adapters of a service and returns the
-//! [`ServiceBuilder`](../bisslog/struct.ServiceBuilder.html) (add
-//! `.unit_of_work(..)` or `.readiness_timeout(..)`, then `.build()`):
+//! With this metadata (`tests/ui/metadata/service.yml` of this crate):
 //!
-//! ```ignore
-//! pub async fn compose(resources: Resources) -> Result<Service, BuildError> {
-//!     bisslog::service!("metadata.yml", resources.metadata(), {
-//!         use_cases: { greet: Greet },
-//!         adapters: { greetings: store.clone() },
-//!         blank: [notifications],
-//!     })
-//!     .build()
-//! }
+//! ```yaml
+//! name: registry
+//! use_cases:
+//!   greet:
+//!     description: Greets someone.
+//!   create_schema:
+//!     triggers:
+//!       - type: consumer
+//!         options: {queue: schemas.requested}
+//!     external_interactions:
+//!       - keyname: schema_division
+//!       - keyname: events
 //! ```
 //!
-//! - The first argument is the metadata file, relative to the crate's root
-//!   (where `Cargo.toml` is), as `bisslog::app!` reads it. It is read and
+//! ```
+//! use bisslog::{Adapter, Ctx, Error, NoInput, UseCase};
+//!
+//! struct Greet;
+//! impl UseCase for Greet {
+//!     type Input = NoInput;
+//!     type Output = String;
+//!     type Error = Error;
+//!     async fn run(&self, _: &Ctx, _: NoInput) -> Result<String, Error> {
+//!         Ok("hello".to_owned())
+//!     }
+//! }
+//!
+//! #[derive(Clone)]
+//! struct Store;
+//! impl Adapter for Store {}
+//!
+//! // One constant per keyname; a misspelt one does not compile.
+//! mod keynames {
+//!     bisslog::keynames!("tests/ui/metadata/service.yml");
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let path = std::path::Path::new("tests/ui/metadata/service.yml");
+//! let metadata = bisslog::schema::load(Some(path))?;
+//! let service = bisslog::service!("tests/ui/metadata/service.yml", metadata, {
+//!     use_cases: { greet: Greet, create_schema: Greet },
+//!     adapters: { schema_division: Store },
+//!     blank: [events],
+//! })
+//! .build()?;
+//! assert!(service.use_case(keynames::use_cases::GREET).is_some());
+//! assert_eq!(keynames::interactions::SCHEMA_DIVISION, "schema_division");
+//! assert_eq!(keynames::queues::SCHEMAS_REQUESTED, "schemas.requested");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Writing `gret: Greet` instead fails the build:
+//!
+//! ```text
+//! error: no use case `gret` in tests/ui/metadata/service.yml; did you mean `greet` (tests/ui/metadata/service.yml:3:3)?
+//!   |
+//!   |     use_cases: { gret: Greet, create_schema: Greet },
+//!   |                  ^^^^
+//! ```
+//!
+//! # `service!`
+//!
+//! `service!(file, metadata, { use_cases: {..}, adapters: {..}, blank: [..] })`
+//! registers the use cases and adapters of a service and returns the
+//! `bisslog::ServiceBuilder` (add `.unit_of_work(..)` or
+//! `.readiness_timeout(..)`, then `.build()`).
+//!
+//! - `file` is the metadata file, relative to the crate's root (where
+//!   `Cargo.toml` is), as `bisslog::app!` reads it. It is read and
 //!   validated at compile time; invalid metadata fails the build with the
 //!   diagnostics `bisslog validate` prints.
-//! - The second is the metadata the service runs on (usually
-//!   `resources.metadata()`, the same file embedded by `bisslog::app!`).
+//! - `metadata` is the `bisslog::schema::ServiceMetadata`
+//!   the service runs on (usually `resources.metadata()`, the same file
+//!   embedded by `bisslog::app!`).
 //! - `use_cases` maps each use case keyname to its implementation,
 //!   `adapters` each external interaction keyname to its adapter, and
 //!   `blank` lists interactions left without one on purpose. A keyname is
-//!   an identifier (`greet`) or a string (`"get-user"`). Sections with
-//!   nothing in them may be left out.
+//!   an identifier (`greet`) or a string (`"get-user"`). A section with
+//!   nothing in it may be left out.
 //!
 //! The call fails to compile, with the error on the offending token, when
-//! a use case key is not declared ("no use case `gret` in metadata.yml;
-//! did you mean `greet` (metadata.yml:5:3)?"), a declared use case is not
-//! registered, an adapter or blank names an interaction no use case
-//! declares, or a declared interaction is neither bound nor blank. It
-//! expands to `Service::builder(metadata).use_case(..).adapter(..).blank(..)`,
-//! so the run-time check of `build()` still runs against the metadata the
-//! service is given, and it includes the file so that cargo recompiles
-//! the crate when the metadata changes.
+//! a use case key is not declared, a declared use case is not registered,
+//! an adapter or blank names an interaction no use case declares, a
+//! declared interaction is neither bound nor blank, or a key is written
+//! twice. It expands to
+//! `Service::builder(metadata).use_case(..).adapter(..).blank(..)`, so the
+//! run-time check of `build()` still runs against the metadata the service
+//! is given, and it includes the file so that cargo recompiles the crate
+//! when the metadata changes.
 //!
 //! # `keynames!`
 //!
-//! Generates a constant per keyname, in the modules `use_cases`,
-//! `interactions` and `queues`, each documented with where the metadata
-//! declares it:
-//!
-//! ```ignore
-//! pub mod keynames {
-//!     bisslog::keynames!("metadata.yml");
-//! }
-//! // metadata.yml declares `getUser`: keynames::use_cases::GET_USER == "getUser".
-//! let handle = service.use_case(keynames::use_cases::GET_USER);
-//! ```
-//!
-//! Names are SCREAMING_SNAKE_CASE (`getUser` and `get-user` both make
-//! `GET_USER`; two keynames making one name is a compile error).
+//! `keynames!(file)` generates the modules `use_cases`, `interactions`
+//! and `queues` (the queues consumers consume), with one constant per
+//! keyname, documented with where the metadata declares it. Names are
+//! SCREAMING_SNAKE_CASE (`getUser` and `get-user` both make `GET_USER`;
+//! two keynames making one name is a compile error). Call it inside a
+//! module of its own (`mod keynames { .. }`).
 //!
 //! Metadata loaded from a file at run time is still checked when the
 //! service is built; these macros only move the same checks earlier for
