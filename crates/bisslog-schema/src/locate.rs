@@ -96,3 +96,41 @@ fn field<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Loader, validate_str};
+
+    fn at(span: Option<crate::Span>) -> Option<(u32, u32)> {
+        span.map(|s| (s.start.line, s.start.column))
+    }
+
+    #[test]
+    fn locates_interactions_in_the_map_form() {
+        let yaml = "name: x\nuse_cases:\n  a:\n    external_interactions:\n      store: {type_interaction: database}\n  b: {}\n";
+        let report = validate_str("metadata.yml", yaml);
+        let locations = report.locations();
+        assert_eq!(at(locations.use_case("a")), Some((3, 3)));
+        assert_eq!(at(locations.use_case("b")), Some((6, 3)));
+        assert_eq!(at(locations.interaction("a", "store")), Some((5, 7)));
+        assert_eq!(locations.interaction("b", "store"), None);
+        assert_eq!(locations.use_case("c"), None);
+    }
+
+    #[test]
+    fn locates_keynames_in_json() {
+        let json = "{\"name\": \"x\",\n \"use_cases\": {\n  \"a\": {\"external_interactions\": [{\"keyname\": \"store\"}]}}}";
+        let report = Loader::new().validate_str("metadata.json", json);
+        let locations = report.locations();
+        assert_eq!(at(locations.use_case("a")), Some((3, 3)));
+        assert_eq!(at(locations.interaction("a", "store")), Some((3, 47)));
+    }
+
+    #[test]
+    fn a_malformed_file_locates_what_is_there() {
+        let report = validate_str("metadata.yml", "name: x\nuse_cases: [a]\n");
+        assert_eq!(report.locations(), &super::Locations::default());
+        let report = validate_str("metadata.yml", ": : :");
+        assert_eq!(report.locations().use_case("a"), None);
+    }
+}
