@@ -295,3 +295,45 @@ use_cases:
         );
     }
 }
+
+#[cfg(test)]
+mod expansion_tests {
+    use quote::quote;
+
+    use super::expand;
+
+    #[test]
+    fn generates_three_documented_modules_and_includes_the_file() {
+        let out = expand(quote! { "tests/ui/metadata/service.yml" }).to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(out.contains("include_bytes"), "{out}");
+        for item in [
+            "pub mod use_cases",
+            "pub const GREET : & str = \"greet\"",
+            "pub mod interactions",
+            "pub const SCHEMA_DIVISION : & str = \"schema_division\"",
+            "pub mod queues",
+            "pub const SCHEMAS_REQUESTED : & str = \"schemas.requested\"",
+            "`greet` (tests/ui/metadata/service.yml:3:3): Greets someone.",
+        ] {
+            assert!(out.contains(item), "{item:?} not in {out}");
+        }
+    }
+
+    #[test]
+    fn anything_but_one_path_is_a_compile_error() {
+        for input in [quote! {}, quote! { metadata }, quote! { "a.yml", "b.yml" }] {
+            let out = expand(input.clone()).to_string();
+            assert!(out.contains("compile_error"), "{input}: {out}");
+            assert!(
+                out.contains("expected the metadata file's path"),
+                "{input}: {out}"
+            );
+        }
+        let out = expand(quote! { "tests/ui/metadata/invalid.yml" }).to_string();
+        assert!(
+            out.contains("has 1 error(s)") && out.contains("E034"),
+            "{out}"
+        );
+    }
+}

@@ -127,3 +127,87 @@ fn as_expression(error: syn::Error) -> TokenStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::expand;
+
+    /// The expansion as text; the fixture is resolved against this crate's
+    /// root, the `CARGO_MANIFEST_DIR` of its tests.
+    fn expanded(input: proc_macro2::TokenStream) -> String {
+        expand(input).to_string()
+    }
+
+    #[test]
+    fn a_matching_call_expands_to_the_builder_calls_and_includes_the_file() {
+        let out = expanded(quote! {
+            "tests/ui/metadata/service.yml", metadata(), {
+                use_cases: { greet: Greet, "create_schema": Greet },
+                adapters: { schema_division: store.clone() },
+                blank: [events],
+            }
+        });
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(out.contains("include_bytes"), "{out}");
+        assert!(out.contains("tests/ui/metadata/service.yml"), "{out}");
+        let calls = out
+            .split_once(":: bisslog :: Service :: builder")
+            .map(|(_, c)| c);
+        let calls = calls.expect("a builder").replace(' ', "");
+        assert_eq!(
+            calls,
+            "(metadata()).use_case(\"greet\",Greet).use_case(\"create_schema\",Greet).adapter(\"schema_division\",store.clone()).blank(\"events\")}"
+        );
+    }
+
+    #[test]
+    fn malformed_calls_are_compile_errors_not_panics() {
+        let cases = [
+            (quote! {}, "expected the metadata file's path first"),
+            (
+                quote! { metadata, "x" },
+                "expected the metadata file's path first",
+            ),
+            (quote! { "tests/ui/metadata/service.yml" }, "expected `,`"),
+            (
+                quote! { "tests/ui/metadata/service.yml", m, { used_cases: {} } },
+                "unknown section `used_cases`; did you mean `use_cases`?",
+            ),
+            (
+                quote! { "tests/ui/metadata/service.yml", m, { other: {} } },
+                "the sections are `use_cases`, `adapters` and `blank`",
+            ),
+            (
+                quote! { "tests/ui/metadata/service.yml", m, { blank: [], blank: [] } },
+                "the section `blank` is written twice",
+            ),
+            (
+                quote! { "tests/ui/metadata/service.yml", m, { use_cases: { 3: x } } },
+                "expected a keyname",
+            ),
+            (
+                quote! { "tests/ui/metadata/service.yml", m, { use_cases: { a } } },
+                "expected `:`",
+            ),
+            (
+                quote! { "tests/ui/metadata/service.yml", m, {} extra },
+                "unexpected tokens after",
+            ),
+            (quote! { "", m, {} }, "the metadata path is empty"),
+            (
+                quote! { "tests/ui/metadata", m, {} },
+                "cannot read the metadata file `tests/ui/metadata`",
+            ),
+        ];
+        for (input, message) in cases {
+            let out = expanded(input.clone());
+            assert!(out.contains("compile_error"), "{input}: {out}");
+            assert!(
+                out.contains(message),
+                "{input}: expected {message:?} in {out}"
+            );
+        }
+    }
+}
