@@ -63,15 +63,27 @@ fn use_cases<S: Copy>(
         if declared.contains_key(name) {
             continue;
         }
-        let message = match closest(name, declared.keys().map(String::as_str)) {
-            Some(near) => format!(
+        // Where the keyname is declared as an external interaction, if it is one.
+        let interaction = declared_interactions(metadata)
+            .get(name)
+            .and_then(|users| users.first().copied())
+            .map(|use_case| metadata.at(metadata.locations.interaction(use_case, name)));
+        let message = match (
+            closest(name, declared.keys().map(String::as_str)),
+            interaction,
+        ) {
+            // An adapter written under `use_cases`.
+            (None, Some(at)) => format!(
+                "no use case `{name}` in {file}; `{name}` is an external interaction ({at}): bind its adapter under `adapters`"
+            ),
+            (Some(near), _) => format!(
                 "no use case `{name}` in {file}; did you mean `{near}` ({})?",
                 metadata.at(metadata.locations.use_case(near))
             ),
-            None if declared.is_empty() => {
+            (None, None) if declared.is_empty() => {
                 format!("no use case `{name}` in {file}; it declares none")
             }
-            None => format!(
+            (None, None) => format!(
                 "no use case `{name}` in {file}; it declares {}",
                 listed(declared.keys().map(String::as_str), 8)
             ),
@@ -150,7 +162,13 @@ fn interactions<S: Copy>(
             } else {
                 format!("no use case in {file} declares the external interaction `{name}`")
             };
+            let use_case = metadata.locations.use_case(name);
             let message = match closest(name, declared.keys().copied()) {
+                // A use case written under `adapters` or `blank`.
+                None if use_case.is_some() => format!(
+                    "{what}; `{name}` is a use case ({}): register it under `use_cases`",
+                    metadata.at(use_case)
+                ),
                 Some(near) => format!("{what}; did you mean `{near}` ({})?", first_at(near)),
                 None if declared.is_empty() => format!("{what}; it declares none"),
                 None => format!(
@@ -342,6 +360,32 @@ use_cases:
                 (
                     "payments",
                     "`blank` lists `payments`, but no use case in metadata.yml declares it as an external interaction; it declares `schema_division` and `events`"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_key_in_the_wrong_section_says_which_it_belongs_to() {
+        let call = registered(
+            &["greet", "create_schema", "delete_schema", "events"],
+            &["schema_division", "greet"],
+            &[],
+        );
+        assert_eq!(
+            messages(&check(&metadata(), &call)),
+            vec![
+                (
+                    "events",
+                    "no use case `events` in metadata.yml; `events` is an external interaction (metadata.yml:8:18): bind its adapter under `adapters`"
+                ),
+                (
+                    "greet",
+                    "no use case in metadata.yml declares the external interaction `greet`; `greet` is a use case (metadata.yml:3:3): register it under `use_cases`"
+                ),
+                (
+                    "adapters:",
+                    "external interaction `events` has no adapter (declared by `create_schema` at metadata.yml:8:18); add `events: <its adapter>` under `adapters`, or list it under `blank` to run without one"
                 ),
             ]
         );
