@@ -89,6 +89,7 @@ mod discover;
 mod json_schema;
 mod limits;
 mod load;
+mod locate;
 pub mod model;
 mod node;
 mod parse;
@@ -109,6 +110,7 @@ pub use discover::{
 pub use json_schema::{SCHEMA_ID, json_schema};
 pub use limits::Limits;
 pub use load::{LoadError, Loader, Report, load, load_str, validate_file, validate_str};
+pub use locate::Locations;
 pub use model::{
     ConsumerTrigger, Criticality, DeliverySemantic, ExternalInteraction, HttpPath, HttpTrigger,
     InteractionType, Mapper, MapperEntry, MapperSource, Method, MisfirePolicy, OverlapPolicy,

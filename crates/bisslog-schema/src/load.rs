@@ -7,6 +7,7 @@ use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover;
 use crate::limits::Limits;
+use crate::locate::Locations;
 use crate::model::ServiceMetadata;
 use crate::parse;
 use crate::source::{Format, SourceFile};
@@ -20,6 +21,7 @@ pub struct Report {
     service: Option<ServiceMetadata>,
     diagnostics: Vec<Diagnostic>,
     checks: Checks,
+    locations: Locations,
 }
 
 impl Report {
@@ -58,6 +60,12 @@ impl Report {
     /// Whether any error was found.
     pub fn has_errors(&self) -> bool {
         self.service.is_none()
+    }
+
+    /// Where each use case and external interaction keyname is written,
+    /// for messages about a keyname that point at the file.
+    pub fn locations(&self) -> &Locations {
+        &self.locations
     }
 
     /// How many rules were evaluated (for `bisslog analyze`).
@@ -178,6 +186,7 @@ impl Loader {
         let source = SourceFile::new(path, text, format);
         let parsed = parse::parse(&source, &self.limits);
         let mut diagnostics = parsed.diagnostics;
+        let locations = parsed.root.as_ref().map(Locations::of).unwrap_or_default();
         let (service, checks) = match &parsed.root {
             Some(root) => {
                 let (service, found, checks) = validate::validate(root);
@@ -197,6 +206,7 @@ impl Loader {
             service,
             diagnostics,
             checks,
+            locations,
         }
     }
 
@@ -211,6 +221,7 @@ impl Loader {
             service: None,
             diagnostics: vec![diagnostic],
             checks: Checks::default(),
+            locations: Locations::default(),
         }
     }
 

@@ -11,6 +11,7 @@
 //! | feature | default | module | what it adds |
 //! |---|---|---|---|
 //! | `app` | yes | [`app`](mod@app) | the service runner: `bisslog::app!().run(compose)` is a binary's whole `main` (configuration, resources, every trigger served, ordered shutdown, the standard commands); enables `http` |
+//! | `macros` | yes | [`service!`], [`keynames!`] | a service's registrations and keyname constants checked against its metadata file at compile time: a misspelt keyname, an unregistered use case or an interaction without an adapter is a compile error naming the metadata line |
 //! | `http` | yes | [`http`] | axum HTTP and WebSocket entry points built from the metadata |
 //! | `sql` | no | `sql` | SQLite / PostgreSQL pools from a URL, embedded migrations, error kinds, the unit of work, the transactional outbox and its relay, the inbox, `SqlBroker` (a durable broker in the database) |
 //! | `nats` | no | `nats` | NATS JetStream: consumer triggers on durable pull consumers, a publisher with acknowledgements |
@@ -129,6 +130,8 @@ pub use bisslog_app::{App, Composition, Resources};
 pub use bisslog_http as http;
 #[cfg(feature = "lambda")]
 pub use bisslog_lambda as lambda;
+#[cfg(feature = "macros")]
+pub use bisslog_macros::{keynames, service};
 #[cfg(feature = "nats")]
 pub use bisslog_nats as nats;
 #[cfg(feature = "sql")]

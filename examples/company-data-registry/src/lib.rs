@@ -67,58 +67,39 @@ where
     P: Publisher + Adapter + Clone,
 {
     let s = || store.clone();
-    Service::builder(metadata)
-        .use_case("create_schema", CreateSchema { schemas: s() })
-        .use_case("get_all_schemas", GetAllSchemas { schemas: s() })
-        .use_case(
-            "update_schema_metadata",
-            UpdateSchemaMetadata { schemas: s() },
-        )
-        .use_case(
-            "update_schema_definition",
-            UpdateSchemaDefinition { schemas: s() },
-        )
-        .use_case(
-            "change_current_schema_def_version",
-            ChangeCurrentSchemaVersion { schemas: s() },
-        )
-        .use_case("delete_schema", DeleteSchema { schemas: s() })
-        .use_case(
-            "delete_schema_version",
-            DeleteSchemaVersion { schemas: s() },
-        )
-        .use_case(
-            "delete_all_inactive_schema_version",
-            DeleteInactiveSchemaVersions { schemas: s() },
-        )
-        .use_case(
-            "insert_company_data",
-            InsertCompanyData {
+    bisslog::service!("metadata.yml", metadata, {
+        use_cases: {
+            create_schema: CreateSchema { schemas: s() },
+            get_all_schemas: GetAllSchemas { schemas: s() },
+            update_schema_metadata: UpdateSchemaMetadata { schemas: s() },
+            update_schema_definition: UpdateSchemaDefinition { schemas: s() },
+            change_current_schema_def_version: ChangeCurrentSchemaVersion { schemas: s() },
+            delete_schema: DeleteSchema { schemas: s() },
+            delete_schema_version: DeleteSchemaVersion { schemas: s() },
+            delete_all_inactive_schema_version: DeleteInactiveSchemaVersions { schemas: s() },
+            insert_company_data: InsertCompanyData {
                 schemas: s(),
                 data: s(),
                 events: events.clone(),
             },
-        )
-        .use_case(
-            "update_company_data",
-            UpdateCompanyData {
+            update_company_data: UpdateCompanyData {
                 schemas: s(),
                 data: s(),
             },
-        )
-        .use_case(
-            "get_company_data",
-            GetCompanyData {
+            get_company_data: GetCompanyData {
                 schemas: s(),
                 data: s(),
             },
-        )
-        .use_case("delete_company_data", DeleteCompanyData { data: s() })
-        .adapter("schema_division", s())
-        .adapter("data_division", s())
-        .adapter("company_data_events", events)
-        .unit_of_work(unit_of_work)
-        .build()
+            delete_company_data: DeleteCompanyData { data: s() },
+        },
+        adapters: {
+            schema_division: s(),
+            data_division: s(),
+            company_data_events: events,
+        },
+    })
+    .unit_of_work(unit_of_work)
+    .build()
 }
 
 /// The registry as an AWS Lambda function builds it, once per cold start

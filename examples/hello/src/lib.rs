@@ -34,9 +34,19 @@ impl UseCase for Greet {
     }
 }
 
+/// The keynames of `metadata.yml`, as constants: a misspelt one does not
+/// compile (`keynames::use_cases::GREET`).
+pub mod keynames {
+    bisslog::keynames!("metadata.yml");
+}
+
 /// The service: its use case bound to the metadata the runner embedded.
+/// `service!` checks the registrations against `metadata.yml` while the
+/// crate compiles; `build()` checks them again against the metadata the
+/// service runs on.
 pub async fn compose(resources: Resources) -> Result<Service, BuildError> {
-    Service::builder(resources.metadata())
-        .use_case("greet", Greet)
-        .build()
+    bisslog::service!("metadata.yml", resources.metadata(), {
+        use_cases: { greet: Greet },
+    })
+    .build()
 }

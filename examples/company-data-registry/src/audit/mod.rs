@@ -35,20 +35,17 @@ pub fn service<T>(
 where
     T: AuditTrail + Adapter + Clone,
 {
-    Service::builder(metadata)
-        .use_case(
-            "record_insertion",
-            RecordInsertion {
+    bisslog::service!("audit.yml", metadata, {
+        use_cases: {
+            record_insertion: RecordInsertion {
                 trail: trail.clone(),
             },
-        )
-        .use_case(
-            "get_audit_trail",
-            GetAuditTrail {
+            get_audit_trail: GetAuditTrail {
                 trail: trail.clone(),
             },
-        )
-        .adapter("audit_trail", trail)
-        .unit_of_work(unit_of_work)
-        .build()
+        },
+        adapters: { audit_trail: trail },
+    })
+    .unit_of_work(unit_of_work)
+    .build()
 }

@@ -46,22 +46,23 @@ where
     P: Publisher + Adapter + Clone,
     R: RegistryRecords + Adapter + Clone,
 {
-    Service::builder(metadata)
-        .use_case(
-            "import_company_data",
-            ImportCompanyData {
+    // The registry's keyname is not an identifier: it is written as a
+    // string (the value of `REGISTRY`).
+    bisslog::service!("importer.yml", metadata, {
+        use_cases: {
+            import_company_data: ImportCompanyData {
                 registry: registry.clone(),
                 requests: requests.clone(),
             },
-        )
-        .use_case(
-            "get_import_progress",
-            GetImportProgress {
+            get_import_progress: GetImportProgress {
                 records: records.clone(),
             },
-        )
-        .adapter(REGISTRY, registry)
-        .adapter("insertion_requests", requests)
-        .adapter("data_division", records)
-        .build()
+        },
+        adapters: {
+            "company registry data": registry,
+            insertion_requests: requests,
+            data_division: records,
+        },
+    })
+    .build()
 }

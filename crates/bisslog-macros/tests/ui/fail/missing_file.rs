@@ -1,0 +1,5 @@
+mod keynames {
+    bisslog::keynames!("metadata/missing.yml");
+}
+
+fn main() {}
