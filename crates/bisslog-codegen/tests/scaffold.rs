@@ -118,12 +118,14 @@ fn every_use_case_gets_a_stub_a_test_and_a_registration() {
         "listUsers",
     ] {
         assert!(
-            compose.contains(&format!(".use_case(\n            \"{keyname}\""))
-                || compose.contains(&format!(".use_case(\"{keyname}\"")),
+            compose.contains(&format!("            \"{keyname}\": domain::use_cases::")),
             "{keyname}"
         );
     }
-    assert!(compose.contains(".adapter(\"users_division\", adapters.users_division)"));
+    // Registered through `service!`, checked against the metadata file
+    // when the crate compiles.
+    assert!(compose.contains("bisslog::service!(\"metadata.yml\", metadata, {"));
+    assert!(compose.contains("            \"users_division\": adapters.users_division,"));
     // The routes name authenticators `user` and `admin`: the server needs
     // both, and each refuses every request until written.
     assert!(compose.contains(".authenticator(\"user\", authenticators::User)"));

@@ -31,7 +31,7 @@
 //! let options = ScaffoldOptions::new("greeter", FrameworkSource::Version("0.1".into()))?;
 //! let files = scaffold::starter(&options)?;
 //! let compose = files.iter().find(|f| f.path == "src/compose.rs").expect("composed");
-//! assert!(compose.contents.contains("\"greet\",\n            domain::use_cases::greet::Greet {"));
+//! assert!(compose.contents.contains("\"greet\": domain::use_cases::greet::Greet {"));
 //!
 //! // What `bisslog generate` rewrites: the files the metadata decides.
 //! let service = bisslog_schema::validate_str("metadata.yml", &scaffold::starter_metadata("greeter"))
@@ -267,7 +267,7 @@ pub fn service_files(service: &ServiceMetadata, options: &ScaffoldOptions) -> Ve
     files.push(rust("src/lib.rs".into(), service::lib_rs(name)));
     files.push(rust(
         "src/compose.rs".into(),
-        service::compose_rs(name, &plan),
+        service::compose_rs(name, &plan, &options.metadata_file),
     ));
     files.push(rust(
         "src/authenticators.rs".into(),

@@ -1,7 +1,7 @@
 //! The service crate: the binary on the runner, the composition that
 //! binds an adapter to every port, and the adapters (memory and SQL).
 
-use super::domain::{MAX_WIDTH, module_list, one_line, ports_of};
+use super::domain::{module_list, one_line, ports_of};
 use super::plan::{Plan, Port};
 
 /// `src/main.rs`.
@@ -39,14 +39,15 @@ pub use compose::{{Adapters, compose, service}};
 }
 
 /// `src/compose.rs`: the registration of every use case and adapter.
-pub(crate) fn compose_rs(crate_name: &str, plan: &Plan) -> String {
+pub(crate) fn compose_rs(crate_name: &str, plan: &Plan, metadata_file: &str) -> String {
     let domain = format!("{}_domain", crate_name.replace('-', "_"));
     let all = all_generics(plan);
     let mut out = String::from(
         "//! The composition: every use case of the metadata registered with the
 //! adapters of its ports, in memory or in the SQL database the runner
 //! opened from DATABASE_URL. Generated from the metadata: `bisslog generate`
-//! rewrites it when a use case or an interaction is added.
+//! rewrites it when a use case or an interaction is added, and `service!`
+//! checks it against the metadata file when the crate compiles.
 
 ",
     );
@@ -144,35 +145,40 @@ pub async fn compose(resources: Resources) -> Result<Composition, BoxError> {
         }
         out.push_str("{\n");
     }
-    out.push_str("    Service::builder(metadata)\n");
+    // `service!` checks the registrations against the metadata file when
+    // the crate compiles: a use case or interaction added to the metadata
+    // without `bisslog generate` is a compile error naming its line.
+    out.push_str(&format!(
+        "    bisslog::service!({metadata_file:?}, metadata, {{\n        use_cases: {{\n"
+    ));
     for use_case in &plan.use_cases {
         let path = format!("domain::use_cases::{}::{}", use_case.module, use_case.name);
         let keyname = format!("{:?}", use_case.keyname);
         let fields: Vec<String> = ports_of(plan, use_case)
             .map(|(_, port)| format!("                {0}: adapters.{0}.clone(),\n", port.module))
             .collect();
-        let one_line = format!("        .use_case({keyname}, {path} {{}})");
-        if fields.is_empty() && one_line.len() <= MAX_WIDTH {
-            out.push_str(&one_line);
-            out.push('\n');
-        } else if fields.is_empty() {
-            out.push_str(&format!(
-                "        .use_case(\n            {keyname},\n            {path} {{}},\n        )\n"
-            ));
+        if fields.is_empty() {
+            out.push_str(&format!("            {keyname}: {path} {{}},\n"));
         } else {
             out.push_str(&format!(
-                "        .use_case(\n            {keyname},\n            {path} {{\n{}            }},\n        )\n",
+                "            {keyname}: {path} {{\n{}            }},\n",
                 fields.concat()
             ));
         }
     }
-    for port in &plan.ports {
-        out.push_str(&format!(
-            "        .adapter({:?}, adapters.{})\n",
-            port.keyname, port.module
-        ));
+    out.push_str("        },\n");
+    if !plan.ports.is_empty() {
+        out.push_str("        adapters: {\n");
+        for port in &plan.ports {
+            out.push_str(&format!(
+                "            {:?}: adapters.{},\n",
+                port.keyname, port.module
+            ));
+        }
+        out.push_str("        },\n");
     }
-    out.push_str("        .unit_of_work(unit_of_work)\n        .build()\n}\n");
+    out.push_str("    })\n");
+    out.push_str("    .unit_of_work(unit_of_work)\n    .build()\n}\n");
     out
 }
 
