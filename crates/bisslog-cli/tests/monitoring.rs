@@ -4,27 +4,9 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Runs `bisslog` in `dir` without colour or inherited discovery settings.
-fn bisslog(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bisslog"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SERVICE_METADATA_PATH")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
+use support::{bisslog, repo_root, text};
 
 const SYSTEM: [&str; 3] = [
     "crates/bisslog-codegen/tests/fixtures/example-system/metadata.yml",

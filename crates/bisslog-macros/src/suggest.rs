@@ -2,33 +2,12 @@
 //! validator's own suggestions (case and `-`/`_` differences included).
 
 /// The candidate closest to `input`, when one is close enough to be a
-/// plausible typo.
+/// plausible typo: the metadata validator's own suggestion.
 pub(crate) fn closest<'a>(
     input: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let needle = normalize(input);
-    if needle.is_empty() {
-        return None;
-    }
-    candidates
-        .into_iter()
-        .map(|candidate| {
-            let hay = normalize(candidate);
-            let distance = strsim::damerau_levenshtein(&needle, &hay);
-            let similarity = strsim::jaro_winkler(&needle, &hay);
-            (candidate, distance, similarity)
-        })
-        .filter(|&(candidate, distance, similarity)| {
-            let budget = (candidate.chars().count().max(needle.chars().count()) / 3).max(1);
-            distance <= budget || similarity >= 0.88
-        })
-        .min_by(|a, b| a.1.cmp(&b.1).then(b.2.total_cmp(&a.2)))
-        .map(|(candidate, _, _)| candidate)
-}
-
-fn normalize(s: &str) -> String {
-    s.trim().to_ascii_lowercase().replace('-', "_")
+    bisslog_schema::closest_name(input, candidates)
 }
 
 /// `` `a`, `b` and `c` `` for messages, at most `limit` names.

@@ -120,6 +120,7 @@ pub use model::{
 pub use render::{RenderOptions, render_diagnostic, render_report};
 pub use source::{Format, SourceFile};
 pub use span::{Position, Span};
+pub use suggest::closest as closest_name;
 pub use timezone::database as time_zone_database;
 
 pub use validate::Checks;

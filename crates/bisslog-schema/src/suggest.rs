@@ -1,8 +1,15 @@
 //! "Did you mean …?" suggestions for misspelt names.
 
 /// The candidate closest to `input`, when one is close enough to be a
-/// plausible typo (case and `-`/`_` differences included).
-pub(crate) fn closest<'a>(
+/// plausible typo (case and `-`/`_` differences included): the "did you
+/// mean" of the validator's diagnostics, for tools that check names
+/// against metadata (the compile-time checks of `bisslog-macros`).
+///
+/// ```
+/// assert_eq!(bisslog_schema::closest_name("gret", ["greet", "farewell"]), Some("greet"));
+/// assert_eq!(bisslog_schema::closest_name("payments", ["greet"]), None);
+/// ```
+pub fn closest<'a>(
     input: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
