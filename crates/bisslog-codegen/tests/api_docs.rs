@@ -4,28 +4,14 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod support;
+
+use support::{checker, load, manifest_dir};
+
 use std::path::{Path, PathBuf};
 
 use bisslog_codegen::{ApiOptions, DocumentFormat, asyncapi, openapi};
-use bisslog_schema::ServiceMetadata;
 use serde_json::Value;
-
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn load(path: &Path) -> ServiceMetadata {
-    bisslog_schema::validate_file(path)
-        .unwrap()
-        .into_service()
-        .unwrap_or_else(|report| {
-            panic!(
-                "{} does not load ({} errors)",
-                path.display(),
-                report.error_count()
-            )
-        })
-}
 
 /// The metadata files with golden documents: the conformance files that
 /// load (`webhook.yml` has an invalid method, `webhook-wrong.yml` more), the example services, and a fixture written for these generators.
@@ -127,20 +113,6 @@ fn a_consumer_and_a_publisher_of_one_queue_share_its_channel() {
         payload["properties"]["id"]["description"],
         "fills the use case's `id`"
     );
-}
-
-/// Runs a checker on the golden files when it is available; under CI a
-/// missing checker is a failure, elsewhere a notice.
-fn checker(variable: &str) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(variable) {
-        return Some(PathBuf::from(path));
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{variable} is not set: under CI=true this check must run (.ci/run sets it)"
-    );
-    eprintln!("skipping: set {variable} to run this check");
-    None
 }
 
 fn golden_files(kind: &str) -> Vec<PathBuf> {

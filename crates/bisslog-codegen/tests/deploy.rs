@@ -6,29 +6,15 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod support;
+
+use support::{checker, load, manifest_dir, service_from};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bisslog_codegen::deploy::{self, DeployError, DockerOptions, KubernetesOptions};
 use bisslog_codegen::{GeneratedFile, write_files};
-use bisslog_schema::ServiceMetadata;
-
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn load(path: &Path) -> ServiceMetadata {
-    bisslog_schema::validate_file(path)
-        .unwrap()
-        .into_service()
-        .unwrap_or_else(|report| panic!("{} does not load: {report:?}", path.display()))
-}
-
-fn service_from(yaml: &str) -> ServiceMetadata {
-    bisslog_schema::validate_str("metadata.yml", yaml)
-        .into_service()
-        .unwrap()
-}
 
 /// The cases: name, metadata file (copies of the examples', so that the
 /// examples can change without changing these goldens), Cargo package.
@@ -264,20 +250,6 @@ fn bad_options_and_names_are_refused_by_name() {
         deploy::kubernetes(&unnamed, &KubernetesOptions::new("x:1")).unwrap_err(),
         DeployError::InvalidName { .. }
     ));
-}
-
-/// The checker at `variable`, when set; under CI a missing checker is a
-/// failure, elsewhere a notice.
-fn checker(variable: &str) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(variable) {
-        return Some(PathBuf::from(path));
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{variable} is not set: under CI=true this check must run (.ci/run sets it)"
-    );
-    eprintln!("skipping: set {variable} to run this check");
-    None
 }
 
 /// Runs `program` on `file`; whether it passed, and what it said.

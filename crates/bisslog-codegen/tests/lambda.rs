@@ -4,30 +4,16 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use support::{checker, checker_or, load, manifest_dir, service_from};
+
+use std::path::PathBuf;
 
 use bisslog_codegen::lambda::{
     self, Architecture, BisslogDependency, HttpApi, LambdaOptions, Problem,
 };
 use bisslog_codegen::{GeneratedFile, WriteError, WriteStatus, write_files};
-use bisslog_schema::ServiceMetadata;
-
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn load(path: &Path) -> ServiceMetadata {
-    bisslog_schema::validate_file(path)
-        .unwrap()
-        .into_service()
-        .unwrap_or_else(|report| panic!("{} does not load: {report:?}", path.display()))
-}
-
-fn service_from(yaml: &str) -> ServiceMetadata {
-    bisslog_schema::validate_str("metadata.yml", yaml)
-        .into_service()
-        .unwrap()
-}
 
 /// The options the example service's layout is generated with (its
 /// `examples/company-data-registry/lambda` is generated with the same, and
@@ -353,26 +339,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     );
 }
 
-/// Runs a checker on the golden files when it is available; under CI a
-/// missing checker is a failure, elsewhere a notice.
-fn checker(variable: &str, fallback: Option<&str>) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(variable) {
-        return Some(PathBuf::from(path));
-    }
-    if let Some(program) = fallback {
-        return Some(PathBuf::from(program));
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{variable} is not set: under CI=true this check must run (.ci/run sets it)"
-    );
-    eprintln!("skipping: set {variable} to run this check");
-    None
-}
-
 #[test]
 fn the_golden_templates_pass_cfn_lint() {
-    let Some(cfn_lint) = checker("BISSLOG_TEST_CFN_LINT", None) else {
+    let Some(cfn_lint) = checker("BISSLOG_TEST_CFN_LINT") else {
         return;
     };
     for (name, _, _) in cases() {
@@ -393,7 +362,7 @@ fn the_golden_templates_pass_cfn_lint() {
 
 #[test]
 fn the_golden_bootstrap_sources_are_rustfmt_clean() {
-    let Some(rustfmt) = checker("BISSLOG_TEST_RUSTFMT", Some("rustfmt")) else {
+    let Some(rustfmt) = checker_or("BISSLOG_TEST_RUSTFMT", Some("rustfmt")) else {
         return;
     };
     for (name, _, _) in cases() {

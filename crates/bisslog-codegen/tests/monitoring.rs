@@ -5,23 +5,16 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod support;
+
+use support::{checker, load, manifest_dir};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bisslog_codegen::monitoring::{self, MonitoringError};
 use bisslog_codegen::{GeneratedFile, write_files};
 use bisslog_schema::ServiceMetadata;
-
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn load(path: &Path) -> ServiceMetadata {
-    bisslog_schema::validate_file(path)
-        .unwrap()
-        .into_service()
-        .unwrap_or_else(|report| panic!("{} does not load: {report:?}", path.display()))
-}
 
 /// The metadata files (copies of the examples', so that the examples can
 /// change without changing these goldens), as one system.
@@ -322,20 +315,6 @@ fn dashboards_have_a_row_per_use_case_most_critical_first() {
             }
         }
     }
-}
-
-/// A checker named by `variable`; under CI a missing checker is a failure,
-/// elsewhere a notice.
-fn checker(variable: &str) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(variable) {
-        return Some(PathBuf::from(path));
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{variable} is not set: under CI=true this check must run (.ci/run sets it)"
-    );
-    eprintln!("skipping: set {variable} to run this check");
-    None
 }
 
 fn promtool(promtool: &Path, args: &[&str], files: &[PathBuf]) -> std::process::Output {

@@ -5,27 +5,19 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use support::{load, manifest_dir};
+
+use std::path::PathBuf;
 
 use bisslog_codegen::scaffold::{self, FrameworkSource, ScaffoldError, ScaffoldOptions};
 use bisslog_codegen::{
     GeneratedFile, Stamp, WriteStatus, verify, write_files, write_files_keeping_edited,
 };
-use bisslog_schema::ServiceMetadata;
-
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn user_management_path() -> PathBuf {
     manifest_dir().join("../bisslog-schema/tests/conformance/user-management.yml")
-}
-
-fn load(path: &Path) -> ServiceMetadata {
-    bisslog_schema::validate_file(path)
-        .unwrap()
-        .into_service()
-        .unwrap_or_else(|report| panic!("{} does not load: {report:?}", path.display()))
 }
 
 fn starter_files() -> Vec<GeneratedFile> {

@@ -9,10 +9,7 @@
 /// assert_eq!(bisslog_schema::closest_name("gret", ["greet", "farewell"]), Some("greet"));
 /// assert_eq!(bisslog_schema::closest_name("payments", ["greet"]), None);
 /// ```
-pub fn closest<'a>(
-    input: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let needle = normalize(input);
     if needle.is_empty() {
         return None;
