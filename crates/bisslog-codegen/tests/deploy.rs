@@ -8,13 +8,13 @@
 
 mod support;
 
-use support::{checker, load, manifest_dir, service_from};
+use support::{assert_golden_files, checker, load, manifest_dir, service_from};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bisslog_codegen::deploy::{self, DeployError, DockerOptions, KubernetesOptions};
-use bisslog_codegen::{GeneratedFile, write_files};
+use bisslog_codegen::GeneratedFile;
 
 /// The cases: name, metadata file (copies of the examples', so that the
 /// examples can change without changing these goldens), Cargo package.
@@ -72,21 +72,7 @@ fn generated_files_match_the_golden_files() {
         for (name, metadata, package) in cases() {
             let files = kind.generate(&metadata, package);
             let dir = golden_dir(kind, name);
-            if std::env::var_os("BLESS").is_some() {
-                write_files(&dir, &files, true).unwrap();
-                continue;
-            }
-            for file in &files {
-                let path = dir.join(&file.path);
-                let expected = std::fs::read_to_string(&path)
-                    .unwrap_or_else(|_| panic!("{} is missing; run with BLESS=1", path.display()));
-                assert_eq!(
-                    expected,
-                    file.contents,
-                    "{} differs (run with BLESS=1 to accept, then review the diff)",
-                    path.display()
-                );
-            }
+            assert_golden_files(&dir, &files);
         }
     }
 }

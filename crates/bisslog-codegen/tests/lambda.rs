@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::{checker, checker_or, load, manifest_dir, service_from};
+use support::{assert_golden_files, checker, checker_or, load, manifest_dir, service_from};
 
 use std::path::PathBuf;
 
@@ -76,21 +76,7 @@ fn generated_layouts_match_the_golden_files() {
     for (name, metadata, options) in cases() {
         let files = lambda::generate(&load(&metadata), &options).unwrap();
         let dir = golden_dir(name);
-        if std::env::var_os("BLESS").is_some() {
-            write_files(&dir, &files, true).unwrap();
-            continue;
-        }
-        for file in &files {
-            let path = dir.join(&file.path);
-            let expected = std::fs::read_to_string(&path)
-                .unwrap_or_else(|_| panic!("{} is missing; run with BLESS=1", path.display()));
-            assert_eq!(
-                expected,
-                file.contents,
-                "{} differs (run with BLESS=1 to accept, then review the diff)",
-                path.display()
-            );
-        }
+        assert_golden_files(&dir, &files);
     }
 }
 

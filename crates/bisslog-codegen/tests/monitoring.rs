@@ -7,13 +7,13 @@
 
 mod support;
 
-use support::{checker, load, manifest_dir};
+use support::{assert_golden_files, checker, load, manifest_dir};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bisslog_codegen::monitoring::{self, MonitoringError};
-use bisslog_codegen::{GeneratedFile, write_files};
+use bisslog_codegen::GeneratedFile;
 use bisslog_schema::ServiceMetadata;
 
 /// The metadata files (copies of the examples', so that the examples can
@@ -43,21 +43,7 @@ fn generated() -> Vec<GeneratedFile> {
 fn generated_files_match_the_golden_files() {
     let files = generated();
     let dir = golden_dir();
-    if std::env::var_os("BLESS").is_some() {
-        write_files(&dir, &files, true).unwrap();
-        return;
-    }
-    for file in &files {
-        let path = dir.join(&file.path);
-        let expected = std::fs::read_to_string(&path)
-            .unwrap_or_else(|_| panic!("{} is missing; run with BLESS=1", path.display()));
-        assert_eq!(
-            expected,
-            file.contents,
-            "{} differs (run with BLESS=1 to accept, then review the diff)",
-            path.display()
-        );
-    }
+    assert_golden_files(&dir, &files);
 }
 
 #[test]

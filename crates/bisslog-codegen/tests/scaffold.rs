@@ -7,7 +7,7 @@
 
 mod support;
 
-use support::{load, manifest_dir};
+use support::{assert_golden_files, load, manifest_dir};
 
 use std::path::PathBuf;
 
@@ -35,21 +35,10 @@ fn user_management_files() -> Vec<GeneratedFile> {
 fn assert_golden(name: &str, files: &[GeneratedFile]) {
     let dir = manifest_dir().join("tests/golden").join(name);
     if std::env::var_os("BLESS").is_some() {
+        // Files no longer generated go too.
         let _ = std::fs::remove_dir_all(&dir);
-        write_files(&dir, files, true).unwrap();
-        return;
     }
-    for file in files {
-        let path = dir.join(&file.path);
-        let expected = std::fs::read_to_string(&path)
-            .unwrap_or_else(|_| panic!("{} is missing; run with BLESS=1", path.display()));
-        assert_eq!(
-            expected,
-            file.contents,
-            "{} differs (run with BLESS=1 to accept, then review the diff)",
-            path.display()
-        );
-    }
+    assert_golden_files(&dir, files);
 }
 
 #[test]

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use bisslog_codegen::{GeneratedFile, write_files};
 use bisslog_schema::ServiceMetadata;
 
 /// This crate's directory.
@@ -49,4 +50,24 @@ pub(crate) fn checker_or(variable: &str, fallback: Option<&str>) -> Option<PathB
     );
     eprintln!("skipping: set {variable} to run this check");
     None
+}
+
+/// Compares `files` with the golden files under `dir` (`BLESS=1` writes
+/// them instead, over what is there).
+pub(crate) fn assert_golden_files(dir: &Path, files: &[GeneratedFile]) {
+    if std::env::var_os("BLESS").is_some() {
+        write_files(dir, files, true).unwrap();
+        return;
+    }
+    for file in files {
+        let path = dir.join(&file.path);
+        let expected = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("{} is missing; run with BLESS=1", path.display()));
+        assert_eq!(
+            expected,
+            file.contents,
+            "{} differs (run with BLESS=1 to accept, then review the diff)",
+            path.display()
+        );
+    }
 }
