@@ -13,8 +13,8 @@ use support::{assert_golden_files, checker, load, manifest_dir, service_from};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bisslog_codegen::deploy::{self, DeployError, DockerOptions, KubernetesOptions};
 use bisslog_codegen::GeneratedFile;
+use bisslog_codegen::deploy::{self, DeployError, DockerOptions, KubernetesOptions};
 
 /// The cases: name, metadata file (copies of the examples', so that the
 /// examples can change without changing these goldens), Cargo package.

@@ -12,8 +12,8 @@ use support::{assert_golden_files, checker, load, manifest_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bisslog_codegen::monitoring::{self, MonitoringError};
 use bisslog_codegen::GeneratedFile;
+use bisslog_codegen::monitoring::{self, MonitoringError};
 use bisslog_schema::ServiceMetadata;
 
 /// The metadata files (copies of the examples', so that the examples can

@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bisslog_codegen::deploy::{self, DockerOptions, KubernetesOptions};
-use bisslog_codegen::{GeneratedFile, WriteError, write_files};
 use clap::Subcommand;
 
 use super::service_crate::ServiceCrate;
@@ -132,7 +131,7 @@ pub(crate) fn run(
         }
     };
     match generated {
-        Ok(files) => write(&files, &common.out, common.force, out, err),
+        Ok(files) => super::write_generated(&files, &common.out, common.force, out, err),
         Err(error) => {
             writeln!(err, "error: {}: {error}", path.display())?;
             Ok(Outcome::Problems)
@@ -164,27 +163,5 @@ fn package(args: &DockerArgs, err: &mut dyn Write) -> anyhow::Result<Option<Stri
             )?;
             Ok(None)
         }
-    }
-}
-
-fn write(
-    files: &[GeneratedFile],
-    dir: &Path,
-    force: bool,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> anyhow::Result<Outcome> {
-    match write_files(dir, files, force) {
-        Ok(written) => {
-            for (path, status) in written {
-                writeln!(out, "{status:>11} {}", path.display())?;
-            }
-            Ok(Outcome::Clean)
-        }
-        Err(error @ WriteError::Edited { .. }) => {
-            writeln!(err, "error: {error}")?;
-            Ok(Outcome::CouldNotRun)
-        }
-        Err(error) => Err(error.into()),
     }
 }

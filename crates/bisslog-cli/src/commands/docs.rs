@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use bisslog_codegen::docs::{self, DocsFormat, DocsService};
-use bisslog_codegen::{WriteError, write_files};
 use bisslog_schema::Loader;
 use clap::ValueEnum;
 
@@ -76,17 +75,5 @@ pub(crate) fn run(
         DocsFormatArg::Markdown => DocsFormat::Markdown,
     };
     let files = docs::generate(&services, format)?;
-    match write_files(&args.out, &files, args.force) {
-        Ok(written) => {
-            for (path, status) in written {
-                writeln!(out, "{status:>11} {}", path.display())?;
-            }
-            Ok(Outcome::Clean)
-        }
-        Err(error @ WriteError::Edited { .. }) => {
-            writeln!(err, "error: {error}")?;
-            Ok(Outcome::CouldNotRun)
-        }
-        Err(error) => Err(error.into()),
-    }
+    super::write_generated(&files, &args.out, args.force, out, err)
 }

@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bisslog_codegen::lambda::{self, Architecture, BisslogDependency, HttpApi, LambdaOptions};
-use bisslog_codegen::{WriteError, write_files};
 use clap::{Subcommand, ValueEnum};
 
 use super::service_crate::ServiceCrate;
@@ -112,19 +111,7 @@ pub(crate) fn run(
             return Ok(Outcome::Problems);
         }
     };
-    match write_files(&args.out, &files, args.force) {
-        Ok(written) => {
-            for (path, status) in written {
-                writeln!(out, "{status:>11} {}", path.display())?;
-            }
-            Ok(Outcome::Clean)
-        }
-        Err(error @ WriteError::Edited { .. }) => {
-            writeln!(err, "error: {error}")?;
-            Ok(Outcome::CouldNotRun)
-        }
-        Err(error) => Err(error.into()),
-    }
+    super::write_generated(&files, &args.out, args.force, out, err)
 }
 
 /// The options, with what was not given assumed from the service crate

@@ -21,3 +21,28 @@ pub(crate) fn plural(count: usize, noun: &str) -> String {
         format!("{count} {noun}s")
     }
 }
+
+/// Writes generated `files` under `dir` and lists them (`created`,
+/// `updated`, `unchanged`); a file edited since it was generated is
+/// refused (exit 2) unless `force`.
+pub(crate) fn write_generated(
+    files: &[bisslog_codegen::GeneratedFile],
+    dir: &std::path::Path,
+    force: bool,
+    out: &mut dyn std::io::Write,
+    err: &mut dyn std::io::Write,
+) -> anyhow::Result<crate::Outcome> {
+    match bisslog_codegen::write_files(dir, files, force) {
+        Ok(written) => {
+            for (path, status) in written {
+                writeln!(out, "{status:>11} {}", path.display())?;
+            }
+            Ok(crate::Outcome::Clean)
+        }
+        Err(error @ bisslog_codegen::WriteError::Edited { .. }) => {
+            writeln!(err, "error: {error}")?;
+            Ok(crate::Outcome::CouldNotRun)
+        }
+        Err(error) => Err(error.into()),
+    }
+}

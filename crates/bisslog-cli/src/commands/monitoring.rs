@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use bisslog_codegen::{WriteError, monitoring, write_files};
+use bisslog_codegen::monitoring;
 use bisslog_schema::Loader;
 
 use super::plural;
@@ -65,17 +65,5 @@ pub(crate) fn run(
             return Ok(Outcome::Problems);
         }
     };
-    match write_files(&args.out, &files, args.force) {
-        Ok(written) => {
-            for (path, status) in written {
-                writeln!(out, "{status:>11} {}", path.display())?;
-            }
-            Ok(Outcome::Clean)
-        }
-        Err(error @ WriteError::Edited { .. }) => {
-            writeln!(err, "error: {error}")?;
-            Ok(Outcome::CouldNotRun)
-        }
-        Err(error) => Err(error.into()),
-    }
+    super::write_generated(&files, &args.out, args.force, out, err)
 }
