@@ -20,6 +20,7 @@ use schemars::JsonSchema;
 
 use crate::contract::Contract;
 use crate::mapper::Mapped;
+use crate::metrics::{Metrics, UseCaseInstruments};
 
 /// A successful call, ready for a transport to encode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +122,9 @@ pub struct UseCaseHandle {
     type_id: TypeId,
     /// The dispatcher of the nested calls of this handle's calls.
     calls: Option<Arc<dyn CallDispatcher>>,
+    /// The service's metrics, when it has them.
+    metrics: Option<Metrics>,
+    instruments: Option<Arc<UseCaseInstruments>>,
 }
 
 impl UseCaseHandle {
@@ -138,7 +142,29 @@ impl UseCaseHandle {
             unit_of_work: None,
             type_id: TypeId::of::<U>(),
             calls: None,
+            metrics: None,
+            instruments: None,
         }
+    }
+
+    /// Records this use case's calls in `metrics` (set after the
+    /// criticality: the series carry it).
+    pub(crate) fn with_metrics(mut self, metrics: Option<Metrics>) -> Self {
+        self.instruments = metrics.as_ref().map(|m| {
+            Arc::new(UseCaseInstruments::new(
+                m.clone(),
+                Arc::clone(&self.keyname),
+                self.criticality.name(),
+            ))
+        });
+        self.metrics = metrics;
+        self
+    }
+
+    /// The metrics registry of the service, when it has one: for entry
+    /// points to record their own series.
+    pub fn metrics(&self) -> Option<&Metrics> {
+        self.metrics.as_ref()
     }
 
     pub(crate) fn with_calls(mut self, calls: Arc<dyn CallDispatcher>) -> Self {
@@ -190,6 +216,10 @@ impl UseCaseHandle {
     /// The use case's own calls to other use cases ([`Ctx::call`]) are
     /// dispatched the same way, as part of this call's unit of work.
     ///
+    /// When the service has [metrics](crate::metrics), the call is counted
+    /// by trigger (the context's) and outcome, timed, and in flight until
+    /// it ends or the future is dropped.
+    ///
     /// The input is read before this returns, so the future borrows
     /// nothing from the request.
     pub fn call(
@@ -199,6 +229,7 @@ impl UseCaseHandle {
     ) -> impl Future<Output = Result<Reply, Failure>> + Send + 'static {
         let keyname = Arc::clone(&self.keyname);
         let started = log_start(&keyname, &ctx);
+        let timer = self.instruments.as_ref().map(|i| i.start(ctx.trigger()));
         if let Some(calls) = &self.calls {
             // A context that already has one (a caller's) keeps it.
             let _ = ctx.insert_extension(Arc::clone(calls));
@@ -220,6 +251,9 @@ impl UseCaseHandle {
                 outcome = end_work(work.as_ref(), outcome).await;
             }
             log_end(&keyname, &ctx, started, outcome.is_ok());
+            if let Some(timer) = timer {
+                timer.end(outcome.as_ref().err().map(|failure| failure.kind()));
+            }
             outcome
         }
     }
