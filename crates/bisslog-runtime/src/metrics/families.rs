@@ -68,96 +68,97 @@ impl Families {
             last_tick: Family::default(),
             pool: Family::default(),
         };
-        // Counters are registered without `_total`: the encoder adds it.
+        // Counters are registered without `_total`, help texts without their
+        // final period: the encoder adds both.
         let f = &families;
         registry.register(
             "bisslog_use_case_calls",
-            "Use-case calls by outcome (and error kind on failures).",
+            "Use-case calls by outcome (and error kind on failures)",
             f.calls.clone(),
         );
         registry.register(
             "bisslog_use_case_duration_seconds",
-            "How long use-case calls took.",
+            "How long use-case calls took",
             f.call_duration.clone(),
         );
         registry.register(
             "bisslog_use_case_in_flight",
-            "Use-case calls running now.",
+            "Use-case calls running now",
             f.calls_in_flight.clone(),
         );
         registry.register(
             "bisslog_http_request_duration_seconds",
-            "How long HTTP requests to the service's routes took, by route template and status class.",
+            "How long HTTP requests to the service's routes took, by route template and status class",
             f.http_duration.clone(),
         );
         registry.register(
             "bisslog_consumer_messages_received",
-            "Messages delivered to a consumer.",
+            "Messages delivered to a consumer",
             f.received.clone(),
         );
         registry.register(
             "bisslog_consumer_messages_retried",
-            "Messages whose processing failed transiently and that are delivered again later.",
+            "Messages whose processing failed transiently and that are delivered again later",
             f.retried.clone(),
         );
         registry.register(
             "bisslog_consumer_messages_dead_lettered",
-            "Messages sent to the dead-letter queue, by reason.",
+            "Messages sent to the dead-letter queue, by reason",
             f.dead_lettered.clone(),
         );
         registry.register(
             "bisslog_consumer_messages_redelivered",
-            "Deliveries of a message that had been delivered before.",
+            "Deliveries of a message that had been delivered before",
             f.redelivered.clone(),
         );
         registry.register(
             "bisslog_consumer_in_flight",
-            "Messages being processed now.",
+            "Messages being processed now",
             f.consumer_in_flight.clone(),
         );
         registry.register(
             "bisslog_consumer_oldest_unacked_age_seconds",
-            "Age of the oldest unacknowledged message, where the broker tells it.",
+            "Age of the oldest unacknowledged message, where the broker tells it",
             f.oldest_unacked.clone(),
         );
         registry.register(
             "bisslog_outbox_pending",
-            "Outbox rows not relayed yet.",
+            "Outbox rows not relayed yet",
             f.outbox.pending.clone(),
         );
         registry.register(
             "bisslog_outbox_oldest_pending_age_seconds",
-            "Age of the oldest outbox row not relayed yet (0 when none).",
+            "Age of the oldest outbox row not relayed yet (0 when none)",
             f.outbox.oldest_pending_age.clone(),
         );
         registry.register(
             "bisslog_outbox_relayed",
-            "Outbox rows published to the broker.",
+            "Outbox rows published to the broker",
             f.outbox.relayed.clone(),
         );
         registry.register(
             "bisslog_outbox_relay_failures",
-            "Failed attempts to publish an outbox row.",
+            "Failed attempts to publish an outbox row",
             f.outbox.relay_failures.clone(),
         );
         registry.register(
             "bisslog_inbox_duplicates",
-            "Messages the inbox recognised as already processed, and absorbed.",
+            "Messages the inbox recognised as already processed, and absorbed",
             f.inbox_duplicates.clone(),
         );
         registry.register(
             "bisslog_schedule_ticks",
-            "Schedule ticks by result: run, skipped (overlap) or misfired.",
+            "Schedule ticks by result: run, skipped (overlap) or misfired",
             f.ticks.clone(),
         );
         registry.register(
             "bisslog_schedule_last_tick_timestamp_seconds",
-            "When the last tick of a schedule ran, in Unix seconds.",
+            "When the last tick of a schedule ran, in Unix seconds",
             f.last_tick.clone(),
         );
         registry.register(
             "bisslog_db_pool_connections",
-            "Database pool connections, in use and idle.",
+            "Database pool connections, in use and idle",
             f.pool.clone(),
         );
         families
@@ -168,19 +169,19 @@ impl Families {
         let reason = |reason: DeadLetterReason| {
             let mut set = both.clone();
             set.push(("reason", reason.as_str().to_owned()));
-            self.dead_lettered.get_or_create(&set).clone()
+            self.dead_lettered.get_or_create_owned(&set)
         };
         Consumer {
-            received: self.received.get_or_create(&both).clone(),
-            retried: self.retried.get_or_create(&both).clone(),
-            redelivered: self.redelivered.get_or_create(&both).clone(),
-            in_flight: self.consumer_in_flight.get_or_create(&both).clone(),
+            received: self.received.get_or_create_owned(&both),
+            retried: self.retried.get_or_create_owned(&both),
+            redelivered: self.redelivered.get_or_create_owned(&both),
+            in_flight: self.consumer_in_flight.get_or_create_owned(&both),
             dead_lettered: [
                 reason(DeadLetterReason::Permanent),
                 reason(DeadLetterReason::Malformed),
                 reason(DeadLetterReason::AttemptsExhausted),
             ],
-            inbox_duplicates: self.inbox_duplicates.get_or_create(&both).clone(),
+            inbox_duplicates: self.inbox_duplicates.get_or_create_owned(&both),
             oldest_unacked: OldestUnacked {
                 family: self.oldest_unacked.clone(),
                 queue: queue.to_owned(),
@@ -191,18 +192,15 @@ impl Families {
 
     pub(crate) fn inbox_duplicates(&self, queue: &str, use_case: &str) -> Counter {
         self.inbox_duplicates
-            .get_or_create(&labels([("queue", queue), ("use_case", use_case)]))
-            .clone()
+            .get_or_create_owned(&labels([("queue", queue), ("use_case", use_case)]))
     }
 
     pub(crate) fn schedule(&self, use_case: &str) -> Schedule {
         let result = |result: TickResult| {
-            self.ticks
-                .get_or_create(&labels([
-                    ("use_case", use_case),
-                    ("result", result.as_str()),
-                ]))
-                .clone()
+            self.ticks.get_or_create_owned(&labels([
+                ("use_case", use_case),
+                ("result", result.as_str()),
+            ]))
         };
         Schedule {
             ticks: [
@@ -212,8 +210,7 @@ impl Families {
             ],
             last_tick: self
                 .last_tick
-                .get_or_create(&labels([("use_case", use_case)]))
-                .clone(),
+                .get_or_create_owned(&labels([("use_case", use_case)])),
         }
     }
 
@@ -234,12 +231,8 @@ impl Families {
         Pool {
             in_use: self
                 .pool
-                .get_or_create(&labels([("state", "in_use")]))
-                .clone(),
-            idle: self
-                .pool
-                .get_or_create(&labels([("state", "idle")]))
-                .clone(),
+                .get_or_create_owned(&labels([("state", "in_use")])),
+            idle: self.pool.get_or_create_owned(&labels([("state", "idle")])),
         }
     }
 }
@@ -303,8 +296,7 @@ impl Consumer {
             .get_or_init(|| {
                 self.oldest_unacked
                     .family
-                    .get_or_create(&labels([("queue", &self.oldest_unacked.queue)]))
-                    .clone()
+                    .get_or_create_owned(&labels([("queue", &self.oldest_unacked.queue)]))
             })
             .set(seconds);
     }
@@ -387,13 +379,11 @@ impl HttpRoute {
         };
         self.classes[index]
             .get_or_init(|| {
-                self.family
-                    .get_or_create(&labels([
-                        ("method", &self.method),
-                        ("route", &self.route),
-                        ("status_class", class),
-                    ]))
-                    .clone()
+                self.family.get_or_create_owned(&labels([
+                    ("method", &self.method),
+                    ("route", &self.route),
+                    ("status_class", class),
+                ]))
             })
             .observe(seconds);
     }

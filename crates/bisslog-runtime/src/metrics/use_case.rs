@@ -66,22 +66,13 @@ impl UseCaseInstruments {
             };
             TriggerInstruments {
                 trigger: name,
-                succeeded: families.calls.get_or_create(&base("success")).clone(),
-                success_duration: families
-                    .call_duration
-                    .get_or_create(&base("success"))
-                    .clone(),
-                failure_duration: families
-                    .call_duration
-                    .get_or_create(&base("failure"))
-                    .clone(),
-                in_flight: families
-                    .calls_in_flight
-                    .get_or_create(&vec![
-                        ("use_case", self.keyname.to_string()),
-                        ("trigger", name.to_owned()),
-                    ])
-                    .clone(),
+                succeeded: families.calls.get_or_create_owned(&base("success")),
+                success_duration: families.call_duration.get_or_create_owned(&base("success")),
+                failure_duration: families.call_duration.get_or_create_owned(&base("failure")),
+                in_flight: families.calls_in_flight.get_or_create_owned(&vec![
+                    ("use_case", self.keyname.to_string()),
+                    ("trigger", name.to_owned()),
+                ]),
             }
         })
     }
