@@ -1,6 +1,7 @@
-//! A real Prometheus scrapes the registry binary's `/metrics` and answers
-//! queries about the series: the contract between the runtime and the
-//! alert rules and dashboards, checked end to end.
+//! The registry binary's `/metrics`: a real Prometheus scrapes it and
+//! answers queries about the series (the contract between the runtime and
+//! the alert rules and dashboards, checked end to end), and on a SQL
+//! database it has the pool's and the outbox's series.
 //!
 //! Prometheus is the binary `BISSLOG_TEST_PROMETHEUS` names (Debian's
 //! `prometheus` package; `.ci/run` installs it and sets the variable).
@@ -189,5 +190,55 @@ async fn prometheus_scrapes_the_use_case_and_http_series() {
         )
         .await;
     drop(prometheus);
+    registry.terminate();
+}
+
+/// The value of the series whose line starts with `series` (labels in the
+/// encoder's order).
+fn value(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_sqlite_the_pool_and_the_outbox_have_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("registry.db").display());
+    let registry = Server::start(&url);
+    let (status, _) = registry.send(reqwest::Method::GET, "/schemas", None).await;
+    assert_eq!(status, 200);
+    let response = registry
+        .client
+        .get(registry.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    let service = r#"service="company registry data""#;
+    let idle = value(
+        &text,
+        &format!(r#"bisslog_db_pool_connections{{{service},state="idle"}}"#),
+    );
+    let in_use = value(
+        &text,
+        &format!(r#"bisslog_db_pool_connections{{{service},state="in_use"}}"#),
+    );
+    assert!(
+        idle.zip(in_use).is_some_and(|(i, u)| i + u >= 1.0),
+        "{text}"
+    );
+    for series in [
+        "bisslog_outbox_pending",
+        "bisslog_outbox_oldest_pending_age_seconds",
+        "bisslog_outbox_relayed_total",
+        "bisslog_outbox_relay_failures_total",
+    ] {
+        assert!(
+            value(&text, &format!("{series}{{{service}}}")).is_some(),
+            "no {series} in\n{text}"
+        );
+    }
     registry.terminate();
 }
