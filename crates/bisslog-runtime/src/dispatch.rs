@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bisslog_core::{
-    BoxError, BoxFuture, CallDispatcher, Completion, Ctx, Error, ErrorKind, NestedCall, UseCase,
+    BoxError, BoxFuture, CallDispatcher, Completion, Ctx, Error, ErrorKind, NestedCall, Trigger,
+    UseCase,
 };
 use bisslog_messaging::{UnitOfWork, Work, current, work};
 use bisslog_schema::Criticality;
@@ -344,9 +345,10 @@ fn log_end(keyname: &str, ctx: &Ctx, started: Option<Instant>, ok: bool) {
 /// and its panics fail the call, not the caller. It begins no unit of
 /// work: a nested call is part of its caller's.
 pub(crate) struct Calls {
-    /// The keyname of each registered type; a type registered under two
-    /// keynames is missing (which one was called cannot be told).
-    keynames: HashMap<TypeId, Arc<str>>,
+    /// The keyname of each registered type, with its series when the
+    /// service has metrics; a type registered under two keynames is
+    /// missing (which one was called cannot be told).
+    keynames: HashMap<TypeId, (Arc<str>, Option<Arc<UseCaseInstruments>>)>,
 }
 
 impl Calls {
@@ -355,7 +357,10 @@ impl Calls {
         let mut ambiguous = Vec::new();
         for handle in handles {
             if keynames
-                .insert(handle.type_id, handle.keyname_arc())
+                .insert(
+                    handle.type_id,
+                    (handle.keyname_arc(), handle.instruments.clone()),
+                )
                 .is_some()
             {
                 ambiguous.push(handle.type_id);
@@ -374,24 +379,31 @@ impl CallDispatcher for Calls {
         caller: &'a Ctx,
         call: NestedCall<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
-        let keyname = self
+        let (keyname, instruments) = self
             .keynames
             .get(&call.callee())
             .cloned()
-            .unwrap_or_else(|| Arc::from(call.type_name()));
+            .unwrap_or_else(|| (Arc::from(call.type_name()), None));
         let child = caller.child(Arc::clone(&keyname));
         Box::pin(async move {
             let started = log_start(&keyname, &child);
+            let timer = instruments.as_ref().map(|i| i.start(Trigger::Call));
             let run = call.run(child.clone());
             let outcome =
                 current::scope_unpin(child.clone(), AssertUnwindSafe(run).catch_unwind()).await;
             match outcome {
                 Ok(status) => {
                     log_end(&keyname, &child, started, status.is_ok());
+                    if let Some(timer) = timer {
+                        timer.end(status.err());
+                    }
                     Ok(())
                 }
                 Err(panic) => {
                     log_end(&keyname, &child, started, false);
+                    if let Some(timer) = timer {
+                        timer.end(Some(ErrorKind::Internal));
+                    }
                     Err(panicked(&keyname, panic.as_ref()))
                 }
             }

@@ -345,7 +345,6 @@ impl ServiceBuilder {
                 "external interaction `{keyname}` has a blank adapter: nothing backs it"
             );
         }
-        let calls: Arc<dyn CallDispatcher> = Arc::new(Calls::new(&self.use_cases));
         let metrics = self.metrics.then(|| Metrics::new(&self.metadata.name));
         let mut use_cases = IndexMap::with_capacity(self.use_cases.len());
         for keyname in self.metadata.use_cases.keys() {
@@ -357,10 +356,15 @@ impl ServiceBuilder {
                         .clone()
                         .with_criticality(criticality)
                         .with_metrics(metrics.clone())
-                        .with_unit_of_work(self.unit_of_work.clone())
-                        .with_calls(Arc::clone(&calls)),
+                        .with_unit_of_work(self.unit_of_work.clone()),
                 );
             }
+        }
+        // Nested calls are counted in the callee's series: the dispatcher
+        // takes them from the handles just completed.
+        let calls: Arc<dyn CallDispatcher> = Arc::new(Calls::new(use_cases.values()));
+        for handle in use_cases.values_mut() {
+            *handle = handle.clone().with_calls(Arc::clone(&calls));
         }
         Ok(Service(Arc::new(Inner {
             metadata: self.metadata,

@@ -366,3 +366,81 @@ async fn schedules_count_runs_skips_and_misfires() {
         Some(last.as_second() as f64)
     );
 }
+
+#[tokio::test]
+async fn nested_calls_are_counted_under_the_call_trigger() {
+    struct Outer;
+    impl UseCase for Outer {
+        type Input = bisslog_core::NoInput;
+        type Output = ();
+        type Error = Error;
+        async fn run(&self, ctx: &Ctx, _: bisslog_core::NoInput) -> Result<(), Error> {
+            ctx.call(&Inner, bisslog_core::NoInput).await?;
+            // A failing callee: its kind is counted, the caller carries on.
+            let _ = ctx.call(&Failing, bisslog_core::NoInput).await;
+            Ok(())
+        }
+    }
+    struct Inner;
+    impl UseCase for Inner {
+        type Input = bisslog_core::NoInput;
+        type Output = ();
+        type Error = Error;
+        async fn run(&self, _: &Ctx, _: bisslog_core::NoInput) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+    struct Failing;
+    impl UseCase for Failing {
+        type Input = bisslog_core::NoInput;
+        type Output = ();
+        type Error = Error;
+        async fn run(&self, _: &Ctx, _: bisslog_core::NoInput) -> Result<(), Error> {
+            Err(Error::new(ErrorKind::Conflict, "taken", "already there"))
+        }
+    }
+    let yaml = "name: nest\nuse_cases:\n  outer:\n    triggers: [{type: http, options: {method: post, path: /outer}}]\n  inner:\n    criticality: low\n  failing: {}\n";
+    let metadata = bisslog_schema::validate_str("metadata.yml", yaml)
+        .into_service()
+        .unwrap();
+    let service = Service::builder(metadata)
+        .use_case("outer", Outer)
+        .use_case("inner", Inner)
+        .use_case("failing", Failing)
+        .build()
+        .unwrap();
+    let outer = service.use_case("outer").unwrap();
+    outer
+        .call(Ctx::new("outer", Trigger::Http), &Mapped::object())
+        .await
+        .unwrap();
+    let text = service.metrics().unwrap().encode();
+    assert_eq!(
+        value(
+            &text,
+            "bisslog_use_case_calls_total",
+            &[
+                ("use_case", "inner"),
+                ("trigger", "call"),
+                ("outcome", "success"),
+                ("criticality", "low"),
+            ]
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            &text,
+            "bisslog_use_case_calls_total",
+            &[
+                ("use_case", "failing"),
+                ("trigger", "call"),
+                ("outcome", "failure"),
+                ("criticality", "medium"),
+                ("error_kind", "conflict"),
+            ]
+        ),
+        Some(1.0)
+    );
+}
