@@ -51,8 +51,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|report| {
             bisslog_schema::render_report(&report, bisslog_schema::RenderOptions::default())
         })?;
+    // METRICS=0 builds the service without metrics (the
+    // `bisslog-rs-no-metrics` contender), to show what they cost per request.
+    let metrics = !std::env::var("METRICS").is_ok_and(|m| m == "0");
     let service = Service::builder(metadata)
         .use_case("add_numbers", AddNumbers)
+        .metrics(metrics)
         .build()?;
     // HEADER_READ_TIMEOUT_MS=0 turns the slow-headers protection off (the
     // `bisslog-rs-no-hrt` contender), to show what it costs per request.

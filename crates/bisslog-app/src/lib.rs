@@ -70,6 +70,8 @@ mod error;
 mod injection;
 mod resources;
 mod serve;
+#[cfg(feature = "sql")]
+mod sql_metrics;
 
 pub use app::{App, Compose};
 pub use bisslog_config::{ConnectionUrl, NoServiceSettings, Secret, Settings};

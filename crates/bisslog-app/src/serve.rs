@@ -120,12 +120,26 @@ async fn start_background<S>(
         }
     }
     #[cfg(feature = "sql")]
-    for store in resources.outboxes() {
-        if let Store::Sql(db) = store {
-            let relay = bisslog_sql::Outbox::new(db)
-                .relay(Arc::clone(broker))
-                .spawn();
-            running.relays.push(relay);
+    {
+        for store in resources.outboxes() {
+            if let Store::Sql(db) = store {
+                let relay = bisslog_sql::Outbox::new(db)
+                    .relay(Arc::clone(broker))
+                    .spawn();
+                running.relays.push(relay);
+            }
+        }
+        let relays: Vec<_> = running.relays.iter().map(|r| r.health().clone()).collect();
+        for (service, _) in composition.parts() {
+            let Some(metrics) = service.metrics() else {
+                continue;
+            };
+            if let Store::Sql(db) = resources.database() {
+                crate::sql_metrics::watch_pool(metrics, db.clone());
+            }
+            if !relays.is_empty() {
+                crate::sql_metrics::watch_relays(metrics, relays.clone());
+            }
         }
     }
     Ok(running)
@@ -183,7 +197,8 @@ pub(crate) async fn serve<S>(
             .http_server(service)
             // This runner serves them.
             .served_elsewhere([Trigger::Consumer, Trigger::Schedule])
-            .openapi(ApiDocs::new());
+            .openapi(ApiDocs::new())
+            .metrics_endpoint(settings.metrics);
         if settings.queue_injection {
             builder = builder.routes(crate::injection::routes(Arc::clone(&broker)));
             tracing::warn!(

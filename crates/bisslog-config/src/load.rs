@@ -670,6 +670,7 @@ fn apply(settings: &mut Settings, slot: &Slot, found: Found) -> Result<(), Confi
         "bisslog_queue_injection" => {
             parse::<bool>(&found.raw).map(|v| settings.queue_injection = v)
         }
+        "bisslog_metrics" => parse::<bool>(&found.raw).map(|v| settings.metrics = v),
         other => Err(format!("no framework setting `{other}`")),
     };
     result.map_err(|message| invalid(slot, Some(&found), message, secret))

@@ -55,6 +55,9 @@ pub struct Settings {
     /// for trying a consumer trigger by hand (`BISSLOG_QUEUE_INJECTION`,
     /// default `false`; never in production).
     pub queue_injection: bool,
+    /// Whether every service's HTTP server serves `GET /metrics` for
+    /// Prometheus (`BISSLOG_METRICS`, default `true`).
+    pub metrics: bool,
 }
 
 impl Default for Settings {
@@ -69,6 +72,7 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             shutdown_delay: Duration::ZERO,
             queue_injection: false,
+            metrics: true,
         }
     }
 }
@@ -90,6 +94,7 @@ impl Settings {
                 format!("{:?}", self.shutdown_delay)
             }),
             "bisslog_queue_injection" => Some(self.queue_injection.to_string()),
+            "bisslog_metrics" => Some(self.metrics.to_string()),
             _ => None,
         }
     }
@@ -107,7 +112,7 @@ pub struct SettingName {
 }
 
 /// Every framework setting's names, in the report's order.
-pub const FRAMEWORK: [SettingName; 9] = [
+pub const FRAMEWORK: [SettingName; 10] = [
     SettingName {
         file_key: "host",
         var: "HOST",
@@ -152,5 +157,10 @@ pub const FRAMEWORK: [SettingName; 9] = [
         file_key: "bisslog_queue_injection",
         var: "BISSLOG_QUEUE_INJECTION",
         flag: "queue-injection",
+    },
+    SettingName {
+        file_key: "bisslog_metrics",
+        var: "BISSLOG_METRICS",
+        flag: "metrics",
     },
 ];

@@ -81,7 +81,7 @@ pub use config::HttpConfig;
 pub use error::HttpError;
 pub use problem::{Problem, ProblemResponse, RETRY_AFTER_SECONDS, StatusPolicy};
 pub use routes::router_path;
-pub use server::{HttpServer, HttpServerBuilder, shutdown_signal};
+pub use server::{HttpServer, HttpServerBuilder, METRICS_PATH, shutdown_signal};
 pub use websocket::{WebSocketRegistry, WebSocketRoutes};
 
 /// The header carrying the transaction id, both ways.

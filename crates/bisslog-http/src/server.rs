@@ -61,6 +61,7 @@ pub struct HttpServerBuilder {
     served_elsewhere: Vec<Trigger>,
     api_docs: Option<ApiDocs>,
     extra: Option<Router>,
+    metrics_endpoint: bool,
 }
 
 impl HttpServer {
@@ -75,6 +76,7 @@ impl HttpServer {
             served_elsewhere: Vec::new(),
             api_docs: None,
             extra: None,
+            metrics_endpoint: true,
         }
     }
 
@@ -325,6 +327,17 @@ impl HttpServerBuilder {
         self
     }
 
+    /// Whether to serve `GET /metrics`, the service's
+    /// [metrics](bisslog_runtime::metrics) in the OpenMetrics text format
+    /// Prometheus scrapes. On by default when the service keeps metrics
+    /// (see `ServiceBuilder::metrics`); the routes' requests are timed
+    /// either way.
+    #[must_use]
+    pub fn metrics_endpoint(mut self, serve: bool) -> Self {
+        self.metrics_endpoint = serve;
+        self
+    }
+
     /// Compiles the routes; fails listing every route it cannot serve.
     pub fn build(self) -> Result<HttpServer, HttpError> {
         let groups = routes::route_table(&self.service, &self.authenticators, &self.config)
@@ -350,6 +363,12 @@ impl HttpServerBuilder {
         router = router
             .route("/health/live", get(live))
             .route("/health/ready", get(move || ready(service.clone())));
+        if self.metrics_endpoint
+            && let Some(metrics) = self.service.metrics()
+        {
+            let metrics = metrics.clone();
+            router = router.route(METRICS_PATH, get(move || scrape(metrics.clone())));
+        }
         if let Some(docs) = self.api_docs {
             router = crate::api_docs::routes(router, &docs, &self.service, &self.policy)?;
         }
@@ -389,8 +408,22 @@ fn method_router(group: &PathGroup, shared: &Arc<Shared>) -> MethodRouter {
         };
         let route = Arc::clone(route);
         let shared = Arc::clone(shared);
+        let timed = route
+            .use_case
+            .metrics()
+            .map(|m| Arc::new(m.http_route(route.method.as_str(), &route.path)));
         methods = methods.on(filter, move |request: Request| {
-            handler::handle(route.clone(), shared.clone(), request)
+            let handled = handler::handle(route.clone(), shared.clone(), request);
+            let timed = timed.clone();
+            async move {
+                let Some(timed) = timed else {
+                    return handled.await;
+                };
+                let started = std::time::Instant::now();
+                let response = handled.await;
+                timed.observe(response.status().as_u16(), started.elapsed().as_secs_f64());
+                response
+            }
         });
     }
     let cors_routes: Vec<Arc<Route>> = group
@@ -489,6 +522,19 @@ async fn not_found(request: Request, _shared: Arc<Shared>) -> Response {
         Some(request.uri().path()),
     )
     .into_response()
+}
+
+/// Where [`HttpServerBuilder::metrics_endpoint`] serves the metrics.
+pub const METRICS_PATH: &str = "/metrics";
+
+/// The metrics, as Prometheus scrapes them.
+async fn scrape(metrics: bisslog_runtime::metrics::Metrics) -> Response {
+    let mut response = metrics.encode().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static(bisslog_runtime::metrics::CONTENT_TYPE),
+    );
+    response
 }
 
 async fn live() -> Response {

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bisslog_core::{
-    BoxError, BoxFuture, CallDispatcher, Completion, Ctx, Error, ErrorKind, NestedCall, UseCase,
+    BoxError, BoxFuture, CallDispatcher, Completion, Ctx, Error, ErrorKind, NestedCall, Trigger,
+    UseCase,
 };
 use bisslog_messaging::{UnitOfWork, Work, current, work};
 use bisslog_schema::Criticality;
@@ -20,6 +21,7 @@ use schemars::JsonSchema;
 
 use crate::contract::Contract;
 use crate::mapper::Mapped;
+use crate::metrics::{Metrics, UseCaseInstruments};
 
 /// A successful call, ready for a transport to encode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +123,9 @@ pub struct UseCaseHandle {
     type_id: TypeId,
     /// The dispatcher of the nested calls of this handle's calls.
     calls: Option<Arc<dyn CallDispatcher>>,
+    /// The service's metrics, when it has them.
+    metrics: Option<Metrics>,
+    instruments: Option<Arc<UseCaseInstruments>>,
 }
 
 impl UseCaseHandle {
@@ -138,7 +143,29 @@ impl UseCaseHandle {
             unit_of_work: None,
             type_id: TypeId::of::<U>(),
             calls: None,
+            metrics: None,
+            instruments: None,
         }
+    }
+
+    /// Records this use case's calls in `metrics` (set after the
+    /// criticality: the series carry it).
+    pub(crate) fn with_metrics(mut self, metrics: Option<Metrics>) -> Self {
+        self.instruments = metrics.as_ref().map(|m| {
+            Arc::new(UseCaseInstruments::new(
+                m.clone(),
+                Arc::clone(&self.keyname),
+                self.criticality.name(),
+            ))
+        });
+        self.metrics = metrics;
+        self
+    }
+
+    /// The metrics registry of the service, when it has one: for entry
+    /// points to record their own series.
+    pub fn metrics(&self) -> Option<&Metrics> {
+        self.metrics.as_ref()
     }
 
     pub(crate) fn with_calls(mut self, calls: Arc<dyn CallDispatcher>) -> Self {
@@ -190,6 +217,10 @@ impl UseCaseHandle {
     /// The use case's own calls to other use cases ([`Ctx::call`]) are
     /// dispatched the same way, as part of this call's unit of work.
     ///
+    /// When the service has [metrics](crate::metrics), the call is counted
+    /// by trigger (the context's) and outcome, timed, and in flight until
+    /// it ends or the future is dropped.
+    ///
     /// The input is read before this returns, so the future borrows
     /// nothing from the request.
     pub fn call(
@@ -199,6 +230,7 @@ impl UseCaseHandle {
     ) -> impl Future<Output = Result<Reply, Failure>> + Send + 'static {
         let keyname = Arc::clone(&self.keyname);
         let started = log_start(&keyname, &ctx);
+        let timer = self.instruments.as_ref().map(|i| i.start(ctx.trigger()));
         if let Some(calls) = &self.calls {
             // A context that already has one (a caller's) keeps it.
             let _ = ctx.insert_extension(Arc::clone(calls));
@@ -220,6 +252,9 @@ impl UseCaseHandle {
                 outcome = end_work(work.as_ref(), outcome).await;
             }
             log_end(&keyname, &ctx, started, outcome.is_ok());
+            if let Some(timer) = timer {
+                timer.end(outcome.as_ref().err().map(|failure| failure.kind()));
+            }
             outcome
         }
     }
@@ -310,9 +345,10 @@ fn log_end(keyname: &str, ctx: &Ctx, started: Option<Instant>, ok: bool) {
 /// and its panics fail the call, not the caller. It begins no unit of
 /// work: a nested call is part of its caller's.
 pub(crate) struct Calls {
-    /// The keyname of each registered type; a type registered under two
-    /// keynames is missing (which one was called cannot be told).
-    keynames: HashMap<TypeId, Arc<str>>,
+    /// The keyname of each registered type, with its series when the
+    /// service has metrics; a type registered under two keynames is
+    /// missing (which one was called cannot be told).
+    keynames: HashMap<TypeId, (Arc<str>, Option<Arc<UseCaseInstruments>>)>,
 }
 
 impl Calls {
@@ -321,7 +357,10 @@ impl Calls {
         let mut ambiguous = Vec::new();
         for handle in handles {
             if keynames
-                .insert(handle.type_id, handle.keyname_arc())
+                .insert(
+                    handle.type_id,
+                    (handle.keyname_arc(), handle.instruments.clone()),
+                )
                 .is_some()
             {
                 ambiguous.push(handle.type_id);
@@ -340,24 +379,31 @@ impl CallDispatcher for Calls {
         caller: &'a Ctx,
         call: NestedCall<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
-        let keyname = self
+        let (keyname, instruments) = self
             .keynames
             .get(&call.callee())
             .cloned()
-            .unwrap_or_else(|| Arc::from(call.type_name()));
+            .unwrap_or_else(|| (Arc::from(call.type_name()), None));
         let child = caller.child(Arc::clone(&keyname));
         Box::pin(async move {
             let started = log_start(&keyname, &child);
+            let timer = instruments.as_ref().map(|i| i.start(Trigger::Call));
             let run = call.run(child.clone());
             let outcome =
                 current::scope_unpin(child.clone(), AssertUnwindSafe(run).catch_unwind()).await;
             match outcome {
                 Ok(status) => {
                     log_end(&keyname, &child, started, status.is_ok());
+                    if let Some(timer) = timer {
+                        timer.end(status.err());
+                    }
                     Ok(())
                 }
                 Err(panic) => {
                     log_end(&keyname, &child, started, false);
+                    if let Some(timer) = timer {
+                        timer.end(Some(ErrorKind::Internal));
+                    }
                     Err(panicked(&keyname, panic.as_ref()))
                 }
             }

@@ -55,6 +55,7 @@ mod inbox;
 pub mod logging;
 pub mod mapper;
 pub mod messaging;
+pub mod metrics;
 pub mod problem;
 pub mod schedule;
 mod service;

@@ -12,6 +12,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 
 use crate::dispatch::{Calls, UseCaseHandle};
+use crate::metrics::Metrics;
 
 /// A checked service: every use case of the metadata is implemented, and
 /// every external interaction has an adapter. Cheap to clone.
@@ -57,6 +58,7 @@ struct Inner {
     blanks: Vec<String>,
     unit_of_work: Option<Arc<dyn UnitOfWork>>,
     readiness_timeout: Duration,
+    metrics: Option<Metrics>,
     /// Set when the process begins to shut down: readiness fails from then on.
     shutting_down: std::sync::atomic::AtomicBool,
 }
@@ -75,7 +77,14 @@ impl Service {
             blanks: Vec::new(),
             unit_of_work: None,
             readiness_timeout: DEFAULT_READINESS_TIMEOUT,
+            metrics: true,
         }
+    }
+
+    /// The service's metrics registry, unless turned off with
+    /// [`ServiceBuilder::metrics`].
+    pub fn metrics(&self) -> Option<&Metrics> {
+        self.0.metrics.as_ref()
     }
 
     /// The service's metadata.
@@ -247,6 +256,7 @@ pub struct ServiceBuilder {
     blanks: Vec<String>,
     unit_of_work: Option<Arc<dyn UnitOfWork>>,
     readiness_timeout: Duration,
+    metrics: bool,
 }
 
 impl ServiceBuilder {
@@ -311,6 +321,14 @@ impl ServiceBuilder {
         self
     }
 
+    /// Whether the service keeps [metrics](crate::metrics) (on unless
+    /// turned off here): without them, calls are not counted or timed.
+    #[must_use]
+    pub fn metrics(mut self, enabled: bool) -> Self {
+        self.metrics = enabled;
+        self
+    }
+
     /// Checks the registrations against the metadata and builds the
     /// service, or lists every disagreement.
     pub fn build(self) -> Result<Service, BuildError> {
@@ -327,7 +345,7 @@ impl ServiceBuilder {
                 "external interaction `{keyname}` has a blank adapter: nothing backs it"
             );
         }
-        let calls: Arc<dyn CallDispatcher> = Arc::new(Calls::new(&self.use_cases));
+        let metrics = self.metrics.then(|| Metrics::new(&self.metadata.name));
         let mut use_cases = IndexMap::with_capacity(self.use_cases.len());
         for keyname in self.metadata.use_cases.keys() {
             if let Some(handle) = self.use_cases.iter().find(|h| h.keyname() == keyname) {
@@ -337,10 +355,16 @@ impl ServiceBuilder {
                     handle
                         .clone()
                         .with_criticality(criticality)
-                        .with_unit_of_work(self.unit_of_work.clone())
-                        .with_calls(Arc::clone(&calls)),
+                        .with_metrics(metrics.clone())
+                        .with_unit_of_work(self.unit_of_work.clone()),
                 );
             }
+        }
+        // Nested calls are counted in the callee's series: the dispatcher
+        // takes them from the handles just completed.
+        let calls: Arc<dyn CallDispatcher> = Arc::new(Calls::new(use_cases.values()));
+        for handle in use_cases.values_mut() {
+            *handle = handle.clone().with_calls(Arc::clone(&calls));
         }
         Ok(Service(Arc::new(Inner {
             metadata: self.metadata,
@@ -349,6 +373,7 @@ impl ServiceBuilder {
             blanks: self.blanks,
             unit_of_work: self.unit_of_work,
             readiness_timeout: self.readiness_timeout,
+            metrics,
             shutting_down: std::sync::atomic::AtomicBool::new(false),
         })))
     }

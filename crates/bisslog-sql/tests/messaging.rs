@@ -276,6 +276,12 @@ async fn stuck_events_are_listed_and_redriven(test: TestDatabase) {
     outbox.store("open", &keyed(3)).await.unwrap();
     let report = provisioning_off.relay_once().await.unwrap();
     assert_eq!((report.published, report.failed), (1, 1));
+    // What the metrics read: counted so far, and the backlog left.
+    let health = provisioning_off.health();
+    assert_eq!((health.published(), health.publish_failures()), (1, 1));
+    let (pending, oldest) = health.backlog();
+    assert_eq!(pending, 2, "both `closed` events wait");
+    assert!(oldest.is_some_and(|ms| ms > 0));
     assert_eq!(
         broker.messages("open").len(),
         1,
@@ -307,6 +313,8 @@ async fn stuck_events_are_listed_and_redriven(test: TestDatabase) {
         .collect();
     assert_eq!(order, [1, 2], "in order, once unblocked");
     assert!(outbox.stuck(10).await.unwrap().is_empty());
+    assert_eq!(health.published(), 3);
+    assert_eq!(health.backlog(), (0, None));
     test.drop_database().await;
 }
 

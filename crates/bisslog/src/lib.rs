@@ -114,6 +114,11 @@ pub mod schedule {
     pub use bisslog_messaging::{Claim, RunLease, TickStore};
     pub use bisslog_runtime::schedule::*;
 }
+/// Prometheus metrics: each service's registry, served at `/metrics`
+/// (`bisslog-runtime`; see `docs/observability.md`).
+pub mod metrics {
+    pub use bisslog_runtime::metrics::*;
+}
 pub use bisslog_schema as schema;
 pub use tracing;
 

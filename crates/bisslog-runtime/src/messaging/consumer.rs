@@ -229,6 +229,9 @@ impl Consumers {
                         policy,
                         keep_alive_every: (config.ack_wait / 2).max(Duration::from_millis(100)),
                         provision: config.provision,
+                        metrics: handle
+                            .metrics()
+                            .map(|m| m.consumer(&consumer.queue, keyname)),
                     },
                     concurrency,
                 ));

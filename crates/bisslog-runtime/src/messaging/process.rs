@@ -29,11 +29,64 @@ pub(crate) struct Binding {
     pub(crate) policy: RetryPolicy,
     pub(crate) keep_alive_every: Duration,
     pub(crate) provision: bool,
+    /// This trigger's series, when the service has metrics.
+    pub(crate) metrics: Option<crate::metrics::Consumer>,
+}
+
+/// Counts a delivery in flight until dropped.
+struct InFlight<'a>(Option<&'a crate::metrics::Consumer>);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(metrics) = self.0 {
+            metrics.in_flight.dec();
+        }
+    }
+}
+
+/// Counts a delivery as received (and redelivered after the first).
+fn received(binding: &Binding, attempt: u32) -> InFlight<'_> {
+    if let Some(metrics) = &binding.metrics {
+        metrics.received.inc();
+        if attempt > 1 {
+            metrics.redelivered.inc();
+        }
+        metrics.in_flight.inc();
+    }
+    InFlight(binding.metrics.as_ref())
+}
+
+/// Counts a settlement's retry or dead letter.
+fn count_settlement(binding: &Binding, settlement: &Settlement) {
+    let Some(metrics) = &binding.metrics else {
+        return;
+    };
+    match settlement {
+        Settlement::Ack => {}
+        Settlement::Retry(_) => {
+            metrics.retried.inc();
+        }
+        Settlement::DeadLetter(reason) => {
+            metrics
+                .dead_lettered(dead_letter_reason(reason.cause))
+                .inc();
+        }
+    }
+}
+
+fn dead_letter_reason(cause: DeadLetterCause) -> crate::metrics::DeadLetterReason {
+    use crate::metrics::DeadLetterReason;
+    match cause {
+        DeadLetterCause::Malformed => DeadLetterReason::Malformed,
+        DeadLetterCause::RetriesExhausted => DeadLetterReason::AttemptsExhausted,
+        _ => DeadLetterReason::Permanent,
+    }
 }
 
 /// Processes and settles one delivery.
 pub(crate) async fn process(binding: &Binding, broker: &dyn Broker, delivery: Box<dyn Delivery>) {
     let attempt = delivery.attempt();
+    let _in_flight = received(binding, attempt);
     if binding.semantic == DeliverySemantic::AtMostOnce {
         // Boxed: the rarer paths stay out of every message's future.
         return Box::pin(at_most_once(binding, broker, delivery, attempt)).await;
@@ -44,7 +97,9 @@ pub(crate) async fn process(binding: &Binding, broker: &dyn Broker, delivery: Bo
         binding.keep_alive_every,
     )
     .await;
-    match settle(outcome, attempt, &binding.policy) {
+    let settlement = settle(outcome, attempt, &binding.policy);
+    count_settlement(binding, &settlement);
+    match settlement {
         Settlement::Ack => {
             if let Err(error) = delivery.ack().await {
                 tracing::warn!(queue = %binding.queue, error = %error,
@@ -79,6 +134,14 @@ async fn at_most_once(
         return;
     }
     if let Err(failed) = run(binding, &message, attempt).await {
+        if let Some(metrics) = &binding.metrics {
+            let reason = if failed.malformed {
+                crate::metrics::DeadLetterReason::Malformed
+            } else {
+                crate::metrics::DeadLetterReason::Permanent
+            };
+            metrics.dead_lettered(reason).inc();
+        }
         let reason = DeadLetter {
             cause: if failed.malformed {
                 DeadLetterCause::Malformed
@@ -201,7 +264,12 @@ async fn run(binding: &Binding, message: &Message, attempt: u32) -> Result<(), F
     let inbox = match open_inbox(&binding.handle, consumer, &binding.queue, message, &ctx).await {
         Ok(Inbox::Recorded(work)) => Some(work),
         Ok(Inbox::Unused) => None,
-        Ok(Inbox::Duplicate) => return Ok(()),
+        Ok(Inbox::Duplicate) => {
+            if let Some(metrics) = &binding.metrics {
+                metrics.inbox_duplicates.inc();
+            }
+            return Ok(());
+        }
         Err(error) => return Err(failed_with(&transaction_id, &error)),
     };
 

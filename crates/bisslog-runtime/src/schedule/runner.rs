@@ -16,6 +16,7 @@ use super::memory::MemoryTicks;
 use crate::Service;
 use crate::mapper::Mapped;
 use crate::messaging::RetryPolicy;
+use crate::metrics::TickResult;
 use bisslog_messaging::{Claim, RunLease, TickStore};
 
 /// The longest single wait: a wall-clock change is noticed within it.
@@ -394,6 +395,7 @@ async fn misfired(
     why: &str,
     runs: &mpsc::Sender<()>,
 ) {
+    count_tick(job, TickResult::Misfired, latest);
     match job.misfire {
         MisfirePolicy::Skip => {
             tracing::warn!(checkpoint_id = "schedule-missed", use_case = job.handle.keyname(), tick = %latest,
@@ -419,6 +421,7 @@ async fn fire(job: &Arc<Job>, shared: &Arc<Shared>, tick: Timestamp, runs: &mpsc
     });
     match shared.store.claim(&job.key, tick, lease).await {
         Ok(Claim::Won) => {
+            count_tick(job, TickResult::Run, tick);
             let (job, shared, run) = (Arc::clone(job), Arc::clone(shared), runs.clone());
             tokio::spawn(async move {
                 run_tick(&job, &shared, tick, lease.is_some()).await;
@@ -429,6 +432,7 @@ async fn fire(job: &Arc<Job>, shared: &Arc<Shared>, tick: Timestamp, runs: &mpsc
             tracing::debug!(use_case = job.handle.keyname(), tick = %tick, "another instance runs this tick");
         }
         Ok(Claim::Busy) => {
+            count_tick(job, TickResult::Skipped, tick);
             tracing::warn!(checkpoint_id = "schedule-skipped", use_case = job.handle.keyname(), tick = %tick,
                 "tick {tick} of `{}` skipped: the previous run is still going (overlap_policy: skip)", job.key);
         }
@@ -504,6 +508,15 @@ async fn keep_marked(job: &Job, shared: &Shared, tick: Timestamp) {
             tracing::warn!(use_case = job.handle.keyname(), error = %error,
                 "the running mark could not be renewed; another instance may start the next tick meanwhile");
         }
+    }
+}
+
+/// Counts a tick in the service's metrics, if it has them. Ticks are rare:
+/// the series are looked up each time rather than kept.
+fn count_tick(job: &Job, result: TickResult, tick: Timestamp) {
+    if let Some(metrics) = job.handle.metrics() {
+        let seconds = tick.as_millisecond() as f64 / 1000.0;
+        metrics.schedule(job.handle.keyname()).tick(result, seconds);
     }
 }
 

@@ -224,6 +224,16 @@ impl Database {
         }
     }
 
+    /// The pool's connections: `(in use, idle)`.
+    pub fn connections(&self) -> (u32, u32) {
+        let (size, idle) = match &self.pool {
+            Pool::Sqlite(pool) => (pool.size(), pool.num_idle()),
+            Pool::Postgres(pool) => (pool.size(), pool.num_idle()),
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+        (size.saturating_sub(idle), idle)
+    }
+
     /// Closes every connection, waiting for those in use.
     pub async fn close(&self) {
         match &self.pool {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bisslog_core::Error;
@@ -155,6 +155,12 @@ struct HealthCounters {
     failed_rounds: AtomicU64,
     failing_for: AtomicU32,
     failing: AtomicBool,
+    published: AtomicU64,
+    publish_failures: AtomicU64,
+    /// Rows not relayed yet at the last count.
+    pending: AtomicI64,
+    /// When the oldest of them was stored (Unix ms), 0 when none.
+    oldest_pending_ms: AtomicI64,
 }
 
 impl RelayHealth {
@@ -177,6 +183,25 @@ impl RelayHealth {
     /// Rounds failed in a row until now (0 when the last one worked).
     pub fn failures_in_a_row(&self) -> u32 {
         self.0.failing_for.load(Ordering::Relaxed)
+    }
+
+    /// Events published and marked so, so far.
+    pub fn published(&self) -> u64 {
+        self.0.published.load(Ordering::Relaxed)
+    }
+
+    /// Attempts to publish an event that failed, so far.
+    pub fn publish_failures(&self) -> u64 {
+        self.0.publish_failures.load(Ordering::Relaxed)
+    }
+
+    /// The backlog at the end of the last round this relay led: events not
+    /// published yet, and when the oldest of them was stored (Unix
+    /// milliseconds). Nothing pending before the first such round.
+    pub fn backlog(&self) -> (u64, Option<i64>) {
+        let pending = u64::try_from(self.0.pending.load(Ordering::Relaxed)).unwrap_or(0);
+        let oldest = self.0.oldest_pending_ms.load(Ordering::Relaxed);
+        (pending, (oldest > 0).then_some(oldest))
     }
 }
 
@@ -209,6 +234,8 @@ pub struct OutboxRelay {
     health: RelayHealth,
 }
 
+const BACKLOG: &str =
+    "SELECT COUNT(*), MIN(created_at_ms) FROM bisslog_outbox WHERE published_at_ms IS NULL";
 const BATCH: &str = "SELECT id, message_id, queue, ordering_key, event_type, transaction_id, headers, payload, \
     attempts, next_attempt_at_ms FROM bisslog_outbox WHERE published_at_ms IS NULL ORDER BY id LIMIT $1";
 const PUBLISHED_SQLITE: &str = "UPDATE bisslog_outbox SET published_at_ms = $1 \
@@ -329,6 +356,14 @@ impl OutboxRelay {
         }
         report.published = published.len();
         self.mark_published(&published, now).await?;
+        let health = &self.health.0;
+        health
+            .published
+            .fetch_add(report.published as u64, Ordering::Relaxed);
+        health
+            .publish_failures
+            .fetch_add(report.failed as u64, Ordering::Relaxed);
+        self.count_backlog().await?;
         Ok((report, unreachable))
     }
 
@@ -360,6 +395,21 @@ impl OutboxRelay {
             }
         }
         outcomes
+    }
+
+    /// Counts the events not published yet, for the relay's health.
+    async fn count_backlog(&self) -> Result<(), Error> {
+        let (pending, oldest): (i64, Option<i64>) =
+            on_engine!(self.outbox.database().pool(), pool => {
+                sqlx::query_as(BACKLOG).fetch_one(pool).await
+            })
+            .map_err(map_error)?;
+        self.health.0.pending.store(pending, Ordering::Relaxed);
+        self.health
+            .0
+            .oldest_pending_ms
+            .store(oldest.unwrap_or(0), Ordering::Relaxed);
+        Ok(())
     }
 
     async fn read_batch(&self) -> Result<Vec<Pending>, Error> {
