@@ -420,7 +420,7 @@ where
     /// and memory, or with a SQL database configured an in-memory SQLite
     /// one, with the service's migrations. Nothing is served.
     ///
-    /// [`test_service`](Self::test_service) drives its main service with
+    /// `test_service` (feature `testing`) drives its main service with
     /// `bisslog::testkit`:
     ///
     /// ```
