@@ -5,10 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use bisslog_codegen::docs::{self, DocsFormat, DocsService};
-use bisslog_schema::Loader;
 use clap::ValueEnum;
 
-use super::plural;
 use crate::Outcome;
 
 #[derive(Debug, clap::Args)]
@@ -40,36 +38,13 @@ pub(crate) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let loader = Loader::new();
-    let mut services = Vec::new();
-    let mut invalid = 0;
-    let mut failed = false;
-    for target in super::validate::targets(&args.paths) {
-        let report = match target.and_then(|path| loader.validate_file(path)) {
-            Ok(report) => report,
-            Err(error) => {
-                writeln!(err, "error: {error}")?;
-                failed = true;
-                continue;
-            }
-        };
-        let path = report.source().path().display().to_string();
-        match super::load::valid_service(report, "", err)? {
-            Some(service) => services.push(DocsService::new(path, service)),
-            None => invalid += 1,
-        }
-    }
-    if failed {
-        return Ok(Outcome::CouldNotRun);
-    }
-    if invalid > 0 {
-        writeln!(
-            err,
-            "error: {} invalid; nothing generated",
-            plural(invalid, "metadata file")
-        )?;
-        return Ok(Outcome::Problems);
-    }
+    let services = match super::load::all_services(&args.paths, err)? {
+        Ok(found) => found
+            .into_iter()
+            .map(|(path, service)| DocsService::new(path, service))
+            .collect::<Vec<_>>(),
+        Err(outcome) => return Ok(outcome),
+    };
     let format = match args.format {
         DocsFormatArg::Html => DocsFormat::Html,
         DocsFormatArg::Markdown => DocsFormat::Markdown,

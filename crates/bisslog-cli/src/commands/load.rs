@@ -61,3 +61,45 @@ pub(crate) fn one_service(
     let report = Loader::new().validate_file(&path)?;
     Ok(valid_service(report, "; nothing generated", err)?.map(|service| (path, service)))
 }
+
+/// Every valid service among `paths` (found as `validate` finds them), each
+/// with the path it was read from, for a command that generates from
+/// several; or the outcome to stop with after the problems are shown: a
+/// path that cannot be read (exit 2), invalid metadata (exit 1, "nothing
+/// generated").
+pub(crate) fn all_services(
+    paths: &[PathBuf],
+    err: &mut dyn Write,
+) -> anyhow::Result<Result<Vec<(String, ServiceMetadata)>, crate::Outcome>> {
+    let loader = Loader::new();
+    let mut services = Vec::new();
+    let mut invalid = 0;
+    let mut failed = false;
+    for target in super::validate::targets(paths) {
+        let report = match target.and_then(|path| loader.validate_file(path)) {
+            Ok(report) => report,
+            Err(error) => {
+                writeln!(err, "error: {error}")?;
+                failed = true;
+                continue;
+            }
+        };
+        let path = report.source().path().display().to_string();
+        match valid_service(report, "", err)? {
+            Some(service) => services.push((path, service)),
+            None => invalid += 1,
+        }
+    }
+    if failed {
+        return Ok(Err(crate::Outcome::CouldNotRun));
+    }
+    if invalid > 0 {
+        writeln!(
+            err,
+            "error: {} invalid; nothing generated",
+            plural(invalid, "metadata file")
+        )?;
+        return Ok(Err(crate::Outcome::Problems));
+    }
+    Ok(Ok(services))
+}

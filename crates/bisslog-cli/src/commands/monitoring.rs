@@ -6,9 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use bisslog_codegen::monitoring;
-use bisslog_schema::Loader;
 
-use super::plural;
 use crate::Outcome;
 
 #[derive(Debug, clap::Args)]
@@ -29,35 +27,10 @@ pub(crate) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let loader = Loader::new();
-    let mut services = Vec::new();
-    let mut invalid = 0;
-    let mut failed = false;
-    for target in super::validate::targets(&args.paths) {
-        let report = match target.and_then(|path| loader.validate_file(path)) {
-            Ok(report) => report,
-            Err(error) => {
-                writeln!(err, "error: {error}")?;
-                failed = true;
-                continue;
-            }
-        };
-        match super::load::valid_service(report, "", err)? {
-            Some(service) => services.push(service),
-            None => invalid += 1,
-        }
-    }
-    if failed {
-        return Ok(Outcome::CouldNotRun);
-    }
-    if invalid > 0 {
-        writeln!(
-            err,
-            "error: {} invalid; nothing generated",
-            plural(invalid, "metadata file")
-        )?;
-        return Ok(Outcome::Problems);
-    }
+    let services: Vec<_> = match super::load::all_services(&args.paths, err)? {
+        Ok(found) => found.into_iter().map(|(_, service)| service).collect(),
+        Err(outcome) => return Ok(outcome),
+    };
     let files = match monitoring::generate_system(&services) {
         Ok(files) => files,
         Err(error) => {
