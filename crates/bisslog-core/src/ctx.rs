@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::call::{CallDispatcher, NestedCall};
 use crate::error::{Error, UseCaseError};
+use crate::trace::TraceContext;
 use crate::transaction::TransactionId;
 use crate::use_case::UseCase;
 
@@ -79,6 +80,10 @@ struct Inner {
     use_case: Arc<str>,
     trigger: Trigger,
     attributes: Arc<serde_json::Map<String, serde_json::Value>>,
+    /// The trace context the entry point received (a caller's span).
+    trace_parent: Option<TraceContext>,
+    /// The call's own span, once the runtime has opened one.
+    span: OnceLock<TraceContext>,
     /// What the runtime attaches: one value per type, set once each.
     extensions: Extensions,
 }
@@ -110,6 +115,7 @@ impl Ctx {
             transaction_id: None,
             parent: None,
             attributes: serde_json::Map::new(),
+            trace_parent: None,
         }
     }
 
@@ -144,8 +150,29 @@ impl Ctx {
         &self.0.attributes
     }
 
+    /// The trace this call belongs to: its own span's context once the
+    /// runtime has opened one, else the one its entry point received;
+    /// `None` outside any trace. Published events carry it on.
+    pub fn trace_context(&self) -> Option<&TraceContext> {
+        self.0.span.get().or(self.0.trace_parent.as_ref())
+    }
+
+    /// The trace context the entry point received: the parent of the
+    /// call's span.
+    pub fn trace_parent(&self) -> Option<&TraceContext> {
+        self.0.trace_parent.as_ref()
+    }
+
+    /// Records the span the runtime opened for this call, once; a second
+    /// one is refused and given back. Log lines and published events use
+    /// it from then on.
+    pub fn set_span_context(&self, span: TraceContext) -> Result<(), TraceContext> {
+        self.0.span.set(span)
+    }
+
     /// The context of a call this one makes to another use case: a new
-    /// transaction whose parent is this one, with the same attributes.
+    /// transaction whose parent is this one, with the same attributes,
+    /// in the same trace.
     pub fn child(&self, use_case: impl Into<Arc<str>>) -> Ctx {
         Ctx(Arc::new(Inner {
             transaction_id: TransactionId::generate(),
@@ -153,6 +180,8 @@ impl Ctx {
             use_case: use_case.into(),
             trigger: Trigger::Call,
             attributes: Arc::clone(&self.0.attributes),
+            trace_parent: self.trace_context().cloned(),
+            span: OnceLock::new(),
             // A nested call is part of its caller's unit of work and is
             // dispatched by the same runtime: it starts with the same
             // extensions.
@@ -253,6 +282,7 @@ impl fmt::Debug for Ctx {
             .field("parent", &self.0.parent)
             .field("use_case", &self.0.use_case)
             .field("trigger", &self.0.trigger)
+            .field("trace", &self.trace_context())
             .finish_non_exhaustive()
     }
 }
@@ -265,6 +295,7 @@ pub struct CtxBuilder {
     transaction_id: Option<TransactionId>,
     parent: Option<TransactionId>,
     attributes: serde_json::Map<String, serde_json::Value>,
+    trace_parent: Option<TraceContext>,
 }
 
 impl CtxBuilder {
@@ -280,6 +311,23 @@ impl CtxBuilder {
     #[must_use]
     pub fn parent(mut self, id: TransactionId) -> Self {
         self.parent = Some(id);
+        self
+    }
+
+    /// Continues the trace of a caller (an incoming `traceparent`, a
+    /// consumed message's, the entry point's own span).
+    #[must_use]
+    pub fn trace_parent(mut self, parent: TraceContext) -> Self {
+        self.trace_parent = Some(parent);
+        self
+    }
+
+    /// [`CtxBuilder::trace_parent`] when there is one.
+    #[must_use]
+    pub fn maybe_trace_parent(mut self, parent: Option<TraceContext>) -> Self {
+        if parent.is_some() {
+            self.trace_parent = parent;
+        }
         self
     }
 
@@ -317,6 +365,8 @@ impl CtxBuilder {
             } else {
                 Arc::new(self.attributes)
             },
+            trace_parent: self.trace_parent,
+            span: OnceLock::new(),
             extensions: Extensions::default(),
         }))
     }
@@ -350,6 +400,26 @@ mod tests {
         assert_eq!(child.attribute("user_id"), Some(&serde_json::json!("u-7")));
         assert_eq!(child.trigger(), Trigger::Call);
         assert_eq!(child.use_case(), "b");
+    }
+
+    #[test]
+    fn children_continue_the_trace_of_their_caller() {
+        let remote = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let parent = TraceContext::parse(remote).unwrap_or_else(|| unreachable!());
+        let ctx = Ctx::builder("a", Trigger::Http)
+            .trace_parent(parent.clone())
+            .build();
+        assert_eq!(ctx.trace_context(), Some(&parent));
+        let span = parent
+            .with_span_id([7; 8])
+            .unwrap_or_else(|| unreachable!());
+        assert!(ctx.set_span_context(span.clone()).is_ok());
+        assert!(ctx.set_span_context(parent.clone()).is_err());
+        assert_eq!(ctx.trace_context(), Some(&span));
+        assert_eq!(ctx.trace_parent(), Some(&parent));
+        let child = ctx.child("b");
+        assert_eq!(child.trace_parent(), Some(&span));
+        assert!(Ctx::new("c", Trigger::Direct).trace_context().is_none());
     }
 
     #[test]

@@ -80,6 +80,7 @@ mod error;
 mod port;
 mod publish;
 mod redact;
+pub mod trace;
 mod transaction;
 mod use_case;
 
@@ -89,5 +90,6 @@ pub use error::{BoxError, Error, ErrorKind, UseCaseError, causes};
 pub use port::{Adapter, BoxFuture, UnitOfWorkId, WebSocketConnections};
 pub use publish::{Event, Publisher};
 pub use redact::{MASK, mask_url_password};
+pub use trace::TraceContext;
 pub use transaction::{MAX_TRANSACTION_ID_LEN, TransactionId};
 pub use use_case::{Completion, NoInput, UseCase};

@@ -26,21 +26,7 @@ pub const MAX_TRANSACTION_ID_LEN: usize = 128;
 impl TransactionId {
     /// A new, unique id.
     pub fn generate() -> Self {
-        static SEED: OnceLock<(u64, u64)> = OnceLock::new();
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let &(high, low) = SEED.get_or_init(|| {
-            // RandomState is seeded from the operating system's randomness.
-            let state = std::collections::hash_map::RandomState::new();
-            let mut a = state.build_hasher();
-            a.write_u64(0x0062_6973_736c_6f67);
-            let mut b = state.build_hasher();
-            b.write_u64(std::process::id().into());
-            (a.finish(), b.finish())
-        });
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let mixed_low = splitmix64(low ^ n);
-        let mixed_high = splitmix64(high.wrapping_add(n));
-        let mut value = (u128::from(mixed_high) << 64) | u128::from(mixed_low);
+        let mut value = random_u128();
         // Mark it as a random (version 4, variant 1) UUID.
         value = (value & !(0xF << 76)) | (0x4 << 76);
         value = (value & !(0x3 << 62)) | (0x2 << 62);
@@ -110,6 +96,27 @@ impl fmt::Debug for TransactionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "TransactionId({self})")
     }
+}
+
+/// 128 bits that differ on every call and between processes: a seed from
+/// the operating system's randomness, mixed with a counter. Not for
+/// secrets; for ids (transactions, spans).
+pub(crate) fn random_u128() -> u128 {
+    static SEED: OnceLock<(u64, u64)> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let &(high, low) = SEED.get_or_init(|| {
+        // RandomState is seeded from the operating system's randomness.
+        let state = std::collections::hash_map::RandomState::new();
+        let mut a = state.build_hasher();
+        a.write_u64(0x0062_6973_736c_6f67);
+        let mut b = state.build_hasher();
+        b.write_u64(std::process::id().into());
+        (a.finish(), b.finish())
+    });
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mixed_low = splitmix64(low ^ n);
+    let mixed_high = splitmix64(high.wrapping_add(n));
+    (u128::from(mixed_high) << 64) | u128::from(mixed_low)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! A message as the runtime sees it, whatever broker carried it.
 
-use bisslog_core::{Event, TransactionId};
+use bisslog_core::{Event, TraceContext, TransactionId};
 use bytes::Bytes;
 
 /// Header names a message carries, the same on every broker (adapters map
@@ -59,17 +59,47 @@ impl Message {
     }
 
     /// The message for an event published by a use case: a new id, the
-    /// current transaction id, the event's key and type.
+    /// current transaction id and trace context (`traceparent`,
+    /// `tracestate`), the event's key and type.
     pub fn from_event(event: &Event) -> Self {
-        let transaction_id =
-            crate::current::with(|ctx| ctx.map(|ctx| ctx.transaction_id().text().into_owned()));
-        Self {
+        let (transaction_id, trace) = crate::current::with(|ctx| match ctx {
+            Some(ctx) => (
+                Some(ctx.transaction_id().text().into_owned()),
+                ctx.trace_context().cloned(),
+            ),
+            None => (None, None),
+        });
+        let mut message = Self {
             id: new_message_id(),
             transaction_id,
             event_type: event.event_type.clone(),
             key: event.key.clone(),
             headers: Vec::new(),
             payload: Bytes::copy_from_slice(event.payload.get().as_bytes()),
+        };
+        if let Some(trace) = trace {
+            message.set_trace_context(&trace);
+        }
+        message
+    }
+
+    /// The trace the message continues, from its `traceparent` (and
+    /// `tracestate`) headers: a bisslog publisher's or any other's.
+    pub fn trace_context(&self) -> Option<TraceContext> {
+        TraceContext::extract(|name| self.header(name))
+    }
+
+    /// Makes the message continue `trace` (replacing any trace headers it
+    /// had): the outbox relay sends a stored event under its own span.
+    pub fn set_trace_context(&mut self, trace: &TraceContext) {
+        use bisslog_core::trace::{TRACEPARENT, TRACESTATE};
+        self.headers.retain(|(name, _)| {
+            !name.eq_ignore_ascii_case(TRACEPARENT) && !name.eq_ignore_ascii_case(TRACESTATE)
+        });
+        self.headers
+            .push((TRACEPARENT.to_owned(), trace.traceparent()));
+        if let Some(state) = trace.state() {
+            self.headers.push((TRACESTATE.to_owned(), state.to_owned()));
         }
     }
 
@@ -263,6 +293,30 @@ mod tests {
         assert_eq!(read, message);
         assert_eq!(read.header("X-Tenant"), Some("acme"));
         assert_eq!(read.header("Message-Id"), Some(message.id.as_str()));
+    }
+
+    #[tokio::test]
+    async fn published_events_carry_the_callers_trace() {
+        let parent = TraceContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+            .map(|p| p.with_state("congo=t61rcWkgMzE"));
+        let ctx = bisslog_core::Ctx::builder("insert", bisslog_core::Trigger::Http)
+            .maybe_trace_parent(parent.clone())
+            .build();
+        let event = Event::json(&[1, 2]).unwrap_or_else(|e| unreachable!("{e}"));
+        let message = crate::current::scope(ctx, async { Message::from_event(&event) }).await;
+        assert_eq!(message.trace_context(), parent);
+        assert_eq!(
+            message.header("traceparent"),
+            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        );
+        let mut relayed = message.clone();
+        let next = parent.and_then(|p| p.with_span_id([9; 8]));
+        if let Some(next) = &next {
+            relayed.set_trace_context(next);
+        }
+        assert_eq!(relayed.trace_context(), next);
+        assert_eq!(relayed.headers.len(), 2, "replaced, not added");
+        assert_eq!(Message::from_event(&event).trace_context(), None);
     }
 
     #[test]

@@ -22,6 +22,7 @@ use schemars::JsonSchema;
 use crate::contract::Contract;
 use crate::mapper::Mapped;
 use crate::metrics::{Metrics, UseCaseInstruments};
+use crate::trace::{Span, SpanKind, SpanStart, Tracer, TracerSlot, attributes};
 
 /// A successful call, ready for a transport to encode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +127,8 @@ pub struct UseCaseHandle {
     /// The service's metrics, when it has them.
     metrics: Option<Metrics>,
     instruments: Option<Arc<UseCaseInstruments>>,
+    /// The service's tracer, once it has one.
+    tracer: TracerSlot,
 }
 
 impl UseCaseHandle {
@@ -145,7 +148,19 @@ impl UseCaseHandle {
             calls: None,
             metrics: None,
             instruments: None,
+            tracer: TracerSlot::default(),
         }
+    }
+
+    pub(crate) fn with_tracer(mut self, tracer: TracerSlot) -> Self {
+        self.tracer = tracer;
+        self
+    }
+
+    /// The service's tracer, when tracing is on: for entry points to open
+    /// their own spans around the call.
+    pub fn tracer(&self) -> Option<&Tracer> {
+        self.tracer.get()
     }
 
     /// Records this use case's calls in `metrics` (set after the
@@ -231,6 +246,7 @@ impl UseCaseHandle {
         let keyname = Arc::clone(&self.keyname);
         let started = log_start(&keyname, &ctx);
         let timer = self.instruments.as_ref().map(|i| i.start(ctx.trigger()));
+        let mut span = open_span(self.tracer.get(), &keyname, self.criticality.name(), &ctx);
         if let Some(calls) = &self.calls {
             // A context that already has one (a caller's) keeps it.
             let _ = ctx.insert_extension(Arc::clone(calls));
@@ -254,6 +270,16 @@ impl UseCaseHandle {
             log_end(&keyname, &ctx, started, outcome.is_ok());
             if let Some(timer) = timer {
                 timer.end(outcome.as_ref().err().map(|failure| failure.kind()));
+            }
+            if span.is_recording() {
+                match &outcome {
+                    Ok(_) => span.record_outcome(None),
+                    Err(failure) => {
+                        let code = failure.code();
+                        span.record_outcome(Some((failure.kind(), &code, failure)));
+                    }
+                }
+                span.end();
             }
             outcome
         }
@@ -318,6 +344,31 @@ impl std::fmt::Debug for UseCaseHandle {
     }
 }
 
+/// Opens the span of a call, child of the context's trace parent, and
+/// makes it the context's own; [`Span::none`] without a tracer.
+fn open_span(
+    tracer: Option<&Tracer>,
+    keyname: &Arc<str>,
+    criticality: &'static str,
+    ctx: &Ctx,
+) -> Span {
+    let span = Span::start(tracer, || {
+        SpanStart::new(keyname.to_string(), SpanKind::Internal)
+            .parent(ctx.trace_parent())
+            .attribute(attributes::USE_CASE, Arc::clone(keyname))
+            .attribute(attributes::TRIGGER, ctx.trigger().as_str())
+            .attribute(attributes::CRITICALITY, criticality)
+            .attribute(
+                attributes::TRANSACTION_ID,
+                ctx.transaction_id().text().into_owned(),
+            )
+    });
+    if let Some(context) = span.context() {
+        let _ = ctx.set_span_context(context.clone());
+    }
+    span
+}
+
 /// Logs the start of a call at DEBUG; the time it started, when logged.
 fn log_start(keyname: &str, ctx: &Ctx) -> Option<Instant> {
     let debug = tracing::enabled!(tracing::Level::DEBUG);
@@ -340,6 +391,14 @@ fn log_end(keyname: &str, ctx: &Ctx, started: Option<Instant>, ok: bool) {
     }
 }
 
+/// What a nested call needs to know of its callee.
+#[derive(Clone)]
+struct Callee {
+    keyname: Arc<str>,
+    instruments: Option<Arc<UseCaseInstruments>>,
+    criticality: &'static str,
+}
+
 /// The dispatcher of a service's nested calls ([`Ctx::call`]): the callee
 /// is named by the keyname it is registered under, logged like any call,
 /// and its panics fail the call, not the caller. It begins no unit of
@@ -348,18 +407,26 @@ pub(crate) struct Calls {
     /// The keyname of each registered type, with its series when the
     /// service has metrics; a type registered under two keynames is
     /// missing (which one was called cannot be told).
-    keynames: HashMap<TypeId, (Arc<str>, Option<Arc<UseCaseInstruments>>)>,
+    keynames: HashMap<TypeId, Callee>,
+    tracer: TracerSlot,
 }
 
 impl Calls {
-    pub(crate) fn new<'h>(handles: impl IntoIterator<Item = &'h UseCaseHandle>) -> Self {
+    pub(crate) fn new<'h>(
+        handles: impl IntoIterator<Item = &'h UseCaseHandle>,
+        tracer: TracerSlot,
+    ) -> Self {
         let mut keynames = HashMap::new();
         let mut ambiguous = Vec::new();
         for handle in handles {
             if keynames
                 .insert(
                     handle.type_id,
-                    (handle.keyname_arc(), handle.instruments.clone()),
+                    Callee {
+                        keyname: handle.keyname_arc(),
+                        instruments: handle.instruments.clone(),
+                        criticality: handle.criticality.name(),
+                    },
                 )
                 .is_some()
             {
@@ -369,7 +436,7 @@ impl Calls {
         for type_id in ambiguous {
             keynames.remove(&type_id);
         }
-        Self { keynames }
+        Self { keynames, tracer }
     }
 }
 
@@ -379,12 +446,21 @@ impl CallDispatcher for Calls {
         caller: &'a Ctx,
         call: NestedCall<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
-        let (keyname, instruments) = self
+        let Callee {
+            keyname,
+            instruments,
+            criticality,
+        } = self
             .keynames
             .get(&call.callee())
             .cloned()
-            .unwrap_or_else(|| (Arc::from(call.type_name()), None));
+            .unwrap_or_else(|| Callee {
+                keyname: Arc::from(call.type_name()),
+                instruments: None,
+                criticality: "none",
+            });
         let child = caller.child(Arc::clone(&keyname));
+        let mut span = open_span(self.tracer.get(), &keyname, criticality, &child);
         Box::pin(async move {
             let started = log_start(&keyname, &child);
             let timer = instruments.as_ref().map(|i| i.start(Trigger::Call));
@@ -394,6 +470,13 @@ impl CallDispatcher for Calls {
             match outcome {
                 Ok(status) => {
                     log_end(&keyname, &child, started, status.is_ok());
+                    span.record_outcome(status.err().map(|kind| {
+                        (
+                            kind,
+                            "failed",
+                            &"the nested use case failed" as &dyn std::fmt::Display,
+                        )
+                    }));
                     if let Some(timer) = timer {
                         timer.end(status.err());
                     }
@@ -401,6 +484,11 @@ impl CallDispatcher for Calls {
                 }
                 Err(panic) => {
                     log_end(&keyname, &child, started, false);
+                    span.record_outcome(Some((
+                        ErrorKind::Internal,
+                        "panic",
+                        &"the use case panicked",
+                    )));
                     if let Some(timer) = timer {
                         timer.end(Some(ErrorKind::Internal));
                     }
@@ -526,5 +614,50 @@ mod tests {
             .call(ctx(), &input(serde_json::json!({"a": 1, "b": 1})))
             .await;
         assert!(reply.is_ok());
+    }
+
+    #[tokio::test]
+    async fn each_call_is_a_span_continuing_its_entry_points_trace() {
+        let (tracer, spans) = crate::trace::MemoryTracer::recording();
+        let slot = TracerSlot::default();
+        assert!(slot.set(tracer).is_ok());
+        let add = UseCaseHandle::new("add", Criticality::High, Add).with_tracer(slot);
+        let remote = bisslog_core::TraceContext::parse(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .unwrap();
+        let traced = Ctx::builder("add", Trigger::Http)
+            .trace_parent(remote.clone())
+            .build();
+        add.call(traced.clone(), &input(serde_json::json!({"a": 1, "b": 2})))
+            .await
+            .unwrap();
+        let failed = add.call(ctx(), &input(serde_json::json!({"a": "x", "b": 2})));
+        assert!(failed.await.is_err());
+        let finished = spans.finished();
+        assert_eq!(finished.len(), 2);
+        let call = &finished[0];
+        assert_eq!(call.name, "add");
+        assert_eq!(call.parent.as_ref(), Some(&remote));
+        assert_eq!(traced.trace_context(), Some(&call.context));
+        assert_eq!(call.attribute("bisslog.trigger"), Some("http"));
+        assert_eq!(call.attribute("bisslog.criticality"), Some("high"));
+        assert_eq!(call.attribute("bisslog.outcome"), Some("success"));
+        let transaction = traced.transaction_id().to_string();
+        assert_eq!(
+            call.attribute("bisslog.transaction_id"),
+            Some(transaction.as_str())
+        );
+        let failure = &finished[1];
+        assert!(
+            failure.parent.is_none(),
+            "a call without a parent starts a trace"
+        );
+        assert_eq!(failure.attribute("bisslog.error.kind"), Some("invalid"));
+        assert_eq!(
+            failure.attribute("bisslog.error.code"),
+            Some("invalid-input")
+        );
+        assert!(failure.error.is_some());
     }
 }

@@ -59,6 +59,7 @@ pub mod metrics;
 pub mod problem;
 pub mod schedule;
 mod service;
+pub mod trace;
 
 pub use contract::Contract;
 pub use dispatch::{Failure, Reply, UseCaseHandle};

@@ -3,7 +3,8 @@
 //! The default line is bisslog's
 //! `[time][transaction_id][level][checkpoint_id] message`, followed by any
 //! other fields as `key=value`; [`LogFormat::Json`] writes one JSON object
-//! per line instead. The transaction id is the event's own
+//! per line instead, with the `trace_id` and `span_id` of the call's span
+//! when it is in a trace (the [`trace`](crate::trace) module). The transaction id is the event's own
 //! `transaction_id` field, else the id of the use case whose future is
 //! being polled ([`bisslog_messaging::current`]), else `service-logging`, as in bisslog.
 
@@ -127,13 +128,21 @@ where
     ) -> fmt::Result {
         let mut fields = Fields::default();
         event.record(&mut fields);
-        let transaction = match fields.transaction_id.take() {
-            Some(id) => id,
-            None => {
-                bisslog_messaging::current::with(|ctx| ctx.map(|c| c.transaction_id().to_string()))
-                    .unwrap_or_else(|| SERVICE_TRANSACTION.to_owned())
-            }
-        };
+        let json = self.format == LogFormat::Json;
+        let given = fields.transaction_id.is_some();
+        let (current, trace) = bisslog_messaging::current::with(|ctx| match ctx {
+            Some(ctx) => (
+                (!given).then(|| ctx.transaction_id().to_string()),
+                // Only JSON lines carry the trace; text keeps bisslog's line.
+                ctx.trace_context().filter(|_| json).cloned(),
+            ),
+            None => (None, None),
+        });
+        let transaction = fields
+            .transaction_id
+            .take()
+            .or(current)
+            .unwrap_or_else(|| SERVICE_TRANSACTION.to_owned());
         let checkpoint = fields
             .checkpoint_id
             .as_deref()
@@ -158,6 +167,10 @@ where
                 line.insert("transaction_id".into(), transaction.into());
                 line.insert("level".into(), level.into());
                 line.insert("checkpoint_id".into(), checkpoint.into());
+                if let Some(trace) = trace {
+                    line.insert("trace_id".into(), trace.trace_id_hex().into());
+                    line.insert("span_id".into(), trace.span_id_hex().into());
+                }
                 line.insert("target".into(), event.metadata().target().into());
                 line.insert("message".into(), fields.message.into());
                 for (key, value) in fields.extra {
@@ -272,6 +285,11 @@ mod tests {
             })
             .with_writer(move || sink.clone())
             .finish();
+        let traced = bisslog_core::Ctx::builder("save", bisslog_core::Trigger::Http)
+            .maybe_trace_parent(bisslog_core::TraceContext::parse(
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            ))
+            .build();
         tracing::subscriber::with_default(subscriber, || {
             tracing::info!(
                 transaction_id = "tx-1",
@@ -280,6 +298,10 @@ mod tests {
                 "stored \"language\"\non two lines"
             );
             tracing::warn!("no ids here");
+            let in_call = bisslog_messaging::current::scope(traced.clone(), async {
+                tracing::info!(checkpoint_id = "in-call", "inside a traced call");
+            });
+            futures_util::FutureExt::now_or_never(in_call);
         });
         let bytes = lines
             .0
@@ -291,7 +313,7 @@ mod tests {
             .lines()
             .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
             .collect();
-        assert_eq!(parsed.len(), 2, "{text}");
+        assert_eq!(parsed.len(), 3, "{text}");
         let first = &parsed[0];
         assert_eq!(first["transaction_id"], "tx-1");
         assert_eq!(first["checkpoint_id"], "schema-saved");
@@ -304,5 +326,57 @@ mod tests {
         assert_eq!(second["transaction_id"], SERVICE_TRANSACTION);
         assert_eq!(second["checkpoint_id"], UNKNOWN_CHECKPOINT);
         assert_eq!(second["level"], "WARN");
+        assert!(
+            second.get("trace_id").is_none(),
+            "no trace, no ids: {second}"
+        );
+        let third = &parsed[2];
+        assert_eq!(third["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(third["span_id"], "00f067aa0ba902b7");
+        assert_eq!(third["transaction_id"], traced.transaction_id().to_string());
+    }
+
+    #[test]
+    fn text_lines_keep_the_bisslog_shape() {
+        let lines = Lines::default();
+        let sink = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .event_format(BisslogFormat::default())
+            .with_writer(move || sink.clone())
+            .finish();
+        let traced = bisslog_core::Ctx::builder("save", bisslog_core::Trigger::Http)
+            .maybe_trace_parent(bisslog_core::TraceContext::parse(
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            ))
+            .build();
+        tracing::subscriber::with_default(subscriber, || {
+            let in_call = bisslog_messaging::current::scope(traced.clone(), async {
+                tracing::info!(checkpoint_id = "schema-saved", rows = 3, "stored");
+            });
+            futures_util::FutureExt::now_or_never(in_call);
+        });
+        let bytes = lines
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let text = String::from_utf8(bytes).unwrap_or_default();
+        // [time][transaction_id][level][checkpoint_id] message key=value
+        let line = text.trim_end();
+        let fields: Vec<&str> = line
+            .strip_prefix('[')
+            .and_then(|rest| rest.split_once("] "))
+            .map(|(head, _)| head.split("][").collect())
+            .unwrap_or_default();
+        assert_eq!(fields.len(), 4, "{line}");
+        assert!(fields[0].ends_with('Z'), "{line}");
+        assert_eq!(fields[1], traced.transaction_id().to_string());
+        assert_eq!(fields[2], "INFO");
+        assert_eq!(fields[3], "schema-saved");
+        assert!(line.ends_with("] stored rows=3"), "{line}");
+        assert!(
+            !line.contains("4bf92f35"),
+            "text lines stay as bisslog's: {line}"
+        );
     }
 }

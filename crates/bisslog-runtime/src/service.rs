@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 
 use crate::dispatch::{Calls, UseCaseHandle};
 use crate::metrics::Metrics;
+use crate::trace::{Tracer, TracerSlot};
 
 /// A checked service: every use case of the metadata is implemented, and
 /// every external interaction has an adapter. Cheap to clone.
@@ -59,6 +60,9 @@ struct Inner {
     unit_of_work: Option<Arc<dyn UnitOfWork>>,
     readiness_timeout: Duration,
     metrics: Option<Metrics>,
+    /// The tracer of its spans, set once (by the runner when OTLP is
+    /// configured); its handles read the same slot.
+    tracer: TracerSlot,
     /// Set when the process begins to shut down: readiness fails from then on.
     shutting_down: std::sync::atomic::AtomicBool,
 }
@@ -78,7 +82,20 @@ impl Service {
             unit_of_work: None,
             readiness_timeout: DEFAULT_READINESS_TIMEOUT,
             metrics: true,
+            tracer: None,
         }
+    }
+
+    /// The tracer the service's spans go to, when tracing is on.
+    pub fn tracer(&self) -> Option<&Tracer> {
+        self.0.tracer.get()
+    }
+
+    /// Turns tracing on for this service and every handle of it, once (a
+    /// second tracer is refused and given back). Set it before serving:
+    /// calls already running are not traced.
+    pub fn set_tracer(&self, tracer: Tracer) -> Result<(), Tracer> {
+        self.0.tracer.set(tracer)
     }
 
     /// The service's metrics registry, unless turned off with
@@ -257,6 +274,7 @@ pub struct ServiceBuilder {
     unit_of_work: Option<Arc<dyn UnitOfWork>>,
     readiness_timeout: Duration,
     metrics: bool,
+    tracer: Option<Tracer>,
 }
 
 impl ServiceBuilder {
@@ -329,6 +347,15 @@ impl ServiceBuilder {
         self
     }
 
+    /// Sends the service's spans to `tracer` (the runner sets the OTLP
+    /// tracer itself, see [`Service::set_tracer`]; a test gives a
+    /// [`MemoryTracer`](crate::trace::MemoryTracer)).
+    #[must_use]
+    pub fn tracer(mut self, tracer: Tracer) -> Self {
+        self.tracer = Some(tracer);
+        self
+    }
+
     /// Checks the registrations against the metadata and builds the
     /// service, or lists every disagreement.
     pub fn build(self) -> Result<Service, BuildError> {
@@ -346,6 +373,10 @@ impl ServiceBuilder {
             );
         }
         let metrics = self.metrics.then(|| Metrics::new(&self.metadata.name));
+        let tracer = TracerSlot::default();
+        if let Some(given) = self.tracer {
+            let _ = tracer.set(given);
+        }
         let mut use_cases = IndexMap::with_capacity(self.use_cases.len());
         for keyname in self.metadata.use_cases.keys() {
             if let Some(handle) = self.use_cases.iter().find(|h| h.keyname() == keyname) {
@@ -356,13 +387,15 @@ impl ServiceBuilder {
                         .clone()
                         .with_criticality(criticality)
                         .with_metrics(metrics.clone())
+                        .with_tracer(tracer.clone())
                         .with_unit_of_work(self.unit_of_work.clone()),
                 );
             }
         }
         // Nested calls are counted in the callee's series: the dispatcher
         // takes them from the handles just completed.
-        let calls: Arc<dyn CallDispatcher> = Arc::new(Calls::new(use_cases.values()));
+        let calls: Arc<dyn CallDispatcher> =
+            Arc::new(Calls::new(use_cases.values(), tracer.clone()));
         for handle in use_cases.values_mut() {
             *handle = handle.clone().with_calls(Arc::clone(&calls));
         }
@@ -374,6 +407,7 @@ impl ServiceBuilder {
             unit_of_work: self.unit_of_work,
             readiness_timeout: self.readiness_timeout,
             metrics,
+            tracer,
             shutting_down: std::sync::atomic::AtomicBool::new(false),
         })))
     }
