@@ -211,6 +211,13 @@ where
                 return ExitCode::from(2);
             }
         };
+        #[cfg(feature = "otlp")]
+        if matches!(invocation.command, Command::Serve) {
+            if let Err(error) = crate::otlp::check(&metadata.name) {
+                eprintln!("error: {error}");
+                return ExitCode::from(2);
+            }
+        }
         let target = match invocation.command {
             Command::Serve => LogTarget::Stdout,
             // Their standard output is their result.

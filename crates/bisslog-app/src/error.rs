@@ -111,4 +111,8 @@ pub enum StartError {
         /// Why.
         source: bisslog_runtime::schedule::UnknownTimeZone,
     },
+    /// Span export (the `OTEL_*` variables) could not be set up.
+    #[cfg(feature = "otlp")]
+    #[error("tracing: {0}")]
+    Tracing(bisslog_runtime::trace::otlp::OtlpError),
 }

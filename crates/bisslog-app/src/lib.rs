@@ -68,6 +68,8 @@ mod commands;
 mod composition;
 mod error;
 mod injection;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod resources;
 mod serve;
 #[cfg(feature = "sql")]

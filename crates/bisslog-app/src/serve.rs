@@ -176,6 +176,9 @@ pub(crate) async fn serve<S>(
     } = serving;
     let settings = resources.settings().clone();
     let broker = resources.broker();
+    // Before anything serves: no call goes untraced.
+    #[cfg(feature = "otlp")]
+    let exporters = crate::otlp::Exporters::start(&composition)?;
 
     // Listeners and routes first: nothing runs yet if one fails.
     let mut servers = Vec::new();
@@ -270,6 +273,9 @@ pub(crate) async fn serve<S>(
     );
     running.stop().await;
     close(resources.stores()).await;
+    // Last: the spans of everything above are in the batch.
+    #[cfg(feature = "otlp")]
+    exporters.flush().await;
     tracing::info!(checkpoint_id = "stopped", "stopped");
     Ok(())
 }

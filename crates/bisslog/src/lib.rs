@@ -92,7 +92,8 @@
 pub use bisslog_core as core;
 pub use bisslog_core::{
     Adapter, BoxError, BoxFuture, Completion, Ctx, Error, ErrorKind, Event, NoInput, Publisher,
-    TransactionId, Trigger, UnitOfWorkId, UseCase, UseCaseError, WebSocketConnections,
+    TraceContext, TransactionId, Trigger, UnitOfWorkId, UseCase, UseCaseError,
+    WebSocketConnections,
 };
 pub use bisslog_runtime::{
     BuildError, BuildProblem, Failure, MemoryInbox, Reply, Service, ServiceBuilder, UseCaseHandle,
@@ -118,6 +119,12 @@ pub mod schedule {
 /// (`bisslog-runtime`; see `docs/observability.md`).
 pub mod metrics {
     pub use bisslog_runtime::metrics::*;
+}
+/// Distributed traces: W3C trace context carried by every call, request
+/// and message, spans per call and entry point, OTLP export with the
+/// `otlp` feature (`bisslog-runtime`; see `docs/observability.md`).
+pub mod trace {
+    pub use bisslog_runtime::trace::*;
 }
 pub use bisslog_schema as schema;
 pub use tracing;
