@@ -53,6 +53,19 @@ pub trait Broker: Send + Sync + 'static {
         let _ = queue;
         Box::pin(std::future::ready(Ok(None)))
     }
+
+    /// How long the oldest message of the queue not yet acknowledged has
+    /// waited (zero when the queue is empty), for the consumers'
+    /// `bisslog_consumer_oldest_unacked_age_seconds`; `None` when the
+    /// broker cannot tell (RabbitMQ without its management API, JetStream
+    /// streams that are not work queues, the in-process broker).
+    fn oldest_unacked_age<'a>(
+        &'a self,
+        queue: &'a str,
+    ) -> BoxFuture<'a, Result<Option<std::time::Duration>, BrokerError>> {
+        let _ = queue;
+        Box::pin(std::future::ready(Ok(None)))
+    }
 }
 
 impl<B: Broker + ?Sized> Broker for std::sync::Arc<B> {
@@ -80,6 +93,12 @@ impl<B: Broker + ?Sized> Broker for std::sync::Arc<B> {
     }
     fn depth<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<Option<u64>, BrokerError>> {
         (**self).depth(queue)
+    }
+    fn oldest_unacked_age<'a>(
+        &'a self,
+        queue: &'a str,
+    ) -> BoxFuture<'a, Result<Option<std::time::Duration>, BrokerError>> {
+        (**self).oldest_unacked_age(queue)
     }
 }
 

@@ -90,6 +90,13 @@ impl Broker for Namespaced {
     fn depth<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<Option<u64>, BrokerError>> {
         Box::pin(async move { self.inner.depth(&self.name(queue)).await })
     }
+
+    fn oldest_unacked_age<'a>(
+        &'a self,
+        queue: &'a str,
+    ) -> BoxFuture<'a, Result<Option<std::time::Duration>, BrokerError>> {
+        Box::pin(async move { self.inner.oldest_unacked_age(&self.name(queue)).await })
+    }
 }
 
 impl std::fmt::Debug for Namespaced {

@@ -410,6 +410,40 @@ impl Broker for NatsBroker {
         })
     }
 
+    fn oldest_unacked_age<'a>(
+        &'a self,
+        queue: &'a str,
+    ) -> BoxFuture<'a, Result<Option<std::time::Duration>, BrokerError>> {
+        Box::pin(async move {
+            check_queue(queue)?;
+            let Some(name) = self.stream(queue, false).await? else {
+                return Err(BrokerError::NoQueue {
+                    queue: queue.to_owned(),
+                });
+            };
+            let mut stream = self
+                .inner
+                .jetstream
+                .get_stream(&*name)
+                .await
+                .map_err(|e| error::api(queue, "reading the stream", e))?;
+            let info = stream
+                .info()
+                .await
+                .map_err(|e| error::api(queue, "reading the stream", e))?;
+            // A work queue deletes what is acknowledged: its first message
+            // is the oldest one not acknowledged yet.
+            if info.config.retention != async_nats::jetstream::stream::RetentionPolicy::WorkQueue {
+                return Ok(None);
+            }
+            if info.state.messages == 0 {
+                return Ok(Some(std::time::Duration::ZERO));
+            }
+            let first = std::time::SystemTime::from(info.state.first_timestamp);
+            Ok(Some(first.elapsed().unwrap_or_default()))
+        })
+    }
+
     fn ready(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
         Box::pin(async move {
             let state = self.inner.client.connection_state();

@@ -121,5 +121,11 @@ async fn the_relay_backs_off_while_nats_is_down_and_publishes_at_once_when_it_is
     );
     assert!(!health.failing());
     assert_eq!(broker.depth(QUEUE).await.unwrap(), Some(6));
+    // Nothing consumed them: the first one waits since it was published.
+    let age = broker.oldest_unacked_age(QUEUE).await.unwrap().unwrap();
+    assert!(
+        age > Duration::ZERO && age < Duration::from_secs(120),
+        "{age:?}"
+    );
     relay.shutdown().await;
 }

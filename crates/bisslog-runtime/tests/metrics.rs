@@ -444,3 +444,72 @@ async fn nested_calls_are_counted_under_the_call_trigger() {
         Some(1.0)
     );
 }
+
+/// The in-process broker, telling a fixed backlog age for `orders` only.
+struct TellingAge(InProcessBroker);
+
+impl Broker for TellingAge {
+    fn name(&self) -> &str {
+        "telling"
+    }
+    fn provision<'a>(
+        &'a self,
+        queue: &'a str,
+    ) -> bisslog_core::BoxFuture<'a, Result<(), bisslog_messaging::BrokerError>> {
+        self.0.provision(queue)
+    }
+    fn publish<'a>(
+        &'a self,
+        queue: &'a str,
+        message: &'a Message,
+    ) -> bisslog_core::BoxFuture<'a, Result<(), bisslog_messaging::BrokerError>> {
+        self.0.publish(queue, message)
+    }
+    fn subscribe<'a>(
+        &'a self,
+        subscription: &'a bisslog_messaging::Subscription,
+    ) -> bisslog_core::BoxFuture<
+        'a,
+        Result<bisslog_messaging::Deliveries, bisslog_messaging::BrokerError>,
+    > {
+        self.0.subscribe(subscription)
+    }
+    fn oldest_unacked_age<'a>(
+        &'a self,
+        queue: &'a str,
+    ) -> bisslog_core::BoxFuture<'a, Result<Option<Duration>, bisslog_messaging::BrokerError>> {
+        let age = (queue == "orders").then_some(Duration::from_secs(42));
+        Box::pin(std::future::ready(Ok(age)))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_oldest_unacked_age_comes_from_brokers_that_tell_it() {
+    let gate = Obey::default();
+    let service = service(&gate);
+    let running = Consumers::new(service.clone(), TellingAge(InProcessBroker::new()))
+        .config(ConsumerConfig::default().backlog_interval(Duration::from_secs(15)))
+        .start()
+        .await
+        .unwrap();
+    let gauge = |text: &str, queue: &str| {
+        value(
+            text,
+            "bisslog_consumer_oldest_unacked_age_seconds",
+            &[("queue", queue)],
+        )
+    };
+    // The first reading is taken at once; a bounded wait on the paused clock.
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = service.metrics().unwrap().encode();
+        if gauge(&text, "orders").is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(gauge(&text, "orders"), Some(42.0), "{text}");
+    // A broker that cannot tell leaves no series behind.
+    assert_eq!(gauge(&text, "once"), None, "{text}");
+    running.shutdown().await;
+}

@@ -230,6 +230,8 @@ mod durable {
         broker.publish(queue, &message).await.unwrap();
         broker.publish(queue, &message).await.unwrap();
         assert_eq!(broker.depth(queue).await.unwrap(), Some(1), "stored once");
+        let age = broker.oldest_unacked_age(queue).await.unwrap().unwrap();
+        assert!(age < Duration::from_secs(60), "just published: {age:?}");
 
         let mut deliveries = broker
             .subscribe(&subscription(queue, Duration::from_secs(30)))
@@ -267,11 +269,18 @@ mod durable {
             .map(drop)
         })
         .unwrap();
+        // Published at the epoch: the backlog's age says so.
+        let age = broker.oldest_unacked_age(queue).await.unwrap().unwrap();
+        assert!(age > Duration::from_secs(50 * 365 * 86_400), "{age:?}");
         let foreign = next(&mut deliveries).await;
         assert_eq!(foreign.message().id, "foreign-1");
         assert_eq!(&foreign.message().payload[..], b"{\"n\":1}");
         foreign.ack().await.unwrap();
         assert_eq!(broker.depth(queue).await.unwrap(), Some(0));
+        assert_eq!(
+            broker.oldest_unacked_age(queue).await.unwrap(),
+            Some(Duration::ZERO)
+        );
         assert!(broker.ready().await.is_ok());
         drop(deliveries);
         broker.database().close().await;

@@ -50,6 +50,11 @@ pub struct ConsumerConfig {
     /// running after it are abandoned unsettled, so the broker delivers
     /// them again.
     pub shutdown_grace: Duration,
+    /// How often the age of each consumed queue's oldest unacknowledged
+    /// message is read from the broker for
+    /// `bisslog_consumer_oldest_unacked_age_seconds` (when the service has
+    /// metrics and the broker tells it).
+    pub backlog_interval: Duration,
 }
 
 impl Default for ConsumerConfig {
@@ -63,11 +68,19 @@ impl Default for ConsumerConfig {
             default_retry_delay: Duration::from_secs(1),
             max_retry_delay: Duration::from_secs(300),
             shutdown_grace: Duration::from_secs(25),
+            backlog_interval: Duration::from_secs(15),
         }
     }
 }
 
 impl ConsumerConfig {
+    /// Sets [`ConsumerConfig::backlog_interval`].
+    #[must_use]
+    pub fn backlog_interval(mut self, every: Duration) -> Self {
+        self.backlog_interval = every;
+        self
+    }
+
     /// Sets [`ConsumerConfig::provision`].
     #[must_use]
     pub fn provision(mut self, provision: bool) -> Self {
@@ -247,6 +260,7 @@ impl Consumers {
         let (stop, stopped) = watch::channel(false);
         let mut loops = JoinSet::new();
         let mut served = Vec::new();
+        let mut backlog = Vec::new();
         for (binding, concurrency) in self.bindings() {
             let fail = |source| StartError {
                 use_case: binding.handle.keyname().to_owned(),
@@ -280,6 +294,9 @@ impl Consumers {
                 "consuming"
             );
             served.push((binding.handle.keyname().to_owned(), binding.queue.clone()));
+            if let Some(metrics) = &binding.metrics {
+                backlog.push((binding.queue.clone(), metrics.clone()));
+            }
             let runner = Runner {
                 binding: Arc::new(binding),
                 broker: Arc::clone(&self.broker),
@@ -290,11 +307,54 @@ impl Consumers {
             };
             loops.spawn(runner.run(deliveries));
         }
+        if !backlog.is_empty() {
+            loops.spawn(watch_backlog(
+                Arc::clone(&self.broker),
+                backlog,
+                self.config.backlog_interval,
+                stopped.clone(),
+            ));
+        }
         Ok(RunningConsumers {
             stop,
             loops,
             served,
         })
+    }
+}
+
+/// Reads the age of each queue's oldest unacknowledged message every
+/// `every` into its gauge, until stopped. A queue whose broker cannot tell
+/// (or that fails) is dropped from the watch or skipped this round: the
+/// gauge is an operator's aid, never a reason to stop consuming.
+async fn watch_backlog(
+    broker: Arc<dyn Broker>,
+    mut queues: Vec<(String, crate::metrics::Consumer)>,
+    every: Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut ticks = tokio::time::interval(every.max(Duration::from_millis(10)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !queues.is_empty() {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stopped.wait_for(|stop| *stop) => return,
+        }
+        let mut told = Vec::with_capacity(queues.len());
+        for (queue, metrics) in queues {
+            match broker.oldest_unacked_age(&queue).await {
+                Ok(Some(age)) => {
+                    metrics.set_oldest_unacked_age(age.as_secs_f64());
+                    told.push((queue, metrics));
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::debug!(%queue, %error, "the broker did not tell the backlog's age");
+                    told.push((queue, metrics));
+                }
+            }
+        }
+        queues = told;
     }
 }
 

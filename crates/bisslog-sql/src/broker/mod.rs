@@ -250,4 +250,20 @@ impl Broker for SqlBroker {
             Ok(Some(u64::try_from(count).unwrap_or(0)))
         })
     }
+
+    fn oldest_unacked_age<'a>(
+        &'a self,
+        queue: &'a str,
+    ) -> BoxFuture<'a, Result<Option<std::time::Duration>, BrokerError>> {
+        Box::pin(async move {
+            let oldest: Option<i64> = on_engine!(self.inner.db.pool(), pool => {
+                sqlx::query_scalar(sql::OLDEST).bind(queue).fetch_optional(pool).await
+            })
+            .map_err(|e| broker_error("reading the oldest message", e))?;
+            let age_ms = oldest.map_or(0, |created| now_ms().saturating_sub(created).max(0));
+            Ok(Some(std::time::Duration::from_millis(
+                u64::try_from(age_ms).unwrap_or(0),
+            )))
+        })
+    }
 }

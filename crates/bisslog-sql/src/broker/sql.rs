@@ -72,3 +72,8 @@ pub(super) const UNCLAIM: &str = "UPDATE bisslog_broker_messages \
 
 /// Every message of a queue: waiting, delayed, or delivered and unsettled.
 pub(super) const DEPTH: &str = "SELECT COUNT(*) FROM bisslog_broker_messages WHERE queue = $1";
+
+/// When the oldest message of a queue was published (rows go when
+/// acknowledged; the index on `(queue, id)` finds the first).
+pub(super) const OLDEST: &str =
+    "SELECT created_at_ms FROM bisslog_broker_messages WHERE queue = $1 ORDER BY id LIMIT 1";

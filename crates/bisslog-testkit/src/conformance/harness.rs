@@ -472,6 +472,13 @@ impl Broker for Counting {
         self.inner.depth(queue)
     }
 
+    fn oldest_unacked_age<'a>(
+        &'a self,
+        queue: &'a str,
+    ) -> BoxFuture<'a, Result<Option<std::time::Duration>, BrokerError>> {
+        self.inner.oldest_unacked_age(queue)
+    }
+
     fn subscribe<'a>(
         &'a self,
         subscription: &'a Subscription,
