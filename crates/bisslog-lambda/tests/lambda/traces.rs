@@ -166,3 +166,20 @@ async fn an_eventbridge_scheduled_event_records_its_scheduled_time() {
         event["time"].as_str()
     );
 }
+
+#[tokio::test]
+async fn a_websocket_connect_continues_the_trace_of_its_headers() {
+    let (handler, _, spans) = traced_handler();
+    let mut event = fixture("example-apigw-websocket-request.json");
+    event["headers"]["traceparent"] = json!(TRACEPARENT);
+    event["multiValueHeaders"] = json!({});
+    let response = handler.handle(event).await.unwrap();
+    assert_eq!(response["statusCode"], 200);
+    let connect = named(&spans, "WS $connect");
+    assert_eq!(connect.kind, SpanKind::Server);
+    assert_eq!(connect.parent.as_ref(), Some(&caller()));
+    assert_eq!(
+        named(&spans, "connect").parent.as_ref(),
+        Some(&connect.context)
+    );
+}
