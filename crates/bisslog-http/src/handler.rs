@@ -41,6 +41,17 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
     let raw_path = RawPathParams::from_request_parts(&mut parts, &()).await;
     let transaction = transaction_id(&parts.headers);
     let transaction_text = transaction.text().into_owned();
+    let incoming = crate::trace::incoming(&parts.headers);
+    let span = crate::trace::server_span(
+        route.use_case.tracer(),
+        &route,
+        &parts,
+        &transaction_text,
+        incoming.as_ref(),
+    );
+    // With a tracer the call continues the server span; without one, the
+    // caller's trace travels on unchanged.
+    let trace_parent = span.context().cloned().or(incoming);
     let problem = |(status, code, detail): Refusal| {
         Problem::new(
             status,
@@ -96,6 +107,7 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
         let ctx = Ctx::builder(route.use_case.keyname_arc(), Trigger::Http)
             .transaction_id(transaction.clone())
             .attributes(attributes)
+            .maybe_trace_parent(trace_parent)
             .build();
         let input = route.mapper.map(&sources, ctx.attributes());
         let call = route.use_case.call(ctx.clone(), &input);
@@ -122,6 +134,7 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
 
     let mut response = outcome.unwrap_or_else(|problem| problem.into_response());
     finish(&mut response, &route, &parts.headers, &transaction_text);
+    crate::trace::end_server_span(span, response.status());
     response
 }
 

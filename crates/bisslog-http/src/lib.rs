@@ -73,6 +73,7 @@ mod rejections;
 mod routes;
 mod server;
 mod sources;
+mod trace;
 mod websocket;
 
 pub use api_docs::{ApiDocs, DOCS_PATH, OPENAPI_PATH};
@@ -82,6 +83,7 @@ pub use error::HttpError;
 pub use problem::{Problem, ProblemResponse, RETRY_AFTER_SECONDS, StatusPolicy};
 pub use routes::router_path;
 pub use server::{HttpServer, HttpServerBuilder, METRICS_PATH, shutdown_signal};
+pub use trace::SpanAttributes;
 pub use websocket::{WebSocketRegistry, WebSocketRoutes};
 
 /// The header carrying the transaction id, both ways.

@@ -122,6 +122,7 @@ impl HttpServer {
             connection_id,
             headers,
             text,
+            crate::trace::incoming(headers).as_ref(),
         )
         .await
     }

@@ -20,8 +20,11 @@ use std::sync::{Arc, Mutex};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
-use bisslog_core::{BoxFuture, Ctx, Error, TransactionId, Trigger, WebSocketConnections};
+use bisslog_core::{
+    BoxFuture, Ctx, Error, TraceContext, TransactionId, Trigger, WebSocketConnections,
+};
 use bisslog_runtime::mapper::{Body, InputMapper, Sources};
+use bisslog_runtime::trace::{Span, SpanKind, SpanStart, attributes};
 use bisslog_runtime::{Service, UseCaseHandle};
 use bisslog_schema::TriggerKind;
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -200,6 +203,11 @@ impl WebSocketRoutes {
 
     /// Calls the use case of `route_key` for a connection; the reply's
     /// body, if it has one. `None` when no trigger has that route key.
+    ///
+    /// `trace_parent` is the trace the connection continues (the upgrade
+    /// request's `traceparent`). With a tracer, the call runs under a
+    /// server span "WS {route_key}", its child; without one, the call's
+    /// context simply continues `trace_parent`.
     pub fn call(
         &self,
         route_key: &str,
@@ -207,11 +215,19 @@ impl WebSocketRoutes {
         headers: &HeaderMap,
         body: Option<Body<'_>>,
         transaction: TransactionId,
+        trace_parent: Option<&TraceContext>,
     ) -> Option<BoxFuture<'static, Result<Option<bytes::Bytes>, bisslog_runtime::Failure>>> {
         let route = self.routes.get(route_key)?;
+        let mut span = Span::start(route.use_case.tracer(), || {
+            SpanStart::new(format!("WS {route_key}"), SpanKind::Server)
+                .parent(trace_parent)
+                .attribute("bisslog.websocket.route_key", route_key.to_owned())
+                .attribute(attributes::TRANSACTION_ID, transaction.to_string())
+        });
         let ctx = Ctx::builder(route.use_case.keyname_arc(), Trigger::WebSocket)
             .transaction_id(transaction)
             .attribute("connection_id", connection_id)
+            .maybe_trace_parent(span.context().or(trace_parent).cloned())
             .build();
         let sources = WsSources {
             connection_id,
@@ -221,7 +237,20 @@ impl WebSocketRoutes {
         };
         let input = route.mapper.map(&sources, ctx.attributes());
         let call = route.use_case.call(ctx.clone(), &input);
-        Some(Box::pin(async move { call.await.map(|reply| reply.body) }))
+        Some(Box::pin(async move {
+            let outcome = call.await;
+            if span.is_recording() {
+                match &outcome {
+                    Ok(_) => span.record_outcome(None),
+                    Err(failure) => {
+                        let code = failure.code();
+                        span.record_outcome(Some((failure.kind(), &code, failure)));
+                    }
+                }
+            }
+            span.end();
+            outcome.map(|reply| reply.body)
+        }))
     }
 }
 
@@ -262,12 +291,15 @@ async fn connect(
 ) -> Response {
     let connection_id = TransactionId::generate().to_string();
     let transaction = transaction_id(&headers);
+    // Every message of the connection continues the upgrade's trace.
+    let trace_parent = crate::trace::incoming(&headers);
     let call = endpoint.routes.call(
         "$connect",
         &connection_id,
         &headers,
         None,
         transaction.clone(),
+        trace_parent.as_ref(),
     );
     if let Some(call) = call
         && let Err(failure) = call.await
@@ -279,7 +311,9 @@ async fn connect(
             .problem(failure.as_ref(), &transaction, None)
             .into_response();
     }
-    upgrade.on_upgrade(move |socket| serve_connection(endpoint, socket, connection_id, headers))
+    upgrade.on_upgrade(move |socket| {
+        serve_connection(endpoint, socket, connection_id, headers, trace_parent)
+    })
 }
 
 /// Reads messages until the client leaves, then runs `$disconnect`.
@@ -288,6 +322,7 @@ async fn serve_connection(
     socket: WebSocket,
     connection_id: String,
     headers: HeaderMap,
+    trace_parent: Option<TraceContext>,
 ) {
     let (mut sink, mut stream) = socket.split();
     let (sender, mut outgoing) = mpsc::unbounded_channel::<Message>();
@@ -309,6 +344,7 @@ async fn serve_connection(
                     &connection_id,
                     &headers,
                     text.as_str(),
+                    trace_parent.as_ref(),
                 )
                 .await
             }
@@ -337,6 +373,7 @@ async fn serve_connection(
         &headers,
         None,
         TransactionId::generate(),
+        trace_parent.as_ref(),
     );
     if let Some(call) = call
         && let Err(failure) = call.await
@@ -352,6 +389,7 @@ pub(crate) async fn handle_message(
     connection_id: &str,
     headers: &HeaderMap,
     text: &str,
+    trace_parent: Option<&TraceContext>,
 ) -> Option<Value> {
     let body = match Body::parse(text) {
         Ok(body) => body.with_fields(),
@@ -387,7 +425,14 @@ pub(crate) async fn handle_message(
     };
     let transaction = TransactionId::generate();
     let transaction_text = transaction.to_string();
-    let call = routes.call(route_key, connection_id, headers, Some(body), transaction)?;
+    let call = routes.call(
+        route_key,
+        connection_id,
+        headers,
+        Some(body),
+        transaction,
+        trace_parent,
+    )?;
     match call.await {
         Ok(Some(reply)) => serde_json::from_slice(&reply).ok(),
         Ok(None) => None,

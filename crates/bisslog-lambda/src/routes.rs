@@ -34,6 +34,8 @@ pub(crate) struct ScheduleRoute {
     pub(crate) index: usize,
     pub(crate) handle: UseCaseHandle,
     pub(crate) event: Option<Value>,
+    /// The cron expression, for the tick's span.
+    pub(crate) cronjob: String,
 }
 
 /// Every consumer and schedule trigger of a service, in metadata order.
@@ -65,6 +67,7 @@ impl Routes {
                         index,
                         handle: handle.clone(),
                         event: schedule.event.clone(),
+                        cronjob: schedule.cronjob.as_str().to_owned(),
                     }),
                     TriggerKind::Http(_) | TriggerKind::WebSocket(_) => {}
                 }

@@ -68,6 +68,9 @@ use_cases:
   notify:
     name: pushes to a connection
     triggers: [{type: http, options: {method: post, path: "/notify/{connection}"}}]
+  trace:
+    name: tells the trace it runs in
+    triggers: [{type: http, options: {method: get, path: "/trace/{step}"}}]
   nightly:
     name: not served over HTTP
     triggers: [{type: schedule, options: {cronjob: "0 3 * * *"}}]
@@ -260,6 +263,20 @@ impl UseCase for Push {
     }
 }
 
+/// The call's trace context (`traceparent` text), or null outside a trace.
+pub(crate) struct TraceOf;
+impl UseCase for TraceOf {
+    type Input = NoInput;
+    type Output = Value;
+    type Error = Error;
+    async fn run(&self, ctx: &Ctx, _: NoInput) -> Result<Value, Error> {
+        Ok(json!({
+            "traceparent": ctx.trace_context().map(bisslog_core::TraceContext::traceparent),
+            "parent": ctx.trace_parent().map(bisslog_core::TraceContext::traceparent),
+        }))
+    }
+}
+
 /// `Authorization: Bearer <user>`.
 struct Bearer;
 impl Authenticator for Bearer {
@@ -318,6 +335,11 @@ impl Running {
 }
 
 pub(crate) async fn start() -> Running {
+    start_traced(None).await
+}
+
+/// The service, its spans going to `tracer` when there is one.
+pub(crate) async fn start_traced(tracer: Option<bisslog_runtime::trace::Tracer>) -> Running {
     let metadata = bisslog_schema::validate_str("metadata.yml", METADATA)
         .into_service()
         .unwrap();
@@ -342,9 +364,14 @@ pub(crate) async fn start() -> Running {
         .use_case("ws_default", Static("unknown action"))
         .use_case("notify", Push(registry.clone()))
         .use_case("nightly", Static("done"))
-        .adapter("things_db", Database(database_up.clone()))
-        .build()
-        .unwrap();
+        .use_case("trace", TraceOf)
+        .adapter("things_db", Database(database_up.clone()));
+    let service = match tracer {
+        Some(tracer) => service.tracer(tracer),
+        None => service,
+    }
+    .build()
+    .unwrap();
     let config = HttpConfig {
         body_limit: 1024,
         header_read_timeout: Some(Duration::from_millis(300)),

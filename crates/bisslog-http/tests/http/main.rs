@@ -7,6 +7,7 @@
 
 mod fixture;
 mod lifecycle;
+mod traces;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;

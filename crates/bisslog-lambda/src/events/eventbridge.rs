@@ -23,7 +23,8 @@ pub(crate) async fn handle(routing: &Routing, event: Value) -> Result<Value, Lam
             .and_then(|r| r.first())
             .and_then(Value::as_str)
             .map(|arn| arn.rsplit('/').next().unwrap_or(arn));
-        return super::schedule::by_rule(routing, rule).await;
+        let time = super::schedule::scheduled_time(&event);
+        return super::schedule::by_rule(routing, rule, time).await;
     }
     let payload = match event.get("detail") {
         Some(detail) => Bytes::from(serde_json::to_vec(detail).unwrap_or_default()),
@@ -36,6 +37,6 @@ pub(crate) async fn handle(routing: &Routing, event: Value) -> Result<Value, Lam
     }
     let message = Message::from_headers(payload, message_headers, || id.to_owned());
     let seen = format!("an EventBridge event of detail-type `{detail_type}`");
-    let body = super::consume(routing, detail_type, &message, 1, &seen).await?;
+    let body = super::consume(routing, "aws_eventbridge", detail_type, &message, 1, &seen).await?;
     Ok(super::schedule::output(body.as_deref()))
 }

@@ -5,6 +5,8 @@
 
 use axum::body::Body as AxumBody;
 use axum::extract::Request;
+use bisslog_http::SpanAttributes;
+use bisslog_runtime::trace::Value as TraceValue;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use http_body_util::BodyExt as _;
@@ -31,11 +33,14 @@ pub(crate) async fn handle(
     flavor: Flavor,
     event: &Value,
 ) -> Result<Value, LambdaError> {
-    let request = match flavor {
+    let mut request = match flavor {
         Flavor::RestApi => rest_request(event)?,
         Flavor::HttpApi => http_api_request(event)?,
         Flavor::Alb => rest_request(event)?,
     };
+    if routing.service.tracer().is_some() {
+        request.extensions_mut().insert(span_attributes(event));
+    }
     let seen = format!(
         "an HTTP request {} {}",
         request.method(),
@@ -79,6 +84,23 @@ pub(crate) async fn handle(
         &parts.headers,
         &body,
     ))
+}
+
+/// What the HTTP server span of an invocation adds to a server's: the
+/// trigger, the request id and the cloud.
+fn span_attributes(event: &Value) -> SpanAttributes {
+    let mut attributes = vec![
+        ("faas.trigger", TraceValue::Static("http")),
+        ("cloud.provider", TraceValue::Static("aws")),
+    ];
+    if let Some(id) = event
+        .get("requestContext")
+        .and_then(|c| c.get("requestId"))
+        .and_then(Value::as_str)
+    {
+        attributes.push(("faas.invocation_id", TraceValue::Owned(id.to_owned())));
+    }
+    SpanAttributes(attributes)
 }
 
 /// A REST API (1.0) or ALB request. REST API query values arrive decoded

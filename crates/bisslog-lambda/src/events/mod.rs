@@ -12,6 +12,7 @@ pub(crate) mod websocket;
 use ::http::{HeaderMap, HeaderName, HeaderValue};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use bisslog_runtime::trace::{Span, SpanKind, SpanStart, attributes};
 use bytes::Bytes;
 use serde_json::Value;
 
@@ -81,8 +82,13 @@ pub(crate) fn body(event: &Value, what: &'static str) -> Result<Option<Bytes>, L
 /// gives each consuming use case its own copy); the last reply's body.
 /// `seen` describes the message for errors (`an SQS record from queue
 /// `orders``).
+///
+/// With a tracer, the delivery runs under a consumer span "process
+/// {queue}" continuing the message's `traceparent` (`system` is its
+/// `messaging.system`); the use cases' spans are its children.
 pub(crate) async fn consume(
     routing: &crate::routing::Routing,
+    system: &'static str,
     queue: &str,
     message: &bisslog_messaging::Message,
     attempt: u32,
@@ -103,6 +109,29 @@ pub(crate) async fn consume(
     {
         routing.check_served(&other.handle, || seen.to_owned())?;
     }
+    let mut span = Span::start(routing.service.tracer(), || {
+        SpanStart::new(format!("process {queue}"), SpanKind::Consumer)
+            .parent(message.trace_context().as_ref())
+            .attribute("messaging.system", system)
+            .attribute("messaging.destination.name", queue.to_owned())
+            .attribute("messaging.operation.type", "process")
+            .attribute("messaging.message.id", message.id.clone())
+            .attribute(attributes::ATTEMPT, attempt)
+            .attribute("faas.trigger", "pubsub")
+            .attribute("cloud.provider", "aws")
+    });
+    // The use cases continue the consumer span: the message they read
+    // carries its context instead of the publisher's.
+    let traced;
+    let message = match span.context() {
+        Some(context) => {
+            let mut copy = message.clone();
+            copy.set_trace_context(context);
+            traced = copy;
+            &traced
+        }
+        None => message,
+    };
     let mut body = None;
     for consumer in served {
         let reply = bisslog_runtime::messaging::call_with_message(
@@ -113,12 +142,27 @@ pub(crate) async fn consume(
             attempt,
             consumer.inbox.as_deref(),
         )
-        .await
-        .map_err(|failure| LambdaError::UseCaseFailed {
-            use_case: consumer.handle.keyname().to_owned(),
-            failure,
-        })?;
-        body = reply.body;
+        .await;
+        match reply {
+            Ok(reply) => body = reply.body,
+            Err(failure) => {
+                // The platform delivers it again (or dead-letters it).
+                span.set_attribute(SETTLEMENT, "retry");
+                let code = failure.code();
+                span.record_outcome(Some((failure.kind(), &code, &failure)));
+                drop(code);
+                span.end();
+                return Err(LambdaError::UseCaseFailed {
+                    use_case: consumer.handle.keyname().to_owned(),
+                    failure,
+                });
+            }
+        }
     }
+    span.set_attribute(SETTLEMENT, "ack");
+    span.end();
     Ok(body)
 }
+
+/// How a delivery was settled, on the consumer span.
+const SETTLEMENT: &str = "bisslog.settlement";

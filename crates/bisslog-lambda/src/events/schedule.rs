@@ -8,6 +8,7 @@
 
 use bisslog_core::{Ctx, Trigger};
 use bisslog_runtime::mapper::Mapped;
+use bisslog_runtime::trace::{Span, SpanKind, SpanStart, attributes};
 use serde_json::Value;
 
 use crate::SCHEDULE_KEY;
@@ -63,11 +64,21 @@ pub(crate) async fn handle(routing: &Routing, event: &Value) -> Result<Value, La
             "a schedule of `{use_case}` for trigger{which}, which is not a schedule trigger of it"
         )));
     };
-    run(route).await
+    run(routing, route, scheduled_time(event)).await
 }
 
-/// Runs the schedule trigger of a classic EventBridge rule.
-pub(crate) async fn by_rule(routing: &Routing, rule: Option<&str>) -> Result<Value, LambdaError> {
+/// When the tick was due, as the event says (`time`, RFC 3339).
+pub(crate) fn scheduled_time(event: &Value) -> Option<&str> {
+    event.get("time").and_then(Value::as_str)
+}
+
+/// Runs the schedule trigger of a classic EventBridge rule, due at
+/// `scheduled_time`.
+pub(crate) async fn by_rule(
+    routing: &Routing,
+    rule: Option<&str>,
+    scheduled_time: Option<&str>,
+) -> Result<Value, LambdaError> {
     let schedules = &routing.routes.schedules;
     let named = rule.and_then(|rule| schedules.iter().find(|s| s.handle.keyname() == rule));
     // With `only`, the served use case's schedules are the service's.
@@ -92,17 +103,49 @@ pub(crate) async fn by_rule(routing: &Routing, rule: Option<&str>) -> Result<Val
     routing.check_served(&route.handle, || {
         format!("a Scheduled Event for `{}`", route.handle.keyname())
     })?;
-    run(route).await
+    run(routing, route, scheduled_time).await
 }
 
-async fn run(route: &ScheduleRoute) -> Result<Value, LambdaError> {
-    let ctx = Ctx::builder(route.handle.keyname_arc(), Trigger::Schedule).build();
+/// Runs one tick; with a tracer, under a span "tick {keyname}" starting a
+/// new trace, the use case's span its child.
+async fn run(
+    routing: &Routing,
+    route: &ScheduleRoute,
+    scheduled_time: Option<&str>,
+) -> Result<Value, LambdaError> {
+    let mut span = Span::start(routing.service.tracer(), || {
+        let mut start = SpanStart::new(
+            format!("tick {}", route.handle.keyname()),
+            SpanKind::Internal,
+        )
+        .attribute(attributes::SCHEDULE, route.cronjob.clone())
+        .attribute("faas.trigger", "timer")
+        .attribute("cloud.provider", "aws");
+        if let Some(time) = scheduled_time {
+            start = start.attribute("bisslog.scheduled_time", time.to_owned());
+        }
+        start
+    });
+    let ctx = Ctx::builder(route.handle.keyname_arc(), Trigger::Schedule)
+        .maybe_trace_parent(span.context().cloned())
+        .build();
     let input = match &route.event {
         None | Some(Value::Null) => Mapped::object(),
         Some(event) => Mapped::Json(event),
     };
     let call = route.handle.call(ctx, &input);
-    let reply = call.await.map_err(|failure| LambdaError::UseCaseFailed {
+    let outcome = call.await;
+    if span.is_recording() {
+        match &outcome {
+            Ok(_) => span.record_outcome(None),
+            Err(failure) => {
+                let code = failure.code();
+                span.record_outcome(Some((failure.kind(), &code, failure)));
+            }
+        }
+    }
+    span.end();
+    let reply = outcome.map_err(|failure| LambdaError::UseCaseFailed {
         use_case: route.handle.keyname().to_owned(),
         failure,
     })?;

@@ -46,7 +46,7 @@ pub(crate) async fn handle(routing: &Routing, event: &Value) -> Result<Value, La
             });
         let message = Message::from_headers(payload, attributes, || id.to_owned());
         let seen = format!("an SNS message from topic `{topic}`");
-        super::consume(routing, topic, &message, 1, &seen).await?;
+        super::consume(routing, "aws_sns", topic, &message, 1, &seen).await?;
     }
     Ok(Value::Null)
 }

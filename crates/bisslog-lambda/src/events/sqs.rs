@@ -114,7 +114,7 @@ async fn deliver(routing: &Routing, record: &Value, id: &str) -> Result<(), Lamb
         .and_then(|n| n.parse().ok())
         .unwrap_or(1);
     let seen = format!("an SQS record from queue `{queue}`");
-    super::consume(routing, queue, &message, attempt, &seen)
+    super::consume(routing, "aws_sqs", queue, &message, attempt, &seen)
         .await
         .map(drop)
 }

@@ -4,7 +4,7 @@
 //! `bisslog-http`'s `/ws` endpoint calls, with the same mapper sources:
 //! `connection_id`, `route_key`, `headers.*` and, for messages, `body.*`.
 
-use bisslog_core::TransactionId;
+use bisslog_core::{TraceContext, TransactionId};
 use bisslog_http::{Problem, TRANSACTION_HEADER};
 use bisslog_runtime::mapper::Body;
 use http::StatusCode;
@@ -59,7 +59,17 @@ pub(crate) async fn handle(routing: &Routing, event: &Value) -> Result<Value, La
             return Ok(problem_response(&problem));
         }
     };
-    let Some(call) = routes.call(route_key, connection_id, &headers, body, transaction) else {
+    // Headers (and so a `traceparent`) come with `$connect` only.
+    let trace_parent = TraceContext::extract(|name| headers.get(name)?.to_str().ok());
+    let call = routes.call(
+        route_key,
+        connection_id,
+        &headers,
+        body,
+        transaction,
+        trace_parent.as_ref(),
+    );
+    let Some(call) = call else {
         return Err(LambdaError::unmatched(format!(
             "a WebSocket event for route key `{route_key}`"
         )));

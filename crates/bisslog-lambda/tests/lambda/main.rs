@@ -17,5 +17,6 @@ mod schedules;
 mod sns_topics;
 mod sqs_batches;
 mod support;
+mod traces;
 mod unmatched_events;
 mod websocket_api;

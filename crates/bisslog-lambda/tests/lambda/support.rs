@@ -100,6 +100,8 @@ pub struct Call {
     pub trigger: Trigger,
     pub input: Value,
     pub parent: Option<String>,
+    /// The call's trace context (its own span, else the one it continues).
+    pub trace: Option<String>,
 }
 
 /// Every call, in order.
@@ -139,6 +141,7 @@ impl UseCase for Recorder {
             trigger: ctx.trigger(),
             input: input.clone(),
             parent: ctx.parent_transaction_id().map(|t| t.text().into_owned()),
+            trace: ctx.trace_context().map(|t| t.traceparent()),
         });
         if ctx.use_case() == "explode" {
             panic!("exploded on purpose");
@@ -161,6 +164,11 @@ impl UseCase for Recorder {
 }
 
 pub fn service(calls: &Calls) -> Service {
+    service_traced(calls, None)
+}
+
+/// The service, its spans going to `tracer` when there is one.
+pub fn service_traced(calls: &Calls, tracer: Option<bisslog_runtime::trace::Tracer>) -> Service {
     let metadata = bisslog_schema::validate_str("metadata.yml", METADATA)
         .into_service()
         .expect("the test metadata is valid");
@@ -173,6 +181,9 @@ pub fn service(calls: &Calls) -> Service {
             },
         );
     }
+    if let Some(tracer) = tracer {
+        builder = builder.tracer(tracer);
+    }
     builder.build().expect("the test service builds")
 }
 
@@ -180,6 +191,15 @@ pub fn handler() -> (LambdaHandler, Calls) {
     let calls = Calls::default();
     let handler = LambdaHandler::new(service(&calls)).expect("the handler builds");
     (handler, calls)
+}
+
+/// A handler whose spans a `MemoryTracer` records.
+pub fn traced_handler() -> (LambdaHandler, Calls, bisslog_runtime::trace::RecordedSpans) {
+    let calls = Calls::default();
+    let (tracer, spans) = bisslog_runtime::trace::MemoryTracer::recording();
+    let handler =
+        LambdaHandler::new(service_traced(&calls, Some(tracer))).expect("the handler builds");
+    (handler, calls, spans)
 }
 
 /// A fixture from `tests/fixtures`.

@@ -308,7 +308,8 @@ fn message_ctx(
     message: &Message,
     attempt: u32,
 ) -> Ctx {
-    let mut ctx = Ctx::builder(handle.keyname_arc(), Trigger::Consumer);
+    let mut ctx = Ctx::builder(handle.keyname_arc(), Trigger::Consumer)
+        .maybe_trace_parent(message.trace_context());
     if let Some(parent) = message
         .transaction_id
         .as_deref()
