@@ -456,6 +456,10 @@ impl Broker for Counting {
         self.inner.name()
     }
 
+    fn system(&self) -> &'static str {
+        self.inner.system()
+    }
+
     fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>> {
         self.inner.provision(queue)
     }
