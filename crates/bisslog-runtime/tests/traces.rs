@@ -120,8 +120,14 @@ async fn a_consumed_message_continues_its_trace_through_the_process_span() {
     assert_eq!(process.parent, Some(remote()));
     assert_eq!(process.context.trace_id(), remote().trace_id());
     assert_eq!(process.attribute("messaging.system"), Some("in-process"));
-    assert_eq!(process.attribute("messaging.destination.name"), Some("work"));
-    assert_eq!(process.attribute("messaging.operation.type"), Some("process"));
+    assert_eq!(
+        process.attribute("messaging.destination.name"),
+        Some("work")
+    );
+    assert_eq!(
+        process.attribute("messaging.operation.type"),
+        Some("process")
+    );
     assert_eq!(
         process.attribute("messaging.message.id"),
         Some(sent.id.as_str())
@@ -181,7 +187,10 @@ async fn a_skipped_redelivery_and_an_at_most_once_failure_say_so() {
     broker.idle("once").await;
     broker.publish("once", &first).await.unwrap();
     broker.idle("once").await;
-    broker.publish("fragile", &message("invalid")).await.unwrap();
+    broker
+        .publish("fragile", &message("invalid"))
+        .await
+        .unwrap();
     broker.idle("fragile").await;
     running.shutdown().await;
 
