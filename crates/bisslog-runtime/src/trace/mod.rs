@@ -28,7 +28,7 @@
 //!
 //! # OTLP
 //!
-//! With the `otlp` feature, [`otlp::from_env`] builds a tracer exporting
+//! With the `otlp` feature, `otlp::from_env` builds a tracer exporting
 //! over OTLP/HTTP (and gRPC with `otlp-grpc`) from the standard variables:
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`)
 //! turns it on, `OTEL_EXPORTER_OTLP_PROTOCOL` picks `http/protobuf` or
