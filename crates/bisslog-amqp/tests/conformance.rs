@@ -73,6 +73,10 @@ impl Broker for Tracked {
         self.inner.name()
     }
 
+    fn system(&self) -> &'static str {
+        self.inner.system()
+    }
+
     fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>> {
         self.track(queue);
         self.inner.provision(queue)

@@ -123,9 +123,12 @@ async fn start_background<S>(
     {
         for store in resources.outboxes() {
             if let Store::Sql(db) = store {
-                let relay = bisslog_sql::Outbox::new(db)
-                    .relay(Arc::clone(broker))
-                    .spawn();
+                let mut relay = bisslog_sql::Outbox::new(db).relay(Arc::clone(broker));
+                // A relayed event's span goes with the main service's.
+                if let Some(tracer) = composition.main().tracer() {
+                    relay = relay.tracer(tracer.clone());
+                }
+                let relay = relay.spawn();
                 running.relays.push(relay);
             }
         }

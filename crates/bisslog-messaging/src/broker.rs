@@ -18,6 +18,14 @@ pub trait Broker: Send + Sync + 'static {
     /// A short name for logs: `nats`, `amqp`, `in-process`.
     fn name(&self) -> &str;
 
+    /// The broker's kind as OpenTelemetry's `messaging.system` names it
+    /// (`nats`, `rabbitmq`, `in-process`, `sqlite`, `postgresql`), for the
+    /// spans of the messages it carries. Brokers that do not say are
+    /// `other`.
+    fn system(&self) -> &'static str {
+        "other"
+    }
+
     /// Makes sure the queue exists, creating it when it does not;
     /// provisioning an existing queue changes nothing.
     fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>>;
@@ -71,6 +79,9 @@ pub trait Broker: Send + Sync + 'static {
 impl<B: Broker + ?Sized> Broker for std::sync::Arc<B> {
     fn name(&self) -> &str {
         (**self).name()
+    }
+    fn system(&self) -> &'static str {
+        (**self).system()
     }
     fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>> {
         (**self).provision(queue)

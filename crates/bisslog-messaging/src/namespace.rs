@@ -58,6 +58,10 @@ impl Broker for Namespaced {
         self.inner.name()
     }
 
+    fn system(&self) -> &'static str {
+        self.inner.system()
+    }
+
     fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>> {
         Box::pin(async move { self.inner.provision(&self.name(queue)).await })
     }

@@ -361,6 +361,10 @@ impl Broker for NatsBroker {
         "nats"
     }
 
+    fn system(&self) -> &'static str {
+        "nats"
+    }
+
     fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>> {
         Box::pin(async move {
             check_queue(queue)?;

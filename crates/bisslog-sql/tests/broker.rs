@@ -147,6 +147,20 @@ mod durable {
         String::from_utf8(delivery.message().payload.to_vec()).unwrap()
     }
 
+    /// The broker names its engine as OpenTelemetry's `messaging.system`.
+    #[tokio::test]
+    async fn the_messaging_system_is_the_engine() {
+        let test = TestDatabase::sqlite().await;
+        let broker = SqlBroker::connect(&test.url).await.unwrap();
+        assert_eq!(broker.system(), "sqlite");
+        test.drop_database().await;
+        if let Some(test) = TestDatabase::postgres().await {
+            let broker = SqlBroker::connect(&test.url).await.unwrap();
+            assert_eq!(broker.system(), "postgresql");
+            test.drop_database().await;
+        }
+    }
+
     /// A process that dies holding a delivery: a new one on the same
     /// database gets every unacknowledged message once the dead one's
     /// leases run out, counted as second deliveries.

@@ -155,6 +155,10 @@ impl Broker for AmqpBroker {
         "amqp"
     }
 
+    fn system(&self) -> &'static str {
+        "rabbitmq"
+    }
+
     fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>> {
         Box::pin(self.inner.declare(queue))
     }

@@ -241,6 +241,10 @@ impl Broker for InProcessBroker {
         "in-process"
     }
 
+    fn system(&self) -> &'static str {
+        "in-process"
+    }
+
     fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>> {
         self.queue_or_create(queue);
         Box::pin(std::future::ready(Ok(())))

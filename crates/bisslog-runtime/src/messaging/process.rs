@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use bisslog_core::{Ctx, ErrorKind, TransactionId, Trigger};
+use bisslog_core::{Ctx, ErrorKind, TraceContext, TransactionId, Trigger};
 use bisslog_schema::DeliverySemantic;
 
 use crate::dispatch::{UseCaseHandle, end_work};
 use crate::mapper::{Body, InputMapper, Sources};
 use crate::messaging::settle::{Failed, RetryPolicy, Settlement, settle};
+use crate::trace::{Span, SpanKind, SpanStart, attributes};
 use bisslog_messaging::publish_provisioning;
 use bisslog_messaging::{Broker, Delivery};
 use bisslog_messaging::{DeadLetter, DeadLetterCause, Message};
@@ -83,22 +84,91 @@ fn dead_letter_reason(cause: DeadLetterCause) -> crate::metrics::DeadLetterReaso
     }
 }
 
+/// What a call that did not fail came to.
+enum Ran {
+    /// The use case ran.
+    Called,
+    /// The message was handled before (an `exactly-once` inbox hit): the
+    /// redelivery was skipped.
+    Duplicate,
+}
+
+/// Opens the "process {queue}" span of a delivery, child of the trace the
+/// message carries; [`Span::none`] without a tracer.
+fn consumer_span(binding: &Binding, broker: &dyn Broker, message: &Message, attempt: u32) -> Span {
+    Span::start(binding.handle.tracer(), || {
+        SpanStart::new(format!("process {}", binding.queue), SpanKind::Consumer)
+            .parent(message.trace_context().as_ref())
+            .attribute(attributes::MESSAGING_SYSTEM, broker.system())
+            .attribute(attributes::MESSAGING_DESTINATION, binding.queue.clone())
+            .attribute(attributes::MESSAGING_OPERATION, "process")
+            .attribute(attributes::MESSAGING_MESSAGE_ID, message.id.clone())
+            .attribute(attributes::ATTEMPT, attempt)
+    })
+}
+
+/// The trace parent of a message's call: the consumer span when there is
+/// one, else the message's own trace, carried on untouched.
+fn call_parent(span: &Span, message: &Message) -> Option<TraceContext> {
+    match span.context() {
+        Some(context) => Some(context.clone()),
+        None => message.trace_context(),
+    }
+}
+
+/// Records on the consumer span how the delivery was settled, and the
+/// failure that led to a retry or a dead letter.
+fn record_settlement(
+    span: &mut Span,
+    settlement: &'static str,
+    failure: Option<(ErrorKind, &str)>,
+) {
+    span.set_attribute(attributes::SETTLEMENT, settlement);
+    if let Some((kind, reason)) = failure {
+        span.set_attribute(attributes::ERROR_TYPE, crate::trace::kind_name(kind));
+        span.set_error(reason);
+    }
+}
+
 /// Processes and settles one delivery.
 pub(crate) async fn process(binding: &Binding, broker: &dyn Broker, delivery: Box<dyn Delivery>) {
     let attempt = delivery.attempt();
     let _in_flight = received(binding, attempt);
+    let mut span = consumer_span(binding, broker, delivery.message(), attempt);
+    let parent = call_parent(&span, delivery.message());
     if binding.semantic == DeliverySemantic::AtMostOnce {
         // Boxed: the rarer paths stay out of every message's future.
-        return Box::pin(at_most_once(binding, broker, delivery, attempt)).await;
+        return Box::pin(at_most_once(
+            binding, broker, delivery, attempt, parent, &mut span,
+        ))
+        .await;
     }
     let outcome = with_keep_alive(
         delivery.as_ref(),
-        run(binding, delivery.message(), attempt),
+        run(binding, delivery.message(), attempt, parent),
         binding.keep_alive_every,
     )
     .await;
-    let settlement = settle(outcome, attempt, &binding.policy);
+    let duplicate = matches!(outcome, Ok(Ran::Duplicate));
+    // Kept for the span only: settling consumes the failure.
+    let failure = match &outcome {
+        Err(failed) if span.is_recording() => Some((failed.kind, failed.reason.clone())),
+        _ => None,
+    };
+    let settlement = settle(outcome.map(drop), attempt, &binding.policy);
     count_settlement(binding, &settlement);
+    if span.is_recording() {
+        let name = match &settlement {
+            Settlement::Ack if duplicate => "duplicate",
+            Settlement::Ack => "ack",
+            Settlement::Retry(_) => "retry",
+            Settlement::DeadLetter(_) => "dead-letter",
+        };
+        let failure = failure
+            .as_ref()
+            .map(|(kind, reason)| (*kind, reason.as_str()));
+        record_settlement(&mut span, name, failure);
+    }
     match settlement {
         Settlement::Ack => {
             if let Err(error) = delivery.ack().await {
@@ -117,6 +187,7 @@ pub(crate) async fn process(binding: &Binding, broker: &dyn Broker, delivery: Bo
             Box::pin(dead_letter(binding, broker, delivery, &reason)).await;
         }
     }
+    span.end();
 }
 
 /// Settled before the use case runs: a crash now loses the message, never
@@ -126,6 +197,8 @@ async fn at_most_once(
     broker: &dyn Broker,
     delivery: Box<dyn Delivery>,
     attempt: u32,
+    parent: Option<TraceContext>,
+    span: &mut Span,
 ) {
     let message = delivery.message().clone();
     if let Err(error) = delivery.ack().await {
@@ -133,7 +206,18 @@ async fn at_most_once(
             "the message could not be acknowledged; it is not processed (at-most-once)");
         return;
     }
-    if let Err(failed) = run(binding, &message, attempt).await {
+    let outcome = run(binding, &message, attempt, parent).await;
+    let failure = outcome.as_ref().err().map(|f| (f.kind, f.reason.as_str()));
+    record_settlement(
+        span,
+        if failure.is_some() {
+            "dead-letter"
+        } else {
+            "ack"
+        },
+        failure,
+    );
+    if let Err(failed) = outcome {
         if let Some(metrics) = &binding.metrics {
             let reason = if failed.malformed {
                 crate::metrics::DeadLetterReason::Malformed
@@ -239,8 +323,14 @@ async fn keep_alive<F: Future>(
     }
 }
 
-/// Reads the message and calls the use case in its transaction.
-async fn run(binding: &Binding, message: &Message, attempt: u32) -> Result<(), Failed> {
+/// Reads the message and calls the use case in its transaction, in the
+/// trace of `parent`.
+async fn run(
+    binding: &Binding,
+    message: &Message,
+    attempt: u32,
+    parent: Option<TraceContext>,
+) -> Result<Ran, Failed> {
     let text = std::str::from_utf8(&message.payload)
         .map_err(|e| malformed(format!("the payload is not UTF-8 text: {e}")))?;
     // A mapper that reads nothing but the payload's members deserializes
@@ -256,6 +346,7 @@ async fn run(binding: &Binding, message: &Message, attempt: u32) -> Result<(), F
         &binding.queue,
         message,
         attempt,
+        parent,
     );
     let transaction_id = ctx.transaction_id().clone();
 
@@ -268,7 +359,7 @@ async fn run(binding: &Binding, message: &Message, attempt: u32) -> Result<(), F
             if let Some(metrics) = &binding.metrics {
                 metrics.inbox_duplicates.inc();
             }
-            return Ok(());
+            return Ok(Ran::Duplicate);
         }
         Err(error) => return Err(failed_with(&transaction_id, &error)),
     };
@@ -286,7 +377,7 @@ async fn run(binding: &Binding, message: &Message, attempt: u32) -> Result<(), F
     if let Some(work) = inbox {
         outcome = end_work(work.as_ref(), outcome).await;
     }
-    outcome.map(drop).map_err(|failure| {
+    outcome.map(|_| Ran::Called).map_err(|failure| {
         // The one-pass read does not check the payload first: say so
         // precisely when it was not JSON at all.
         if failure.code() == "invalid-input"
@@ -299,17 +390,19 @@ async fn run(binding: &Binding, message: &Message, attempt: u32) -> Result<(), F
 }
 
 /// The context of a message's call: the consumer trigger, the
-/// publisher's transaction as parent, and the `queue`, `message_id` and
-/// `attempt` attributes when the mapper reads `context.*`.
+/// publisher's transaction as parent, `trace_parent` as the trace it
+/// continues, and the `queue`, `message_id` and `attempt` attributes when
+/// the mapper reads `context.*`.
 fn message_ctx(
     handle: &UseCaseHandle,
     reads_context: bool,
     queue: &str,
     message: &Message,
     attempt: u32,
+    trace_parent: Option<TraceContext>,
 ) -> Ctx {
-    let mut ctx = Ctx::builder(handle.keyname_arc(), Trigger::Consumer)
-        .maybe_trace_parent(message.trace_context());
+    let mut ctx =
+        Ctx::builder(handle.keyname_arc(), Trigger::Consumer).maybe_trace_parent(trace_parent);
     if let Some(parent) = message
         .transaction_id
         .as_deref()
@@ -358,7 +451,16 @@ pub async fn call_with_message(
     };
     let text = std::str::from_utf8(&message.payload)
         .map_err(|e| unreadable(format!("the payload is not UTF-8 text: {e}")))?;
-    let ctx = message_ctx(handle, mapper.reads_context(), queue, message, attempt);
+    // The platform's entry point opens its own span, if any; the call
+    // continues the message's trace.
+    let ctx = message_ctx(
+        handle,
+        mapper.reads_context(),
+        queue,
+        message,
+        attempt,
+        message.trace_context(),
+    );
     let work = match open_inbox(handle, inbox, queue, message, &ctx).await {
         Ok(Inbox::Recorded(work)) => Some(work),
         Ok(Inbox::Unused) => None,

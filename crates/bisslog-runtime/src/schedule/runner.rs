@@ -17,6 +17,7 @@ use crate::Service;
 use crate::mapper::Mapped;
 use crate::messaging::RetryPolicy;
 use crate::metrics::TickResult;
+use crate::trace::{Span, SpanKind, SpanStart, attributes};
 use bisslog_messaging::{Claim, RunLease, TickStore};
 
 /// The longest single wait: a wall-clock change is noticed within it.
@@ -463,13 +464,49 @@ async fn run_tick(job: &Job, shared: &Shared, tick: Timestamp, marked: bool) {
     }
 }
 
+/// Opens the "tick {keyname}" span of a tick, the root of a new trace;
+/// [`Span::none`] without a tracer.
+fn tick_span(job: &Job, tick: Timestamp) -> Span {
+    Span::start(job.handle.tracer(), || {
+        SpanStart::new(format!("tick {}", job.handle.keyname()), SpanKind::Internal)
+            .attribute(attributes::USE_CASE, job.handle.keyname_arc())
+            .attribute(attributes::SCHEDULE, job.cron.as_str().to_owned())
+            .attribute(attributes::SCHEDULED_TIME, tick.to_string())
+    })
+}
+
 /// Runs the use case for `tick` until it succeeds, fails for good or has
-/// run `max_attempts` times; the last outcome.
+/// run `max_attempts` times; the last outcome. Every attempt's call is a
+/// child of the tick's span.
 async fn attempts(job: &Job, retry: &RetryPolicy, clock: &Clock, tick: Timestamp) -> TickRun {
+    let mut span = tick_span(job, tick);
+    let run = attempts_in(job, retry, clock, tick, span.context()).await;
+    if span.is_recording() {
+        span.set_attribute(attributes::ATTEMPT, run.attempts);
+        match &run.outcome {
+            Ok(_) => span.record_outcome(None),
+            Err(failure) => {
+                let code = failure.code();
+                span.record_outcome(Some((failure.kind(), &code, failure)));
+            }
+        }
+    }
+    span.end();
+    run
+}
+
+async fn attempts_in(
+    job: &Job,
+    retry: &RetryPolicy,
+    clock: &Clock,
+    tick: Timestamp,
+    parent: Option<&bisslog_core::TraceContext>,
+) -> TickRun {
     let input = Mapped::Owned((*job.input).clone());
     let mut attempt = 1;
     loop {
         let ctx = Ctx::builder(job.handle.keyname_arc(), Trigger::Schedule)
+            .maybe_trace_parent(parent.cloned())
             .attribute("scheduled_at", tick.to_string())
             .attribute("attempt", attempt)
             .build();

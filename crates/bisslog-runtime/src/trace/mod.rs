@@ -28,7 +28,7 @@
 //!
 //! # OTLP
 //!
-//! With the `otlp` feature, [`otlp::from_env`] builds a tracer exporting
+//! With the `otlp` feature, `otlp::from_env` builds a tracer exporting
 //! over OTLP/HTTP (and gRPC with `otlp-grpc`) from the standard variables:
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`)
 //! turns it on, `OTEL_EXPORTER_OTLP_PROTOCOL` picks `http/protobuf` or
@@ -134,7 +134,8 @@ impl fmt::Display for Value {
 }
 
 /// The attribute names bisslog uses where OpenTelemetry's semantic
-/// conventions have none (they have `http.*`, `messaging.*`, `error.type`).
+/// conventions have none, and the conventions' own that the runtime sets
+/// (`messaging.*`, `error.type`).
 pub mod attributes {
     /// The use case's keyname.
     pub const USE_CASE: &str = "bisslog.use_case";
@@ -154,6 +155,19 @@ pub mod attributes {
     pub const SCHEDULE: &str = "bisslog.schedule";
     /// The delivery attempt of a message (1 for the first).
     pub const ATTEMPT: &str = "bisslog.attempt";
+    /// How a consumed message was settled: `ack`, `retry`, `dead-letter`
+    /// or `duplicate`.
+    pub const SETTLEMENT: &str = "bisslog.settlement";
+    /// When a schedule tick was due, as RFC 3339 text.
+    pub const SCHEDULED_TIME: &str = "bisslog.scheduled_time";
+    /// OpenTelemetry's `messaging.system`: the broker.
+    pub const MESSAGING_SYSTEM: &str = "messaging.system";
+    /// OpenTelemetry's `messaging.destination.name`: the queue.
+    pub const MESSAGING_DESTINATION: &str = "messaging.destination.name";
+    /// OpenTelemetry's `messaging.operation.type`: `process`, `send`.
+    pub const MESSAGING_OPERATION: &str = "messaging.operation.type";
+    /// OpenTelemetry's `messaging.message.id`.
+    pub const MESSAGING_MESSAGE_ID: &str = "messaging.message.id";
     /// OpenTelemetry's `error.type`.
     pub const ERROR_TYPE: &str = "error.type";
 }

@@ -181,6 +181,13 @@ impl Broker for SqlBroker {
         "sql"
     }
 
+    fn system(&self) -> &'static str {
+        match self.inner.db.backend() {
+            crate::Backend::Sqlite => "sqlite",
+            crate::Backend::Postgres => "postgresql",
+        }
+    }
+
     fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>> {
         Box::pin(async move {
             on_engine!(self.inner.db.pool(), pool => {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use bisslog_core::Error;
 use bisslog_messaging::{Broker, BrokerError, Message, new_message_id, publish_provisioning};
+use bisslog_runtime::trace::{Span, SpanKind, SpanStart, Tracer, attributes};
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use tokio::sync::watch;
@@ -226,12 +227,16 @@ enum Failure {
 /// - **One relay at a time.** Every instance may run a relay; they share a
 ///   lease in the database, so one publishes while the others stand by,
 ///   and one of them takes over within `lease_ttl` when it stops.
+/// - **Traced** when given a [`Tracer`] ([`OutboxRelay::tracer`]): each
+///   event sent is a "send {queue}" span, child of the call that stored
+///   it, and the message carries that span on to its consumers.
 pub struct OutboxRelay {
     outbox: Outbox,
     broker: Arc<dyn Broker>,
     config: RelayConfig,
     lease: Lease,
     health: RelayHealth,
+    tracer: Option<Tracer>,
 }
 
 const BACKLOG: &str =
@@ -290,7 +295,19 @@ impl OutboxRelay {
             config,
             lease,
             health: RelayHealth::default(),
+            tracer: None,
         }
+    }
+
+    /// Traces the events relayed: a "send {queue}" span (kind Producer)
+    /// per event sent, child of the trace context stored with it (the
+    /// call that published it), and the message sent carries the span's
+    /// context. Without a tracer the stored trace headers go out as they
+    /// are.
+    #[must_use]
+    pub fn tracer(mut self, tracer: Tracer) -> Self {
+        self.tracer = Some(tracer);
+        self
     }
 
     /// The relay's counters; clones keep following it once it runs.
@@ -372,11 +389,12 @@ impl OutboxRelay {
     /// whether the broker could not be reached.
     async fn publish_group(&self, group: Vec<Pending>) -> Vec<Outcome> {
         let mut outcomes = Vec::with_capacity(group.len());
-        for pending in group {
+        for mut pending in group {
             self.health
                 .0
                 .publish_attempts
                 .fetch_add(1, Ordering::Relaxed);
+            let mut span = self.send_span(&mut pending);
             let result = publish_provisioning(
                 self.broker.as_ref(),
                 &pending.queue,
@@ -384,6 +402,11 @@ impl OutboxRelay {
                 self.config.provision,
             )
             .await;
+            if let Err(error) = &result {
+                span.set_attribute(attributes::ERROR_TYPE, error.kind().as_str());
+                span.set_error(error.to_string());
+            }
+            span.end();
             let failed = result.is_err();
             outcomes.push((
                 pending.id,
@@ -395,6 +418,24 @@ impl OutboxRelay {
             }
         }
         outcomes
+    }
+
+    /// Opens the "send {queue}" span of an event, child of the trace it was
+    /// stored in, and makes the message carry it; [`Span::none`] without a
+    /// tracer.
+    fn send_span(&self, pending: &mut Pending) -> Span {
+        let span = Span::start(self.tracer.as_ref(), || {
+            SpanStart::new(format!("send {}", pending.queue), SpanKind::Producer)
+                .parent(pending.message.trace_context().as_ref())
+                .attribute(attributes::MESSAGING_SYSTEM, self.broker.system())
+                .attribute(attributes::MESSAGING_DESTINATION, pending.queue.clone())
+                .attribute(attributes::MESSAGING_OPERATION, "send")
+                .attribute(attributes::MESSAGING_MESSAGE_ID, pending.message.id.clone())
+        });
+        if let Some(context) = span.context() {
+            pending.message.set_trace_context(context);
+        }
+        span
     }
 
     /// Counts the events not published yet, for the relay's health.

@@ -69,6 +69,8 @@ pub(crate) struct Call {
     pub(crate) message_id: String,
     pub(crate) attempt: u32,
     pub(crate) parent: Option<String>,
+    /// The trace the call continues: its `traceparent` and `tracestate`.
+    pub(crate) trace: Option<(String, Option<String>)>,
     pub(crate) instance: u32,
     pub(crate) succeeded: bool,
 }
@@ -217,6 +219,9 @@ impl UseCase for Handle {
             message_id: input.message_id,
             attempt: input.attempt,
             parent: ctx.parent_transaction_id().map(|t| t.text().into_owned()),
+            trace: ctx
+                .trace_context()
+                .map(|t| (t.traceparent(), t.state().map(str::to_owned))),
             instance: self.instance,
             succeeded: failure.is_none(),
         });
@@ -454,6 +459,10 @@ struct Counting {
 impl Broker for Counting {
     fn name(&self) -> &str {
         self.inner.name()
+    }
+
+    fn system(&self) -> &'static str {
+        self.inner.system()
     }
 
     fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>> {

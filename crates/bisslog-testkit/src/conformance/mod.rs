@@ -62,6 +62,7 @@ macro_rules! broker_conformance {
             exactly_once_drops_redeliveries,
             at_most_once_acknowledges_first,
             consumers_are_children_of_the_producer,
+            trace_headers_arrive_unchanged,
             shutdown_releases_unstarted_messages
         );
     };
@@ -456,6 +457,47 @@ pub async fn consumers_are_children_of_the_producer<B: Broker, F: Future<Output 
         call.message_id, sent.id,
         "the message id reaches the use case"
     );
+    case.observed.assert_settled_once();
+}
+
+/// A message's trace headers arrive unchanged: the `traceparent` and
+/// `tracestate` a producer sent are the trace the consumer's call continues
+/// (no tracer: passed on as they are), and a dead-lettered copy keeps them.
+pub async fn trace_headers_arrive_unchanged<B: Broker, F: Future<Output = B>>(
+    connect: impl Fn() -> F,
+) {
+    use bisslog_core::trace::{TRACEPARENT, TRACESTATE};
+    const PARENT: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const STATE: &str = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7";
+    let trigger = Trigger {
+        max_retries: 0,
+        ..Trigger::default()
+    };
+    let case = Case::new("trace", connect().await, trigger).await;
+    let running = case.consume().await;
+    for (n, behave) in [(1, "ok"), (2, "permanent")] {
+        let mut message = Message::new(format!(r#"{{"n":{n},"behave":"{behave}"}}"#));
+        message
+            .headers
+            .push((TRACEPARENT.to_owned(), PARENT.to_owned()));
+        message
+            .headers
+            .push((TRACESTATE.to_owned(), STATE.to_owned()));
+        case.publish_message(&message).await;
+    }
+    case.observed
+        .until("both calls and the dead letter", |o| {
+            o.calls().len() >= 2 && !o.dead().is_empty()
+        })
+        .await;
+    bounded("shutdown", running.shutdown()).await;
+    let expected = Some((PARENT.to_owned(), Some(STATE.to_owned())));
+    for call in case.observed.calls() {
+        assert_eq!(call.trace, expected, "message {}", call.n);
+    }
+    let dead = &case.observed.dead()[0];
+    assert_eq!(dead.header(TRACEPARENT), Some(PARENT));
+    assert_eq!(dead.header(TRACESTATE), Some(STATE));
     case.observed.assert_settled_once();
 }
 
