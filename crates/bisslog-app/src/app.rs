@@ -212,11 +212,11 @@ where
             }
         };
         #[cfg(feature = "otlp")]
-        if matches!(invocation.command, Command::Serve) {
-            if let Err(error) = crate::otlp::check(&metadata.name) {
-                eprintln!("error: {error}");
-                return ExitCode::from(2);
-            }
+        if matches!(invocation.command, Command::Serve)
+            && let Err(error) = crate::otlp::check(&metadata.name)
+        {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
         }
         let target = match invocation.command {
             Command::Serve => LogTarget::Stdout,
