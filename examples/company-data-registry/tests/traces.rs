@@ -27,8 +27,13 @@ const CALLER_SPAN: &str = "00f067aa0ba902b7";
 const FOREIGN_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
 const FOREIGN_SPAN: &str = "b7ad6b7169203331";
 
+/// The trace of an import: importer → registry over HTTP and the broker.
+const IMPORT_TRACE: &str = "5b8efff798038103d269b633813fc60c";
+const IMPORT_SPAN: &str = "eee19b7ec3c1b174";
+
 const REGISTRY_NAME: &str = "company registry data";
 const AUDIT_NAME: &str = "company data audit";
+const IMPORTER_NAME: &str = "company data importer";
 
 /// The span of `trace` named `name`, panicking with the trace's spans.
 fn span<'s>(spans: &'s [ReceivedSpan], trace: &str, name: &str) -> &'s ReceivedSpan {
@@ -45,14 +50,32 @@ fn span<'s>(spans: &'s [ReceivedSpan], trace: &str, name: &str) -> &'s ReceivedS
         })
 }
 
-/// Whether the audit's `record_insertion` of `trace` arrived.
-fn audited(trace: &str) -> impl Fn(&[ReceivedSpan]) -> bool + '_ {
+/// Whether every span of `names` arrived in `trace`: each service's
+/// spans come in batches of their own, in any order.
+fn arrived<'a>(trace: &'a str, names: &'a [&'a str]) -> impl Fn(&[ReceivedSpan]) -> bool + 'a {
     move |spans| {
-        spans
+        names
             .iter()
-            .any(|s| s.trace_id == trace && s.name == "record_insertion")
+            .all(|name| spans.iter().any(|s| s.trace_id == trace && s.name == *name))
     }
 }
+
+/// The spans of an insertion, from its use case to the audit's.
+const INSERTED: [&str; 4] = [
+    "insert_company_data",
+    "send company_data.inserted",
+    "process company_data.inserted",
+    "record_insertion",
+];
+
+/// [`INSERTED`] and the HTTP request's span.
+const POSTED: [&str; 5] = [
+    "POST /company/data/{schema_keyname}",
+    "insert_company_data",
+    "send company_data.inserted",
+    "process company_data.inserted",
+    "record_insertion",
+];
 
 /// The chain from the relayed event to the audit's use case, under the
 /// span `producer` of `trace`.
@@ -135,9 +158,41 @@ async fn one_trace_from_a_request_to_the_audit_in_one_process() {
         "registry data listening on http://",
     );
     insert_with_the_callers_trace(&registry).await;
-    let spans = collector.wait_for(audited(CALLER_TRACE)).await;
+    let spans = collector.wait_for(arrived(CALLER_TRACE, &POSTED)).await;
     let insert = assert_served_in_the_callers_trace(&spans);
     assert_relayed_and_audited(&spans, CALLER_TRACE, &insert);
+
+    // The importer asks the registry over HTTP, sending the trace on, and
+    // queues the records: the registry's spans of both join the import's.
+    let importer = registry.base_of("importer listening on http://");
+    let response = registry
+        .client
+        .post(format!("{importer}/imports/counter"))
+        .header("traceparent", format!("00-{IMPORT_TRACE}-{IMPORT_SPAN}-01"))
+        .json(&serde_json::json!({"records": [{"n": 7}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    let imported = [
+        &[
+            "import_company_data",
+            "GET /schemas",
+            "process company_data_insertion.queue",
+        ][..],
+        &INSERTED[..],
+    ]
+    .concat();
+    let spans = collector.wait_for(arrived(IMPORT_TRACE, &imported)).await;
+    let import = span(&spans, IMPORT_TRACE, "import_company_data");
+    assert_eq!(import.service, IMPORTER_NAME);
+    let asked = span(&spans, IMPORT_TRACE, "GET /schemas");
+    assert_eq!(asked.parent_span_id, import.span_id, "{asked:#?}");
+    assert_eq!(asked.service, REGISTRY_NAME);
+    let insert = span(&spans, IMPORT_TRACE, "insert_company_data");
+    assert_eq!(insert.attribute("bisslog.trigger"), Some("consumer"));
+    assert_relayed_and_audited(&spans, IMPORT_TRACE, insert);
+
     let output = registry.terminate();
     assert!(output.success());
     db.drop_database().await;
@@ -167,7 +222,7 @@ async fn one_trace_between_processes(broker: RealBroker, database: TestDatabase)
     let audit = Server::spawn(AUDIT, &audit_env, "audit listening on http://");
 
     insert_with_the_callers_trace(&registry).await;
-    let spans = collector.wait_for(audited(CALLER_TRACE)).await;
+    let spans = collector.wait_for(arrived(CALLER_TRACE, &POSTED)).await;
     let insert = assert_served_in_the_callers_trace(&spans);
     assert_relayed_and_audited(&spans, CALLER_TRACE, &insert);
 
@@ -185,7 +240,10 @@ async fn one_trace_between_processes(broker: RealBroker, database: TestDatabase)
         .publish("company_data_insertion.queue", &foreign)
         .await
         .unwrap();
-    let spans = collector.wait_for(audited(FOREIGN_TRACE)).await;
+    let foreign_spans = [&["process company_data_insertion.queue"][..], &INSERTED[..]].concat();
+    let spans = collector
+        .wait_for(arrived(FOREIGN_TRACE, &foreign_spans))
+        .await;
     let process = span(
         &spans,
         FOREIGN_TRACE,

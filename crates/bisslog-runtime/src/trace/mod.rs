@@ -359,6 +359,29 @@ impl fmt::Debug for Span {
     }
 }
 
+/// The trace of the use-case call being polled, if any: what an adapter
+/// calling another service over HTTP sends on as `traceparent` (and
+/// `tracestate`), so the callee's spans join the caller's trace.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use bisslog_core::{Ctx, TraceContext, Trigger};
+///
+/// let parent = TraceContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+/// let ctx = Ctx::builder("import", Trigger::Http).maybe_trace_parent(parent.clone()).build();
+/// let seen = bisslog_messaging::current::scope(ctx, async {
+///     bisslog_runtime::trace::current_context()
+/// })
+/// .await;
+/// assert_eq!(seen, parent);
+/// assert!(bisslog_runtime::trace::current_context().is_none());
+/// # }
+/// ```
+pub fn current_context() -> Option<TraceContext> {
+    bisslog_messaging::current::with(|ctx| ctx.and_then(|ctx| ctx.trace_context().cloned()))
+}
+
 /// The snake-case name of an error kind, as the metrics and problem
 /// documents spell it.
 pub(crate) fn kind_name(kind: ErrorKind) -> &'static str {

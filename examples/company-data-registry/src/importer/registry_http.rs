@@ -35,7 +35,15 @@ impl RegistryHttp {
 
     async fn get(&self, path: &str) -> Result<reqwest::Response, Error> {
         let url = format!("{}{path}", self.base);
-        let response = self.client.get(&url).send().await.map_err(|e| {
+        let mut request = self.client.get(&url);
+        // The registry's spans join the import's trace.
+        if let Some(trace) = bisslog::trace::current_context() {
+            request = request.header(bisslog::core::trace::TRACEPARENT, trace.traceparent());
+            if let Some(state) = trace.state() {
+                request = request.header(bisslog::core::trace::TRACESTATE, state);
+            }
+        }
+        let response = request.send().await.map_err(|e| {
             let kind = if e.is_timeout() {
                 ErrorKind::Timeout
             } else {
