@@ -544,11 +544,12 @@ where
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             for store in resources.outboxes() {
                 if let Store::Sql(db) = store {
-                    relays.push(
-                        bisslog_sql::Outbox::new(db)
-                            .relay(resources.broker())
-                            .spawn(),
-                    );
+                    let mut relay = bisslog_sql::Outbox::new(db).relay(resources.broker());
+                    // Its spans go with the service's, flushed per invocation.
+                    if let Some(tracer) = composition.main().tracer() {
+                        relay = relay.tracer(tracer.clone());
+                    }
+                    relays.push(relay.spawn());
                 }
             }
         }
