@@ -29,6 +29,8 @@ const FOREIGN_SPAN: &str = "b7ad6b7169203331";
 
 const REGISTRY_NAME: &str = "company registry data";
 const AUDIT_NAME: &str = "company data audit";
+/// The registry's span of the caller's request.
+const SERVER_SPAN: &str = "POST /company/data/{schema_keyname}";
 
 /// The span of `trace` named `name`, panicking with the trace's spans.
 fn span<'s>(spans: &'s [ReceivedSpan], trace: &str, name: &str) -> &'s ReceivedSpan {
@@ -45,12 +47,21 @@ fn span<'s>(spans: &'s [ReceivedSpan], trace: &str, name: &str) -> &'s ReceivedS
         })
 }
 
-/// Whether the audit's `record_insertion` of `trace` arrived.
-fn audited(trace: &str) -> impl Fn(&[ReceivedSpan]) -> bool + '_ {
+/// Whether every span of `trace` the assertions read arrived: the entry
+/// span `entry` and the chain to the audit's `record_insertion`. The
+/// services export in batches of their own, so the audit's spans may
+/// arrive before the registry's last ones.
+fn audited<'a>(trace: &'a str, entry: &'a str) -> impl Fn(&[ReceivedSpan]) -> bool + 'a {
     move |spans| {
-        spans
-            .iter()
-            .any(|s| s.trace_id == trace && s.name == "record_insertion")
+        [
+            entry,
+            "insert_company_data",
+            "send company_data.inserted",
+            "process company_data.inserted",
+            "record_insertion",
+        ]
+        .iter()
+        .all(|name| spans.iter().any(|s| s.trace_id == trace && s.name == *name))
     }
 }
 
@@ -97,7 +108,7 @@ async fn insert_with_the_callers_trace(registry: &Server) {
 
 /// The HTTP part of the caller's trace; returns the use case's span.
 fn assert_served_in_the_callers_trace(spans: &[ReceivedSpan]) -> ReceivedSpan {
-    let server = span(spans, CALLER_TRACE, "POST /company/data/{schema_keyname}");
+    let server = span(spans, CALLER_TRACE, SERVER_SPAN);
     assert_eq!(server.parent_span_id, CALLER_SPAN, "{server:#?}");
     assert_eq!(server.kind, 2, "a server span");
     assert_eq!(server.service, REGISTRY_NAME);
@@ -135,7 +146,7 @@ async fn one_trace_from_a_request_to_the_audit_in_one_process() {
         "registry data listening on http://",
     );
     insert_with_the_callers_trace(&registry).await;
-    let spans = collector.wait_for(audited(CALLER_TRACE)).await;
+    let spans = collector.wait_for(audited(CALLER_TRACE, SERVER_SPAN)).await;
     let insert = assert_served_in_the_callers_trace(&spans);
     assert_relayed_and_audited(&spans, CALLER_TRACE, &insert);
     let output = registry.terminate();
@@ -167,7 +178,7 @@ async fn one_trace_between_processes(broker: RealBroker, database: TestDatabase)
     let audit = Server::spawn(AUDIT, &audit_env, "audit listening on http://");
 
     insert_with_the_callers_trace(&registry).await;
-    let spans = collector.wait_for(audited(CALLER_TRACE)).await;
+    let spans = collector.wait_for(audited(CALLER_TRACE, SERVER_SPAN)).await;
     let insert = assert_served_in_the_callers_trace(&spans);
     assert_relayed_and_audited(&spans, CALLER_TRACE, &insert);
 
@@ -185,7 +196,12 @@ async fn one_trace_between_processes(broker: RealBroker, database: TestDatabase)
         .publish("company_data_insertion.queue", &foreign)
         .await
         .unwrap();
-    let spans = collector.wait_for(audited(FOREIGN_TRACE)).await;
+    let spans = collector
+        .wait_for(audited(
+            FOREIGN_TRACE,
+            "process company_data_insertion.queue",
+        ))
+        .await;
     let process = span(
         &spans,
         FOREIGN_TRACE,
