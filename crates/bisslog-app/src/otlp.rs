@@ -1,8 +1,11 @@
 //! OTLP export of the served services' spans, configured by the standard
 //! `OTEL_*` variables (the `otlp` feature): each service gets a tracer of
 //! its own, named after it, and every exporter is flushed at the end of
-//! the shutdown.
+//! the shutdown. On AWS Lambda only the main service is served, and the
+//! runtime loop of `bisslog-lambda` flushes its spans after each
+//! invocation.
 
+use bisslog_runtime::Service;
 use bisslog_runtime::trace::otlp::{Otlp, OtlpError, OtlpSettings};
 
 use crate::composition::Composition;
@@ -24,9 +27,19 @@ impl Exporters {
     /// set; the others always go by their own names, so that the services
     /// of one process stay apart in the traces.
     pub(crate) fn start(composition: &Composition) -> Result<Self, StartError> {
+        Self::start_for(composition.parts().map(|(service, _)| service))
+    }
+
+    /// Turns tracing on for the main service alone: the one an AWS Lambda
+    /// function serves.
+    pub(crate) fn start_main(composition: &Composition) -> Result<Self, StartError> {
+        Self::start_for(std::iter::once(composition.main()))
+    }
+
+    fn start_for<'a>(services: impl Iterator<Item = &'a Service>) -> Result<Self, StartError> {
         let var = |name: &str| std::env::var(name).ok();
         let mut exporters = Vec::new();
-        for (index, (service, _)) in composition.parts().enumerate() {
+        for (index, service) in services.enumerate() {
             let settings = OtlpSettings::read(service.name(), var).map_err(StartError::Tracing)?;
             let Some(mut settings) = settings else {
                 return Ok(Self(exporters));
