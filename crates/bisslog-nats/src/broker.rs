@@ -61,6 +61,34 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl NatsBroker {
+    /// The state of the queue's stream when it is a work queue (the
+    /// retention that deletes what is acknowledged), `None` otherwise.
+    async fn work_queue_state(
+        &self,
+        queue: &str,
+    ) -> Result<Option<async_nats::jetstream::stream::State>, BrokerError> {
+        check_queue(queue)?;
+        let Some(name) = self.stream(queue, false).await? else {
+            return Err(BrokerError::NoQueue {
+                queue: queue.to_owned(),
+            });
+        };
+        let mut stream = self
+            .inner
+            .jetstream
+            .get_stream(&*name)
+            .await
+            .map_err(|e| error::api(queue, "reading the stream", e))?;
+        let info = stream
+            .info()
+            .await
+            .map_err(|e| error::api(queue, "reading the stream", e))?;
+        Ok(
+            (info.config.retention == async_nats::jetstream::stream::RetentionPolicy::WorkQueue)
+                .then(|| info.state.clone()),
+        )
+    }
+
     /// Connects to the server at `url` with the default [`NatsConfig`].
     pub async fn connect(url: &str) -> Result<Self, BrokerError> {
         NatsConfig::default().connect(url).await
@@ -389,28 +417,11 @@ impl Broker for NatsBroker {
 
     fn depth<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<Option<u64>, BrokerError>> {
         Box::pin(async move {
-            check_queue(queue)?;
-            let Some(name) = self.stream(queue, false).await? else {
-                return Err(BrokerError::NoQueue {
-                    queue: queue.to_owned(),
-                });
-            };
-            let mut stream = self
-                .inner
-                .jetstream
-                .get_stream(&*name)
-                .await
-                .map_err(|e| error::api(queue, "reading the stream", e))?;
-            let info = stream
-                .info()
-                .await
-                .map_err(|e| error::api(queue, "reading the stream", e))?;
             // Only a work queue forgets what was acknowledged.
-            Ok(
-                (info.config.retention
-                    == async_nats::jetstream::stream::RetentionPolicy::WorkQueue)
-                    .then_some(info.state.messages),
-            )
+            Ok(self
+                .work_queue_state(queue)
+                .await?
+                .map(|state| state.messages))
         })
     }
 
@@ -419,32 +430,15 @@ impl Broker for NatsBroker {
         queue: &'a str,
     ) -> BoxFuture<'a, Result<Option<std::time::Duration>, BrokerError>> {
         Box::pin(async move {
-            check_queue(queue)?;
-            let Some(name) = self.stream(queue, false).await? else {
-                return Err(BrokerError::NoQueue {
-                    queue: queue.to_owned(),
-                });
-            };
-            let mut stream = self
-                .inner
-                .jetstream
-                .get_stream(&*name)
-                .await
-                .map_err(|e| error::api(queue, "reading the stream", e))?;
-            let info = stream
-                .info()
-                .await
-                .map_err(|e| error::api(queue, "reading the stream", e))?;
             // A work queue deletes what is acknowledged: its first message
             // is the oldest one not acknowledged yet.
-            if info.config.retention != async_nats::jetstream::stream::RetentionPolicy::WorkQueue {
-                return Ok(None);
-            }
-            if info.state.messages == 0 {
-                return Ok(Some(std::time::Duration::ZERO));
-            }
-            let first = std::time::SystemTime::from(info.state.first_timestamp);
-            Ok(Some(first.elapsed().unwrap_or_default()))
+            Ok(self.work_queue_state(queue).await?.map(|state| {
+                if state.messages == 0 {
+                    return std::time::Duration::ZERO;
+                }
+                let first = std::time::SystemTime::from(state.first_timestamp);
+                first.elapsed().unwrap_or_default()
+            }))
         })
     }
 

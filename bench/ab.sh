@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# metrics-ab.sh's method over any number of servers, to compare two builds
-# and to run an A/A pair (the same build twice) that shows the noise:
-#   bench/metrics-abn.sh NAME=BIN:on|off ...
-# e.g. before-on=/tmp/before:on before-off=/tmp/before:off after-on=$BIN:on
-#      after-off=$BIN:off after-on2=$BIN:on
-# (off runs the binary with METRICS=0). Every server is pinned to CPU 0, wrk
+# Side-by-side runs of any number of servers of the bench's `POST /add/{c}`
+# service, to compare builds or settings, with an A/A pair (the same server
+# twice) to show the noise:
+#   bench/ab.sh NAME=BIN[:VAR=VALUE[,VAR=VALUE...]] ...
+# e.g. metrics:   on=$BIN off=$BIN:METRICS=0 on2=$BIN
+#      two builds: before=/tmp/before after=$BIN
+#      tracing:   see tracing-ab.sh (it starts the collector stand-in).
+# Every server is pinned to CPU 0, wrk
 # to CPU 1; each measurement is a 2 s warm-up and DUR seconds of
 # `wrk -t1 -c32`, the servers' order rotated (and reversed every other rep).
 # Prints one line per measurement: requests/s and server CPU µs per request.
@@ -15,13 +17,11 @@ DUR=${DUR:-8}
 cd "$(dirname "$0")/bisslog-rs-add"
 names=(); pids=(); ports=(); i=0
 for spec in "$@"; do
-  name=${spec%%=*}; rest=${spec#*=}; bin=${rest%:*}; side=${rest##*:}
+  name=${spec%%=*}; rest=${spec#*=}; bin=${rest%%:*}; settings=
+  case $rest in *:*) settings=${rest#*:} ;; esac
   port=$((18101 + i))
-  if [ "$side" = off ]; then
-    RUST_LOG=info METRICS=0 PORT=$port taskset -c 0 $bin >/dev/null 2>&1 &
-  else
-    RUST_LOG=info PORT=$port taskset -c 0 $bin >/dev/null 2>&1 &
-  fi
+  # shellcheck disable=SC2086 # the settings are VAR=VALUE words for env
+  env RUST_LOG=info PORT=$port ${settings//,/ } taskset -c 0 "$bin" >/dev/null 2>&1 &
   pids+=($!); names+=("$name"); ports+=($port); i=$((i + 1))
 done
 for port in "${ports[@]}"; do
@@ -45,3 +45,4 @@ for rep in $(seq $REPS); do
   done
 done
 kill "${pids[@]}"
+wait "${pids[@]}" 2>/dev/null
