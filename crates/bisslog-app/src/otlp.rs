@@ -1,8 +1,10 @@
-//! OTLP export of the served services' spans, configured by the standard
-//! `OTEL_*` variables (the `otlp` feature): each service gets a tracer of
-//! its own, named after it, and every exporter is flushed at the end of
-//! the shutdown.
+//! OTLP export of the served services' spans and metrics, configured by
+//! the standard `OTEL_*` variables (the `otlp` feature): each service gets a
+//! tracer and a metrics export of its own, named after it, and every
+//! exporter is flushed at the end of the shutdown.
 
+use bisslog_runtime::Service;
+use bisslog_runtime::metrics::otlp::{MetricsExport, MetricsSettings, Protocol};
 use bisslog_runtime::trace::otlp::{Otlp, OtlpError, OtlpSettings};
 
 use crate::composition::Composition;
@@ -11,12 +13,13 @@ use crate::error::StartError;
 /// Checks the `OTEL_*` variables before anything starts: a value this
 /// build does not support is a configuration error (exit 2).
 pub(crate) fn check(service: &str) -> Result<(), OtlpError> {
-    OtlpSettings::read(service, |name| std::env::var(name).ok()).map(drop)
+    OtlpSettings::read(service, |name| std::env::var(name).ok())?;
+    MetricsSettings::read(service, |name| std::env::var(name).ok()).map(drop)
 }
 
 /// The exporters of a running composition.
 #[derive(Default)]
-pub(crate) struct Exporters(Vec<Otlp>);
+pub(crate) struct Exporters(Vec<Otlp>, Vec<MetricsExport>);
 
 impl Exporters {
     /// Turns tracing on for every service of `composition` when an endpoint
@@ -26,10 +29,12 @@ impl Exporters {
     pub(crate) fn start(composition: &Composition) -> Result<Self, StartError> {
         let var = |name: &str| std::env::var(name).ok();
         let mut exporters = Vec::new();
+        let mut metrics = Vec::new();
         for (index, (service, _)) in composition.parts().enumerate() {
+            metrics.extend(export_metrics(index, service)?);
             let settings = OtlpSettings::read(service.name(), var).map_err(StartError::Tracing)?;
             let Some(mut settings) = settings else {
-                return Ok(Self(exporters));
+                continue;
             };
             if index > 0 {
                 settings.service_name = service.name().to_owned();
@@ -46,12 +51,19 @@ impl Exporters {
             }
             exporters.push(otlp);
         }
-        Ok(Self(exporters))
+        Ok(Self(exporters, metrics))
     }
 
-    /// Sends the spans still queued; the SDK blocks, so off the async
-    /// threads.
+    /// Sends the metrics' last values and the spans still queued; the
+    /// span SDK blocks, so off the async threads.
     pub(crate) async fn flush(self) {
+        let exports = self.1.into_iter().map(|export| async move {
+            let name = export.settings().service_name.clone();
+            if let Err(error) = export.shutdown().await {
+                tracing::warn!(%error, "{name}: the last metrics could not be exported");
+            }
+        });
+        futures_util::future::join_all(exports).await;
         if self.0.is_empty() {
             return;
         }
@@ -67,4 +79,40 @@ impl Exporters {
             tracing::info!(checkpoint_id = "tracing-stopped", "spans flushed");
         }
     }
+}
+
+/// Starts the OTLP export of `service`'s metrics when configured (the
+/// main service takes `OTEL_SERVICE_NAME`, as for spans).
+fn export_metrics(index: usize, service: &Service) -> Result<Option<MetricsExport>, StartError> {
+    let Some(metrics) = service.metrics() else {
+        return Ok(None);
+    };
+    let var = |name: &str| std::env::var(name).ok();
+    let settings = MetricsSettings::read(service.name(), var).map_err(StartError::MetricsExport)?;
+    let Some(mut settings) = settings else {
+        return Ok(None);
+    };
+    if settings.protocol == Protocol::Grpc {
+        tracing::warn!(
+            "{}: metrics are not exported over OTLP: `grpc` is for spans only; set \
+             OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=http/protobuf and \
+             OTEL_EXPORTER_OTLP_METRICS_ENDPOINT (or OTEL_METRICS_EXPORTER=none)",
+            service.name()
+        );
+        return Ok(None);
+    }
+    if index > 0 {
+        settings.service_name = service.name().to_owned();
+    }
+    let export =
+        MetricsExport::start(metrics.clone(), settings).map_err(StartError::MetricsExport)?;
+    tracing::info!(
+        checkpoint_id = "metrics-export-started",
+        "{}: metrics exported over OTLP to {} as `{}` every {:?}",
+        service.name(),
+        export.settings().metrics_url(),
+        export.settings().service_name,
+        export.settings().interval
+    );
+    Ok(Some(export))
 }

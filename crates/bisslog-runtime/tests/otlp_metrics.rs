@@ -406,5 +406,9 @@ async fn an_unreachable_collector_is_a_warning_and_shutdown_is_bounded() {
     let started = Instant::now();
     let error = export.shutdown().await.unwrap_err();
     assert!(error.to_string().contains("no answer"), "{error}");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -99,13 +99,11 @@ fn counter(family: &Family, times: Times) -> Option<Data> {
             ..NumberDataPoint::default()
         })
         .collect();
-    (!points.is_empty()).then(|| {
-        Data::Sum(Sum {
-            data_points: points,
-            aggregation_temporality: AggregationTemporality::Cumulative as i32,
-            is_monotonic: true,
-        })
-    })
+    (!points.is_empty()).then_some(Data::Sum(Sum {
+        data_points: points,
+        aggregation_temporality: AggregationTemporality::Cumulative as i32,
+        is_monotonic: true,
+    }))
 }
 
 fn gauge(family: &Family, times: Times) -> Option<Data> {
@@ -161,12 +159,10 @@ fn histogram(family: &Family, times: Times) -> Option<Data> {
         .into_iter()
         .map(|s| histogram_point(s, times))
         .collect();
-    (!points.is_empty()).then(|| {
-        Data::Histogram(Histogram {
-            data_points: points,
-            aggregation_temporality: AggregationTemporality::Cumulative as i32,
-        })
-    })
+    (!points.is_empty()).then_some(Data::Histogram(Histogram {
+        data_points: points,
+        aggregation_temporality: AggregationTemporality::Cumulative as i32,
+    }))
 }
 
 fn read_histogram_sample(series: &mut Series<'_>, sample: &Sample) {

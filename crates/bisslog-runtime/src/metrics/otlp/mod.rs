@@ -201,7 +201,8 @@ fn percent_decode(text: &str) -> String {
 }
 
 /// A running export of one registry; [`shutdown`](Self::shutdown) sends
-/// the last values.
+/// the last values and says whether they arrived. Dropped instead, it
+/// still sends them, from its task, while the runtime lives.
 #[derive(Debug)]
 pub struct MetricsExport {
     stop: oneshot::Sender<()>,
@@ -415,7 +416,10 @@ mod tests {
             ENDPOINT,
             ("OTEL_EXPORTER_OTLP_HEADERS", "a=1,Auth=Basic%20x"),
             ("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "auth=m, broken"),
-            ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=eu%2C1,service.name=x"),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "deployment.environment=eu%2C1,service.name=x",
+            ),
         ])
         .unwrap()
         .unwrap();
