@@ -4,7 +4,7 @@
 //! exporter is flushed at the end of the shutdown.
 
 use bisslog_runtime::Service;
-use bisslog_runtime::metrics::otlp::{MetricsExport, MetricsSettings, Protocol};
+use bisslog_runtime::metrics::otlp::{MetricsExport, MetricsSettings};
 use bisslog_runtime::trace::otlp::{Otlp, OtlpError, OtlpSettings};
 
 use crate::composition::Composition;
@@ -92,15 +92,6 @@ fn export_metrics(index: usize, service: &Service) -> Result<Option<MetricsExpor
     let Some(mut settings) = settings else {
         return Ok(None);
     };
-    if settings.protocol == Protocol::Grpc {
-        tracing::warn!(
-            "{}: metrics are not exported over OTLP: `grpc` is for spans only; set \
-             OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=http/protobuf and \
-             OTEL_EXPORTER_OTLP_METRICS_ENDPOINT (or OTEL_METRICS_EXPORTER=none)",
-            service.name()
-        );
-        return Ok(None);
-    }
     if index > 0 {
         settings.service_name = service.name().to_owned();
     }

@@ -412,3 +412,132 @@ async fn an_unreachable_collector_is_a_warning_and_shutdown_is_bounded() {
         started.elapsed()
     );
 }
+
+/// A gRPC receiver: the generated `MetricsService` server of the real
+/// protocol, keeping each request and its `authorization` header.
+#[cfg(feature = "otlp-grpc")]
+mod grpc {
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+        MetricsService, MetricsServiceServer,
+    };
+    use opentelemetry_proto::tonic::collector::metrics::v1::{
+        ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+    };
+
+    /// A request and its `authorization` header.
+    type Received = (Option<String>, ExportMetricsServiceRequest);
+
+    #[derive(Clone, Default)]
+    pub(super) struct Receiver {
+        requests: Arc<Mutex<Vec<Received>>>,
+    }
+
+    impl Receiver {
+        pub(super) fn requests(&self) -> Vec<Received> {
+            self.requests
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        }
+    }
+
+    #[tonic::async_trait]
+    impl MetricsService for Receiver {
+        async fn export(
+            &self,
+            request: tonic::Request<ExportMetricsServiceRequest>,
+        ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+            let authorization = request
+                .metadata()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            self.requests
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((authorization, request.into_inner()));
+            Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
+        }
+    }
+
+    /// Serves on 127.0.0.1; returns the endpoint.
+    pub(super) async fn start(receiver: Receiver) -> (String, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let incoming = futures_util::stream::unfold(listener, |listener| async move {
+            let accepted = listener.accept().await.map(|(stream, _)| stream);
+            Some((accepted, listener))
+        });
+        let server = tokio::spawn(async move {
+            let _ = tonic::transport::Server::builder()
+                .add_service(MetricsServiceServer::new(receiver))
+                .serve_with_incoming(incoming)
+                .await;
+        });
+        (endpoint, server)
+    }
+}
+
+#[cfg(feature = "otlp-grpc")]
+#[tokio::test]
+async fn over_grpc_with_headers() {
+    let receiver = grpc::Receiver::default();
+    let (endpoint, server) = grpc::start(receiver.clone()).await;
+    let service = service();
+    for ok in [true, false] {
+        call(&service, ok).await;
+    }
+    let metrics = service.metrics().unwrap().clone();
+    let settings = settings(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        (
+            "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+            "Authorization=Bearer%20k",
+        ),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "50"),
+    ]);
+    assert_eq!(settings.metrics_url(), endpoint);
+    let export = MetricsExport::start(metrics, settings).unwrap();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while receiver.requests().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("no periodic export over gRPC in 30 s");
+    call(&service, true).await;
+    export.shutdown().await.unwrap();
+    let requests = receiver.requests();
+    let (authorization, first) = &requests[0];
+    assert_eq!(authorization.as_deref(), Some("Bearer k"));
+    assert_eq!(
+        calls(first, "failure").value,
+        Some(number_data_point::Value::AsInt(1))
+    );
+    let (_, last) = requests.last().unwrap();
+    assert_eq!(
+        calls(last, "success").value,
+        Some(number_data_point::Value::AsInt(2)),
+        "the final export has the last call"
+    );
+    server.abort();
+
+    // Nothing listening: the final export fails fast, without a panic.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let export = MetricsExport::start(
+        service.metrics().unwrap().clone(),
+        self::settings(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ]),
+    )
+    .unwrap();
+    let started = Instant::now();
+    assert!(export.shutdown().await.is_err());
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

@@ -1,7 +1,8 @@
 //! OTLP export of a service's metrics (the `otlp` feature), configured by
 //! the standard `OTEL_*` variables: every `OTEL_METRIC_EXPORT_INTERVAL`
-//! the registry is read and pushed to the collector over HTTP/protobuf,
-//! and once more when the export shuts down.
+//! the registry is read and pushed to the collector over HTTP/protobuf
+//! (or gRPC with the `otlp-grpc` feature), and once more when the export
+//! shuts down.
 //!
 //! The registry stays Prometheus': `/metrics` serves the same series, and
 //! the export reads them through [`Metrics::encode`], so what a collector
@@ -39,10 +40,9 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct MetricsSettings {
     /// Where metrics go: the metrics endpoint as given, or the base endpoint.
     pub endpoint: String,
-    /// Whether `endpoint` is the base (`/v1/metrics` is added).
+    /// Whether `endpoint` is the base (`/v1/metrics` is added for HTTP).
     pub endpoint_is_base: bool,
-    /// The protocol asked for; only [`Protocol::HttpProtobuf`] is exported
-    /// (gRPC is for spans only).
+    /// The protocol.
     pub protocol: Protocol,
     /// The `service.name` resource attribute.
     pub service_name: String,
@@ -113,14 +113,16 @@ impl MetricsSettings {
         };
         let protocol = match protocol.as_deref() {
             None | Some("http/protobuf") => Protocol::HttpProtobuf,
-            // Read, so that the runner can say why metrics are not
-            // exported while spans are.
-            Some("grpc") if variable == "OTEL_EXPORTER_OTLP_PROTOCOL" => Protocol::Grpc,
+            Some("grpc") if cfg!(feature = "otlp-grpc") => Protocol::Grpc,
             Some(other) => {
                 return Err(OtlpError::Unsupported {
                     variable,
                     value: other.to_owned(),
-                    reason: "metrics are exported with `http/protobuf` (`grpc` is for spans only)",
+                    reason: if cfg!(feature = "otlp-grpc") {
+                        "use `http/protobuf` or `grpc`"
+                    } else {
+                        "use `http/protobuf` (`grpc` needs the `otlp-grpc` feature)"
+                    },
                 });
             }
         };
@@ -154,12 +156,13 @@ impl MetricsSettings {
         }))
     }
 
-    /// The URL metrics are sent to.
+    /// The URL metrics are sent to (gRPC takes the endpoint as is).
     pub fn metrics_url(&self) -> String {
-        if self.endpoint_is_base {
-            format!("{}/v1/metrics", self.endpoint.trim_end_matches('/'))
-        } else {
-            self.endpoint.clone()
+        match (self.protocol, self.endpoint_is_base) {
+            (Protocol::HttpProtobuf, true) => {
+                format!("{}/v1/metrics", self.endpoint.trim_end_matches('/'))
+            }
+            _ => self.endpoint.clone(),
         }
     }
 }
@@ -216,25 +219,33 @@ impl MetricsExport {
     ///
     /// # Errors
     ///
-    /// A protocol other than HTTP/protobuf; an HTTP client that can not be
-    /// built.
+    /// An endpoint or header the client can not use; gRPC without the
+    /// `otlp-grpc` feature.
     pub fn start(metrics: Metrics, settings: MetricsSettings) -> Result<Self, OtlpError> {
-        if settings.protocol != Protocol::HttpProtobuf {
-            return Err(OtlpError::Unsupported {
-                variable: "OTEL_EXPORTER_OTLP_PROTOCOL",
-                value: "grpc".to_owned(),
-                reason: "metrics are exported with `http/protobuf` (`grpc` is for spans only): \
-                         set OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=http/protobuf and \
-                         OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, or OTEL_METRICS_EXPORTER=none",
-            });
-        }
-        let client = reqwest::Client::builder()
-            .build()
-            .map_err(|e| OtlpError::Exporter(e.to_string()))?;
+        let url = settings.metrics_url();
+        let transport = match settings.protocol {
+            Protocol::HttpProtobuf => Transport::Http(
+                reqwest::Client::builder()
+                    .build()
+                    .map_err(|e| OtlpError::Exporter(e.to_string()))?,
+            ),
+            #[cfg(feature = "otlp-grpc")]
+            Protocol::Grpc => {
+                Transport::Grpc(Box::new(grpc::Client::new(&url, &settings.headers)?))
+            }
+            #[cfg(not(feature = "otlp-grpc"))]
+            Protocol::Grpc => {
+                return Err(OtlpError::Unsupported {
+                    variable: "OTEL_EXPORTER_OTLP_PROTOCOL",
+                    value: "grpc".to_owned(),
+                    reason: "`grpc` needs the `otlp-grpc` feature",
+                });
+            }
+        };
         let exporter = Exporter {
             metrics,
-            client,
-            url: settings.metrics_url(),
+            transport,
+            url,
             settings: settings.clone(),
         };
         let (stop, stopped) = oneshot::channel();
@@ -267,10 +278,17 @@ impl MetricsExport {
     }
 }
 
+/// How the requests travel.
+enum Transport {
+    Http(reqwest::Client),
+    #[cfg(feature = "otlp-grpc")]
+    Grpc(Box<grpc::Client>),
+}
+
 /// The task's side: the registry and where it goes.
 struct Exporter {
     metrics: Metrics,
-    client: reqwest::Client,
+    transport: Transport,
     url: String,
     settings: MetricsSettings,
 }
@@ -300,18 +318,35 @@ impl Exporter {
     }
 
     async fn export(&self, timeout: Duration) -> Result<(), OtlpError> {
-        let body = self.request().encode_to_vec();
-        let mut request = self
-            .client
-            .post(&self.url)
-            .header(http::header::CONTENT_TYPE, "application/x-protobuf")
-            .body(body);
-        for (key, value) in &self.settings.headers {
-            request = request.header(key.as_str(), value.as_str());
-        }
-        let response = tokio::time::timeout(timeout, request.send())
+        let request = self.request();
+        let sent = async {
+            match &self.transport {
+                Transport::Http(client) => self.post(client, &request).await,
+                #[cfg(feature = "otlp-grpc")]
+                Transport::Grpc(client) => client.export(request).await,
+            }
+        };
+        tokio::time::timeout(timeout, sent)
             .await
             .map_err(|_| OtlpError::Exporter(format!("no answer within {timeout:?}")))?
+    }
+
+    /// HTTP/protobuf: the encoded request to `<endpoint>/v1/metrics`.
+    async fn post(
+        &self,
+        client: &reqwest::Client,
+        request: &ExportMetricsServiceRequest,
+    ) -> Result<(), OtlpError> {
+        let mut post = client
+            .post(&self.url)
+            .header(http::header::CONTENT_TYPE, "application/x-protobuf")
+            .body(request.encode_to_vec());
+        for (key, value) in &self.settings.headers {
+            post = post.header(key.as_str(), value.as_str());
+        }
+        let response = post
+            .send()
+            .await
             .map_err(|e| OtlpError::Exporter(e.to_string()))?;
         let status = response.status();
         if status.is_success() {
@@ -357,6 +392,66 @@ impl Exporter {
                 }],
                 ..ResourceMetrics::default()
             }],
+        }
+    }
+}
+
+#[cfg(feature = "otlp-grpc")]
+mod grpc {
+    //! gRPC: the OTLP `MetricsService/Export` call over one lazily
+    //! connected channel, which reconnects by itself.
+
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
+    use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
+    use tonic::transport::{Channel, Endpoint};
+
+    use super::OtlpError;
+
+    pub(super) struct Client {
+        client: MetricsServiceClient<Channel>,
+        metadata: MetadataMap,
+    }
+
+    impl Client {
+        pub(super) fn new(url: &str, headers: &[(String, String)]) -> Result<Self, OtlpError> {
+            let channel = Endpoint::from_shared(url.to_owned())
+                .map_err(|e| OtlpError::Exporter(format!("{url}: {e}")))?
+                .connect_lazy();
+            let mut metadata = MetadataMap::new();
+            for (key, value) in headers {
+                let header = |e: &dyn std::fmt::Display| {
+                    OtlpError::Exporter(format!("the header `{key}`: {e}"))
+                };
+                let name = AsciiMetadataKey::from_bytes(key.to_ascii_lowercase().as_bytes())
+                    .map_err(|e| header(&e))?;
+                let value = AsciiMetadataValue::try_from(value.as_str()).map_err(|e| header(&e))?;
+                metadata.append(name, value);
+            }
+            Ok(Self {
+                client: MetricsServiceClient::new(channel),
+                metadata,
+            })
+        }
+
+        pub(super) async fn export(
+            &self,
+            message: ExportMetricsServiceRequest,
+        ) -> Result<(), OtlpError> {
+            let mut request = tonic::Request::new(message);
+            *request.metadata_mut() = self.metadata.clone();
+            self.client
+                .clone()
+                .export(request)
+                .await
+                .map(drop)
+                .map_err(|status| {
+                    OtlpError::Exporter(format!(
+                        "the collector answered {:?}: {}",
+                        status.code(),
+                        status.message()
+                    ))
+                })
         }
     }
 }
@@ -457,25 +552,28 @@ mod tests {
             ("OTEL_METRICS_EXPORTER", "console"),
             ("OTEL_METRIC_EXPORT_INTERVAL", "soon"),
             ("OTEL_METRIC_EXPORT_TIMEOUT", "0"),
-            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json"),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
         ] {
             let error = read(&[ENDPOINT, (variable, value)]).unwrap_err();
             assert!(error.to_string().contains(variable), "{error}");
         }
-        let grpc = read(&[ENDPOINT, ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")])
-            .unwrap()
-            .unwrap();
-        assert_eq!(grpc.protocol, Protocol::Grpc);
     }
 
-    #[tokio::test]
-    async fn grpc_is_refused_at_start() {
-        let grpc = read(&[ENDPOINT, ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")])
-            .unwrap()
-            .unwrap();
-        let error = MetricsExport::start(Metrics::new("registry"), grpc).unwrap_err();
-        assert!(error.to_string().contains("spans only"), "{error}");
+    #[test]
+    fn grpc_takes_the_endpoint_as_is_with_its_feature() {
+        let grpc = read(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"),
+            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc"),
+        ]);
+        if cfg!(feature = "otlp-grpc") {
+            let grpc = grpc.unwrap().unwrap();
+            assert_eq!(grpc.protocol, Protocol::Grpc);
+            assert_eq!(grpc.metrics_url(), "http://c:4317");
+        } else {
+            let error = grpc.unwrap_err();
+            assert!(error.to_string().contains("otlp-grpc"), "{error}");
+        }
     }
 
     #[test]
