@@ -80,7 +80,12 @@ fn number(value: Number) -> number_data_point::Value {
 }
 
 fn counter(family: &Family, times: Times) -> Option<Data> {
+    // Our registry writes no `_created`: look them up only when there are.
+    let any_created = family.samples.iter().any(|s| s.suffix == "_created");
     let created = |labels: &[(String, String)]| {
+        if !any_created {
+            return None;
+        }
         family
             .samples
             .iter()
@@ -137,7 +142,12 @@ fn histogram(family: &Family, times: Times) -> Option<Data> {
     let mut series: Vec<Series<'_>> = Vec::new();
     for sample in &family.samples {
         let labels: Vec<_> = sample.labels.iter().filter(|(k, _)| k != "le").collect();
-        let index = match series.iter().position(|s| s.labels == labels) {
+        // A series' samples come together: the last one is nearly always it.
+        let found = match series.last() {
+            Some(last) if last.labels == labels => Some(series.len() - 1),
+            _ => series.iter().position(|s| s.labels == labels),
+        };
+        let index = match found {
             Some(index) => index,
             None => {
                 series.push(Series {
