@@ -386,8 +386,72 @@ async fn an_unreachable_collector_is_a_warning_and_shutdown_is_bounded() {
     .await
     .unwrap_or_else(|_| panic!("no warning: {}", logs.text()));
     assert!(logs.text().contains("WARN"), "{}", logs.text());
+
     let error = export.shutdown().await.unwrap_err();
     assert!(!error.to_string().is_empty());
+
+    // A collector that refuses (503) then accepts: the failure is said
+    // once, not at every interval, and the recovery once.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let attempts = Arc::new(watch::channel(0_usize).0);
+    let accept = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let app = axum::Router::new().route(
+        "/v1/metrics",
+        axum::routing::post({
+            let (attempts, accept) = (Arc::clone(&attempts), Arc::clone(&accept));
+            move || async move {
+                attempts.send_modify(|n| *n += 1);
+                if accept.load(std::sync::atomic::Ordering::SeqCst) {
+                    StatusCode::OK
+                } else {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+            }
+        }),
+    );
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let _default = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish(),
+    );
+    let export = MetricsExport::start(
+        service().metrics().unwrap().clone(),
+        settings(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "10"),
+        ]),
+    )
+    .unwrap();
+    let mut seen = attempts.subscribe();
+    let waited = Duration::from_secs(30);
+    tokio::time::timeout(waited, seen.wait_for(|n| *n >= 4))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = logs.text();
+    assert_eq!(
+        text.matches("metrics could not be exported").count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("503"), "{text}");
+    accept.store(true, std::sync::atomic::Ordering::SeqCst);
+    tokio::time::timeout(waited, async {
+        while !logs.text().contains("metrics exported again") {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no recovery: {}", logs.text()));
+    export.shutdown().await.unwrap();
+    server.abort();
 
     // A collector that takes the connection and never answers: the final
     // export gives up after the export timeout.

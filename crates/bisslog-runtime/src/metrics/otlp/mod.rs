@@ -220,8 +220,10 @@ impl MetricsExport {
     /// # Errors
     ///
     /// An endpoint or header the client can not use; gRPC without the
-    /// `otlp-grpc` feature.
+    /// `otlp-grpc` feature; no Tokio runtime.
     pub fn start(metrics: Metrics, settings: MetricsSettings) -> Result<Self, OtlpError> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|e| OtlpError::Exporter(format!("metrics export: {e}")))?;
         let url = settings.metrics_url();
         let transport = match settings.protocol {
             Protocol::HttpProtobuf => Transport::Http(
@@ -249,7 +251,7 @@ impl MetricsExport {
             settings: settings.clone(),
         };
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(exporter.run(stopped));
+        let task = runtime.spawn(exporter.run(stopped));
         Ok(Self {
             stop,
             task,
@@ -298,6 +300,9 @@ impl Exporter {
         let interval = self.settings.interval;
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // A collector that is down is said once, and again when it is back,
+        // not at every interval.
+        let mut failing = false;
         loop {
             tokio::select! {
                 _ = &mut stop => break,
@@ -306,11 +311,20 @@ impl Exporter {
             // A stop cancels an export under way: the final one follows.
             tokio::select! {
                 _ = &mut stop => break,
-                result = self.export(self.settings.timeout) => {
-                    if let Err(error) = result {
+                result = self.export(self.settings.timeout) => match result {
+                    Err(error) if !failing => {
+                        failing = true;
                         tracing::warn!(%error, url = %self.url, "metrics could not be exported");
                     }
-                }
+                    Err(error) => {
+                        tracing::debug!(%error, url = %self.url, "metrics could not be exported");
+                    }
+                    Ok(()) if failing => {
+                        failing = false;
+                        tracing::info!(url = %self.url, "metrics exported again");
+                    }
+                    Ok(()) => {}
+                },
             }
         }
         self.export(self.settings.timeout.min(FINAL_EXPORT_TIMEOUT))
@@ -574,6 +588,13 @@ mod tests {
             let error = grpc.unwrap_err();
             assert!(error.to_string().contains("otlp-grpc"), "{error}");
         }
+    }
+
+    #[test]
+    fn starting_outside_a_runtime_is_an_error() {
+        let settings = read(&[ENDPOINT]).unwrap().unwrap();
+        let error = MetricsExport::start(Metrics::new("registry"), settings).unwrap_err();
+        assert!(error.to_string().contains("runtime"), "{error}");
     }
 
     #[test]
