@@ -89,6 +89,11 @@ impl App<NoServiceSettings> {
 #[cfg(feature = "sql")]
 static LAMBDA_RELAYS: Mutex<Vec<bisslog_sql::RunningRelay>> = Mutex::new(Vec::new());
 
+/// The OTLP exporters of a Lambda execution environment, kept as long as
+/// it lives; the runtime loop flushes their spans after each invocation.
+#[cfg(feature = "otlp")]
+static LAMBDA_EXPORTERS: Mutex<Vec<crate::otlp::Exporters>> = Mutex::new(Vec::new());
+
 impl<S> App<S>
 where
     S: DeserializeOwned + Send + Sync + 'static,
@@ -505,6 +510,11 @@ where
     /// running as long as the execution environment. The main service of
     /// the composition is returned; the others are not served.
     ///
+    /// With the `otlp` feature and `OTEL_EXPORTER_OTLP_ENDPOINT` set, the
+    /// main service exports its spans over OTLP, as [`run`](Self::run)
+    /// does; `bisslog_lambda::run` flushes them after each invocation,
+    /// before Lambda freezes the environment.
+    ///
     /// # Errors
     ///
     /// When the configuration, a resource or the composition fails.
@@ -519,6 +529,14 @@ where
             .compose(resources.clone())
             .await
             .map_err(StartError::Compose)?;
+        #[cfg(feature = "otlp")]
+        {
+            let exporters = crate::otlp::Exporters::start_main(&composition)?;
+            LAMBDA_EXPORTERS
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(exporters);
+        }
         #[cfg(feature = "sql")]
         {
             let mut relays = LAMBDA_RELAYS
@@ -526,11 +544,12 @@ where
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             for store in resources.outboxes() {
                 if let Store::Sql(db) = store {
-                    relays.push(
-                        bisslog_sql::Outbox::new(db)
-                            .relay(resources.broker())
-                            .spawn(),
-                    );
+                    let mut relay = bisslog_sql::Outbox::new(db).relay(resources.broker());
+                    // Its spans go with the service's, flushed per invocation.
+                    if let Some(tracer) = composition.main().tracer() {
+                        relay = relay.tracer(tracer.clone());
+                    }
+                    relays.push(relay.spawn());
                 }
             }
         }

@@ -1,7 +1,10 @@
 //! OTLP export of the served services' spans and metrics, configured by
 //! the standard `OTEL_*` variables (the `otlp` feature): each service gets a
 //! tracer and a metrics export of its own, named after it, and every
-//! exporter is flushed at the end of the shutdown.
+//! exporter is flushed at the end of the shutdown. On AWS Lambda only the
+//! main service is served, and the runtime loop of `bisslog-lambda` flushes
+//! its spans after each invocation; its metrics are not pushed (a periodic
+//! export does not run in a frozen function).
 
 use bisslog_runtime::Service;
 use bisslog_runtime::metrics::otlp::{MetricsExport, MetricsSettings};
@@ -27,11 +30,27 @@ impl Exporters {
     /// set; the others always go by their own names, so that the services
     /// of one process stay apart in the traces.
     pub(crate) fn start(composition: &Composition) -> Result<Self, StartError> {
+        Self::start_for(composition.parts().map(|(service, _)| service), true)
+    }
+
+    /// Turns tracing on for the main service alone: the one an AWS Lambda
+    /// function serves.
+    pub(crate) fn start_main(composition: &Composition) -> Result<Self, StartError> {
+        Self::start_for(std::iter::once(composition.main()), false)
+    }
+
+    /// Tracers for `services`, and a metrics export each when `metrics`.
+    fn start_for<'a>(
+        services: impl Iterator<Item = &'a Service>,
+        metrics: bool,
+    ) -> Result<Self, StartError> {
         let var = |name: &str| std::env::var(name).ok();
         let mut exporters = Vec::new();
-        let mut metrics = Vec::new();
-        for (index, (service, _)) in composition.parts().enumerate() {
-            metrics.extend(export_metrics(index, service)?);
+        let mut metrics_exports = Vec::new();
+        for (index, service) in services.enumerate() {
+            if metrics {
+                metrics_exports.extend(export_metrics(index, service)?);
+            }
             let settings = OtlpSettings::read(service.name(), var).map_err(StartError::Tracing)?;
             let Some(mut settings) = settings else {
                 continue;
@@ -51,7 +70,7 @@ impl Exporters {
             }
             exporters.push(otlp);
         }
-        Ok(Self(exporters, metrics))
+        Ok(Self(exporters, metrics_exports))
     }
 
     /// Sends the metrics' last values and the spans still queued; the

@@ -110,10 +110,16 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
             .maybe_trace_parent(trace_parent)
             .build();
         let input = route.mapper.map(&sources, ctx.attributes());
-        let call = route.use_case.call(ctx.clone(), &input);
+        // One clock read for the timeout's deadline and the call's metrics.
+        let now = tokio::time::Instant::now();
+        let call = route.use_case.call_at(ctx.clone(), &input, now.into_std());
         drop(input);
         drop(sources);
-        match tokio::time::timeout(route.timeout, call).await {
+        let timed = match now.checked_add(route.timeout) {
+            Some(deadline) => tokio::time::timeout_at(deadline, call).await,
+            None => tokio::time::timeout(route.timeout, call).await,
+        };
+        match timed {
             Err(_) => Err(problem((
                 StatusCode::GATEWAY_TIMEOUT,
                 "timeout",

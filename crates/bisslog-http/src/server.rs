@@ -413,9 +413,10 @@ fn method_router(group: &PathGroup, shared: &Arc<Shared>) -> MethodRouter {
             .use_case
             .metrics()
             .map(|m| Arc::new(m.http_route(route.method.as_str(), &route.path)));
+        // axum clones the handler for every request and calls the clone
+        // once: its captures are moved, not cloned again.
         methods = methods.on(filter, move |request: Request| {
-            let handled = handler::handle(route.clone(), shared.clone(), request);
-            let timed = timed.clone();
+            let handled = handler::handle(route, shared, request);
             async move {
                 let Some(timed) = timed else {
                     return handled.await;

@@ -11,6 +11,11 @@ use crate::handler::LambdaHandler;
 /// invocation's error, with the variant's name as the error type
 /// (`bisslog::UnmatchedEvent`).
 ///
+/// When the service has a tracer, the spans of each invocation are
+/// flushed before its response is posted: Lambda freezes the execution
+/// environment once it has the response, and spans still queued would
+/// wait, unsent, for the next invocation (or be lost with the environment).
+///
 /// It fails only when the runtime cannot start or the Runtime API stops
 /// answering. It needs the variables Lambda sets (`AWS_LAMBDA_RUNTIME_API`,
 /// `AWS_LAMBDA_FUNCTION_NAME`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`,
@@ -26,10 +31,25 @@ pub async fn run(handler: LambdaHandler) -> Result<(), lambda_runtime::Error> {
             if let Err(error) = &outcome {
                 tracing::warn!(request_id = %request_id, kind = error.name(), error = %error, "the invocation failed");
             }
+            flush_spans(&handler).await;
             outcome
         }
     }))
     .await
+}
+
+/// Sends the invocation's spans while the environment still runs. The
+/// exporter blocks, so off the async threads; a collector that does not
+/// answer costs the invocation the exporter's timeout, never its outcome.
+async fn flush_spans(handler: &LambdaHandler) {
+    let Some(tracer) = handler.service().tracer().cloned() else {
+        return;
+    };
+    match tokio::task::spawn_blocking(move || tracer.flush()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!(%error, "the invocation's spans were not exported"),
+        Err(error) => tracing::warn!(%error, "flushing the invocation's spans failed"),
+    }
 }
 
 /// The variables `lambda_runtime` reads with `expect`.

@@ -177,6 +177,42 @@ async fn calls_are_counted_by_outcome_and_error_kind_and_timed() {
 }
 
 #[tokio::test]
+async fn a_call_at_an_earlier_instant_is_timed_from_it() {
+    // An entry point that read the clock already (for its timeout) passes
+    // that reading: the call's duration counts from it, not from the call.
+    let gate = Obey::default();
+    let service = service(&gate);
+    let order = service.use_case("order").unwrap();
+    let two_seconds_ago = std::time::Instant::now()
+        .checked_sub(Duration::from_secs(2))
+        .unwrap();
+    order
+        .call_at(http(), &input("ok"), two_seconds_ago)
+        .await
+        .unwrap();
+    let text = service.metrics().unwrap().encode();
+    let labels = |le: &'static str| {
+        vec![
+            ("use_case", "order"),
+            ("trigger", "http"),
+            ("criticality", "high"),
+            ("outcome", "success"),
+            ("le", le),
+        ]
+    };
+    let bucket = "bisslog_use_case_duration_seconds_bucket";
+    assert_eq!(value(&text, bucket, &labels("1.0")), Some(0.0), "{text}");
+    assert_eq!(value(&text, bucket, &labels("2.5")), Some(1.0), "{text}");
+    let sum = value(
+        &text,
+        "bisslog_use_case_duration_seconds_sum",
+        &labels("")[..4],
+    )
+    .unwrap();
+    assert!((2.0..2.5).contains(&sum), "{sum}");
+}
+
+#[tokio::test]
 async fn a_call_is_in_flight_until_it_ends_or_is_dropped() {
     let gate = Obey::default();
     let service = service(&gate);

@@ -1,6 +1,7 @@
 //! A small function for the runtime-loop tests and the cold-start
 //! benchmark: `echo` answers with its input over every trigger kind, and
-//! `boom` panics.
+//! `boom` panics. With `OTEL_EXPORTER_OTLP_ENDPOINT` set it exports its
+//! spans over OTLP/HTTP.
 //!
 //! Run with a Lambda Runtime API at hand (AWS, `cargo lambda watch`, or the
 //! mock of `tests/runtime_api.rs`):
@@ -72,5 +73,11 @@ async fn lambda_service() -> Result<Service, Box<dyn std::error::Error + Send + 
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     bisslog_runtime::logging::init();
     let service = lambda_service().await?;
+    // Spans over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, as
+    // `App::lambda` does; the runtime loop flushes them per invocation.
+    let otlp = bisslog_runtime::trace::otlp::Otlp::from_env(service.name())?;
+    if let Some(otlp) = &otlp {
+        let _ = service.set_tracer(otlp.tracer());
+    }
     bisslog_lambda::run(bisslog_lambda::LambdaHandler::new(service)?).await
 }

@@ -107,7 +107,13 @@ impl MockRuntimeApi {
 
     /// Starts the function binary against this API.
     fn spawn(&self, binary: &str) -> tokio::process::Child {
+        self.spawn_with(binary, &[])
+    }
+
+    /// Starts the function binary against this API with more variables.
+    fn spawn_with(&self, binary: &str, variables: &[(&str, &str)]) -> tokio::process::Child {
         tokio::process::Command::new(binary)
+            .envs(variables.iter().copied())
             .env("AWS_LAMBDA_RUNTIME_API", self.address.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", "lambda-echo")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
@@ -240,6 +246,66 @@ async fn a_panicking_use_case_is_an_invocation_error_and_the_next_invocation_suc
     assert_eq!((batch.id.as_str(), batch.kind), ("req-3", "response"));
     assert_eq!(batch.body, json!({"batchItemFailures": []}));
 
+    assert!(
+        function.try_wait().unwrap().is_none(),
+        "the function keeps running"
+    );
+    function.kill().await.unwrap();
+}
+
+/// An OTLP/HTTP receiver on 127.0.0.1: the names of the spans it was sent.
+async fn otlp_receiver() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message as _;
+
+    let names = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = names.clone();
+    let router = Router::new().route(
+        "/v1/traces",
+        post(move |body: axum::body::Bytes| async move {
+            let Ok(request) = ExportTraceServiceRequest::decode(body) else {
+                return StatusCode::BAD_REQUEST;
+            };
+            let spans = request
+                .resource_spans
+                .into_iter()
+                .flat_map(|r| r.scope_spans)
+                .flat_map(|s| s.spans);
+            kept.lock().unwrap().extend(spans.map(|span| span.name));
+            StatusCode::OK
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (endpoint, names)
+}
+
+/// Lambda freezes the environment once it has the response: the runtime
+/// loop flushes each invocation's spans before posting it. The batch delay
+/// is ten minutes and the function keeps running, so only that flush can
+/// have sent them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_invocations_spans_are_exported_before_its_response() {
+    let (endpoint, names) = otlp_receiver().await;
+    let mut api = MockRuntimeApi::start().await;
+    let mut function = api.spawn_with(
+        env!("CARGO_BIN_EXE_lambda-echo"),
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
+        ],
+    );
+    for (round, id) in ["req-1", "req-2"].into_iter().enumerate() {
+        api.invoke(id, http_api_event());
+        let echo = api.outcome(&mut function).await;
+        assert_eq!((echo.id.as_str(), echo.kind), (id, "response"), "{echo:?}");
+        assert_eq!(echo.body["statusCode"], 200);
+        let received = names.lock().unwrap().clone();
+        let server = received.iter().filter(|n| *n == "POST /echo/{id}").count();
+        let call = received.iter().filter(|n| *n == "echo").count();
+        assert_eq!((server, call), (round + 1, round + 1), "{received:?}");
+    }
     assert!(
         function.try_wait().unwrap().is_none(),
         "the function keeps running"

@@ -41,14 +41,15 @@ impl UseCaseInstruments {
         }
     }
 
-    /// Counts a call as started; the returned guard records its end.
-    pub(crate) fn start(self: &Arc<Self>, trigger: Trigger) -> CallTimer {
+    /// Counts a call as started (at `started`, or now when the caller has
+    /// not read the clock already); the returned guard records its end.
+    pub(crate) fn start(self: &Arc<Self>, trigger: Trigger, started: Option<Instant>) -> CallTimer {
         let instruments = self.of(trigger);
         instruments.in_flight.inc();
         CallTimer {
             use_case: Arc::clone(self),
             trigger,
-            started: Instant::now(),
+            started: started.unwrap_or_else(Instant::now),
         }
     }
 

@@ -225,7 +225,23 @@ impl SpanStart {
 pub trait Backend: Send + Sync + 'static {
     /// Starts a span.
     fn start(&self, start: SpanStart) -> Box<dyn ActiveSpan>;
+
+    /// Sends the spans ended so far that are still queued, blocking until
+    /// they are sent or a timeout of the backend's own passes. Nothing to
+    /// do for a backend that does not batch (the default).
+    ///
+    /// # Errors
+    ///
+    /// The spans could not be sent in time.
+    fn flush(&self) -> Result<(), FlushError> {
+        Ok(())
+    }
 }
+
+/// Why the spans queued could not be sent.
+#[derive(Debug, thiserror::Error)]
+#[error("the spans could not be flushed: {0}")]
+pub struct FlushError(pub String);
 
 /// A started span, as a [`Backend`] keeps it until it ends.
 pub trait ActiveSpan: Send + Sync {
@@ -252,6 +268,18 @@ impl Tracer {
     /// Starts a span.
     pub fn start(&self, start: SpanStart) -> Span {
         Span(Some(self.0.start(start)))
+    }
+
+    /// Sends the spans ended so far that the backend still queues, where an
+    /// execution environment may be frozen once a call returns (AWS Lambda
+    /// between invocations). It blocks (the OTLP backend up to five
+    /// seconds): call it off the async threads.
+    ///
+    /// # Errors
+    ///
+    /// The spans could not be sent in time.
+    pub fn flush(&self) -> Result<(), FlushError> {
+        self.0.flush()
     }
 }
 

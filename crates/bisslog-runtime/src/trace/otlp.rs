@@ -17,7 +17,7 @@ use opentelemetry::{Context, KeyValue, StringValue};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
-use super::{ActiveSpan, Backend, SpanKind, SpanStart, Tracer, Value};
+use super::{ActiveSpan, Backend, FlushError, SpanKind, SpanStart, Tracer, Value};
 
 /// The instrumentation scope the spans are recorded under.
 const SCOPE: &str = "bisslog";
@@ -210,6 +210,7 @@ impl Otlp {
             .build();
         let tracer = Tracer::new(OtelBackend {
             tracer: provider.tracer(SCOPE),
+            provider: provider.clone(),
         });
         Ok(Self {
             provider,
@@ -228,6 +229,19 @@ impl Otlp {
         &self.settings
     }
 
+    /// Sends the spans still queued, and keeps exporting; blocks up to
+    /// five seconds (run it off the async threads). The same as
+    /// [`Tracer::flush`] on its tracer.
+    ///
+    /// # Errors
+    ///
+    /// The collector did not take the spans in time.
+    pub fn flush(&self) -> Result<(), OtlpError> {
+        self.provider
+            .force_flush()
+            .map_err(|e| OtlpError::Exporter(e.to_string()))
+    }
+
     /// Sends the spans still queued and stops the exporter; blocks up to
     /// five seconds (run it off the async threads).
     ///
@@ -244,6 +258,8 @@ impl Otlp {
 /// The [`Backend`] over the SDK's tracer.
 struct OtelBackend {
     tracer: SdkTracer,
+    /// For [`Backend::flush`]: the batch processor is the provider's.
+    provider: SdkTracerProvider,
 }
 
 impl Backend for OtelBackend {
@@ -274,6 +290,12 @@ impl Backend for OtelBackend {
         let span = builder.start_with_context(&self.tracer, &parent);
         let context = trace_context(span.span_context());
         Box::new(OtelSpan { span, context })
+    }
+
+    fn flush(&self) -> Result<(), FlushError> {
+        self.provider
+            .force_flush()
+            .map_err(|e| FlushError(e.to_string()))
     }
 }
 
