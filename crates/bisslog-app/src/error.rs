@@ -115,4 +115,8 @@ pub enum StartError {
     #[cfg(feature = "otlp")]
     #[error("tracing: {0}")]
     Tracing(bisslog_runtime::trace::otlp::OtlpError),
+    /// Metrics export (the `OTEL_*` variables) could not be set up.
+    #[cfg(feature = "otlp")]
+    #[error("metrics export: {0}")]
+    MetricsExport(bisslog_runtime::trace::otlp::OtlpError),
 }

@@ -171,6 +171,17 @@ fn an_unknown_key_in_the_config_file_exits_2_naming_its_line() {
 }
 
 #[test]
+fn an_unsupported_otel_metrics_exporter_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(registry(dir.path())
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1")
+        .env("OTEL_METRICS_EXPORTER", "console")
+        .arg("serve"));
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("OTEL_METRICS_EXPORTER"), "{stderr}");
+}
+
+#[test]
 fn check_openapi_asyncapi_and_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let (code, stdout, stderr) = run(registry(dir.path()).arg("check"));

@@ -193,8 +193,22 @@ async fn one_trace_from_a_request_to_the_audit_in_one_process() {
     assert_eq!(insert.attribute("bisslog.trigger"), Some("consumer"));
     assert_relayed_and_audited(&spans, IMPORT_TRACE, insert);
 
-    let output = registry.terminate();
+    // Off the runtime's thread: the collector answers the final exports.
+    let output = tokio::task::spawn_blocking(move || registry.terminate())
+        .await
+        .unwrap();
     assert!(output.success());
+    // The shutdown's final export: each service's registry under its name.
+    for service in [REGISTRY_NAME, IMPORTER_NAME] {
+        let names = collector.metric_names(service);
+        assert!(
+            names.iter().any(|n| n == "bisslog_use_case_calls")
+                && names
+                    .iter()
+                    .any(|n| n == "bisslog_http_request_duration_seconds"),
+            "{service}: {names:?}"
+        );
+    }
     db.drop_database().await;
 }
 
@@ -256,8 +270,11 @@ async fn one_trace_between_processes(broker: RealBroker, database: TestDatabase)
     assert_eq!(insert.attribute("bisslog.trigger"), Some("consumer"));
     assert_relayed_and_audited(&spans, FOREIGN_TRACE, insert);
 
-    assert!(audit.terminate().success());
-    assert!(registry.terminate().success());
+    // Off the runtime's thread: the collector answers the final exports.
+    let stopped = tokio::task::spawn_blocking(move || [audit.terminate(), registry.terminate()])
+        .await
+        .unwrap();
+    assert!(stopped.iter().all(std::process::ExitStatus::success));
     support::clean_up(broker, &namespace).await;
     database.drop_database().await;
 }

@@ -18,10 +18,13 @@
 //! ```
 
 mod families;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 mod use_case;
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use prometheus_client::registry::Registry;
 
@@ -46,6 +49,7 @@ struct Inner {
     registry: Registry,
     families: Families,
     refreshers: Mutex<Vec<Refresh>>,
+    created: SystemTime,
 }
 
 impl Metrics {
@@ -60,6 +64,7 @@ impl Metrics {
             registry,
             families,
             refreshers: Mutex::new(Vec::new()),
+            created: SystemTime::now(),
         }))
     }
 
@@ -82,6 +87,12 @@ impl Metrics {
         // Writing to a String cannot fail; the encoder only forwards fmt errors.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.0.registry);
         text
+    }
+
+    /// When the registry was created: where its counters and histograms
+    /// started counting (an OTLP cumulative series' start time).
+    pub fn created(&self) -> SystemTime {
+        self.0.created
     }
 
     /// The series of one consumer trigger.

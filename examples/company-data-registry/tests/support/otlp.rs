@@ -1,7 +1,8 @@
 #![allow(dead_code, unreachable_pub)]
 
 //! An OTLP/HTTP receiver for the tests: it decodes the real protobuf the
-//! services export (`POST /v1/traces`) and keeps every span.
+//! services export (`POST /v1/traces`, `POST /v1/metrics`) and keeps every
+//! span and the names of the metrics, by service.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -10,6 +11,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use prost::Message as _;
@@ -46,6 +48,8 @@ impl ReceivedSpan {
 #[derive(Clone)]
 struct Received {
     spans: Arc<Mutex<Vec<ReceivedSpan>>>,
+    /// `(service.name, metric name)` of every metric exported.
+    metrics: Arc<Mutex<Vec<(String, String)>>>,
     count: Arc<watch::Sender<usize>>,
 }
 
@@ -63,10 +67,12 @@ impl Collector {
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let received = Received {
             spans: Arc::default(),
+            metrics: Arc::default(),
             count: Arc::new(watch::channel(0).0),
         };
         let app = axum::Router::new()
             .route("/v1/traces", axum::routing::post(export))
+            .route("/v1/metrics", axum::routing::post(export_metrics))
             .with_state(received.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -104,6 +110,20 @@ impl Collector {
         })
         .await;
         waited.unwrap_or_else(|_| panic!("spans not received in 30 s: {:#?}", self.spans()))
+    }
+}
+
+impl Collector {
+    /// The names of the metrics `service` exported so far.
+    pub fn metric_names(&self, service: &str) -> Vec<String> {
+        self.received
+            .metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|(s, _)| s == service)
+            .map(|(_, name)| name.clone())
+            .collect()
     }
 }
 
@@ -157,6 +177,33 @@ async fn export(State(received): State<Received>, body: Bytes) -> StatusCode {
         all.len()
     };
     received.count.send_replace(total);
+    StatusCode::OK
+}
+
+async fn export_metrics(State(received): State<Received>, body: Bytes) -> StatusCode {
+    let Ok(request) = ExportMetricsServiceRequest::decode(body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    let mut metrics = Vec::new();
+    for resource_metrics in request.resource_metrics {
+        let service = resource_metrics
+            .resource
+            .iter()
+            .flat_map(|r| &r.attributes)
+            .find(|a| a.key == "service.name")
+            .and_then(|a| a.value.as_ref()?.value.as_ref().map(text))
+            .unwrap_or_default();
+        for scope in resource_metrics.scope_metrics {
+            for metric in scope.metrics {
+                metrics.push((service.clone(), metric.name));
+            }
+        }
+    }
+    received
+        .metrics
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .extend(metrics);
     StatusCode::OK
 }
 
