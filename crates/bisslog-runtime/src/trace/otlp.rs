@@ -97,15 +97,68 @@ impl OtlpSettings {
                 });
             }
         }
-        let (endpoint, endpoint_is_base) = match var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+        let Some((endpoint, endpoint_is_base, protocol)) = Signal::Traces.destination(&var)? else {
+            return Ok(None);
+        };
+        let service_name = var("OTEL_SERVICE_NAME").unwrap_or_else(|| service.to_owned());
+        Ok(Some(Self {
+            endpoint,
+            endpoint_is_base,
+            protocol,
+            service_name,
+        }))
+    }
+
+    /// The URL spans are sent to.
+    pub fn traces_url(&self) -> String {
+        match (self.protocol, self.endpoint_is_base) {
+            (Protocol::HttpProtobuf, true) => {
+                format!("{}/v1/traces", self.endpoint.trim_end_matches('/'))
+            }
+            _ => self.endpoint.clone(),
+        }
+    }
+}
+
+/// The signal whose `OTEL_EXPORTER_OTLP_<SIGNAL>_*` variables are read
+/// before the shared ones.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Signal {
+    Traces,
+    Metrics,
+}
+
+impl Signal {
+    fn variables(self) -> (&'static str, &'static str) {
+        match self {
+            Signal::Traces => (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+            ),
+            Signal::Metrics => (
+                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+                "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+            ),
+        }
+    }
+
+    /// Where the signal goes: the endpoint, whether it is the base one
+    /// (`/v1/<signal>` to be added for HTTP), and the protocol; `None`
+    /// without an endpoint. `var` gives trimmed, non-empty values.
+    pub(crate) fn destination(
+        self,
+        var: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<(String, bool, Protocol)>, OtlpError> {
+        let (endpoint_variable, protocol_variable) = self.variables();
+        let (endpoint, endpoint_is_base) = match var(endpoint_variable) {
             Some(endpoint) => (endpoint, false),
             None => match var("OTEL_EXPORTER_OTLP_ENDPOINT") {
                 Some(endpoint) => (endpoint, true),
                 None => return Ok(None),
             },
         };
-        let (variable, protocol) = match var("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") {
-            Some(p) => ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", Some(p)),
+        let (variable, protocol) = match var(protocol_variable) {
+            Some(p) => (protocol_variable, Some(p)),
             None => (
                 "OTEL_EXPORTER_OTLP_PROTOCOL",
                 var("OTEL_EXPORTER_OTLP_PROTOCOL"),
@@ -126,23 +179,7 @@ impl OtlpSettings {
                 });
             }
         };
-        let service_name = var("OTEL_SERVICE_NAME").unwrap_or_else(|| service.to_owned());
-        Ok(Some(Self {
-            endpoint,
-            endpoint_is_base,
-            protocol,
-            service_name,
-        }))
-    }
-
-    /// The URL spans are sent to.
-    pub fn traces_url(&self) -> String {
-        match (self.protocol, self.endpoint_is_base) {
-            (Protocol::HttpProtobuf, true) => {
-                format!("{}/v1/traces", self.endpoint.trim_end_matches('/'))
-            }
-            _ => self.endpoint.clone(),
-        }
+        Ok(Some((endpoint, endpoint_is_base, protocol)))
     }
 }
 

@@ -97,34 +97,10 @@ impl MetricsSettings {
                 return Ok(None);
             }
         }
-        let (endpoint, endpoint_is_base) = match var("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") {
-            Some(endpoint) => (endpoint, false),
-            None => match var("OTEL_EXPORTER_OTLP_ENDPOINT") {
-                Some(endpoint) => (endpoint, true),
-                None => return Ok(None),
-            },
-        };
-        let (variable, protocol) = match var("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL") {
-            Some(p) => ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", Some(p)),
-            None => (
-                "OTEL_EXPORTER_OTLP_PROTOCOL",
-                var("OTEL_EXPORTER_OTLP_PROTOCOL"),
-            ),
-        };
-        let protocol = match protocol.as_deref() {
-            None | Some("http/protobuf") => Protocol::HttpProtobuf,
-            Some("grpc") if cfg!(feature = "otlp-grpc") => Protocol::Grpc,
-            Some(other) => {
-                return Err(OtlpError::Unsupported {
-                    variable,
-                    value: other.to_owned(),
-                    reason: if cfg!(feature = "otlp-grpc") {
-                        "use `http/protobuf` or `grpc`"
-                    } else {
-                        "use `http/protobuf` (`grpc` needs the `otlp-grpc` feature)"
-                    },
-                });
-            }
+        let Some((endpoint, endpoint_is_base, protocol)) =
+            crate::trace::otlp::Signal::Metrics.destination(&var)?
+        else {
+            return Ok(None);
         };
         let millis = |name: &'static str, default: Duration| match var(name) {
             None => Ok(default),
