@@ -31,11 +31,14 @@ pub struct SpanAttributes(pub Vec<(&'static str, Value)>);
 /// The trace context a request continues: its `traceparent` and
 /// `tracestate` headers; `None` when there is no valid `traceparent`.
 pub(crate) fn incoming(headers: &HeaderMap) -> Option<TraceContext> {
-    let text = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    let context = TraceContext::parse(text(&TRACEPARENT)?)?;
-    Some(match text(&TRACESTATE) {
-        Some(state) => context.with_state(state),
-        None => context,
+    // The static names spare a parse of the header name per request.
+    TraceContext::extract(|name| {
+        let name = if name == bisslog_core::trace::TRACEPARENT {
+            &TRACEPARENT
+        } else {
+            &TRACESTATE
+        };
+        headers.get(name).and_then(|v| v.to_str().ok())
     })
 }
 
