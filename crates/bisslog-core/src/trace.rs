@@ -82,6 +82,17 @@ impl TraceContext {
         }
     }
 
+    /// The same context, marked sampled or not (a sampler's decision).
+    #[must_use]
+    pub fn with_sampled(mut self, sampled: bool) -> Self {
+        self.flags = if sampled {
+            self.flags | SAMPLED
+        } else {
+            self.flags & !SAMPLED
+        };
+        self
+    }
+
     /// Reads a `traceparent` value; `None` when it is not a valid one
     /// (the receiver then starts a new trace, as the specification says).
     ///

@@ -22,6 +22,10 @@ pub(crate) struct Route {
     pub(crate) method: http::Method,
     /// The path as the metadata declares it.
     pub(crate) path: String,
+    /// The path again, shared: the server span's `http.route`.
+    pub(crate) route_attribute: Arc<str>,
+    /// The server span's name, `{METHOD} {path}`, made once.
+    pub(crate) span_name: String,
     /// The declared names of the path variables, in order.
     pub(crate) variables: Vec<String>,
     pub(crate) mapper: InputMapper,
@@ -136,6 +140,8 @@ fn compile(
         http::Method::from_bytes(http.method.as_str().as_bytes()).unwrap_or(http::Method::GET);
     Ok(Route {
         use_case: use_case.clone(),
+        span_name: format!("{} {}", method.as_str(), http.path.as_str()),
+        route_attribute: Arc::from(http.path.as_str()),
         method,
         path: http.path.as_str().to_owned(),
         variables: http.path.variables().map(str::to_owned).collect(),

@@ -4,6 +4,8 @@
 //! Without a tracer the only cost is one header lookup: the incoming
 //! context is passed on to the call's `Ctx` as it is.
 
+use std::sync::Arc;
+
 use bisslog_core::TraceContext;
 use bisslog_runtime::trace::{Span, SpanKind, SpanStart, Tracer, Value, attributes};
 use http::request::Parts;
@@ -52,16 +54,13 @@ pub(crate) fn server_span(
     parent: Option<&TraceContext>,
 ) -> Span {
     Span::start(tracer, || {
-        let mut start = SpanStart::new(
-            format!("{} {}", route.method.as_str(), route.path),
-            SpanKind::Server,
-        )
-        .parent(parent)
-        .attribute("http.request.method", method(&route.method))
-        .attribute("http.route", route.path.clone())
-        .attribute("url.path", parts.uri.path().to_owned())
-        .attribute("url.scheme", "http")
-        .attribute(attributes::TRANSACTION_ID, transaction.to_owned());
+        let mut start = SpanStart::new(route.span_name.clone(), SpanKind::Server)
+            .parent(parent)
+            .attribute("http.request.method", method(&route.method))
+            .attribute("http.route", Arc::clone(&route.route_attribute))
+            .attribute("url.path", parts.uri.path().to_owned())
+            .attribute("url.scheme", "http")
+            .attribute(attributes::TRANSACTION_ID, transaction.to_owned());
         if let Some(extra) = parts.extensions.get::<SpanAttributes>() {
             start.attributes.extend(extra.0.iter().cloned());
         }

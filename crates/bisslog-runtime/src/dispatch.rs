@@ -379,7 +379,8 @@ fn open_span(
     ctx: &Ctx,
 ) -> Span {
     let span = Span::start(tracer, || {
-        SpanStart::new(keyname.to_string(), SpanKind::Internal)
+        // A copy of the keyname, not `to_string`'s formatting machinery.
+        SpanStart::new(String::from(&**keyname), SpanKind::Internal)
             .parent(ctx.trace_parent())
             .attribute(attributes::USE_CASE, Arc::clone(keyname))
             .attribute(attributes::TRIGGER, ctx.trigger().as_str())

@@ -158,12 +158,7 @@ mod grpc {
 }
 
 fn settings(endpoint: String, protocol: Protocol) -> OtlpSettings {
-    OtlpSettings {
-        endpoint,
-        endpoint_is_base: true,
-        protocol,
-        service_name: "otlp-test".to_owned(),
-    }
+    OtlpSettings::new(endpoint, protocol, "otlp-test")
 }
 
 /// A server span and its child, as an entry point and a call make them.
@@ -323,4 +318,28 @@ async fn with_the_http_collector_down_calls_succeed_and_shutdown_is_bounded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_grpc_collector_down_calls_succeed_and_shutdown_is_bounded() {
     collector_down(Protocol::Grpc).await;
+}
+
+/// `OTEL_TRACES_SAMPLER=always_off`: spans still have contexts (marked not
+/// sampled, for what is sent on) and nothing reaches the collector.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_the_sampler_leaves_out_carry_their_context_and_are_not_sent() {
+    let (endpoint, spans) = http_receiver().await;
+    let mut settings = settings(endpoint, Protocol::HttpProtobuf);
+    settings.sampler =
+        bisslog_runtime::trace::otlp::Sampler::read(Some("always_off"), None).unwrap();
+    let otlp = Otlp::new(settings).unwrap();
+    let tracer = otlp.tracer();
+    let span = tracer.start(SpanStart::new("GET /x", SpanKind::Server));
+    let context = span.context().cloned().expect("a context");
+    assert!(!context.sampled());
+    let child = tracer.start(SpanStart::new("x", SpanKind::Internal).parent(Some(&context)));
+    let child_context = child.context().cloned().expect("a context");
+    assert_eq!(child_context.trace_id(), context.trace_id());
+    assert!(!child_context.sampled());
+    child.end();
+    span.end();
+    record_two_spans(&tracer);
+    shut_down(otlp).await.unwrap();
+    assert!(spans.all().is_empty(), "{:#?}", spans.all());
 }

@@ -22,6 +22,7 @@ use tokio::sync::oneshot;
 
 use super::Metrics;
 pub use crate::trace::otlp::{OtlpError, Protocol};
+use crate::trace::otlp::{key_values, millis};
 
 /// The instrumentation scope the metrics are recorded under.
 const SCOPE: &str = "bisslog";
@@ -102,17 +103,6 @@ impl MetricsSettings {
         else {
             return Ok(None);
         };
-        let millis = |name: &'static str, default: Duration| match var(name) {
-            None => Ok(default),
-            Some(text) => match text.parse::<u64>() {
-                Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
-                _ => Err(OtlpError::Unsupported {
-                    variable: name,
-                    value: text,
-                    reason: "a number of milliseconds above 0",
-                }),
-            },
-        };
         let mut headers = key_values(var("OTEL_EXPORTER_OTLP_HEADERS").as_deref());
         for (key, value) in key_values(var("OTEL_EXPORTER_OTLP_METRICS_HEADERS").as_deref()) {
             headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&key));
@@ -127,8 +117,8 @@ impl MetricsSettings {
             service_name: var("OTEL_SERVICE_NAME").unwrap_or_else(|| service.to_owned()),
             resource,
             headers,
-            interval: millis("OTEL_METRIC_EXPORT_INTERVAL", DEFAULT_INTERVAL)?,
-            timeout: millis("OTEL_METRIC_EXPORT_TIMEOUT", DEFAULT_TIMEOUT)?,
+            interval: millis(&var, "OTEL_METRIC_EXPORT_INTERVAL", DEFAULT_INTERVAL)?,
+            timeout: millis(&var, "OTEL_METRIC_EXPORT_TIMEOUT", DEFAULT_TIMEOUT)?,
         }))
     }
 
@@ -141,42 +131,6 @@ impl MetricsSettings {
             _ => self.endpoint.clone(),
         }
     }
-}
-
-/// `key=value,…` with percent-encoded values (the headers' and resource
-/// attributes' format); pairs without `=` are skipped.
-fn key_values(text: Option<&str>) -> Vec<(String, String)> {
-    text.unwrap_or_default()
-        .split(',')
-        .filter_map(|pair| {
-            let (key, value) = pair.split_once('=')?;
-            let key = key.trim();
-            (!key.is_empty()).then(|| (key.to_owned(), percent_decode(value.trim())))
-        })
-        .collect()
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (byte, hex) {
-            (b'%', Some(decoded)) => {
-                out.push(decoded);
-                i += 3;
-            }
-            _ => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A running export of one registry; [`shutdown`](Self::shutdown) sends
@@ -571,11 +525,5 @@ mod tests {
         let settings = read(&[ENDPOINT]).unwrap().unwrap();
         let error = MetricsExport::start(Metrics::new("registry"), settings).unwrap_err();
         assert!(error.to_string().contains("runtime"), "{error}");
-    }
-
-    #[test]
-    fn percent_decoding_keeps_broken_escapes() {
-        assert_eq!(percent_decode("a%20b%2"), "a b%2");
-        assert_eq!(percent_decode("%zz%é"), "%zz%é");
     }
 }
