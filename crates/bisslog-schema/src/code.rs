@@ -104,6 +104,9 @@ codes! {
     DeadLetterQueueLoop = "E044", Error, "dead-letter queue is the consumed queue";
     /// An `overlap_policy` or `misfire_policy` that names no policy.
     InvalidSchedulePolicy = "E045", Error, "invalid schedule policy";
+    /// A duration (`timeout`, `initial_delay`, `window`, ...) that is not
+    /// written as `250ms`, `2s`, `1m30s`.
+    InvalidDuration = "E046", Error, "invalid duration";
     /// A key the format does not know (often a typo).
     UnknownKey = "W001", Warning, "unknown key";
     /// A key spelled the way older bisslog examples do (`route` for `path`).
@@ -133,6 +136,10 @@ codes! {
     /// A publisher whose `operation` does not name the queue(s) it
     /// publishes to: absent, or a name with whitespace in it.
     PublisherWithoutQueue = "W014", Warning, "publisher without a queue name";
+    /// The same interaction declared by two use cases with a different
+    /// `circuit_breaker` or `bulkhead`, which are shared by every use case
+    /// calling through it.
+    ConflictingInteractionPolicy = "W015", Warning, "interaction declared with different breakers";
 }
 
 impl std::fmt::Display for Code {

@@ -168,6 +168,37 @@ pub(crate) fn non_negative_integer(_: &mut SchemaGenerator) -> Schema {
     integer(0)
 }
 
+/// The text of a duration: parts `<number><unit>`, units from the largest
+/// (`h`, `m`, `s`, `ms`), each at most once.
+const DURATION: &str = "^(?:[0-9]+h(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?|[0-9]+m(?:[0-9]+s)?(?:[0-9]+ms)?|[0-9]+s(?:[0-9]+ms)?|[0-9]+ms)$";
+
+/// A duration such as `250ms`, `2s` or `1m30s`.
+pub(crate) fn duration(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "A duration: a whole number and its unit (`ms`, `s`, `m`, `h`), several parts from the largest unit down (`1m30s`); more than 0, at most `24h`.",
+        "anyOf": [
+            {"type": "string", "pattern": DURATION},
+            {"type": "null"}
+        ],
+        "examples": ["250ms", "2s", "1m30s"]
+    })
+}
+
+/// `multiplier`: a number of at least 1.
+pub(crate) fn multiplier(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": ["number", "null"], "minimum": 1})
+}
+
+/// `jitter`: a fraction from 0 to 1.
+pub(crate) fn fraction(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": ["number", "null"], "minimum": 0, "maximum": 1})
+}
+
+/// `failure_ratio`: more than 0, at most 1.
+pub(crate) fn ratio(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 1})
+}
+
 /// `cronjob`.
 pub(crate) fn cron(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
@@ -399,6 +430,17 @@ mod tests {
             property_names(&defs["ExternalInteraction"]),
             set(keys::INTERACTION)
         );
+        assert_eq!(
+            property_names(&defs["ExternalInteractionEntry"]),
+            set(keys::INTERACTION)
+        );
+        assert_eq!(property_names(&defs["ResiliencePolicy"]), set(keys::POLICY));
+        assert_eq!(property_names(&defs["RetrySpec"]), set(keys::RETRY));
+        assert_eq!(
+            property_names(&defs["CircuitBreakerSpec"]),
+            set(keys::CIRCUIT_BREAKER)
+        );
+        assert_eq!(property_names(&defs["BulkheadSpec"]), set(keys::BULKHEAD));
     }
 
     #[test]

@@ -86,6 +86,7 @@ mod data;
 mod diagnostic;
 pub mod diff;
 mod discover;
+mod duration;
 mod json_schema;
 mod limits;
 mod load;
@@ -112,10 +113,11 @@ pub use limits::Limits;
 pub use load::{LoadError, Loader, Report, load, load_str, validate_file, validate_str};
 pub use locate::Locations;
 pub use model::{
-    ConsumerTrigger, Criticality, DeliverySemantic, ExternalInteraction, HttpPath, HttpTrigger,
-    InteractionType, Mapper, MapperEntry, MapperSource, Method, MisfirePolicy, OverlapPolicy,
-    RateLimit, RatePeriod, ScheduleTrigger, ServiceMetadata, SourcePart, TriggerKind,
-    TriggerMetadata, UseCaseMetadata, WebSocketTrigger,
+    BulkheadSpec, CircuitBreakerSpec, ConsumerTrigger, Criticality, DeliverySemantic,
+    ExternalInteraction, HttpPath, HttpTrigger, InteractionType, Mapper, MapperEntry, MapperSource,
+    Method, MisfirePolicy, OverlapPolicy, RateLimit, RatePeriod, ResiliencePolicy, RetrySpec,
+    ScheduleTrigger, ServiceMetadata, SourcePart, TriggerKind, TriggerMetadata, UseCaseMetadata,
+    WebSocketTrigger,
 };
 pub use render::{RenderOptions, render_diagnostic, render_report};
 pub use source::{Format, SourceFile};

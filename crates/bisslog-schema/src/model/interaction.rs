@@ -3,8 +3,10 @@
 use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
+use super::policy::ResiliencePolicy;
+
 /// One port a use case uses, such as a database division or a publisher.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ExternalInteraction {
     /// The port's name, shared by every use case that uses the same
     /// adapter (`users_division`).
@@ -21,6 +23,12 @@ pub struct ExternalInteraction {
     /// Free text for people (`desc` is accepted too).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// How calls through the port are guarded, as declared on this entry
+    /// (`timeout`, `idempotent`, `retry`, `circuit_breaker`, `bulkhead`);
+    /// empty when none is. Merge it over the service's
+    /// `interaction_defaults`, or use [`ServiceMetadata::policy_for`](super::ServiceMetadata::policy_for).
+    #[serde(flatten)]
+    pub policy: ResiliencePolicy,
 }
 
 /// The standard kinds of external interaction, with the aliases the

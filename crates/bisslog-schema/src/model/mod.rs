@@ -8,6 +8,7 @@ mod criticality;
 mod http;
 mod interaction;
 mod mapper;
+mod policy;
 mod trigger;
 
 use indexmap::IndexMap;
@@ -18,6 +19,7 @@ pub use criticality::Criticality;
 pub use http::{HttpPath, HttpTrigger, Method, RateLimit, RatePeriod};
 pub use interaction::{ExternalInteraction, InteractionType};
 pub use mapper::{Mapper, MapperEntry, MapperSource, SourcePart};
+pub use policy::{BulkheadSpec, CircuitBreakerSpec, ResiliencePolicy, RetrySpec};
 pub use trigger::{
     ConsumerTrigger, DeliverySemantic, MisfirePolicy, OverlapPolicy, ScheduleTrigger, TriggerKind,
     TriggerMetadata, WebSocketTrigger,
@@ -45,6 +47,10 @@ pub struct ServiceMetadata {
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     #[schemars(default, schema_with = "crate::json_schema::tags")]
     pub tags: IndexMap<String, String>,
+    /// The resilience policy every external interaction starts from; each
+    /// entry's own keys win over it, field by field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interaction_defaults: Option<ResiliencePolicy>,
     /// The use cases, by keyname, in file order.
     #[schemars(default)]
     pub use_cases: IndexMap<String, UseCaseMetadata>,
@@ -52,6 +58,49 @@ pub struct ServiceMetadata {
     #[serde(flatten)]
     #[schemars(skip)]
     pub extensions: IndexMap<String, serde_json::Value>,
+}
+
+impl ServiceMetadata {
+    /// The resilience policy of the calls `use_case` makes through the
+    /// interaction `interaction`: the use case's entry for it merged over
+    /// `interaction_defaults`, or the defaults alone when the use case does
+    /// not declare it (or does not exist). Fields still absent get the
+    /// built-in values ([`RetrySpec::BUILT_IN`], ...) when their block is
+    /// present.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let service = bisslog_schema::load_str("metadata.yml", "
+    /// name: registry
+    /// interaction_defaults:
+    ///   timeout: 2s
+    ///   retry: {max_attempts: 3, initial_delay: 100ms}
+    /// use_cases:
+    ///   getAll:
+    ///     name: get all
+    ///     external_interactions:
+    ///       - keyname: registry
+    ///         retry: {max_attempts: 5}
+    /// ").unwrap();
+    /// let policy = service.policy_for("getAll", "registry");
+    /// assert_eq!(policy.timeout, Some(Duration::from_secs(2)));
+    /// let retry = policy.retry.unwrap();
+    /// assert_eq!(retry.max_attempts, Some(5));
+    /// assert_eq!(retry.initial_delay, Some(Duration::from_millis(100)));
+    /// ```
+    pub fn policy_for(&self, use_case: &str, interaction: &str) -> ResiliencePolicy {
+        let defaults = self.interaction_defaults.clone().unwrap_or_default();
+        let entry = self.use_cases.get(use_case).and_then(|u| {
+            u.external_interactions
+                .iter()
+                .find(|i| i.keyname == interaction)
+        });
+        match entry {
+            Some(entry) => entry.policy.merged_over(&defaults),
+            None => defaults,
+        }
+    }
 }
 
 /// A use case: one business operation of the service.

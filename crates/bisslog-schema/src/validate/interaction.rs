@@ -2,7 +2,7 @@
 //! map form (`x: {type_interaction: ...}`).
 
 use super::fields::{opt_string, required_string, scalar_text, string, wrong_type};
-use super::{Checker, Reported, entry, keys};
+use super::{Checker, Reported, entry, keys, policy};
 use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{ExternalInteraction, InteractionType};
@@ -13,6 +13,7 @@ use crate::suggest;
 /// The `external_interactions` of a use case.
 pub(super) fn read_all(
     cx: &mut Checker,
+    use_case: &str,
     entries: &[(Node, Node)],
 ) -> Result<Vec<ExternalInteraction>, Reported> {
     let Some((_, node)) = entry(entries, "external_interactions") else {
@@ -27,7 +28,9 @@ pub(super) fn read_all(
             for item in items {
                 cx.check(Severity::Error);
                 let read = match &item.value {
-                    Value::Map(fields) => read_one(cx, None, Span::point(item.span.start), fields),
+                    Value::Map(fields) => {
+                        read_one(cx, use_case, None, Span::point(item.span.start), fields)
+                    }
                     _ => Err(cx.report(
                         wrong_type(item, "external_interactions", "a list of mappings")
                             .with_hint(list_item_hint(item)),
@@ -44,8 +47,8 @@ pub(super) fn read_all(
                 cx.check(Severity::Error);
                 let keyname = scalar_text(key);
                 let read = match &value.value {
-                    Value::Map(fields) => read_one(cx, Some(&keyname), key.span, fields),
-                    Value::Null => read_one(cx, Some(&keyname), key.span, &[]),
+                    Value::Map(fields) => read_one(cx, use_case, Some(&keyname), key.span, fields),
+                    Value::Null => read_one(cx, use_case, Some(&keyname), key.span, &[]),
                     _ => {
                         let label = format!("external_interactions.{keyname}");
                         let hint = "in the map form each keyname maps to `{type_interaction: ..., operation: ...}`";
@@ -83,6 +86,7 @@ fn list_item_hint(item: &Node) -> String {
 /// One interaction; `keyname` comes from the map key in the map form.
 fn read_one(
     cx: &mut Checker,
+    use_case: &str,
     map_key: Option<&str>,
     owner: Span,
     fields: &[(Node, Node)],
@@ -97,15 +101,20 @@ fn read_one(
     let operation = operation(cx, fields);
     let description = opt_string(cx, fields, "description");
     let desc = opt_string(cx, fields, "desc");
+    let policy = policy::read_entry(cx, fields);
     if let (Ok(Some(InteractionType::Publisher)), Ok(operations)) = (&type_interaction, &operation)
     {
         publisher_queues(cx, fields, owner, operations);
+    }
+    if let (Ok(keyname), Ok(policy)) = (&keyname, &policy) {
+        cx.declare_interaction(use_case, keyname, owner, fields, policy);
     }
     Ok(ExternalInteraction {
         keyname: keyname?,
         type_interaction: type_interaction?,
         operation: operation?,
         description: description?.or(desc?),
+        policy: policy?,
     })
 }
 

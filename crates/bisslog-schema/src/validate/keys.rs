@@ -9,6 +9,7 @@ pub(crate) const SERVICE: &[&str] = &[
     "service_type",
     "team",
     "tags",
+    "interaction_defaults",
     "use_cases",
 ];
 
@@ -72,11 +73,47 @@ pub(crate) const HTTP: &[&str] = &[
 ];
 
 /// The keys of an external interaction (`desc` is the short spelling of
-/// `description` the Python tools accept).
+/// `description` the Python tools accept), its resilience policy's
+/// included.
 pub(crate) const INTERACTION: &[&str] = &[
     "keyname",
     "type_interaction",
     "operation",
     "description",
     "desc",
+    "timeout",
+    "idempotent",
+    "retry",
+    "circuit_breaker",
+    "bulkhead",
 ];
+
+/// The keys of a resilience policy (`interaction_defaults`).
+pub(crate) const POLICY: &[&str] = &[
+    "timeout",
+    "idempotent",
+    "retry",
+    "circuit_breaker",
+    "bulkhead",
+];
+
+/// The keys of a `retry` block.
+pub(crate) const RETRY: &[&str] = &[
+    "max_attempts",
+    "initial_delay",
+    "max_delay",
+    "multiplier",
+    "jitter",
+];
+
+/// The keys of a `circuit_breaker` block.
+pub(crate) const CIRCUIT_BREAKER: &[&str] = &[
+    "failure_ratio",
+    "minimum_calls",
+    "window",
+    "open_for",
+    "half_open_calls",
+];
+
+/// The keys of a `bulkhead` block.
+pub(crate) const BULKHEAD: &[&str] = &["max_concurrent", "max_waiting"];

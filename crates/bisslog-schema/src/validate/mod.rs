@@ -10,6 +10,7 @@ mod http;
 mod interaction;
 pub(crate) mod keys;
 mod mapper;
+mod policy;
 mod routes;
 mod service;
 mod trigger;
@@ -55,6 +56,7 @@ pub(crate) struct Checker {
     diagnostics: Vec<Diagnostic>,
     checks: Checks,
     routes: routes::Routes,
+    policies: policy::Policies,
 }
 
 impl Checker {

@@ -3,7 +3,7 @@
 use indexmap::IndexMap;
 
 use super::fields::{extensions, opt_string, required_string, scalar_text, tags, wrong_type};
-use super::{Checker, Reported, entry, keys, use_case};
+use super::{Checker, Reported, entry, keys, policy, use_case};
 use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::ServiceMetadata;
@@ -35,6 +35,8 @@ pub(super) fn read(cx: &mut Checker, root: &Node) -> Result<ServiceMetadata, Rep
     let service_type = opt_string(cx, entries, "service_type");
     let team = opt_string(cx, entries, "team");
     let tags = tags(cx, entries);
+    // Read before the use cases: their interactions are merged over it.
+    let interaction_defaults = policy::read_defaults(cx, entries);
     let use_cases = use_cases(cx, entries, top);
     let extensions = extensions(cx, entries);
     Ok(ServiceMetadata {
@@ -44,6 +46,7 @@ pub(super) fn read(cx: &mut Checker, root: &Node) -> Result<ServiceMetadata, Rep
         service_type: service_type?,
         team: team?,
         tags: tags?.unwrap_or_default(),
+        interaction_defaults: interaction_defaults?,
         use_cases: use_cases?,
         extensions,
     })

@@ -33,7 +33,7 @@ pub(super) fn read(
     let criticality = criticality(cx, entries);
     let tags = tags(cx, entries);
     let triggers = trigger::read_all(cx, keyname, entries);
-    let external_interactions = interaction::read_all(cx, entries);
+    let external_interactions = interaction::read_all(cx, keyname, entries);
     let extensions = extensions(cx, entries);
     Ok(UseCaseMetadata {
         keyname: keyname.to_owned(),

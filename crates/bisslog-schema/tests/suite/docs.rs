@@ -60,3 +60,33 @@ fn quoted_outputs_match_the_corpus() {
         "docs/metadata.md quotes stale output for {stale:?}; copy it from the .expected files"
     );
 }
+
+#[test]
+fn the_built_in_values_table_is_the_model_s() {
+    use bisslog_schema::{BulkheadSpec, CircuitBreakerSpec, ResiliencePolicy, RetrySpec};
+
+    let doc = reference();
+    let row = |block: &str| {
+        let start = format!("| `{block}` | `");
+        let line = doc.lines().find(|l| l.starts_with(&start)).unwrap();
+        let values = line.trim_end_matches('|').rsplit('|').next().unwrap();
+        values.replace('`', "")
+    };
+    // Each row, read as a block, is the built-in block.
+    let yaml = format!(
+        "name: s\ninteraction_defaults:\n  retry: {{{}}}\n  circuit_breaker: {{{}}}\n  bulkhead: {{{}}}\nuse_cases:\n  a:\n    name: a\n",
+        row("retry"),
+        row("circuit_breaker"),
+        row("bulkhead")
+    );
+    let service = bisslog_schema::load_str("metadata.yml", &yaml).unwrap();
+    assert_eq!(
+        service.interaction_defaults,
+        Some(ResiliencePolicy {
+            retry: Some(RetrySpec::BUILT_IN),
+            circuit_breaker: Some(CircuitBreakerSpec::BUILT_IN),
+            bulkhead: Some(BulkheadSpec::BUILT_IN),
+            ..ResiliencePolicy::default()
+        })
+    );
+}

@@ -9,4 +9,5 @@ mod corpus;
 mod docs;
 mod golden;
 mod hostile;
+mod policy;
 mod properties;

@@ -3,11 +3,14 @@
 //! never panic and only produce diagnostics located inside the file.
 
 use bisslog_schema::cron::CronExpr;
+use std::time::Duration;
+
 use bisslog_schema::{
-    ConsumerTrigger, Criticality, DeliverySemantic, ExternalInteraction, HttpPath, HttpTrigger,
-    InteractionType, Loader, Mapper, MapperEntry, MapperSource, Method, MisfirePolicy,
-    OverlapPolicy, RateLimit, RatePeriod, Report, ScheduleTrigger, ServiceMetadata, SourcePart,
-    TriggerKind, TriggerMetadata, UseCaseMetadata, WebSocketTrigger, to_yaml,
+    BulkheadSpec, CircuitBreakerSpec, ConsumerTrigger, Criticality, DeliverySemantic,
+    ExternalInteraction, HttpPath, HttpTrigger, InteractionType, Loader, Mapper, MapperEntry,
+    MapperSource, Method, MisfirePolicy, OverlapPolicy, RateLimit, RatePeriod, Report,
+    ResiliencePolicy, RetrySpec, ScheduleTrigger, ServiceMetadata, SourcePart, TriggerKind,
+    TriggerMetadata, UseCaseMetadata, WebSocketTrigger, to_yaml,
 };
 use indexmap::IndexMap;
 use proptest::prelude::*;
@@ -231,6 +234,73 @@ fn trigger(unique: String) -> impl Strategy<Value = TriggerMetadata> {
         .prop_map(|(keyname, kind)| TriggerMetadata { keyname, kind })
 }
 
+/// A duration of whole milliseconds in `range`.
+fn duration(range: std::ops::RangeInclusive<u64>) -> impl Strategy<Value = Option<Duration>> {
+    prop::option::of(range.prop_map(Duration::from_millis))
+}
+
+/// A valid policy. Initial delays are at most the built-in initial delay
+/// and maximum delays at least the built-in maximum, so however entries
+/// and defaults combine, delays never shrink.
+fn policy() -> impl Strategy<Value = ResiliencePolicy> {
+    let retry = (
+        prop::option::of(1u32..10),
+        duration(1..=100),
+        duration(10_000..=86_400_000),
+        prop::option::of(1.0f64..100.0),
+        prop::option::of(0.0f64..=1.0),
+    )
+        .prop_map(
+            |(max_attempts, initial_delay, max_delay, multiplier, jitter)| RetrySpec {
+                max_attempts,
+                initial_delay,
+                max_delay,
+                multiplier,
+                jitter,
+            },
+        );
+    let circuit_breaker = (
+        prop::option::of(0.001f64..=1.0),
+        prop::option::of(1u32..100),
+        duration(1..=86_400_000),
+        duration(1..=86_400_000),
+        prop::option::of(1u32..10),
+    )
+        .prop_map(
+            |(failure_ratio, minimum_calls, window, open_for, half_open_calls)| {
+                CircuitBreakerSpec {
+                    failure_ratio,
+                    minimum_calls,
+                    window,
+                    open_for,
+                    half_open_calls,
+                }
+            },
+        );
+    let bulkhead = (prop::option::of(1u32..100), prop::option::of(0u32..100)).prop_map(
+        |(max_concurrent, max_waiting)| BulkheadSpec {
+            max_concurrent,
+            max_waiting,
+        },
+    );
+    (
+        duration(1..=86_400_000),
+        prop::option::of(any::<bool>()),
+        prop::option::of(retry),
+        prop::option::of(circuit_breaker),
+        prop::option::of(bulkhead),
+    )
+        .prop_map(
+            |(timeout, idempotent, retry, circuit_breaker, bulkhead)| ResiliencePolicy {
+                timeout,
+                idempotent,
+                retry,
+                circuit_breaker,
+                bulkhead,
+            },
+        )
+}
+
 fn interaction() -> impl Strategy<Value = ExternalInteraction> {
     let kinds = vec![
         InteractionType::Database,
@@ -246,13 +316,15 @@ fn interaction() -> impl Strategy<Value = ExternalInteraction> {
         prop::option::of(select(kinds)),
         prop::collection::vec(ident(), 0..3),
         prop::option::of(text()),
+        prop_oneof![Just(ResiliencePolicy::default()), policy()],
     )
         .prop_map(
-            |(keyname, type_interaction, operation, description)| ExternalInteraction {
+            |(keyname, type_interaction, operation, description, policy)| ExternalInteraction {
                 keyname,
                 type_interaction,
                 operation,
                 description,
+                policy,
             },
         )
 }
@@ -312,21 +384,25 @@ fn service() -> impl Strategy<Value = ServiceMetadata> {
         tags(),
         use_cases,
         1..=4usize,
+        prop::option::of(policy()),
     )
         .prop_map(
-            |(name, description, team, tags, use_cases, count)| ServiceMetadata {
-                name,
-                description,
-                kind: Some("microservice".to_owned()),
-                service_type: None,
-                team,
-                tags,
-                use_cases: use_cases
-                    .into_iter()
-                    .take(count)
-                    .map(|u| (u.keyname.clone(), u))
-                    .collect(),
-                extensions: IndexMap::new(),
+            |(name, description, team, tags, use_cases, count, interaction_defaults)| {
+                ServiceMetadata {
+                    name,
+                    description,
+                    kind: Some("microservice".to_owned()),
+                    service_type: None,
+                    team,
+                    tags,
+                    interaction_defaults,
+                    use_cases: use_cases
+                        .into_iter()
+                        .take(count)
+                        .map(|u| (u.keyname.clone(), u))
+                        .collect(),
+                    extensions: IndexMap::new(),
+                }
             },
         )
 }
