@@ -28,7 +28,7 @@ const MAX_CODE_LEN: usize = 128;
 /// | 409 | `Conflict` |
 /// | 429, 502, 503 | `Unavailable` (transient: worth trying again later) |
 /// | 504 | `Timeout` |
-/// | any other 5xx, anything else that is not a success | `Processing` |
+/// | any other 5xx, and a redirect (3xx: the client follows none) | `Processing` |
 ///
 /// ```
 /// use bisslog_core::ErrorKind;

@@ -143,13 +143,6 @@ fn transport_failure(request: &Request, url: &str, error: reqwest::Error) -> Att
             "not a valid request",
             false,
         )
-    } else if error.is_redirect() {
-        (
-            ErrorKind::Processing,
-            codes::REDIRECT_FAILED,
-            "too many redirects",
-            true,
-        )
     } else {
         (
             ErrorKind::Connection,

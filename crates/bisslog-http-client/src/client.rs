@@ -33,7 +33,7 @@ const DEFAULT_ACCEPT: &str = "application/json, application/problem+json";
 #[non_exhaustive]
 pub enum ClientError {
     /// The base URL is not an absolute `http://` or `https://` URL without
-    /// a query or fragment.
+    /// credentials, query or fragment.
     #[error("`{url}` is not a service's base URL: {reason}")]
     InvalidBaseUrl {
         /// The URL given.
@@ -285,6 +285,10 @@ impl ServiceClientBuilder {
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| ClientError::InvalidUserAgent(self.user_agent.clone()))?;
         let mut http = reqwest::Client::builder()
+            // A service's API does not send its callers elsewhere; following
+            // a redirect would send the default headers (often credentials)
+            // wherever it points. A 3xx is a failure (`Processing`).
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.connect_timeout)
             .user_agent(user_agent)
             .default_headers(headers);
@@ -314,6 +318,11 @@ fn base_url(given: &str) -> Result<String, ClientError> {
     if !url.has_host() {
         return Err(invalid("it has no host"));
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "credentials go in a default header (`authorization`), not in the URL, which failures quote",
+        ));
+    }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid(
             "paths are appended to it, so it cannot have a query or fragment",
@@ -339,6 +348,7 @@ mod tests {
             "ftp://registry",
             "http://registry/?a=1",
             "http://registry/#top",
+            "http://user:secret@registry",
             "",
         ] {
             assert!(

@@ -21,9 +21,6 @@ pub const TRANSPORT_FAILED: &str = "http-transport-failed";
 /// `Internal`). Nothing was sent.
 pub const INVALID_REQUEST: &str = "http-invalid-request";
 
-/// The service redirected too many times. Kind `Processing`.
-pub const REDIRECT_FAILED: &str = "http-redirect-failed";
-
 /// The answer's body is larger than the client
 /// [accepts](crate::ServiceClientBuilder::max_body_bytes). Kind
 /// `InvalidData`.

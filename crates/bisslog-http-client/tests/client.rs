@@ -136,6 +136,10 @@ fn routes() -> Router {
                 .put(|| async { StatusCode::NO_CONTENT }),
         )
         .route("/never", get(std::future::pending::<()>))
+        .route(
+            "/moved",
+            get(|| async { axum::response::Redirect::temporary("/echo") }),
+        )
 }
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -262,6 +266,10 @@ async fn each_status_becomes_its_kind() {
         let reason = StatusCode::from_u16(status).unwrap();
         assert_eq!(error.to_string(), format!("GET {path} answered {reason}"));
     }
+    // Redirects are not followed: the default headers stay with the service.
+    let error = client.get_json::<Value>("/moved").await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Processing);
+    assert_eq!(error.code(), "http-307");
     server.stop().await;
 }
 
