@@ -13,6 +13,7 @@
 //! | `app` | yes | [`app`](mod@app) | the service runner: `bisslog::app!().run(compose)` is a binary's whole `main` (configuration, resources, every trigger served, ordered shutdown, the standard commands); enables `http` |
 //! | `macros` | yes | [`service!`], [`keynames!`] | a service's registrations and keyname constants checked against its metadata file at compile time: a misspelt keyname, an unregistered use case or an interaction without an adapter is a compile error naming the metadata line |
 //! | `http` | yes | [`http`] | axum HTTP and WebSocket entry points built from the metadata |
+//! | `http-client` | no | `http_client` | calls to other services over HTTP (`ServiceClient`): the call's transaction id and trace context sent on, failure answers and problem documents as error kinds |
 //! | `sql` | no | `sql` | SQLite / PostgreSQL pools from a URL, embedded migrations, error kinds, the unit of work, the transactional outbox and its relay, the inbox, `SqlBroker` (a durable broker in the database) |
 //! | `nats` | no | `nats` | NATS JetStream: consumer triggers on durable pull consumers, a publisher with acknowledgements |
 //! | `amqp` | no | `amqp` | RabbitMQ: consumer triggers on durable queues, a publisher with confirms |
@@ -140,6 +141,8 @@ pub use bisslog_app::app;
 pub use bisslog_app::{App, Composition, Resources};
 #[cfg(feature = "http")]
 pub use bisslog_http as http;
+#[cfg(feature = "http-client")]
+pub use bisslog_http_client as http_client;
 #[cfg(feature = "lambda")]
 pub use bisslog_lambda as lambda;
 #[cfg(feature = "macros")]

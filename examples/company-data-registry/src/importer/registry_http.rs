@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use bisslog::core::{Adapter, Error, ErrorKind};
+use bisslog::core::{Adapter, Error};
+use bisslog::http_client::{ClientError, ServiceClient};
 use serde::Deserialize;
 
 use super::domain::RegistrySchemas;
@@ -10,11 +11,13 @@ use super::domain::RegistrySchemas;
 /// How long the registry has to answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A client of the registry at a base URL (`http://127.0.0.1:8080`).
+/// A client of the registry at a base URL (`http://127.0.0.1:8080`). Its
+/// requests carry the import's transaction id and trace, so the
+/// registry's log lines and spans join the import's; its failures reach
+/// the use case as error kinds (the registry down: `Connection`, 503).
 #[derive(Debug, Clone)]
 pub struct RegistryHttp {
-    client: reqwest::Client,
-    base: String,
+    registry: ServiceClient,
 }
 
 /// The part of a schema the importer reads.
@@ -25,40 +28,9 @@ struct SchemaSummary {
 
 impl RegistryHttp {
     /// A client of the registry at `base`.
-    pub fn new(base: &str) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder().timeout(TIMEOUT).build()?;
-        Ok(Self {
-            client,
-            base: base.trim_end_matches('/').to_owned(),
-        })
-    }
-
-    async fn get(&self, path: &str) -> Result<reqwest::Response, Error> {
-        let url = format!("{}{path}", self.base);
-        let mut request = self.client.get(&url);
-        // The registry's spans join the import's trace.
-        if let Some(trace) = bisslog::trace::current_context() {
-            request = request.header(bisslog::core::trace::TRACEPARENT, trace.traceparent());
-            if let Some(state) = trace.state() {
-                request = request.header(bisslog::core::trace::TRACESTATE, state);
-            }
-        }
-        let response = request.send().await.map_err(|e| {
-            let kind = if e.is_timeout() {
-                ErrorKind::Timeout
-            } else {
-                ErrorKind::Connection
-            };
-            Error::new(kind, "registry-unreachable", format!("GET {url}: {e}")).with_source(e)
-        })?;
-        if !response.status().is_success() {
-            return Err(Error::new(
-                ErrorKind::Unavailable,
-                "registry-refused",
-                format!("GET {url} answered {}", response.status()),
-            ));
-        }
-        Ok(response)
+    pub fn new(base: &str) -> Result<Self, ClientError> {
+        let registry = ServiceClient::builder(base).timeout(TIMEOUT).build()?;
+        Ok(Self { registry })
     }
 }
 
@@ -68,15 +40,7 @@ impl Adapter for RegistryHttp {}
 
 impl RegistrySchemas for RegistryHttp {
     async fn schema_exists(&self, schema_keyname: &str) -> Result<bool, Error> {
-        let response = self.get("/schemas").await?;
-        let schemas: Vec<SchemaSummary> = response.json().await.map_err(|e| {
-            Error::new(
-                ErrorKind::Unavailable,
-                "registry-answer-unreadable",
-                format!("the registry's schema list is not what the importer reads: {e}"),
-            )
-            .with_source(e)
-        })?;
+        let schemas: Vec<SchemaSummary> = self.registry.get_json("/schemas").await?;
         Ok(schemas.iter().any(|s| s.schema_keyname == schema_keyname))
     }
 }

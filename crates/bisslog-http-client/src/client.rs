@@ -1,0 +1,379 @@
+//! The client of one service: its base URL, its connections, the calls.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bisslog_core::{Error, ErrorKind};
+use bytes::Bytes;
+use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::attempt::{self, Request};
+use crate::codes;
+use crate::response::Response;
+
+/// How long connecting to the other service may take unless the builder
+/// says otherwise: services in one network connect in milliseconds, and an
+/// address that does not answer should fail the call long before the
+/// operating system gives up (minutes).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The largest answer body read unless the builder says otherwise (16 MiB):
+/// another service's answer is outside input.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// What the client accepts unless told otherwise: JSON, and problem
+/// documents for failures.
+const DEFAULT_ACCEPT: &str = "application/json, application/problem+json";
+
+/// Why a [`ServiceClient`] could not be made: its configuration is wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The base URL is not an absolute `http://` or `https://` URL without
+    /// credentials, query or fragment.
+    #[error("`{url}` is not a service's base URL: {reason}")]
+    InvalidBaseUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A default header's name or value is not valid in HTTP.
+    #[error("the default header `{name}` is not a valid HTTP header name and value")]
+    InvalidHeader {
+        /// The header's name, as given.
+        name: String,
+    },
+    /// The user agent is not a valid header value.
+    #[error("the user agent `{0}` is not a valid HTTP header value")]
+    InvalidUserAgent(String),
+    /// The underlying HTTP client could not be set up.
+    #[error("the HTTP client could not be set up")]
+    Build(#[source] reqwest::Error),
+}
+
+/// A client of another service at one base URL: cheap to clone, keeping
+/// its connections, so one is made per service and shared by the adapters
+/// that call it.
+///
+/// Every call sends the current use case's transaction id and trace
+/// context, and returns the other service's failures as
+/// [`bisslog_core::Error`]s of the matching kind (see the
+/// [crate documentation](crate)).
+///
+/// ```
+/// use std::time::Duration;
+/// use bisslog_http_client::ServiceClient;
+///
+/// let registry = ServiceClient::builder("http://registry:8080")
+///     .timeout(Duration::from_secs(10))
+///     .default_header("x-api-key", "k-123")
+///     .build()?;
+/// assert_eq!(registry.base_url(), "http://registry:8080");
+/// # Ok::<(), bisslog_http_client::ClientError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ServiceClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    /// Without a trailing `/`: paths start with one.
+    base: String,
+    max_body: usize,
+}
+
+impl ServiceClient {
+    /// A client of the service at `base_url` (`http://registry:8080`, or
+    /// with a path prefix `http://gateway/registry`), with the defaults of
+    /// [`ServiceClient::builder`].
+    pub fn new(base_url: &str) -> Result<Self, ClientError> {
+        Self::builder(base_url).build()
+    }
+
+    /// A builder, to set timeouts, default headers or the user agent.
+    pub fn builder(base_url: impl Into<String>) -> ServiceClientBuilder {
+        ServiceClientBuilder {
+            base_url: base_url.into(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: None,
+            user_agent: concat!("bisslog/", env!("CARGO_PKG_VERSION")).to_owned(),
+            headers: Vec::new(),
+            max_body: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    /// The base URL requests' paths are appended to, without a trailing
+    /// `/`.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// `GET path`, the answer's JSON body read into `T`.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
+        self.execute(Request::new(Method::GET, path, None))
+            .await?
+            .json()
+    }
+
+    /// `POST path` with `body` as JSON, the answer's JSON body read into
+    /// `T` (`()` when it has none).
+    pub async fn post_json<B, T>(&self, path: &str, body: &B) -> Result<T, Error>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        let body = encode(&Method::POST, path, body)?;
+        self.execute(Request::new(Method::POST, path, Some(body)))
+            .await?
+            .json()
+    }
+
+    /// `PUT path` with `body` as JSON, the answer's JSON body read into `T`
+    /// (`()` when it has none).
+    pub async fn put_json<B, T>(&self, path: &str, body: &B) -> Result<T, Error>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        let body = encode(&Method::PUT, path, body)?;
+        self.execute(Request::new(Method::PUT, path, Some(body)))
+            .await?
+            .json()
+    }
+
+    /// `DELETE path`; whatever a success answers is ignored.
+    pub async fn delete(&self, path: &str) -> Result<(), Error> {
+        self.execute(Request::new(Method::DELETE, path, None))
+            .await
+            .map(drop)
+    }
+
+    /// Any request, with an optional JSON body: the success answer as it
+    /// came, for a caller that needs its status or headers. An answer that
+    /// is not a success is an error, as for the other calls.
+    ///
+    /// ```no_run
+    /// # async fn f(registry: bisslog_http_client::ServiceClient) -> Result<(), bisslog_core::Error> {
+    /// use bisslog_http_client::Method;
+    ///
+    /// let patch = serde_json::json!({"schema_description": "ISO 639 languages"});
+    /// let answer = registry.send(Method::PATCH, "/schemas/language", Some(&patch)).await?;
+    /// let etag = answer.headers().get("etag");
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, Error> {
+        let body = body.map(|b| encode(&method, path, b)).transpose()?;
+        self.execute(Request::new(method, path, body)).await
+    }
+
+    /// Makes `request`: the one way every call above reaches the other
+    /// service. It makes a single attempt; this is where a resilience
+    /// policy wraps attempts (retrying a transient failure only when the
+    /// request is idempotent or was not sent).
+    async fn execute(&self, request: Request) -> Result<Response, Error> {
+        self.attempt(&request)
+            .await
+            .map_err(|failure| failure.error)
+    }
+
+    /// One attempt at `request`.
+    async fn attempt(&self, request: &Request) -> Result<Response, attempt::AttemptFailure> {
+        let url = self.url(&request.path);
+        attempt::once(&self.inner.http, &url, request, self.inner.max_body).await
+    }
+
+    /// The base URL followed by `path` (a missing leading `/` added).
+    fn url(&self, path: &str) -> String {
+        let separator = if path.is_empty() || path.starts_with('/') {
+            ""
+        } else {
+            "/"
+        };
+        format!("{}{separator}{path}", self.inner.base)
+    }
+}
+
+/// `body` as JSON; a value that cannot be written as JSON (a map with
+/// non-text keys) is a bug of the caller, found before anything is sent.
+fn encode<B: Serialize + ?Sized>(method: &Method, path: &str, body: &B) -> Result<Bytes, Error> {
+    serde_json::to_vec(body).map(Bytes::from).map_err(|e| {
+        Error::new(
+            ErrorKind::Internal,
+            codes::INVALID_REQUEST,
+            format!("the body of {method} {path} cannot be written as JSON: {e}"),
+        )
+        .with_source(e)
+    })
+}
+
+/// Builds a [`ServiceClient`]; see [`ServiceClient::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ServiceClientBuilder {
+    base_url: String,
+    connect_timeout: Duration,
+    timeout: Option<Duration>,
+    user_agent: String,
+    headers: Vec<(String, String)>,
+    max_body: usize,
+}
+
+impl ServiceClientBuilder {
+    /// How long connecting may take ([`DEFAULT_CONNECT_TIMEOUT`] unless
+    /// set); past it the call fails as a `Connection` error, nothing sent.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long each request may take in all, from connecting to the last
+    /// byte of the answer; past it the call fails as a `Timeout` error.
+    /// None unless set: the calling use case's own timeout bounds it.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// A header sent with every request (an API key, a `Host`); checked
+    /// by [`build`](Self::build). Its value is kept out of `Debug` output.
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The `user-agent` sent; `bisslog/<version>` unless set.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// The largest answer body read, in bytes
+    /// ([`DEFAULT_MAX_BODY_BYTES`] unless set); a larger one fails the call
+    /// as `Processing` ([`codes::BODY_TOO_LARGE`]).
+    pub fn max_body_bytes(mut self, max: usize) -> Self {
+        self.max_body = max;
+        self
+    }
+
+    /// The client; fails when the base URL, a header or the user agent is
+    /// not valid.
+    pub fn build(self) -> Result<ServiceClient, ClientError> {
+        let base = base_url(&self.base_url)?;
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let invalid = || ClientError::InvalidHeader { name: name.clone() };
+            let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+            let mut value = HeaderValue::from_str(value).map_err(|_| invalid())?;
+            // Default headers are often credentials.
+            value.set_sensitive(true);
+            headers.append(header, value);
+        }
+        if !headers.contains_key(ACCEPT) {
+            headers.insert(ACCEPT, HeaderValue::from_static(DEFAULT_ACCEPT));
+        }
+        let user_agent = HeaderValue::from_str(&self.user_agent)
+            .map_err(|_| ClientError::InvalidUserAgent(self.user_agent.clone()))?;
+        let mut http = reqwest::Client::builder()
+            // A service's API does not send its callers elsewhere; following
+            // a redirect would send the default headers (often credentials)
+            // wherever it points. A 3xx is a failure (`Processing`).
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.connect_timeout)
+            .user_agent(user_agent)
+            .default_headers(headers);
+        if let Some(timeout) = self.timeout {
+            http = http.timeout(timeout);
+        }
+        Ok(ServiceClient {
+            inner: Arc::new(Inner {
+                http: http.build().map_err(ClientError::Build)?,
+                base,
+                max_body: self.max_body,
+            }),
+        })
+    }
+}
+
+/// `given` checked and written without its trailing `/`.
+fn base_url(given: &str) -> Result<String, ClientError> {
+    let invalid = |reason: &str| ClientError::InvalidBaseUrl {
+        url: given.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let url = Url::parse(given.trim()).map_err(|e| invalid(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("the scheme must be http or https"));
+    }
+    if !url.has_host() {
+        return Err(invalid("it has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "credentials go in a default header (`authorization`), not in the URL, which failures quote",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(
+            "paths are appended to it, so it cannot have a query or fragment",
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_checked_and_paths_appended() {
+        let client = ServiceClient::new("http://127.0.0.1:8080").unwrap();
+        assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+        assert_eq!(client.url("/schemas"), "http://127.0.0.1:8080/schemas");
+        assert_eq!(client.url("schemas"), "http://127.0.0.1:8080/schemas");
+        let prefixed = ServiceClient::new("http://gateway/registry/").unwrap();
+        assert_eq!(prefixed.url("/schemas"), "http://gateway/registry/schemas");
+        for bad in [
+            "registry:8080",
+            "ftp://registry",
+            "http://registry/?a=1",
+            "http://registry/#top",
+            "http://user:secret@registry",
+            "",
+        ] {
+            assert!(
+                matches!(
+                    ServiceClient::new(bad),
+                    Err(ClientError::InvalidBaseUrl { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn headers_and_user_agents_are_checked() {
+        let bad_name = ServiceClient::builder("http://a")
+            .default_header("bad name", "x")
+            .build();
+        assert!(matches!(bad_name, Err(ClientError::InvalidHeader { name }) if name == "bad name"));
+        let bad_value = ServiceClient::builder("http://a")
+            .default_header("x-a", "line\nbreak")
+            .build();
+        assert!(matches!(bad_value, Err(ClientError::InvalidHeader { .. })));
+        let bad_agent = ServiceClient::builder("http://a")
+            .user_agent("a\u{7f}")
+            .build();
+        assert!(matches!(bad_agent, Err(ClientError::InvalidUserAgent(_))));
+    }
+}
