@@ -83,6 +83,18 @@ fn gated<'a>(
     })
 }
 
+/// Awaits a future that must end without time passing (a refusal, a call
+/// let through): a bug that made it wait fails the test instead of hanging
+/// it.
+async fn at_once<T>(future: impl Future<Output = T>) -> T {
+    let start = Instant::now();
+    let output = tokio::time::timeout(Duration::from_secs(3_600), future)
+        .await
+        .unwrap_or_else(|_| panic!("it waited instead of ending at once"));
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    output
+}
+
 fn count(started: &Mutex<u32>) -> u32 {
     *started.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -119,7 +131,11 @@ impl Logs {
     }
 
     fn lines(&self) -> Vec<serde_json::Value> {
-        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let bytes = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         String::from_utf8(bytes)
             .unwrap_or_default()
             .lines()
@@ -159,7 +175,11 @@ async fn three_attempts_with_exactly_the_configured_delays() {
     assert_eq!(starts, [ms(0), ms(100), ms(300)]);
     let error = result.err().unwrap_or_else(|| panic!("it never succeeds"));
     assert_eq!(error.kind(), ErrorKind::Connection);
-    assert_eq!(error.code(), "down-3", "the last attempt's error, unchanged");
+    assert_eq!(
+        error.code(),
+        "down-3",
+        "the last attempt's error, unchanged"
+    );
     let retries = logs.at("interaction-retry");
     assert_eq!(retries.len(), 2);
     assert_eq!(retries[0]["attempt"], "2");
@@ -188,7 +208,10 @@ async fn a_success_ends_the_retries() {
 #[tokio::test(start_paused = true)]
 async fn delays_stop_growing_at_the_maximum() {
     let interaction = Interaction::new("registry", retrying(retry(5, 1_000, 3_000, 3.0)));
-    let (_, starts) = run(&interaction, |_| -> Result<(), _> { Err(down("down").into()) }).await;
+    let (_, starts) = run(&interaction, |_| -> Result<(), _> {
+        Err(down("down").into())
+    })
+    .await;
     assert_eq!(starts, [ms(0), ms(1_000), ms(4_000), ms(7_000), ms(10_000)]);
 }
 
@@ -203,17 +226,26 @@ async fn jittered_delays_stay_within_their_bounds() {
     let bounds = [(ms(50), ms(150)), (ms(100), ms(300)), (ms(150), ms(300))];
     let mut first_gaps = Vec::new();
     for _ in 0..40 {
-        let (_, starts) = run(&interaction, |_| -> Result<(), _> { Err(down("down").into()) }).await;
+        let (_, starts) = run(&interaction, |_| -> Result<(), _> {
+            Err(down("down").into())
+        })
+        .await;
         assert_eq!(starts.len(), 4);
         for (gap, (low, high)) in starts.windows(2).map(|w| w[1] - w[0]).zip(bounds) {
             // Timers fire on whole milliseconds: a sleep ends up to 1 ms late.
-            assert!(gap >= low && gap <= high + MS, "{gap:?} outside {low:?}..={high:?}");
+            assert!(
+                gap >= low && gap <= high + MS,
+                "{gap:?} outside {low:?}..={high:?}"
+            );
         }
         first_gaps.push(starts[1]);
     }
     first_gaps.sort();
     first_gaps.dedup();
-    assert!(first_gaps.len() > 5, "jitter spreads the delays: {first_gaps:?}");
+    assert!(
+        first_gaps.len() > 5,
+        "jitter spreads the delays: {first_gaps:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -285,9 +317,15 @@ async fn only_transient_kinds_are_retried() {
 #[tokio::test(start_paused = true)]
 async fn without_a_policy_a_call_is_one_attempt() {
     let interaction = Interaction::new("registry", Policy::default());
-    let (result, starts) = run(&interaction, |_| -> Result<(), _> { Err(down("down").into()) }).await;
+    let (result, starts) = run(&interaction, |_| -> Result<(), _> {
+        Err(down("down").into())
+    })
+    .await;
     assert_eq!(starts, [ms(0)]);
-    assert_eq!(result.err().map(|e| e.code().into_owned()), Some("down".into()));
+    assert_eq!(
+        result.err().map(|e| e.code().into_owned()),
+        Some("down".into())
+    );
     assert_eq!(interaction.breaker_state(), BreakerState::Closed);
 }
 
@@ -305,7 +343,10 @@ async fn each_attempt_is_bounded_by_the_timeout() {
     let starts = Mutex::new(Vec::new());
     let result: Result<(), Error> = interaction
         .call(|_| {
-            starts.lock().unwrap_or_else(PoisonError::into_inner).push(start.elapsed());
+            starts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(start.elapsed());
             async {
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 Ok(())
@@ -359,7 +400,10 @@ async fn no_retry_starts_that_would_end_past_the_use_cases_deadline() {
     // 100, 200, 400 ms; the next 800 ms would end at 1.5 s.
     assert_eq!(starts, [ms(0), ms(100), ms(300), ms(700)]);
     assert_eq!(start.elapsed(), ms(700), "it gives up at once");
-    assert_eq!(result.err().map(|e| e.code().into_owned()), Some("down-4".into()));
+    assert_eq!(
+        result.err().map(|e| e.code().into_owned()),
+        Some("down-4".into())
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -374,7 +418,11 @@ async fn each_use_case_has_its_own_retries() {
     let (_, starts) = current::scope(elsewhere, run(&interaction, failing)).await;
     assert_eq!(starts.len(), 1);
     let (_, starts) = run(&interaction, failing).await;
-    assert_eq!(starts.len(), 1, "outside any use case: the interaction's own");
+    assert_eq!(
+        starts.len(),
+        1,
+        "outside any use case: the interaction's own"
+    );
 }
 
 // The circuit breaker.
@@ -393,7 +441,10 @@ fn breaker() -> Policy {
 }
 
 async fn fail(interaction: &Interaction) -> Error {
-    let (result, _) = run(interaction, |_| -> Result<(), _> { Err(down("down").into()) }).await;
+    let (result, _) = run(interaction, |_| -> Result<(), _> {
+        Err(down("down").into())
+    })
+    .await;
     result.err().unwrap_or_else(|| unreachable!())
 }
 
@@ -432,7 +483,10 @@ async fn the_breaker_opens_fails_fast_probes_and_closes() {
     // Open: five calls fail fast, none reaches the remote, no time passes.
     let start = Instant::now();
     for _ in 0..5 {
-        let error = counted(&interaction).await.err().unwrap_or_else(|| unreachable!());
+        let error = at_once(counted(&interaction))
+            .await
+            .err()
+            .unwrap_or_else(|| unreachable!());
         assert_eq!(error.kind(), ErrorKind::Unavailable);
         assert_eq!(error.code(), CIRCUIT_OPEN);
     }
@@ -455,16 +509,19 @@ async fn the_breaker_opens_fails_fast_probes_and_closes() {
     assert!(poll!(first.as_mut()).is_pending());
     assert!(poll!(second.as_mut()).is_pending());
     assert_eq!(count(&started), 2);
-    let third = gated(&interaction, &gate, &started).await;
-    assert_eq!(third.err().map(|e| e.code().into_owned()), Some(CIRCUIT_OPEN.into()));
+    let third = at_once(gated(&interaction, &gate, &started)).await;
+    assert_eq!(
+        third.err().map(|e| e.code().into_owned()),
+        Some(CIRCUIT_OPEN.into())
+    );
     assert_eq!(count(&started), 2);
 
     // Both probes succeed: closed.
     gate.add_permits(1);
-    assert!(first.await.is_ok());
+    assert!(at_once(first).await.is_ok());
     assert_eq!(interaction.breaker_state(), BreakerState::HalfOpen);
     gate.add_permits(1);
-    assert!(second.await.is_ok());
+    assert!(at_once(second).await.is_ok());
     assert_eq!(interaction.breaker_state(), BreakerState::Closed);
 
     // With an empty window: the four failures of before no longer count.
@@ -489,7 +546,10 @@ async fn the_breaker_opens_fails_fast_probes_and_closes() {
     );
     let opened = &logs.at("circuit-opened")[0];
     assert_eq!(opened["level"], "WARN");
-    assert_eq!((&opened["calls"], &opened["failures"]), (&"4".into(), &"4".into()));
+    assert_eq!(
+        (&opened["calls"], &opened["failures"]),
+        (&"4".into(), &"4".into())
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -576,10 +636,16 @@ async fn an_open_breaker_ends_the_retries() {
         ..retrying(retry(5, 100, 1_000, 2.0))
     };
     let interaction = Interaction::new("registry", policy);
-    let (result, starts) = run(&interaction, |_| -> Result<(), _> { Err(down("down").into()) }).await;
+    let (result, starts) = run(&interaction, |_| -> Result<(), _> {
+        Err(down("down").into())
+    })
+    .await;
     // The second failure opens it; the third attempt is refused.
     assert_eq!(starts, [ms(0), ms(100)]);
-    assert_eq!(result.err().map(|e| e.code().into_owned()), Some(CIRCUIT_OPEN.into()));
+    assert_eq!(
+        result.err().map(|e| e.code().into_owned()),
+        Some(CIRCUIT_OPEN.into())
+    );
 }
 
 // The bulkhead.
@@ -608,19 +674,25 @@ async fn the_bulkhead_refuses_exactly_the_excess() {
     assert!(poll!(c.as_mut()).is_pending(), "the third waits");
     assert_eq!(count(&started), 2);
     for _ in 0..3 {
-        let refused = gated(&interaction, &gate, &started).await;
+        let refused = at_once(gated(&interaction, &gate, &started)).await;
         let error = refused.err().unwrap_or_else(|| unreachable!());
-        assert_eq!((error.kind(), error.code()), (ErrorKind::Unavailable, BULKHEAD_FULL.into()));
+        assert_eq!(
+            (error.kind(), error.code()),
+            (ErrorKind::Unavailable, BULKHEAD_FULL.into())
+        );
     }
     assert_eq!(count(&started), 2);
     assert_eq!(logs.at("bulkhead-full").len(), 1, "the first refusal only");
 
     gate.add_permits(1);
-    assert!(a.await.is_ok());
-    assert!(poll!(c.as_mut()).is_pending(), "the waiting one got the slot");
+    assert!(at_once(a).await.is_ok());
+    assert!(
+        poll!(c.as_mut()).is_pending(),
+        "the waiting one got the slot"
+    );
     assert_eq!(count(&started), 3);
     gate.add_permits(2);
-    assert!(b.await.is_ok() && c.await.is_ok());
+    assert!(at_once(b).await.is_ok() && at_once(c).await.is_ok());
     let mut d = pin!(gated(&interaction, &gate, &started));
     assert!(poll!(d.as_mut()).is_pending(), "the slots are free again");
     assert_eq!(count(&started), 4);
@@ -637,7 +709,11 @@ async fn a_call_waiting_for_its_retry_holds_no_slot() {
     };
     let interaction = Interaction::new("registry", policy);
     let mut pending = pin!(run(&interaction, |n| {
-        if n == 1 { Err(down("down").into()) } else { Ok(n) }
+        if n == 1 {
+            Err(down("down").into())
+        } else {
+            Ok(n)
+        }
     }));
     assert!(poll!(pending.as_mut()).is_pending(), "waiting 1 s to retry");
     let start = Instant::now();
@@ -657,7 +733,8 @@ async fn a_cancelled_call_gives_back_its_slot_and_its_probe() {
     let started = Mutex::new(0);
     {
         // The use case's own timeout drops the call in flight.
-        let outer = tokio::time::timeout(Duration::from_secs(1), gated(&interaction, &gate, &started));
+        let outer =
+            tokio::time::timeout(Duration::from_secs(1), gated(&interaction, &gate, &started));
         assert!(outer.await.is_err());
     }
     {
@@ -695,7 +772,11 @@ async fn a_cancelled_call_gives_back_its_slot_and_its_probe() {
     assert_eq!(count(&probes), 1);
     assert_eq!(probed.breaker_state(), BreakerState::HalfOpen);
     succeed(&probed).await;
-    assert_eq!(probed.breaker_state(), BreakerState::Closed, "the next call probed");
+    assert_eq!(
+        probed.breaker_state(),
+        BreakerState::Closed,
+        "the next call probed"
+    );
 }
 
 // Drift.
@@ -706,7 +787,13 @@ async fn an_undeclared_caller_is_reported_once_per_use_case() {
     let interaction =
         Interaction::new("registry", Policy::default()).declared_by(["import_schemas"]);
     let same = interaction.clone();
-    for use_case in ["import_schemas", "get_schema", "get_schema", "audit", "get_schema"] {
+    for use_case in [
+        "import_schemas",
+        "get_schema",
+        "get_schema",
+        "audit",
+        "get_schema",
+    ] {
         let ctx = Ctx::new(use_case, Trigger::Direct);
         let (result, _) = current::scope(ctx, run(&same, |_| Ok(()))).await;
         assert!(result.is_ok());
@@ -723,12 +810,19 @@ async fn an_undeclared_caller_is_reported_once_per_use_case() {
         .filter_map(|w| w["use_case"].as_str())
         .collect();
     assert_eq!(flagged, ["get_schema", "audit"]);
-    assert!(warnings.iter().all(|w| w["level"] == "WARN" && w["interaction"] == "registry"));
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w["level"] == "WARN" && w["interaction"] == "registry")
+    );
 
     // Nothing declared: nothing checked.
     let unchecked = Interaction::new("mailer", Policy::default());
-    let (result, _) =
-        current::scope(Ctx::new("audit", Trigger::Direct), run(&unchecked, |_| Ok(()))).await;
+    let (result, _) = current::scope(
+        Ctx::new("audit", Trigger::Direct),
+        run(&unchecked, |_| Ok(())),
+    )
+    .await;
     assert!(result.is_ok());
     assert_eq!(logs.at("undeclared-interaction").len(), 2);
     assert_eq!(unchecked.observed_use_cases(), ["audit"]);
@@ -740,7 +834,11 @@ fn calls_can_be_spawned() {
     let interaction = Interaction::new("registry", breaker());
     let call = {
         let interaction = interaction.clone();
-        async move { interaction.call(|_| async { Ok::<_, AttemptError>(1) }).await }
+        async move {
+            interaction
+                .call(|_| async { Ok::<_, AttemptError>(1) })
+                .await
+        }
     };
     send(&call);
     assert_eq!(interaction.keyname(), "registry");

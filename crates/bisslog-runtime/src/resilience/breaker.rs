@@ -159,10 +159,7 @@ impl Breaker {
     }
 
     /// Lets one attempt through, or refuses it.
-    pub(crate) fn admit(
-        &self,
-        now: Instant,
-    ) -> (Result<Permit<'_>, Rejected>, Option<Transition>) {
+    pub(crate) fn admit(&self, now: Instant) -> (Result<Permit<'_>, Rejected>, Option<Transition>) {
         let mut state = self.lock();
         let transition = state.expire(now);
         let epoch = state.epoch;
@@ -194,7 +191,6 @@ impl Breaker {
         };
         (result, transition)
     }
-
 }
 
 impl Permit<'_> {

@@ -155,10 +155,7 @@ impl Interaction {
     /// checkpoint `undeclared-interaction`). Without it, nothing is
     /// checked.
     #[must_use]
-    pub fn declared_by(
-        mut self,
-        use_cases: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
+    pub fn declared_by(mut self, use_cases: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Arc::make_mut(&mut self.config)
             .declared
             .get_or_insert_with(HashSet::new)
@@ -230,15 +227,16 @@ impl Interaction {
                 Err(Failed::Attempt(failure)) => failure,
             };
             let kind = failure.error.kind();
-            let again = number < max_attempts
-                && is_transient(kind)
-                && (policy.idempotent || !failure.sent);
+            let again =
+                number < max_attempts && is_transient(kind) && (policy.idempotent || !failure.sent);
             let Some(retry) = retry.filter(|_| again) else {
                 return Err(failure.error);
             };
             let delay = retry.delay(number);
             if let Some(deadline) = deadline
-                && Instant::now().checked_add(delay).is_none_or(|end| end > deadline)
+                && Instant::now()
+                    .checked_add(delay)
+                    .is_none_or(|end| end > deadline)
             {
                 tracing::debug!(
                     checkpoint_id = "interaction-retry",

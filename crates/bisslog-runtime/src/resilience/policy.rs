@@ -178,7 +178,10 @@ impl Policy {
             timeout: self.timeout,
             idempotent: self.idempotent,
             retry: self.retry.as_ref().map(Retry::normalized),
-            circuit_breaker: self.circuit_breaker.as_ref().map(CircuitBreaker::normalized),
+            circuit_breaker: self
+                .circuit_breaker
+                .as_ref()
+                .map(CircuitBreaker::normalized),
             bulkhead: self.bulkhead.as_ref().map(Bulkhead::normalized),
         }
     }
