@@ -239,7 +239,7 @@ impl Interaction {
                     .is_none_or(|end| end > deadline)
             {
                 tracing::debug!(
-                    checkpoint_id = "interaction-retry",
+                    checkpoint_id = "interaction-retry-skipped",
                     interaction = self.keyname(),
                     delay_ms = millis(delay),
                     "`{}` failed ({kind}); no retry: the use case's deadline comes first",
