@@ -57,6 +57,7 @@ pub mod mapper;
 pub mod messaging;
 pub mod metrics;
 pub mod problem;
+pub mod resilience;
 pub mod schedule;
 mod service;
 pub mod trace;

@@ -127,6 +127,13 @@ pub mod metrics {
 pub mod trace {
     pub use bisslog_runtime::trace::*;
 }
+/// Resilience policies around adapters' calls to external systems:
+/// timeouts, retries with backoff, circuit breakers, bulkheads, and the
+/// use cases seen calling each interaction (`bisslog-runtime`; see
+/// `docs/resilience.md`).
+pub mod resilience {
+    pub use bisslog_runtime::resilience::*;
+}
 pub use bisslog_schema as schema;
 pub use tracing;
 
