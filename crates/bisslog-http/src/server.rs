@@ -546,6 +546,23 @@ async fn live() -> Response {
 async fn ready(service: Service) -> Response {
     let failures = service.readiness().await;
     if failures.is_empty() {
+        // Breakers open on what only less critical use cases need: ready,
+        // and saying which parts are degraded.
+        let degraded: serde_json::Map<String, serde_json::Value> = service
+            .open_circuits()
+            .into_iter()
+            .filter(|(_, _, critical)| !critical)
+            .map(|(keyname, state, _)| {
+                let text = format!("the circuit breaker is {}", state.as_str());
+                (keyname, text.into())
+            })
+            .collect();
+        if !degraded.is_empty() {
+            return json_response(
+                StatusCode::OK,
+                &serde_json::json!({"status": "degraded", "degraded": degraded}),
+            );
+        }
         return json_response(StatusCode::OK, &serde_json::json!({"status": "ready"}));
     }
     let failing: serde_json::Map<String, serde_json::Value> = failures

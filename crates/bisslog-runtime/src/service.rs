@@ -13,7 +13,9 @@ use schemars::JsonSchema;
 
 use crate::dispatch::{Calls, UseCaseHandle};
 use crate::metrics::Metrics;
+use crate::resilience::{BreakerState, Interaction};
 use crate::trace::{Tracer, TracerSlot};
+use bisslog_schema::Criticality;
 
 /// A checked service: every use case of the metadata is implemented, and
 /// every external interaction has an adapter. Cheap to clone.
@@ -60,6 +62,8 @@ struct Inner {
     unit_of_work: Option<Arc<dyn UnitOfWork>>,
     readiness_timeout: Duration,
     metrics: Option<Metrics>,
+    /// The guards of its external interactions, by keyname.
+    interactions: IndexMap<String, Interaction>,
     /// The tracer of its spans, set once (by the runner when OTLP is
     /// configured); its handles read the same slot.
     tracer: TracerSlot,
@@ -75,7 +79,6 @@ impl Service {
     /// Starts building a service from its (validated) metadata.
     pub fn builder(metadata: bisslog_schema::ServiceMetadata) -> ServiceBuilder {
         ServiceBuilder {
-            metadata,
             use_cases: Vec::new(),
             adapters: Vec::new(),
             blanks: Vec::new(),
@@ -83,7 +86,64 @@ impl Service {
             readiness_timeout: DEFAULT_READINESS_TIMEOUT,
             metrics: true,
             tracer: None,
+            interactions: crate::resilience::interactions(&metadata),
+            metadata,
         }
+    }
+
+    /// The guard of the external interaction with this keyname: the
+    /// policies its metadata declares. Adapters make their requests inside
+    /// [`Interaction::call`].
+    pub fn interaction(&self, keyname: &str) -> Option<&Interaction> {
+        self.0.interactions.get(keyname)
+    }
+
+    /// The guards of every external interaction, in declaration order.
+    pub fn interactions(&self) -> impl Iterator<Item = &Interaction> {
+        self.0.interactions.values()
+    }
+
+    /// Every use case seen calling through each interaction, as
+    /// `(use case, interaction)` pairs sorted by interaction then use case:
+    /// what `bisslog drift` compares with the metadata.
+    pub fn observed_interactions(&self) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = self
+            .0
+            .interactions
+            .values()
+            .flat_map(|interaction| {
+                interaction
+                    .observed_use_cases()
+                    .into_iter()
+                    .map(|use_case| (use_case, interaction.keyname().to_owned()))
+            })
+            .collect();
+        pairs.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+        pairs
+    }
+
+    /// The interactions whose circuit breaker is not closed, with whether
+    /// a use case of high criticality (`high` or above) declares them: such
+    /// a breaker makes the service not ready; otherwise it is degraded.
+    pub fn open_circuits(&self) -> Vec<(String, BreakerState, bool)> {
+        self.0
+            .interactions
+            .values()
+            .filter_map(|interaction| {
+                let state = interaction.breaker_state();
+                (state != BreakerState::Closed).then(|| {
+                    let keyname = interaction.keyname();
+                    let critical = self.0.metadata.use_cases.values().any(|use_case| {
+                        use_case.criticality >= Criticality::High
+                            && use_case
+                                .external_interactions
+                                .iter()
+                                .any(|declared| declared.keyname == keyname)
+                    });
+                    (keyname.to_owned(), state, critical)
+                })
+            })
+            .collect()
     }
 
     /// The tracer the service's spans go to, when tracing is on.
@@ -157,6 +217,10 @@ impl Service {
     /// keyname, in binding order. A check that takes longer fails as
     /// `Timeout`, so the answer never takes much more than the timeout.
     ///
+    /// An interaction whose circuit breaker is open or half-open fails
+    /// too (`Unavailable`, `circuit-open`) when a use case of high
+    /// criticality declares it (see [`Service::open_circuits`]).
+    ///
     /// Once [`Service::begin_shutdown`] has been called, the answer is the
     /// single failure `service` (`Unavailable`, `shutting-down`), without
     /// asking the adapters.
@@ -189,11 +253,26 @@ impl Service {
                 )),
             }
         });
-        futures_util::future::join_all(checks)
+        let mut failures: Vec<_> = futures_util::future::join_all(checks)
             .await
             .into_iter()
             .flatten()
-            .collect()
+            .collect();
+        // An open breaker on what a critical use case needs: the service
+        // cannot do its most important work, so it is not ready.
+        for (keyname, state, critical) in self.open_circuits() {
+            if critical {
+                failures.push((
+                    keyname.clone(),
+                    bisslog_core::Error::new(
+                        bisslog_core::ErrorKind::Unavailable,
+                        crate::resilience::CIRCUIT_OPEN,
+                        format!("the circuit breaker of `{keyname}` is {}", state.as_str()),
+                    ),
+                ));
+            }
+        }
+        failures
     }
 
     /// The triggers of the metadata whose kinds are not in `served`: an
@@ -275,9 +354,25 @@ pub struct ServiceBuilder {
     readiness_timeout: Duration,
     metrics: bool,
     tracer: Option<Tracer>,
+    interactions: IndexMap<String, Interaction>,
 }
 
 impl ServiceBuilder {
+    /// The guard of the external interaction with this keyname, with the
+    /// policies the metadata declares for it (timeout, retry, circuit
+    /// breaker, bulkhead): give it to the adapter serving the interaction,
+    /// which makes each request inside [`Interaction::call`]. The service
+    /// built keeps the same guard ([`Service::interaction`]) for its
+    /// readiness, metrics and drift report. A keyname the metadata does not
+    /// declare gets a guard that guards nothing and reports every use as
+    /// undeclared.
+    pub fn interaction(&self, keyname: &str) -> Interaction {
+        self.interactions.get(keyname).cloned().unwrap_or_else(|| {
+            Interaction::new(keyname, crate::resilience::Policy::default())
+                .declared_by(Vec::<String>::new())
+        })
+    }
+
     /// Registers the implementation of the use case with this keyname.
     ///
     /// Its input and output types describe themselves as JSON Schemas
@@ -407,6 +502,7 @@ impl ServiceBuilder {
             unit_of_work: self.unit_of_work,
             readiness_timeout: self.readiness_timeout,
             metrics,
+            interactions: self.interactions,
             tracer,
             shutting_down: std::sync::atomic::AtomicBool::new(false),
         })))

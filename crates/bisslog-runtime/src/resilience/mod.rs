@@ -98,11 +98,13 @@ mod breaker;
 mod bulkhead;
 mod deadline;
 mod drift;
+mod from_metadata;
 mod interaction;
 mod policy;
 
 pub use breaker::BreakerState;
 pub use deadline::Deadline;
+pub use from_metadata::interactions;
 pub use interaction::{Attempt, AttemptError, Interaction};
 pub use policy::{Bulkhead, CircuitBreaker, Policy, Retry};
 
