@@ -49,13 +49,6 @@ impl Request {
 #[derive(Debug)]
 pub(crate) struct AttemptFailure {
     pub(crate) error: Error,
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "for the resilience policy that will wrap attempts: `ServiceClient::execute` makes one"
-        )
-    )]
     pub(crate) sent: bool,
 }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bisslog_core::{Error, ErrorKind};
+use bisslog_runtime::resilience::{AttemptError, Interaction};
 use bytes::Bytes;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
@@ -86,6 +87,8 @@ struct Inner {
     /// Without a trailing `/`: paths start with one.
     base: String,
     max_body: usize,
+    /// The guard every request goes through, when given.
+    interaction: Option<Interaction>,
 }
 
 impl ServiceClient {
@@ -105,6 +108,7 @@ impl ServiceClient {
             user_agent: concat!("bisslog/", env!("CARGO_PKG_VERSION")).to_owned(),
             headers: Vec::new(),
             max_body: DEFAULT_MAX_BODY_BYTES,
+            interaction: None,
         }
     }
 
@@ -182,9 +186,24 @@ impl ServiceClient {
     /// policy wraps attempts (retrying a transient failure only when the
     /// request is idempotent or was not sent).
     async fn execute(&self, request: Request) -> Result<Response, Error> {
-        self.attempt(&request)
-            .await
-            .map_err(|failure| failure.error)
+        match &self.inner.interaction {
+            None => self
+                .attempt(&request)
+                .await
+                .map_err(|failure| failure.error),
+            Some(interaction) => {
+                interaction
+                    .call(|_| async {
+                        self.attempt(&request)
+                            .await
+                            .map_err(|failure| AttemptError {
+                                error: failure.error,
+                                sent: failure.sent,
+                            })
+                    })
+                    .await
+            }
+        }
     }
 
     /// One attempt at `request`.
@@ -227,6 +246,7 @@ pub struct ServiceClientBuilder {
     user_agent: String,
     headers: Vec<(String, String)>,
     max_body: usize,
+    interaction: Option<Interaction>,
 }
 
 impl ServiceClientBuilder {
@@ -266,6 +286,18 @@ impl ServiceClientBuilder {
         self
     }
 
+    /// Sends every request through `interaction`, the guard of the
+    /// external interaction this client serves
+    /// (`ServiceBuilder::interaction("company registry data")`): its
+    /// timeout per attempt, retries, circuit breaker and bulkhead, as the
+    /// metadata declares them, and its record of which use case calls it.
+    /// A request that failed before it was sent (connection refused) may
+    /// be retried even when the interaction is not idempotent.
+    pub fn interaction(mut self, interaction: Interaction) -> Self {
+        self.interaction = Some(interaction);
+        self
+    }
+
     /// The client; fails when the base URL, a header or the user agent is
     /// not valid.
     pub fn build(self) -> Result<ServiceClient, ClientError> {
@@ -300,6 +332,7 @@ impl ServiceClientBuilder {
                 http: http.build().map_err(ClientError::Build)?,
                 base,
                 max_body: self.max_body,
+                interaction: self.interaction,
             }),
         })
     }

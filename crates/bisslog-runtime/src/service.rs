@@ -373,6 +373,17 @@ impl ServiceBuilder {
         })
     }
 
+    /// Uses `interactions` as the service's guards (made with
+    /// [`resilience::interactions`](crate::resilience::interactions) from
+    /// the same metadata before the builder, when adapters built earlier
+    /// need theirs): the service then reports the same breakers and
+    /// observations the adapters use.
+    #[must_use]
+    pub fn interactions(mut self, interactions: crate::resilience::Interactions) -> Self {
+        self.interactions.extend(interactions);
+        self
+    }
+
     /// Registers the implementation of the use case with this keyname.
     ///
     /// Its input and output types describe themselves as JSON Schemas
@@ -468,6 +479,11 @@ impl ServiceBuilder {
             );
         }
         let metrics = self.metrics.then(|| Metrics::new(&self.metadata.name));
+        if let Some(metrics) = &metrics {
+            for interaction in self.interactions.values() {
+                interaction.attach_metrics(metrics);
+            }
+        }
         let tracer = TracerSlot::default();
         if let Some(given) = self.tracer {
             let _ = tracer.set(given);

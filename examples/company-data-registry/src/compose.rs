@@ -161,12 +161,14 @@ fn importer_service<S>(
     records: RegistryDatabase,
 ) -> Result<Service, BoxError> {
     let metadata = importer::metadata().map_err(invalid_metadata)?;
-    let registry = RegistryHttp::new(registry_url)?;
+    let guards = importer::guards(&metadata);
+    let registry = RegistryHttp::new(registry_url, guards[importer::REGISTRY].clone())?;
     Ok(importer::service(
         metadata,
         registry,
         resources.broker_events(),
         records,
+        guards,
     )?)
 }
 

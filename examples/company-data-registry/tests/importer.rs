@@ -6,7 +6,9 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
@@ -44,11 +46,14 @@ impl Drop for Registry {
 }
 
 fn importer(registry_url: &str, requests: RecordingPublisher) -> TestService {
+    let metadata = importer::metadata().unwrap();
+    let guards = importer::guards(&metadata);
     let service = importer::service(
-        importer::metadata().unwrap(),
-        RegistryHttp::new(registry_url).unwrap(),
+        metadata,
+        RegistryHttp::new(registry_url, guards[importer::REGISTRY].clone()).unwrap(),
         requests,
         RegistryDatabase::Memory(MemoryStore::new()),
+        guards,
     )
     .unwrap();
     TestService::new(service).unwrap()
@@ -151,4 +156,152 @@ async fn the_registrys_failures_reach_the_importers_caller() {
     assert_eq!(answer.status(), 500, "{}", answer.text());
     assert_eq!(answer.problem().unwrap().code, "http-unexpected-body");
     assert!(requests.published().is_empty());
+}
+
+/// The importer's metadata with a quicker policy on the registry, so the
+/// test runs in a second: 200 ms per attempt, three attempts 50 then
+/// 100 ms apart, a breaker that opens when half of at least four attempts
+/// failed and stays open 500 ms.
+fn quick_importer(registry_url: &str, requests: RecordingPublisher) -> TestService {
+    let mut metadata = importer::metadata().unwrap();
+    let interaction = metadata
+        .use_cases
+        .get_mut("import_company_data")
+        .unwrap()
+        .external_interactions
+        .iter_mut()
+        .find(|i| i.keyname == importer::REGISTRY)
+        .unwrap();
+    let policy = &mut interaction.policy;
+    policy.timeout = Some(Duration::from_millis(200));
+    let retry = policy.retry.as_mut().unwrap();
+    retry.initial_delay = Some(Duration::from_millis(50));
+    retry.max_delay = Some(Duration::from_millis(100));
+    retry.jitter = Some(0.0);
+    let breaker = policy.circuit_breaker.as_mut().unwrap();
+    breaker.open_for = Some(Duration::from_millis(500));
+    let guards = importer::guards(&metadata);
+    let service = importer::service(
+        metadata,
+        RegistryHttp::new(registry_url, guards[importer::REGISTRY].clone()).unwrap(),
+        requests,
+        RegistryDatabase::Memory(MemoryStore::new()),
+        guards,
+    )
+    .unwrap();
+    TestService::new(service).unwrap()
+}
+
+/// What the registry stand-in does with `GET /schemas`.
+const SLOW: u8 = 0;
+const BACK: u8 = 1;
+
+/// The registry down, then slow, then back, as `importer.yml`'s policy
+/// meets it: retries of refused connections, a timeout per attempt, the
+/// breaker opening (imports fail fast, `/health/ready` says degraded: the
+/// import is of medium criticality), and closing once a probe succeeds.
+#[tokio::test]
+async fn the_importer_rides_out_a_registry_that_is_down_slow_then_back() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let requests = RecordingPublisher::new();
+    let kit = quick_importer(&format!("http://{address}"), requests.clone());
+
+    // Down: three attempts, each refused before anything was sent.
+    let answer = import(&kit, "language").await;
+    assert_eq!(answer.status(), 503, "{}", answer.text());
+    assert_eq!(answer.problem().unwrap().code, "http-connect-failed");
+    // Three attempts: two retries.
+    assert_eq!(
+        metric(&kit, "bisslog_interaction_retries_total", "").await,
+        2.0
+    );
+
+    // Slow: the one attempt made times out, which is the fourth failure of
+    // four: the breaker opens and the retry is refused.
+    let mode = Arc::new(AtomicU8::new(SLOW));
+    let asked = Arc::new(AtomicUsize::new(0));
+    let (m, a) = (Arc::clone(&mode), Arc::clone(&asked));
+    let routes = Router::new().route(
+        "/schemas",
+        get(move || {
+            let (mode, asked) = (Arc::clone(&m), Arc::clone(&a));
+            async move {
+                asked.fetch_add(1, Ordering::SeqCst);
+                if mode.load(Ordering::SeqCst) == SLOW {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+                axum::Json(json!([{"schema_keyname": "language"}]))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(address).await.unwrap();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, routes).await;
+    });
+    let answer = import(&kit, "language").await;
+    assert_eq!(answer.status(), 503, "{}", answer.text());
+    assert_eq!(answer.problem().unwrap().code, "circuit-open");
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        metric(&kit, "bisslog_interaction_timeouts_total", "").await,
+        1.0
+    );
+
+    // Open: imports fail fast, the registry is not asked, and the service
+    // is degraded, not unready.
+    let answer = import(&kit, "language").await;
+    assert_eq!(answer.problem().unwrap().code, "circuit-open");
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+    let ready = kit.get("/health/ready").await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let ready: Value = ready.json().unwrap();
+    assert_eq!(ready["status"], "degraded", "{ready}");
+    assert!(ready["degraded"][importer::REGISTRY].is_string(), "{ready}");
+    assert_eq!(
+        metric(
+            &kit,
+            "bisslog_interaction_rejections_total",
+            r#"reason="circuit_open""#
+        )
+        .await,
+        2.0
+    );
+
+    // Back: once `open_for` has passed, the next import is the probe; it
+    // succeeds and the breaker closes.
+    mode.store(BACK, Ordering::SeqCst);
+    let mut accepted = None;
+    for _ in 0..100 {
+        let answer = import(&kit, "language").await;
+        if answer.status() == 202 {
+            accepted = Some(answer);
+            break;
+        }
+        assert_eq!(answer.problem().unwrap().code, "circuit-open");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(accepted.is_some(), "the breaker never closed");
+    assert_eq!(asked.load(Ordering::SeqCst), 2);
+    let ready: Value = kit.get("/health/ready").await.unwrap().json().unwrap();
+    assert_eq!(ready["status"], "ready", "{ready}");
+    assert_eq!(requests.payloads("company_data_insertion.queue").len(), 2);
+    server.abort();
+}
+
+/// The value of the registry interaction's series `name` in `/metrics`
+/// (the one with `label` too, when given).
+async fn metric(kit: &TestService, name: &str, label: &str) -> f64 {
+    let text = kit.get("/metrics").await.unwrap().text();
+    let series = format!("{name}{{");
+    text.lines()
+        .find(|line| {
+            line.starts_with(&series)
+                && line.contains(r#"interaction="company registry data""#)
+                && line.contains(label)
+        })
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} {label} in\n{text}"))
 }

@@ -47,6 +47,11 @@ pub(crate) struct Families {
     ticks: Family<Labels, Counter>,
     last_tick: Family<Labels, Seconds>,
     pool: Family<Labels, Gauge>,
+    interaction_retries: Family<Labels, Counter>,
+    interaction_timeouts: Family<Labels, Counter>,
+    interaction_rejections: Family<Labels, Counter>,
+    circuit_state: Family<Labels, Gauge>,
+    undeclared_calls: Family<Labels, Counter>,
 }
 
 impl Families {
@@ -67,6 +72,11 @@ impl Families {
             ticks: Family::default(),
             last_tick: Family::default(),
             pool: Family::default(),
+            interaction_retries: Family::default(),
+            interaction_timeouts: Family::default(),
+            interaction_rejections: Family::default(),
+            circuit_state: Family::default(),
+            undeclared_calls: Family::default(),
         };
         // Counters are registered without `_total`, help texts without their
         // final period: the encoder adds both.
@@ -161,7 +171,53 @@ impl Families {
             "Database pool connections, in use and idle",
             f.pool.clone(),
         );
+        registry.register(
+            "bisslog_interaction_retries",
+            "Attempts an external interaction's policy sent again after a transient failure",
+            f.interaction_retries.clone(),
+        );
+        registry.register(
+            "bisslog_interaction_timeouts",
+            "Attempts that outlived their external interaction's timeout",
+            f.interaction_timeouts.clone(),
+        );
+        registry.register(
+            "bisslog_interaction_rejections",
+            "Attempts refused without being made, by reason: circuit_open or bulkhead_full",
+            f.interaction_rejections.clone(),
+        );
+        registry.register(
+            "bisslog_interaction_circuit_state",
+            "1 for the state an interaction's circuit breaker is in (closed, open, half_open), 0 for the others",
+            f.circuit_state.clone(),
+        );
+        registry.register(
+            "bisslog_undeclared_interaction_calls",
+            "Calls through an external interaction by a use case whose metadata does not declare it",
+            f.undeclared_calls.clone(),
+        );
         families
+    }
+
+    pub(crate) fn interaction(&self, keyname: &str) -> InteractionInstruments {
+        let one = labels([("interaction", keyname)]);
+        let rejected = |reason: &str| {
+            self.interaction_rejections
+                .get_or_create_owned(&labels([("interaction", keyname), ("reason", reason)]))
+        };
+        let state = |state: &str| {
+            self.circuit_state
+                .get_or_create_owned(&labels([("interaction", keyname), ("state", state)]))
+        };
+        InteractionInstruments {
+            retries: self.interaction_retries.get_or_create_owned(&one),
+            timeouts: self.interaction_timeouts.get_or_create_owned(&one),
+            circuit_open: rejected("circuit_open"),
+            bulkhead_full: rejected("bulkhead_full"),
+            states: [state("closed"), state("open"), state("half_open")],
+            undeclared: self.undeclared_calls.clone(),
+            keyname: keyname.to_owned(),
+        }
     }
 
     pub(crate) fn consumer(&self, queue: &str, use_case: &str) -> Consumer {
@@ -409,4 +465,29 @@ pub struct Pool {
     pub in_use: Gauge,
     /// `bisslog_db_pool_connections{state="idle"}`.
     pub idle: Gauge,
+}
+
+/// One external interaction's series (see `resilience::Interaction`).
+#[derive(Clone)]
+pub(crate) struct InteractionInstruments {
+    pub(crate) retries: Counter,
+    pub(crate) timeouts: Counter,
+    pub(crate) circuit_open: Counter,
+    pub(crate) bulkhead_full: Counter,
+    /// Closed, open, half-open: 1 for the current state.
+    pub(crate) states: [Gauge; 3],
+    undeclared: Family<Labels, Counter>,
+    keyname: String,
+}
+
+impl InteractionInstruments {
+    /// Counts a call by a use case that does not declare the interaction.
+    pub(crate) fn undeclared_call(&self, use_case: &str) {
+        self.undeclared
+            .get_or_create(&labels([
+                ("use_case", use_case),
+                ("interaction", &self.keyname),
+            ]))
+            .inc();
+    }
 }

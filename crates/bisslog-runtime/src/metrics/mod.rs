@@ -17,7 +17,7 @@
 //! assert!(text.ends_with("# EOF\n"));
 //! ```
 
-mod families;
+pub(crate) mod families;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 mod use_case;
@@ -127,6 +127,11 @@ impl Metrics {
         use_case: &str,
     ) -> prometheus_client::metrics::counter::Counter {
         self.0.families.inbox_duplicates(queue, use_case)
+    }
+
+    /// The series of the external interaction `keyname`.
+    pub(crate) fn interaction(&self, keyname: &str) -> families::InteractionInstruments {
+        self.0.families.interaction(keyname)
     }
 
     pub(crate) fn families(&self) -> &Families {

@@ -50,12 +50,15 @@ impl Policy {
     }
 }
 
+/// A service's guards, by interaction keyname, in declaration order.
+pub type Interactions = IndexMap<String, Interaction>;
+
 /// Every external interaction `metadata` declares, by keyname, in the
 /// order first declared: its breaker and bulkhead are those of the first
 /// use case declaring it (the validator warns, W015, when use cases
 /// disagree), calls inside each declaring use case follow that use case's
 /// policy, and calls from any other use case are reported as undeclared.
-pub fn interactions(metadata: &ServiceMetadata) -> IndexMap<String, Interaction> {
+pub fn interactions(metadata: &ServiceMetadata) -> Interactions {
     let mut users: IndexMap<&str, Vec<&str>> = IndexMap::new();
     for (use_case, declared) in &metadata.use_cases {
         for interaction in &declared.external_interactions {

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bisslog_core::{Error, ErrorKind, UseCaseError};
@@ -17,6 +17,8 @@ use super::deadline::Deadline;
 use super::drift::{Observed, is_declared};
 use super::policy::Policy;
 use super::{BULKHEAD_FULL, CIRCUIT_OPEN, INTERACTION_TIMEOUT};
+use crate::metrics::Metrics;
+use crate::metrics::families::InteractionInstruments;
 
 /// One external interaction's guard: the timeout, retries, circuit breaker
 /// and bulkhead of its [`Policy`] around every call an adapter makes
@@ -51,6 +53,9 @@ struct Shared {
     breaker: Option<Breaker>,
     bulkhead: Option<Compartment>,
     observed: Observed,
+    /// The service's series for it, once the service is built with
+    /// metrics.
+    metrics: OnceLock<InteractionInstruments>,
 }
 
 /// One attempt of a call, given to the function that makes it.
@@ -128,6 +133,7 @@ impl Interaction {
                 .map(|config| Breaker::new(config, now)),
             bulkhead: policy.bulkhead.clone().map(Compartment::new),
             observed: Observed::default(),
+            metrics: OnceLock::new(),
         };
         Self {
             config: Arc::new(Config {
@@ -184,6 +190,36 @@ impl Interaction {
                 state
             }
             None => BreakerState::Closed,
+        }
+    }
+
+    /// Counts its retries, timeouts, refusals and undeclared calls in
+    /// `metrics`, and shows its breaker's state there at each scrape (the
+    /// service does it when built; once only).
+    pub(crate) fn attach_metrics(&self, metrics: &Metrics) {
+        let instruments = metrics.interaction(self.keyname());
+        if self.shared.metrics.set(instruments).is_err() || self.shared.breaker.is_none() {
+            return;
+        }
+        let interaction = self.clone();
+        metrics.on_scrape(move || {
+            let state = interaction.breaker_state();
+            if let Some(instruments) = interaction.shared.metrics.get() {
+                let current = match state {
+                    BreakerState::Closed => 0,
+                    BreakerState::Open => 1,
+                    BreakerState::HalfOpen => 2,
+                };
+                for (i, gauge) in instruments.states.iter().enumerate() {
+                    gauge.set(i64::from(i == current));
+                }
+            }
+        });
+    }
+
+    fn count(&self, what: impl FnOnce(&InteractionInstruments)) {
+        if let Some(instruments) = self.shared.metrics.get() {
+            what(instruments);
         }
     }
 
@@ -248,6 +284,9 @@ impl Interaction {
                 return Err(failure.error);
             }
             number += 1;
+            self.count(|m| {
+                m.retries.inc();
+            });
             tracing::info!(
                 checkpoint_id = "interaction-retry",
                 interaction = self.keyname(),
@@ -273,8 +312,11 @@ impl Interaction {
             };
             let use_case = ctx.use_case();
             let first = self.shared.observed.record(use_case);
-            let undeclared = (first && !is_declared(config.declared.as_ref(), use_case))
-                .then(|| use_case.to_owned());
+            let declared = is_declared(config.declared.as_ref(), use_case);
+            if !declared {
+                self.count(|m| m.undeclared_call(use_case));
+            }
+            let undeclared = (first && !declared).then(|| use_case.to_owned());
             let policy = config.by_use_case.get(use_case).unwrap_or(&config.policy);
             (policy, Deadline::of(ctx), undeclared)
         });
@@ -331,6 +373,9 @@ impl Interaction {
         match admitted {
             Ok(permit) => Ok(Some(permit)),
             Err(rejected) => {
+                self.count(|m| {
+                    m.circuit_open.inc();
+                });
                 let keyname = self.keyname();
                 let why = if rejected.half_open {
                     "its circuit breaker is half-open, its probes in flight"
@@ -367,6 +412,9 @@ impl Interaction {
         match bulkhead.enter().await {
             Ok(slot) => Ok(Some(slot)),
             Err(full) => {
+                self.count(|m| {
+                    m.bulkhead_full.inc();
+                });
                 let config = bulkhead.config();
                 if full.first {
                     tracing::warn!(
@@ -397,6 +445,9 @@ impl Interaction {
 
     /// The failure of an attempt that outlived its timeout.
     fn timed_out(&self, limit: Duration, number: u32) -> AttemptError {
+        self.count(|m| {
+            m.timeouts.inc();
+        });
         tracing::warn!(
             checkpoint_id = "interaction-timeout",
             interaction = self.keyname(),

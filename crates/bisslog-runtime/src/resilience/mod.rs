@@ -104,7 +104,7 @@ mod policy;
 
 pub use breaker::BreakerState;
 pub use deadline::Deadline;
-pub use from_metadata::interactions;
+pub use from_metadata::{Interactions, interactions};
 pub use interaction::{Attempt, AttemptError, Interaction};
 pub use policy::{Bulkhead, CircuitBreaker, Policy, Retry};
 

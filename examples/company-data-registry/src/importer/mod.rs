@@ -14,6 +14,7 @@ pub mod registry_http;
 pub use importer_domain as domain;
 
 use bisslog::core::{Adapter, Publisher};
+use bisslog::resilience::Interactions;
 use bisslog::{BuildError, Service};
 
 use domain::{GetImportProgress, ImportCompanyData, RegistryRecords, RegistrySchemas};
@@ -40,6 +41,7 @@ pub fn service<S, P, R>(
     registry: S,
     requests: P,
     records: R,
+    interactions: Interactions,
 ) -> Result<Service, BuildError>
 where
     S: RegistrySchemas + Adapter + Clone,
@@ -64,5 +66,14 @@ where
             data_division: records,
         },
     })
+    .interactions(interactions)
     .build()
+}
+
+/// The guards of the importer's interactions, as `importer.yml` declares
+/// them: give `guards(&metadata)[REGISTRY]` to the registry's client, and
+/// the whole map to [`service`], so the service's readiness, metrics and
+/// drift report see the same breaker the client uses.
+pub fn guards(metadata: &bisslog::schema::ServiceMetadata) -> Interactions {
+    bisslog::resilience::interactions(metadata)
 }

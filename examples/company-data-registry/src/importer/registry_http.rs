@@ -4,17 +4,22 @@ use std::time::Duration;
 
 use bisslog::core::{Adapter, Error};
 use bisslog::http_client::{ClientError, ServiceClient};
+use bisslog::resilience::Interaction;
 use serde::Deserialize;
 
 use super::domain::RegistrySchemas;
 
-/// How long the registry has to answer.
+/// How long the registry has to answer at most, whatever the metadata's
+/// policy (its `timeout` per attempt is shorter).
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A client of the registry at a base URL (`http://127.0.0.1:8080`). Its
 /// requests carry the import's transaction id and trace, so the
 /// registry's log lines and spans join the import's; its failures reach
 /// the use case as error kinds (the registry down: `Connection`, 503).
+/// Every request goes through the interaction's guard: the timeout,
+/// retries and circuit breaker `importer.yml` declares for
+/// `company registry data`.
 #[derive(Debug, Clone)]
 pub struct RegistryHttp {
     registry: ServiceClient,
@@ -27,9 +32,13 @@ struct SchemaSummary {
 }
 
 impl RegistryHttp {
-    /// A client of the registry at `base`.
-    pub fn new(base: &str) -> Result<Self, ClientError> {
-        let registry = ServiceClient::builder(base).timeout(TIMEOUT).build()?;
+    /// A client of the registry at `base`, guarded by `interaction`
+    /// (`bisslog::resilience::interactions(&metadata)[REGISTRY]`).
+    pub fn new(base: &str, interaction: Interaction) -> Result<Self, ClientError> {
+        let registry = ServiceClient::builder(base)
+            .timeout(TIMEOUT)
+            .interaction(interaction)
+            .build()?;
         Ok(Self { registry })
     }
 }
