@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use bisslog_core::{Completion, Ctx, Trigger};
 use bisslog_runtime::Reply;
 use bisslog_runtime::mapper::Body;
+use bisslog_runtime::resilience::Deadline;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -112,10 +113,16 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
         let input = route.mapper.map(&sources, ctx.attributes());
         // One clock read for the timeout's deadline and the call's metrics.
         let now = tokio::time::Instant::now();
+        let deadline = now.checked_add(route.timeout);
+        if route.deadline
+            && let Some(deadline) = deadline
+        {
+            let _ = Deadline::attach(&ctx, deadline);
+        }
         let call = route.use_case.call_at(ctx.clone(), &input, now.into_std());
         drop(input);
         drop(sources);
-        let timed = match now.checked_add(route.timeout) {
+        let timed = match deadline {
             Some(deadline) => tokio::time::timeout_at(deadline, call).await,
             None => tokio::time::timeout(route.timeout, call).await,
         };

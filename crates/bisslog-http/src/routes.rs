@@ -26,6 +26,9 @@ pub(crate) struct Route {
     pub(crate) route_attribute: Arc<str>,
     /// The server span's name, `{METHOD} {path}`, made once.
     pub(crate) span_name: String,
+    /// Whether the call is given the route's timeout as its
+    /// [`Deadline`](bisslog_runtime::resilience::Deadline).
+    pub(crate) deadline: bool,
     /// The declared names of the path variables, in order.
     pub(crate) variables: Vec<String>,
     pub(crate) mapper: InputMapper,
@@ -99,8 +102,19 @@ pub(crate) fn route_table(
                 });
                 continue;
             }
+            // The retries of the use case's interactions stop at the
+            // route's timeout: the handler tells them when it falls, only
+            // where there are retries to stop (it costs a context entry).
+            let retries = spec.external_interactions.iter().any(|interaction| {
+                service
+                    .metadata()
+                    .policy_for(keyname, &interaction.keyname)
+                    .retry
+                    .is_some()
+            });
             match compile(use_case, http, authenticators, config) {
-                Ok(route) => {
+                Ok(mut route) => {
+                    route.deadline = retries;
                     let group = groups
                         .entry(http.path.shape())
                         .or_insert_with(|| PathGroup {
@@ -141,6 +155,7 @@ fn compile(
     Ok(Route {
         use_case: use_case.clone(),
         span_name: format!("{} {}", method.as_str(), http.path.as_str()),
+        deadline: false,
         route_attribute: Arc::from(http.path.as_str()),
         method,
         path: http.path.as_str().to_owned(),

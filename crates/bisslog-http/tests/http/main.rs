@@ -7,6 +7,7 @@
 
 mod fixture;
 mod lifecycle;
+mod resilience;
 mod traces;
 
 use std::net::SocketAddr;
