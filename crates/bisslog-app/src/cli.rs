@@ -49,7 +49,9 @@ fn framework_help(key: &str) -> &'static str {
         "bisslog_queue_injection" => {
             "Serve POST /_bisslog/queues/{queue} to put a message on a queue by hand (true/false; never in production)"
         }
-        "bisslog_metrics" => "Serve GET /metrics for Prometheus (true/false)",
+        "bisslog_metrics" => {
+            "Serve GET /metrics for Prometheus and GET /interactions/observed for bisslog drift (true/false)"
+        }
         _ => "",
     }
 }

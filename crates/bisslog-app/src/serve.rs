@@ -204,7 +204,8 @@ pub(crate) async fn serve<S>(
             // This runner serves them.
             .served_elsewhere([Trigger::Consumer, Trigger::Schedule])
             .openapi(ApiDocs::new())
-            .metrics_endpoint(settings.metrics);
+            .metrics_endpoint(settings.metrics)
+            .observed_interactions_endpoint(settings.metrics);
         if settings.queue_injection {
             builder = builder.routes(crate::injection::routes(Arc::clone(&broker)));
             tracing::warn!(

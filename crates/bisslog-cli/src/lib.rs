@@ -15,7 +15,8 @@
 //! warnings, with `--deny-warnings`; for `lambda generate` and `deploy`,
 //! when the service cannot be deployed as asked; for `docs` and
 //! `monitoring`, when a metadata file is invalid; for `diff`, when a
-//! change breaks callers), 2 when the command could not run
+//! change breaks callers; for `drift`, when a use case calls an
+//! interaction it does not declare), 2 when the command could not run
 //! (including `lambda generate`, `deploy`, `docs` and `monitoring`
 //! refusing to overwrite an edited file, and `new` refusing a name, an
 //! existing directory or invalid metadata).
@@ -102,6 +103,15 @@ enum Command {
     /// directories of service directories compare the services matched
     /// by their `name`.
     Diff(commands::diff::DiffArgs),
+    /// Compare the metadata with what the service was seen doing: per use
+    /// case, the external interactions it calls without declaring them and
+    /// those it declares but was never seen calling.
+    ///
+    /// The observations come from a test run (--observed: the directory
+    /// BISSLOG_OBSERVED_INTERACTIONS named) or a running service (--from:
+    /// its GET /interactions/observed). Exits 1 when a use case calls an
+    /// interaction it does not declare, 0 otherwise.
+    Drift(commands::drift::DriftArgs),
     /// Generate container deployment files from the metadata: Kubernetes
     /// manifests, or a Dockerfile building a static binary.
     ///
@@ -178,6 +188,7 @@ struct SchemaArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum OutputFormat {
     /// Diagnostics with source snippets, for people.
+    #[value(alias = "text")]
     Human,
     /// One JSON document, for tools.
     Json,
@@ -258,6 +269,7 @@ where
             commands::api_doc::run(commands::api_doc::Kind::AsyncApi, &args, out, err)
         }
         Command::Diff(args) => commands::diff::run(&args, out, err),
+        Command::Drift(args) => commands::drift::run(&args, out, err),
         Command::Deploy(args) => commands::deploy::run(&args, out, err),
         Command::New(args) => commands::scaffold::new(&args, out, err),
         Command::Generate(args) => commands::scaffold::generate(&args, out, err),

@@ -56,7 +56,8 @@ pub struct Settings {
     /// default `false`; never in production).
     pub queue_injection: bool,
     /// Whether every service's HTTP server serves `GET /metrics` for
-    /// Prometheus (`BISSLOG_METRICS`, default `true`).
+    /// Prometheus and `GET /interactions/observed` for `bisslog drift`
+    /// (`BISSLOG_METRICS`, default `true`).
     pub metrics: bool,
 }
 

@@ -82,7 +82,9 @@ pub use config::HttpConfig;
 pub use error::HttpError;
 pub use problem::{Problem, ProblemResponse, RETRY_AFTER_SECONDS, StatusPolicy};
 pub use routes::router_path;
-pub use server::{HttpServer, HttpServerBuilder, METRICS_PATH, shutdown_signal};
+pub use server::{
+    HttpServer, HttpServerBuilder, METRICS_PATH, OBSERVED_INTERACTIONS_PATH, shutdown_signal,
+};
 pub use trace::SpanAttributes;
 pub use websocket::{WebSocketRegistry, WebSocketRoutes};
 

@@ -62,6 +62,7 @@ pub struct HttpServerBuilder {
     api_docs: Option<ApiDocs>,
     extra: Option<Router>,
     metrics_endpoint: bool,
+    observed_interactions_endpoint: bool,
 }
 
 impl HttpServer {
@@ -77,6 +78,7 @@ impl HttpServer {
             api_docs: None,
             extra: None,
             metrics_endpoint: true,
+            observed_interactions_endpoint: true,
         }
     }
 
@@ -339,6 +341,18 @@ impl HttpServerBuilder {
         self
     }
 
+    /// Whether to serve `GET /interactions/observed`: the use cases seen
+    /// calling each external interaction
+    /// ([`ObservedInteractions`](bisslog_runtime::resilience::ObservedInteractions)),
+    /// which `bisslog drift --from` compares with the metadata. On by
+    /// default, like `/metrics`; the runner turns both off with
+    /// `BISSLOG_METRICS=false`.
+    #[must_use]
+    pub fn observed_interactions_endpoint(mut self, serve: bool) -> Self {
+        self.observed_interactions_endpoint = serve;
+        self
+    }
+
     /// Compiles the routes; fails listing every route it cannot serve.
     pub fn build(self) -> Result<HttpServer, HttpError> {
         let groups = routes::route_table(&self.service, &self.authenticators, &self.config)
@@ -369,6 +383,18 @@ impl HttpServerBuilder {
         {
             let metrics = metrics.clone();
             router = router.route(METRICS_PATH, get(move || scrape(metrics.clone())));
+        }
+        if self.observed_interactions_endpoint {
+            let service = self.service.clone();
+            let observed = get(move || observed_interactions(service.clone()));
+            // A metadata route may already take the path.
+            router = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                router.route(OBSERVED_INTERACTIONS_PATH, observed)
+            }))
+            .map_err(|panic| HttpError::RouteConflict {
+                path: OBSERVED_INTERACTIONS_PATH.to_owned(),
+                reason: panic_message(panic.as_ref()),
+            })?;
         }
         if let Some(docs) = self.api_docs {
             router = crate::api_docs::routes(router, &docs, &self.service, &self.policy)?;
@@ -537,6 +563,20 @@ async fn scrape(metrics: bisslog_runtime::metrics::Metrics) -> Response {
         http::HeaderValue::from_static(bisslog_runtime::metrics::CONTENT_TYPE),
     );
     response
+}
+
+/// Where [`HttpServerBuilder::observed_interactions_endpoint`] serves the
+/// use cases seen calling each external interaction.
+pub const OBSERVED_INTERACTIONS_PATH: &str = "/interactions/observed";
+
+/// What the service's interaction guards have seen so far.
+async fn observed_interactions(service: Service) -> Response {
+    let document = bisslog_runtime::resilience::ObservedInteractions::of(&service);
+    match serde_json::to_value(&document) {
+        Ok(body) => json_response(StatusCode::OK, &body),
+        // Names and lists of names always serialize; never seen.
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 async fn live() -> Response {

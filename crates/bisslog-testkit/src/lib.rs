@@ -27,6 +27,10 @@
 //!   releases what was fetched ahead.
 //! - `private_nats` (feature `private-nats`): a nats-server of a test's
 //!   own, to stop and restart for outage tests.
+//! - Drift: with [`OBSERVED_INTERACTIONS_VAR`]
+//!   (`BISSLOG_OBSERVED_INTERACTIONS=<dir>`) set, each [`TestService`]
+//!   writes, when dropped, the use cases its service saw calling each
+//!   external interaction, for `bisslog drift --observed <dir>`.
 //! - [`server_url`]: the URL of a server a test needs, from its variable;
 //!   the test is skipped (saying so) without it, and fails under `CI=true`.
 //!
@@ -112,4 +116,6 @@ pub use domain::{
 pub use jiff::Timestamp;
 pub use recording::{Published, RecordingPublisher};
 pub use server::{server_url, skip};
-pub use service::{Answer, KitError, Settlement, TEST_CONNECTION_ID, TestService, Tick};
+pub use service::{
+    Answer, KitError, OBSERVED_INTERACTIONS_VAR, Settlement, TEST_CONNECTION_ID, TestService, Tick,
+};

@@ -5,6 +5,7 @@ pub(crate) mod api_doc;
 pub(crate) mod deploy;
 pub(crate) mod diff;
 pub(crate) mod docs;
+pub(crate) mod drift;
 pub(crate) mod lambda;
 mod load;
 pub(crate) mod monitoring;

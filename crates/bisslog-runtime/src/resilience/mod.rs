@@ -92,6 +92,10 @@
 //!   `circuit-open` and `bulkhead-full` (WARN, the first refusal after each
 //!   change), and `undeclared-interaction` (WARN, once per use case, when
 //!   [`Interaction::declared_by`] was given and the caller is not in it).
+//! - **Drift**: [`ObservedInteractions`] is the document of every
+//!   `(use case, interaction)` pair a service saw (served at
+//!   `/interactions/observed`, written by the test kit), which
+//!   `bisslog drift` compares with the metadata.
 
 mod backoff;
 mod breaker;
@@ -100,12 +104,14 @@ mod deadline;
 mod drift;
 mod from_metadata;
 mod interaction;
+mod observed;
 mod policy;
 
 pub use breaker::BreakerState;
 pub use deadline::Deadline;
 pub use from_metadata::{Interactions, interactions};
 pub use interaction::{Attempt, AttemptError, Interaction};
+pub use observed::{ObservedInteractions, ObservedUse};
 pub use policy::{Bulkhead, CircuitBreaker, Policy, Retry};
 
 /// The code of an attempt refused by an open (or busy half-open) breaker.

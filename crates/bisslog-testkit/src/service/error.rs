@@ -57,6 +57,15 @@ pub enum KitError {
     /// its ticks.
     #[error(transparent)]
     Tick(#[from] bisslog_runtime::schedule::TickError),
+    /// What the service observed could not be written.
+    #[error("the observed interactions could not be written in {}: {source}", .dir.display())]
+    Observed {
+        /// The directory written to.
+        dir: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 pub(crate) fn list(names: &[String]) -> String {

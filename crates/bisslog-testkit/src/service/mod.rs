@@ -2,9 +2,11 @@
 
 mod answer;
 mod error;
+mod observed;
 mod settlement;
 mod tick;
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -12,6 +14,7 @@ use bisslog_http::{HttpServer, HttpServerBuilder};
 use bisslog_messaging::Message;
 use bisslog_runtime::Service;
 use bisslog_runtime::messaging::{ConsumerConfig, Consumers};
+use bisslog_runtime::resilience::ObservedInteractions;
 use bisslog_runtime::schedule::Schedules;
 use http::{HeaderMap, Method, Request, header};
 use jiff::Timestamp;
@@ -21,6 +24,7 @@ use tower::ServiceExt as _;
 
 pub use answer::Answer;
 pub use error::KitError;
+pub use observed::OBSERVED_INTERACTIONS_VAR;
 pub use settlement::Settlement;
 pub use tick::Tick;
 
@@ -48,6 +52,12 @@ pub const TEST_CONNECTION_ID: &str = "test-connection";
 ///   → the reply frame.
 ///
 /// Cheap to make: build one per test.
+///
+/// When dropped, with [`OBSERVED_INTERACTIONS_VAR`]
+/// (`BISSLOG_OBSERVED_INTERACTIONS`) naming a directory, it writes there
+/// the use cases its service saw calling each external interaction
+/// ([`write_observed_interactions`](Self::write_observed_interactions)),
+/// for `bisslog drift --observed <dir>`.
 pub struct TestService {
     http: HttpServer,
     consumers: Consumers,
@@ -60,6 +70,19 @@ impl std::fmt::Debug for TestService {
         f.debug_struct("TestService")
             .field("service", self.http.service())
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for TestService {
+    fn drop(&mut self) {
+        let Some(dir) = observed::dir_from_env() else {
+            return;
+        };
+        if let Err(error) = self.write_observed_interactions(&dir) {
+            // Nowhere to return it, and a panic here would abort a test
+            // that is already failing: say it where the test's output goes.
+            eprintln!("bisslog-testkit: {error} ({OBSERVED_INTERACTIONS_VAR})");
+        }
     }
 }
 
@@ -109,6 +132,21 @@ impl TestService {
     /// The service driven.
     pub fn service(&self) -> &Service {
         self.http.service()
+    }
+
+    /// Writes, as a new file in `dir` (created if missing), the use cases
+    /// the service has seen calling each external interaction so far
+    /// ([`ObservedInteractions`]); returns the file's path. Dropping the
+    /// kit does this by itself when [`OBSERVED_INTERACTIONS_VAR`] is set;
+    /// call it for a kit that is never dropped (kept in a `static`).
+    pub fn write_observed_interactions(&self, dir: impl AsRef<Path>) -> Result<PathBuf, KitError> {
+        let dir = dir.as_ref();
+        observed::write(dir, &ObservedInteractions::of(self.service())).map_err(|source| {
+            KitError::Observed {
+                dir: dir.to_owned(),
+                source,
+            }
+        })
     }
 
     // --- HTTP ---------------------------------------------------------
