@@ -11,6 +11,11 @@ use bisslog_core::{BoxFuture, Error};
 /// `ctx.attribute(name)`). An error of kind `Unauthenticated` answers 401,
 /// `NotAllowed` 403.
 ///
+/// The request's transaction id is in its extensions
+/// (`request.extensions.get::<bisslog_core::TransactionId>()`), so that an
+/// authenticator can log why it refused a caller under the same id the
+/// caller is answered with.
+///
 /// ```
 /// use bisslog_core::{BoxFuture, Error};
 /// use bisslog_http::Authenticator;
@@ -43,4 +48,11 @@ pub trait Authenticator: Send + Sync + 'static {
         &'a self,
         request: &'a http::request::Parts,
     ) -> BoxFuture<'a, Result<serde_json::Map<String, serde_json::Value>, Error>>;
+
+    /// The `WWW-Authenticate` header of a 401 answer to `refusal` (RFC 9110
+    /// §11.6.1), telling the caller which scheme to use; none by default.
+    fn challenge(&self, refusal: &Error) -> Option<http::HeaderValue> {
+        let _ = refusal;
+        None
+    }
 }

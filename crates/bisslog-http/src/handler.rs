@@ -53,6 +53,11 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
     // With a tracer the call continues the server span; without one, the
     // caller's trace travels on unchanged.
     let trace_parent = span.context().cloned().or(incoming);
+    if route.authenticator.is_some() {
+        // The authenticator logs its refusals under the caller's
+        // transaction id.
+        parts.extensions.insert(transaction.clone());
+    }
     let problem = |(status, code, detail): Refusal| {
         Problem::new(
             status,
@@ -82,11 +87,23 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
         let raw_path = raw_path
             .map_err(|e| problem((StatusCode::BAD_REQUEST, "malformed-path", e.body_text())))?;
         let attributes = match &route.authenticator {
-            Some(authenticator) => authenticator.authenticate(&parts).await.map_err(|error| {
-                shared
-                    .policy
-                    .problem(&error, &transaction_text, Some(parts.uri.path()))
-            })?,
+            Some(authenticator) => match authenticator.authenticate(&parts).await {
+                Ok(attributes) => attributes,
+                Err(error) => {
+                    let refused =
+                        shared
+                            .policy
+                            .problem(&error, &transaction_text, Some(parts.uri.path()));
+                    let unauthorized = refused.status_code() == StatusCode::UNAUTHORIZED;
+                    let mut response = refused.into_response();
+                    if unauthorized && let Some(challenge) = authenticator.challenge(&error) {
+                        response
+                            .headers_mut()
+                            .insert(header::WWW_AUTHENTICATE, challenge);
+                    }
+                    return Ok(response);
+                }
+            },
             None => serde_json::Map::new(),
         };
         let bytes = read_body(&parts.headers, body, &route, &shared.config)

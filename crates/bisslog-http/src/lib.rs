@@ -27,6 +27,9 @@
 //! the path, a URI or headers too large) are answered with problem
 //! documents too.
 //!
+//! With the `jwt` feature (off by default), `bisslog_http::jwt` holds a
+//! built-in authenticator for JWT bearer tokens (see `docs/security.md`).
+//!
 //! ```no_run
 //! use bisslog_core::{Ctx, Error, UseCase};
 //! use bisslog_http::HttpServer;
@@ -67,6 +70,8 @@ mod docs_page;
 mod error;
 mod handler;
 mod headers;
+#[cfg(feature = "jwt")]
+pub mod jwt;
 mod problem;
 mod rate;
 mod rejections;

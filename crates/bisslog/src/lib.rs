@@ -13,6 +13,7 @@
 //! | `app` | yes | [`app`](mod@app) | the service runner: `bisslog::app!().run(compose)` is a binary's whole `main` (configuration, resources, every trigger served, ordered shutdown, the standard commands); enables `http` |
 //! | `macros` | yes | [`service!`], [`keynames!`] | a service's registrations and keyname constants checked against its metadata file at compile time: a misspelt keyname, an unregistered use case or an interaction without an adapter is a compile error naming the metadata line |
 //! | `http` | yes | [`http`] | axum HTTP and WebSocket entry points built from the metadata |
+//! | `jwt` | no | `http::jwt` | a built-in authenticator for JWT bearer tokens (`JwtAuthenticator`): keys from a JWKS file or URL, or an HS256 secret; RS256, ES256, EdDSA, HS256; `exp`, `nbf`, `iss`, `aud`; claims as context attributes; enables `http` |
 //! | `http-client` | no | `http_client` | calls to other services over HTTP (`ServiceClient`): the call's transaction id and trace context sent on, failure answers and problem documents as error kinds |
 //! | `sql` | no | `sql` | SQLite / PostgreSQL pools from a URL, embedded migrations, error kinds, the unit of work, the transactional outbox and its relay, the inbox, `SqlBroker` (a durable broker in the database) |
 //! | `nats` | no | `nats` | NATS JetStream: consumer triggers on durable pull consumers, a publisher with acknowledgements |
