@@ -86,7 +86,7 @@ impl Service {
             readiness_timeout: DEFAULT_READINESS_TIMEOUT,
             metrics: true,
             tracer: None,
-            interactions: crate::resilience::interactions(&metadata),
+            interactions: std::sync::Mutex::new(crate::resilience::interactions(&metadata)),
             metadata,
         }
     }
@@ -354,7 +354,9 @@ pub struct ServiceBuilder {
     readiness_timeout: Duration,
     metrics: bool,
     tracer: Option<Tracer>,
-    interactions: IndexMap<String, Interaction>,
+    /// Guards asked for keynames the metadata does not declare are added
+    /// here, so the service reports their use too.
+    interactions: std::sync::Mutex<IndexMap<String, Interaction>>,
 }
 
 impl ServiceBuilder {
@@ -365,12 +367,20 @@ impl ServiceBuilder {
     /// built keeps the same guard ([`Service::interaction`]) for its
     /// readiness, metrics and drift report. A keyname the metadata does not
     /// declare gets a guard that guards nothing and reports every use as
-    /// undeclared.
+    /// undeclared (the service keeps it too, so the drift report lists
+    /// those uses).
     pub fn interaction(&self, keyname: &str) -> Interaction {
-        self.interactions.get(keyname).cloned().unwrap_or_else(|| {
-            Interaction::new(keyname, crate::resilience::Policy::default())
-                .declared_by(Vec::<String>::new())
-        })
+        let mut interactions = self
+            .interactions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        interactions
+            .entry(keyname.to_owned())
+            .or_insert_with(|| {
+                Interaction::new(keyname, crate::resilience::Policy::default())
+                    .declared_by(Vec::<String>::new())
+            })
+            .clone()
     }
 
     /// Uses `interactions` as the service's guards (made with
@@ -379,8 +389,11 @@ impl ServiceBuilder {
     /// need theirs): the service then reports the same breakers and
     /// observations the adapters use.
     #[must_use]
-    pub fn interactions(mut self, interactions: crate::resilience::Interactions) -> Self {
-        self.interactions.extend(interactions);
+    pub fn interactions(self, interactions: crate::resilience::Interactions) -> Self {
+        self.interactions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(interactions);
         self
     }
 
@@ -478,9 +491,13 @@ impl ServiceBuilder {
                 "external interaction `{keyname}` has a blank adapter: nothing backs it"
             );
         }
+        let interactions = self
+            .interactions
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let metrics = self.metrics.then(|| Metrics::new(&self.metadata.name));
         if let Some(metrics) = &metrics {
-            for interaction in self.interactions.values() {
+            for interaction in interactions.values() {
                 interaction.attach_metrics(metrics);
             }
         }
@@ -518,7 +535,7 @@ impl ServiceBuilder {
             unit_of_work: self.unit_of_work,
             readiness_timeout: self.readiness_timeout,
             metrics,
-            interactions: self.interactions,
+            interactions,
             tracer,
             shutting_down: std::sync::atomic::AtomicBool::new(false),
         })))

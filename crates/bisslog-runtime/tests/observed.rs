@@ -77,3 +77,51 @@ async fn a_service_reports_every_use_case_seen_calling_through_its_guards() {
         ]
     );
 }
+
+/// A guard for a keyname the metadata does not declare is the service's
+/// too: its uses are in the report, as undeclared.
+#[tokio::test]
+async fn guards_for_undeclared_keynames_are_reported() {
+    let metadata = bisslog_schema::validate_str(
+        "metadata.yml",
+        "name: s\nuse_cases:\n  a:\n    triggers: [{type: http, options: {method: get, path: /a}}]\n",
+    )
+    .into_service()
+    .unwrap();
+    let builder = bisslog_runtime::Service::builder(metadata);
+    let mailer = builder.interaction("mailer");
+    let service = builder.use_case("a", Mails(mailer)).build().unwrap();
+    service
+        .use_case("a")
+        .unwrap()
+        .call(
+            bisslog_core::Ctx::new("a", bisslog_core::Trigger::Direct),
+            &bisslog_runtime::mapper::Mapped::Owned(serde_json::json!({})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        service.observed_interactions(),
+        [("a".to_owned(), "mailer".to_owned())]
+    );
+}
+
+struct Mails(bisslog_runtime::resilience::Interaction);
+
+impl bisslog_core::UseCase for Mails {
+    type Input = serde_json::Value;
+    type Output = serde_json::Value;
+    type Error = bisslog_core::Error;
+
+    async fn run(
+        &self,
+        _: &bisslog_core::Ctx,
+        _: serde_json::Value,
+    ) -> Result<serde_json::Value, bisslog_core::Error> {
+        self.0
+            .call(|_| async {
+                Ok::<_, bisslog_runtime::resilience::AttemptError>(serde_json::json!(null))
+            })
+            .await
+    }
+}

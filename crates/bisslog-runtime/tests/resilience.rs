@@ -127,7 +127,14 @@ impl Logs {
             })
             .with_writer(move || sink.clone())
             .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
+        let guard = tracing::subscriber::set_default(subscriber);
+        // Other tests of this binary run on other threads without a
+        // subscriber; a callsite whose interest was cached while no
+        // subscriber was registered would stay silent here (a race of
+        // tracing's interest cache with thread-local subscribers): it is
+        // computed again with this one in place.
+        tracing::callsite::rebuild_interest_cache();
+        (logs, guard)
     }
 
     fn lines(&self) -> Vec<serde_json::Value> {

@@ -146,7 +146,7 @@ fn human(
             out,
             "service `{service}`: {}, {} (observed: {source})",
             plural(report.undeclared, "undeclared use"),
-            plural(report.never_used, "declaration never used"),
+            plural(report.never_used, "unused declaration"),
         )?;
     }
     if report.never_used > 0 {
