@@ -22,7 +22,7 @@ use tokio::sync::oneshot;
 
 use super::Metrics;
 pub use crate::trace::otlp::{OtlpError, Protocol};
-use crate::trace::otlp::{key_values, millis};
+use crate::trace::otlp::{Signal, disabled, millis, resource_attributes, trimmed};
 
 /// The instrumentation scope the metrics are recorded under.
 const SCOPE: &str = "bisslog";
@@ -71,12 +71,8 @@ impl MetricsSettings {
         service: &str,
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<Option<Self>, OtlpError> {
-        let var = |name: &str| {
-            var(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        if var("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        let var = trimmed(var);
+        if disabled(&var) {
             return Ok(None);
         }
         if let Some(exporters) = var("OTEL_METRICS_EXPORTER") {
@@ -98,18 +94,12 @@ impl MetricsSettings {
                 return Ok(None);
             }
         }
-        let Some((endpoint, endpoint_is_base, protocol)) =
-            crate::trace::otlp::Signal::Metrics.destination(&var)?
+        let Some((endpoint, endpoint_is_base, protocol)) = Signal::Metrics.destination(&var)?
         else {
             return Ok(None);
         };
-        let mut headers = key_values(var("OTEL_EXPORTER_OTLP_HEADERS").as_deref());
-        for (key, value) in key_values(var("OTEL_EXPORTER_OTLP_METRICS_HEADERS").as_deref()) {
-            headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&key));
-            headers.push((key, value));
-        }
-        let mut resource = key_values(var("OTEL_RESOURCE_ATTRIBUTES").as_deref());
-        resource.retain(|(k, _)| k != "service.name");
+        let headers = Signal::Metrics.headers(&var);
+        let resource = resource_attributes(&var);
         Ok(Some(Self {
             endpoint,
             endpoint_is_base,

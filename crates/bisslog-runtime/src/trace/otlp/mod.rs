@@ -108,12 +108,8 @@ impl OtlpSettings {
         service: &str,
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<Option<Self>, OtlpError> {
-        let var = |name: &str| {
-            var(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        if var("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        let var = trimmed(var);
+        if disabled(&var) {
             return Ok(None);
         }
         match var("OTEL_TRACES_EXPORTER").as_deref() {
@@ -131,13 +127,8 @@ impl OtlpSettings {
             return Ok(None);
         };
         let service_name = var("OTEL_SERVICE_NAME").unwrap_or_else(|| service.to_owned());
-        let mut resource = key_values(var("OTEL_RESOURCE_ATTRIBUTES").as_deref());
-        resource.retain(|(k, _)| k != "service.name");
-        let mut headers = key_values(var("OTEL_EXPORTER_OTLP_HEADERS").as_deref());
-        for (key, value) in key_values(var("OTEL_EXPORTER_OTLP_TRACES_HEADERS").as_deref()) {
-            headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&key));
-            headers.push((key, value));
-        }
+        let resource = resource_attributes(&var);
+        let headers = Signal::Traces.headers(&var);
         let sampler = Sampler::read(
             var("OTEL_TRACES_SAMPLER").as_deref(),
             var("OTEL_TRACES_SAMPLER_ARG").as_deref(),
@@ -220,6 +211,22 @@ impl Signal {
                 "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
             ),
         }
+    }
+
+    /// The headers sent with the signal's exports: the shared
+    /// `OTEL_EXPORTER_OTLP_HEADERS`, then the signal's own, which win by
+    /// name.
+    pub(crate) fn headers(self, var: &dyn Fn(&str) -> Option<String>) -> Vec<(String, String)> {
+        let own = match self {
+            Signal::Traces => "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+            Signal::Metrics => "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+        };
+        let mut headers = key_values(var("OTEL_EXPORTER_OTLP_HEADERS").as_deref());
+        for (key, value) in key_values(var(own).as_deref()) {
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&key));
+            headers.push((key, value));
+        }
+        headers
     }
 
     /// Where the signal goes: the endpoint, whether it is the base one
@@ -388,6 +395,28 @@ impl Otlp {
             .stop()
             .map_err(|e| OtlpError::Exporter(e.to_string()))
     }
+}
+
+/// The variables as the readers want them: trimmed, empty ones absent.
+pub(crate) fn trimmed(var: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> {
+    move |name: &str| {
+        var(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// `OTEL_SDK_DISABLED=true`: every OTLP export off.
+pub(crate) fn disabled(var: &dyn Fn(&str) -> Option<String>) -> bool {
+    var("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// `OTEL_RESOURCE_ATTRIBUTES` but `service.name`, which
+/// `OTEL_SERVICE_NAME` or the metadata gives.
+pub(crate) fn resource_attributes(var: &dyn Fn(&str) -> Option<String>) -> Vec<(String, String)> {
+    let mut resource = key_values(var("OTEL_RESOURCE_ATTRIBUTES").as_deref());
+    resource.retain(|(k, _)| k != "service.name");
+    resource
 }
 
 /// `key=value,…` with percent-encoded values (the headers' and resource
