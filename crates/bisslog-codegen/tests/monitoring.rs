@@ -203,6 +203,11 @@ const CONTRACT_METRICS: &[&str] = &[
     "bisslog_schedule_ticks_total",
     "bisslog_schedule_last_tick_timestamp_seconds",
     "bisslog_db_pool_connections",
+    "bisslog_interaction_retries_total",
+    "bisslog_interaction_timeouts_total",
+    "bisslog_interaction_rejections_total",
+    "bisslog_interaction_circuit_state",
+    "bisslog_undeclared_interaction_calls_total",
 ];
 
 /// The `bisslog_...` metric names an expression uses.

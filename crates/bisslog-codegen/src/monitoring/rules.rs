@@ -72,7 +72,74 @@ pub(crate) fn render(service: &ServiceMetadata, name: &str) -> String {
     if let Some(alert) = outbox_alert(service, &use_cases) {
         write_alert(&mut out, &service.name, &alert);
     }
+    for alert in circuit_alerts(service, &use_cases) {
+        write_alert(&mut out, &service.name, &alert);
+    }
     out
+}
+
+/// An alert per external interaction with a circuit breaker: its breaker
+/// not closed for a minute (calls failing fast), held to the most critical
+/// use case that declares it.
+fn circuit_alerts(service: &ServiceMetadata, use_cases: &[UseCase<'_>]) -> Vec<Alert> {
+    let mut interactions: Vec<&str> = Vec::new();
+    for declared in service.use_cases.values() {
+        for interaction in &declared.external_interactions {
+            let keyname = interaction.keyname.as_str();
+            let guarded = service
+                .policy_for(&declared.keyname, keyname)
+                .circuit_breaker
+                .is_some();
+            if guarded && !interactions.contains(&keyname) {
+                interactions.push(keyname);
+            }
+        }
+    }
+    interactions
+        .into_iter()
+        .filter_map(|keyname| {
+            let users: Vec<&UseCase<'_>> = use_cases
+                .iter()
+                .filter(|u| {
+                    service.use_cases.get(u.keyname).is_some_and(|declared| {
+                        declared
+                            .external_interactions
+                            .iter()
+                            .any(|i| i.keyname == keyname)
+                    })
+                })
+                .collect();
+            let level = users
+                .iter()
+                .map(|u| u.criticality)
+                .max_by_key(|c| c.level())?;
+            let objective = objectives::objective(level);
+            let names: Vec<&str> = users.iter().map(|u| u.keyname).collect();
+            let who = one_line(keyname);
+            Some(Alert {
+                name: "BisslogCircuitOpen",
+                expr: format!(
+                    "max by (service, interaction) (bisslog_interaction_circuit_state{{service={}, interaction={}, state!=\"closed\"}}) > 0",
+                    promql_string(&service.name),
+                    promql_string(keyname)
+                ),
+                for_: Some("1m".to_owned()),
+                severity: objective.severity,
+                extra_labels: vec![
+                    ("criticality", level.name().to_owned()),
+                    ("interaction", keyname.to_owned()),
+                ],
+                use_case: names.join(","),
+                summary: format!("The circuit breaker of `{who}` is open"),
+                description: format!(
+                    "Calls to `{who}` fail fast: its circuit breaker opened after too many \
+                     failures and has not closed for a minute. Used by `{}` ({} criticality).",
+                    names.join("`, `"),
+                    level.name()
+                ),
+            })
+        })
+        .collect()
 }
 
 fn use_case_alerts(service: &ServiceMetadata, use_case: &UseCase<'_>) -> Vec<Alert> {
