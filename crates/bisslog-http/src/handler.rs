@@ -12,6 +12,7 @@ use axum::extract::{FromRequestParts, RawPathParams, Request};
 use axum::response::{IntoResponse, Response};
 use bisslog_core::{Completion, Ctx, Trigger};
 use bisslog_runtime::Reply;
+use bisslog_runtime::authorization;
 use bisslog_runtime::mapper::Body;
 use bisslog_runtime::resilience::Deadline;
 use bytes::Bytes;
@@ -86,7 +87,10 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
         }
         let raw_path = raw_path
             .map_err(|e| problem((StatusCode::BAD_REQUEST, "malformed-path", e.body_text())))?;
-        let attributes = match &route.authenticator {
+        // A `public` rule lets anyone in: no credentials are read.
+        let public = route.authorization.as_ref().is_some_and(|rule| rule.public);
+        let authenticator = route.authenticator.as_ref().filter(|_| !public);
+        let attributes = match authenticator {
             Some(authenticator) => match authenticator.authenticate(&parts).await {
                 Ok(attributes) => attributes,
                 Err(error) => {
@@ -128,6 +132,19 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
             .maybe_trace_parent(trace_parent)
             .build();
         let input = route.mapper.map(&sources, ctx.attributes());
+        // The rule is checked whenever an authenticator ran: without one
+        // there is no caller to check (start-up warned about the route).
+        if let (Some(rule), Some(_)) = (&route.authorization, authenticator) {
+            let decision = authorization::decide(rule, Some(ctx.attributes()), &input);
+            decision.log(&transaction, route.use_case.keyname());
+            if let Some(refusal) = decision.refusal() {
+                return Err(shared.policy.problem(
+                    &refusal,
+                    &transaction_text,
+                    Some(parts.uri.path()),
+                ));
+            }
+        }
         // One clock read for the timeout's deadline and the call's metrics.
         let now = tokio::time::Instant::now();
         let deadline = now.checked_add(route.timeout);

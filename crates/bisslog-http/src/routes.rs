@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bisslog_runtime::authorization::Rule;
 use bisslog_runtime::mapper::InputMapper;
 use bisslog_runtime::{Service, UseCaseHandle};
 use bisslog_schema::{HttpTrigger, TriggerKind};
@@ -33,6 +34,10 @@ pub(crate) struct Route {
     pub(crate) variables: Vec<String>,
     pub(crate) mapper: InputMapper,
     pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
+    /// Who may call the route (the trigger's `authorization`, else the use
+    /// case's). Checked whenever the route has an authenticator; a
+    /// `public` rule skips authentication too.
+    pub(crate) authorization: Option<Rule>,
     pub(crate) timeout: Duration,
     pub(crate) rate: Option<RateLimiter>,
     pub(crate) cors: Option<Cors>,
@@ -90,10 +95,11 @@ pub(crate) fn route_table(
         let Some(use_case) = service.use_case(keyname) else {
             continue;
         };
-        for trigger in &spec.triggers {
+        for (index, trigger) in spec.triggers.iter().enumerate() {
             let TriggerKind::Http(http) = &trigger.kind else {
                 continue;
             };
+            let authorization = service.metadata().authorization_for(keyname, index);
             let path = http.path.as_str();
             if reserved.contains(&path) {
                 errors.push(HttpError::ReservedPath {
@@ -115,6 +121,8 @@ pub(crate) fn route_table(
             match compile(use_case, http, authenticators, config) {
                 Ok(mut route) => {
                     route.deadline = retries;
+                    route.authorization = authorization.cloned();
+                    warn_if_not_enforced(&route);
                     let group = groups
                         .entry(http.path.shape())
                         .or_insert_with(|| PathGroup {
@@ -131,6 +139,22 @@ pub(crate) fn route_table(
         Ok(groups.into_values().collect())
     } else {
         Err(errors)
+    }
+}
+
+/// Logs, once at start-up, a route whose rule cannot be checked because
+/// no authenticator runs on it: the rule is not enforced there.
+fn warn_if_not_enforced(route: &Route) {
+    if route.authenticator.is_none()
+        && let Some(rule) = &route.authorization
+        && !rule.public
+    {
+        tracing::warn!(
+            checkpoint_id = "authorization-not-enforced",
+            use_case = route.use_case.keyname(),
+            route = %route.span_name,
+            "the route declares an authorization rule but no authenticator runs on it: the rule is not enforced"
+        );
     }
 }
 
@@ -162,6 +186,7 @@ fn compile(
         variables: http.path.variables().map(str::to_owned).collect(),
         mapper: InputMapper::new(http.mapper.as_ref()),
         authenticator,
+        authorization: None,
         timeout: http
             .timeout_ms
             .map_or(config.request_timeout, Duration::from_millis),

@@ -48,6 +48,7 @@
 //! # }
 //! ```
 
+pub mod authorization;
 pub mod command;
 mod contract;
 mod dispatch;

@@ -107,6 +107,9 @@ codes! {
     /// A duration (`timeout`, `initial_delay`, `window`, ...) that is not
     /// written as `250ms`, `2s`, `1m30s`.
     InvalidDuration = "E046", Error, "invalid duration";
+    /// An `authorization` that is neither `public` nor a mapping of
+    /// requirements, or that names an empty role or scope.
+    InvalidAuthorization = "E047", Error, "invalid authorization rule";
     /// A key the format does not know (often a typo).
     UnknownKey = "W001", Warning, "unknown key";
     /// A key spelled the way older bisslog examples do (`route` for `path`).
@@ -140,6 +143,12 @@ codes! {
     /// `circuit_breaker` or `bulkhead`, which are shared by every use case
     /// calling through it.
     ConflictingInteractionPolicy = "W015", Warning, "interaction declared with different breakers";
+    /// An authorization `owner` naming no input field the use case's
+    /// mappers fill, so the ownership check can never pass.
+    UnknownOwnerField = "W016", Warning, "owner names no mapped field";
+    /// `authorization` on a consumer or schedule trigger, which runs as
+    /// the service itself and is never checked.
+    UncheckedAuthorization = "W017", Warning, "authorization on a trigger that is not checked";
 }
 
 impl std::fmt::Display for Code {

@@ -113,11 +113,11 @@ pub use limits::Limits;
 pub use load::{LoadError, Loader, Report, load, load_str, validate_file, validate_str};
 pub use locate::Locations;
 pub use model::{
-    BulkheadSpec, CircuitBreakerSpec, ConsumerTrigger, Criticality, DeliverySemantic,
-    ExternalInteraction, HttpPath, HttpTrigger, InteractionType, Mapper, MapperEntry, MapperSource,
-    Method, MisfirePolicy, OverlapPolicy, RateLimit, RatePeriod, ResiliencePolicy, RetrySpec,
-    ScheduleTrigger, ServiceMetadata, SourcePart, TriggerKind, TriggerMetadata, UseCaseMetadata,
-    WebSocketTrigger,
+    Authorization, BulkheadSpec, CircuitBreakerSpec, ConsumerTrigger, Criticality,
+    DeliverySemantic, ExternalInteraction, HttpPath, HttpTrigger, InteractionType, Mapper,
+    MapperEntry, MapperSource, Method, MisfirePolicy, OverlapPolicy, RateLimit, RatePeriod,
+    ResiliencePolicy, RetrySpec, ScheduleTrigger, ServiceMetadata, SourcePart, TriggerKind,
+    TriggerMetadata, UseCaseMetadata, WebSocketTrigger,
 };
 pub use render::{RenderOptions, render_diagnostic, render_report};
 pub use source::{Format, SourceFile};

@@ -3,6 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
+use super::authorization::Authorization;
 use super::mapper::Mapper;
 
 /// The options of an `http` trigger.
@@ -20,6 +21,9 @@ pub struct HttpTrigger {
     /// The name of the authenticator the service registers for this route.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authenticator: Option<String>,
+    /// Who may call this route, replacing the use case's `authorization`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Authorization>,
     /// The API gateway the route belongs to (`public`, `internal`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub apigw: Option<String>,

@@ -4,6 +4,7 @@
 //! Serializing a model (with `serde_json`, or [`to_yaml`](crate::to_yaml))
 //! writes a canonical metadata file that loads back into the same model.
 
+mod authorization;
 mod criticality;
 mod http;
 mod interaction;
@@ -15,6 +16,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+pub use authorization::Authorization;
 pub use criticality::Criticality;
 pub use http::{HttpPath, HttpTrigger, Method, RateLimit, RatePeriod};
 pub use interaction::{ExternalInteraction, InteractionType};
@@ -101,6 +103,44 @@ impl ServiceMetadata {
             None => defaults,
         }
     }
+
+    /// The authorization rule of the trigger at `trigger_index` of
+    /// `use_case`: the trigger's own `authorization`, else the use case's.
+    /// `None` when neither declares one, and always for consumer and
+    /// schedule triggers, which run as the service itself.
+    ///
+    /// ```
+    /// let service = bisslog_schema::load_str("metadata.yml", "
+    /// name: registry
+    /// use_cases:
+    ///   createSchema:
+    ///     name: create schema
+    ///     authorization: {roles: [schema-manager]}
+    ///     triggers:
+    ///       - type: http
+    ///         options: {method: post, path: /schemas}
+    ///       - type: http
+    ///         options: {method: put, path: /schemas, authorization: {roles: [admin]}}
+    ///       - type: consumer
+    ///         options: {queue: schemas}
+    /// ").unwrap();
+    /// assert_eq!(service.authorization_for("createSchema", 0).unwrap().roles, ["schema-manager"]);
+    /// assert_eq!(service.authorization_for("createSchema", 1).unwrap().roles, ["admin"]);
+    /// assert!(service.authorization_for("createSchema", 2).is_none());
+    /// ```
+    pub fn authorization_for(
+        &self,
+        use_case: &str,
+        trigger_index: usize,
+    ) -> Option<&Authorization> {
+        let use_case = self.use_cases.get(use_case)?;
+        let own = match &use_case.triggers.get(trigger_index)?.kind {
+            TriggerKind::Http(http) => http.authorization.as_ref(),
+            TriggerKind::WebSocket(ws) => ws.authorization.as_ref(),
+            TriggerKind::Consumer(_) | TriggerKind::Schedule(_) => return None,
+        };
+        own.or(use_case.authorization.as_ref())
+    }
 }
 
 /// A use case: one business operation of the service.
@@ -123,6 +163,10 @@ pub struct UseCaseMetadata {
     /// A free classification, such as `create functional data`.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// Who may call it through its HTTP and WebSocket triggers; a
+    /// trigger's own `authorization` replaces it. `None`: no rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Authorization>,
     /// How critical it is; `medium` when not given.
     #[schemars(default)]
     pub criticality: Criticality,

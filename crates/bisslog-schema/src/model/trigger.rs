@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use super::authorization::Authorization;
 use super::http::HttpTrigger;
 use super::mapper::Mapper;
 use crate::cron::CronExpr;
@@ -75,6 +76,10 @@ pub struct WebSocketTrigger {
     /// Which message parts fill which arguments.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mapper: Option<Mapper>,
+    /// Who may call this route key, replacing the use case's
+    /// `authorization`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Authorization>,
 }
 
 /// The options of a `consumer` trigger.

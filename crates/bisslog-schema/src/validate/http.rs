@@ -2,7 +2,7 @@
 
 use super::fields::{boolean, missing, opt_string, string, unsigned, wrong_type};
 use super::mapper::{self, MapperRules};
-use super::{Checker, Field, Reported, entry, inner_span, keys};
+use super::{Checker, Field, Reported, authorization, entry, inner_span, keys};
 use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{HttpPath, HttpTrigger, Method, RateLimit, RatePeriod};
@@ -28,6 +28,7 @@ pub(super) fn read(
         .map(|(path, _)| path.variables().map(str::to_owned).collect());
     let mapper = mapper::read(cx, options, &MapperRules::http(variables));
     let authenticator = opt_string(cx, options, "authenticator");
+    let authorization = authorization::read(cx, options);
     let apigw = opt_string(cx, options, "apigw");
     let cacheable = boolean(cx, options, "cacheable");
     let allow_cors = boolean(cx, options, "allow_cors");
@@ -76,6 +77,7 @@ pub(super) fn read(
         path: path?.0,
         mapper: mapper?,
         authenticator: authenticator?,
+        authorization: authorization?,
         apigw: apigw?,
         cacheable: cacheable?.unwrap_or(false),
         allow_cors: allow_cors?.unwrap_or(false),

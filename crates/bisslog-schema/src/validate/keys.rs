@@ -18,6 +18,7 @@ pub(crate) const USE_CASE: &[&str] = &[
     "name",
     "description",
     "actor",
+    "authorization",
     "type",
     "criticality",
     "tags",
@@ -29,7 +30,18 @@ pub(crate) const USE_CASE: &[&str] = &[
 pub(crate) const TRIGGER: &[&str] = &["type", "keyname", "options"];
 
 /// The keys of websocket options.
-pub(crate) const WEBSOCKET: &[&str] = &["routeKey", "route_key", "mapper"];
+pub(crate) const WEBSOCKET: &[&str] = &["routeKey", "route_key", "mapper", "authorization"];
+
+/// The keys of an `authorization` mapping.
+pub(crate) const AUTHORIZATION: &[&str] = &["roles", "scopes", "owner"];
+
+/// `known` and `authorization`, for the options of triggers that run as
+/// the service: the key gets its own warning there instead of W001.
+pub(crate) fn unchecked(known: &[&'static str]) -> Vec<&'static str> {
+    let mut keys = known.to_vec();
+    keys.push("authorization");
+    keys
+}
 
 /// The keys of consumer options.
 pub(crate) const CONSUMER: &[&str] = &[
@@ -62,6 +74,7 @@ pub(crate) const HTTP: &[&str] = &[
     "route",
     "mapper",
     "authenticator",
+    "authorization",
     "apigw",
     "cacheable",
     "allow_cors",

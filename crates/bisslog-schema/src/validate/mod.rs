@@ -5,6 +5,7 @@
 //! [`Reported`] (a diagnostic was emitted). Readers read every field of an
 //! object before combining them, so one bad field never hides another.
 
+mod authorization;
 mod fields;
 mod http;
 mod interaction;

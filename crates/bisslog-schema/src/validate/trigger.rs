@@ -3,7 +3,7 @@
 
 use super::fields::{non_finite, opt_string, required_string, string, unsigned32, wrong_type};
 use super::mapper::{self, MapperRules};
-use super::{Checker, Reported, entry, http, inner_span, keys};
+use super::{Checker, Reported, authorization, entry, http, inner_span, keys};
 use crate::code::Code;
 use crate::cron::CronExpr;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -153,11 +153,13 @@ fn websocket(
     }
     let route_key = required_string(cx, options, key, owner, "websocket trigger options");
     let mapper = mapper::read(cx, options, &MapperRules::websocket());
+    let authorization = authorization::read(cx, options);
     let (node, route_key) = route_key?;
     cx.claim_websocket_route(route_key, node.span, use_case);
     Ok(WebSocketTrigger {
         route_key: route_key.to_owned(),
         mapper: mapper?,
+        authorization: authorization?,
     })
 }
 
@@ -166,7 +168,12 @@ fn consumer(
     options: &[(Node, Node)],
     owner: Span,
 ) -> Result<ConsumerTrigger, Reported> {
-    cx.unknown_keys(options, keys::CONSUMER, "consumer trigger options");
+    authorization::unchecked(cx, options, "consumer");
+    cx.unknown_keys(
+        options,
+        &keys::unchecked(keys::CONSUMER),
+        "consumer trigger options",
+    );
     let queue = required_string(cx, options, "queue", owner, "consumer trigger options");
     let partition = opt_string(cx, options, "partition");
     let delivery_semantic = delivery_semantic(cx, options);
@@ -244,7 +251,12 @@ fn schedule(
     options: &[(Node, Node)],
     owner: Span,
 ) -> Result<ScheduleTrigger, Reported> {
-    cx.unknown_keys(options, keys::SCHEDULE, "schedule trigger options");
+    authorization::unchecked(cx, options, "schedule");
+    cx.unknown_keys(
+        options,
+        &keys::unchecked(keys::SCHEDULE),
+        "schedule trigger options",
+    );
     let cronjob = required_string(cx, options, "cronjob", owner, "schedule trigger options")
         .and_then(|(node, text)| {
             CronExpr::parse(text).map_err(|error| {

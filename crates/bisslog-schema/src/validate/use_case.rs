@@ -1,7 +1,7 @@
 //! One use case.
 
 use super::fields::{extensions, opt_string, tags, wrong_type};
-use super::{Checker, Reported, entry, interaction, keys, trigger};
+use super::{Checker, Reported, authorization, entry, interaction, keys, trigger};
 use crate::code::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Criticality, UseCaseMetadata};
@@ -32,7 +32,11 @@ pub(super) fn read(
     let kind = opt_string(cx, entries, "type");
     let criticality = criticality(cx, entries);
     let tags = tags(cx, entries);
+    let authorization = authorization::read(cx, entries);
     let triggers = trigger::read_all(cx, keyname, entries);
+    if let Ok(triggers) = &triggers {
+        authorization::check_owners(cx, keyname, entries, triggers);
+    }
     let external_interactions = interaction::read_all(cx, keyname, entries);
     let extensions = extensions(cx, entries);
     Ok(UseCaseMetadata {
@@ -41,6 +45,7 @@ pub(super) fn read(
         description: description?,
         actor: actor?,
         kind: kind?,
+        authorization: authorization?,
         criticality: criticality?,
         tags: tags?.unwrap_or_default(),
         triggers: triggers?,

@@ -6,9 +6,9 @@ use bisslog_schema::cron::CronExpr;
 use std::time::Duration;
 
 use bisslog_schema::{
-    BulkheadSpec, CircuitBreakerSpec, ConsumerTrigger, Criticality, DeliverySemantic,
-    ExternalInteraction, HttpPath, HttpTrigger, InteractionType, Loader, Mapper, MapperEntry,
-    MapperSource, Method, MisfirePolicy, OverlapPolicy, RateLimit, RatePeriod, Report,
+    Authorization, BulkheadSpec, CircuitBreakerSpec, ConsumerTrigger, Criticality,
+    DeliverySemantic, ExternalInteraction, HttpPath, HttpTrigger, InteractionType, Loader, Mapper,
+    MapperEntry, MapperSource, Method, MisfirePolicy, OverlapPolicy, RateLimit, RatePeriod, Report,
     ResiliencePolicy, RetrySpec, ScheduleTrigger, ServiceMetadata, SourcePart, TriggerKind,
     TriggerMetadata, UseCaseMetadata, WebSocketTrigger, to_yaml,
 };
@@ -137,6 +137,7 @@ fn trigger(unique: String) -> impl Strategy<Value = TriggerMetadata> {
                     path: HttpPath::parse(&format!("/r/{unique}/{{id}}")).unwrap(),
                     mapper,
                     authenticator,
+                    authorization: None,
                     apigw: Some("internal".to_owned()),
                     cacheable,
                     allow_cors: !origins.is_empty(),
@@ -161,6 +162,7 @@ fn trigger(unique: String) -> impl Strategy<Value = TriggerMetadata> {
             TriggerKind::WebSocket(WebSocketTrigger {
                 route_key: format!("route_{unique}"),
                 mapper,
+                authorization: None,
             })
         }
     });
@@ -333,6 +335,22 @@ fn tags() -> impl Strategy<Value = IndexMap<String, String>> {
     prop::collection::vec((ident(), text()), 0..3).prop_map(|pairs| pairs.into_iter().collect())
 }
 
+fn authorization() -> impl Strategy<Value = Option<Authorization>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(Authorization::public())),
+        (
+            prop::collection::vec(text(), 0..3),
+            prop::collection::vec(text(), 0..3),
+        )
+            .prop_map(|(roles, scopes)| Some(Authorization {
+                roles,
+                scopes,
+                ..Authorization::default()
+            })),
+    ]
+}
+
 fn use_case(index: usize) -> impl Strategy<Value = UseCaseMetadata> {
     let triggers = (0..3usize)
         .map(|t| trigger(format!("u{index}t{t}")))
@@ -346,6 +364,7 @@ fn use_case(index: usize) -> impl Strategy<Value = UseCaseMetadata> {
         0..=3usize,
         prop::collection::vec(interaction(), 0..3),
         prop::option::of(json_value()),
+        authorization(),
     )
         .prop_map(
             move |(
@@ -357,6 +376,7 @@ fn use_case(index: usize) -> impl Strategy<Value = UseCaseMetadata> {
                 count,
                 external_interactions,
                 extension,
+                authorization,
             )| UseCaseMetadata {
                 keyname: format!("useCase{index}"),
                 name,
@@ -364,6 +384,7 @@ fn use_case(index: usize) -> impl Strategy<Value = UseCaseMetadata> {
                 actor,
                 kind: Some("read functional data".to_owned()),
                 criticality,
+                authorization,
                 tags,
                 triggers: triggers.into_iter().take(count).collect(),
                 external_interactions,
