@@ -18,6 +18,7 @@ use bisslog_runtime::{MemoryInbox, Service};
 use bisslog_schema::ServiceMetadata;
 use serde::de::DeserializeOwned;
 
+use crate::authn::Authentication;
 use crate::broker::{self, Reach};
 use crate::cli::{self, Command, Invocation};
 use crate::commands;
@@ -216,6 +217,18 @@ where
                 return ExitCode::from(2);
             }
         };
+        // Only serving needs the authenticators (and their files).
+        let authentication = if matches!(invocation.command, Command::Serve) {
+            match Authentication::from_settings(&config.settings) {
+                Ok(authentication) => authentication,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return ExitCode::from(2);
+                }
+            }
+        } else {
+            Authentication::default()
+        };
         #[cfg(feature = "otlp")]
         if matches!(invocation.command, Command::Serve)
             && let Err(error) = crate::otlp::check(&metadata.name)
@@ -239,7 +252,13 @@ where
             return ExitCode::from(2);
         }
         match self
-            .execute(invocation.command, metadata, config, &compose)
+            .execute(
+                invocation.command,
+                metadata,
+                config,
+                authentication,
+                &compose,
+            )
             .await
         {
             Ok(code) => code,
@@ -288,6 +307,7 @@ where
         command: Command,
         metadata: ServiceMetadata,
         config: Config<S>,
+        authentication: Authentication,
         compose: &dyn Compose<S>,
     ) -> Result<ExitCode, StartError> {
         let Config {
@@ -323,6 +343,7 @@ where
                     resources: resources.clone(),
                     listener,
                     composition,
+                    authentication,
                 };
                 let result = serve::serve(serving, stop).await;
                 if result.is_err() {

@@ -52,6 +52,17 @@ fn framework_help(key: &str) -> &'static str {
         "bisslog_metrics" => {
             "Serve GET /metrics for Prometheus and GET /interactions/observed for bisslog drift (true/false)"
         }
+        "jwt_jwks_file" => {
+            "A JWKS file whose keys check JWT bearer tokens, then required on every route"
+        }
+        "jwt_jwks_url" => "A JWKS URL (http), fetched and cached; needs JWT_ISSUER",
+        "jwt_hmac_secret" => "An HS256 secret of 32 bytes or more (prefer JWT_HMAC_SECRET_FILE)",
+        "jwt_issuer" => "The `iss` JWT bearer tokens must have",
+        "jwt_audience" => "The `aud` values accepted, comma-separated",
+        "jwt_leeway" => "The clock skew tolerated on `exp` and `nbf` (30s)",
+        "api_keys_file" => {
+            "A file of client:sha256hex[:roles] lines: the API keys accepted (x-api-key)"
+        }
         _ => "",
     }
 }

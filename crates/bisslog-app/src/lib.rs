@@ -62,6 +62,7 @@
 //! ```
 
 mod app;
+mod authn;
 mod broker;
 mod cli;
 mod commands;
@@ -76,6 +77,7 @@ mod serve;
 mod sql_metrics;
 
 pub use app::{App, Compose};
+pub use authn::{API_KEY_AUTHENTICATOR, JWT_AUTHENTICATOR};
 pub use bisslog_config::{ConnectionUrl, NoServiceSettings, Secret, Settings};
 pub use broker::Reach;
 pub use composition::Composition;

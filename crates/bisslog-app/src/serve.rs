@@ -23,6 +23,7 @@ use bisslog_runtime::schedule::{RunningSchedules, Schedules};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::authn::Authentication;
 use crate::composition::Composition;
 use crate::error::StartError;
 use crate::resources::{Resources, Store};
@@ -165,6 +166,8 @@ pub(crate) struct Serving<S> {
     pub(crate) resources: Resources<S>,
     pub(crate) listener: TcpListener,
     pub(crate) composition: Composition,
+    /// What the authentication settings configure, on every service.
+    pub(crate) authentication: Authentication,
 }
 
 /// Serves until SIGTERM or Ctrl-C (or `stop`), then stops in order.
@@ -176,6 +179,7 @@ pub(crate) async fn serve<S>(
         resources,
         listener,
         composition,
+        authentication,
     } = serving;
     let settings = resources.settings().clone();
     let broker = resources.broker();
@@ -206,6 +210,14 @@ pub(crate) async fn serve<S>(
             .openapi(ApiDocs::new())
             .metrics_endpoint(settings.metrics)
             .observed_interactions_endpoint(settings.metrics);
+        builder = authentication.apply(builder);
+        if let Some(described) = authentication.describe() {
+            tracing::info!(
+                checkpoint_id = "authentication",
+                "{}: {described}",
+                service.name()
+            );
+        }
         if settings.queue_injection {
             builder = builder.routes(crate::injection::routes(Arc::clone(&broker)));
             tracing::warn!(

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 use crate::de::{DeError, Map, Raw, Track, ValueDe, struct_fields};
+use crate::secret::Secret;
 use crate::secret::{ConnectionUrl, MASK, mask_url_password};
-use crate::settings::{FRAMEWORK, LogFormat, Settings};
+use crate::settings::{FRAMEWORK, LogFormat, SECRET_SETTINGS, Settings};
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +133,15 @@ pub enum ConfigError {
         path: PathBuf,
         /// Why.
         source: std::io::Error,
+    },
+    /// Settings that cannot go together, or one that needs another
+    /// (`JWT_JWKS_FILE` and `JWT_JWKS_URL` both set).
+    #[error("{var}: {message}")]
+    Conflict {
+        /// The environment variable to fix.
+        var: String,
+        /// Why.
+        message: String,
     },
     /// The service's settings type cannot be loaded (a programming error).
     #[error("the service's settings: {message}")]
@@ -392,7 +402,8 @@ impl Loader {
                 }
                 None => Origin::Default,
             };
-            let secret = matches!(origin, Origin::EnvFile { .. });
+            let secret = matches!(origin, Origin::EnvFile { .. })
+                || (SECRET_SETTINGS.contains(&slot.key.as_str()) && origin != Origin::Default);
             let value = if secret {
                 Some(MASK.to_owned())
             } else {
@@ -403,6 +414,13 @@ impl Loader {
                 value,
                 origin,
                 secret,
+            });
+        }
+
+        if let Some((var, message)) = settings.authentication_conflict() {
+            return Err(ConfigError::Conflict {
+                var: var.to_owned(),
+                message: message.to_owned(),
             });
         }
 
@@ -646,7 +664,7 @@ fn apply(settings: &mut Settings, slot: &Slot, found: Found) -> Result<(), Confi
         })
         .map_err(|DeError(m)| m)
     }
-    let secret = found.is_secret_file();
+    let secret = found.is_secret_file() || SECRET_SETTINGS.contains(&slot.key.as_str());
     let url = |s: String| {
         if secret {
             ConnectionUrl::secret(s)
@@ -671,6 +689,28 @@ fn apply(settings: &mut Settings, slot: &Slot, found: Found) -> Result<(), Confi
             parse::<bool>(&found.raw).map(|v| settings.queue_injection = v)
         }
         "bisslog_metrics" => parse::<bool>(&found.raw).map(|v| settings.metrics = v),
+        "jwt_jwks_file" => {
+            parse::<String>(&found.raw).map(|v| settings.jwt_jwks_file = Some(v.into()))
+        }
+        "jwt_jwks_url" => parse::<String>(&found.raw).map(|v| settings.jwt_jwks_url = Some(v)),
+        "jwt_hmac_secret" => {
+            parse::<String>(&found.raw).map(|v| settings.jwt_hmac_secret = Some(Secret::new(v)))
+        }
+        "jwt_issuer" => parse::<String>(&found.raw).map(|v| settings.jwt_issuer = Some(v)),
+        "jwt_audience" => parse::<Vec<String>>(&found.raw).map(|v| {
+            settings.jwt_audience = v
+                .iter()
+                .map(|a| a.trim())
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }),
+        "jwt_leeway" => parse::<String>(&found.raw)
+            .and_then(|v| parse_duration(&v))
+            .map(|v| settings.jwt_leeway = Some(v)),
+        "api_keys_file" => {
+            parse::<String>(&found.raw).map(|v| settings.api_keys_file = Some(v.into()))
+        }
         other => Err(format!("no framework setting `{other}`")),
     };
     result.map_err(|message| invalid(slot, Some(&found), message, secret))

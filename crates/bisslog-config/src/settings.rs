@@ -2,9 +2,10 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::secret::ConnectionUrl;
+use crate::secret::{ConnectionUrl, MASK, Secret};
 
 /// How log lines are written (`BISSLOG_LOG_FORMAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -59,6 +60,26 @@ pub struct Settings {
     /// Prometheus and `GET /interactions/observed` for `bisslog drift`
     /// (`BISSLOG_METRICS`, default `true`).
     pub metrics: bool,
+    /// A JWKS file whose keys check bearer tokens (`JWT_JWKS_FILE`); with
+    /// it, the runner requires a valid token on every HTTP route.
+    pub jwt_jwks_file: Option<PathBuf>,
+    /// A JWKS URL, fetched and cached (`JWT_JWKS_URL`; needs `JWT_ISSUER`).
+    pub jwt_jwks_url: Option<String>,
+    /// An HS256 secret of at least 32 bytes (`JWT_HMAC_SECRET`, usually
+    /// `JWT_HMAC_SECRET_FILE`); always masked.
+    pub jwt_hmac_secret: Option<Secret<String>>,
+    /// The `iss` tokens must have (`JWT_ISSUER`); unchecked when unset.
+    pub jwt_issuer: Option<String>,
+    /// The `aud` values accepted, one of which a token must have
+    /// (`JWT_AUDIENCE`, comma-separated); unchecked when empty.
+    pub jwt_audience: Vec<String>,
+    /// The clock skew tolerated on `exp` and `nbf` (`JWT_LEEWAY`, `"30s"`);
+    /// the authenticator's default (30 s) when unset.
+    pub jwt_leeway: Option<Duration>,
+    /// A file of `client:sha256hex[:roles]` lines (`API_KEYS_FILE`); with
+    /// it, the runner accepts those API keys (on every HTTP route when no
+    /// JWT keys are configured).
+    pub api_keys_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -74,6 +95,13 @@ impl Default for Settings {
             shutdown_delay: Duration::ZERO,
             queue_injection: false,
             metrics: true,
+            jwt_jwks_file: None,
+            jwt_jwks_url: None,
+            jwt_hmac_secret: None,
+            jwt_issuer: None,
+            jwt_audience: Vec::new(),
+            jwt_leeway: None,
+            api_keys_file: None,
         }
     }
 }
@@ -96,6 +124,13 @@ impl Settings {
             }),
             "bisslog_queue_injection" => Some(self.queue_injection.to_string()),
             "bisslog_metrics" => Some(self.metrics.to_string()),
+            "jwt_jwks_file" => self.jwt_jwks_file.as_ref().map(|p| p.display().to_string()),
+            "jwt_jwks_url" => self.jwt_jwks_url.clone(),
+            "jwt_hmac_secret" => self.jwt_hmac_secret.as_ref().map(|_| MASK.to_owned()),
+            "jwt_issuer" => self.jwt_issuer.clone(),
+            "jwt_audience" => (!self.jwt_audience.is_empty()).then(|| self.jwt_audience.join(",")),
+            "jwt_leeway" => self.jwt_leeway.map(|d| format!("{d:?}")),
+            "api_keys_file" => self.api_keys_file.as_ref().map(|p| p.display().to_string()),
             _ => None,
         }
     }
@@ -113,7 +148,7 @@ pub struct SettingName {
 }
 
 /// Every framework setting's names, in the report's order.
-pub const FRAMEWORK: [SettingName; 10] = [
+pub const FRAMEWORK: [SettingName; 17] = [
     SettingName {
         file_key: "host",
         var: "HOST",
@@ -164,4 +199,99 @@ pub const FRAMEWORK: [SettingName; 10] = [
         var: "BISSLOG_METRICS",
         flag: "metrics",
     },
+    SettingName {
+        file_key: "jwt_jwks_file",
+        var: "JWT_JWKS_FILE",
+        flag: "jwt-jwks-file",
+    },
+    SettingName {
+        file_key: "jwt_jwks_url",
+        var: "JWT_JWKS_URL",
+        flag: "jwt-jwks-url",
+    },
+    SettingName {
+        file_key: "jwt_hmac_secret",
+        var: "JWT_HMAC_SECRET",
+        flag: "jwt-hmac-secret",
+    },
+    SettingName {
+        file_key: "jwt_issuer",
+        var: "JWT_ISSUER",
+        flag: "jwt-issuer",
+    },
+    SettingName {
+        file_key: "jwt_audience",
+        var: "JWT_AUDIENCE",
+        flag: "jwt-audience",
+    },
+    SettingName {
+        file_key: "jwt_leeway",
+        var: "JWT_LEEWAY",
+        flag: "jwt-leeway",
+    },
+    SettingName {
+        file_key: "api_keys_file",
+        var: "API_KEYS_FILE",
+        flag: "api-keys-file",
+    },
 ];
+
+/// Settings always masked, wherever they come from.
+pub(crate) const SECRET_SETTINGS: [&str; 1] = ["jwt_hmac_secret"];
+
+impl Settings {
+    /// Whether any authentication is configured: JWT keys or API keys.
+    pub fn authentication_configured(&self) -> bool {
+        self.jwt_configured() || self.api_keys_file.is_some()
+    }
+
+    /// Whether JWT keys are configured (a JWKS file or URL, or a secret).
+    pub fn jwt_configured(&self) -> bool {
+        self.jwt_jwks_file.is_some()
+            || self.jwt_jwks_url.is_some()
+            || self.jwt_hmac_secret.is_some()
+    }
+
+    /// The authentication settings that cannot go together: the variable
+    /// to fix and why.
+    pub(crate) fn authentication_conflict(&self) -> Option<(&'static str, &'static str)> {
+        let sources = [
+            self.jwt_jwks_file.is_some(),
+            self.jwt_jwks_url.is_some(),
+            self.jwt_hmac_secret.is_some(),
+        ];
+        if sources.iter().filter(|set| **set).count() > 1 {
+            let var = if self.jwt_jwks_file.is_some() {
+                "JWT_JWKS_FILE"
+            } else {
+                "JWT_JWKS_URL"
+            };
+            return Some((
+                var,
+                "set only one of JWT_JWKS_FILE, JWT_JWKS_URL and JWT_HMAC_SECRET",
+            ));
+        }
+        if self.jwt_jwks_url.is_some() && self.jwt_issuer.is_none() {
+            return Some((
+                "JWT_ISSUER",
+                "JWT_JWKS_URL needs JWT_ISSUER: an identity provider's keys sign tokens for many, only its `iss` says they are meant for this service's issuer",
+            ));
+        }
+        if !self.jwt_configured() {
+            let orphan = [
+                ("JWT_ISSUER", self.jwt_issuer.is_some()),
+                ("JWT_AUDIENCE", !self.jwt_audience.is_empty()),
+                ("JWT_LEEWAY", self.jwt_leeway.is_some()),
+            ]
+            .into_iter()
+            .find(|(_, set)| *set);
+            if let Some((var, _)) = orphan {
+                return Some((
+                    var,
+                    "it checks JWT bearer tokens, but no keys are set: set JWT_JWKS_FILE, JWT_JWKS_URL or JWT_HMAC_SECRET too",
+                ));
+            }
+        }
+        None
+    }
+}

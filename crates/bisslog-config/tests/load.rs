@@ -322,3 +322,77 @@ fn service_fields_may_not_take_the_frameworks_names() {
         .load::<Clash>();
     assert!(ok.is_err(), "the flag --port still clashes");
 }
+
+#[test]
+fn authentication_settings_are_read_and_the_secret_always_masked() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let secret = write(dir.path(), "hmac", "an HS256 secret of at least 32 bytes\n");
+    let config = Loader::new()
+        .env([
+            ("JWT_HMAC_SECRET_FILE", path_str(&secret)),
+            ("JWT_ISSUER", "https://idp.example.com".to_owned()),
+            ("JWT_AUDIENCE", "registry, importer".to_owned()),
+            ("JWT_LEEWAY", "10s".to_owned()),
+            ("API_KEYS_FILE", "/run/keys".to_owned()),
+        ])
+        .load::<NoServiceSettings>()
+        .expect("valid settings");
+    let s = &config.settings;
+    assert_eq!(
+        s.jwt_hmac_secret.as_ref().map(|v| v.expose().as_str()),
+        Some("an HS256 secret of at least 32 bytes")
+    );
+    assert_eq!(s.jwt_audience, ["registry", "importer"]);
+    assert_eq!(s.jwt_leeway, Some(std::time::Duration::from_secs(10)));
+    assert_eq!(s.api_keys_file, Some(PathBuf::from("/run/keys")));
+    assert!(s.jwt_configured() && s.authentication_configured());
+    let report = config.report.to_string();
+    assert!(!report.contains("at least 32"), "{report}");
+    assert_eq!(
+        config
+            .report
+            .get("jwt_audience")
+            .and_then(|e| e.value.clone()),
+        Some("registry,importer".to_owned())
+    );
+
+    // From a plain variable, the secret is masked too.
+    let config = Loader::new()
+        .env([("JWT_HMAC_SECRET", "a plain secret of at least 32 bytes!")])
+        .load::<NoServiceSettings>()
+        .expect("valid settings");
+    let entry = config.report.get("jwt_hmac_secret").expect("an entry");
+    assert_eq!(entry.value.as_deref(), Some("***"));
+    assert!(entry.secret);
+
+    // None set: nothing configured.
+    let config = Loader::new().load::<NoServiceSettings>().expect("defaults");
+    assert!(!config.settings.authentication_configured());
+}
+
+#[test]
+fn conflicting_authentication_settings_name_the_variable() {
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (
+            &[("JWT_JWKS_FILE", "/a"), ("JWT_JWKS_URL", "http://b")],
+            "JWT_JWKS_FILE",
+        ),
+        (
+            &[("JWT_HMAC_SECRET", "s"), ("JWT_JWKS_URL", "http://b")],
+            "JWT_JWKS_URL",
+        ),
+        (&[("JWT_JWKS_URL", "http://b")], "JWT_ISSUER"),
+        (&[("JWT_AUDIENCE", "registry")], "JWT_AUDIENCE"),
+    ];
+    for (env, expected) in cases {
+        let error = Loader::new()
+            .env(env.iter().copied())
+            .load::<NoServiceSettings>()
+            .expect_err("a conflict");
+        match &error {
+            ConfigError::Conflict { var, .. } => assert_eq!(var, expected, "{error}"),
+            other => panic!("{other}"),
+        }
+        assert!(error.to_string().starts_with(expected), "{error}");
+    }
+}

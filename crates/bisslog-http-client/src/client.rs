@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bisslog_core::{Error, ErrorKind};
+use bisslog_core::{BoxFuture, Error, ErrorKind};
 use bisslog_runtime::resilience::{AttemptError, Interaction};
 use bytes::Bytes;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
@@ -89,6 +89,23 @@ struct Inner {
     max_body: usize,
     /// The guard every request goes through, when given.
     interaction: Option<Interaction>,
+    /// Where each attempt's bearer token comes from, when it expires.
+    tokens: Option<Arc<dyn TokenProvider>>,
+}
+
+/// Gives the bearer token of each attempt: for tokens that expire (an
+/// OAuth2 client-credentials grant, a token file a sidecar renews). It
+/// caches what it can; it is asked before every attempt.
+pub trait TokenProvider: Send + Sync + 'static {
+    /// The token to send now, without `Bearer `; an error fails the
+    /// attempt before anything is sent.
+    fn token(&self) -> BoxFuture<'_, Result<String, Error>>;
+}
+
+impl std::fmt::Debug for dyn TokenProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenProvider")
+    }
 }
 
 impl ServiceClient {
@@ -109,6 +126,7 @@ impl ServiceClient {
             headers: Vec::new(),
             max_body: DEFAULT_MAX_BODY_BYTES,
             interaction: None,
+            tokens: None,
         }
     }
 
@@ -209,7 +227,24 @@ impl ServiceClient {
     /// One attempt at `request`.
     async fn attempt(&self, request: &Request) -> Result<Response, attempt::AttemptFailure> {
         let url = self.url(&request.path);
-        attempt::once(&self.inner.http, &url, request, self.inner.max_body).await
+        let Some(tokens) = &self.inner.tokens else {
+            return attempt::once(&self.inner.http, &url, request, self.inner.max_body).await;
+        };
+        let not_sent = |error: Error| attempt::AttemptFailure { error, sent: false };
+        let token = tokens.token().await.map_err(not_sent)?;
+        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            not_sent(Error::new(
+                ErrorKind::Internal,
+                codes::INVALID_REQUEST,
+                "the token provider gave a token that is not a valid header value",
+            ))
+        })?;
+        value.set_sensitive(true);
+        let mut request = request.clone();
+        request
+            .headers
+            .insert(reqwest::header::AUTHORIZATION, value);
+        attempt::once(&self.inner.http, &url, &request, self.inner.max_body).await
     }
 
     /// The base URL followed by `path` (a missing leading `/` added).
@@ -247,6 +282,7 @@ pub struct ServiceClientBuilder {
     headers: Vec<(String, String)>,
     max_body: usize,
     interaction: Option<Interaction>,
+    tokens: Option<Arc<dyn TokenProvider>>,
 }
 
 impl ServiceClientBuilder {
@@ -298,6 +334,27 @@ impl ServiceClientBuilder {
         self
     }
 
+    /// Sends `Authorization: Bearer <token>` on every request: a token
+    /// that does not expire while the client lives (a service account's
+    /// long-lived token). For tokens that expire, see
+    /// [`bearer_token_provider`](Self::bearer_token_provider).
+    pub fn bearer_token(self, token: impl AsRef<str>) -> Self {
+        let value = format!("Bearer {}", token.as_ref());
+        self.default_header("authorization", value)
+    }
+
+    /// Asks `provider` for the bearer token of every attempt.
+    pub fn bearer_token_provider(mut self, provider: impl TokenProvider) -> Self {
+        self.tokens = Some(Arc::new(provider));
+        self
+    }
+
+    /// Sends `x-api-key: <key>` on every request (what
+    /// `bisslog_http::api_key::ApiKeys` reads).
+    pub fn api_key(self, key: impl Into<String>) -> Self {
+        self.default_header("x-api-key", key)
+    }
+
     /// The client; fails when the base URL, a header or the user agent is
     /// not valid.
     pub fn build(self) -> Result<ServiceClient, ClientError> {
@@ -333,6 +390,7 @@ impl ServiceClientBuilder {
                 base,
                 max_body: self.max_body,
                 interaction: self.interaction,
+                tokens: self.tokens,
             }),
         })
     }

@@ -78,7 +78,7 @@ mod response;
 pub use answer::kind_for_status;
 pub use client::{
     ClientError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, ServiceClient,
-    ServiceClientBuilder,
+    ServiceClientBuilder, TokenProvider,
 };
 pub use propagation::TRANSACTION_HEADER;
 /// The HTTP method of [`ServiceClient::send`], and the types of a

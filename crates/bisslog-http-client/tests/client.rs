@@ -74,6 +74,7 @@ async fn echo(method: Method, headers: HeaderMap, body: Bytes) -> axum::Json<Val
         "accept": header("accept"),
         "content-type": header("content-type"),
         "x-api-key": header("x-api-key"),
+        "authorization": header("authorization"),
         "body": serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null),
     }))
 }
@@ -412,5 +413,49 @@ async fn the_builders_settings_apply() {
         ServiceClient::new("registry"),
         Err(ClientError::InvalidBaseUrl { .. })
     ));
+    server.stop().await;
+}
+
+/// Tokens that expire: a new one for every attempt.
+struct Counting(std::sync::atomic::AtomicUsize);
+
+impl bisslog_http_client::TokenProvider for Counting {
+    fn token(&self) -> bisslog_core::BoxFuture<'_, Result<String, Error>> {
+        Box::pin(async move {
+            let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if n == 2 {
+                return Err(Error::new(
+                    ErrorKind::Unavailable,
+                    "no-token",
+                    "the identity provider is down",
+                ));
+            }
+            Ok(format!("token-{n}"))
+        })
+    }
+}
+
+#[tokio::test]
+async fn credentials_are_sent_static_or_from_a_provider() {
+    let server = Server::start().await;
+    let client = ServiceClient::builder(&server.url)
+        .bearer_token("t-1")
+        .api_key("k-1")
+        .build()
+        .unwrap();
+    let seen: Value = client.get_json("/echo").await.unwrap();
+    assert_eq!(seen["authorization"], "Bearer t-1");
+    assert_eq!(seen["x-api-key"], "k-1");
+
+    let client = ServiceClient::builder(&server.url)
+        .bearer_token_provider(Counting(std::sync::atomic::AtomicUsize::new(0)))
+        .build()
+        .unwrap();
+    for n in 0..2 {
+        let seen: Value = client.get_json("/echo").await.unwrap();
+        assert_eq!(seen["authorization"], format!("Bearer token-{n}"));
+    }
+    let error = client.get_json::<Value>("/echo").await.unwrap_err();
+    assert_eq!(error.code(), "no-token");
     server.stop().await;
 }

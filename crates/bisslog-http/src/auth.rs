@@ -56,3 +56,19 @@ pub trait Authenticator: Send + Sync + 'static {
         None
     }
 }
+
+/// A shared authenticator: the same one registered under several names,
+/// or kept by the caller too (an [`ApiKeys`](crate::api_key::ApiKeys)
+/// whose keys it rotates at run time).
+impl<A: Authenticator + ?Sized> Authenticator for std::sync::Arc<A> {
+    fn authenticate<'a>(
+        &'a self,
+        request: &'a http::request::Parts,
+    ) -> BoxFuture<'a, Result<serde_json::Map<String, serde_json::Value>, Error>> {
+        (**self).authenticate(request)
+    }
+
+    fn challenge(&self, refusal: &Error) -> Option<http::HeaderValue> {
+        (**self).challenge(refusal)
+    }
+}

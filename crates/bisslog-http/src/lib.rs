@@ -29,6 +29,9 @@
 //!
 //! With the `jwt` feature (off by default), `bisslog_http::jwt` holds a
 //! built-in authenticator for JWT bearer tokens (see `docs/security.md`).
+//! [`api_key::ApiKeys`] is a built-in authenticator for hashed API keys;
+//! [`HttpServerBuilder::authenticate_all_with`] guards every route that
+//! names no authenticator of its own.
 //!
 //! ```no_run
 //! use bisslog_core::{Ctx, Error, UseCase};
@@ -64,6 +67,7 @@
 //! ```
 
 mod api_docs;
+pub mod api_key;
 mod auth;
 mod config;
 mod docs_page;

@@ -86,6 +86,7 @@ pub(crate) fn reserved_paths(config: &HttpConfig) -> [&str; 3] {
 pub(crate) fn route_table(
     service: &Service,
     authenticators: &HashMap<String, Arc<dyn Authenticator>>,
+    default_authenticator: Option<&str>,
     config: &HttpConfig,
 ) -> Result<Vec<PathGroup>, Vec<HttpError>> {
     let mut groups: IndexMap<String, PathGroup> = IndexMap::new();
@@ -118,7 +119,8 @@ pub(crate) fn route_table(
                     .retry
                     .is_some()
             });
-            match compile(use_case, http, authenticators, config) {
+            let authenticator = http.authenticator.as_deref().or(default_authenticator);
+            match compile(use_case, http, authenticator, authenticators, config) {
                 Ok(mut route) => {
                     route.deadline = retries;
                     route.authorization = authorization.cloned();
@@ -161,14 +163,16 @@ fn warn_if_not_enforced(route: &Route) {
 fn compile(
     use_case: &UseCaseHandle,
     http: &HttpTrigger,
+    authenticator: Option<&str>,
     authenticators: &HashMap<String, Arc<dyn Authenticator>>,
     config: &HttpConfig,
 ) -> Result<Route, HttpError> {
-    let authenticator = match &http.authenticator {
+    // The route's own authenticator, or the server's default one.
+    let authenticator = match authenticator {
         None => None,
         Some(name) => Some(authenticators.get(name).cloned().ok_or_else(|| {
             HttpError::UnknownAuthenticator {
-                name: name.clone(),
+                name: name.to_owned(),
                 use_case: use_case.keyname().to_owned(),
                 route: format!("{} {}", http.method, http.path),
             }

@@ -57,6 +57,7 @@ pub struct HttpServerBuilder {
     config: HttpConfig,
     policy: StatusPolicy,
     authenticators: HashMap<String, Arc<dyn Authenticator>>,
+    default_authenticator: Option<String>,
     websockets: WebSocketRegistry,
     served_elsewhere: Vec<Trigger>,
     api_docs: Option<ApiDocs>,
@@ -73,6 +74,7 @@ impl HttpServer {
             config: HttpConfig::default(),
             policy: StatusPolicy::default(),
             authenticators: HashMap::new(),
+            default_authenticator: None,
             websockets: WebSocketRegistry::new(),
             served_elsewhere: Vec::new(),
             api_docs: None,
@@ -301,6 +303,20 @@ impl HttpServerBuilder {
         self
     }
 
+    /// Guards every metadata HTTP route that names no `authenticator` of
+    /// its own with the authenticator registered under `name`: a service
+    /// whose every route needs a caller says so once. Routes that name an
+    /// authenticator keep theirs. The server's own endpoints (`/health/*`,
+    /// `/metrics`, `/interactions/observed`, `/openapi.json`, `/docs`) and
+    /// extra [`routes`](Self::routes) stay open. A `name` that is not
+    /// registered is a [`HttpError::UnknownAuthenticator`] at
+    /// [`build`](Self::build).
+    #[must_use]
+    pub fn authenticate_all_with(mut self, name: impl Into<String>) -> Self {
+        self.default_authenticator = Some(name.into());
+        self
+    }
+
     /// Uses this registry of WebSocket connections (give the same one to
     /// use cases that send to connections).
     #[must_use]
@@ -355,8 +371,13 @@ impl HttpServerBuilder {
 
     /// Compiles the routes; fails listing every route it cannot serve.
     pub fn build(self) -> Result<HttpServer, HttpError> {
-        let groups = routes::route_table(&self.service, &self.authenticators, &self.config)
-            .map_err(HttpError::Many)?;
+        let groups = routes::route_table(
+            &self.service,
+            &self.authenticators,
+            self.default_authenticator.as_deref(),
+            &self.config,
+        )
+        .map_err(HttpError::Many)?;
         let shared = Arc::new(Shared {
             policy: self.policy.clone(),
             config: self.config.clone(),

@@ -2,7 +2,7 @@
 //! resources it made from the configuration in, the services of the
 //! process out. The binaries and `lambda_service` share them.
 
-use bisslog::app::{BoxError, ConnectionUrl, Reach, Store};
+use bisslog::app::{BoxError, ConnectionUrl, Reach, Secret, Store};
 use bisslog::{Composition, Resources, Service};
 use serde::Deserialize;
 
@@ -25,6 +25,10 @@ pub struct RegistrySettings {
     /// The importer's port (`IMPORTER_PORT`, 8082; 0 picks a free one).
     #[serde(default = "importer_port")]
     pub importer_port: u16,
+    /// The bearer token the embedded importer sends to the registry when
+    /// authentication is on (`REGISTRY_TOKEN` or `REGISTRY_TOKEN_FILE`).
+    #[serde(default)]
+    pub registry_token: Option<Secret<String>>,
 }
 
 fn audit_port() -> u16 {
@@ -48,6 +52,10 @@ pub struct ImporterSettings {
     /// The registry's database (`REGISTRY_DATABASE_URL`), read for progress.
     #[serde(default = "registry_database_url")]
     pub registry_database_url: ConnectionUrl,
+    /// The bearer token sent to the registry when it requires one
+    /// (`REGISTRY_TOKEN` or `REGISTRY_TOKEN_FILE`); none by default.
+    #[serde(default)]
+    pub registry_token: Option<Secret<String>>,
 }
 
 fn registry_url() -> String {
@@ -100,7 +108,11 @@ pub async fn registry(resources: Resources<RegistrySettings>) -> Result<Composit
         .open_database(&settings.audit_database_url)
         .await?;
     let audit = audit_service(&resources, &trail).await?;
-    let importer = importer_service(&resources, &resources.url(), records)?;
+    let token = settings
+        .registry_token
+        .as_ref()
+        .map(|t| t.expose().as_str());
+    let importer = importer_service(&resources, &resources.url(), token, records)?;
     Ok(Composition::new(registry)
         .with(audit, settings.audit_port)
         .with(importer, settings.importer_port))
@@ -124,7 +136,11 @@ pub async fn importer(resources: Resources<ImporterSettings>) -> Result<Service,
                 settings.registry_database_url
             )
         })?;
-    importer_service(&resources, &settings.registry_url, records)
+    let token = settings
+        .registry_token
+        .as_ref()
+        .map(|t| t.expose().as_str());
+    importer_service(&resources, &settings.registry_url, token, records)
 }
 
 /// Refuses a broker no other process reaches, for a service run alone.
@@ -158,11 +174,16 @@ async fn audit_service<S>(resources: &Resources<S>, store: &Store) -> Result<Ser
 fn importer_service<S>(
     resources: &Resources<S>,
     registry_url: &str,
+    registry_token: Option<&str>,
     records: RegistryDatabase,
 ) -> Result<Service, BoxError> {
     let metadata = importer::metadata().map_err(invalid_metadata)?;
     let guards = importer::guards(&metadata);
-    let registry = RegistryHttp::new(registry_url, guards[importer::REGISTRY].clone())?;
+    let registry = RegistryHttp::new(
+        registry_url,
+        registry_token,
+        guards[importer::REGISTRY].clone(),
+    )?;
     Ok(importer::service(
         metadata,
         registry,

@@ -50,7 +50,7 @@ fn importer(registry_url: &str, requests: RecordingPublisher) -> TestService {
     let guards = importer::guards(&metadata);
     let service = importer::service(
         metadata,
-        RegistryHttp::new(registry_url, guards[importer::REGISTRY].clone()).unwrap(),
+        RegistryHttp::new(registry_url, None, guards[importer::REGISTRY].clone()).unwrap(),
         requests,
         RegistryDatabase::Memory(MemoryStore::new()),
         guards,
@@ -183,7 +183,7 @@ fn quick_importer(registry_url: &str, requests: RecordingPublisher) -> TestServi
     let guards = importer::guards(&metadata);
     let service = importer::service(
         metadata,
-        RegistryHttp::new(registry_url, guards[importer::REGISTRY].clone()).unwrap(),
+        RegistryHttp::new(registry_url, None, guards[importer::REGISTRY].clone()).unwrap(),
         requests,
         RegistryDatabase::Memory(MemoryStore::new()),
         guards,

@@ -34,11 +34,19 @@ struct SchemaSummary {
 impl RegistryHttp {
     /// A client of the registry at `base`, guarded by `interaction`
     /// (`bisslog::resilience::interactions(&metadata)[REGISTRY]`).
-    pub fn new(base: &str, interaction: Interaction) -> Result<Self, ClientError> {
-        let registry = ServiceClient::builder(base)
+    /// `token`, when given, is sent as `Authorization: Bearer <token>`.
+    pub fn new(
+        base: &str,
+        token: Option<&str>,
+        interaction: Interaction,
+    ) -> Result<Self, ClientError> {
+        let mut registry = ServiceClient::builder(base)
             .timeout(TIMEOUT)
-            .interaction(interaction)
-            .build()?;
+            .interaction(interaction);
+        if let Some(token) = token {
+            registry = registry.bearer_token(token);
+        }
+        let registry = registry.build()?;
         Ok(Self { registry })
     }
 }
