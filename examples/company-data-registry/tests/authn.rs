@@ -1,7 +1,8 @@
 //! The README's walk-through of authentication: `make-token` makes a
 //! signing key, its JWKS and a token; the registry started with
 //! `JWT_JWKS_FILE`, `JWT_ISSUER` and `JWT_AUDIENCE` refuses a request
-//! without a token and accepts one with it. Real processes.
+//! without a token and accepts one with it, and lets only a token with the
+//! `schema-manager` role manage schemas. Real processes.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -37,6 +38,17 @@ async fn get(server: &Server, path: &str, token: Option<&str>) -> (u16, serde_js
     (status, response.json().await.unwrap_or_default())
 }
 
+/// `DELETE path` with this bearer token, if any: the status and body.
+async fn delete(server: &Server, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+    let mut request = server.client.delete(server.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
 #[tokio::test]
 async fn the_registry_with_a_jwks_file_requires_a_token_made_by_make_token() {
     let dir = tempfile::tempdir().unwrap();
@@ -55,6 +67,9 @@ async fn the_registry_with_a_jwks_file_requires_a_token_made_by_make_token() {
         "schema-manager",
     ]);
     let wrong_audience = make_token(&["sign", keys, "--issuer", ISSUER, "--audience", "other"]);
+    // Any authenticated caller may read; schema management needs the role
+    // (`authorization: {roles: [schema-manager]}` in metadata.yml).
+    let reader = make_token(&["sign", keys, "--issuer", ISSUER, "--audience", AUDIENCE]);
 
     let server = Server::spawn(
         REGISTRY,
@@ -75,6 +90,18 @@ async fn the_registry_with_a_jwks_file_requires_a_token_made_by_make_token() {
     assert_eq!(body["code"], "invalid-token");
     let (status, body) = get(&server, "/schemas", Some(&token)).await;
     assert_eq!(status, 200, "{body}");
+    let (status, body) = get(&server, "/schemas", Some(&reader)).await;
+    assert_eq!(status, 200, "{body}");
+    // Deleting a schema: the reader is known but not allowed (403, before
+    // the use case runs); the schema manager reaches the use case, which
+    // finds no such schema.
+    let (status, body) = delete(&server, "/schemas/language", Some(&reader)).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "forbidden");
+    let (status, body) = delete(&server, "/schemas/language", None).await;
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = delete(&server, "/schemas/language", Some(&token)).await;
+    assert_eq!(status, 404, "{body}");
     // Health and the API documents stay open.
     for open in ["/health/ready", "/openapi.json"] {
         assert_eq!(get(&server, open, None).await.0, 200, "{open}");
