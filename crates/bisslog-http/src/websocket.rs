@@ -9,6 +9,15 @@
 //!   output is sent back as the reply, a failure as a problem document.
 //! - `$disconnect` runs when the connection ends.
 //!
+//! With an authenticator for upgrades
+//! ([`HttpServerBuilder::websocket_authenticator`](crate::HttpServerBuilder::websocket_authenticator),
+//! else the [`authenticate_all_with`](crate::HttpServerBuilder::authenticate_all_with)
+//! one), the upgrade request is authenticated before `$connect` runs (a
+//! refusal is the HTTP answer, nothing is upgraded) and the caller's
+//! attributes stay with the connection: each route key's `authorization`
+//! rule is decided against them before its use case runs, in
+//! [`WebSocketRoutes::call`], the same way for the AWS Lambda entry point.
+//!
 //! [`WebSocketRegistry`] implements the
 //! [`WebSocketConnections`](bisslog_core::WebSocketConnections) port, so
 //! use cases can push to any connection.
