@@ -313,3 +313,27 @@ fn an_unknown_websocket_authenticator_is_a_build_error() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn websocket_message_as_decides_against_the_given_caller() {
+    let runs = Runs::default();
+    let server = builder(&runs).build().unwrap();
+    let headers = http::HeaderMap::new();
+    let message = r#"{"action": "purge"}"#;
+    let reader = json!({"sub": "ana", "roles": ["reader"]});
+    let refused = server
+        .websocket_message_as(reader.as_object(), "c1", &headers, message)
+        .await
+        .unwrap();
+    assert_eq!(refused["status"], 403, "{refused}");
+    let admin = json!({"sub": "root", "roles": ["admin"]});
+    let allowed = server
+        .websocket_message_as(admin.as_object(), "c1", &headers, message)
+        .await
+        .unwrap();
+    assert_eq!(
+        allowed,
+        json!({"ran": "purge", "sub": "root", "connection_id": "c1"})
+    );
+    assert_eq!(runs.lock().unwrap().len(), 1);
+}
