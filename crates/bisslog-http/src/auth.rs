@@ -72,3 +72,26 @@ impl<A: Authenticator + ?Sized> Authenticator for std::sync::Arc<A> {
         (**self).challenge(refusal)
     }
 }
+
+/// A caller an outer layer already authenticated: put in a request's
+/// extensions by code in front of the router (the AWS Lambda entry point
+/// puts there the claims of an API Gateway authorizer), never by the
+/// network, since no client can set an extension.
+///
+/// On a route without an authenticator (or whose rule is `public`), the
+/// extension's attributes are the caller's: they become context attributes
+/// and the route's `authorization` rule is decided against them, as if an
+/// authenticator had returned them. On a route with an authenticator, the
+/// authenticator still runs and only its attributes count.
+///
+/// ```
+/// use bisslog_http::GatewayCaller;
+///
+/// let mut request = http::Request::new(axum::body::Body::empty());
+/// let claims = serde_json::json!({"sub": "ana", "roles": ["admin"]});
+/// if let serde_json::Value::Object(claims) = claims {
+///     request.extensions_mut().insert(GatewayCaller(claims));
+/// }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GatewayCaller(pub serde_json::Map<String, serde_json::Value>);
