@@ -72,6 +72,7 @@ mod answer;
 mod attempt;
 mod client;
 pub mod codes;
+mod credentials;
 mod propagation;
 mod response;
 
@@ -79,6 +80,10 @@ pub use answer::kind_for_status;
 pub use client::{
     ClientError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, ServiceClient,
     ServiceClientBuilder, TokenProvider,
+};
+pub use credentials::{
+    ClientCredentials, ClientCredentialsBuilder, DEFAULT_EXPIRY_SKEW, DEFAULT_TOKEN_LIFETIME,
+    DEFAULT_TOKEN_TIMEOUT,
 };
 pub use propagation::TRANSACTION_HEADER;
 /// The HTTP method of [`ServiceClient::send`], and the types of a
