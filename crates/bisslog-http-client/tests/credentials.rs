@@ -218,6 +218,38 @@ async fn concurrent_calls_share_one_fetch_with_basic_auth_and_the_form_body() {
 }
 
 #[tokio::test]
+async fn concurrent_calls_share_a_failed_fetch() {
+    let servers = Servers::start(Answer::Fixed(503, "")).await;
+    let client = servers.client(servers.credentials().build().unwrap());
+    let closed = servers.shared.gate.write().await;
+    let calls: Vec<_> = (0..10)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { get_token(&client).await })
+        })
+        .collect();
+    for _ in 0..500 {
+        if servers.fetches() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(closed);
+    for call in calls {
+        let error = call.await.unwrap().unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Unavailable);
+    }
+    // Every call waited for the one fetch and got its failure: none asked
+    // again at once (the test's runtime runs one task at a time, so all
+    // ten were waiting before the endpoint answered).
+    assert_eq!(servers.fetches(), 1);
+    // A later call asks again.
+    let before = servers.fetches();
+    assert!(get_token(&client).await.is_err());
+    assert_eq!(servers.fetches(), before + 1);
+}
+
+#[tokio::test]
 async fn an_expired_token_is_replaced() {
     let servers = Servers::start(Answer::Token {
         expires_in: Some(1),
