@@ -38,6 +38,9 @@ pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(10);
 /// claims to live for years is renewed daily anyway).
 const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The largest token endpoint answer read: tokens are a few KiB at most.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
 /// The longest part of a token endpoint's `error_description` quoted in
 /// an error message: it is outside input.
 const MAX_DESCRIPTION_CHARS: usize = 200;
@@ -256,7 +259,7 @@ impl ClientCredentials {
     /// Asks the token endpoint: the token and its lifetime.
     async fn fetch(&self) -> Result<(String, Duration), Failure> {
         let inner = &self.inner;
-        let answer = inner
+        let mut answer = inner
             .http
             .post(inner.token_url.clone())
             .header(AUTHORIZATION, inner.authorization.clone())
@@ -270,10 +273,20 @@ impl ClientCredentials {
             .await
             .map_err(|e| self.transport_failure(&e))?;
         let status = answer.status();
-        let body = answer
-            .bytes()
+        // Outside input: read no more than a token answer needs.
+        let mut body = Vec::new();
+        while let Some(chunk) = answer
+            .chunk()
             .await
-            .map_err(|e| self.transport_failure(&e))?;
+            .map_err(|e| self.transport_failure(&e))?
+        {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(self.bad_answer(&format!(
+                    "answered {status} with a body over {MAX_ANSWER_BYTES} bytes"
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
         if status.is_success() {
             parse_token(&body).map_err(|why| self.bad_answer(why))
         } else {

@@ -293,15 +293,18 @@ async fn a_refused_client_is_an_external_authentication_error() {
 
 #[tokio::test]
 async fn unusable_answers_are_processing_errors() {
+    let huge: &'static str =
+        Box::leak(format!(r#"{{"access_token": "{}"}}"#, "t".repeat(70 * 1024)).into_boxed_str());
     for body in [
         "<html>",
         r#"{"token_type": "Bearer"}"#,
         r#"{"access_token": "t", "token_type": "MAC"}"#,
+        huge,
     ] {
         let servers = Servers::start(Answer::Fixed(200, body)).await;
         let client = servers.client(servers.credentials().build().unwrap());
         let error = get_token(&client).await.unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::Processing, "{body}");
+        assert_eq!(error.kind(), ErrorKind::Processing, "{error}");
         assert_eq!(error.code(), codes::OAUTH_BAD_TOKEN_RESPONSE);
         assert!(servers.seen().is_empty());
     }
