@@ -64,6 +64,50 @@
 //! # }
 //! ```
 //!
+//! # Credentials
+//!
+//! [`ServiceClientBuilder::bearer_token`] sends a fixed token,
+//! [`ServiceClientBuilder::api_key`] an API key, and
+//! [`ServiceClientBuilder::bearer_token_provider`] asks a [`TokenProvider`]
+//! before every attempt. For service-to-service calls, [`ClientCredentials`]
+//! is that provider for an OAuth 2.0 token endpoint (the client credentials
+//! grant): it caches each token until shortly before it expires, fetches
+//! one at a time for all concurrent calls, and after a 401 from the other
+//! service gets a new token and sends the request once more.
+//!
+//! ```
+//! use bisslog_http_client::{ClientCredentials, ServiceClient};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # use axum::{Json, Router, http::HeaderMap, routing::{get, post}};
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # let base = format!("http://{}", listener.local_addr()?);
+//! # let app = Router::new()
+//! #     .route("/oauth/token", post(|| async {
+//! #         Json(serde_json::json!({"access_token": "t-1", "token_type": "Bearer", "expires_in": 3600}))
+//! #     }))
+//! #     .route("/schemas", get(|headers: HeaderMap| async move {
+//! #         assert_eq!(headers["authorization"], "Bearer t-1");
+//! #         Json(serde_json::json!([]))
+//! #     }));
+//! # let server = tokio::spawn(async move { axum::serve(listener, app).await });
+//! # let (token_url, registry_url) = (format!("{base}/oauth/token"), base.clone());
+//! # let secret = "importer-secret".to_owned();
+//! // The secret comes from the environment or a mounted file, never the code.
+//! let credentials = ClientCredentials::builder(&token_url, "importer", secret)
+//!     .audience("company-data-registry")
+//!     .build()?;
+//! let registry = ServiceClient::builder(&registry_url)
+//!     .bearer_token_provider(credentials)
+//!     .build()?;
+//! let schemas: Vec<serde_json::Value> = registry.get_json("/schemas").await?;
+//! assert!(schemas.is_empty());
+//! # server.abort();
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! The client speaks plain HTTP, as services inside one network do; for
 //! `https://` URLs enable a TLS feature of `reqwest` in the service's own
 //! manifest (`reqwest = { version = "0.13", features = ["rustls"] }`).
@@ -72,6 +116,7 @@ mod answer;
 mod attempt;
 mod client;
 pub mod codes;
+mod credentials;
 mod propagation;
 mod response;
 
@@ -79,6 +124,10 @@ pub use answer::kind_for_status;
 pub use client::{
     ClientError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, ServiceClient,
     ServiceClientBuilder, TokenProvider,
+};
+pub use credentials::{
+    ClientCredentials, ClientCredentialsBuilder, DEFAULT_EXPIRY_SKEW, DEFAULT_TOKEN_LIFETIME,
+    DEFAULT_TOKEN_TIMEOUT,
 };
 pub use propagation::TRANSACTION_HEADER;
 /// The HTTP method of [`ServiceClient::send`], and the types of a
