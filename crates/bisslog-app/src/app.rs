@@ -414,8 +414,7 @@ where
                             });
                     serve::close(resources.stores()).await;
                     let server = server?;
-                    let document = bisslog_http::ApiDocs::new()
-                        .document(composition.main(), server.status_policy());
+                    let document = server.openapi_document(&bisslog_http::ApiDocs::new());
                     print(&pretty(&document));
                     return Ok(ExitCode::SUCCESS);
                 }

@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use crate::api_doc::{part_schema, use_case_extensions};
 use crate::problem;
+use crate::security::Guard;
 use crate::typed::{self, Typed, UseCaseTypes};
 
 /// Headers OpenAPI forbids as header parameters (they are described by
@@ -29,6 +30,7 @@ pub(crate) fn build(
     http: &HttpTrigger,
     operation_id: String,
     typed: Option<(&UseCaseTypes, &Typed)>,
+    guard: Guard<'_>,
 ) -> Operation {
     let tags = tags(service, use_case);
     let mut op = Map::new();
@@ -57,7 +59,12 @@ pub(crate) fn build(
     }
     op.insert(
         "responses".into(),
-        problem::responses(http, has_body, typed.map(|(types, _)| types)),
+        problem::responses(
+            http,
+            has_body,
+            guard.checking().is_some(),
+            typed.map(|(types, _)| types),
+        ),
     );
     use_case_extensions(use_case, &mut op);
     if let Some(authenticator) = &http.authenticator {
