@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use crate::api_doc::{part_schema, use_case_extensions};
 use crate::problem;
-use crate::security::Guard;
+use crate::security::{self, Guard};
 use crate::typed::{self, Typed, UseCaseTypes};
 
 /// Headers OpenAPI forbids as header parameters (they are described by
@@ -37,7 +37,7 @@ pub(crate) fn build(
     op.insert("operationId".into(), json!(operation_id));
     op.insert("tags".into(), json!(tags));
     op.insert("summary".into(), json!(use_case.display_name()));
-    if let Some(description) = &use_case.description {
+    if let Some(description) = security::description(use_case.description.as_deref(), guard) {
         op.insert("description".into(), json!(description));
     }
     let parameters = parameters(use_case, http);

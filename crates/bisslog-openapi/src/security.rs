@@ -132,8 +132,7 @@ impl UsedSchemes {
     }
 }
 
-/// Adds the operation's `security`, its rule in words (after its
-/// description) and `x-bisslog-authorization`.
+/// Adds the operation's `security` and `x-bisslog-authorization`.
 pub(crate) fn apply(
     op: &mut Map<String, Value>,
     guard: Guard<'_>,
@@ -157,8 +156,19 @@ pub(crate) fn apply(
         }
         (None, None) => {}
     }
+    if let Some(rule) = guard.rule {
+        op.insert(
+            "x-bisslog-authorization".into(),
+            serde_json::to_value(rule).unwrap_or(Value::Null),
+        );
+    }
+}
+
+/// The operation's description: the use case's, then who may call when
+/// the route has a rule.
+pub(crate) fn description(use_case: Option<&str>, guard: Guard<'_>) -> Option<String> {
     let Some(rule) = guard.rule else {
-        return;
+        return use_case.map(str::to_owned);
     };
     let mut words = format!("Who may call: {}", rule.in_words());
     if !rule.public && guard.authenticator.is_none() {
@@ -166,13 +176,8 @@ pub(crate) fn apply(
             " (Checked only where an authenticator guards the route: none does in this document.)",
         );
     }
-    let description = match op.get("description").and_then(Value::as_str) {
+    Some(match use_case {
         Some(before) => format!("{before}\n\n{words}"),
         None => words,
-    };
-    op.insert("description".into(), json!(description));
-    op.insert(
-        "x-bisslog-authorization".into(),
-        serde_json::to_value(rule).unwrap_or(Value::Null),
-    );
+    })
 }

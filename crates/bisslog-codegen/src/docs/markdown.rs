@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use bisslog_schema::{Criticality, UseCaseMetadata};
 
-use super::content::{trigger_details, trigger_mapper, trigger_summary};
+use super::content::{trigger_details, trigger_mapper, trigger_summary, who_may_call};
 use super::{COMMAND, Plan, ServicePlan};
 use crate::diagram::{self as draw, Diagram, port_kind, system_warnings};
 use crate::output::GeneratedFile;
@@ -232,6 +232,14 @@ fn use_case_page(service: &ServicePlan<'_>, use_case: &UseCaseMetadata) -> Strin
                     code(&entry.target)
                 );
             }
+        }
+        out.push('\n');
+    }
+    let access = who_may_call(use_case);
+    if !access.is_empty() {
+        out.push_str("## Who may call\n\n");
+        for line in &access {
+            let _ = writeln!(out, "- {}", with_code(line));
         }
         out.push('\n');
     }

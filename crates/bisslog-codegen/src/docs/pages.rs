@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use bisslog_schema::UseCaseMetadata;
 
-use super::content::{trigger_details, trigger_mapper, trigger_summary};
+use super::content::{trigger_details, trigger_mapper, trigger_summary, who_may_call};
 use super::html::{criticality_badge, diagram, esc, facts, page, tags};
 use super::{COMMAND, Plan, ServicePlan, search};
 use crate::diagram::{self as draw, port_kind, system_warnings, trigger_label};
@@ -226,6 +226,14 @@ fn use_case_page(service: &ServicePlan<'_>, use_case: &UseCaseMetadata) -> Strin
             body.push_str("</tbody>\n</table>\n");
         }
         body.push_str("</section>\n");
+    }
+    let access = who_may_call(use_case);
+    if !access.is_empty() {
+        body.push_str("<h2>Who may call</h2>\n<ul class=\"access\">\n");
+        for line in &access {
+            let _ = writeln!(body, "<li>{}</li>", with_code(line));
+        }
+        body.push_str("</ul>\n");
     }
     body.push_str("<h2>External interactions</h2>\n");
     if use_case.external_interactions.is_empty() {
