@@ -542,8 +542,8 @@ async fn the_served_document_names_the_authenticator_guarding_each_route() {
     assert_eq!(open.status().as_u16(), 201, "public: no credentials needed");
 
     let text = bisslog_openapi::DocumentFormat::Json.write(&doc);
-    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden/guarded.openapi.json");
+    let golden =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/guarded.openapi.json");
     if std::env::var_os("BLESS").is_some() {
         std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
         std::fs::write(&golden, &text).unwrap();
