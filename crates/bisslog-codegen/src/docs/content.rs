@@ -126,6 +126,43 @@ pub(crate) fn who_may_call(use_case: &UseCaseMetadata) -> Vec<String> {
         .collect()
 }
 
+/// A one-word summary of who may call through the use case's HTTP
+/// routes, for the service page's badge and the search index: `restricted`
+/// when a route has requirements (roles, scopes, owner), else
+/// `authenticated` when one names an authenticator or has an empty rule,
+/// else `public` when every route is public; `None` when the metadata says
+/// nothing of callers (or there is no HTTP route).
+pub(crate) fn access_badge(use_case: &UseCaseMetadata) -> Option<&'static str> {
+    let mut routes = use_case.http_triggers().peekable();
+    routes.peek()?;
+    let mut all_public = true;
+    let mut authenticated = false;
+    for http in routes {
+        let rule = http
+            .authorization
+            .as_ref()
+            .or(use_case.authorization.as_ref());
+        match rule {
+            Some(rule) if rule.public => continue,
+            Some(rule)
+                if !rule.roles.is_empty() || !rule.scopes.is_empty() || rule.owner.is_some() =>
+            {
+                return Some("restricted");
+            }
+            Some(_) => authenticated = true,
+            None => authenticated |= http.authenticator.is_some(),
+        }
+        all_public = false;
+    }
+    if authenticated {
+        Some("authenticated")
+    } else if all_public {
+        Some("public")
+    } else {
+        None
+    }
+}
+
 /// One route's authenticator and rule in words.
 fn access(authenticator: Option<&str>, rule: Option<&Authorization>) -> String {
     match (authenticator, rule) {
@@ -175,6 +212,36 @@ mod tests {
                 "`GET /x`: Public: anyone, without credentials.",
                 "`POST /y`: Authenticated by `staff`. Requires the scope `w`. Only the owner: the caller's `sub` must equal the input's `id`.",
             ]
+        );
+    }
+
+    #[test]
+    fn the_badge_is_the_strictest_route() {
+        let badge = |yaml: &str| access_badge(&use_case(yaml));
+        let head = "name: s\nuse_cases:\n  a:\n";
+        assert_eq!(
+            badge(&format!(
+                "{head}    authorization: public\n    triggers:\n      - {{type: http, options: {{path: /x, authenticator: staff}}}}\n"
+            )),
+            Some("public")
+        );
+        assert_eq!(
+            badge(&format!(
+                "{head}    triggers:\n      - {{type: http, options: {{path: /x, authenticator: staff}}}}\n      - {{type: http, options: {{path: /y}}}}\n"
+            )),
+            Some("authenticated")
+        );
+        assert_eq!(
+            badge(&format!(
+                "{head}    authorization: public\n    triggers:\n      - {{type: http, options: {{path: /x}}}}\n      - {{type: http, options: {{path: /y, authorization: {{roles: [r]}}}}}}\n"
+            )),
+            Some("restricted")
+        );
+        assert_eq!(
+            badge(&format!(
+                "{head}    triggers:\n      - {{type: http, options: {{path: /x}}}}\n"
+            )),
+            None
         );
     }
 
