@@ -49,6 +49,8 @@ pub struct HttpServer {
     websockets: WebSocketRegistry,
     websocket_routes: websocket::WebSocketRoutes,
     shared: Arc<Shared>,
+    /// How the routes are guarded, for the OpenAPI document.
+    authentication: bisslog_openapi::Authentication,
 }
 
 /// Configures an [`HttpServer`].
@@ -99,6 +101,14 @@ impl HttpServer {
     /// Which HTTP status each error kind gets.
     pub fn status_policy(&self) -> &StatusPolicy {
         &self.policy
+    }
+
+    /// The OpenAPI document of the server's service as `docs` describes
+    /// it: what [`HttpServerBuilder::openapi`] serves at `/openapi.json`,
+    /// with the security schemes of the authenticators this server
+    /// registered and the one guarding each route.
+    pub fn openapi_document(&self, docs: &ApiDocs) -> serde_json::Value {
+        docs.document_guarded(&self.service, &self.policy, &self.authentication)
     }
 
     /// The server's settings.
@@ -456,8 +466,18 @@ impl HttpServerBuilder {
                 reason: panic_message(panic.as_ref()),
             })?;
         }
+        let authentication = crate::api_docs::authentication(
+            &self.authenticators,
+            self.default_authenticator.as_deref(),
+        );
         if let Some(docs) = self.api_docs {
-            router = crate::api_docs::routes(router, &docs, &self.service, &self.policy)?;
+            router = crate::api_docs::routes(
+                router,
+                &docs,
+                &self.service,
+                &self.policy,
+                &authentication,
+            )?;
         }
         if let Some(extra) = self.extra {
             router = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| router.merge(extra)))
@@ -493,6 +513,7 @@ impl HttpServerBuilder {
             websockets: self.websockets,
             websocket_routes,
             shared,
+            authentication,
         })
     }
 }
