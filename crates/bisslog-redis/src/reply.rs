@@ -2,13 +2,16 @@
 
 use redis::Value;
 
+/// An entry's fields: names and values, in order.
+pub(crate) type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// One stream entry as delivered to this consumer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Entry {
     /// The entry id (`1700000000000-0`).
     pub(crate) id: String,
     /// Its fields, in order.
-    pub(crate) fields: Vec<(Vec<u8>, Vec<u8>)>,
+    pub(crate) fields: Fields,
     /// Its delivery count in the group: 1 the first time.
     pub(crate) deliveries: u32,
 }
@@ -78,7 +81,7 @@ pub(crate) fn int(value: &Value) -> Option<i64> {
 }
 
 /// An entry's fields; `None` for a deleted entry (nil fields).
-fn fields(value: Value) -> Option<Option<Vec<(Vec<u8>, Vec<u8>)>>> {
+fn fields(value: Value) -> Option<Option<Fields>> {
     if value == Value::Nil {
         return Some(None);
     }
