@@ -42,10 +42,10 @@ struct Inner {
 }
 
 impl RedisConfig {
-    /// Connects to the Redis server at `url` (`redis://host:port/db`, or
-    /// `rediss://` with TLS where the client supports it) with these
-    /// options; query parameters of the URL are not read (see
-    /// [`RedisBroker::connect`]).
+    /// Connects to the Redis server at `url` (`redis://[:password@]host:port/db`
+    /// or `redis+unix:///path`; this build has no TLS, so `rediss://` is
+    /// refused) with these options; query parameters of the URL are not
+    /// read as options (see [`RedisBroker::connect`]).
     pub async fn connect(self, url: &str) -> Result<RedisBroker, BrokerError> {
         let client = redis::Client::open(url).map_err(ConfigError::Url)?;
         let conn = client
@@ -240,6 +240,8 @@ impl RedisBroker {
             next_claim: Instant::now(),
             next_due: None,
             cursor: "0-0".to_owned(),
+            forget_consumers_after: config.forget_consumers_after,
+            next_sweep: Instant::now(),
         };
         Ok(Deliveries::closable(RedisDeliveries::new(reader)))
     }

@@ -46,6 +46,11 @@ pub struct RedisConfig {
     pub response_timeout: Duration,
     /// `connection_timeout_ms`: how long connecting may take. Default 5 s.
     pub connection_timeout: Duration,
+    /// `forget_consumers_after_ms`: a group's consumers of bisslog
+    /// subscribers (`bisslog-...`) with nothing pending and idle this long
+    /// belong to instances that are gone; subscribers remove them (at
+    /// start, then every 10 minutes). Default 1 hour.
+    pub forget_consumers_after: Duration,
 }
 
 impl Default for RedisConfig {
@@ -56,6 +61,7 @@ impl Default for RedisConfig {
             claim_interval: None,
             response_timeout: Duration::from_secs(5),
             connection_timeout: Duration::from_secs(5),
+            forget_consumers_after: Duration::from_secs(3600),
         }
     }
 }
@@ -93,6 +99,13 @@ impl RedisConfig {
         self
     }
 
+    /// Sets [`RedisConfig::forget_consumers_after`].
+    #[must_use]
+    pub fn forget_consumers_after(mut self, idle: Duration) -> Self {
+        self.forget_consumers_after = idle;
+        self
+    }
+
     /// Sets [`RedisConfig::connection_timeout`].
     #[must_use]
     pub fn connection_timeout(mut self, timeout: Duration) -> Self {
@@ -126,6 +139,7 @@ impl RedisConfig {
                 "claim_interval_ms" => config = config.claim_interval(millis()?),
                 "response_timeout_ms" => config.response_timeout = millis()?,
                 "connection_timeout_ms" => config.connection_timeout = millis()?,
+                "forget_consumers_after_ms" => config.forget_consumers_after = millis()?,
                 _ => rest.push((name.into_owned(), value.into_owned())),
             }
         }

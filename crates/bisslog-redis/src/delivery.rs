@@ -21,6 +21,10 @@ use crate::{codec, error, scripts};
 /// subscription waits for the read in progress.
 pub(crate) const MAX_BLOCK: Duration = Duration::from_secs(2);
 
+/// How often a subscriber removes the consumers of gone instances from
+/// its group.
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
+
 /// What every delivery of one subscription shares.
 pub(crate) struct Group {
     /// For everything but the blocking reads.
@@ -161,6 +165,9 @@ pub(crate) struct Reader {
     pub(crate) next_claim: Instant,
     pub(crate) next_due: Option<Instant>,
     pub(crate) cursor: String,
+    /// Consumers idle this long with nothing pending are gone.
+    pub(crate) forget_consumers_after: Duration,
+    pub(crate) next_sweep: Instant,
 }
 
 impl Reader {
@@ -171,6 +178,10 @@ impl Reader {
 
     async fn fetch_once(&mut self) -> Result<Vec<RedisDelivery>, Fetch> {
         let now = Instant::now();
+        if now >= self.next_sweep {
+            self.next_sweep = now + SWEEP_EVERY;
+            self.sweep().await;
+        }
         if now >= self.next_claim || self.next_due.is_some_and(|due| due <= now) {
             let claimed = self.claim().await?;
             if !claimed.is_empty() {
@@ -178,6 +189,28 @@ impl Reader {
             }
         }
         self.read().await
+    }
+
+    /// Removes the consumers of gone instances (an operator's aid: a
+    /// failure is only logged).
+    async fn sweep(&self) {
+        let group = &self.group;
+        let mut conn = group.conn.clone();
+        let after = u64::try_from(self.forget_consumers_after.as_millis()).unwrap_or(u64::MAX);
+        let removed = scripts::SWEEP
+            .key(&group.stream)
+            .arg(&group.group)
+            .arg(after)
+            .arg(&group.consumer)
+            .invoke_async::<i64>(&mut conn)
+            .await;
+        match removed {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(stream = %group.stream, group = %group.group, removed,
+                "removed the consumers of gone instances from the group"),
+            Err(error) => tracing::debug!(stream = %group.stream, group = %group.group, %error,
+                "could not remove the consumers of gone instances"),
+        }
     }
 
     /// Claims due retries and entries whose lease ran out.

@@ -53,16 +53,17 @@ pub(crate) fn command(doing: &str, error: redis::RedisError) -> BrokerError {
         };
     }
     match error.kind() {
-        redis::ErrorKind::Server(redis::ServerErrorKind::BusyLoading)
-        | redis::ErrorKind::Server(redis::ServerErrorKind::TryAgain)
-        | redis::ErrorKind::Server(redis::ServerErrorKind::MasterDown)
-        | redis::ErrorKind::Io => BrokerError::connection(format!("{doing}: {error}"), error),
+        // A server that is starting, failing over or not the primary yet:
+        // passing, like a broken connection.
+        redis::ErrorKind::Server(
+            redis::ServerErrorKind::BusyLoading
+            | redis::ServerErrorKind::TryAgain
+            | redis::ServerErrorKind::MasterDown,
+        ) => BrokerError::connection(format!("{doing}: {error}"), error),
         redis::ErrorKind::Server(_) | redis::ErrorKind::Extension => BrokerError::Rejected {
             message: format!("{doing}: Redis answered {error}"),
         },
-        _ if error.is_connection_dropped() || error.is_connection_refusal() => {
-            BrokerError::connection(format!("{doing}: {error}"), error)
-        }
+        // I/O, a dropped or refused connection, a client-side problem.
         _ => BrokerError::connection(format!("{doing}: {error}"), error),
     }
 }

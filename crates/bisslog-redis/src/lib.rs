@@ -141,9 +141,13 @@
 //!   `appendfsync`); it is not replicated before the answer.
 //! - Not guaranteed: order across retries and redeliveries; delivery of
 //!   entries trimmed (`MAXLEN`, `XTRIM`) or deleted before a group read
-//!   them. Consumers of instances that are gone stay listed in the group
-//!   (`XINFO CONSUMERS`) with nothing pending once their entries were
-//!   claimed; `XGROUP DELCONSUMER` removes them.
+//!   them.
+//!
+//! Consumers of instances that are gone stay listed in their group
+//! (`XINFO CONSUMERS`) until their entries were claimed and they were idle
+//! for [`RedisConfig::forget_consumers_after`] (an hour); then the
+//! group's subscribers remove them (at start, and every 10 minutes).
+//! Consumers not named `bisslog-...` (an operator's) are never removed.
 
 mod broker;
 mod codec;

@@ -124,3 +124,33 @@ return math.max(0, now - oldest)
 ",
     )
 });
+
+/// Removes from the group the consumers of bisslog subscribers that are
+/// gone: named `bisslog-...`, nothing pending, and idle (no read, no
+/// claim) for longer than `forget after`. A subscriber that was only
+/// partitioned away is added back by its next read.
+///
+/// `KEYS`: the stream. `ARGV`: group, forget after in ms, the calling
+/// consumer. Returns how many were removed.
+pub(crate) static SWEEP: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local removed = 0
+local after = tonumber(ARGV[2])
+for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local name, pending, idle
+  for i = 1, #consumer, 2 do
+    if consumer[i] == 'name' then name = consumer[i + 1] end
+    if consumer[i] == 'pending' then pending = consumer[i + 1] end
+    if consumer[i] == 'idle' then idle = consumer[i + 1] end
+  end
+  if name ~= ARGV[3] and string.sub(name, 1, 8) == 'bisslog-' and pending == 0
+      and idle > after then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name)
+    removed = removed + 1
+  end
+end
+return removed
+",
+    )
+});

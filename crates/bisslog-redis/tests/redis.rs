@@ -391,3 +391,90 @@ async fn publishing_needs_the_stream_and_provisioning_refuses_other_keys() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_consumers_of_gone_instances_are_removed_from_their_group() {
+    if !support::available() {
+        return;
+    }
+    let queue = support::unique_queue("sweep");
+    let group = "svc-sweep";
+    let broker = support::connect().await;
+    broker.provision(&queue).await.unwrap();
+    let mut conn = broker.connection();
+    let _: () = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(&queue)
+        .arg(group)
+        .arg("0")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    // A gone instance's consumer, and an operator's.
+    for consumer in ["bisslog-gone", "operator"] {
+        let _: i64 = redis::cmd("XGROUP")
+            .arg("CREATECONSUMER")
+            .arg(&queue)
+            .arg(group)
+            .arg(consumer)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    // Idle longer than the threshold (20 ms), as the server counts it.
+    let forget_after = Duration::from_millis(20);
+    let deadline = Instant::now() + PATIENCE;
+    while consumers(&broker, &queue, group).await["bisslog-gone"] <= forget_after {
+        assert!(Instant::now() < deadline, "the consumer never got idle");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let config = bisslog_redis::RedisConfig::default().forget_consumers_after(forget_after);
+    let sweeper = config.connect(&support::url()).await.unwrap();
+    let mut deliveries = sweeper
+        .subscribe(&subscription(&queue, group, Duration::from_secs(30)))
+        .await
+        .unwrap();
+    // The subscription's first fetch sweeps, then reads.
+    let reading = tokio::spawn(async move { while deliveries.next().await.is_some() {} });
+    let deadline = Instant::now() + PATIENCE;
+    let names = loop {
+        let names: Vec<String> = consumers(&broker, &queue, group)
+            .await
+            .into_keys()
+            .collect();
+        if !names.contains(&"bisslog-gone".to_owned()) {
+            break names;
+        }
+        assert!(Instant::now() < deadline, "never removed: {names:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(names.contains(&"operator".to_owned()), "{names:?}");
+    reading.abort();
+    support::delete_keys(&broker, &[queue]).await;
+}
+
+/// The consumers of a group, with how long each has been idle.
+async fn consumers(broker: &RedisBroker, queue: &str, group: &str) -> BTreeMap<String, Duration> {
+    let mut conn = broker.connection();
+    let answer: Vec<BTreeMap<String, redis::Value>> = redis::cmd("XINFO")
+        .arg("CONSUMERS")
+        .arg(queue)
+        .arg(group)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    answer
+        .into_iter()
+        .map(|fields| {
+            let name = match &fields["name"] {
+                redis::Value::BulkString(name) => String::from_utf8_lossy(name).into_owned(),
+                other => panic!("{other:?}"),
+            };
+            let idle = match fields["idle"] {
+                redis::Value::Int(ms) => Duration::from_millis(u64::try_from(ms).unwrap()),
+                ref other => panic!("{other:?}"),
+            };
+            (name, idle)
+        })
+        .collect()
+}
