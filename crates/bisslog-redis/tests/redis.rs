@@ -478,3 +478,42 @@ async fn consumers(broker: &RedisBroker, queue: &str, group: &str) -> BTreeMap<S
         })
         .collect()
 }
+
+#[tokio::test]
+async fn max_len_trims_the_stream_approximately_and_nothing_else_does() {
+    if !support::available() {
+        return;
+    }
+    let queue = support::unique_queue("max-len");
+    let untrimmed = support::connect().await;
+    untrimmed.provision(&queue).await.unwrap();
+    let trimming = bisslog_redis::RedisBroker::connect(&format!("{}?max_len=10", support::url()))
+        .await
+        .unwrap();
+    assert_eq!(trimming.config().max_len, Some(10));
+    let length = |broker: RedisBroker, queue: String| async move {
+        redis::cmd("XLEN")
+            .arg(&queue)
+            .query_async::<u64>(&mut broker.connection())
+            .await
+            .unwrap()
+    };
+    for n in 0..300 {
+        untrimmed
+            .publish(&queue, &Message::new(format!(r#"{{"n":{n}}}"#)))
+            .await
+            .unwrap();
+    }
+    assert_eq!(length(untrimmed.clone(), queue.clone()).await, 300);
+    for n in 0..300 {
+        trimming
+            .publish(&queue, &Message::new(format!(r#"{{"n":{n}}}"#)))
+            .await
+            .unwrap();
+    }
+    // `~`: Redis trims whole nodes (100 entries by default), so about 10
+    // is at most a node or two.
+    let trimmed = length(untrimmed.clone(), queue.clone()).await;
+    assert!((10..=200).contains(&trimmed), "{trimmed} entries left");
+    support::delete_keys(&untrimmed, &[queue]).await;
+}
