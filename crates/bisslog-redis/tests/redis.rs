@@ -517,3 +517,50 @@ async fn max_len_trims_the_stream_approximately_and_nothing_else_does() {
     assert!((10..=200).contains(&trimmed), "{trimmed} entries left");
     support::delete_keys(&untrimmed, &[queue]).await;
 }
+
+#[tokio::test]
+async fn closing_hands_back_what_was_read_ahead_and_a_release_goes_to_another_at_once() {
+    if !support::available() {
+        return;
+    }
+    let lease = Duration::from_secs(30);
+    let queue = support::unique_queue("release");
+    let first = support::connect().await;
+    first.provision(&queue).await.unwrap();
+    let mut sent = Vec::new();
+    for n in 0..10 {
+        let message = Message::new(format!(r#"{{"n":{n}}}"#));
+        first.publish(&queue, &message).await.unwrap();
+        sent.push(message.id);
+    }
+    let mut reading = subscription(&queue, "svc-release", lease);
+    reading.prefetch = 10;
+    let mut deliveries = first.subscribe(&reading).await.unwrap();
+    let started = next(&mut deliveries).await;
+    let taken = deliveries.close().await;
+    assert_eq!(taken.len(), 9, "one read of ten, one handed out");
+    let since = Instant::now();
+    for delivery in taken {
+        delivery.release().await.unwrap();
+    }
+    started.ack().await.unwrap();
+
+    let second = support::connect().await;
+    let mut deliveries = second.subscribe(&reading).await.unwrap();
+    let mut got = Vec::new();
+    while got.len() < 9 {
+        let delivery = next(&mut deliveries).await;
+        assert_eq!(delivery.attempt(), 2, "a release is counted as a delivery");
+        got.push(delivery.message().id.clone());
+        delivery.ack().await.unwrap();
+    }
+    let took = since.elapsed();
+    assert!(took < lease / 3, "released messages came after {took:?}");
+    got.sort();
+    let mut rest = sent[1..].to_vec();
+    rest.sort();
+    assert_eq!(got, rest);
+    assert_eq!(second.depth(&queue).await.unwrap(), Some(0));
+    drop(deliveries);
+    support::delete_keys(&second, &[queue]).await;
+}
