@@ -52,6 +52,7 @@ impl RedisConfig {
             .get_connection_manager_with_config(manager_config(&self, self.response_timeout))
             .await
             .map_err(|e| error::command("connecting to Redis", e))?;
+        check_version(&mut conn.clone()).await?;
         Ok(RedisBroker {
             inner: Arc::new(Inner {
                 client,
@@ -60,6 +61,40 @@ impl RedisConfig {
             }),
         })
     }
+}
+
+/// The least Redis version: `XAUTOCLAIM`, `XADD NOMKSTREAM`, exclusive
+/// `XRANGE` bounds.
+const LEAST_VERSION: (u32, u32) = (6, 2);
+
+/// Refuses a server older than [`LEAST_VERSION`], saying so at start-up
+/// rather than failing on the first claim.
+async fn check_version(conn: &mut ConnectionManager) -> Result<(), BrokerError> {
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query_async(conn)
+        .await
+        .map_err(|e| error::command("reading the server's version (INFO)", e))?;
+    match version(&info) {
+        Some(found) if found < LEAST_VERSION => Err(BrokerError::Connection {
+            message: format!(
+                "the server is Redis {}.{}; bisslog-redis needs {}.{} or later",
+                found.0, found.1, LEAST_VERSION.0, LEAST_VERSION.1
+            ),
+            source: None,
+        }),
+        // A server that does not say (a compatible one): tried as it is.
+        _ => Ok(()),
+    }
+}
+
+/// `redis_version:7.0.15` in an `INFO server` answer, as (7, 0).
+fn version(info: &str) -> Option<(u32, u32)> {
+    let text = info
+        .lines()
+        .find_map(|line| line.strip_prefix("redis_version:"))?;
+    let mut parts = text.trim().split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 fn manager_config(
@@ -410,5 +445,19 @@ impl std::fmt::Debug for RedisBroker {
         f.debug_struct("RedisBroker")
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_comes_from_info_server() {
+        let info = "# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\n";
+        assert_eq!(version(info), Some((7, 0)));
+        assert!(version("redis_version:6.0.9").is_some_and(|v| v < LEAST_VERSION));
+        assert!(version("redis_version:6.2.0").is_some_and(|v| v >= LEAST_VERSION));
+        assert_eq!(version("# Server\r\n"), None);
     }
 }
