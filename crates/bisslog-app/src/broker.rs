@@ -16,7 +16,8 @@ pub enum Reach {
     Process,
     /// The processes of this machine (a SQLite file).
     Machine,
-    /// Any process that reaches the server (PostgreSQL, NATS, RabbitMQ).
+    /// Any process that reaches the server (PostgreSQL, NATS, RabbitMQ,
+    /// Redis).
     Network,
 }
 
@@ -24,7 +25,8 @@ pub enum Reach {
 /// `namespace` when given: unset or `in-process` is the in-process broker;
 /// `sqlite://...` and `postgres://...` a durable broker in that database
 /// (feature `sql`); `nats://...` NATS JetStream (feature `nats`);
-/// `amqp://...` RabbitMQ (feature `amqp`).
+/// `amqp://...` RabbitMQ (feature `amqp`); `redis://...` Redis Streams
+/// (feature `redis`).
 pub(crate) async fn connect(
     url: Option<&ConnectionUrl>,
     namespace: Option<&str>,
@@ -102,8 +104,22 @@ async fn connect_bare(url: Option<&ConnectionUrl>) -> Result<(Arc<dyn Broker>, R
                 Err(unsupported("RabbitMQ needs the `amqp` feature of bisslog"))
             }
         }
+        "redis" | "rediss" => {
+            #[cfg(feature = "redis")]
+            {
+                let broker = bisslog_redis::RedisBroker::connect(text)
+                    .await
+                    .map_err(|e| failed(crate::error::about_url(url, e)))?;
+                Ok((Arc::new(broker), Reach::Network))
+            }
+            #[cfg(not(feature = "redis"))]
+            {
+                let _ = failed;
+                Err(unsupported("Redis needs the `redis` feature of bisslog"))
+            }
+        }
         _ => Err(unsupported(
-            "expected in-process, sqlite://..., postgres://..., nats://... or amqp://...",
+            "expected in-process, sqlite://..., postgres://..., nats://..., amqp://... or redis://...",
         )),
     }
 }
@@ -122,14 +138,32 @@ mod tests {
         let (_, reach) = connect(Some(&explicit), Some("test.")).await.unwrap();
         assert_eq!(reach, Reach::Process);
 
-        let unknown = ConnectionUrl::new("redis://user:s3cret@127.0.0.1/0");
+        let unknown = ConnectionUrl::new("kafka://user:s3cret@127.0.0.1:9092");
         let error = connect(Some(&unknown), None).await.err().unwrap();
         let message = error.to_string();
         assert!(matches!(error, StartError::UnsupportedBroker { .. }));
         assert!(
-            !message.contains("s3cret") && message.contains("redis://"),
+            !message.contains("s3cret") && message.contains("kafka://"),
             "{message}"
         );
+    }
+
+    #[cfg(feature = "redis")]
+    #[tokio::test]
+    async fn a_redis_url_is_a_redis_broker_on_the_network() {
+        let Ok(server) = std::env::var("BISSLOG_TEST_REDIS_URL") else {
+            assert_ne!(
+                std::env::var("CI").as_deref(),
+                Ok("true"),
+                "BISSLOG_TEST_REDIS_URL must be set under CI"
+            );
+            eprintln!("skipped: BISSLOG_TEST_REDIS_URL is not set");
+            return;
+        };
+        let url = ConnectionUrl::new(format!("{server}?claim_interval_ms=100"));
+        let (broker, reach) = connect(Some(&url), None).await.unwrap();
+        assert_eq!((broker.name(), reach), ("redis", Reach::Network));
+        broker.ready().await.unwrap();
     }
 
     #[cfg(feature = "sql")]

@@ -5,10 +5,10 @@
 //!
 //! - **Resources**: the database (`DATABASE_URL`: `memory`,
 //!   `sqlite://file.db`, `postgres://...`), the broker (`BROKER_URL`: unset
-//!   for in-process, `sqlite://`, `postgres://`, `nats://`, `amqp://`), the
-//!   queue namespace, and what adapters need from them: the publisher
-//!   through the outbox ([`Resources::events`]) and the unit of work
-//!   ([`Resources::transactions`]) that must go together.
+//!   for in-process, `sqlite://`, `postgres://`, `nats://`, `amqp://`,
+//!   `redis://`), the queue namespace, and what adapters need from them:
+//!   the publisher through the outbox ([`Resources::events`]) and the unit
+//!   of work ([`Resources::transactions`]) that must go together.
 //! - **Serving** what the metadata declares: HTTP and WebSocket routes,
 //!   health endpoints and `/openapi.json`, consumers, schedules, and the
 //!   relay of every outbox handed out.

@@ -18,6 +18,7 @@
 //! | `sql` | no | `sql` | SQLite / PostgreSQL pools from a URL, embedded migrations, error kinds, the unit of work, the transactional outbox and its relay, the inbox, `SqlBroker` (a durable broker in the database) |
 //! | `nats` | no | `nats` | NATS JetStream: consumer triggers on durable pull consumers, a publisher with acknowledgements |
 //! | `amqp` | no | `amqp` | RabbitMQ: consumer triggers on durable queues, a publisher with confirms |
+//! | `redis` | no | `redis` | Redis Streams: consumer triggers on consumer groups (every service gets every message, its instances share them), a publisher with `XADD` |
 //! | `lambda` | no | `lambda` | AWS Lambda: one function for every trigger kind (API Gateway, ALB, SQS with partial batch failures, SNS, EventBridge, schedules) |
 //! | `testing` | no | `testkit` | for a service's tests (in `[dev-dependencies]`): `testkit::TestService` drives every trigger in process (HTTP, queue messages, schedule ticks, WebSockets), in-memory fakes of the ports, the domain dependency check, the broker conformance suite, and with `sql` the throwaway databases of `sql::testing` |
 //!
@@ -157,6 +158,8 @@ pub use bisslog_lambda as lambda;
 pub use bisslog_macros::{keynames, service};
 #[cfg(feature = "nats")]
 pub use bisslog_nats as nats;
+#[cfg(feature = "redis")]
+pub use bisslog_redis as redis;
 #[cfg(feature = "sql")]
 pub use bisslog_sql as sql;
 #[cfg(feature = "testing")]

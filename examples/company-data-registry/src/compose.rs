@@ -202,7 +202,7 @@ fn shared_broker<S>(resources: &Resources<S>, who: &str) -> Result<(), BoxError>
         return Ok(());
     }
     Err(format!(
-        "alone, {who} needs a broker other processes reach (BROKER_URL=sqlite://..., postgres://..., nats://... or amqp://...); with the in-process broker the registry runs it in its own process"
+        "alone, {who} needs a broker other processes reach (BROKER_URL=sqlite://..., postgres://..., nats://..., amqp://... or redis://...); with the in-process broker the registry runs it in its own process"
     )
     .into())
 }

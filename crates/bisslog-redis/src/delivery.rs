@@ -1,0 +1,392 @@
+//! One delivered stream entry ([`RedisDelivery`]) and how it is settled,
+//! and the stream of a subscription ([`RedisDeliveries`]): claims of due
+//! retries and expired leases, then blocking group reads.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bisslog_core::BoxFuture;
+use bisslog_messaging::{BrokerError, Delivery, DeliveryStream, Message};
+use futures_util::Stream;
+use redis::aio::ConnectionManager;
+use tokio::time::Instant;
+
+use crate::reply::{self, Entry};
+use crate::{codec, error, scripts};
+
+/// The longest a read blocks on the server: it bounds how long closing a
+/// subscription waits for the read in progress.
+pub(crate) const MAX_BLOCK: Duration = Duration::from_secs(2);
+
+/// How often a subscriber removes the consumers of gone instances from
+/// its group.
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
+
+/// What every delivery of one subscription shares.
+pub(crate) struct Group {
+    /// For everything but the blocking reads.
+    pub(crate) conn: ConnectionManager,
+    /// The stream: the queue's name.
+    pub(crate) stream: String,
+    /// The consumer group: the subscription's consumer name.
+    pub(crate) group: String,
+    /// This subscriber's consumer in the group.
+    pub(crate) consumer: String,
+    /// The group's sorted set of entries waiting for a delayed retry.
+    pub(crate) delayed: String,
+}
+
+/// One entry delivered to this subscriber, pending in its group until
+/// settled.
+pub(crate) struct RedisDelivery {
+    group: Arc<Group>,
+    id: String,
+    message: Message,
+    attempt: u32,
+}
+
+impl RedisDelivery {
+    fn new(group: &Arc<Group>, entry: Entry) -> Self {
+        let message = codec::message(&group.stream, &entry.id, entry.fields);
+        Self {
+            group: Arc::clone(group),
+            id: entry.id,
+            message,
+            attempt: entry.deliveries,
+        }
+    }
+}
+
+impl Delivery for RedisDelivery {
+    fn message(&self) -> &Message {
+        &self.message
+    }
+
+    fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async move {
+            let group = &self.group;
+            let mut conn = group.conn.clone();
+            // XACK only: the entry stays in the stream for the other
+            // groups (other services) that read it.
+            redis::cmd("XACK")
+                .arg(&group.stream)
+                .arg(&group.group)
+                .arg(&self.id)
+                .query_async::<i64>(&mut conn)
+                .await
+                .map(drop)
+                .map_err(|e| error::command("acknowledging an entry (XACK)", e))
+        })
+    }
+
+    fn retry(self: Box<Self>, delay: Duration) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async move {
+            let group = &self.group;
+            let mut conn = group.conn.clone();
+            let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+            scripts::PARK
+                .key(&group.delayed)
+                .arg(&self.id)
+                .arg(millis)
+                .invoke_async::<i64>(&mut conn)
+                .await
+                .map(drop)
+                .map_err(|e| error::command("parking an entry for a delayed retry", e))
+        })
+    }
+
+    fn release(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        Box::pin(async move {
+            let group = &self.group;
+            let mut conn = group.conn.clone();
+            // Its last delivery set to the epoch: its lease is over, and
+            // the next claim of any subscriber of the group takes it.
+            redis::cmd("XCLAIM")
+                .arg(&group.stream)
+                .arg(&group.group)
+                .arg(&group.consumer)
+                .arg(0)
+                .arg(&self.id)
+                .arg("TIME")
+                .arg(1)
+                .arg("JUSTID")
+                .query_async::<redis::Value>(&mut conn)
+                .await
+                .map(drop)
+                .map_err(|e| error::command("releasing an entry (XCLAIM)", e))
+        })
+    }
+
+    fn keep_alive(&self) -> BoxFuture<'_, Result<(), BrokerError>> {
+        Box::pin(async move {
+            let group = &self.group;
+            let mut conn = group.conn.clone();
+            let kept = scripts::KEEP_ALIVE
+                .key(&group.stream)
+                .arg(&group.group)
+                .arg(&group.consumer)
+                .arg(&self.id)
+                .invoke_async::<i64>(&mut conn)
+                .await
+                .map_err(|e| error::command("keeping an entry's lease (XCLAIM)", e))?;
+            if kept == 0 {
+                tracing::warn!(stream = %group.stream, group = %group.group, entry = %self.id,
+                    "the lease ran out before it was kept: another consumer of the group has the entry");
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Why a fetch gave nothing.
+enum Fetch {
+    /// A passing problem: reported, then the next poll tries again.
+    Failed(BrokerError),
+    /// The group (or its stream) is gone: the subscription ends, and the
+    /// runner subscribes again (provisioning it again when it may).
+    NoGroup,
+}
+
+/// The reading side of a subscription: its own connection, which blocks
+/// on `XREADGROUP`, and where it is in its claims.
+pub(crate) struct Reader {
+    pub(crate) group: Arc<Group>,
+    pub(crate) blocking: ConnectionManager,
+    pub(crate) batch: usize,
+    pub(crate) lease: Duration,
+    pub(crate) claim_every: Duration,
+    pub(crate) next_claim: Instant,
+    pub(crate) next_due: Option<Instant>,
+    pub(crate) cursor: String,
+    /// Consumers idle this long with nothing pending are gone.
+    pub(crate) forget_consumers_after: Duration,
+    pub(crate) next_sweep: Instant,
+}
+
+impl Reader {
+    async fn fetch(mut self) -> (Self, Result<Vec<RedisDelivery>, Fetch>) {
+        let result = self.fetch_once().await;
+        (self, result)
+    }
+
+    async fn fetch_once(&mut self) -> Result<Vec<RedisDelivery>, Fetch> {
+        let now = Instant::now();
+        if now >= self.next_sweep {
+            self.next_sweep = now + SWEEP_EVERY;
+            self.sweep().await;
+        }
+        if now >= self.next_claim || self.next_due.is_some_and(|due| due <= now) {
+            let claimed = self.claim().await?;
+            if !claimed.is_empty() {
+                return Ok(claimed);
+            }
+        }
+        self.read().await
+    }
+
+    /// Removes the consumers of gone instances (an operator's aid: a
+    /// failure is only logged).
+    async fn sweep(&self) {
+        let group = &self.group;
+        let mut conn = group.conn.clone();
+        let after = u64::try_from(self.forget_consumers_after.as_millis()).unwrap_or(u64::MAX);
+        let removed = scripts::SWEEP
+            .key(&group.stream)
+            .arg(&group.group)
+            .arg(after)
+            .arg(&group.consumer)
+            .invoke_async::<i64>(&mut conn)
+            .await;
+        match removed {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(stream = %group.stream, group = %group.group, removed,
+                "removed the consumers of gone instances from the group"),
+            Err(error) => tracing::debug!(stream = %group.stream, group = %group.group, %error,
+                "could not remove the consumers of gone instances"),
+        }
+    }
+
+    /// Claims due retries and entries whose lease ran out.
+    async fn claim(&mut self) -> Result<Vec<RedisDelivery>, Fetch> {
+        let group = Arc::clone(&self.group);
+        let mut conn = group.conn.clone();
+        let lease = u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX);
+        let answer = scripts::CLAIM
+            .key(&group.stream)
+            .key(&group.delayed)
+            .arg(&group.group)
+            .arg(&group.consumer)
+            .arg(lease)
+            .arg(self.batch)
+            .arg(&self.cursor)
+            .invoke_async::<redis::Value>(&mut conn)
+            .await
+            .map_err(|e| failed("claiming due retries and expired leases", e))?;
+        let doing = "claiming due retries and expired leases";
+        let claimed = reply::claimed(answer)
+            .ok_or_else(|| Fetch::Failed(error::unexpected(doing, "the claim")))?;
+        let now = Instant::now();
+        // A full batch may have left more behind: claim again next time.
+        self.next_claim = if claimed.entries.len() >= self.batch {
+            now
+        } else {
+            now + self.claim_every
+        };
+        self.next_due = claimed
+            .next_due_ms
+            .map(|ms| now + Duration::from_millis(ms));
+        self.cursor = claimed.cursor;
+        Ok(claimed
+            .entries
+            .into_iter()
+            .map(|entry| RedisDelivery::new(&group, entry))
+            .collect())
+    }
+
+    /// Reads new entries, blocking until the next claim is due.
+    async fn read(&mut self) -> Result<Vec<RedisDelivery>, Fetch> {
+        let now = Instant::now();
+        let until = self
+            .next_due
+            .map_or(self.next_claim, |due| due.min(self.next_claim));
+        // BLOCK 0 would be forever.
+        let block = until
+            .saturating_duration_since(now)
+            .clamp(Duration::from_millis(1), MAX_BLOCK);
+        let group = Arc::clone(&self.group);
+        let answer = redis::cmd("XREADGROUP")
+            .arg("GROUP")
+            .arg(&group.group)
+            .arg(&group.consumer)
+            .arg("COUNT")
+            .arg(self.batch)
+            .arg("BLOCK")
+            .arg(u64::try_from(block.as_millis()).unwrap_or(1))
+            .arg("STREAMS")
+            .arg(&group.stream)
+            .arg(">")
+            .query_async::<redis::Value>(&mut self.blocking)
+            .await
+            .map_err(|e| failed("reading the stream (XREADGROUP)", e))?;
+        let (entries, deleted) = reply::read_group(answer).ok_or_else(|| {
+            Fetch::Failed(error::unexpected(
+                "reading the stream (XREADGROUP)",
+                "the entries",
+            ))
+        })?;
+        if !deleted.is_empty() {
+            // Deleted before they could be read: nothing to deliver.
+            let mut conn = group.conn.clone();
+            let _ = redis::cmd("XACK")
+                .arg(&group.stream)
+                .arg(&group.group)
+                .arg(&deleted)
+                .query_async::<i64>(&mut conn)
+                .await;
+        }
+        Ok(entries
+            .into_iter()
+            .map(|entry| RedisDelivery::new(&group, entry))
+            .collect())
+    }
+}
+
+fn failed(doing: &str, e: redis::RedisError) -> Fetch {
+    if error::is_no_group(&e) {
+        tracing::warn!(%e, "the consumer group or its stream is gone");
+        Fetch::NoGroup
+    } else {
+        Fetch::Failed(error::command(doing, e))
+    }
+}
+
+type Fetching = BoxFuture<'static, (Reader, Result<Vec<RedisDelivery>, Fetch>)>;
+
+/// The deliveries of one subscription: what a read or claim took is
+/// handed out in order, and a new one starts only when the runner wants
+/// more and none is left.
+pub(crate) struct RedisDeliveries {
+    buffer: VecDeque<RedisDelivery>,
+    /// `None` while fetching, or once the subscription ended.
+    reader: Option<Reader>,
+    fetching: Option<Fetching>,
+}
+
+impl RedisDeliveries {
+    pub(crate) fn new(reader: Reader) -> Self {
+        Self {
+            buffer: VecDeque::new(),
+            reader: Some(reader),
+            fetching: None,
+        }
+    }
+}
+
+type Item = Result<Box<dyn Delivery>, BrokerError>;
+
+impl Stream for RedisDeliveries {
+    type Item = Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(delivery) = this.buffer.pop_front() {
+                return Poll::Ready(Some(Ok(Box::new(delivery))));
+            }
+            let fetching = match &mut this.fetching {
+                Some(fetching) => fetching,
+                None => {
+                    let Some(reader) = this.reader.take() else {
+                        return Poll::Ready(None);
+                    };
+                    this.fetching.insert(Box::pin(reader.fetch()))
+                }
+            };
+            let Poll::Ready((reader, result)) = fetching.as_mut().poll(cx) else {
+                return Poll::Pending;
+            };
+            this.fetching = None;
+            match result {
+                Ok(batch) => {
+                    this.reader = Some(reader);
+                    this.buffer.extend(batch);
+                }
+                Err(Fetch::Failed(error)) => {
+                    this.reader = Some(reader);
+                    return Poll::Ready(Some(Err(error)));
+                }
+                Err(Fetch::NoGroup) => return Poll::Ready(None),
+            }
+        }
+    }
+}
+
+impl DeliveryStream for RedisDeliveries {
+    fn close(self: Pin<Box<Self>>) -> BoxFuture<'static, Vec<Box<dyn Delivery>>> {
+        let this = *Pin::into_inner(self);
+        Box::pin(async move {
+            let RedisDeliveries {
+                buffer, fetching, ..
+            } = this;
+            let mut taken: Vec<Box<dyn Delivery>> = buffer
+                .into_iter()
+                .map(|d| Box::new(d) as Box<dyn Delivery>)
+                .collect();
+            // A read in progress may still take entries (it blocks for
+            // at most MAX_BLOCK): they are handed back too.
+            if let Some(fetching) = fetching
+                && let (_, Ok(batch)) = fetching.await
+            {
+                taken.extend(batch.into_iter().map(|d| Box::new(d) as Box<dyn Delivery>));
+            }
+            taken
+        })
+    }
+}
