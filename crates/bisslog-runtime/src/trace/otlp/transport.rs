@@ -9,6 +9,8 @@ pub(super) struct Destination {
     pub(super) url: String,
     pub(super) grpc: bool,
     pub(super) headers: Vec<(String, String)>,
+    /// The extra CA of `BISSLOG_CA_FILE`, read when export was configured.
+    pub(super) ca: crate::tls::CaBundle,
 }
 
 pub(super) enum Transport {
@@ -42,7 +44,8 @@ impl Transport {
             reqwest::header::CONTENT_TYPE,
             reqwest::header::HeaderValue::from_static("application/x-protobuf"),
         );
-        let client = reqwest::Client::builder()
+        let client = crate::tls::client_builder(&destination.ca)
+            .map_err(|e| e.to_string())?
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Transport::Http {
