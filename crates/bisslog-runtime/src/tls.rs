@@ -63,6 +63,9 @@ pub enum TlsError {
         /// Why.
         reason: String,
     },
+    /// The bundle `BISSLOG_CA_FILE` names is not usable.
+    #[error("{CA_FILE_VARIABLE}: {0}")]
+    CaVariable(#[source] Box<TlsError>),
     /// The TLS client could not be set up (no trust store, for one).
     #[error("the TLS client could not be set up: {0}")]
     Setup(String),
@@ -102,7 +105,9 @@ impl CaBundle {
     /// The file can not be read or holds no PEM certificate.
     pub fn from_env() -> Result<Self, TlsError> {
         match std::env::var_os(CA_FILE_VARIABLE) {
-            Some(path) if !path.is_empty() => Self::from_file(Path::new(&path)),
+            Some(path) if !path.is_empty() => {
+                Self::from_file(Path::new(&path)).map_err(|e| TlsError::CaVariable(Box::new(e)))
+            }
             _ => Ok(Self::none()),
         }
     }
@@ -285,5 +290,15 @@ mod tests {
             let empty = CaBundle::from_pem("empty.pem", b"no certificate here").unwrap_err();
             assert!(matches!(empty, TlsError::CaBundle { .. }), "{empty}");
         }
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn with_the_default_provider_installed_plain_reqwest_clients_build_too() {
+        // reqwest built with rustls and no provider panics on
+        // `Client::new()` unless one is installed; installing twice is fine.
+        install_default_provider();
+        install_default_provider();
+        reqwest::Client::builder().build().unwrap();
     }
 }

@@ -69,6 +69,9 @@ use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
 use jsonwebtoken::{Validation, decode, decode_header};
 use serde_json::{Map, Value};
 
+/// The extra CA certificates the JWKS client trusts besides the system's
+/// ([`JwtAuthenticatorBuilder::ca_bundle`]).
+pub use bisslog_runtime::tls::CaBundle;
 pub use error::JwtError;
 pub use keys::JwtKeys;
 
@@ -221,7 +224,7 @@ pub struct JwtAuthenticatorBuilder {
     max_token_length: usize,
     min_refresh_interval: Duration,
     fetch_timeout: Duration,
-    ca: Option<bisslog_runtime::tls::CaBundle>,
+    ca: Option<CaBundle>,
 }
 
 impl JwtAuthenticatorBuilder {
@@ -276,7 +279,7 @@ impl JwtAuthenticatorBuilder {
     /// With an `https` JWKS URL (the `tls` feature): the extra CA
     /// certificates trusted besides the system's. By default, those of the
     /// PEM file `BISSLOG_CA_FILE` names, if set.
-    pub fn ca_bundle(mut self, ca: bisslog_runtime::tls::CaBundle) -> Self {
+    pub fn ca_bundle(mut self, ca: CaBundle) -> Self {
         self.ca = Some(ca);
         self
     }
@@ -293,7 +296,7 @@ impl JwtAuthenticatorBuilder {
             Source::Url(url) => {
                 let ca = match self.ca {
                     Some(ca) => ca,
-                    None => bisslog_runtime::tls::CaBundle::from_env()?,
+                    None => CaBundle::from_env()?,
                 };
                 Keys::Remote(RemoteKeys::new(
                     url,

@@ -505,6 +505,35 @@ pub(crate) fn millis(
 mod tests {
     use super::*;
 
+    #[test]
+    fn https_endpoints_need_tls_and_are_refused_over_grpc() {
+        assert!(check_endpoint("http://collector:4318/v1/traces", false).is_ok());
+        assert!(check_endpoint("http://collector:4317", true).is_ok());
+        let https = check_endpoint("https://collector:4318/v1/traces", false);
+        if crate::tls::HTTPS_ENABLED {
+            assert!(https.is_ok());
+        } else {
+            let error = https.unwrap_err().to_string();
+            assert!(error.contains("`tls` feature"), "{error}");
+            assert!(error.contains("OTLP endpoint"), "{error}");
+        }
+        let grpc = check_endpoint("https://collector:4317", true).unwrap_err();
+        assert!(
+            matches!(
+                grpc,
+                OtlpError::Unsupported {
+                    variable: "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    ..
+                }
+            ),
+            "{grpc}"
+        );
+        assert!(grpc.to_string().contains("http/protobuf"), "{grpc}");
+        for bad in ["collector:4318", "ftp://collector/", "/v1/traces"] {
+            assert!(check_endpoint(bad, false).is_err(), "{bad}");
+        }
+    }
+
     fn read(vars: &[(&str, &str)]) -> Result<Option<OtlpSettings>, OtlpError> {
         OtlpSettings::read("registry", |name| {
             vars.iter()
