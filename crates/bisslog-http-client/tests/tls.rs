@@ -2,6 +2,8 @@
 //! certificate a throwaway CA signed is called when that CA is configured,
 //! and refused, before anything is sent, when it is not.
 
+#![allow(clippy::unwrap_used, missing_docs)]
+
 #[path = "support/https.rs"]
 mod https;
 

@@ -157,6 +157,10 @@ pub use bisslog_lambda as lambda;
 pub use bisslog_macros::{keynames, service};
 #[cfg(feature = "nats")]
 pub use bisslog_nats as nats;
+/// HTTPS for the framework's outgoing calls (the `tls` feature): the
+/// shared client builder, `CaBundle` and `BISSLOG_CA_FILE`.
+#[cfg(feature = "tls")]
+pub use bisslog_runtime::tls;
 #[cfg(feature = "sql")]
 pub use bisslog_sql as sql;
 #[cfg(feature = "testing")]

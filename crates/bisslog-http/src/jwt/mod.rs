@@ -98,7 +98,9 @@ pub struct JwtAuthenticator {
 
 enum Keys {
     Fixed(Arc<KeySet>),
-    Remote(RemoteKeys),
+    // Boxed: the cache, the gate and the client are much larger than an
+    // `Arc`.
+    Remote(Box<RemoteKeys>),
 }
 
 impl JwtAuthenticator {
@@ -298,12 +300,12 @@ impl JwtAuthenticatorBuilder {
                     Some(ca) => ca,
                     None => CaBundle::from_env()?,
                 };
-                Keys::Remote(RemoteKeys::new(
+                Keys::Remote(Box::new(RemoteKeys::new(
                     url,
                     &ca,
                     self.fetch_timeout,
                     self.min_refresh_interval,
-                )?)
+                )?))
             }
         };
         Ok(JwtAuthenticator {

@@ -16,6 +16,10 @@ const MAX_JWKS_BYTES: usize = 1024 * 1024;
 /// with each failure in a row, up to the refresh interval.
 pub(super) const FIRST_RETRY: Duration = Duration::from_secs(1);
 
+/// The longest interval kept (a century): adding a longer one to an
+/// `Instant` could overflow, which panics.
+const MAX_INTERVAL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// Decides whether a refresh may start now. After a successful fetch, at
 /// most one per interval, so that a flood of tokens naming random `kid`s
 /// cannot hammer the JWKS server (nor make every such request wait for
@@ -33,6 +37,7 @@ pub(super) struct RefreshGate {
 
 impl RefreshGate {
     pub(super) fn new(interval: Duration) -> Self {
+        let interval = interval.min(MAX_INTERVAL);
         Self {
             interval,
             next: None,
@@ -70,7 +75,8 @@ impl RefreshGate {
 /// Why a JWKS fetch failed (logged, never shown to callers).
 #[derive(Debug, thiserror::Error)]
 enum FetchError {
-    #[error("the request failed: {0}")]
+    // reqwest's error and its sources follow in the log line (`error_chain`).
+    #[error("the request failed")]
     Request(#[from] reqwest::Error),
     #[error("the JWKS server answered {0}")]
     Status(reqwest::StatusCode),
@@ -211,6 +217,10 @@ mod tests {
         assert!(gate.try_start(start + Duration::from_secs(60)));
         gate.succeeded(start + Duration::from_secs(60));
         assert!(!gate.try_start(start + Duration::from_secs(61)));
+        let mut never = RefreshGate::new(Duration::MAX);
+        assert!(never.try_start(start));
+        never.succeeded(start);
+        assert!(!never.try_start(start + Duration::from_secs(3600)));
         let mut always = RefreshGate::new(Duration::ZERO);
         assert!(always.try_start(start));
         always.failed(start);
