@@ -19,7 +19,7 @@
 //! `ClientConfig`): nothing here installs a process-wide default. An
 //! application whose own reqwest clients need one (reqwest built with
 //! rustls but without a provider panics when such a client is built) calls
-//! [`install_default_provider`].
+//! `install_default_provider` (with the `tls` feature).
 
 use std::path::{Path, PathBuf};
 #[cfg(feature = "tls")]
