@@ -217,8 +217,9 @@ where
                 return ExitCode::from(2);
             }
         };
-        // Only serving needs the authenticators (and their files).
-        let authentication = if matches!(invocation.command, Command::Serve) {
+        // Only serving needs the authenticators (and their files), and the
+        // `openapi` command, whose document says how the routes are guarded.
+        let authentication = if matches!(invocation.command, Command::Serve | Command::OpenApi) {
             match Authentication::from_settings(&config.settings) {
                 Ok(authentication) => authentication,
                 Err(error) => {
@@ -404,18 +405,16 @@ where
                     }
                 };
                 if command == Command::OpenApi {
-                    let server =
-                        composition
-                            .http_server(composition.main())
-                            .build()
-                            .map_err(|source| StartError::Http {
-                                service: composition.main().name().to_owned(),
-                                source,
-                            });
+                    let server = authentication
+                        .apply(composition.http_server(composition.main()))
+                        .build()
+                        .map_err(|source| StartError::Http {
+                            service: composition.main().name().to_owned(),
+                            source,
+                        });
                     serve::close(resources.stores()).await;
                     let server = server?;
-                    let document = bisslog_http::ApiDocs::new()
-                        .document(composition.main(), server.status_policy());
+                    let document = server.openapi_document(&bisslog_http::ApiDocs::new());
                     print(&pretty(&document));
                     return Ok(ExitCode::SUCCESS);
                 }

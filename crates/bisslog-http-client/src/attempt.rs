@@ -8,8 +8,8 @@
 
 use bisslog_core::{Error, ErrorKind};
 use bytes::Bytes;
-use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
 
 use crate::response::Response;
 use crate::{answer, codes, propagation};
@@ -50,15 +50,25 @@ impl Request {
 pub(crate) struct AttemptFailure {
     pub(crate) error: Error,
     pub(crate) sent: bool,
+    /// The other service answered 401: it did not accept the credentials.
+    pub(crate) unauthorized: bool,
 }
 
 impl AttemptFailure {
     fn sent(error: Error) -> Self {
-        Self { error, sent: true }
+        Self {
+            error,
+            sent: true,
+            unauthorized: false,
+        }
     }
 
-    fn not_sent(error: Error) -> Self {
-        Self { error, sent: false }
+    pub(crate) fn not_sent(error: Error) -> Self {
+        Self {
+            error,
+            sent: false,
+            unauthorized: false,
+        }
     }
 }
 
@@ -89,12 +99,10 @@ pub(crate) async fn once(
         // The body only says what went wrong; when it cannot be read, the
         // status says it alone.
         let body = read_body(answer, max_body).await.unwrap_or_default();
-        return Err(AttemptFailure::sent(answer::failure(
-            status,
-            &headers,
-            &body,
-            &request.name(),
-        )));
+        return Err(AttemptFailure {
+            unauthorized: status == StatusCode::UNAUTHORIZED,
+            ..AttemptFailure::sent(answer::failure(status, &headers, &body, &request.name()))
+        });
     }
     match read_body(answer, max_body).await {
         Ok(body) => Ok(Response::new(status, headers, body, request.name())),

@@ -1,6 +1,7 @@
 //! The client of one service: its base URL, its connections, the calls.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bisslog_core::{BoxFuture, Error, ErrorKind};
@@ -54,6 +55,24 @@ pub enum ClientError {
     /// The underlying HTTP client could not be set up.
     #[error("the HTTP client could not be set up")]
     Build(#[source] reqwest::Error),
+    /// The token endpoint of [`ClientCredentials`](crate::ClientCredentials)
+    /// is not an absolute `http://` or `https://` URL without credentials
+    /// or fragment.
+    #[error("`{url}` is not an OAuth token endpoint's URL: {reason}")]
+    InvalidTokenUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The client id or secret of
+    /// [`ClientCredentials`](crate::ClientCredentials) cannot be used (the
+    /// reason never quotes the secret).
+    #[error("the OAuth client credentials cannot be used: {reason}")]
+    InvalidCredentials {
+        /// What is wrong with them.
+        reason: String,
+    },
     /// An `https://` base URL without the `tls` feature, or a CA bundle
     /// (`BISSLOG_CA_FILE`) that can not be used.
     #[error(transparent)]
@@ -104,6 +123,15 @@ pub trait TokenProvider: Send + Sync + 'static {
     /// The token to send now, without `Bearer `; an error fails the
     /// attempt before anything is sent.
     fn token(&self) -> BoxFuture<'_, Result<String, Error>>;
+
+    /// The other service answered 401 to a request with `token`: whether
+    /// the provider will give another one (it forgets `token`), in which
+    /// case the client sends the request once more, at most once per
+    /// call. By default `false`: the 401 is the call's error.
+    fn reject(&self, token: &str) -> bool {
+        let _ = token;
+        false
+    }
 }
 
 impl std::fmt::Debug for dyn TokenProvider {
@@ -209,15 +237,18 @@ impl ServiceClient {
     /// policy wraps attempts (retrying a transient failure only when the
     /// request is idempotent or was not sent).
     async fn execute(&self, request: Request) -> Result<Response, Error> {
+        // Whether a token was already rejected in this call: a new one is
+        // asked for once per call, whatever the attempts.
+        let renewed = AtomicBool::new(false);
         match &self.inner.interaction {
             None => self
-                .attempt(&request)
+                .attempt(&request, &renewed)
                 .await
                 .map_err(|failure| failure.error),
             Some(interaction) => {
                 interaction
                     .call(|_| async {
-                        self.attempt(&request)
+                        self.attempt(&request, &renewed)
                             .await
                             .map_err(|failure| AttemptError {
                                 error: failure.error,
@@ -229,27 +260,35 @@ impl ServiceClient {
         }
     }
 
-    /// One attempt at `request`.
-    async fn attempt(&self, request: &Request) -> Result<Response, attempt::AttemptFailure> {
+    /// One attempt at `request`: with a token provider, its token sent,
+    /// and after a 401 (the token revoked, or expired early) the request
+    /// sent again with a new one when the provider has one and `renewed`
+    /// says this call has not done so yet. The other service did nothing
+    /// with a request it refused as unauthenticated, so sending it again
+    /// is safe whatever the method.
+    async fn attempt(
+        &self,
+        request: &Request,
+        renewed: &AtomicBool,
+    ) -> Result<Response, attempt::AttemptFailure> {
         let url = self.url(&request.path);
         let Some(tokens) = &self.inner.tokens else {
             return attempt::once(&self.inner.http, &url, request, self.inner.max_body).await;
         };
-        let not_sent = |error: Error| attempt::AttemptFailure { error, sent: false };
-        let token = tokens.token().await.map_err(not_sent)?;
-        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-            not_sent(Error::new(
-                ErrorKind::Internal,
-                codes::INVALID_REQUEST,
-                "the token provider gave a token that is not a valid header value",
-            ))
-        })?;
-        value.set_sensitive(true);
-        let mut request = request.clone();
-        request
-            .headers
-            .insert(reqwest::header::AUTHORIZATION, value);
-        attempt::once(&self.inner.http, &url, &request, self.inner.max_body).await
+        loop {
+            let token = tokens
+                .token()
+                .await
+                .map_err(attempt::AttemptFailure::not_sent)?;
+            let authorized = with_token(request, &token)?;
+            match attempt::once(&self.inner.http, &url, &authorized, self.inner.max_body).await {
+                Err(failure)
+                    if failure.unauthorized
+                        && !renewed.swap(true, Ordering::Relaxed)
+                        && tokens.reject(&token) => {}
+                outcome => return outcome,
+            }
+        }
     }
 
     /// The base URL followed by `path` (a missing leading `/` added).
@@ -261,6 +300,23 @@ impl ServiceClient {
         };
         format!("{}{separator}{path}", self.inner.base)
     }
+}
+
+/// `request` with `Authorization: Bearer <token>`.
+fn with_token(request: &Request, token: &str) -> Result<Request, attempt::AttemptFailure> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+        attempt::AttemptFailure::not_sent(Error::new(
+            ErrorKind::Internal,
+            codes::INVALID_REQUEST,
+            "the token provider gave a token that is not a valid header value",
+        ))
+    })?;
+    value.set_sensitive(true);
+    let mut request = request.clone();
+    request
+        .headers
+        .insert(reqwest::header::AUTHORIZATION, value);
+    Ok(request)
 }
 
 /// `body` as JSON; a value that cannot be written as JSON (a map with
@@ -350,7 +406,11 @@ impl ServiceClientBuilder {
         self.default_header("authorization", value)
     }
 
-    /// Asks `provider` for the bearer token of every attempt.
+    /// Asks `provider` for the bearer token of every attempt
+    /// ([`ClientCredentials`](crate::ClientCredentials) for an OAuth 2.0
+    /// token endpoint); after a 401, when the provider
+    /// [rejects](TokenProvider::reject) the token, the request is sent
+    /// once more with a new one.
     pub fn bearer_token_provider(mut self, provider: impl TokenProvider) -> Self {
         self.tokens = Some(Arc::new(provider));
         self
@@ -394,12 +454,7 @@ impl ServiceClientBuilder {
         }
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| ClientError::InvalidUserAgent(self.user_agent.clone()))?;
-        let mut http = bisslog_runtime::tls::client_builder(&ca)?
-            // A service's API does not send its callers elsewhere; following
-            // a redirect would send the default headers (often credentials)
-            // wherever it points. A 3xx is a failure (`Processing`).
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(self.connect_timeout)
+        let mut http = http_builder(self.connect_timeout, &ca)?
             .user_agent(user_agent)
             .default_headers(headers);
         if let Some(timeout) = self.timeout {
@@ -415,6 +470,23 @@ impl ServiceClientBuilder {
             }),
         })
     }
+}
+
+/// The `reqwest` client builder of every client this crate makes (a
+/// service's, a token endpoint's): one place for what they share, on the
+/// framework's shared builder (HTTPS with the `tls` feature, `ca`'s
+/// certificates trusted besides the system's).
+pub(crate) fn http_builder(
+    connect_timeout: Duration,
+    ca: &bisslog_runtime::tls::CaBundle,
+) -> Result<reqwest::ClientBuilder, ClientError> {
+    Ok(bisslog_runtime::tls::client_builder(ca)?
+        // A service's API does not send its callers elsewhere; following
+        // a redirect would send the default headers (often credentials)
+        // wherever it points. A 3xx is a failure (`Processing`).
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(connect_timeout)
+        .user_agent(concat!("bisslog/", env!("CARGO_PKG_VERSION"))))
 }
 
 /// `given` checked and written without its trailing `/`.

@@ -28,3 +28,23 @@ pub const BODY_TOO_LARGE: &str = "http-body-too-large";
 
 /// A success whose body is not the JSON expected. Kind `InvalidData`.
 pub const UNEXPECTED_BODY: &str = "http-unexpected-body";
+
+/// The OAuth token endpoint did not accept the client's id and secret
+/// (`invalid_client`, or a 401). Kind `ExternalAuthentication`.
+pub const OAUTH_INVALID_CLIENT: &str = "oauth-invalid-client";
+
+/// The OAuth token endpoint refused to give the client a token for
+/// another reason: `unauthorized_client`, `invalid_scope`,
+/// `access_denied` or a 403 (kind `ExternalAuthorization`), or a request
+/// it does not accept, or an unexpected status such as a 404 (kind
+/// `Configuration`).
+pub const OAUTH_TOKEN_REFUSED: &str = "oauth-token-refused";
+
+/// The OAuth token endpoint failed or is overloaded (5xx, 429). Kind
+/// `Unavailable`: worth trying again.
+pub const OAUTH_TOKEN_UNAVAILABLE: &str = "oauth-token-unavailable";
+
+/// The OAuth token endpoint answered a success without a usable bearer
+/// token (not JSON, no `access_token`, a `token_type` other than
+/// `Bearer`). Kind `Processing`.
+pub const OAUTH_BAD_TOKEN_RESPONSE: &str = "oauth-bad-token-response";

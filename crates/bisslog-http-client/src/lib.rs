@@ -64,17 +64,66 @@
 //! # }
 //! ```
 //!
-//! `https://` base URLs need the `tls` feature (of this crate, or of
-//! `bisslog`): rustls with the *ring* provider, certificates verified
+//! # Credentials
+//!
+//! [`ServiceClientBuilder::bearer_token`] sends a fixed token,
+//! [`ServiceClientBuilder::api_key`] an API key, and
+//! [`ServiceClientBuilder::bearer_token_provider`] asks a [`TokenProvider`]
+//! before every attempt. For service-to-service calls, [`ClientCredentials`]
+//! is that provider for an OAuth 2.0 token endpoint (the client credentials
+//! grant): it caches each token until shortly before it expires, fetches
+//! one at a time for all concurrent calls, and after a 401 from the other
+//! service gets a new token and sends the request once more.
+//!
+//! ```
+//! use bisslog_http_client::{ClientCredentials, ServiceClient};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # use axum::{Json, Router, http::HeaderMap, routing::{get, post}};
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # let base = format!("http://{}", listener.local_addr()?);
+//! # let app = Router::new()
+//! #     .route("/oauth/token", post(|| async {
+//! #         Json(serde_json::json!({"access_token": "t-1", "token_type": "Bearer", "expires_in": 3600}))
+//! #     }))
+//! #     .route("/schemas", get(|headers: HeaderMap| async move {
+//! #         assert_eq!(headers["authorization"], "Bearer t-1");
+//! #         Json(serde_json::json!([]))
+//! #     }));
+//! # let server = tokio::spawn(async move { axum::serve(listener, app).await });
+//! # let (token_url, registry_url) = (format!("{base}/oauth/token"), base.clone());
+//! # let secret = "importer-secret".to_owned();
+//! // The secret comes from the environment or a mounted file, never the code.
+//! let credentials = ClientCredentials::builder(&token_url, "importer", secret)
+//!     .audience("company-data-registry")
+//!     .build()?;
+//! let registry = ServiceClient::builder(&registry_url)
+//!     .bearer_token_provider(credentials)
+//!     .build()?;
+//! let schemas: Vec<serde_json::Value> = registry.get_json("/schemas").await?;
+//! assert!(schemas.is_empty());
+//! # server.abort();
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # HTTPS
+//!
+//! The client speaks plain HTTP, as services inside one network do.
+//! `https://` base URLs (and token endpoints) need the `tls` feature (of
+//! this crate, or of `bisslog`): rustls with the *ring* provider, certificates verified
 //! against the system's trust store plus the PEM bundle `BISSLOG_CA_FILE`
-//! names (or [`ServiceClientBuilder::ca_bundle`]). Without it,
-//! [`ServiceClientBuilder::build`] refuses an `https://` base URL
-//! ([`ClientError::Tls`]), naming the feature.
+//! names (or the `ca_bundle` of [`ServiceClientBuilder`] and
+//! [`ClientCredentialsBuilder`]). Without it,
+//! [`ServiceClientBuilder::build`] (and [`ClientCredentialsBuilder::build`])
+//! refuses an `https://` URL ([`ClientError::Tls`]), naming the feature.
 
 mod answer;
 mod attempt;
 mod client;
 pub mod codes;
+mod credentials;
 mod propagation;
 mod response;
 
@@ -85,6 +134,10 @@ pub use bisslog_runtime::tls::CaBundle;
 pub use client::{
     ClientError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, ServiceClient,
     ServiceClientBuilder, TokenProvider,
+};
+pub use credentials::{
+    ClientCredentials, ClientCredentialsBuilder, DEFAULT_EXPIRY_SKEW, DEFAULT_TOKEN_LIFETIME,
+    DEFAULT_TOKEN_TIMEOUT,
 };
 pub use propagation::TRANSACTION_HEADER;
 /// The HTTP method of [`ServiceClient::send`], and the types of a

@@ -7,14 +7,17 @@
 use axum::Router;
 use axum::routing::get;
 use bisslog_core::ErrorKind;
-use bisslog_openapi::{ApiOptions, Typed, UseCaseTypes};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bisslog_openapi::{ApiOptions, Authentication, Typed, UseCaseTypes};
 use bisslog_runtime::Service;
 use http::header;
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
-use crate::HttpError;
 use crate::problem::StatusPolicy;
+use crate::{Authenticator, HttpError};
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -60,8 +63,42 @@ impl ApiDocs {
     /// The OpenAPI document of `service`, typed by its use cases, with the
     /// error statuses of `policy`: what the server serves at
     /// `/openapi.json` (and what a service's `openapi` command prints).
+    ///
+    /// Its security is what the metadata says (each authenticator a route
+    /// names, documented as a bearer token): a server knows better, see
+    /// [`HttpServer::openapi_document`](crate::HttpServer::openapi_document).
     pub fn document(&self, service: &Service, policy: &StatusPolicy) -> Value {
         bisslog_openapi::typed_document(service.metadata(), &self.options, &typed(service, policy))
+    }
+
+    /// The document with the security of the server's authenticators.
+    pub(crate) fn document_guarded(
+        &self,
+        service: &Service,
+        policy: &StatusPolicy,
+        authentication: &Authentication,
+    ) -> Value {
+        let mut typed = typed(service, policy);
+        typed.authentication = Some(authentication.clone());
+        bisslog_openapi::typed_document(service.metadata(), &self.options, &typed)
+    }
+}
+
+/// How the server guards its routes: each registered authenticator's
+/// security scheme (the ones that describe none are documented by
+/// [`bisslog_openapi::undescribed_scheme`]) and the default one.
+pub(crate) fn authentication(
+    authenticators: &HashMap<String, Arc<dyn Authenticator>>,
+    default: Option<&str>,
+) -> Authentication {
+    Authentication {
+        schemes: authenticators
+            .iter()
+            .filter_map(|(name, authenticator)| {
+                Some((name.clone(), authenticator.security_scheme()?))
+            })
+            .collect(),
+        default: default.map(str::to_owned),
     }
 }
 
@@ -105,6 +142,7 @@ pub(crate) fn routes(
     docs: &ApiDocs,
     service: &Service,
     policy: &StatusPolicy,
+    authentication: &Authentication,
 ) -> Result<Router, HttpError> {
     let metadata = service.metadata();
     for use_case in metadata.use_cases.values() {
@@ -117,7 +155,7 @@ pub(crate) fn routes(
             }
         }
     }
-    let document = docs.document(service, policy);
+    let document = docs.document_guarded(service, policy, authentication);
     let json = bytes::Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
     let html = bytes::Bytes::from(crate::docs_page::render(&document));
     Ok(router

@@ -330,6 +330,17 @@ impl Authenticator for ApiKeys {
     fn challenge(&self, _refusal: &Error) -> Option<HeaderValue> {
         Some(HeaderValue::from_static("ApiKey"))
     }
+
+    fn security_scheme(&self) -> Option<serde_json::Value> {
+        // `Authorization: ApiKey <key>` is accepted too; OpenAPI has no
+        // scheme for it, so the description says so.
+        Some(serde_json::json!({
+            "type": "apiKey",
+            "in": "header",
+            "name": "x-api-key",
+            "description": "an API key in `x-api-key` (or `Authorization: ApiKey <key>`)",
+        }))
+    }
 }
 
 #[cfg(test)]

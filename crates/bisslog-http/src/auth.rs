@@ -55,6 +55,32 @@ pub trait Authenticator: Send + Sync + 'static {
         let _ = refusal;
         None
     }
+
+    /// The OpenAPI Security Scheme Object describing the credentials this
+    /// authenticator checks, which the served document
+    /// ([`ApiDocs`](crate::ApiDocs)) lists under the name it is registered
+    /// with. `None` by default: the document then says it is a bearer
+    /// token ([`bisslog_openapi::undescribed_scheme`]), and says that
+    /// nothing describes it.
+    ///
+    /// ```
+    /// # use bisslog_core::{BoxFuture, Error};
+    /// # use bisslog_http::Authenticator;
+    /// struct Partner;
+    ///
+    /// impl Authenticator for Partner {
+    /// #   fn authenticate<'a>(&'a self, _: &'a http::request::Parts)
+    /// #       -> BoxFuture<'a, Result<serde_json::Map<String, serde_json::Value>, Error>> {
+    /// #       Box::pin(async { Ok(serde_json::Map::new()) })
+    /// #   }
+    ///     fn security_scheme(&self) -> Option<serde_json::Value> {
+    ///         Some(serde_json::json!({"type": "apiKey", "in": "header", "name": "x-partner-key"}))
+    ///     }
+    /// }
+    /// ```
+    fn security_scheme(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 /// A shared authenticator: the same one registered under several names,
@@ -71,4 +97,31 @@ impl<A: Authenticator + ?Sized> Authenticator for std::sync::Arc<A> {
     fn challenge(&self, refusal: &Error) -> Option<http::HeaderValue> {
         (**self).challenge(refusal)
     }
+
+    fn security_scheme(&self) -> Option<serde_json::Value> {
+        (**self).security_scheme()
+    }
 }
+
+/// A caller an outer layer already authenticated: put in a request's
+/// extensions by code in front of the router (the AWS Lambda entry point
+/// puts there the claims of an API Gateway authorizer), never by the
+/// network, since no client can set an extension.
+///
+/// On a route without an authenticator (or whose rule is `public`), the
+/// extension's attributes are the caller's: they become context attributes
+/// and the route's `authorization` rule is decided against them, as if an
+/// authenticator had returned them. On a route with an authenticator, the
+/// authenticator still runs and only its attributes count.
+///
+/// ```
+/// use bisslog_http::GatewayCaller;
+///
+/// let mut request = http::Request::new(axum::body::Body::empty());
+/// let claims = serde_json::json!({"sub": "ana", "roles": ["admin"]});
+/// if let serde_json::Value::Object(claims) = claims {
+///     request.extensions_mut().insert(GatewayCaller(claims));
+/// }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GatewayCaller(pub serde_json::Map<String, serde_json::Value>);

@@ -19,6 +19,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
+use crate::auth::GatewayCaller;
 use crate::config::HttpConfig;
 use crate::headers::{TRANSACTION, transaction_id};
 use crate::problem::{Problem, ProblemIntoResponse as _, StatusPolicy};
@@ -90,6 +91,10 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
         // A `public` rule lets anyone in: no credentials are read.
         let public = route.authorization.as_ref().is_some_and(|rule| rule.public);
         let authenticator = route.authenticator.as_ref().filter(|_| !public);
+        let gateway = parts.extensions.get::<GatewayCaller>();
+        // Somebody authenticated the caller: this route's authenticator, or
+        // the layer that put the gateway's caller in the extensions.
+        let authenticated = authenticator.is_some() || gateway.is_some();
         let attributes = match authenticator {
             Some(authenticator) => match authenticator.authenticate(&parts).await {
                 Ok(attributes) => attributes,
@@ -108,7 +113,9 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
                     return Ok(response);
                 }
             },
-            None => serde_json::Map::new(),
+            // A caller an outer layer authenticated (an API Gateway
+            // authorizer): only code can put it there.
+            None => gateway.map(|caller| caller.0.clone()).unwrap_or_default(),
         };
         let bytes = read_body(&parts.headers, body, &route, &shared.config)
             .await
@@ -132,9 +139,10 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
             .maybe_trace_parent(trace_parent)
             .build();
         let input = route.mapper.map(&sources, ctx.attributes());
-        // The rule is checked whenever an authenticator ran: without one
-        // there is no caller to check (start-up warned about the route).
-        if let (Some(rule), Some(_)) = (&route.authorization, authenticator) {
+        // The rule is checked whenever somebody authenticated the caller:
+        // without that there is no caller to check (start-up warned about
+        // the route).
+        if let (Some(rule), true) = (&route.authorization, authenticated) {
             let decision = authorization::decide(rule, Some(ctx.attributes()), &input);
             decision.log(&transaction, route.use_case.keyname());
             if let Some(refusal) = decision.refusal() {

@@ -86,7 +86,7 @@ mod trace;
 mod websocket;
 
 pub use api_docs::{ApiDocs, DOCS_PATH, OPENAPI_PATH};
-pub use auth::Authenticator;
+pub use auth::{Authenticator, GatewayCaller};
 pub use config::HttpConfig;
 pub use error::HttpError;
 pub use problem::{Problem, ProblemResponse, RETRY_AFTER_SECONDS, StatusPolicy};

@@ -155,7 +155,7 @@ fn warn_if_not_enforced(route: &Route) {
             checkpoint_id = "authorization-not-enforced",
             use_case = route.use_case.keyname(),
             route = %route.span_name,
-            "the route declares an authorization rule but no authenticator runs on it: the rule is not enforced"
+            "the route declares an authorization rule but no authenticator runs on it: the rule is not enforced (unless an outer layer passes the caller, as an API Gateway authorizer does on AWS Lambda)"
         );
     }
 }

@@ -49,6 +49,8 @@ pub struct HttpServer {
     websockets: WebSocketRegistry,
     websocket_routes: websocket::WebSocketRoutes,
     shared: Arc<Shared>,
+    /// How the routes are guarded, for the OpenAPI document.
+    authentication: bisslog_openapi::Authentication,
 }
 
 /// Configures an [`HttpServer`].
@@ -58,6 +60,7 @@ pub struct HttpServerBuilder {
     policy: StatusPolicy,
     authenticators: HashMap<String, Arc<dyn Authenticator>>,
     default_authenticator: Option<String>,
+    websocket_authenticator: Option<String>,
     websockets: WebSocketRegistry,
     served_elsewhere: Vec<Trigger>,
     api_docs: Option<ApiDocs>,
@@ -75,6 +78,7 @@ impl HttpServer {
             policy: StatusPolicy::default(),
             authenticators: HashMap::new(),
             default_authenticator: None,
+            websocket_authenticator: None,
             websockets: WebSocketRegistry::new(),
             served_elsewhere: Vec::new(),
             api_docs: None,
@@ -99,6 +103,14 @@ impl HttpServer {
         &self.policy
     }
 
+    /// The OpenAPI document of the server's service as `docs` describes
+    /// it: what [`HttpServerBuilder::openapi`] serves at `/openapi.json`,
+    /// with the security schemes of the authenticators this server
+    /// registered and the one guarding each route.
+    pub fn openapi_document(&self, docs: &ApiDocs) -> serde_json::Value {
+        docs.document_guarded(&self.service, &self.policy, &self.authentication)
+    }
+
     /// The server's settings.
     pub fn config(&self) -> &HttpConfig {
         &self.config
@@ -120,10 +132,28 @@ impl HttpServer {
         headers: &http::HeaderMap,
         text: &str,
     ) -> Option<serde_json::Value> {
+        self.websocket_message_as(None, connection_id, headers, text)
+            .await
+    }
+
+    /// [`websocket_message`](Self::websocket_message) on a connection
+    /// whose upgrade authenticated `caller` (an authenticator's
+    /// attributes): they are the call's context attributes and the route
+    /// key's authorization rule is decided against them, a refusal
+    /// replied as its problem document (401 or 403). With `None`, as
+    /// without an authenticator: the rule is not enforced.
+    pub async fn websocket_message_as(
+        &self,
+        caller: Option<&serde_json::Map<String, serde_json::Value>>,
+        connection_id: &str,
+        headers: &http::HeaderMap,
+        text: &str,
+    ) -> Option<serde_json::Value> {
         websocket::handle_message(
             &self.websocket_routes,
             &self.shared,
             connection_id,
+            caller,
             headers,
             text,
             crate::trace::incoming(headers).as_ref(),
@@ -317,6 +347,25 @@ impl HttpServerBuilder {
         self
     }
 
+    /// Authenticates WebSocket upgrade requests with the authenticator
+    /// registered under `name`, instead of the
+    /// [`authenticate_all_with`](Self::authenticate_all_with) one (which
+    /// authenticates them when this is not called). A refused upgrade is
+    /// answered with the authenticator's 401 (and its `WWW-Authenticate`
+    /// challenge) or 403, and `$connect` does not run; an accepted one
+    /// keeps the caller's attributes for the whole connection: they are
+    /// context attributes of `$connect`, of every message's call and of
+    /// `$disconnect`, and each route key's `authorization` rule is
+    /// decided against them. Only headers are read: a browser cannot set
+    /// them on a WebSocket upgrade (see `docs/security.md`). A `name` that
+    /// is not registered is a [`HttpError::UnknownAuthenticator`] at
+    /// [`build`](Self::build).
+    #[must_use]
+    pub fn websocket_authenticator(mut self, name: impl Into<String>) -> Self {
+        self.websocket_authenticator = Some(name.into());
+        self
+    }
+
     /// Uses this registry of WebSocket connections (give the same one to
     /// use cases that send to connections).
     #[must_use]
@@ -417,8 +466,18 @@ impl HttpServerBuilder {
                 reason: panic_message(panic.as_ref()),
             })?;
         }
+        let authentication = crate::api_docs::authentication(
+            &self.authenticators,
+            self.default_authenticator.as_deref(),
+        );
         if let Some(docs) = self.api_docs {
-            router = crate::api_docs::routes(router, &docs, &self.service, &self.policy)?;
+            router = crate::api_docs::routes(
+                router,
+                &docs,
+                &self.service,
+                &self.policy,
+                &authentication,
+            )?;
         }
         if let Some(extra) = self.extra {
             router = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| router.merge(extra)))
@@ -427,7 +486,18 @@ impl HttpServerBuilder {
                     reason: panic_message(panic.as_ref()),
                 })?;
         }
-        if let Some(ws) = websocket::endpoint(&self.service, &self.websockets, &shared)? {
+        let websocket_authenticator = self
+            .websocket_authenticator
+            .as_deref()
+            .or(self.default_authenticator.as_deref());
+        if let Some(ws) = websocket::endpoint(
+            &self.service,
+            &self.websockets,
+            &shared,
+            &self.authenticators,
+            websocket_authenticator,
+            &self.config.websocket_path,
+        )? {
             router = router.route(&self.config.websocket_path, ws);
         }
         let websocket_routes = websocket::WebSocketRoutes::new(&self.service);
@@ -443,6 +513,7 @@ impl HttpServerBuilder {
             websockets: self.websockets,
             websocket_routes,
             shared,
+            authentication,
         })
     }
 }

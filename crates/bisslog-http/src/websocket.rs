@@ -9,6 +9,15 @@
 //!   output is sent back as the reply, a failure as a problem document.
 //! - `$disconnect` runs when the connection ends.
 //!
+//! With an authenticator for upgrades
+//! ([`HttpServerBuilder::websocket_authenticator`](crate::HttpServerBuilder::websocket_authenticator),
+//! else the [`authenticate_all_with`](crate::HttpServerBuilder::authenticate_all_with)
+//! one), the upgrade request is authenticated before `$connect` runs (a
+//! refusal is the HTTP answer, nothing is upgraded) and the caller's
+//! attributes stay with the connection: each route key's `authorization`
+//! rule is decided against them before its use case runs, in
+//! [`WebSocketRoutes::call`], the same way for the AWS Lambda entry point.
+//!
 //! [`WebSocketRegistry`] implements the
 //! [`WebSocketConnections`](bisslog_core::WebSocketConnections) port, so
 //! use cases can push to any connection.
@@ -21,17 +30,20 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use bisslog_core::{
-    BoxFuture, Ctx, Error, TraceContext, TransactionId, Trigger, WebSocketConnections,
+    BoxFuture, Ctx, Error, TraceContext, TransactionId, Trigger, UseCaseError as _,
+    WebSocketConnections,
 };
+use bisslog_runtime::authorization::{self, Rule};
 use bisslog_runtime::mapper::{Body, InputMapper, Sources};
 use bisslog_runtime::trace::{Span, SpanKind, SpanStart, attributes};
 use bisslog_runtime::{Service, UseCaseHandle};
 use bisslog_schema::TriggerKind;
 use futures_util::{SinkExt as _, StreamExt as _};
 use http::{HeaderMap, StatusCode};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
+use crate::auth::Authenticator;
 use crate::error::HttpError;
 use crate::handler::Shared;
 use crate::headers::transaction_id;
@@ -150,19 +162,24 @@ impl WebSocketConnections for WebSocketRegistry {
     }
 }
 
-/// A route key's use case and mapper.
+/// A route key's use case, mapper and authorization rule.
 struct WsRoute {
     use_case: UseCaseHandle,
     mapper: InputMapper,
+    /// Who may call the route key (the trigger's `authorization`, else
+    /// the use case's); decided whenever the call has a caller.
+    authorization: Option<Rule>,
 }
 
 /// The WebSocket triggers of a service by route key, with their mappers:
 /// what the `/ws` endpoint routes messages to, and what other entry points
 /// with API Gateway WebSocket semantics (AWS Lambda) call directly.
 ///
-/// A call's context has [`Trigger::WebSocket`] and the `connection_id`
-/// attribute; the mapper's sources are `connection_id`, `route_key`,
-/// `headers.*` and `body.*`.
+/// A call's context has [`Trigger::WebSocket`], the caller's attributes
+/// and the `connection_id` attribute; the mapper's sources are
+/// `connection_id`, `route_key`, `headers.*` and `body.*`. Each route
+/// key's authorization rule (see [`call`](Self::call)) is decided here, so
+/// that every entry point decides it the same way.
 #[derive(Clone, Default)]
 pub struct WebSocketRoutes {
     routes: Arc<HashMap<String, WsRoute>>,
@@ -176,11 +193,15 @@ impl WebSocketRoutes {
             let Some(use_case) = service.use_case(keyname) else {
                 continue;
             };
-            for trigger in &spec.triggers {
+            for (index, trigger) in spec.triggers.iter().enumerate() {
                 if let TriggerKind::WebSocket(ws) = &trigger.kind {
                     let route = WsRoute {
                         use_case: use_case.clone(),
                         mapper: InputMapper::new(ws.mapper.as_ref()),
+                        authorization: service
+                            .metadata()
+                            .authorization_for(keyname, index)
+                            .cloned(),
                     };
                     routes.insert(ws.route_key.clone(), route);
                 }
@@ -201,32 +222,66 @@ impl WebSocketRoutes {
         self.routes.get(route_key).map(|r| &r.use_case)
     }
 
+    /// Route keys whose authorization rule needs a caller (any rule but
+    /// `public`), sorted: what is not enforced where nobody authenticates.
+    pub fn guarded_route_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self
+            .routes
+            .iter()
+            .filter(|(_, route)| route.authorization.as_ref().is_some_and(|r| !r.public))
+            .map(|(key, _)| key.as_str())
+            .collect();
+        keys.sort_unstable();
+        keys
+    }
+
     /// Calls the use case of `route_key` for a connection; the reply's
     /// body, if it has one. `None` when no trigger has that route key.
+    ///
+    /// `caller` is the connection's authenticated caller (its
+    /// authenticator's attributes, or the claims of an API Gateway
+    /// authorizer), `None` when nobody authenticates the connection. Its
+    /// attributes become the call's context attributes, under
+    /// `connection_id`, which they cannot replace. With a caller, the
+    /// route key's authorization rule is decided after mapping and before
+    /// the use case (and logged, see
+    /// [`Decision::log`](bisslog_runtime::authorization::Decision::log)): a
+    /// refused call fails with the refusal (kind `Unauthenticated`, 401, or
+    /// `NotAllowed`, 403) and the use case does not run. Without a caller
+    /// the rule is not enforced: there is nobody to check (the `/ws`
+    /// endpoint warns at start-up).
     ///
     /// `trace_parent` is the trace the connection continues (the upgrade
     /// request's `traceparent`). With a tracer, the call runs under a
     /// server span "WS {route_key}", its child; without one, the call's
     /// context simply continues `trace_parent`.
+    #[allow(clippy::too_many_arguments)] // each is one part of the call, and all are needed
     pub fn call(
         &self,
         route_key: &str,
         connection_id: &str,
+        caller: Option<&Map<String, Value>>,
         headers: &HeaderMap,
         body: Option<Body<'_>>,
         transaction: TransactionId,
         trace_parent: Option<&TraceContext>,
     ) -> Option<BoxFuture<'static, Result<Option<bytes::Bytes>, bisslog_runtime::Failure>>> {
         let route = self.routes.get(route_key)?;
+        let mut builder = Ctx::builder(route.use_case.keyname_arc(), Trigger::WebSocket);
+        if let Some(caller) = caller {
+            builder = builder.attributes(caller.clone());
+        }
+        // After the caller's attributes: a claim named `connection_id`
+        // cannot pass for the connection.
+        let builder = builder.attribute("connection_id", connection_id);
         let mut span = Span::start(route.use_case.tracer(), || {
             SpanStart::new(format!("WS {route_key}"), SpanKind::Server)
                 .parent(trace_parent)
                 .attribute("bisslog.websocket.route_key", route_key.to_owned())
                 .attribute(attributes::TRANSACTION_ID, transaction.to_string())
         });
-        let ctx = Ctx::builder(route.use_case.keyname_arc(), Trigger::WebSocket)
+        let ctx = builder
             .transaction_id(transaction)
-            .attribute("connection_id", connection_id)
             .maybe_trace_parent(span.context().or(trace_parent).cloned())
             .build();
         let sources = WsSources {
@@ -236,6 +291,19 @@ impl WebSocketRoutes {
             body,
         };
         let input = route.mapper.map(&sources, ctx.attributes());
+        if let (Some(rule), Some(_)) = (&route.authorization, caller) {
+            let decision = authorization::decide(rule, Some(ctx.attributes()), &input);
+            decision.log(ctx.transaction_id(), route.use_case.keyname());
+            if let Some(refusal) = decision.refusal() {
+                if span.is_recording() {
+                    let code = refusal.code();
+                    span.record_outcome(Some((refusal.kind(), &code, &refusal)));
+                }
+                span.end();
+                let failure: bisslog_runtime::Failure = Box::new(refusal);
+                return Some(Box::pin(std::future::ready(Err(failure))));
+            }
+        }
         let call = route.use_case.call(ctx.clone(), &input);
         Some(Box::pin(async move {
             let outcome = call.await;
@@ -258,44 +326,110 @@ struct Endpoint {
     routes: WebSocketRoutes,
     registry: WebSocketRegistry,
     shared: Arc<Shared>,
+    /// Checks the upgrade request; its attributes are the connection's
+    /// caller. `None`: nobody authenticates connections.
+    authenticator: Option<Arc<dyn Authenticator>>,
 }
 
 /// The endpoint's handler, when the service has WebSocket triggers.
+/// `authenticator` names the authenticator of upgrade requests, if any.
 pub(crate) fn endpoint(
     service: &Service,
     registry: &WebSocketRegistry,
     shared: &Arc<Shared>,
+    authenticators: &HashMap<String, Arc<dyn Authenticator>>,
+    authenticator: Option<&str>,
+    path: &str,
 ) -> Result<Option<MethodRouter>, HttpError> {
     let routes = WebSocketRoutes::new(service);
+    let authenticator = match authenticator {
+        None => None,
+        Some(name) => Some(authenticators.get(name).cloned().ok_or_else(|| {
+            HttpError::UnknownAuthenticator {
+                name: name.to_owned(),
+                use_case: routes
+                    .use_case("$connect")
+                    .map_or("(every WebSocket route key)", |u| u.keyname())
+                    .to_owned(),
+                route: format!("GET {path} (WebSocket)"),
+            }
+        })?),
+    };
     if routes.is_empty() {
         return Ok(None);
+    }
+    if authenticator.is_none() {
+        warn_if_not_enforced(&routes);
     }
     let endpoint = Arc::new(Endpoint {
         routes,
         registry: registry.clone(),
         shared: Arc::clone(shared),
+        authenticator,
     });
     Ok(Some(get(
-        move |upgrade: WebSocketUpgrade, headers: HeaderMap| {
+        move |upgrade: WebSocketUpgrade, parts: http::request::Parts| {
             let endpoint = Arc::clone(&endpoint);
-            async move { connect(endpoint, upgrade, headers).await }
+            async move { connect(endpoint, upgrade, parts).await }
         },
     )))
 }
 
-/// Runs `$connect`, then upgrades the connection.
+/// Logs, once at start-up, every route key whose rule cannot be checked
+/// because nobody authenticates the connections.
+fn warn_if_not_enforced(routes: &WebSocketRoutes) {
+    for route_key in routes.guarded_route_keys() {
+        tracing::warn!(
+            checkpoint_id = "authorization-not-enforced",
+            use_case = routes.use_case(route_key).map(UseCaseHandle::keyname),
+            route_key,
+            "the WebSocket route key declares an authorization rule but no authenticator checks the connections: the rule is not enforced (unless an outer layer passes the caller, as an API Gateway authorizer does on AWS Lambda)"
+        );
+    }
+}
+
+/// Authenticates the upgrade request, runs `$connect`, then upgrades the
+/// connection.
 async fn connect(
     endpoint: Arc<Endpoint>,
     upgrade: WebSocketUpgrade,
-    headers: HeaderMap,
+    mut parts: http::request::Parts,
 ) -> Response {
     let connection_id = TransactionId::generate().to_string();
-    let transaction = transaction_id(&headers);
+    let transaction = transaction_id(&parts.headers);
+    let caller = match &endpoint.authenticator {
+        None => None,
+        Some(authenticator) => {
+            // The authenticator logs its refusals under this id.
+            parts.extensions.insert(transaction.clone());
+            match authenticator.authenticate(&parts).await {
+                Ok(attributes) => Some(attributes),
+                Err(error) => {
+                    let transaction = transaction.to_string();
+                    let refused = endpoint.shared.policy.problem(
+                        &error,
+                        &transaction,
+                        Some(parts.uri.path()),
+                    );
+                    let unauthorized = refused.status_code() == StatusCode::UNAUTHORIZED;
+                    let mut response = refused.into_response();
+                    if unauthorized && let Some(challenge) = authenticator.challenge(&error) {
+                        response
+                            .headers_mut()
+                            .insert(http::header::WWW_AUTHENTICATE, challenge);
+                    }
+                    return response;
+                }
+            }
+        }
+    };
+    let headers = parts.headers;
     // Every message of the connection continues the upgrade's trace.
     let trace_parent = crate::trace::incoming(&headers);
     let call = endpoint.routes.call(
         "$connect",
         &connection_id,
+        caller.as_ref(),
         &headers,
         None,
         transaction.clone(),
@@ -312,18 +446,33 @@ async fn connect(
             .into_response();
     }
     upgrade.on_upgrade(move |socket| {
-        serve_connection(endpoint, socket, connection_id, headers, trace_parent)
+        let connection = Connection {
+            id: connection_id,
+            caller,
+            headers,
+            trace_parent,
+        };
+        serve_connection(endpoint, socket, connection)
     })
 }
 
-/// Reads messages until the client leaves, then runs `$disconnect`.
-async fn serve_connection(
-    endpoint: Arc<Endpoint>,
-    socket: WebSocket,
-    connection_id: String,
+/// What an open connection keeps from its upgrade.
+struct Connection {
+    id: String,
+    /// The authenticated caller, for every call of the connection.
+    caller: Option<Map<String, Value>>,
     headers: HeaderMap,
     trace_parent: Option<TraceContext>,
-) {
+}
+
+/// Reads messages until the client leaves, then runs `$disconnect`.
+async fn serve_connection(endpoint: Arc<Endpoint>, socket: WebSocket, connection: Connection) {
+    let Connection {
+        id: connection_id,
+        caller,
+        headers,
+        trace_parent,
+    } = connection;
     let (mut sink, mut stream) = socket.split();
     let (sender, mut outgoing) = mpsc::unbounded_channel::<Message>();
     endpoint.registry.register(&connection_id, &sender);
@@ -342,6 +491,7 @@ async fn serve_connection(
                     &endpoint.routes,
                     &endpoint.shared,
                     &connection_id,
+                    caller.as_ref(),
                     &headers,
                     text.as_str(),
                     trace_parent.as_ref(),
@@ -370,6 +520,7 @@ async fn serve_connection(
     let call = endpoint.routes.call(
         "$disconnect",
         &connection_id,
+        caller.as_ref(),
         &headers,
         None,
         TransactionId::generate(),
@@ -387,6 +538,7 @@ pub(crate) async fn handle_message(
     routes: &WebSocketRoutes,
     shared: &Shared,
     connection_id: &str,
+    caller: Option<&Map<String, Value>>,
     headers: &HeaderMap,
     text: &str,
     trace_parent: Option<&TraceContext>,
@@ -428,6 +580,7 @@ pub(crate) async fn handle_message(
     let call = routes.call(
         route_key,
         connection_id,
+        caller,
         headers,
         Some(body),
         transaction,

@@ -434,3 +434,145 @@ async fn every_status_the_server_answers_is_documented_for_its_operation() {
     stop.send(()).unwrap();
     task.await.unwrap().unwrap();
 }
+
+const GUARDED: &str = r#"
+name: guarded
+use_cases:
+  add:
+    name: add
+    authorization: {roles: [adder, admin], scopes: [sums.write]}
+    triggers:
+      - type: http
+        options: {method: post, path: "/sums/{label}", mapper: {path_query.label: label, body.a: a, body.b: b}}
+  forget:
+    name: forget
+    authorization: {owner: label}
+    triggers: [{type: http, options: {method: delete, path: "/sums/{label}", authenticator: partner, mapper: {path_query.label: label}}}]
+  register:
+    name: register
+    authorization: public
+    triggers: [{type: http, options: {method: post, path: "/labels"}}]
+  annotate:
+    name: annotate
+    triggers:
+      - type: http
+        options: {method: put, path: "/labels/{label}/note", authenticator: keys, mapper: {path_query.label: label, body: note}}
+"#;
+
+/// A service's own authenticator, which describes no scheme.
+struct Partner;
+impl bisslog_http::Authenticator for Partner {
+    fn authenticate<'a>(
+        &'a self,
+        _: &'a http::request::Parts,
+    ) -> bisslog_core::BoxFuture<'a, Result<serde_json::Map<String, Value>, Error>> {
+        Box::pin(async { Err(Error::unauthenticated("no-partner", "partners only")) })
+    }
+}
+
+fn guarded_server() -> HttpServer {
+    use bisslog_http::api_key::{ApiKeys, hash_key};
+    use bisslog_http::jwt::{JwtAuthenticator, JwtKeys};
+    let metadata = bisslog_schema::validate_str("metadata.yml", GUARDED)
+        .into_service()
+        .unwrap();
+    let service = Service::builder(metadata)
+        .use_case("add", Add)
+        .use_case("forget", Forget)
+        .use_case("register", Register)
+        .use_case("annotate", Annotate)
+        .build()
+        .unwrap();
+    let jwt = JwtAuthenticator::builder(JwtKeys::hmac_secret([7u8; 32]).unwrap())
+        .build()
+        .unwrap();
+    let keys = ApiKeys::parse(&format!("importer:{}\n", hash_key("k-1"))).unwrap();
+    HttpServer::builder(service)
+        .openapi(docs())
+        .authenticator("jwt", jwt)
+        .authenticator("keys", keys)
+        .authenticator("partner", Partner)
+        .authenticate_all_with("jwt")
+        .build()
+        .unwrap()
+}
+
+/// The served document of a guarded service is the golden
+/// `tests/golden/guarded.openapi.json` (`BLESS=1` rewrites it).
+#[tokio::test]
+async fn the_served_document_names_the_authenticator_guarding_each_route() {
+    let server = guarded_server();
+    let printed = server.openapi_document(&docs());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.serve_until(listener, async {
+        let _ = stopped.await;
+    }));
+    let (_, _, body) = get(addr, "/openapi.json").await;
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc, printed, "served and printed documents are the same");
+
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(
+        schemes["jwt"],
+        json!({"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+               "description": schemes["jwt"]["description"].clone()})
+    );
+    assert_eq!(schemes["keys"]["type"], "apiKey");
+    assert_eq!(schemes["keys"]["name"], "x-api-key");
+    assert_eq!(schemes["partner"]["scheme"], "bearer");
+    let add = &doc["paths"]["/sums/{label}"]["post"];
+    assert_eq!(add["security"], json!([{"jwt": ["sums.write"]}]));
+    assert_eq!(
+        add["x-bisslog-authorization"],
+        json!({"roles": ["adder", "admin"], "scopes": ["sums.write"]})
+    );
+    let forget = &doc["paths"]["/sums/{label}"]["delete"];
+    assert_eq!(forget["security"], json!([{"partner": []}]));
+    let register = &doc["paths"]["/labels"]["post"];
+    assert_eq!(register["security"], json!([]));
+    assert!(register["responses"].get("401").is_none());
+    let annotate = &doc["paths"]["/labels/{label}/note"]["put"];
+    assert_eq!(annotate["security"], json!([{"keys": []}]));
+
+    // What the document says is what the server answers.
+    let client = bisslog_runtime::tls::client_builder(&Default::default())
+        .unwrap()
+        .build()
+        .unwrap();
+    let refused = client
+        .post(format!("http://{addr}/sums/x"))
+        .json(&json!({"a": 1, "b": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    assert!(add["responses"]["401"].is_object());
+    let open = client
+        .post(format!("http://{addr}/labels"))
+        .json(&json!({"label": "a"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open.status().as_u16(), 201, "public: no credentials needed");
+
+    let text = bisslog_openapi::DocumentFormat::Json.write(&doc);
+    let golden =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/guarded.openapi.json");
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        std::fs::write(&golden, &text).unwrap();
+    } else {
+        let expected = std::fs::read_to_string(&golden)
+            .unwrap_or_else(|_| panic!("{} is missing; run with BLESS=1", golden.display()));
+        assert!(
+            expected == text,
+            "{} differs (run with BLESS=1 to accept, then review the diff)",
+            golden.display()
+        );
+    }
+    check_with_openapi_spec_validator(&body);
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}

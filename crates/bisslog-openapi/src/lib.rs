@@ -27,7 +27,9 @@
 //! | mapper `path_query.x` / `params.x` / `headers.x` | path / query / header parameter `x` |
 //! | mapper `body`, `body.x` | `requestBody` (an object with property `x`) in the trigger's `content_type` |
 //! | a request body | 413 and 415 responses |
-//! | `authenticator`, `rate_limit`, `cacheable` (GET) | 401 and 403, 429, 304 responses |
+//! | `authenticator` | a `components.securitySchemes` entry of that name ([`undescribed_scheme`]), required by the operation's `security`; 401 and 403 responses; `x-bisslog-authenticator` |
+//! | `authorization` (trigger's, else use case's) | the rule in words after the `description`, `x-bisslog-authorization`; its `scopes` in the `security` requirement; `public`: `security: []` and no 401/403 |
+//! | `rate_limit`, `cacheable` (GET) | 429, 304 responses |
 //!
 //! Every operation lists 400 (malformed request), 500, 503 (with
 //! `Retry-After`) and 504 (every route has a timeout: its own or the
@@ -40,12 +42,16 @@
 //! request body typed by the input fields the mapper fills from it and
 //! `required` when the input needs them, the success status (201, 202,
 //! 204 with no body) and output schema, and exactly the error statuses
-//! the use case's error type can produce.
+//! the use case's error type can produce, and ([`Authentication`]) the
+//! authenticators that really guard each route: their own security
+//! schemes, and the server's default authenticator on the routes that
+//! name none.
 
 pub mod api_doc;
 pub mod diff;
 mod operation;
 mod problem;
+mod security;
 mod typed;
 
 use bisslog_schema::{ServiceMetadata, TriggerKind};
@@ -53,6 +59,7 @@ use serde_json::{Map, Value, json};
 
 use api_doc::UniqueIds;
 pub use api_doc::{ApiOptions, DocumentFormat};
+pub use security::{Authentication, undescribed_scheme};
 pub use typed::{Typed, UseCaseTypes};
 
 /// The OpenAPI version written.
@@ -145,14 +152,31 @@ fn build(service: &ServiceMetadata, options: &ApiOptions, typed: Option<&Typed>)
     let mut ids = UniqueIds::default();
     let mut paths = Map::new();
     let mut tags = Vec::<String>::new();
+    let from_metadata;
+    let authentication = match typed.and_then(|t| t.authentication.as_ref()) {
+        Some(authentication) => authentication,
+        None => {
+            from_metadata = Authentication::from_metadata(service);
+            &from_metadata
+        }
+    };
+    let mut schemes = security::UsedSchemes::default();
     for use_case in service.use_cases.values() {
-        for trigger in &use_case.triggers {
+        for (index, trigger) in use_case.triggers.iter().enumerate() {
             let TriggerKind::Http(http) = &trigger.kind else {
                 continue;
             };
             let id = ids.claim(&use_case.keyname);
             let types = typed.and_then(|t| Some((t.use_cases.get(&use_case.keyname)?, t)));
-            let op = operation::build(service, use_case, http, id, types);
+            let guard = security::Guard::of(
+                http.authenticator.as_deref(),
+                service.authorization_for(&use_case.keyname, index),
+                authentication,
+            );
+            let mut op = operation::build(service, use_case, http, id, types, guard);
+            if let Value::Object(body) = &mut op.body {
+                security::apply(body, guard, authentication, &mut schemes);
+            }
             for tag in op.tags.iter() {
                 if !tags.contains(tag) {
                     tags.push(tag.clone());
@@ -174,6 +198,11 @@ fn build(service: &ServiceMetadata, options: &ApiOptions, typed: Option<&Typed>)
         doc.insert("tags".into(), Value::Array(tags));
     }
     doc.insert("paths".into(), Value::Object(paths));
-    doc.insert("components".into(), problem::components());
+    let mut components = problem::components();
+    if let (Some(schemes), Value::Object(components)) = (schemes.into_components(), &mut components)
+    {
+        components.insert("securitySchemes".into(), schemes);
+    }
+    doc.insert("components".into(), components);
     Value::Object(doc)
 }

@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use crate::api_doc::{part_schema, use_case_extensions};
 use crate::problem;
+use crate::security::{self, Guard};
 use crate::typed::{self, Typed, UseCaseTypes};
 
 /// Headers OpenAPI forbids as header parameters (they are described by
@@ -29,13 +30,14 @@ pub(crate) fn build(
     http: &HttpTrigger,
     operation_id: String,
     typed: Option<(&UseCaseTypes, &Typed)>,
+    guard: Guard<'_>,
 ) -> Operation {
     let tags = tags(service, use_case);
     let mut op = Map::new();
     op.insert("operationId".into(), json!(operation_id));
     op.insert("tags".into(), json!(tags));
     op.insert("summary".into(), json!(use_case.display_name()));
-    if let Some(description) = &use_case.description {
+    if let Some(description) = security::description(use_case.description.as_deref(), guard) {
         op.insert("description".into(), json!(description));
     }
     let parameters = parameters(use_case, http);
@@ -57,7 +59,12 @@ pub(crate) fn build(
     }
     op.insert(
         "responses".into(),
-        problem::responses(http, has_body, typed.map(|(types, _)| types)),
+        problem::responses(
+            http,
+            has_body,
+            guard.checking().is_some(),
+            typed.map(|(types, _)| types),
+        ),
     );
     use_case_extensions(use_case, &mut op);
     if let Some(authenticator) = &http.authenticator {

@@ -102,8 +102,15 @@ const UNTYPED: &[u16] = &[422];
 
 /// The `responses` of an operation: its success and its problems, by
 /// status. `has_body` says whether it documents a request body (413 and
-/// 415 are answered to bodies only).
-pub(crate) fn responses(http: &HttpTrigger, has_body: bool, typed: Option<&UseCaseTypes>) -> Value {
+/// 415 are answered to bodies only); `authenticated` whether an
+/// authenticator checks its callers (401, and 403 from the authenticator
+/// or the route's rule).
+pub(crate) fn responses(
+    http: &HttpTrigger,
+    has_body: bool,
+    authenticated: bool,
+    typed: Option<&UseCaseTypes>,
+) -> Value {
     let mut statuses: Vec<u16> = ALWAYS.to_vec();
     match typed {
         Some(types) => statuses.extend(&types.failures),
@@ -114,7 +121,7 @@ pub(crate) fn responses(http: &HttpTrigger, has_body: bool, typed: Option<&UseCa
             }
         }
     }
-    if http.authenticator.is_some() {
+    if authenticated {
         statuses.extend([401, 403]);
     }
     if http.rate_limit.is_some() {

@@ -31,6 +31,9 @@ pub struct Typed {
     /// The named schemas the input and output schemas refer to; they
     /// become `components/schemas` entries.
     pub schemas: Map<String, Value>,
+    /// How the server guards its routes; `None` documents what the
+    /// metadata says ([`Authentication::from_metadata`](crate::Authentication::from_metadata)).
+    pub authentication: Option<crate::Authentication>,
 }
 
 impl Typed {

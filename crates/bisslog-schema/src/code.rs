@@ -149,6 +149,10 @@ codes! {
     /// `authorization` on a consumer or schedule trigger, which runs as
     /// the service itself and is never checked.
     UncheckedAuthorization = "W017", Warning, "authorization on a trigger that is not checked";
+    /// `authorization: public` on an HTTP trigger that names an
+    /// `authenticator`: a public route reads no credentials, so the
+    /// authenticator never runs.
+    PublicWithAuthenticator = "W018", Warning, "public route with an authenticator";
 }
 
 impl std::fmt::Display for Code {

@@ -3,6 +3,7 @@
 //! process out. The binaries and `lambda_service` share them.
 
 use bisslog::app::{BoxError, ConnectionUrl, Reach, Secret, Store};
+use bisslog::http_client::ClientCredentials;
 use bisslog::{Composition, Resources, Service};
 use serde::Deserialize;
 
@@ -29,6 +30,26 @@ pub struct RegistrySettings {
     /// authentication is on (`REGISTRY_TOKEN` or `REGISTRY_TOKEN_FILE`).
     #[serde(default)]
     pub registry_token: Option<Secret<String>>,
+    /// The OAuth 2.0 token endpoint the importer gets its bearer tokens
+    /// for the registry from, by the client credentials grant
+    /// (`REGISTRY_OAUTH_TOKEN_URL`); with `REGISTRY_OAUTH_CLIENT_ID` and
+    /// `REGISTRY_OAUTH_CLIENT_SECRET`, instead of `REGISTRY_TOKEN`.
+    #[serde(default)]
+    pub registry_oauth_token_url: Option<String>,
+    /// The importer's OAuth client id (`REGISTRY_OAUTH_CLIENT_ID`).
+    #[serde(default)]
+    pub registry_oauth_client_id: Option<String>,
+    /// The importer's OAuth client secret (`REGISTRY_OAUTH_CLIENT_SECRET`
+    /// or, better, `REGISTRY_OAUTH_CLIENT_SECRET_FILE`).
+    #[serde(default)]
+    pub registry_oauth_client_secret: Option<Secret<String>>,
+    /// The `scope` asked for (`REGISTRY_OAUTH_SCOPE`); none by default.
+    #[serde(default)]
+    pub registry_oauth_scope: Option<String>,
+    /// The `audience` asked for (`REGISTRY_OAUTH_AUDIENCE`: the registry's
+    /// `JWT_AUDIENCE`, for servers that need it); none by default.
+    #[serde(default)]
+    pub registry_oauth_audience: Option<String>,
 }
 
 fn audit_port() -> u16 {
@@ -56,6 +77,26 @@ pub struct ImporterSettings {
     /// (`REGISTRY_TOKEN` or `REGISTRY_TOKEN_FILE`); none by default.
     #[serde(default)]
     pub registry_token: Option<Secret<String>>,
+    /// The OAuth 2.0 token endpoint the importer gets its bearer tokens
+    /// for the registry from, by the client credentials grant
+    /// (`REGISTRY_OAUTH_TOKEN_URL`); with `REGISTRY_OAUTH_CLIENT_ID` and
+    /// `REGISTRY_OAUTH_CLIENT_SECRET`, instead of `REGISTRY_TOKEN`.
+    #[serde(default)]
+    pub registry_oauth_token_url: Option<String>,
+    /// The importer's OAuth client id (`REGISTRY_OAUTH_CLIENT_ID`).
+    #[serde(default)]
+    pub registry_oauth_client_id: Option<String>,
+    /// The importer's OAuth client secret (`REGISTRY_OAUTH_CLIENT_SECRET`
+    /// or, better, `REGISTRY_OAUTH_CLIENT_SECRET_FILE`).
+    #[serde(default)]
+    pub registry_oauth_client_secret: Option<Secret<String>>,
+    /// The `scope` asked for (`REGISTRY_OAUTH_SCOPE`); none by default.
+    #[serde(default)]
+    pub registry_oauth_scope: Option<String>,
+    /// The `audience` asked for (`REGISTRY_OAUTH_AUDIENCE`: the registry's
+    /// `JWT_AUDIENCE`, for servers that need it); none by default.
+    #[serde(default)]
+    pub registry_oauth_audience: Option<String>,
 }
 
 fn registry_url() -> String {
@@ -108,11 +149,17 @@ pub async fn registry(resources: Resources<RegistrySettings>) -> Result<Composit
         .open_database(&settings.audit_database_url)
         .await?;
     let audit = audit_service(&resources, &trail).await?;
-    let token = settings
-        .registry_token
-        .as_ref()
-        .map(|t| t.expose().as_str());
-    let importer = importer_service(&resources, &resources.url(), token, records)?;
+    let auth = RegistryAuth::of(
+        settings.registry_token.as_ref(),
+        OAuthSettings {
+            token_url: settings.registry_oauth_token_url.as_deref(),
+            client_id: settings.registry_oauth_client_id.as_deref(),
+            client_secret: settings.registry_oauth_client_secret.as_ref(),
+            scope: settings.registry_oauth_scope.as_deref(),
+            audience: settings.registry_oauth_audience.as_deref(),
+        },
+    )?;
+    let importer = importer_service(&resources, &resources.url(), auth, records)?;
     Ok(Composition::new(registry)
         .with(audit, settings.audit_port)
         .with(importer, settings.importer_port))
@@ -136,11 +183,17 @@ pub async fn importer(resources: Resources<ImporterSettings>) -> Result<Service,
                 settings.registry_database_url
             )
         })?;
-    let token = settings
-        .registry_token
-        .as_ref()
-        .map(|t| t.expose().as_str());
-    importer_service(&resources, &settings.registry_url, token, records)
+    let auth = RegistryAuth::of(
+        settings.registry_token.as_ref(),
+        OAuthSettings {
+            token_url: settings.registry_oauth_token_url.as_deref(),
+            client_id: settings.registry_oauth_client_id.as_deref(),
+            client_secret: settings.registry_oauth_client_secret.as_ref(),
+            scope: settings.registry_oauth_scope.as_deref(),
+            audience: settings.registry_oauth_audience.as_deref(),
+        },
+    )?;
+    importer_service(&resources, &settings.registry_url, auth, records)
 }
 
 /// Refuses a broker no other process reaches, for a service run alone.
@@ -174,16 +227,19 @@ async fn audit_service<S>(resources: &Resources<S>, store: &Store) -> Result<Ser
 fn importer_service<S>(
     resources: &Resources<S>,
     registry_url: &str,
-    registry_token: Option<&str>,
+    auth: RegistryAuth<'_>,
     records: RegistryDatabase,
 ) -> Result<Service, BoxError> {
     let metadata = importer::metadata().map_err(invalid_metadata)?;
     let guards = importer::guards(&metadata);
-    let registry = RegistryHttp::new(
-        registry_url,
-        registry_token,
-        guards[importer::REGISTRY].clone(),
-    )?;
+    let guard = guards[importer::REGISTRY].clone();
+    let registry = match auth {
+        RegistryAuth::None => RegistryHttp::new(registry_url, None, guard)?,
+        RegistryAuth::Token(token) => RegistryHttp::new(registry_url, Some(token), guard)?,
+        RegistryAuth::ClientCredentials(credentials) => {
+            RegistryHttp::with_client_credentials(registry_url, credentials, guard)?
+        }
+    };
     Ok(importer::service(
         metadata,
         registry,
@@ -191,6 +247,77 @@ fn importer_service<S>(
         records,
         guards,
     )?)
+}
+
+/// How the importer authenticates to the registry.
+enum RegistryAuth<'a> {
+    /// It does not (the registry's authentication is off).
+    None,
+    /// A long-lived bearer token (`REGISTRY_TOKEN`).
+    Token(&'a str),
+    /// Tokens from an OAuth 2.0 token endpoint (`REGISTRY_OAUTH_*`).
+    ClientCredentials(ClientCredentials),
+}
+
+/// The `REGISTRY_OAUTH_*` settings, of either settings type.
+struct OAuthSettings<'a> {
+    token_url: Option<&'a str>,
+    client_id: Option<&'a str>,
+    client_secret: Option<&'a Secret<String>>,
+    scope: Option<&'a str>,
+    audience: Option<&'a str>,
+}
+
+impl<'a> RegistryAuth<'a> {
+    /// From the settings: a static token or client credentials, not both;
+    /// client credentials need the endpoint, the id and the secret.
+    fn of(token: Option<&'a Secret<String>>, oauth: OAuthSettings<'_>) -> Result<Self, BoxError> {
+        let any_oauth = oauth.token_url.is_some()
+            || oauth.client_id.is_some()
+            || oauth.client_secret.is_some()
+            || oauth.scope.is_some()
+            || oauth.audience.is_some();
+        if !any_oauth {
+            return Ok(token.map_or(RegistryAuth::None, |t| {
+                RegistryAuth::Token(t.expose().as_str())
+            }));
+        }
+        if token.is_some() {
+            return Err("REGISTRY_TOKEN (or REGISTRY_TOKEN_FILE) and the REGISTRY_OAUTH_* settings are both set: the importer authenticates to the registry with a static token or with OAuth client credentials (REGISTRY_OAUTH_TOKEN_URL, REGISTRY_OAUTH_CLIENT_ID, REGISTRY_OAUTH_CLIENT_SECRET or _FILE), set only one".into());
+        }
+        let missing: Vec<&str> = [
+            ("REGISTRY_OAUTH_TOKEN_URL", oauth.token_url.is_none()),
+            ("REGISTRY_OAUTH_CLIENT_ID", oauth.client_id.is_none()),
+            (
+                "REGISTRY_OAUTH_CLIENT_SECRET (or _FILE)",
+                oauth.client_secret.is_none(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, missing)| missing.then_some(name))
+        .collect();
+        let (Some(token_url), Some(client_id), Some(client_secret)) =
+            (oauth.token_url, oauth.client_id, oauth.client_secret)
+        else {
+            return Err(format!(
+                "OAuth client credentials for the registry are incomplete: set {}",
+                missing.join(" and ")
+            )
+            .into());
+        };
+        let mut credentials =
+            ClientCredentials::builder(token_url, client_id, client_secret.expose().as_str());
+        if let Some(scope) = oauth.scope {
+            credentials = credentials.scope(scope);
+        }
+        if let Some(audience) = oauth.audience {
+            credentials = credentials.audience(audience);
+        }
+        let credentials = credentials
+            .build()
+            .map_err(|e| format!("REGISTRY_OAUTH_TOKEN_URL, REGISTRY_OAUTH_CLIENT_ID: {e}"))?;
+        Ok(RegistryAuth::ClientCredentials(credentials))
+    }
 }
 
 fn invalid_metadata(report: Box<bisslog::schema::Report>) -> BoxError {

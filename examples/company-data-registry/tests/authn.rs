@@ -106,6 +106,23 @@ async fn the_registry_with_a_jwks_file_requires_a_token_made_by_make_token() {
     for open in ["/health/ready", "/openapi.json"] {
         assert_eq!(get(&server, open, None).await.0, 200, "{open}");
     }
+    // The document says so: every route needs the JWT, and schema
+    // management the role too.
+    let (_, document) = get(&server, "/openapi.json", None).await;
+    assert_eq!(
+        document["components"]["securitySchemes"]["jwt"]["bearerFormat"],
+        "JWT"
+    );
+    let delete_schema = &document["paths"]["/schemas/{schema_keyname}"]["delete"];
+    assert_eq!(delete_schema["security"], serde_json::json!([{"jwt": []}]));
+    assert_eq!(
+        delete_schema["x-bisslog-authorization"],
+        serde_json::json!({"roles": ["schema-manager"]})
+    );
+    assert!(delete_schema["responses"]["403"].is_object());
+    let read = &document["paths"]["/schemas"]["get"];
+    assert_eq!(read["security"], serde_json::json!([{"jwt": []}]));
+    assert!(read.get("x-bisslog-authorization").is_none());
     assert!(server.terminate().success());
 }
 

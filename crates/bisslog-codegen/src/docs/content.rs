@@ -1,7 +1,7 @@
 //! What the pages say about triggers, shared by the HTML and Markdown
 //! pages so both formats carry the same facts.
 
-use bisslog_schema::{Mapper, TriggerKind, TriggerMetadata};
+use bisslog_schema::{Authorization, Mapper, TriggerKind, TriggerMetadata, UseCaseMetadata};
 
 use crate::diagram::trigger_label;
 
@@ -93,4 +93,163 @@ pub(crate) fn trigger_details(trigger: &TriggerMetadata) -> Vec<(&'static str, S
         }
     }
     out
+}
+
+/// Who may call a use case through its HTTP triggers, in sentences whose
+/// names are in backticks: one line when every route is guarded alike,
+/// else one per route (`` `GET /x`: ... ``). Empty when it has no HTTP
+/// trigger.
+pub(crate) fn who_may_call(use_case: &UseCaseMetadata) -> Vec<String> {
+    let routes: Vec<(String, String)> = use_case
+        .http_triggers()
+        .map(|http| {
+            // The trigger's own rule replaces the use case's.
+            let rule = http
+                .authorization
+                .as_ref()
+                .or(use_case.authorization.as_ref());
+            (
+                format!("{} {}", http.method, http.path),
+                access(http.authenticator.as_deref(), rule),
+            )
+        })
+        .collect();
+    let Some((_, first)) = routes.first() else {
+        return Vec::new();
+    };
+    if routes.iter().all(|(_, words)| words == first) {
+        return vec![first.clone()];
+    }
+    routes
+        .into_iter()
+        .map(|(route, words)| format!("`{route}`: {words}"))
+        .collect()
+}
+
+/// A one-word summary of who may call through the use case's HTTP
+/// routes, for the service page's badge and the search index: `restricted`
+/// when a route has requirements (roles, scopes, owner), else
+/// `authenticated` when one names an authenticator or has an empty rule,
+/// else `public` when every route is public; `None` when the metadata says
+/// nothing of callers (or there is no HTTP route).
+pub(crate) fn access_badge(use_case: &UseCaseMetadata) -> Option<&'static str> {
+    let mut routes = use_case.http_triggers().peekable();
+    routes.peek()?;
+    let mut all_public = true;
+    let mut authenticated = false;
+    for http in routes {
+        let rule = http
+            .authorization
+            .as_ref()
+            .or(use_case.authorization.as_ref());
+        match rule {
+            Some(rule) if rule.public => continue,
+            Some(rule)
+                if !rule.roles.is_empty() || !rule.scopes.is_empty() || rule.owner.is_some() =>
+            {
+                return Some("restricted");
+            }
+            Some(_) => authenticated = true,
+            None => authenticated |= http.authenticator.is_some(),
+        }
+        all_public = false;
+    }
+    if authenticated {
+        Some("authenticated")
+    } else if all_public {
+        Some("public")
+    } else {
+        None
+    }
+}
+
+/// One route's authenticator and rule in words.
+fn access(authenticator: Option<&str>, rule: Option<&Authorization>) -> String {
+    match (authenticator, rule) {
+        (_, Some(rule)) if rule.public => rule.in_words(),
+        (Some(name), None) => format!("Any caller the `{name}` authenticator accepts."),
+        (Some(name), Some(rule)) => format!("Authenticated by `{name}`. {}", rule.in_words()),
+        (None, None) => "No authenticator in the metadata: anyone, unless the service authenticates every route (`JWT_*` or `API_KEYS_FILE` set).".to_owned(),
+        (None, Some(rule)) => format!(
+            "{} Checked when the service authenticates every route (`JWT_*` or `API_KEYS_FILE` set): the metadata names no authenticator.",
+            rule.in_words()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn use_case(yaml: &str) -> UseCaseMetadata {
+        let service = bisslog_schema::validate_str("metadata.yml", yaml)
+            .into_service()
+            .unwrap();
+        service.use_cases.values().next().unwrap().clone()
+    }
+
+    #[test]
+    fn routes_guarded_alike_share_one_line() {
+        let uc = use_case(
+            "name: s\nuse_cases:\n  a:\n    authorization: {roles: [admin]}\n    triggers:\n      - {type: http, options: {path: /x, authenticator: staff}}\n      - {type: http, options: {path: /y, authenticator: staff}}\n",
+        );
+        assert_eq!(
+            who_may_call(&uc),
+            ["Authenticated by `staff`. Requires one of the roles `admin`."]
+        );
+    }
+
+    #[test]
+    fn a_trigger_with_its_own_rule_gets_a_line_per_route() {
+        let uc = use_case(
+            "name: s\nuse_cases:\n  a:\n    authorization: public\n    triggers:\n      - {type: http, options: {path: /x}}\n      - {type: http, options: {method: post, path: /y, authenticator: staff, authorization: {scopes: [w], owner: id}}}\n      - {type: consumer, options: {queue: q}}\n",
+        );
+        assert_eq!(
+            who_may_call(&uc),
+            [
+                "`GET /x`: Public: anyone, without credentials.",
+                "`POST /y`: Authenticated by `staff`. Requires the scope `w`. Only the owner: the caller's `sub` must equal the input's `id`.",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_badge_is_the_strictest_route() {
+        let badge = |yaml: &str| access_badge(&use_case(yaml));
+        let head = "name: s\nuse_cases:\n  a:\n";
+        assert_eq!(
+            badge(&format!(
+                "{head}    authorization: public\n    triggers:\n      - {{type: http, options: {{path: /x, authenticator: staff}}}}\n"
+            )),
+            Some("public")
+        );
+        assert_eq!(
+            badge(&format!(
+                "{head}    triggers:\n      - {{type: http, options: {{path: /x, authenticator: staff}}}}\n      - {{type: http, options: {{path: /y}}}}\n"
+            )),
+            Some("authenticated")
+        );
+        assert_eq!(
+            badge(&format!(
+                "{head}    authorization: public\n    triggers:\n      - {{type: http, options: {{path: /x}}}}\n      - {{type: http, options: {{path: /y, authorization: {{roles: [r]}}}}}}\n"
+            )),
+            Some("restricted")
+        );
+        assert_eq!(
+            badge(&format!(
+                "{head}    triggers:\n      - {{type: http, options: {{path: /x}}}}\n"
+            )),
+            None
+        );
+    }
+
+    #[test]
+    fn no_http_trigger_says_nothing() {
+        let uc = use_case(
+            "name: s\nuse_cases:\n  a:\n    authorization: {roles: [admin]}\n    triggers:\n      - {type: consumer, options: {queue: q}}\n",
+        );
+        assert!(who_may_call(&uc).is_empty());
+    }
 }

@@ -5,7 +5,9 @@ use std::fmt::Write;
 
 use bisslog_schema::{Criticality, UseCaseMetadata};
 
-use super::content::{trigger_details, trigger_mapper, trigger_summary};
+use super::content::{
+    access_badge, trigger_details, trigger_mapper, trigger_summary, who_may_call,
+};
 use super::{COMMAND, Plan, ServicePlan};
 use crate::diagram::{self as draw, Diagram, port_kind, system_warnings};
 use crate::output::GeneratedFile;
@@ -171,9 +173,12 @@ fn service_page(service: &ServicePlan<'_>) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "| {} | [{}]({stem}.md) | {} | {} | {} |",
+            "| {} | [{}]({stem}.md){} | {} | {} | {} |",
             badge(use_case.criticality),
             md(use_case.display_name()),
+            access_badge(use_case)
+                .map(|word| format!(" *{word}*"))
+                .unwrap_or_default(),
             md(use_case.actor.as_deref().unwrap_or("")),
             triggers.join("<br>"),
             md(use_case.description.as_deref().unwrap_or(""))
@@ -232,6 +237,14 @@ fn use_case_page(service: &ServicePlan<'_>, use_case: &UseCaseMetadata) -> Strin
                     code(&entry.target)
                 );
             }
+        }
+        out.push('\n');
+    }
+    let access = who_may_call(use_case);
+    if !access.is_empty() {
+        out.push_str("## Who may call\n\n");
+        for line in &access {
+            let _ = writeln!(out, "- {}", with_code(line));
         }
         out.push('\n');
     }

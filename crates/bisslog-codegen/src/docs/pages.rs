@@ -5,7 +5,9 @@ use std::fmt::Write;
 
 use bisslog_schema::UseCaseMetadata;
 
-use super::content::{trigger_details, trigger_mapper, trigger_summary};
+use super::content::{
+    access_badge, trigger_details, trigger_mapper, trigger_summary, who_may_call,
+};
 use super::html::{criticality_badge, diagram, esc, facts, page, tags};
 use super::{COMMAND, Plan, ServicePlan, search};
 use crate::diagram::{self as draw, port_kind, system_warnings, trigger_label};
@@ -153,9 +155,14 @@ fn service_page(service: &ServicePlan<'_>) -> String {
             .iter()
             .map(|t| esc(&trigger_summary(t)))
             .collect();
+        let access = access_badge(use_case)
+            .map(|word| {
+                format!(" <span class=\"badge access-{word}\" title=\"who may call\">{word}</span>")
+            })
+            .unwrap_or_default();
         let _ = writeln!(
             body,
-            "<tr><td>{}</td><td><a class=\"use-case-link\" href=\"{stem}.html\">{}</a><br><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td><a class=\"use-case-link\" href=\"{stem}.html\">{}</a>{access}<br><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
             criticality_badge(use_case.criticality),
             esc(use_case.display_name()),
             esc(&use_case.keyname),
@@ -226,6 +233,14 @@ fn use_case_page(service: &ServicePlan<'_>, use_case: &UseCaseMetadata) -> Strin
             body.push_str("</tbody>\n</table>\n");
         }
         body.push_str("</section>\n");
+    }
+    let access = who_may_call(use_case);
+    if !access.is_empty() {
+        body.push_str("<h2>Who may call</h2>\n<ul class=\"access\">\n");
+        for line in &access {
+            let _ = writeln!(body, "<li>{}</li>", with_code(line));
+        }
+        body.push_str("</ul>\n");
     }
     body.push_str("<h2>External interactions</h2>\n");
     if use_case.external_interactions.is_empty() {

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::Plan;
-use super::content::trigger_summary;
+use super::content::{access_badge, trigger_summary};
 
 /// The filtering code, the same on every site: `search-index.js`, loaded
 /// before it, declares `INDEX`.
@@ -40,6 +40,20 @@ pub(crate) fn index(plan: &Plan<'_>) -> serde_json::Value {
                     .iter()
                     .map(|e| e.keyname.clone()),
             );
+            // Who may call: the badge's word and the roles and scopes.
+            text.extend(access_badge(use_case).map(str::to_owned));
+            let rules = use_case.http_triggers().filter_map(|http| {
+                http.authorization
+                    .as_ref()
+                    .or(use_case.authorization.as_ref())
+            });
+            for rule in rules {
+                for name in rule.roles.iter().chain(&rule.scopes) {
+                    if !text.contains(name) {
+                        text.push(name.clone());
+                    }
+                }
+            }
             entries.push(json!({
                 "kind": "use case",
                 "title": use_case.display_name(),

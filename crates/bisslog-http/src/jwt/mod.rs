@@ -213,6 +213,15 @@ impl Authenticator for JwtAuthenticator {
             HeaderValue::from_static("Bearer error=\"invalid_token\"")
         })
     }
+
+    fn security_scheme(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!({
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "a JWT in `Authorization: Bearer <token>`; its `roles` claim and its `scope` or `scp` claim say what the caller may do",
+        }))
+    }
 }
 
 /// Settings of a [`JwtAuthenticator`].

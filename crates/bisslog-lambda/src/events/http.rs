@@ -5,7 +5,7 @@
 
 use axum::body::Body as AxumBody;
 use axum::extract::Request;
-use bisslog_http::SpanAttributes;
+use bisslog_http::{GatewayCaller, SpanAttributes};
 use bisslog_runtime::trace::Value as TraceValue;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
@@ -40,6 +40,11 @@ pub(crate) async fn handle(
     };
     if routing.service.tracer().is_some() {
         request.extensions_mut().insert(span_attributes(event));
+    }
+    // API Gateway's authorizer verified the caller: routes without an
+    // authenticator decide their rules against it (ALB events carry none).
+    if let Some(caller) = super::authorizer::caller(event) {
+        request.extensions_mut().insert(GatewayCaller(caller));
     }
     let seen = format!(
         "an HTTP request {} {}",

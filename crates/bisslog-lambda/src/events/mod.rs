@@ -1,5 +1,6 @@
 //! One module per kind of event, and what the HTTP-like ones share.
 
+pub(crate) mod authorizer;
 pub(crate) mod eventbridge;
 pub(crate) mod http;
 mod http_response;

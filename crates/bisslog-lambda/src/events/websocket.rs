@@ -3,6 +3,11 @@
 //! key has no trigger goes to `$default`), through the same routes
 //! `bisslog-http`'s `/ws` endpoint calls, with the same mapper sources:
 //! `connection_id`, `route_key`, `headers.*` and, for messages, `body.*`.
+//!
+//! The caller is the authorizer's result in the event (see
+//! [`authorizer`](super::authorizer)): each route key's `authorization`
+//! rule is decided against it, a refusal answered `{statusCode: 401|403,
+//! body: problem}`. Without an authorizer the rules are not enforced.
 
 use bisslog_core::{TraceContext, TransactionId};
 use bisslog_http::{Problem, TRANSACTION_HEADER};
@@ -61,9 +66,13 @@ pub(crate) async fn handle(routing: &Routing, event: &Value) -> Result<Value, La
     };
     // Headers (and so a `traceparent`) come with `$connect` only.
     let trace_parent = TraceContext::extract(|name| headers.get(name)?.to_str().ok());
+    // API Gateway passes the `$connect` authorizer's result with every
+    // event of the connection.
+    let caller = super::authorizer::caller(event);
     let call = routes.call(
         route_key,
         connection_id,
+        caller.as_ref(),
         &headers,
         body,
         transaction,

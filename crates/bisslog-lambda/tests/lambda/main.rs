@@ -9,6 +9,7 @@
 )]
 
 mod api_gateway;
+mod authorizers;
 mod eventbridge_events;
 mod only_one_use_case;
 mod response_documents;

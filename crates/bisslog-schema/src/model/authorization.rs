@@ -42,6 +42,57 @@ impl Authorization {
             ..Self::default()
         }
     }
+
+    /// The rule in words, one sentence per requirement, names in
+    /// backticks (Markdown code): what the OpenAPI document and the docs
+    /// site say of who may call.
+    ///
+    /// ```
+    /// use bisslog_schema::Authorization;
+    ///
+    /// let rule = Authorization { roles: vec!["schema-manager".into()], ..Authorization::default() };
+    /// assert_eq!(rule.in_words(), "Requires one of the roles `schema-manager`.");
+    /// assert_eq!(Authorization::default().in_words(), "Any authenticated caller.");
+    /// assert_eq!(Authorization::public().in_words(), "Public: anyone, without credentials.");
+    /// ```
+    pub fn in_words(&self) -> String {
+        if self.public {
+            return "Public: anyone, without credentials.".to_owned();
+        }
+        let mut sentences = Vec::new();
+        if !self.roles.is_empty() {
+            sentences.push(format!(
+                "Requires one of the roles {}.",
+                code_list(&self.roles)
+            ));
+        }
+        if !self.scopes.is_empty() {
+            let noun = if self.scopes.len() == 1 {
+                "the scope"
+            } else {
+                "all of the scopes"
+            };
+            sentences.push(format!("Requires {noun} {}.", code_list(&self.scopes)));
+        }
+        if let Some(owner) = &self.owner {
+            sentences.push(format!(
+                "Only the owner: the caller's `sub` must equal the input's `{owner}`."
+            ));
+        }
+        if sentences.is_empty() {
+            return "Any authenticated caller.".to_owned();
+        }
+        sentences.join(" ")
+    }
+}
+
+/// `a`, `b`: each name in backticks, comma-separated.
+fn code_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Serialize for Authorization {

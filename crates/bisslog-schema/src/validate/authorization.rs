@@ -185,6 +185,61 @@ pub(super) fn check_owners(
     }
 }
 
+/// Warns about HTTP triggers that name an `authenticator` while their
+/// rule (their own, else the use case's `inherited` one) is `public`: a
+/// public route reads no credentials, so the authenticator never runs.
+pub(super) fn check_public_authenticators(
+    cx: &mut Checker,
+    inherited: Option<&Authorization>,
+    entries: &[(Node, Node)],
+    triggers: &[TriggerMetadata],
+) {
+    let trigger_nodes: &[Node] = match entry(entries, "triggers").map(|(_, n)| &n.value) {
+        Some(Value::Seq(items)) if items.len() == triggers.len() => items,
+        _ => return,
+    };
+    for (trigger, node) in triggers.iter().zip(trigger_nodes) {
+        let TriggerKind::Http(http) = &trigger.kind else {
+            continue;
+        };
+        cx.check(Severity::Warning);
+        let (Some(authenticator), Some(rule)) = (
+            &http.authenticator,
+            http.authorization.as_ref().or(inherited),
+        ) else {
+            continue;
+        };
+        if !rule.public {
+            continue;
+        }
+        let key = match &node.value {
+            Value::Map(trigger) => match entry(trigger, "options").map(|(_, o)| &o.value) {
+                Some(Value::Map(options)) => entry(options, "authenticator").map(|(key, _)| key),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(key) = key else { continue };
+        let whose = if http.authorization.is_some() {
+            "this trigger"
+        } else {
+            "its use case"
+        };
+        cx.report(
+            Diagnostic::new(
+                Code::PublicWithAuthenticator,
+                key.span,
+                format!(
+                    "authenticator `{authenticator}` never runs: {whose} is `authorization: public`, and a public route reads no credentials"
+                ),
+            )
+            .with_hint(
+                "remove the `authenticator`, or replace `public` with the rule the caller must meet",
+            ),
+        );
+    }
+}
+
 /// Warns about `authorization` in the options of a trigger that runs as
 /// the service itself.
 pub(super) fn unchecked(cx: &mut Checker, options: &[(Node, Node)], kind: &str) {
@@ -200,5 +255,46 @@ pub(super) fn unchecked(cx: &mut Checker, options: &[(Node, Node)], kind: &str) 
                 "{kind} triggers run as the service itself, with no caller to check; remove the key"
             )),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::code::Code;
+
+    fn warnings(text: &str) -> Vec<(Code, u32)> {
+        crate::validate_str("metadata.yml", text)
+            .diagnostics()
+            .iter()
+            .map(|d| (d.code, d.span.start.line))
+            .collect()
+    }
+
+    const ROUTE: &str = "name: s\nuse_cases:\n  get:\n    name: get\n    triggers:\n      - type: http\n        options:\n          method: get\n          path: /items\n          authenticator: user\n";
+
+    #[test]
+    fn a_public_trigger_with_an_authenticator_is_flagged_at_the_authenticator() {
+        let text = format!("{ROUTE}          authorization: public\n");
+        assert_eq!(warnings(&text), vec![(Code::PublicWithAuthenticator, 10)]);
+    }
+
+    #[test]
+    fn a_trigger_rule_replaces_a_public_use_case() {
+        let text = ROUTE.replace(
+            "    name: get\n",
+            "    name: get\n    authorization: public\n",
+        );
+        assert_eq!(warnings(&text), vec![(Code::PublicWithAuthenticator, 11)]);
+        let text = format!("{text}          authorization: {{roles: [admin]}}\n");
+        assert_eq!(warnings(&text), vec![]);
+    }
+
+    #[test]
+    fn a_route_without_an_authenticator_may_be_public() {
+        let text = ROUTE.replace(
+            "          authenticator: user\n",
+            "          authorization: public\n",
+        );
+        assert_eq!(warnings(&text), vec![]);
     }
 }

@@ -36,6 +36,8 @@ pub(super) fn read(
     let triggers = trigger::read_all(cx, keyname, entries);
     if let Ok(triggers) = &triggers {
         authorization::check_owners(cx, keyname, entries, triggers);
+        let inherited = authorization.as_ref().ok().and_then(Option::as_ref);
+        authorization::check_public_authenticators(cx, inherited, entries, triggers);
     }
     let external_interactions = interaction::read_all(cx, keyname, entries);
     let extensions = extensions(cx, entries);

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use bisslog::core::{Adapter, Error};
-use bisslog::http_client::{ClientError, ServiceClient};
+use bisslog::http_client::{ClientCredentials, ClientError, ServiceClient, ServiceClientBuilder};
 use bisslog::resilience::Interaction;
 use serde::Deserialize;
 
@@ -40,14 +40,33 @@ impl RegistryHttp {
         token: Option<&str>,
         interaction: Interaction,
     ) -> Result<Self, ClientError> {
-        let mut registry = ServiceClient::builder(base)
-            .timeout(TIMEOUT)
-            .interaction(interaction);
+        let mut registry = Self::builder(base, interaction);
         if let Some(token) = token {
             registry = registry.bearer_token(token);
         }
-        let registry = registry.build()?;
+        Ok(Self {
+            registry: registry.build()?,
+        })
+    }
+
+    /// A client of the registry at `base`, guarded by `interaction`, that
+    /// sends the bearer tokens `credentials` get from an OAuth 2.0 token
+    /// endpoint (cached until they expire, renewed after a 401).
+    pub fn with_client_credentials(
+        base: &str,
+        credentials: ClientCredentials,
+        interaction: Interaction,
+    ) -> Result<Self, ClientError> {
+        let registry = Self::builder(base, interaction)
+            .bearer_token_provider(credentials)
+            .build()?;
         Ok(Self { registry })
+    }
+
+    fn builder(base: &str, interaction: Interaction) -> ServiceClientBuilder {
+        ServiceClient::builder(base)
+            .timeout(TIMEOUT)
+            .interaction(interaction)
     }
 }
 
