@@ -650,6 +650,31 @@ mod tests {
     }
 
     #[test]
+    fn https_token_endpoints_need_the_tls_feature() {
+        let built = ClientCredentials::builder(
+            "https://auth.example.com/oauth/token",
+            "importer",
+            "s3cret",
+        )
+        .build();
+        if bisslog_runtime::tls::HTTPS_ENABLED {
+            assert!(built.is_ok());
+        } else {
+            let error = built.unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    ClientError::Tls(bisslog_runtime::tls::TlsError::HttpsNotEnabled { .. })
+                ),
+                "{error:?}"
+            );
+            let message = error.to_string();
+            assert!(message.contains("OAuth token endpoint"), "{message}");
+            assert!(message.contains("`tls` feature"), "{message}");
+        }
+    }
+
+    #[test]
     fn token_urls_are_checked_and_secrets_stay_out_of_debug() {
         for bad in [
             "auth/token",
