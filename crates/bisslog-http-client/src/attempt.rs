@@ -249,7 +249,7 @@ mod tests {
         drop(listener);
         let request = get_request("/a");
         let failure = once(
-            &bisslog_runtime::tls::client_builder(&Default::default())
+            &bisslog_runtime::tls::client_builder(&Default::default(), false)
                 .unwrap()
                 .build()
                 .unwrap(),
@@ -268,7 +268,7 @@ mod tests {
     async fn an_invalid_url_was_not_sent() {
         let request = get_request("/a");
         let failure = once(
-            &bisslog_runtime::tls::client_builder(&Default::default())
+            &bisslog_runtime::tls::client_builder(&Default::default(), false)
                 .unwrap()
                 .build()
                 .unwrap(),
@@ -285,7 +285,7 @@ mod tests {
     #[tokio::test]
     async fn answers_and_timeouts_were_sent() {
         let server = server().await;
-        let http = bisslog_runtime::tls::client_builder(&Default::default())
+        let http = bisslog_runtime::tls::client_builder(&Default::default(), false)
             .unwrap()
             .timeout(std::time::Duration::from_millis(200))
             .build()
@@ -311,7 +311,7 @@ mod tests {
     #[tokio::test]
     async fn bodies_over_the_limit_are_refused() {
         let server = server().await;
-        let http = bisslog_runtime::tls::client_builder(&Default::default())
+        let http = bisslog_runtime::tls::client_builder(&Default::default(), false)
             .unwrap()
             .build()
             .unwrap();

@@ -454,7 +454,8 @@ impl ServiceClientBuilder {
         }
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| ClientError::InvalidUserAgent(self.user_agent.clone()))?;
-        let mut http = http_builder(self.connect_timeout, &ca)?
+        let https = base.starts_with("https:");
+        let mut http = http_builder(self.connect_timeout, &ca, https)?
             .user_agent(user_agent)
             .default_headers(headers);
         if let Some(timeout) = self.timeout {
@@ -479,8 +480,9 @@ impl ServiceClientBuilder {
 pub(crate) fn http_builder(
     connect_timeout: Duration,
     ca: &bisslog_runtime::tls::CaBundle,
+    https: bool,
 ) -> Result<reqwest::ClientBuilder, ClientError> {
-    Ok(bisslog_runtime::tls::client_builder(ca)?
+    Ok(bisslog_runtime::tls::client_builder(ca, https)?
         // A service's API does not send its callers elsewhere; following
         // a redirect would send the default headers (often credentials)
         // wherever it points. A 3xx is a failure (`Processing`).

@@ -555,7 +555,8 @@ impl ClientCredentialsBuilder {
             Some(ca) => ca,
             None => bisslog_runtime::tls::CaBundle::from_env()?,
         };
-        let http = http_builder(self.connect_timeout, &ca)?
+        let https = token_url.scheme() == "https";
+        let http = http_builder(self.connect_timeout, &ca, https)?
             .timeout(self.timeout)
             .build()
             .map_err(ClientError::Build)?;

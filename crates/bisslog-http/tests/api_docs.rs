@@ -162,7 +162,7 @@ fn docs() -> ApiDocs {
 }
 
 async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String, String) {
-    let response = bisslog_runtime::tls::client_builder(&Default::default())
+    let response = bisslog_runtime::tls::client_builder(&Default::default(), false)
         .unwrap()
         .build()
         .unwrap()
@@ -231,7 +231,7 @@ async fn a_running_server_serves_its_openapi_document_and_an_offline_docs_page()
     );
 
     // The use cases are still served.
-    let sum: Value = bisslog_runtime::tls::client_builder(&Default::default())
+    let sum: Value = bisslog_runtime::tls::client_builder(&Default::default(), false)
         .unwrap()
         .build()
         .unwrap()
@@ -385,7 +385,7 @@ async fn bodies_statuses_and_failures_come_from_the_registered_types() {
 async fn every_status_the_server_answers_is_documented_for_its_operation() {
     let (addr, stop, task) = start().await;
     let doc: Value = serde_json::from_str(&get(addr, "/openapi.json").await.2).unwrap();
-    let client = bisslog_runtime::tls::client_builder(&Default::default())
+    let client = bisslog_runtime::tls::client_builder(&Default::default(), false)
         .unwrap()
         .build()
         .unwrap();
@@ -537,7 +537,7 @@ async fn the_served_document_names_the_authenticator_guarding_each_route() {
     assert_eq!(annotate["security"], json!([{"keys": []}]));
 
     // What the document says is what the server answers.
-    let client = bisslog_runtime::tls::client_builder(&Default::default())
+    let client = bisslog_runtime::tls::client_builder(&Default::default(), false)
         .unwrap()
         .build()
         .unwrap();

@@ -95,7 +95,7 @@ impl Running {
         }));
         Self {
             addr,
-            client: bisslog_runtime::tls::client_builder(&Default::default())
+            client: bisslog_runtime::tls::client_builder(&Default::default(), false)
                 .unwrap()
                 .build()
                 .unwrap(),

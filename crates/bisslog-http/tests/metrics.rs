@@ -77,7 +77,7 @@ fn value(text: &str, series: &str) -> Option<f64> {
 #[tokio::test]
 async fn requests_are_timed_by_route_template_and_status_class() {
     let (base, stop) = start(true).await;
-    let client = bisslog_runtime::tls::client_builder(&Default::default())
+    let client = bisslog_runtime::tls::client_builder(&Default::default(), false)
         .unwrap()
         .build()
         .unwrap();
@@ -129,7 +129,7 @@ async fn requests_are_timed_by_route_template_and_status_class() {
 #[tokio::test]
 async fn the_endpoint_can_be_turned_off() {
     let (base, stop) = start(false).await;
-    let response = bisslog_runtime::tls::client_builder(&Default::default())
+    let response = bisslog_runtime::tls::client_builder(&Default::default(), false)
         .unwrap()
         .build()
         .unwrap()

@@ -78,7 +78,7 @@ async fn start(endpoint: bool) -> (String, oneshot::Sender<()>) {
 #[tokio::test]
 async fn the_use_cases_seen_calling_each_interaction_are_served_as_json() {
     let (base, stop) = start(true).await;
-    let client = bisslog_runtime::tls::client_builder(&Default::default())
+    let client = bisslog_runtime::tls::client_builder(&Default::default(), false)
         .unwrap()
         .build()
         .unwrap();
@@ -118,7 +118,7 @@ async fn the_use_cases_seen_calling_each_interaction_are_served_as_json() {
 #[tokio::test]
 async fn the_endpoint_can_be_turned_off() {
     let (base, stop) = start(false).await;
-    let response = bisslog_runtime::tls::client_builder(&Default::default())
+    let response = bisslog_runtime::tls::client_builder(&Default::default(), false)
         .unwrap()
         .build()
         .unwrap()

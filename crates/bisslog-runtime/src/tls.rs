@@ -191,16 +191,38 @@ pub fn check_scheme(what: &'static str, url: &str, scheme: &str) -> Result<(), T
 /// `tls` feature, HTTPS verified against the system's roots and `ca`'s;
 /// without, plain HTTP only (check URLs with [`check_scheme`] first).
 ///
+/// `https` says whether the client is for an `https://` URL. When it is
+/// not, a trust store that can not be loaded (a container image without CA
+/// certificates) is no error: the client gets no roots at all, so it could
+/// reach no HTTPS server, and it never tries (the framework's clients do
+/// not follow redirects).
+///
 /// # Errors
 ///
-/// With `tls`: the platform's trust store can not be used.
-pub fn client_builder(ca: &CaBundle) -> Result<reqwest::ClientBuilder, TlsError> {
+/// With `tls` and `https`: the platform's trust store can not be used.
+pub fn client_builder(ca: &CaBundle, https: bool) -> Result<reqwest::ClientBuilder, TlsError> {
     let builder = reqwest::Client::builder();
     #[cfg(feature = "tls")]
-    let builder = builder.tls_backend_preconfigured(rustls_config(ca)?);
+    let builder = builder.tls_backend_preconfigured(match rustls_config(ca) {
+        Ok(config) => config,
+        Err(_) if !https => no_roots_config()?,
+        Err(error) => return Err(error),
+    });
     #[cfg(not(feature = "tls"))]
-    let _ = ca;
+    let _ = (ca, https);
     Ok(builder)
+}
+
+/// A configuration trusting no server: for a plain-HTTP client whose trust
+/// store could not be loaded (reqwest built with rustls needs one).
+#[cfg(feature = "tls")]
+fn no_roots_config() -> Result<rustls::ClientConfig, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Setup(e.to_string()))?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth())
 }
 
 /// The rustls configuration of every client: ring, TLS 1.2 and 1.3, the
@@ -283,7 +305,16 @@ mod tests {
 
     #[test]
     fn a_client_builder_is_made_and_bad_bundles_are_refused() {
-        client_builder(&CaBundle::none()).unwrap().build().unwrap();
+        client_builder(&CaBundle::none(), true)
+            .unwrap()
+            .build()
+            .unwrap();
+        client_builder(&CaBundle::none(), false)
+            .unwrap()
+            .build()
+            .unwrap();
+        #[cfg(feature = "tls")]
+        no_roots_config().unwrap();
         let missing = CaBundle::from_file("/nonexistent/ca.pem").unwrap_err();
         assert!(matches!(missing, TlsError::CaFile { .. }), "{missing}");
         if HTTPS_ENABLED {

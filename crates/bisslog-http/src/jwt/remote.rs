@@ -107,7 +107,7 @@ impl RemoteKeys {
         timeout: Duration,
         min_refresh_interval: Duration,
     ) -> Result<Self, super::JwtError> {
-        let client = bisslog_runtime::tls::client_builder(ca)?
+        let client = bisslog_runtime::tls::client_builder(ca, url.scheme() == "https")?
             .timeout(timeout)
             // Fetches are rare: no idle connections kept, and no redirect
             // followed away from the configured server.

@@ -391,7 +391,7 @@ pub(crate) async fn start_traced(tracer: Option<bisslog_runtime::trace::Tracer>)
     }));
     Running {
         addr,
-        client: bisslog_runtime::tls::client_builder(&Default::default())
+        client: bisslog_runtime::tls::client_builder(&Default::default(), false)
             .unwrap()
             .build()
             .unwrap(),

@@ -79,7 +79,7 @@ async fn retries_stop_at_the_routes_timeout_and_the_failure_comes_at_once() {
         let _ = stopped.await;
     }));
 
-    let response = bisslog_runtime::tls::client_builder(&Default::default())
+    let response = bisslog_runtime::tls::client_builder(&Default::default(), false)
         .unwrap()
         .build()
         .unwrap()

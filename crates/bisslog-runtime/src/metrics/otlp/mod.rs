@@ -148,7 +148,7 @@ impl MetricsExport {
         let ca = crate::trace::otlp::check_endpoint(&url, settings.protocol == Protocol::Grpc)?;
         let transport = match settings.protocol {
             Protocol::HttpProtobuf => Transport::Http(
-                crate::tls::client_builder(&ca)
+                crate::tls::client_builder(&ca, url.starts_with("https:"))
                     .map_err(|e| OtlpError::Exporter(e.to_string()))?
                     .build()
                     .map_err(|e| OtlpError::Exporter(e.to_string()))?,

@@ -44,10 +44,11 @@ impl Transport {
             reqwest::header::CONTENT_TYPE,
             reqwest::header::HeaderValue::from_static("application/x-protobuf"),
         );
-        let client = crate::tls::client_builder(&destination.ca)
-            .map_err(|e| e.to_string())?
-            .build()
-            .map_err(|e| e.to_string())?;
+        let client =
+            crate::tls::client_builder(&destination.ca, destination.url.starts_with("https:"))
+                .map_err(|e| e.to_string())?
+                .build()
+                .map_err(|e| e.to_string())?;
         Ok(Transport::Http {
             client,
             url: destination.url.clone(),
