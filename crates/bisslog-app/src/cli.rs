@@ -55,7 +55,9 @@ fn framework_help(key: &str) -> &'static str {
         "jwt_jwks_file" => {
             "A JWKS file whose keys check JWT bearer tokens, then required on every route"
         }
-        "jwt_jwks_url" => "A JWKS URL (http), fetched and cached; needs JWT_ISSUER",
+        "jwt_jwks_url" => {
+            "A JWKS URL (http; https with the tls feature), fetched and cached; needs JWT_ISSUER"
+        }
         "jwt_hmac_secret" => "An HS256 secret of 32 bytes or more (prefer JWT_HMAC_SECRET_FILE)",
         "jwt_issuer" => "The `iss` JWT bearer tokens must have",
         "jwt_audience" => "The `aud` values accepted, comma-separated",

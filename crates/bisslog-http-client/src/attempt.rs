@@ -248,9 +248,17 @@ mod tests {
         let url = format!("http://{}/a", listener.local_addr().unwrap());
         drop(listener);
         let request = get_request("/a");
-        let failure = once(&reqwest::Client::new(), &url, &request, 1024)
-            .await
-            .unwrap_err();
+        let failure = once(
+            &bisslog_runtime::tls::client_builder(&Default::default(), false)
+                .unwrap()
+                .build()
+                .unwrap(),
+            &url,
+            &request,
+            1024,
+        )
+        .await
+        .unwrap_err();
         assert!(!failure.sent);
         assert_eq!(failure.error.kind(), ErrorKind::Connection);
         assert_eq!(failure.error.code(), codes::CONNECT_FAILED);
@@ -259,9 +267,17 @@ mod tests {
     #[tokio::test]
     async fn an_invalid_url_was_not_sent() {
         let request = get_request("/a");
-        let failure = once(&reqwest::Client::new(), "http://[::1/a", &request, 1024)
-            .await
-            .unwrap_err();
+        let failure = once(
+            &bisslog_runtime::tls::client_builder(&Default::default(), false)
+                .unwrap()
+                .build()
+                .unwrap(),
+            "http://[::1/a",
+            &request,
+            1024,
+        )
+        .await
+        .unwrap_err();
         assert!(!failure.sent);
         assert_eq!(failure.error.kind(), ErrorKind::Configuration);
     }
@@ -269,7 +285,8 @@ mod tests {
     #[tokio::test]
     async fn answers_and_timeouts_were_sent() {
         let server = server().await;
-        let http = reqwest::Client::builder()
+        let http = bisslog_runtime::tls::client_builder(&Default::default(), false)
+            .unwrap()
             .timeout(std::time::Duration::from_millis(200))
             .build()
             .unwrap();
@@ -294,7 +311,10 @@ mod tests {
     #[tokio::test]
     async fn bodies_over_the_limit_are_refused() {
         let server = server().await;
-        let http = reqwest::Client::new();
+        let http = bisslog_runtime::tls::client_builder(&Default::default(), false)
+            .unwrap()
+            .build()
+            .unwrap();
         let url = format!("{}/big", server.url);
         let failure = once(&http, &url, &get_request("/big"), 63)
             .await

@@ -73,6 +73,10 @@ pub enum ClientError {
         /// What is wrong with them.
         reason: String,
     },
+    /// An `https://` base URL without the `tls` feature, or a CA bundle
+    /// (`BISSLOG_CA_FILE`) that can not be used.
+    #[error(transparent)]
+    Tls(#[from] bisslog_runtime::tls::TlsError),
 }
 
 /// A client of another service at one base URL: cheap to clone, keeping
@@ -155,6 +159,7 @@ impl ServiceClient {
             max_body: DEFAULT_MAX_BODY_BYTES,
             interaction: None,
             tokens: None,
+            ca: None,
         }
     }
 
@@ -339,6 +344,8 @@ pub struct ServiceClientBuilder {
     max_body: usize,
     interaction: Option<Interaction>,
     tokens: Option<Arc<dyn TokenProvider>>,
+    /// `None`: `BISSLOG_CA_FILE`'s, read when the client is built.
+    ca: Option<bisslog_runtime::tls::CaBundle>,
 }
 
 impl ServiceClientBuilder {
@@ -415,10 +422,24 @@ impl ServiceClientBuilder {
         self.default_header("x-api-key", key)
     }
 
+    /// With an `https://` base URL (the `tls` feature): the extra CA
+    /// certificates trusted besides the system's. By default, those of the
+    /// PEM file `BISSLOG_CA_FILE` names, if set.
+    pub fn ca_bundle(mut self, ca: bisslog_runtime::tls::CaBundle) -> Self {
+        self.ca = Some(ca);
+        self
+    }
+
     /// The client; fails when the base URL, a header or the user agent is
-    /// not valid.
+    /// not valid, when the base URL is `https://` in a build without the
+    /// `tls` feature, or when `BISSLOG_CA_FILE` names a file that is not a
+    /// PEM bundle.
     pub fn build(self) -> Result<ServiceClient, ClientError> {
         let base = base_url(&self.base_url)?;
+        let ca = match self.ca {
+            Some(ca) => ca,
+            None => bisslog_runtime::tls::CaBundle::from_env()?,
+        };
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
             let invalid = || ClientError::InvalidHeader { name: name.clone() };
@@ -433,7 +454,8 @@ impl ServiceClientBuilder {
         }
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| ClientError::InvalidUserAgent(self.user_agent.clone()))?;
-        let mut http = http_builder(self.connect_timeout)
+        let https = base.starts_with("https:");
+        let mut http = http_builder(self.connect_timeout, &ca, https)?
             .user_agent(user_agent)
             .default_headers(headers);
         if let Some(timeout) = self.timeout {
@@ -452,15 +474,21 @@ impl ServiceClientBuilder {
 }
 
 /// The `reqwest` client builder of every client this crate makes (a
-/// service's, a token endpoint's): one place for what they share.
-pub(crate) fn http_builder(connect_timeout: Duration) -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
+/// service's, a token endpoint's): one place for what they share, on the
+/// framework's shared builder (HTTPS with the `tls` feature, `ca`'s
+/// certificates trusted besides the system's).
+pub(crate) fn http_builder(
+    connect_timeout: Duration,
+    ca: &bisslog_runtime::tls::CaBundle,
+    https: bool,
+) -> Result<reqwest::ClientBuilder, ClientError> {
+    Ok(bisslog_runtime::tls::client_builder(ca, https)?
         // A service's API does not send its callers elsewhere; following
         // a redirect would send the default headers (often credentials)
         // wherever it points. A 3xx is a failure (`Processing`).
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(connect_timeout)
-        .user_agent(concat!("bisslog/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!("bisslog/", env!("CARGO_PKG_VERSION"))))
 }
 
 /// `given` checked and written without its trailing `/`.
@@ -473,6 +501,7 @@ fn base_url(given: &str) -> Result<String, ClientError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid("the scheme must be http or https"));
     }
+    bisslog_runtime::tls::check_scheme("service base URL", given, url.scheme())?;
     if !url.has_host() {
         return Err(invalid("it has no host"));
     }
@@ -533,5 +562,25 @@ mod tests {
             .user_agent("a\u{7f}")
             .build();
         assert!(matches!(bad_agent, Err(ClientError::InvalidUserAgent(_))));
+    }
+
+    #[test]
+    fn https_base_urls_need_the_tls_feature() {
+        let https = ServiceClient::new("https://registry.example.com");
+        if bisslog_runtime::tls::HTTPS_ENABLED {
+            assert!(https.is_ok());
+        } else {
+            let error = https.unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    ClientError::Tls(bisslog_runtime::tls::TlsError::HttpsNotEnabled { .. })
+                ),
+                "{error:?}"
+            );
+            let message = error.to_string();
+            assert!(message.contains("`tls` feature"), "{message}");
+            assert!(message.contains("service base URL"), "{message}");
+        }
     }
 }

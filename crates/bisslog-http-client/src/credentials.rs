@@ -180,6 +180,7 @@ impl ClientCredentials {
             skew: DEFAULT_EXPIRY_SKEW,
             timeout: DEFAULT_TOKEN_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            ca: None,
         }
     }
 
@@ -458,6 +459,8 @@ pub struct ClientCredentialsBuilder {
     skew: Duration,
     timeout: Duration,
     connect_timeout: Duration,
+    /// `None`: `BISSLOG_CA_FILE`'s, read when the provider is built.
+    ca: Option<bisslog_runtime::tls::CaBundle>,
 }
 
 impl std::fmt::Debug for ClientCredentialsBuilder {
@@ -507,9 +510,18 @@ impl ClientCredentialsBuilder {
         self
     }
 
+    /// With an `https://` token endpoint (the `tls` feature): the extra CA
+    /// certificates trusted besides the system's. By default, those of the
+    /// PEM file `BISSLOG_CA_FILE` names, if set.
+    pub fn ca_bundle(mut self, ca: bisslog_runtime::tls::CaBundle) -> Self {
+        self.ca = Some(ca);
+        self
+    }
+
     /// The provider; fails when the token URL is not an absolute
-    /// `http://` or `https://` URL without credentials or fragment, or
-    /// the client id is empty.
+    /// `http://` or `https://` URL without credentials or fragment (an
+    /// `https://` one needs the `tls` feature), the client id is empty, or
+    /// `BISSLOG_CA_FILE` names a file that is not a PEM bundle.
     pub fn build(self) -> Result<ClientCredentials, ClientError> {
         let token_url = token_url(&self.token_url)?;
         if self.client_id.is_empty() {
@@ -539,7 +551,12 @@ impl ClientCredentialsBuilder {
         if let Some(audience) = &self.audience {
             form.append_pair("audience", audience);
         }
-        let http = http_builder(self.connect_timeout)
+        let ca = match self.ca {
+            Some(ca) => ca,
+            None => bisslog_runtime::tls::CaBundle::from_env()?,
+        };
+        let https = token_url.scheme() == "https";
+        let http = http_builder(self.connect_timeout, &ca, https)?
             .timeout(self.timeout)
             .build()
             .map_err(ClientError::Build)?;
@@ -570,6 +587,7 @@ fn token_url(given: &str) -> Result<Url, ClientError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid("the scheme must be http or https"));
     }
+    bisslog_runtime::tls::check_scheme("OAuth token endpoint", given, url.scheme())?;
     if !url.has_host() {
         return Err(invalid("it has no host"));
     }
@@ -629,6 +647,31 @@ mod tests {
             r#"{"access_token": "t", "expires_in": "soon"}"#,
         ] {
             assert!(ok(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn https_token_endpoints_need_the_tls_feature() {
+        let built = ClientCredentials::builder(
+            "https://auth.example.com/oauth/token",
+            "importer",
+            "s3cret",
+        )
+        .build();
+        if bisslog_runtime::tls::HTTPS_ENABLED {
+            assert!(built.is_ok());
+        } else {
+            let error = built.unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    ClientError::Tls(bisslog_runtime::tls::TlsError::HttpsNotEnabled { .. })
+                ),
+                "{error:?}"
+            );
+            let message = error.to_string();
+            assert!(message.contains("OAuth token endpoint"), "{message}");
+            assert!(message.contains("`tls` feature"), "{message}");
         }
     }
 

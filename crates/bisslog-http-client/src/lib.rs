@@ -108,9 +108,16 @@
 //! # }
 //! ```
 //!
-//! The client speaks plain HTTP, as services inside one network do; for
-//! `https://` URLs enable a TLS feature of `reqwest` in the service's own
-//! manifest (`reqwest = { version = "0.13", features = ["rustls"] }`).
+//! # HTTPS
+//!
+//! The client speaks plain HTTP, as services inside one network do.
+//! `https://` base URLs (and token endpoints) need the `tls` feature (of
+//! this crate, or of `bisslog`): rustls with the *ring* provider, certificates verified
+//! against the system's trust store plus the PEM bundle `BISSLOG_CA_FILE`
+//! names (or the `ca_bundle` of [`ServiceClientBuilder`] and
+//! [`ClientCredentialsBuilder`]). Without it,
+//! [`ServiceClientBuilder::build`] (and [`ClientCredentialsBuilder::build`])
+//! refuses an `https://` URL ([`ClientError::Tls`]), naming the feature.
 
 mod answer;
 mod attempt;
@@ -121,6 +128,9 @@ mod propagation;
 mod response;
 
 pub use answer::kind_for_status;
+/// The extra CA certificates an HTTPS client trusts besides the system's
+/// ([`ServiceClientBuilder::ca_bundle`]).
+pub use bisslog_runtime::tls::CaBundle;
 pub use client::{
     ClientError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, ServiceClient,
     ServiceClientBuilder, TokenProvider,

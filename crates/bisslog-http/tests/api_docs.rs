@@ -162,7 +162,14 @@ fn docs() -> ApiDocs {
 }
 
 async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String, String) {
-    let response = reqwest::get(format!("http://{addr}{path}")).await.unwrap();
+    let response = bisslog_runtime::tls::client_builder(&Default::default(), false)
+        .unwrap()
+        .build()
+        .unwrap()
+        .get(format!("http://{addr}{path}"))
+        .send()
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     let media = response
         .headers()
@@ -224,7 +231,10 @@ async fn a_running_server_serves_its_openapi_document_and_an_offline_docs_page()
     );
 
     // The use cases are still served.
-    let sum: Value = reqwest::Client::new()
+    let sum: Value = bisslog_runtime::tls::client_builder(&Default::default(), false)
+        .unwrap()
+        .build()
+        .unwrap()
         .post(format!("http://{addr}/sums/x"))
         .json(&json!({"a": 2, "b": 3}))
         .send()
@@ -375,7 +385,10 @@ async fn bodies_statuses_and_failures_come_from_the_registered_types() {
 async fn every_status_the_server_answers_is_documented_for_its_operation() {
     let (addr, stop, task) = start().await;
     let doc: Value = serde_json::from_str(&get(addr, "/openapi.json").await.2).unwrap();
-    let client = reqwest::Client::new();
+    let client = bisslog_runtime::tls::client_builder(&Default::default(), false)
+        .unwrap()
+        .build()
+        .unwrap();
     let url = format!("http://{addr}/labels");
     let cases: Vec<(reqwest::RequestBuilder, u16)> = vec![
         (client.post(&url).json(&json!({"label": "a"})), 201),
@@ -524,7 +537,10 @@ async fn the_served_document_names_the_authenticator_guarding_each_route() {
     assert_eq!(annotate["security"], json!([{"keys": []}]));
 
     // What the document says is what the server answers.
-    let client = reqwest::Client::new();
+    let client = bisslog_runtime::tls::client_builder(&Default::default(), false)
+        .unwrap()
+        .build()
+        .unwrap();
     let refused = client
         .post(format!("http://{addr}/sums/x"))
         .json(&json!({"a": 1, "b": 2}))

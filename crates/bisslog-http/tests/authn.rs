@@ -85,7 +85,10 @@ impl Running {
         }));
         Self {
             addr,
-            client: reqwest::Client::new(),
+            client: bisslog_runtime::tls::client_builder(&Default::default(), false)
+                .unwrap()
+                .build()
+                .unwrap(),
             stop,
             server,
         }

@@ -77,7 +77,10 @@ fn value(text: &str, series: &str) -> Option<f64> {
 #[tokio::test]
 async fn requests_are_timed_by_route_template_and_status_class() {
     let (base, stop) = start(true).await;
-    let client = reqwest::Client::new();
+    let client = bisslog_runtime::tls::client_builder(&Default::default(), false)
+        .unwrap()
+        .build()
+        .unwrap();
     for id in ["1", "2", "3", "404", "500"] {
         client
             .get(format!("{base}/users/{id}"))
@@ -126,7 +129,14 @@ async fn requests_are_timed_by_route_template_and_status_class() {
 #[tokio::test]
 async fn the_endpoint_can_be_turned_off() {
     let (base, stop) = start(false).await;
-    let response = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    let response = bisslog_runtime::tls::client_builder(&Default::default(), false)
+        .unwrap()
+        .build()
+        .unwrap()
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
     let _ = stop.send(());
 }

@@ -78,7 +78,10 @@ async fn start(endpoint: bool) -> (String, oneshot::Sender<()>) {
 #[tokio::test]
 async fn the_use_cases_seen_calling_each_interaction_are_served_as_json() {
     let (base, stop) = start(true).await;
-    let client = reqwest::Client::new();
+    let client = bisslog_runtime::tls::client_builder(&Default::default(), false)
+        .unwrap()
+        .build()
+        .unwrap();
     let observed = format!("{base}{OBSERVED_INTERACTIONS_PATH}");
     let before: serde_json::Value = client
         .get(&observed)
@@ -115,7 +118,12 @@ async fn the_use_cases_seen_calling_each_interaction_are_served_as_json() {
 #[tokio::test]
 async fn the_endpoint_can_be_turned_off() {
     let (base, stop) = start(false).await;
-    let response = reqwest::get(format!("{base}{OBSERVED_INTERACTIONS_PATH}"))
+    let response = bisslog_runtime::tls::client_builder(&Default::default(), false)
+        .unwrap()
+        .build()
+        .unwrap()
+        .get(format!("{base}{OBSERVED_INTERACTIONS_PATH}"))
+        .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 404);

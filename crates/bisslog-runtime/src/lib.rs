@@ -61,6 +61,8 @@ pub mod problem;
 pub mod resilience;
 pub mod schedule;
 mod service;
+#[cfg(feature = "outgoing-http")]
+pub mod tls;
 pub mod trace;
 
 pub use contract::Contract;

@@ -15,6 +15,7 @@
 //! | `http` | yes | [`http`] | axum HTTP and WebSocket entry points built from the metadata |
 //! | `jwt` | no | `http::jwt` | a built-in authenticator for JWT bearer tokens (`JwtAuthenticator`): keys from a JWKS file or URL, or an HS256 secret; RS256, ES256, EdDSA, HS256; `exp`, `nbf`, `iss`, `aud`; claims as context attributes; enables `http` |
 //! | `http-client` | no | `http_client` | calls to other services over HTTP (`ServiceClient`): the call's transaction id and trace context sent on, failure answers and problem documents as error kinds |
+//! | `tls` | no | `tls` | HTTPS for every outgoing call of the framework (JWKS URLs, `ServiceClient`, OTLP/HTTP): rustls with the *ring* provider, the system's trust store plus the PEM bundle `BISSLOG_CA_FILE` names; without it an `https://` URL is refused when the client is configured |
 //! | `sql` | no | `sql` | SQLite / PostgreSQL pools from a URL, embedded migrations, error kinds, the unit of work, the transactional outbox and its relay, the inbox, `SqlBroker` (a durable broker in the database) |
 //! | `nats` | no | `nats` | NATS JetStream: consumer triggers on durable pull consumers, a publisher with acknowledgements |
 //! | `amqp` | no | `amqp` | RabbitMQ: consumer triggers on durable queues, a publisher with confirms |
@@ -160,6 +161,10 @@ pub use bisslog_macros::{keynames, service};
 pub use bisslog_nats as nats;
 #[cfg(feature = "redis")]
 pub use bisslog_redis as redis;
+/// HTTPS for the framework's outgoing calls (the `tls` feature): the
+/// shared client builder, `CaBundle` and `BISSLOG_CA_FILE`.
+#[cfg(feature = "tls")]
+pub use bisslog_runtime::tls;
 #[cfg(feature = "sql")]
 pub use bisslog_sql as sql;
 #[cfg(feature = "testing")]

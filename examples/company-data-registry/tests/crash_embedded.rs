@@ -64,7 +64,7 @@ async fn client(
     stop: watch::Receiver<bool>,
     load: Arc<Load>,
 ) {
-    let http = reqwest::Client::new();
+    let http = test_client();
     let mut n = 0u64;
     while !*stop.borrow() {
         n += 1;
@@ -272,4 +272,13 @@ async fn sigkill_under_load_loses_no_event_on_the_embedded_default() {
     );
     records.close().await;
     audit.close().await;
+}
+
+/// A plain client for the test's requests. With the `tls` feature reqwest
+/// is built with rustls and no crypto provider, so a plain client needs the
+/// process-wide one (docs/security.md, "HTTPS JWKS URLs").
+fn test_client() -> reqwest::Client {
+    #[cfg(feature = "tls")]
+    bisslog::tls::install_default_provider();
+    reqwest::Client::new()
 }

@@ -160,7 +160,7 @@ async fn prometheus_scrapes_the_use_case_and_http_series() {
 
     let dir = tempfile::tempdir().unwrap();
     let prometheus = Prometheus::start(&binary, dir.path(), &target);
-    let client = reqwest::Client::new();
+    let client = test_client();
     prometheus
         .wait_for(
             &client,
@@ -241,4 +241,13 @@ async fn on_sqlite_the_pool_and_the_outbox_have_series() {
         );
     }
     registry.terminate();
+}
+
+/// A plain client for the test's requests. With the `tls` feature reqwest
+/// is built with rustls and no crypto provider, so a plain client needs the
+/// process-wide one (docs/security.md, "HTTPS JWKS URLs").
+fn test_client() -> reqwest::Client {
+    #[cfg(feature = "tls")]
+    bisslog::tls::install_default_provider();
+    reqwest::Client::new()
 }

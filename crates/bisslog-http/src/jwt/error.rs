@@ -26,7 +26,7 @@ pub enum JwtError {
     /// An HS256 secret shorter than the 32 bytes RFC 7518 §3.2 requires.
     #[error("an HS256 secret must be at least 32 bytes long, this one has {0}")]
     WeakSecret(usize),
-    /// The JWKS URL is not an `http` URL.
+    /// The JWKS URL is not an `http` or `https` URL.
     #[error("the JWKS URL `{url}` is not valid: {reason}")]
     InvalidUrl {
         /// The URL as given.
@@ -37,4 +37,8 @@ pub enum JwtError {
     /// The HTTP client for the JWKS URL could not be built.
     #[error("the HTTP client for the JWKS URL could not be built: {0}")]
     Client(#[source] reqwest::Error),
+    /// An `https` JWKS URL without the `tls` feature, or a CA bundle that
+    /// can not be used.
+    #[error(transparent)]
+    Tls(#[from] bisslog_runtime::tls::TlsError),
 }

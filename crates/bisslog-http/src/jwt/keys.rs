@@ -61,22 +61,27 @@ impl JwtKeys {
 
     /// A JWKS served at `url`, fetched on the first token, cached, and
     /// fetched again when a token names a key the cache does not hold (at
-    /// most once per the builder's `min_refresh_interval`).
+    /// most once per the builder's `min_refresh_interval` after a
+    /// successful fetch; after a failed one, sooner, with a backoff).
     ///
-    /// Only `http` URLs: this crate has no TLS client, so a JWKS served
-    /// over HTTPS is reached through a trusted network path (a sidecar, an
-    /// in-cluster address) or read from a file.
+    /// `http` URLs, and `https` ones with the `tls` feature (rustls, the
+    /// system's trust store plus the CA bundle of `BISSLOG_CA_FILE` or
+    /// [`JwtAuthenticatorBuilder::ca_bundle`](super::JwtAuthenticatorBuilder::ca_bundle));
+    /// without it an `https` URL is refused here, naming the feature.
     pub fn jwks_url(url: &str) -> Result<Self, JwtError> {
         let invalid = |reason: String| JwtError::InvalidUrl {
             url: url.to_owned(),
             reason,
         };
         let parsed = reqwest::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
-        if parsed.scheme() != "http" {
-            return Err(invalid(format!(
-                "the scheme `{}` is not supported (only `http`: there is no TLS client)",
-                parsed.scheme()
-            )));
+        match parsed.scheme() {
+            "http" => {}
+            "https" => bisslog_runtime::tls::check_scheme("JWKS URL", url, "https")?,
+            other => {
+                return Err(invalid(format!(
+                    "the scheme `{other}` is not supported (only `http` and `https`)"
+                )));
+            }
         }
         Ok(Self(Source::Url(parsed)))
     }
@@ -250,7 +255,7 @@ mod tests {
             Err(JwtError::WeakSecret(5))
         ));
         assert!(matches!(
-            JwtKeys::jwks_url("https://idp.example.com/jwks"),
+            JwtKeys::jwks_url("ftp://idp.example.com/jwks"),
             Err(JwtError::InvalidUrl { .. })
         ));
         assert!(matches!(
@@ -258,5 +263,25 @@ mod tests {
             Err(JwtError::InvalidUrl { .. })
         ));
         assert!(JwtKeys::jwks_url("http://127.0.0.1:1/jwks").is_ok());
+    }
+
+    #[test]
+    fn https_jwks_urls_need_the_tls_feature() {
+        let https = JwtKeys::jwks_url("https://idp.example.com/jwks");
+        if bisslog_runtime::tls::HTTPS_ENABLED {
+            assert!(https.is_ok());
+        } else {
+            let error = https.unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    JwtError::Tls(bisslog_runtime::tls::TlsError::HttpsNotEnabled { .. })
+                ),
+                "{error:?}"
+            );
+            let message = error.to_string();
+            assert!(message.contains("`tls` feature"), "{message}");
+            assert!(message.contains("JWKS URL"), "{message}");
+        }
     }
 }

@@ -69,6 +69,9 @@ use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
 use jsonwebtoken::{Validation, decode, decode_header};
 use serde_json::{Map, Value};
 
+/// The extra CA certificates the JWKS client trusts besides the system's
+/// ([`JwtAuthenticatorBuilder::ca_bundle`]).
+pub use bisslog_runtime::tls::CaBundle;
 pub use error::JwtError;
 pub use keys::JwtKeys;
 
@@ -95,7 +98,9 @@ pub struct JwtAuthenticator {
 
 enum Keys {
     Fixed(Arc<KeySet>),
-    Remote(RemoteKeys),
+    // Boxed: the cache, the gate and the client are much larger than an
+    // `Arc`.
+    Remote(Box<RemoteKeys>),
 }
 
 impl JwtAuthenticator {
@@ -109,6 +114,7 @@ impl JwtAuthenticator {
             max_token_length: 8 * 1024,
             min_refresh_interval: Duration::from_secs(60),
             fetch_timeout: Duration::from_secs(5),
+            ca: None,
         }
     }
 
@@ -229,6 +235,7 @@ pub struct JwtAuthenticatorBuilder {
     max_token_length: usize,
     min_refresh_interval: Duration,
     fetch_timeout: Duration,
+    ca: Option<CaBundle>,
 }
 
 impl JwtAuthenticatorBuilder {
@@ -263,8 +270,11 @@ impl JwtAuthenticatorBuilder {
     }
 
     /// With a JWKS URL: the least time between two fetches of the key set
-    /// (60 s by default). A token naming an unknown `kid` within it is
-    /// refused without a fetch.
+    /// after a successful one (60 s by default). A token naming an unknown
+    /// `kid` within it is refused without a fetch. After a failed fetch the
+    /// next may come sooner: 1 s later, then 2 s, 4 s... doubling up to
+    /// this interval, so that a JWKS server down at the first token does
+    /// not lock new keys out for the whole interval.
     pub fn min_refresh_interval(mut self, interval: Duration) -> Self {
         self.min_refresh_interval = interval;
         self
@@ -277,15 +287,35 @@ impl JwtAuthenticatorBuilder {
         self
     }
 
+    /// With an `https` JWKS URL (the `tls` feature): the extra CA
+    /// certificates trusted besides the system's. By default, those of the
+    /// PEM file `BISSLOG_CA_FILE` names, if set.
+    pub fn ca_bundle(mut self, ca: CaBundle) -> Self {
+        self.ca = Some(ca);
+        self
+    }
+
     /// The authenticator.
+    ///
+    /// # Errors
+    ///
+    /// With a JWKS URL: the CA bundle of `BISSLOG_CA_FILE` can not be read,
+    /// or the HTTP client can not be set up.
     pub fn build(self) -> Result<JwtAuthenticator, JwtError> {
         let keys = match self.keys.0 {
             Source::Fixed(set) => Keys::Fixed(set),
-            Source::Url(url) => Keys::Remote(RemoteKeys::new(
-                url,
-                self.fetch_timeout,
-                self.min_refresh_interval,
-            )?),
+            Source::Url(url) => {
+                let ca = match self.ca {
+                    Some(ca) => ca,
+                    None => CaBundle::from_env()?,
+                };
+                Keys::Remote(Box::new(RemoteKeys::new(
+                    url,
+                    &ca,
+                    self.fetch_timeout,
+                    self.min_refresh_interval,
+                )?))
+            }
         };
         Ok(JwtAuthenticator {
             keys,

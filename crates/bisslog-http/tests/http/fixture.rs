@@ -391,7 +391,10 @@ pub(crate) async fn start_traced(tracer: Option<bisslog_runtime::trace::Tracer>)
     }));
     Running {
         addr,
-        client: reqwest::Client::new(),
+        client: bisslog_runtime::tls::client_builder(&Default::default(), false)
+            .unwrap()
+            .build()
+            .unwrap(),
         stop: Some(stop),
         server,
         started,

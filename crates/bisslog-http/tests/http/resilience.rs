@@ -79,7 +79,14 @@ async fn retries_stop_at_the_routes_timeout_and_the_failure_comes_at_once() {
         let _ = stopped.await;
     }));
 
-    let response = reqwest::get(format!("http://{addr}/fetch")).await.unwrap();
+    let response = bisslog_runtime::tls::client_builder(&Default::default(), false)
+        .unwrap()
+        .build()
+        .unwrap()
+        .get(format!("http://{addr}/fetch"))
+        .send()
+        .await
+        .unwrap();
     let (status, body) = problem(response).await;
     // The remote's failure, not the route's 504: the first retry (2 s)
     // would end after the route's 500 ms.

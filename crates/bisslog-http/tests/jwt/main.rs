@@ -351,3 +351,53 @@ async fn while_the_jwks_server_is_slow_or_down_cached_keys_work_and_new_kids_fai
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_jwks_server_down_at_the_first_token_costs_a_backoff_not_the_interval() {
+    let jwks = JwksServer::start(fixture("jwks.json")).await;
+    jwks.failing(true);
+    // An interval far longer than the test: only the backoff can let the
+    // second fetch happen.
+    let s = Running::start(from_url(&jwks, Duration::from_secs(3600))).await;
+    let valid = sign("rsa-1", Some("rsa-1"), &claims());
+
+    let flood: Vec<_> = (0..20).map(|_| valid.clone()).collect();
+    let answers = futures_util::future::join_all(flood.iter().map(|t| s.bearer(t))).await;
+    for answer in &answers {
+        assert_invalid(answer, "JWKS server failing");
+    }
+    assert_eq!(jwks.fetches(), 1, "one fetch for the whole flood");
+    for _ in 0..5 {
+        assert_invalid(&s.bearer(&valid).await, "within the backoff");
+    }
+    assert_eq!(jwks.fetches(), 1, "no fetch within the backoff");
+
+    jwks.failing(false);
+    let started = Instant::now();
+    let status = loop {
+        let status = s.bearer(&valid).await.status;
+        if status == 200 || started.elapsed() > Duration::from_secs(10) {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status, 200, "the key after the backoff, not after an hour");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "about one second of backoff: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        jwks.fetches(),
+        2,
+        "one more fetch: the polls within the backoff fetched nothing"
+    );
+
+    // After a success, unknown kids wait for the interval again.
+    let random = sign("rsa-2", Some("random"), &claims());
+    assert_invalid(&s.bearer(&random).await, "random kid after a success");
+    assert_eq!(s.bearer(&valid).await.status, 200);
+    assert_eq!(jwks.fetches(), 2);
+    s.stop().await;
+    jwks.stop().await;
+}

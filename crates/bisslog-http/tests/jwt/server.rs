@@ -83,7 +83,10 @@ impl Running {
         }));
         Self {
             addr,
-            client: reqwest::Client::new(),
+            client: bisslog_runtime::tls::client_builder(&Default::default(), false)
+                .unwrap()
+                .build()
+                .unwrap(),
             stop: Some(stop),
             server,
         }
@@ -202,30 +205,50 @@ pub(crate) struct JwksServer {
     server: tokio::task::JoinHandle<()>,
 }
 
-struct JwksState {
+pub(crate) struct JwksState {
     document: Mutex<String>,
     slow: AtomicBool,
+    failing: AtomicBool,
     fetches: AtomicUsize,
 }
 
-async fn serve_jwks(State(state): State<Arc<JwksState>>) -> String {
+impl JwksState {
+    pub(crate) fn new(document: String) -> Arc<Self> {
+        Arc::new(Self {
+            document: Mutex::new(document),
+            slow: AtomicBool::new(false),
+            failing: AtomicBool::new(false),
+            fetches: AtomicUsize::new(0),
+        })
+    }
+
+    /// The router serving `GET /jwks` from this state.
+    pub(crate) fn router(self: &Arc<Self>) -> axum::Router {
+        axum::Router::new()
+            .route("/jwks", get(serve_jwks))
+            .with_state(Arc::clone(self))
+    }
+
+    pub(crate) fn fetches(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
+    }
+}
+
+async fn serve_jwks(State(state): State<Arc<JwksState>>) -> Result<String, axum::http::StatusCode> {
     state.fetches.fetch_add(1, Ordering::SeqCst);
     if state.slow.load(Ordering::SeqCst) {
         std::future::pending::<()>().await;
     }
-    state.document.lock().unwrap().clone()
+    if state.failing.load(Ordering::SeqCst) {
+        return Err(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+    }
+    Ok(state.document.lock().unwrap().clone())
 }
 
 impl JwksServer {
     pub(crate) async fn start(document: String) -> Self {
-        let state = Arc::new(JwksState {
-            document: Mutex::new(document),
-            slow: AtomicBool::new(false),
-            fetches: AtomicUsize::new(0),
-        });
-        let app = axum::Router::new()
-            .route("/jwks", get(serve_jwks))
-            .with_state(state.clone());
+        let state = JwksState::new(document);
+        let app = state.router();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/jwks", listener.local_addr().unwrap());
         let server = tokio::spawn(async move {
@@ -242,8 +265,14 @@ impl JwksServer {
         self.state.slow.store(true, Ordering::SeqCst);
     }
 
+    /// Whether fetches are answered 503 (the server is up, the JWKS is
+    /// not: counted, unlike refused connections).
+    pub(crate) fn failing(&self, failing: bool) {
+        self.state.failing.store(failing, Ordering::SeqCst);
+    }
+
     pub(crate) fn fetches(&self) -> usize {
-        self.state.fetches.load(Ordering::SeqCst)
+        self.state.fetches()
     }
 
     /// Stops listening: later fetches are refused connections.

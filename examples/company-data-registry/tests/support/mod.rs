@@ -98,7 +98,7 @@ impl Server {
             base: String::new(),
             lines,
             history: std::sync::Mutex::default(),
-            client: reqwest::Client::new(),
+            client: test_client(),
         };
         let listening = server.wait_for_line(|l| l.contains(ready));
         server.base = format!("http://{}", address_in(&listening));
@@ -462,4 +462,13 @@ pub async fn get_until(
             "GET {url} did not reach the expected state within 30 s: {status} {body}"
         );
     }
+}
+
+/// A plain client for the test's requests. With the `tls` feature reqwest
+/// is built with rustls and no crypto provider, so a plain client needs the
+/// process-wide one (docs/security.md, "HTTPS JWKS URLs").
+fn test_client() -> reqwest::Client {
+    #[cfg(feature = "tls")]
+    bisslog::tls::install_default_provider();
+    reqwest::Client::new()
 }

@@ -145,9 +145,11 @@ impl MetricsExport {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|e| OtlpError::Exporter(format!("metrics export: {e}")))?;
         let url = settings.metrics_url();
+        let ca = crate::trace::otlp::check_endpoint(&url, settings.protocol == Protocol::Grpc)?;
         let transport = match settings.protocol {
             Protocol::HttpProtobuf => Transport::Http(
-                reqwest::Client::builder()
+                crate::tls::client_builder(&ca, url.starts_with("https:"))
+                    .map_err(|e| OtlpError::Exporter(e.to_string()))?
                     .build()
                     .map_err(|e| OtlpError::Exporter(e.to_string()))?,
             ),

@@ -278,6 +278,39 @@ pub struct Otlp {
     settings: OtlpSettings,
 }
 
+/// Checks an export endpoint when export is configured, so that a wrong
+/// one fails the service's start rather than every export: an `http` or
+/// `https` URL with a host; `https` only with the `tls` feature, and not
+/// over gRPC (tonic is built without TLS). Gives the extra CA of
+/// `BISSLOG_CA_FILE` for the HTTPS client.
+pub(crate) fn check_endpoint(url: &str, grpc: bool) -> Result<crate::tls::CaBundle, OtlpError> {
+    let uri = match url.parse::<http::Uri>() {
+        Ok(uri) if uri.host().is_some() => uri,
+        _ => {
+            return Err(OtlpError::Exporter(format!(
+                "{url:?} is not an http:// or https:// URL"
+            )));
+        }
+    };
+    match uri.scheme_str() {
+        Some("http") => Ok(crate::tls::CaBundle::none()),
+        Some("https") if grpc => Err(OtlpError::Unsupported {
+            variable: "OTEL_EXPORTER_OTLP_ENDPOINT",
+            value: url.to_owned(),
+            reason: "OTLP over gRPC is sent in plain text (h2c); for an https collector use \
+                     `OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf` with the `tls` feature",
+        }),
+        Some("https") => {
+            crate::tls::check_scheme("OTLP endpoint", url, "https")
+                .map_err(|e| OtlpError::Exporter(e.to_string()))?;
+            crate::tls::CaBundle::from_env().map_err(|e| OtlpError::Exporter(e.to_string()))
+        }
+        _ => Err(OtlpError::Exporter(format!(
+            "{url:?} is not an http:// or https:// URL"
+        ))),
+    }
+}
+
 impl std::fmt::Debug for Otlp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Otlp")
@@ -320,14 +353,7 @@ impl Otlp {
                 });
             }
         };
-        match url.parse::<http::Uri>() {
-            Ok(uri) if uri.scheme().is_some() && uri.host().is_some() => {}
-            _ => {
-                return Err(OtlpError::Exporter(format!(
-                    "{url:?} is not an http:// or https:// URL"
-                )));
-            }
-        }
+        let ca = check_endpoint(&url, grpc)?;
         let mut resource = vec![("service.name".to_owned(), settings.service_name.clone())];
         resource.extend(settings.resource.iter().cloned());
         resource.extend([
@@ -342,6 +368,7 @@ impl Otlp {
             url,
             grpc,
             headers: settings.headers.clone(),
+            ca,
         };
         let queue = batch::start(
             settings.batching,
@@ -477,6 +504,35 @@ pub(crate) fn millis(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn https_endpoints_need_tls_and_are_refused_over_grpc() {
+        assert!(check_endpoint("http://collector:4318/v1/traces", false).is_ok());
+        assert!(check_endpoint("http://collector:4317", true).is_ok());
+        let https = check_endpoint("https://collector:4318/v1/traces", false);
+        if crate::tls::HTTPS_ENABLED {
+            assert!(https.is_ok());
+        } else {
+            let error = https.unwrap_err().to_string();
+            assert!(error.contains("`tls` feature"), "{error}");
+            assert!(error.contains("OTLP endpoint"), "{error}");
+        }
+        let grpc = check_endpoint("https://collector:4317", true).unwrap_err();
+        assert!(
+            matches!(
+                grpc,
+                OtlpError::Unsupported {
+                    variable: "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    ..
+                }
+            ),
+            "{grpc}"
+        );
+        assert!(grpc.to_string().contains("http/protobuf"), "{grpc}");
+        for bad in ["collector:4318", "ftp://collector/", "/v1/traces"] {
+            assert!(check_endpoint(bad, false).is_err(), "{bad}");
+        }
+    }
 
     fn read(vars: &[(&str, &str)]) -> Result<Option<OtlpSettings>, OtlpError> {
         OtlpSettings::read("registry", |name| {

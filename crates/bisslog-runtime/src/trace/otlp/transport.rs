@@ -9,6 +9,8 @@ pub(super) struct Destination {
     pub(super) url: String,
     pub(super) grpc: bool,
     pub(super) headers: Vec<(String, String)>,
+    /// The extra CA of `BISSLOG_CA_FILE`, read when export was configured.
+    pub(super) ca: crate::tls::CaBundle,
 }
 
 pub(super) enum Transport {
@@ -42,9 +44,11 @@ impl Transport {
             reqwest::header::CONTENT_TYPE,
             reqwest::header::HeaderValue::from_static("application/x-protobuf"),
         );
-        let client = reqwest::Client::builder()
-            .build()
-            .map_err(|e| e.to_string())?;
+        let client =
+            crate::tls::client_builder(&destination.ca, destination.url.starts_with("https:"))
+                .map_err(|e| e.to_string())?
+                .build()
+                .map_err(|e| e.to_string())?;
         Ok(Transport::Http {
             client,
             url: destination.url.clone(),
