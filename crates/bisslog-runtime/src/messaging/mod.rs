@@ -71,6 +71,7 @@
 
 mod consumer;
 mod in_process;
+mod keys;
 mod process;
 mod settle;
 
