@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::mapper::InputMapper;
-use crate::messaging::keys::Keys;
+use crate::messaging::keys::{Keys, payload_key};
 use crate::messaging::process::{Binding, process};
 use crate::messaging::settle::RetryPolicy;
 use crate::service::Service;
@@ -244,6 +244,9 @@ impl Consumers {
                         keep_alive_every: (config.ack_wait / 2).max(Duration::from_millis(100)),
                         provision: config.provision,
                         ordered: consumer.partition.is_some(),
+                        key_path: consumer
+                            .partition_key_path()
+                            .map(|path| path.into_iter().map(str::to_owned).collect()),
                         metrics: handle
                             .metrics()
                             .map(|m| m.consumer(&consumer.queue, keyname)),
@@ -433,6 +436,8 @@ impl Runner {
         });
         let mut in_flight = FuturesUnordered::new();
         let mut waiting = Waiting::default();
+        // Releases of the messages that waited behind a key at shutdown.
+        let mut releasing = JoinSet::new();
         let mut subscription = Some(deliveries);
         let mut resubscribing: Option<BoxFuture<'_, Result<Deliveries, BrokerError>>> = None;
         let mut pause: Option<Pin<Box<tokio::time::Sleep>>> = None;
@@ -457,8 +462,9 @@ impl Runner {
             tokio::select! {
                 biased;
                 Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                    if let Some((next, key)) = finished(done, &mut waiting) {
-                        self.start(next, Some(key), &mut waiting, &mut in_flight).await;
+                    let stopping = *self.stopped.borrow();
+                    if let Some((next, key)) = finished(done, &mut waiting, &mut releasing, stopping) {
+                        self.start(next, Some(key), &mut waiting, &mut in_flight, &mut releasing).await;
                     }
                 }
                 _ = keep_waiting_alive.tick(), if waiting.waiting() > 0 => {
@@ -488,10 +494,10 @@ impl Runner {
                     Some(Ok(delivery)) => {
                         failures = 0;
                         match self.key_of(delivery.as_ref()) {
-                            None => self.start(delivery, None, &mut waiting, &mut in_flight).await,
+                            None => self.start(delivery, None, &mut waiting, &mut in_flight, &mut releasing).await,
                             Some(key) => {
                                 if let Some(delivery) = waiting.admit(&key, delivery) {
-                                    self.start(delivery, Some(key), &mut waiting, &mut in_flight).await;
+                                    self.start(delivery, Some(key), &mut waiting, &mut in_flight, &mut releasing).await;
                                 }
                             }
                         }
@@ -520,18 +526,10 @@ impl Runner {
         }
         // The messages waiting behind a running one of their key go back
         // only once it is settled (a running call finishes; one waiting to
-        // be retried in place is released), in their order: released
-        // earlier, another instance could run them before it.
-        let mut releasing = JoinSet::new();
+        // be retried in place is released), in their order.
         let drained = tokio::time::timeout(self.grace, async {
-            while let Some((key, done)) = in_flight.next().await {
-                report(done);
-                if let Some(key) = key {
-                    let behind = waiting.done_all(&key);
-                    if !behind.is_empty() {
-                        releasing.spawn(release_in_order(behind));
-                    }
-                }
+            while let Some(done) = in_flight.next().await {
+                finished(done, &mut waiting, &mut releasing, true);
             }
         })
         .await;
@@ -557,13 +555,17 @@ impl Runner {
         }
     }
 
-    /// The key `delivery` is ordered by: its message's key, when the
-    /// trigger orders by key.
+    /// The key `delivery` is ordered by, when the trigger orders by key:
+    /// its message's key, else the payload member `partition` names.
     fn key_of(&self, delivery: &dyn Delivery) -> Option<String> {
-        if self.binding.ordered {
-            delivery.message().key.clone()
-        } else {
-            None
+        if !self.binding.ordered {
+            return None;
+        }
+        let message = delivery.message();
+        match (&message.key, &self.binding.key_path) {
+            (Some(key), _) => Some(key.clone()),
+            (None, Some(path)) => payload_key(&message.payload, path),
+            (None, None) => None,
         }
     }
 
@@ -587,6 +589,7 @@ impl Runner {
         mut key: Option<String>,
         waiting: &mut Waiting,
         in_flight: &mut FuturesUnordered<Processing<'s>>,
+        releasing: &mut JoinSet<()>,
     ) {
         loop {
             let mut processing = self.processing(delivery, key);
@@ -595,7 +598,7 @@ impl Runner {
                 Poll::Ready(done) => done,
                 Poll::Pending => return in_flight.push(processing),
             };
-            match finished(done, waiting) {
+            match finished(done, waiting, releasing, *self.stopped.borrow()) {
                 Some((next, next_key)) => {
                     delivery = next;
                     key = Some(next_key);
@@ -607,10 +610,25 @@ impl Runner {
 }
 
 /// Reports a finished processing; for a keyed one, the next delivery of
-/// its key to start.
-fn finished((key, done): Done, waiting: &mut Waiting) -> Option<(Box<dyn Delivery>, String)> {
+/// its key to start. Once the consumer is `stopping`, none: what waits
+/// behind the key is released instead, in order, now that the message
+/// before it is settled (released earlier, another instance could run it
+/// first).
+fn finished(
+    (key, done): Done,
+    waiting: &mut Waiting,
+    releasing: &mut JoinSet<()>,
+    stopping: bool,
+) -> Option<(Box<dyn Delivery>, String)> {
     report(done);
     let key = key?;
+    if stopping {
+        let behind = waiting.done_all(&key);
+        if !behind.is_empty() {
+            releasing.spawn(release_in_order(behind));
+        }
+        return None;
+    }
     let next = waiting.done(&key)?;
     Some((next, key))
 }

@@ -103,9 +103,53 @@ impl<T> Keys<T> {
     }
 }
 
+/// The ordering key in a payload at `path` (`partition: event.<path>`):
+/// a string as it is, a number or a boolean as its JSON text. A payload
+/// that is not JSON, has no such member, or has `null`, an object or an
+/// array there gives no key: the message is not ordered.
+pub(crate) fn payload_key(payload: &[u8], path: &[String]) -> Option<String> {
+    let text = std::str::from_utf8(payload).ok()?;
+    let body = crate::mapper::Body::parse(text).ok()?;
+    let raw = body.get(path)?;
+    match serde_json::from_str::<serde_json::Value>(raw.get()).ok()? {
+        serde_json::Value::String(key) => Some(key),
+        key @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => Some(key.to_string()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_payload_member_is_a_key_when_it_is_a_scalar() {
+        let path = |p: &str| -> Vec<String> { p.split('.').map(str::to_owned).collect() };
+        let payload =
+            br#"{"company": {"id": "c-7", "n": 12, "ok": true, "none": null, "list": [1]}}"#;
+        assert_eq!(
+            payload_key(payload, &path("company.id")).as_deref(),
+            Some("c-7")
+        );
+        assert_eq!(
+            payload_key(payload, &path("company.n")).as_deref(),
+            Some("12")
+        );
+        assert_eq!(
+            payload_key(payload, &path("company.ok")).as_deref(),
+            Some("true")
+        );
+        assert_eq!(payload_key(payload, &path("company.none")), None);
+        assert_eq!(payload_key(payload, &path("company.list")), None);
+        assert_eq!(payload_key(payload, &path("company")), None);
+        assert_eq!(payload_key(payload, &path("nobody")), None);
+        assert_eq!(
+            payload_key(br#"{"id": "a\"b"}"#, &path("id")).as_deref(),
+            Some("a\"b")
+        );
+        assert_eq!(payload_key(b"not json", &path("id")), None);
+        assert_eq!(payload_key(b"\xff", &path("id")), None);
+    }
 
     #[test]
     fn a_key_runs_one_message_at_a_time_in_arrival_order() {

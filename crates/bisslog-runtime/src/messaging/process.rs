@@ -34,6 +34,9 @@ pub(crate) struct Binding {
     /// `partition` is set: keyed messages run one at a time per key, in
     /// arrival order, and are retried in place.
     pub(crate) ordered: bool,
+    /// `partition: event.<path>`: the payload member a message without a
+    /// key is ordered by.
+    pub(crate) key_path: Option<Vec<String>>,
     /// This trigger's series, when the service has metrics.
     pub(crate) metrics: Option<crate::metrics::Consumer>,
 }
