@@ -183,7 +183,9 @@ impl Observed {
 /// The use case of every case. What it does depends on the message's
 /// `behave`: `ok`, `transient` (always unavailable), `fail-first`
 /// (unavailable on the first delivery), `permanent` (not found), `slow`
-/// (takes `millis`), `gated` (in instance 1, waits for [`Observed::gate`]).
+/// (takes `millis`), `gated` (in instance 1, waits for [`Observed::gate`]);
+/// `keyed`, `keyed-fail-first` and `keyed-slow` are `ok`, `fail-first` and
+/// `slow` that also track the keys running at once ([`Observed::keyed`]).
 pub(crate) struct Handle {
     pub(crate) observed: Arc<Observed>,
     pub(crate) instance: u32,
@@ -253,7 +255,7 @@ impl Handle {
     }
 
     async fn behave(&self, ctx: &Ctx, input: &Input) -> Result<(), Error> {
-        if input.behave == "slow" {
+        if input.behave == "slow" || input.behave == "keyed-slow" {
             // The call's own duration: what the case is about.
             tokio::time::sleep(Duration::from_millis(input.millis)).await;
         }
@@ -492,11 +494,19 @@ use_cases:
         message
     }
 
-    /// Publishes `{"n": n, "behave": behave, "key": key}` with the key
-    /// `key`.
-    pub(crate) async fn publish_keyed(&self, n: u32, behave: &str, key: &str) -> Message {
-        let mut message =
-            Message::new(format!(r#"{{"n":{n},"behave":"{behave}","key":"{key}"}}"#).into_bytes());
+    /// Publishes `{"n": n, "behave": behave, "millis": millis, "key": key}`
+    /// with the key `key`.
+    pub(crate) async fn publish_keyed(
+        &self,
+        n: u32,
+        behave: &str,
+        millis: u64,
+        key: &str,
+    ) -> Message {
+        let mut message = Message::new(
+            format!(r#"{{"n":{n},"behave":"{behave}","millis":{millis},"key":"{key}"}}"#)
+                .into_bytes(),
+        );
         message.transaction_id = Some("producer-transaction".into());
         message.key = Some(key.to_owned());
         self.publish_message(&message).await;

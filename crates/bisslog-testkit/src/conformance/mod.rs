@@ -566,10 +566,12 @@ pub async fn shutdown_releases_unstarted_messages<B: Broker, F: Future<Output = 
 /// A trigger with `partition` keeps the order of each key, retries
 /// included, and runs different keys side by side: 1,000 messages over 50
 /// keys, published in order, every 7th failing (transiently) on its first
-/// delivery, 8 at a time. Per key, the use case's successful calls are in
-/// publish order, no two calls of one key ever overlap, two keys were seen
-/// running at once, and no message went back to the broker for its retry:
-/// it was retried in place, holding its key.
+/// delivery, one call (the second message) outlasting the lease twice over,
+/// 8 at a time. Per key, the use case's successful calls are in publish
+/// order, no two calls of one key ever overlap, two keys were seen running
+/// at once, no message went back to the broker for its retry (it was
+/// retried in place, holding its key), and none was delivered twice: the
+/// messages waiting behind the slow call kept their leases.
 pub async fn keeps_order_per_key<B: Broker, F: Future<Output = B>>(connect: impl Fn() -> F) {
     const MESSAGES: u32 = 1_000;
     const KEYS: u32 = 50;
@@ -584,12 +586,14 @@ pub async fn keeps_order_per_key<B: Broker, F: Future<Output = B>>(connect: impl
     let mut published: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     for n in 0..MESSAGES {
         let key = format!("key-{}", n % KEYS);
-        let behave = if n % 7 == 0 {
-            "keyed-fail-first"
+        let (behave, millis) = if n % 7 == 0 {
+            ("keyed-fail-first", 0)
+        } else if n == 1 {
+            ("keyed-slow", (ACK_WAIT * 5 / 2).as_millis() as u64)
         } else {
-            "keyed"
+            ("keyed", 0)
         };
-        case.publish_keyed(n, behave, &key).await;
+        case.publish_keyed(n, behave, millis, &key).await;
         published.entry(key).or_default().push(n);
     }
     case.observed
