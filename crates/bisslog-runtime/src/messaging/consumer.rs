@@ -1,5 +1,6 @@
 //! The consumer runner: one loop per consumer trigger of the metadata,
-//! fetching from the broker, processing with bounded concurrency, and
+//! fetching from the broker, processing with bounded concurrency (one
+//! message at a time per key, when the trigger has `partition`), and
 //! stopping gracefully.
 
 use std::sync::Arc;
