@@ -134,7 +134,8 @@
 //! queue in order; several consumers, a larger prefetch, a retry (the
 //! copy goes to the back of the queue after its delay) or a requeue
 //! reorder them. The `key` of a message travels as a header but does not
-//! partition the queue.
+//! partition the queue; a consumer trigger with `partition` orders by it
+//! in the runner, within one instance.
 //!
 //! **Caveats.** RabbitMQ dead-letters from the retry queues without
 //! publisher confirms: a message whose queue is deleted while it waits

@@ -1,5 +1,6 @@
 //! The consumer runner: one loop per consumer trigger of the metadata,
-//! fetching from the broker, processing with bounded concurrency, and
+//! fetching from the broker, processing with bounded concurrency (one
+//! message at a time per key, when the trigger has `partition`), and
 //! stopping gracefully.
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::mapper::InputMapper;
+use crate::messaging::keys::{Keys, payload_key};
 use crate::messaging::process::{Binding, process};
 use crate::messaging::settle::RetryPolicy;
 use crate::service::Service;
@@ -198,7 +200,7 @@ impl Consumers {
         let Some((binding, _)) = self.bindings().into_iter().find(|(b, _)| b.queue == queue) else {
             return false;
         };
-        process(&binding, self.broker.as_ref(), delivery).await;
+        process(&binding, self.broker.as_ref(), delivery, None).await;
         true
     }
 
@@ -242,6 +244,10 @@ impl Consumers {
                         policy,
                         keep_alive_every: (config.ack_wait / 2).max(Duration::from_millis(100)),
                         provision: config.provision,
+                        ordered: consumer.partition.is_some(),
+                        key_path: consumer
+                            .partition_key_path()
+                            .map(|path| path.into_iter().map(str::to_owned).collect()),
                         metrics: handle
                             .metrics()
                             .map(|m| m.consumer(&consumer.queue, keyname)),
@@ -300,6 +306,7 @@ impl Consumers {
             let runner = Runner {
                 binding: Arc::new(binding),
                 broker: Arc::clone(&self.broker),
+                hold: subscription.prefetch.max(concurrency) as usize,
                 subscription,
                 concurrency: concurrency as usize,
                 grace: self.config.shutdown_grace,
@@ -402,9 +409,22 @@ struct Runner {
     broker: Arc<dyn Broker>,
     subscription: Subscription,
     concurrency: usize,
+    /// The most deliveries held at once, running or waiting behind their
+    /// key: the subscription's prefetch (at least the concurrency).
+    hold: usize,
     grace: Duration,
     stopped: watch::Receiver<bool>,
 }
+
+/// What a processing future comes to: the key it held (ordered triggers),
+/// and whether it panicked.
+type Done = (Option<String>, Result<(), Box<dyn std::any::Any + Send>>);
+
+/// One delivery being processed.
+type Processing<'a> = Pin<Box<dyn Future<Output = Done> + Send + 'a>>;
+
+/// The deliveries waiting behind a running message of their key.
+type Waiting = Keys<Box<dyn Delivery>>;
 
 impl Runner {
     /// Fetches and processes until stopped. Every in-flight message is a
@@ -416,21 +436,41 @@ impl Runner {
             let _ = stopped.wait_for(|stop| *stop).await;
         });
         let mut in_flight = FuturesUnordered::new();
+        let mut waiting = Waiting::default();
+        // Releases of the messages that waited behind a key at shutdown.
+        let mut releasing = JoinSet::new();
         let mut subscription = Some(deliveries);
         let mut resubscribing: Option<BoxFuture<'_, Result<Deliveries, BrokerError>>> = None;
         let mut pause: Option<Pin<Box<tokio::time::Sleep>>> = None;
         let mut failures = 0u32;
+        // The leases of the deliveries waiting behind their key are kept
+        // alive as those of running calls are: a key's head may wait out
+        // retries longer than `ack_wait`.
+        let every = self.binding.keep_alive_every;
+        let mut keep_waiting_alive =
+            tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        keep_waiting_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             // Checked here while busy; the `stop` branch below wakes an
             // idle loop.
             if *self.stopped.borrow() {
                 break;
             }
-            let fetch =
-                subscription.is_some() && pause.is_none() && in_flight.len() < self.concurrency;
+            let fetch = subscription.is_some()
+                && pause.is_none()
+                && in_flight.len() < self.concurrency
+                && in_flight.len() + waiting.waiting() < self.hold;
             tokio::select! {
                 biased;
-                Some(done) = in_flight.next(), if !in_flight.is_empty() => report(done),
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                    let stopping = *self.stopped.borrow();
+                    if let Some((next, key)) = finished(done, &mut waiting, &mut releasing, stopping) {
+                        self.start(next, Some(key), &mut waiting, &mut in_flight, &mut releasing).await;
+                    }
+                }
+                _ = keep_waiting_alive.tick(), if waiting.waiting() > 0 => {
+                    keep_alive_all(&waiting).await;
+                }
                 () = poll_some(&mut pause) => {
                     pause = None;
                     if subscription.is_none() {
@@ -454,15 +494,13 @@ impl Runner {
                 next = next_delivery(&mut subscription), if fetch => match next {
                     Some(Ok(delivery)) => {
                         failures = 0;
-                        // Boxed once (the future is large), and polled at
-                        // once: most calls finish in that poll and never
-                        // join the set.
-                        let processing = Box::pin(process(&self.binding, self.broker.as_ref(), delivery));
-                        let mut processing = AssertUnwindSafe(processing).catch_unwind();
-                        let first = std::future::poll_fn(|cx| Poll::Ready(processing.poll_unpin(cx))).await;
-                        match first {
-                            Poll::Ready(done) => report(done),
-                            Poll::Pending => in_flight.push(processing),
+                        match self.key_of(delivery.as_ref()) {
+                            None => self.start(delivery, None, &mut waiting, &mut in_flight, &mut releasing).await,
+                            Some(key) => {
+                                if let Some(delivery) = waiting.admit(&key, delivery) {
+                                    self.start(delivery, Some(key), &mut waiting, &mut in_flight, &mut releasing).await;
+                                }
+                            }
                         }
                     }
                     Some(Err(error)) => {
@@ -485,11 +523,14 @@ impl Runner {
         // ahead goes back now rather than after `ack_wait`.
         drop(resubscribing);
         if let Some(deliveries) = subscription.take() {
-            self.release_unstarted(deliveries).await;
+            self.release_unstarted(deliveries, &mut waiting).await;
         }
+        // The messages waiting behind a running one of their key go back
+        // only once it is settled (a running call finishes; one waiting to
+        // be retried in place is released), in their order.
         let drained = tokio::time::timeout(self.grace, async {
             while let Some(done) = in_flight.next().await {
-                report(done);
+                finished(done, &mut waiting, &mut releasing, true);
             }
         })
         .await;
@@ -497,8 +538,117 @@ impl Runner {
             tracing::warn!(
                 queue = %self.binding.queue,
                 abandoned = in_flight.len(),
+                waiting = waiting.waiting(),
                 "shutdown grace elapsed; abandoning in-flight messages, the broker will deliver them again"
             );
+            // Abandoned after their key's running message, unsettled like
+            // it: released, they could come back before it.
+            drop(in_flight);
+            drop(waiting.take_waiting());
+        }
+        let released = tokio::time::timeout(RELEASE_PATIENCE, async {
+            while releasing.join_next().await.is_some() {}
+        })
+        .await;
+        if released.is_err() {
+            tracing::warn!(queue = %self.binding.queue,
+                "releasing the messages waiting behind their key took too long; the broker will deliver them again after ack_wait");
+        }
+    }
+
+    /// The key `delivery` is ordered by, when the trigger orders by key:
+    /// its message's key, else the payload member `partition` names.
+    fn key_of(&self, delivery: &dyn Delivery) -> Option<String> {
+        if !self.binding.ordered {
+            return None;
+        }
+        let message = delivery.message();
+        match (&message.key, &self.binding.key_path) {
+            (Some(key), _) => Some(key.clone()),
+            (None, Some(path)) => payload_key(&message.payload, path),
+            (None, None) => None,
+        }
+    }
+
+    /// The processing of `delivery`; one of `key` retries in place.
+    fn processing(&self, delivery: Box<dyn Delivery>, key: Option<String>) -> Processing<'_> {
+        let in_place = key.is_some().then_some(&self.stopped);
+        let processing = process(&self.binding, self.broker.as_ref(), delivery, in_place);
+        Box::pin(
+            AssertUnwindSafe(processing)
+                .catch_unwind()
+                .map(move |done| (key, done)),
+        )
+    }
+
+    /// Starts `delivery`, polled at once: most calls finish in that poll
+    /// and never join the set. One of a key that finishes so starts the
+    /// next of its key the same way.
+    async fn start<'s>(
+        &'s self,
+        mut delivery: Box<dyn Delivery>,
+        mut key: Option<String>,
+        waiting: &mut Waiting,
+        in_flight: &mut FuturesUnordered<Processing<'s>>,
+        releasing: &mut JoinSet<()>,
+    ) {
+        loop {
+            let mut processing = self.processing(delivery, key);
+            let first = std::future::poll_fn(|cx| Poll::Ready(processing.poll_unpin(cx))).await;
+            let done = match first {
+                Poll::Ready(done) => done,
+                Poll::Pending => return in_flight.push(processing),
+            };
+            match finished(done, waiting, releasing, *self.stopped.borrow()) {
+                Some((next, next_key)) => {
+                    delivery = next;
+                    key = Some(next_key);
+                }
+                None => return,
+            }
+        }
+    }
+}
+
+/// Reports a finished processing; for a keyed one, the next delivery of
+/// its key to start. Once the consumer is `stopping`, none: what waits
+/// behind the key is released instead, in order, now that the message
+/// before it is settled (released earlier, another instance could run it
+/// first).
+fn finished(
+    (key, done): Done,
+    waiting: &mut Waiting,
+    releasing: &mut JoinSet<()>,
+    stopping: bool,
+) -> Option<(Box<dyn Delivery>, String)> {
+    report(done);
+    let key = key?;
+    if stopping {
+        let behind = waiting.done_all(&key);
+        if !behind.is_empty() {
+            releasing.spawn(release_in_order(behind));
+        }
+        return None;
+    }
+    let next = waiting.done(&key)?;
+    Some((next, key))
+}
+
+/// Tells the broker every waiting delivery is still wanted.
+async fn keep_alive_all(waiting: &Waiting) {
+    let outcomes =
+        futures_util::future::join_all(waiting.iter_waiting().map(|d| d.keep_alive())).await;
+    if let Some(Err(error)) = outcomes.into_iter().find(Result::is_err) {
+        tracing::debug!(error = %error, "a keep-alive of a message waiting behind its key failed");
+    }
+}
+
+/// Releases the deliveries of one key one after the other, in their order.
+async fn release_in_order(deliveries: std::collections::VecDeque<Box<dyn Delivery>>) {
+    for delivery in deliveries {
+        if let Err(error) = delivery.release().await {
+            tracing::warn!(error = %error,
+                "a message waiting behind its key could not be released; the broker will deliver it again after ack_wait");
         }
     }
 }
@@ -507,14 +657,31 @@ impl Runner {
     /// Closes the subscription and releases every delivery it had taken
     /// but not handed to this loop, bounded by [`RELEASE_PATIENCE`]: past
     /// it (a broker that stopped answering) the rest come back after
-    /// `ack_wait`, as before.
-    async fn release_unstarted(&self, deliveries: Deliveries) {
+    /// `ack_wait`, as before. One whose key has a message running here
+    /// joins the ones waiting behind it instead, to be released after it.
+    async fn release_unstarted(&self, deliveries: Deliveries, waiting: &mut Waiting) {
         let queue = &self.binding.queue;
+        let taken = match tokio::time::timeout(RELEASE_PATIENCE, deliveries.close()).await {
+            Ok(taken) => taken,
+            Err(_) => {
+                tracing::warn!(queue = %queue,
+                    "closing the subscription took too long; the broker will deliver what it had taken ahead again after ack_wait");
+                return;
+            }
+        };
+        let mut free = Vec::with_capacity(taken.len());
+        for delivery in taken {
+            match self.key_of(delivery.as_ref()) {
+                Some(key) if waiting.is_active(&key) => {
+                    let _ = waiting.admit(&key, delivery);
+                }
+                _ => free.push(delivery),
+            }
+        }
         let released = tokio::time::timeout(RELEASE_PATIENCE, async {
-            let taken = deliveries.close().await;
-            let count = taken.len();
+            let count = free.len();
             let outcomes = futures_util::future::join_all(
-                taken.into_iter().map(bisslog_messaging::Delivery::release),
+                free.into_iter().map(bisslog_messaging::Delivery::release),
             )
             .await;
             let failed = outcomes.iter().filter(|outcome| outcome.is_err()).count();

@@ -54,6 +54,8 @@ struct QueueState {
     ready: VecDeque<Envelope>,
     delayed: BinaryHeap<Delayed>,
     sequence: u64,
+    /// Messages published so far.
+    published: u64,
     unsettled: usize,
 }
 
@@ -61,6 +63,8 @@ struct Envelope {
     message: Message,
     /// Deliveries so far.
     deliveries: u32,
+    /// Its place in the queue's order of publication.
+    published: u64,
 }
 
 struct Delayed {
@@ -157,10 +161,33 @@ impl InProcessBroker {
 }
 
 impl Queue {
-    fn push(&self, envelope: Envelope, front: bool) {
+    /// A new message, last in line.
+    fn publish(&self, message: Message) {
         let mut state = lock(&self.state);
-        if front {
-            state.ready.push_front(envelope);
+        state.published += 1;
+        let published = state.published;
+        state.ready.push_back(Envelope {
+            message,
+            deliveries: 0,
+            published,
+        });
+        drop(state);
+        self.notify.notify_one();
+    }
+
+    /// A message back in the queue: last in line (a retry), or back in
+    /// its place (`in_place`: released or dropped unsettled), ahead of
+    /// every message published after it, so that messages given back one
+    /// after the other keep their order, as RabbitMQ requeues them.
+    fn push(&self, envelope: Envelope, in_place: bool) {
+        let mut state = lock(&self.state);
+        if in_place {
+            let at = state
+                .ready
+                .iter()
+                .position(|e| e.published > envelope.published)
+                .unwrap_or(state.ready.len());
+            state.ready.insert(at, envelope);
         } else {
             state.ready.push_back(envelope);
         }
@@ -257,13 +284,7 @@ impl Broker for InProcessBroker {
     ) -> BoxFuture<'a, Result<(), BrokerError>> {
         let result = match self.queue(queue) {
             Some(target) => {
-                target.push(
-                    Envelope {
-                        message: message.clone(),
-                        deliveries: 0,
-                    },
-                    false,
-                );
+                target.publish(message.clone());
                 Ok(())
             }
             None => Err(BrokerError::NoQueue {
@@ -334,6 +355,7 @@ impl InProcessDelivery {
         Envelope {
             message: self.envelope.message.clone(),
             deliveries: self.envelope.deliveries,
+            published: self.envelope.published,
         }
     }
 }
@@ -375,7 +397,7 @@ impl Delivery for InProcessDelivery {
 }
 
 impl Drop for InProcessDelivery {
-    /// Unsettled: delivered again, first in line.
+    /// Unsettled: delivered again, back in its place.
     fn drop(&mut self) {
         if !self.settled {
             let envelope = self.take_back();

@@ -16,7 +16,11 @@
 //!   to `max_retries`, then dead-lettered; a permanent error, or a message
 //!   that is not JSON or not the use case's input, goes to the dead-letter
 //!   queue at once with the reason in its headers. A delivery is settled
-//!   exactly once (settling takes it by value).
+//!   exactly once (settling takes it by value). A trigger with
+//!   `partition` orders by key: the messages of one key run one at a
+//!   time in arrival order, and a keyed message's transient failure is
+//!   retried in place, holding back its key only (`docs/messaging.md`,
+//!   "Order by key").
 //! - [`call_with_message`]: one message through a consumer trigger's
 //!   mapper and use case, settled by the caller (AWS Lambda).
 //!
@@ -71,6 +75,7 @@
 
 mod consumer;
 mod in_process;
+mod keys;
 mod process;
 mod settle;
 

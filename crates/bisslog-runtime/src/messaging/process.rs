@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use bisslog_core::{Ctx, ErrorKind, TraceContext, TransactionId, Trigger};
 use bisslog_schema::DeliverySemantic;
+use tokio::sync::watch;
 
 use crate::dispatch::{UseCaseHandle, end_work};
 use crate::mapper::{Body, InputMapper, Sources};
@@ -30,6 +31,12 @@ pub(crate) struct Binding {
     pub(crate) policy: RetryPolicy,
     pub(crate) keep_alive_every: Duration,
     pub(crate) provision: bool,
+    /// `partition` is set: keyed messages run one at a time per key, in
+    /// arrival order, and are retried in place.
+    pub(crate) ordered: bool,
+    /// `partition: event.<path>`: the payload member a message without a
+    /// key is ordered by.
+    pub(crate) key_path: Option<Vec<String>>,
     /// This trigger's series, when the service has metrics.
     pub(crate) metrics: Option<crate::metrics::Consumer>,
 }
@@ -131,63 +138,127 @@ fn record_settlement(
 }
 
 /// Processes and settles one delivery.
-pub(crate) async fn process(binding: &Binding, broker: &dyn Broker, delivery: Box<dyn Delivery>) {
-    let attempt = delivery.attempt();
+///
+/// A transient failure goes back to the broker (`Delivery::retry`) unless
+/// `in_place` is given (a keyed message of a trigger that orders by key):
+/// then the delivery is kept, its lease kept alive, and the call runs
+/// again here after the policy's delay, so that the later messages of its
+/// key, waiting for this one to be settled, stay behind it. The attempt
+/// number counts those runs on top of the broker's. When `in_place` turns
+/// `true` (the consumer stops) during the wait, the delivery is released
+/// to the broker at once instead.
+pub(crate) async fn process(
+    binding: &Binding,
+    broker: &dyn Broker,
+    delivery: Box<dyn Delivery>,
+    in_place: Option<&watch::Receiver<bool>>,
+) {
+    let mut attempt = delivery.attempt();
     let _in_flight = received(binding, attempt);
-    let mut span = consumer_span(binding, broker, delivery.message(), attempt);
-    let parent = call_parent(&span, delivery.message());
-    if binding.semantic == DeliverySemantic::AtMostOnce {
-        // Boxed: the rarer paths stay out of every message's future.
-        return Box::pin(at_most_once(
-            binding, broker, delivery, attempt, parent, &mut span,
-        ))
+    loop {
+        let mut span = consumer_span(binding, broker, delivery.message(), attempt);
+        let parent = call_parent(&span, delivery.message());
+        if binding.semantic == DeliverySemantic::AtMostOnce {
+            // Boxed: the rarer paths stay out of every message's future.
+            return Box::pin(at_most_once(
+                binding, broker, delivery, attempt, parent, &mut span,
+            ))
+            .await;
+        }
+        let outcome = with_keep_alive(
+            delivery.as_ref(),
+            run(binding, delivery.message(), attempt, parent),
+            binding.keep_alive_every,
+        )
         .await;
-    }
-    let outcome = with_keep_alive(
-        delivery.as_ref(),
-        run(binding, delivery.message(), attempt, parent),
-        binding.keep_alive_every,
-    )
-    .await;
-    let duplicate = matches!(outcome, Ok(Ran::Duplicate));
-    // Kept for the span only: settling consumes the failure.
-    let failure = match &outcome {
-        Err(failed) if span.is_recording() => Some((failed.kind, failed.reason.clone())),
-        _ => None,
-    };
-    let settlement = settle(outcome.map(drop), attempt, &binding.policy);
-    count_settlement(binding, &settlement);
-    if span.is_recording() {
-        let name = match &settlement {
-            Settlement::Ack if duplicate => "duplicate",
-            Settlement::Ack => "ack",
-            Settlement::Retry(_) => "retry",
-            Settlement::DeadLetter(_) => "dead-letter",
+        let duplicate = matches!(outcome, Ok(Ran::Duplicate));
+        // Kept for the span only: settling consumes the failure.
+        let failure = match &outcome {
+            Err(failed) if span.is_recording() => Some((failed.kind, failed.reason.clone())),
+            _ => None,
         };
-        let failure = failure
-            .as_ref()
-            .map(|(kind, reason)| (*kind, reason.as_str()));
-        record_settlement(&mut span, name, failure);
-    }
-    match settlement {
-        Settlement::Ack => {
-            if let Err(error) = delivery.ack().await {
-                tracing::warn!(queue = %binding.queue, error = %error,
-                    "the acknowledgement failed; the message may be delivered again");
+        let settlement = settle(outcome.map(drop), attempt, &binding.policy);
+        count_settlement(binding, &settlement);
+        if span.is_recording() {
+            let name = match &settlement {
+                Settlement::Ack if duplicate => "duplicate",
+                Settlement::Ack => "ack",
+                Settlement::Retry(_) if in_place.is_some() => "retry-in-place",
+                Settlement::Retry(_) => "retry",
+                Settlement::DeadLetter(_) => "dead-letter",
+            };
+            let failure = failure
+                .as_ref()
+                .map(|(kind, reason)| (*kind, reason.as_str()));
+            record_settlement(&mut span, name, failure);
+        }
+        match settlement {
+            Settlement::Ack => {
+                if let Err(error) = delivery.ack().await {
+                    tracing::warn!(queue = %binding.queue, error = %error,
+                        "the acknowledgement failed; the message may be delivered again");
+                }
+            }
+            Settlement::Retry(delay) => {
+                if let Some(stopped) = in_place {
+                    span.end();
+                    tracing::debug!(queue = %binding.queue, attempt, delay_ms = delay.as_millis() as u64,
+                        "retrying the message in place: the later ones of its key wait");
+                    if Box::pin(wait_in_place(binding, delivery.as_ref(), delay, stopped)).await {
+                        attempt = attempt.saturating_add(1);
+                        continue;
+                    }
+                    // Released, not retried: put back where it was (RabbitMQ,
+                    // the in-process broker) or at once (JetStream, SQL), ahead
+                    // of the later messages of its key this consumer releases
+                    // after it.
+                    if let Err(error) = delivery.release().await {
+                        tracing::warn!(queue = %binding.queue, error = %error,
+                            "the message could not be released; the broker will deliver it again");
+                    }
+                    return;
+                }
+                tracing::debug!(queue = %binding.queue, attempt, delay_ms = delay.as_millis() as u64, "retrying the message");
+                if let Err(error) = delivery.retry(delay).await {
+                    tracing::warn!(queue = %binding.queue, error = %error,
+                        "the retry could not be scheduled; the broker will deliver the message again");
+                }
+            }
+            Settlement::DeadLetter(reason) => {
+                Box::pin(dead_letter(binding, broker, delivery, &reason)).await;
             }
         }
-        Settlement::Retry(delay) => {
-            tracing::debug!(queue = %binding.queue, attempt, delay_ms = delay.as_millis() as u64, "retrying the message");
-            if let Err(error) = delivery.retry(delay).await {
-                tracing::warn!(queue = %binding.queue, error = %error,
-                    "the retry could not be scheduled; the broker will deliver the message again");
-            }
-        }
-        Settlement::DeadLetter(reason) => {
-            Box::pin(dead_letter(binding, broker, delivery, &reason)).await;
-        }
+        span.end();
+        return;
     }
-    span.end();
+}
+
+/// Waits `delay` before a retry in place, keeping the delivery's lease
+/// alive: `true` when the wait ended, `false` when the consumer began to
+/// stop first.
+async fn wait_in_place(
+    binding: &Binding,
+    delivery: &dyn Delivery,
+    delay: Duration,
+    stopped: &watch::Receiver<bool>,
+) -> bool {
+    let mut stopped = stopped.clone();
+    if *stopped.borrow_and_update() {
+        return false;
+    }
+    if delay.is_zero() {
+        return true;
+    }
+    let wait = with_keep_alive(
+        delivery,
+        tokio::time::sleep(delay),
+        binding.keep_alive_every,
+    );
+    let waited = tokio::select! {
+        () = wait => true,
+        _ = stopped.wait_for(|stop| *stop) => false,
+    };
+    waited && !*stopped.borrow()
 }
 
 /// Settled before the use case runs: a crash now loses the message, never

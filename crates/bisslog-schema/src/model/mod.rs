@@ -22,6 +22,7 @@ pub use http::{HttpPath, HttpTrigger, Method, RateLimit, RatePeriod};
 pub use interaction::{ExternalInteraction, InteractionType};
 pub use mapper::{Mapper, MapperEntry, MapperSource, SourcePart};
 pub use policy::{BulkheadSpec, CircuitBreakerSpec, ResiliencePolicy, RetrySpec};
+pub(crate) use trigger::partition_key_path;
 pub use trigger::{
     ConsumerTrigger, DeliverySemantic, MisfirePolicy, OverlapPolicy, ScheduleTrigger, TriggerKind,
     TriggerMetadata, WebSocketTrigger,

@@ -87,7 +87,10 @@ pub struct WebSocketTrigger {
 pub struct ConsumerTrigger {
     /// The logical queue consumed; configuration maps it to a broker.
     pub queue: String,
-    /// A partition or routing key, when the broker uses one.
+    /// Set, the consumer orders by key: messages with the same key are
+    /// handled one at a time, in arrival order. `event.<path>` takes the
+    /// key of a message without one from that payload member; any other
+    /// value names the ordering.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partition: Option<String>,
     /// When the message is acknowledged relative to the use case.
@@ -112,6 +115,21 @@ pub struct ConsumerTrigger {
     /// Which message parts fill which arguments.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mapper: Option<Mapper>,
+}
+
+impl ConsumerTrigger {
+    /// The payload path a message without a `key` takes its ordering key
+    /// from: the keys after `event.` of a `partition: event.<path>`.
+    /// `None` for any other `partition`, or none.
+    pub fn partition_key_path(&self) -> Option<Vec<&str>> {
+        partition_key_path(self.partition.as_deref()?)
+    }
+}
+
+/// The keys of `event.<path>`; `None` for a `partition` that is a name.
+pub(crate) fn partition_key_path(partition: &str) -> Option<Vec<&str>> {
+    let path = partition.strip_prefix("event.")?;
+    Some(path.split('.').collect())
 }
 
 /// When a consumed message is acknowledged.

@@ -175,7 +175,7 @@ fn consumer(
         "consumer trigger options",
     );
     let queue = required_string(cx, options, "queue", owner, "consumer trigger options");
-    let partition = opt_string(cx, options, "partition");
+    let partition = partition(cx, options);
     let delivery_semantic = delivery_semantic(cx, options);
     let max_retries = unsigned32(cx, options, "max_retries", 0);
     let retry_delay = unsigned32(cx, options, "retry_delay", 0);
@@ -217,6 +217,28 @@ fn consumer(
         dead_letter_queue,
         mapper: mapper?,
     })
+}
+
+/// `partition`: a name, or `event.<path>` with no empty key.
+fn partition(cx: &mut Checker, options: &[(Node, Node)]) -> Result<Option<String>, Reported> {
+    let partition = opt_string(cx, options, "partition")?;
+    if let Some(text) = partition.as_deref()
+        && crate::model::partition_key_path(text).is_some_and(|path| path.contains(&""))
+        && let Some((_, node)) = entry(options, "partition")
+    {
+        cx.check(Severity::Error);
+        return Err(cx.report(
+            Diagnostic::new(
+                Code::InvalidMapperSource,
+                node.span,
+                format!("`{text}` has an empty key between dots"),
+            )
+            .with_hint(
+                "write `event.key` or `event.key.subkey` to take the key from the payload, or a name without the `event.` prefix",
+            ),
+        ));
+    }
+    Ok(partition)
 }
 
 fn delivery_semantic(

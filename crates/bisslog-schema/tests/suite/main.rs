@@ -9,5 +9,6 @@ mod corpus;
 mod docs;
 mod golden;
 mod hostile;
+mod partition;
 mod policy;
 mod properties;

@@ -39,7 +39,20 @@ pub(crate) struct Observed {
     pub(crate) gated: Mutex<usize>,
     /// Opened once: the gated calls go on.
     pub(crate) gate: Gate,
+    /// Keys with a call running now (`behave: keyed`), and what was seen
+    /// of them.
+    pub(crate) keyed: Mutex<Keyed>,
     changed: Notify,
+}
+
+/// The keys of `keyed` calls running at once.
+#[derive(Debug, Default)]
+pub(crate) struct Keyed {
+    running: HashMap<String, usize>,
+    /// The most distinct keys seen running at once.
+    pub(crate) most_at_once: usize,
+    /// A call that began while another of its key ran: `(key, n)`.
+    pub(crate) same_key_overlaps: Vec<(String, u32)>,
 }
 
 /// A gate calls wait at until a case opens it.
@@ -66,6 +79,8 @@ impl Gate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Call {
     pub(crate) n: u32,
+    /// The message's key, as its payload repeats it.
+    pub(crate) key: String,
     pub(crate) message_id: String,
     pub(crate) attempt: u32,
     pub(crate) parent: Option<String>,
@@ -168,7 +183,9 @@ impl Observed {
 /// The use case of every case. What it does depends on the message's
 /// `behave`: `ok`, `transient` (always unavailable), `fail-first`
 /// (unavailable on the first delivery), `permanent` (not found), `slow`
-/// (takes `millis`), `gated` (in instance 1, waits for [`Observed::gate`]).
+/// (takes `millis`), `gated` (in instance 1, waits for [`Observed::gate`]);
+/// `keyed`, `keyed-fail-first` and `keyed-slow` are `ok`, `fail-first` and
+/// `slow` that also track the keys running at once ([`Observed::keyed`]).
 pub(crate) struct Handle {
     pub(crate) observed: Arc<Observed>,
     pub(crate) instance: u32,
@@ -183,6 +200,10 @@ pub(crate) struct Input {
     millis: u64,
     message_id: String,
     attempt: u32,
+    /// The key the payload repeats (the consumer orders by the message's
+    /// `key` header).
+    #[serde(default)]
+    key: String,
 }
 
 impl UseCase for Handle {
@@ -191,7 +212,50 @@ impl UseCase for Handle {
     type Error = Error;
 
     async fn run(&self, ctx: &Ctx, input: Input) -> Result<(), Error> {
-        if input.behave == "slow" {
+        let keyed = input.behave.starts_with("keyed");
+        if keyed {
+            self.enter_key(&input).await;
+        }
+        let outcome = self.behave(ctx, &input).await;
+        if keyed {
+            let mut seen = lock(&self.observed.keyed);
+            if let Some(running) = seen.running.get_mut(&input.key) {
+                *running -= 1;
+                if *running == 0 {
+                    seen.running.remove(&input.key);
+                }
+            }
+        }
+        outcome
+    }
+}
+
+impl Handle {
+    /// A `keyed` call: counts its key as running, notes another call of
+    /// the key running already, then waits until two keys have been seen
+    /// running at once (at once for every call after that). A consumer
+    /// that ran one key at a time would never get past the first call:
+    /// the case then times out saying so.
+    async fn enter_key(&self, input: &Input) {
+        {
+            let mut seen = lock(&self.observed.keyed);
+            let running = seen.running.entry(input.key.clone()).or_default();
+            *running += 1;
+            if *running > 1 {
+                seen.same_key_overlaps.push((input.key.clone(), input.n));
+            }
+            seen.most_at_once = seen.most_at_once.max(seen.running.len());
+        }
+        self.observed.changed();
+        self.observed
+            .until("two keys running at once", |o| {
+                lock(&o.keyed).most_at_once >= 2
+            })
+            .await;
+    }
+
+    async fn behave(&self, ctx: &Ctx, input: &Input) -> Result<(), Error> {
+        if input.behave == "slow" || input.behave == "keyed-slow" {
             // The call's own duration: what the case is about.
             tokio::time::sleep(Duration::from_millis(input.millis)).await;
         }
@@ -206,7 +270,7 @@ impl UseCase for Handle {
                 "down",
                 "the store is down",
             )),
-            "fail-first" if input.attempt == 1 => Some(Error::new(
+            "fail-first" | "keyed-fail-first" if input.attempt == 1 => Some(Error::new(
                 ErrorKind::Timeout,
                 "slow-store",
                 "the store timed out",
@@ -216,7 +280,8 @@ impl UseCase for Handle {
         };
         lock(&self.observed.calls).push(Call {
             n: input.n,
-            message_id: input.message_id,
+            key: input.key.clone(),
+            message_id: input.message_id.clone(),
             attempt: input.attempt,
             parent: ctx.parent_transaction_id().map(|t| t.text().into_owned()),
             trace: ctx
@@ -239,6 +304,8 @@ pub(crate) struct Trigger {
     pub(crate) max_retries: u32,
     pub(crate) retry_delay: u32,
     pub(crate) batch_size: u32,
+    /// The trigger's `partition`: ordered by key when set.
+    pub(crate) partition: Option<&'static str>,
 }
 
 impl Default for Trigger {
@@ -248,6 +315,7 @@ impl Default for Trigger {
             max_retries: 2,
             retry_delay: 0,
             batch_size: 4,
+            partition: None,
         }
     }
 }
@@ -326,13 +394,14 @@ use_cases:
           delivery_semantic: {semantic}
           max_retries: {retries}
           retry_delay: {delay}
-          batch_size: {batch}
+          batch_size: {batch}{partition}
           mapper:
             event.n: n
             event.behave: behave
             event.millis: millis
             context.message_id: message_id
             context.attempt: attempt
+            event.key: key
 ",
             queue = self.queue,
             dlq = self.dead_letter_queue,
@@ -340,6 +409,10 @@ use_cases:
             retries = t.max_retries,
             delay = t.retry_delay,
             batch = t.batch_size,
+            partition = t
+                .partition
+                .map(|p| format!("\n          partition: {p}"))
+                .unwrap_or_default(),
         );
         match bisslog_schema::validate_str("conformance.yml", &yaml).into_service() {
             Ok(service) => service,
@@ -417,6 +490,25 @@ use_cases:
         let mut message = Message::new(format!(r#"{{"n":{n},"behave":"ok"}}"#).into_bytes());
         message.transaction_id = Some("producer-transaction".into());
         lock(&self.observed.lose_first_ack).insert(message.id.clone());
+        self.publish_message(&message).await;
+        message
+    }
+
+    /// Publishes `{"n": n, "behave": behave, "millis": millis, "key": key}`
+    /// with the key `key`.
+    pub(crate) async fn publish_keyed(
+        &self,
+        n: u32,
+        behave: &str,
+        millis: u64,
+        key: &str,
+    ) -> Message {
+        let mut message = Message::new(
+            format!(r#"{{"n":{n},"behave":"{behave}","millis":{millis},"key":"{key}"}}"#)
+                .into_bytes(),
+        );
+        message.transaction_id = Some("producer-transaction".into());
+        message.key = Some(key.to_owned());
         self.publish_message(&message).await;
         message
     }
