@@ -16,7 +16,8 @@ pub enum Reach {
     Process,
     /// The processes of this machine (a SQLite file).
     Machine,
-    /// Any process that reaches the server (PostgreSQL, NATS, RabbitMQ).
+    /// Any process that reaches the server (PostgreSQL, NATS, RabbitMQ,
+    /// Kafka).
     Network,
 }
 
@@ -24,7 +25,8 @@ pub enum Reach {
 /// `namespace` when given: unset or `in-process` is the in-process broker;
 /// `sqlite://...` and `postgres://...` a durable broker in that database
 /// (feature `sql`); `nats://...` NATS JetStream (feature `nats`);
-/// `amqp://...` RabbitMQ (feature `amqp`).
+/// `amqp://...` RabbitMQ (feature `amqp`); `kafka://...` Kafka (feature
+/// `kafka`).
 pub(crate) async fn connect(
     url: Option<&ConnectionUrl>,
     namespace: Option<&str>,
@@ -102,8 +104,22 @@ async fn connect_bare(url: Option<&ConnectionUrl>) -> Result<(Arc<dyn Broker>, R
                 Err(unsupported("RabbitMQ needs the `amqp` feature of bisslog"))
             }
         }
+        "kafka" => {
+            #[cfg(feature = "kafka")]
+            {
+                let broker = bisslog_kafka::KafkaBroker::connect(text)
+                    .await
+                    .map_err(|e| failed(crate::error::about_url(url, e)))?;
+                Ok((Arc::new(broker), Reach::Network))
+            }
+            #[cfg(not(feature = "kafka"))]
+            {
+                let _ = failed;
+                Err(unsupported("Kafka needs the `kafka` feature of bisslog"))
+            }
+        }
         _ => Err(unsupported(
-            "expected in-process, sqlite://..., postgres://..., nats://... or amqp://...",
+            "expected in-process, sqlite://..., postgres://..., nats://..., amqp://... or kafka://...",
         )),
     }
 }
@@ -130,6 +146,20 @@ mod tests {
             !message.contains("s3cret") && message.contains("redis://"),
             "{message}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_kafka_url_names_the_kafka_broker() {
+        // No cluster listens on port 1: with the feature, connecting
+        // fails as a broker error; without it, the error names the
+        // feature.
+        let url = ConnectionUrl::new("kafka://127.0.0.1:1?timeout_ms=200");
+        let error = connect(Some(&url), None).await.err().unwrap();
+        if cfg!(feature = "kafka") {
+            assert!(matches!(error, StartError::Broker { .. }), "{error}");
+        } else {
+            assert!(error.to_string().contains("`kafka` feature"), "{error}");
+        }
     }
 
     #[cfg(feature = "sql")]
