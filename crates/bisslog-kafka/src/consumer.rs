@@ -50,6 +50,7 @@ pub(crate) fn subscribe(
         closing: AtomicBool::new(false),
         reassigned: AtomicBool::new(false),
         redo,
+        finished: tokio::sync::watch::Sender::new(false),
         runtime: tokio::runtime::Handle::current(),
     });
     let consumer: BaseConsumer<Member> = client_config(&broker.config)
@@ -121,6 +122,8 @@ pub(crate) struct Shared {
     reassigned: AtomicBool,
     /// Records to hand out again (redelivered, or due after a delay).
     pub(crate) redo: mpsc::UnboundedSender<Record>,
+    /// Set once the member has committed its last offsets, after closing.
+    pub(crate) finished: tokio::sync::watch::Sender<bool>,
     pub(crate) runtime: tokio::runtime::Handle,
 }
 
@@ -181,6 +184,19 @@ impl Shared {
         self.set(record, Slot::Out(Instant::now()), false)
     }
 
+    /// Once closing, waits (at most the broker's timeout) until the member
+    /// has committed the offsets settled before it leaves, so that a
+    /// consumer's shutdown returns with its acknowledgements committed: an
+    /// instance started next does not get them again.
+    pub(crate) async fn committed_if_closing(&self) {
+        if !self.closing.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut finished = self.finished.subscribe();
+        let _ =
+            tokio::time::timeout(self.broker.config.timeout, finished.wait_for(|done| *done)).await;
+    }
+
     /// Renews the lease of a delivery in flight.
     pub(crate) fn touch(&self, record: &Record) {
         self.set(record, Slot::Out(Instant::now()), true);
@@ -223,8 +239,10 @@ impl Shared {
     }
 
     /// The offsets to commit, of `only` these partitions or of all,
-    /// counted as committed.
-    fn to_commit(&self, only: Option<&[i32]>) -> Option<TopicPartitionList> {
+    /// counted as committed; `again` includes those already sent (a
+    /// synchronous commit makes sure of what an asynchronous one may have
+    /// failed to commit).
+    fn to_commit(&self, only: Option<&[i32]>, again: bool) -> Option<TopicPartitionList> {
         let mut state = lock(&self.state);
         state.dirty = false;
         let mut list = TopicPartitionList::new();
@@ -232,7 +250,9 @@ impl Shared {
             if only.is_some_and(|o| !o.contains(partition)) {
                 continue;
             }
-            if let Some(to) = part.done_to.filter(|to| Some(*to) != part.committed_to)
+            if let Some(to) = part
+                .done_to
+                .filter(|to| again || Some(*to) != part.committed_to)
                 && list
                     .add_partition_offset(&self.topic, *partition, Offset::Offset(to))
                     .is_ok()
@@ -272,6 +292,17 @@ impl Shared {
                 Err(poisoned) => poisoned.into_inner().0,
             };
         }
+    }
+
+    /// A commit of `partitions` failed: send their offsets again.
+    fn uncommitted(&self, partitions: &[i32]) {
+        let mut state = lock(&self.state);
+        for partition in partitions {
+            if let Some(part) = state.partitions.get_mut(partition) {
+                part.committed_to = None;
+            }
+        }
+        state.dirty = true;
     }
 
     fn dirty(&self) -> bool {
@@ -327,7 +358,7 @@ impl Shared {
     }
 
     fn commit(&self, consumer: &BaseConsumer<Member>, only: Option<&[i32]>, mode: CommitMode) {
-        if let Some(list) = self.to_commit(only)
+        if let Some(list) = self.to_commit(only, matches!(mode, CommitMode::Sync))
             && let Err(error) = consumer.commit(&list, mode)
         {
             // A later commit covers these offsets; if none comes, the
@@ -353,6 +384,17 @@ impl ConsumerContext for Member {
         if let Rebalance::Revoke(list) = rebalance {
             let partitions = ours(list, &self.shared.topic);
             self.shared.revoke(consumer, &partitions);
+        }
+    }
+
+    fn commit_callback(
+        &self,
+        result: rdkafka::error::KafkaResult<()>,
+        offsets: &TopicPartitionList,
+    ) {
+        if let Err(error) = result {
+            tracing::warn!(topic = %self.shared.topic, %error, "committing offsets failed; they are sent again");
+            self.shared.uncommitted(&ours(offsets, &self.shared.topic));
         }
     }
 
@@ -457,6 +499,7 @@ fn run(
     }
     shared.wait_in_flight(None);
     shared.commit(consumer, None, CommitMode::Sync);
+    shared.finished.send_replace(true);
     // Dropping the consumer leaves the group (the revocation commits
     // nothing more: everything settled is committed above).
 }

@@ -77,7 +77,10 @@ impl Delivery for KafkaDelivery {
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
         let (record, shared) = (*self).settle();
         shared.done(&record);
-        Box::pin(std::future::ready(Ok(())))
+        Box::pin(async move {
+            shared.committed_if_closing().await;
+            Ok(())
+        })
     }
 
     /// Kafka does not redeliver one message: the retry is a copy
@@ -98,6 +101,7 @@ impl Delivery for KafkaDelivery {
             {
                 Ok(()) => {
                     shared.done(&record);
+                    shared.committed_if_closing().await;
                     Ok(())
                 }
                 Err(error) => {
