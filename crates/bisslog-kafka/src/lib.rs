@@ -14,10 +14,13 @@
 //!   API and never changes an existing one. Publishing to a topic that
 //!   does not exist is [`BrokerError::NoQueue`](bisslog_messaging::BrokerError::NoQueue)
 //!   (clients are set `allow.auto.create.topics=false`).
-//! - **A consumer group per consumer name** (`Subscription::consumer`):
-//!   the instances of a service share the topic's partitions, and every
-//!   other group (another service) gets every message. A topic's
-//!   partitions bound how many instances of one service take work.
+//! - **A consumer group per consumer and queue**, `{consumer}.{queue}`
+//!   (`Subscription::consumer` scoped by the topic, as a JetStream
+//!   durable consumer is by its stream): the instances of a service share
+//!   the topic's partitions, and every other group (another service) gets
+//!   every message. A topic's partitions bound how many instances of one
+//!   service take work. Scoping by the queue keeps a rebalance of one
+//!   topic from pausing the consumers of another.
 //! - **The record key is the message key** (bisslog's `partition`): one
 //!   key, one partition, in publish order.
 //! - **Headers**: every standard header of
@@ -35,7 +38,10 @@
 //!   partition is given up or the member leaves) only up to the first
 //!   offset not done in each partition: a later message acknowledged
 //!   before an earlier one never commits past it. A crash loses no
-//!   acknowledged-but-uncommitted message: it is delivered again.
+//!   acknowledged-but-uncommitted message: it is delivered again. Once
+//!   the subscription is closing, an `ack` returns when the member's last
+//!   commit is made, so a consumer's shutdown returns with its
+//!   acknowledgements committed.
 //! - **retry(delay)**: Kafka has no redelivery of one message, so the
 //!   retry publishes a copy to the same topic (same key, same partition)
 //!   with `x-bisslog-attempt: n+1` and `x-bisslog-not-before: <unix ms>`,
