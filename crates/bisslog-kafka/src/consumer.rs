@@ -457,7 +457,7 @@ fn run(
             }
             let lagging = backlog.len() >= prefetch;
             if lagging != paused {
-                paused = pause(consumer, lagging) == lagging;
+                paused = pause(consumer, lagging);
             }
         }
         match consumer.poll(POLL) {
