@@ -50,6 +50,7 @@ pub(crate) fn subscribe(
         closing: AtomicBool::new(false),
         reassigned: AtomicBool::new(false),
         redo,
+        flushed: tokio::sync::watch::Sender::new(false),
         finished: tokio::sync::watch::Sender::new(false),
         runtime: tokio::runtime::Handle::current(),
     });
@@ -122,6 +123,9 @@ pub(crate) struct Shared {
     reassigned: AtomicBool,
     /// Records to hand out again (redelivered, or due after a delay).
     pub(crate) redo: mpsc::UnboundedSender<Record>,
+    /// Set once the member, closing, has committed what was settled
+    /// before.
+    flushed: tokio::sync::watch::Sender<bool>,
     /// Set once the member has committed its last offsets, after closing.
     pub(crate) finished: tokio::sync::watch::Sender<bool>,
     pub(crate) runtime: tokio::runtime::Handle,
@@ -431,6 +435,10 @@ fn run(
     loop {
         if shared.closing.load(Ordering::SeqCst) || sender.is_closed() {
             shared.closing.store(true, Ordering::SeqCst);
+            if !*shared.flushed.borrow() {
+                shared.commit(consumer, None, CommitMode::Sync);
+                shared.flushed.send_replace(true);
+            }
             backlog.clear();
             if !paused {
                 paused = pause(consumer, true);
@@ -499,6 +507,7 @@ fn run(
     }
     shared.wait_in_flight(None);
     shared.commit(consumer, None, CommitMode::Sync);
+    shared.flushed.send_replace(true);
     shared.finished.send_replace(true);
     // Dropping the consumer leaves the group (the revocation commits
     // nothing more: everything settled is committed above).
@@ -594,7 +603,14 @@ impl DeliveryStream for Records {
                 taken.extend(self.deliver(record));
             }
         }
-        Box::pin(std::future::ready(taken))
+        // What was acknowledged before is committed before the close
+        // returns: an instance started next does not get it again.
+        let mut flushed = self.shared.flushed.subscribe();
+        let patience = self.shared.broker.config.timeout;
+        Box::pin(async move {
+            let _ = tokio::time::timeout(patience, flushed.wait_for(|done| *done)).await;
+            taken
+        })
     }
 }
 
