@@ -17,7 +17,7 @@ pub enum Reach {
     /// The processes of this machine (a SQLite file).
     Machine,
     /// Any process that reaches the server (PostgreSQL, NATS, RabbitMQ,
-    /// Redis).
+    /// Redis, Kafka).
     Network,
 }
 
@@ -26,7 +26,7 @@ pub enum Reach {
 /// `sqlite://...` and `postgres://...` a durable broker in that database
 /// (feature `sql`); `nats://...` NATS JetStream (feature `nats`);
 /// `amqp://...` RabbitMQ (feature `amqp`); `redis://...` Redis Streams
-/// (feature `redis`).
+/// (feature `redis`); `kafka://...` Kafka (feature `kafka`).
 pub(crate) async fn connect(
     url: Option<&ConnectionUrl>,
     namespace: Option<&str>,
@@ -118,8 +118,22 @@ async fn connect_bare(url: Option<&ConnectionUrl>) -> Result<(Arc<dyn Broker>, R
                 Err(unsupported("Redis needs the `redis` feature of bisslog"))
             }
         }
+        "kafka" => {
+            #[cfg(feature = "kafka")]
+            {
+                let broker = bisslog_kafka::KafkaBroker::connect(text)
+                    .await
+                    .map_err(|e| failed(crate::error::about_url(url, e)))?;
+                Ok((Arc::new(broker), Reach::Network))
+            }
+            #[cfg(not(feature = "kafka"))]
+            {
+                let _ = failed;
+                Err(unsupported("Kafka needs the `kafka` feature of bisslog"))
+            }
+        }
         _ => Err(unsupported(
-            "expected in-process, sqlite://..., postgres://..., nats://..., amqp://... or redis://...",
+            "expected in-process, sqlite://..., postgres://..., nats://..., amqp://..., redis://... or kafka://...",
         )),
     }
 }
@@ -138,12 +152,12 @@ mod tests {
         let (_, reach) = connect(Some(&explicit), Some("test.")).await.unwrap();
         assert_eq!(reach, Reach::Process);
 
-        let unknown = ConnectionUrl::new("kafka://user:s3cret@127.0.0.1:9092");
+        let unknown = ConnectionUrl::new("mqtt://user:s3cret@127.0.0.1:1883");
         let error = connect(Some(&unknown), None).await.err().unwrap();
         let message = error.to_string();
         assert!(matches!(error, StartError::UnsupportedBroker { .. }));
         assert!(
-            !message.contains("s3cret") && message.contains("kafka://"),
+            !message.contains("s3cret") && message.contains("mqtt://"),
             "{message}"
         );
     }
@@ -176,5 +190,19 @@ mod tests {
         assert_eq!((broker.name(), reach), ("sql", Reach::Machine));
         drop(broker);
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_kafka_url_names_the_kafka_broker() {
+        // No cluster listens on port 1: with the feature, connecting
+        // fails as a broker error; without it, the error names the
+        // feature.
+        let url = ConnectionUrl::new("kafka://127.0.0.1:1?timeout_ms=200");
+        let error = connect(Some(&url), None).await.err().unwrap();
+        if cfg!(feature = "kafka") {
+            assert!(matches!(error, StartError::Broker { .. }), "{error}");
+        } else {
+            assert!(error.to_string().contains("`kafka` feature"), "{error}");
+        }
     }
 }

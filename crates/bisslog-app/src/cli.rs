@@ -38,7 +38,7 @@ fn framework_help(key: &str) -> &'static str {
         "port" => "The port to listen on; 0 picks a free one",
         "database_url" => "Where data lives: memory, sqlite://file.db or postgres://user@host/db",
         "broker_url" => {
-            "The broker: in-process (unset), sqlite://..., postgres://..., nats://host:4222, amqp://user:password@host:5672/%2f or redis://host:6379/0"
+            "The broker: in-process (unset), sqlite://..., postgres://..., nats://host:4222, amqp://user:password@host:5672/%2f, redis://host:6379/0 or kafka://host:9092"
         }
         "broker_namespace" => "A prefix for every queue name on the broker (staging.)",
         "rust_log" => "The log filter (info, debug,sqlx=warn)",

@@ -8,7 +8,13 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// A driver's error about `url`, with the URL hidden as the setting shows
 /// it (a URL from a secret not at all).
 #[cfg_attr(
-    not(any(feature = "sql", feature = "nats", feature = "amqp", feature = "redis")),
+    not(any(
+        feature = "sql",
+        feature = "nats",
+        feature = "amqp",
+        feature = "redis",
+        feature = "kafka"
+    )),
     allow(dead_code)
 )]
 pub(crate) fn about_url(

@@ -6,7 +6,7 @@
 //! - **Resources**: the database (`DATABASE_URL`: `memory`,
 //!   `sqlite://file.db`, `postgres://...`), the broker (`BROKER_URL`: unset
 //!   for in-process, `sqlite://`, `postgres://`, `nats://`, `amqp://`,
-//!   `redis://`), the queue namespace, and what adapters need from them:
+//!   `redis://`, `kafka://`), the queue namespace, and what adapters need from them:
 //!   the publisher through the outbox ([`Resources::events`]) and the unit
 //!   of work ([`Resources::transactions`]) that must go together.
 //! - **Serving** what the metadata declares: HTTP and WebSocket routes,

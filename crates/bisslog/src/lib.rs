@@ -20,6 +20,7 @@
 //! | `nats` | no | `nats` | NATS JetStream: consumer triggers on durable pull consumers, a publisher with acknowledgements |
 //! | `amqp` | no | `amqp` | RabbitMQ: consumer triggers on durable queues, a publisher with confirms |
 //! | `redis` | no | `redis` | Redis Streams: consumer triggers on consumer groups (every service gets every message, its instances share them), a publisher with `XADD` |
+//! | `kafka` | no | `kafka` | Kafka through librdkafka: a topic per queue, a consumer group per consumer, offsets committed after the effect (builds librdkafka from C sources) |
 //! | `lambda` | no | `lambda` | AWS Lambda: one function for every trigger kind (API Gateway, ALB, SQS with partial batch failures, SNS, EventBridge, schedules) |
 //! | `testing` | no | `testkit` | for a service's tests (in `[dev-dependencies]`): `testkit::TestService` drives every trigger in process (HTTP, queue messages, schedule ticks, WebSockets), in-memory fakes of the ports, the domain dependency check, the broker conformance suite, and with `sql` the throwaway databases of `sql::testing` |
 //!
@@ -153,6 +154,8 @@ pub use bisslog_app::{App, Composition, Resources};
 pub use bisslog_http as http;
 #[cfg(feature = "http-client")]
 pub use bisslog_http_client as http_client;
+#[cfg(feature = "kafka")]
+pub use bisslog_kafka as kafka;
 #[cfg(feature = "lambda")]
 pub use bisslog_lambda as lambda;
 #[cfg(feature = "macros")]
