@@ -216,3 +216,11 @@ async fn killed_five_times_every_effect_once_on_rabbitmq() {
     }
     killed_five_times_every_effect_once(RealBroker::Amqp).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_five_times_every_effect_once_on_redis() {
+    if !RealBroker::Redis.available() {
+        return;
+    }
+    killed_five_times_every_effect_once(RealBroker::Redis).await;
+}

@@ -185,6 +185,14 @@ async fn the_consumer_trigger_and_the_event_flow_on_rabbitmq_and_sqlite() {
     the_consumer_trigger_and_the_event_flow(RealBroker::Amqp, TestDatabase::sqlite().await).await;
 }
 
+#[tokio::test]
+async fn the_consumer_trigger_and_the_event_flow_on_redis_and_sqlite() {
+    if !RealBroker::Redis.available() {
+        return;
+    }
+    the_consumer_trigger_and_the_event_flow(RealBroker::Redis, TestDatabase::sqlite().await).await;
+}
+
 /// Two instances of the registry on one PostgreSQL database and one NATS
 /// queue share the work: every message is inserted once, and both
 /// instances insert some.

@@ -272,6 +272,7 @@ pub fn address_in(line: &str) -> String {
 pub enum RealBroker {
     Nats,
     Amqp,
+    Redis,
 }
 
 impl RealBroker {
@@ -280,6 +281,7 @@ impl RealBroker {
         match self {
             RealBroker::Nats => "BISSLOG_TEST_NATS_URL",
             RealBroker::Amqp => "BISSLOG_TEST_AMQP_URL",
+            RealBroker::Redis => "BISSLOG_TEST_REDIS_URL",
         }
     }
 
@@ -330,6 +332,12 @@ pub async fn client(broker: RealBroker, namespace: &str) -> bisslog::messaging::
                 .unwrap(),
             namespace,
         ),
+        RealBroker::Redis => Namespaced::new(
+            bisslog::redis::RedisBroker::connect(&RealBroker::Redis.url())
+                .await
+                .unwrap(),
+            namespace,
+        ),
     }
 }
 
@@ -361,6 +369,25 @@ pub async fn clean_up(broker: RealBroker, namespace: &str) {
                     let _ = amqp.delete_queue(&retry).await;
                 }
             }
+        }
+        RealBroker::Redis => {
+            // The streams, and the sorted sets of delayed retries their
+            // groups keep (`bisslog:delayed:<group>:<stream>`).
+            let redis = bisslog::redis::RedisBroker::connect(&RealBroker::Redis.url())
+                .await
+                .unwrap();
+            let mut connection = redis.connection();
+            let mut keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("bisslog:delayed:*:{namespace}*"))
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            keys.extend(QUEUES.iter().map(|queue| format!("{namespace}{queue}")));
+            let _: () = redis::cmd("DEL")
+                .arg(keys)
+                .query_async(&mut connection)
+                .await
+                .unwrap();
         }
     }
 }
