@@ -115,9 +115,9 @@ pub use locate::Locations;
 pub use model::{
     Authorization, BulkheadSpec, CircuitBreakerSpec, ConsumerTrigger, Criticality,
     DeliverySemantic, ExternalInteraction, HttpPath, HttpTrigger, InteractionType, Mapper,
-    MapperEntry, MapperSource, Method, MisfirePolicy, OverlapPolicy, RateLimit, RatePeriod,
-    ResiliencePolicy, RetrySpec, ScheduleTrigger, ServiceMetadata, SourcePart, TriggerKind,
-    TriggerMetadata, UseCaseMetadata, WebSocketTrigger,
+    MapperEntry, MapperSource, Method, MisfirePolicy, OverlapPolicy, QueueKind, RateLimit,
+    RatePeriod, ResiliencePolicy, RetrySpec, ScheduleTrigger, ServiceMetadata, SourcePart,
+    TriggerKind, TriggerMetadata, UseCaseMetadata, WebSocketTrigger,
 };
 pub use render::{RenderOptions, render_diagnostic, render_report};
 pub use source::{Format, SourceFile};

@@ -87,6 +87,12 @@ pub struct WebSocketTrigger {
 pub struct ConsumerTrigger {
     /// The logical queue consumed; configuration maps it to a broker.
     pub queue: String,
+    /// Whether the queue is a command (work for one consuming service,
+    /// the default) or an event (every consuming service gets its own
+    /// copy).
+    #[serde(skip_serializing_if = "is_default")]
+    #[schemars(default)]
+    pub queue_kind: QueueKind,
     /// A partition or routing key, when the broker uses one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partition: Option<String>,
@@ -112,6 +118,20 @@ pub struct ConsumerTrigger {
     /// Which message parts fill which arguments.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mapper: Option<Mapper>,
+}
+
+/// What a queue carries, which decides who receives its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum QueueKind {
+    /// Work for one service: the consumers of the queue compete, each
+    /// message goes to one of them. What a queue is when the metadata does
+    /// not say (as in every file the Python tools write).
+    #[default]
+    Command,
+    /// Something that happened: every consumer (every service, every
+    /// consumer trigger) gets its own copy; the instances of one consumer
+    /// share that copy.
+    Event,
 }
 
 /// When a consumed message is acknowledged.
@@ -241,6 +261,7 @@ macro_rules! named_policy {
 
 named_policy!(OverlapPolicy { Skip => "skip", Allow => "allow" });
 named_policy!(MisfirePolicy { Skip => "skip", FireOnce => "fire-once" });
+named_policy!(QueueKind { Command => "command", Event => "event" });
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
