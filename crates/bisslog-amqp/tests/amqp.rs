@@ -25,6 +25,7 @@ fn subscription(queue: &str, provision: bool) -> Subscription {
         prefetch: 4,
         ack_wait: Duration::from_secs(30),
         provision,
+        kind: Default::default(),
     }
 }
 

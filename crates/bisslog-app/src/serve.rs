@@ -124,7 +124,12 @@ async fn start_background<S>(
     {
         for store in resources.outboxes() {
             if let Store::Sql(db) = store {
-                let mut relay = bisslog_sql::Outbox::new(db).relay(Arc::clone(broker));
+                let mut relay = bisslog_sql::Outbox::new(db)
+                    .relay(Arc::clone(broker))
+                    .events(crate::resources::event_queues(
+                        &resources,
+                        composition.parts(),
+                    ));
                 // A relayed event's span goes with the main service's.
                 if let Some(tracer) = composition.main().tracer() {
                     relay = relay.tracer(tracer.clone());

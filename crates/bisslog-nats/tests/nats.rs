@@ -24,6 +24,7 @@ fn subscription(queue: &str, consumer: &str) -> Subscription {
         prefetch: 8,
         ack_wait: Duration::from_secs(10),
         provision: true,
+        kind: Default::default(),
     }
 }
 

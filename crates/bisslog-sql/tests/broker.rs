@@ -131,6 +131,7 @@ mod durable {
             prefetch: 16,
             ack_wait,
             provision: true,
+            kind: Default::default(),
         }
     }
 

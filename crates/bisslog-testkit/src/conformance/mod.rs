@@ -30,9 +30,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::time::Duration;
 
-use bisslog_messaging::{Broker, Message};
+use bisslog_messaging::{Broker, Message, QueueKind};
 
 use harness::{ACK_WAIT, Case, Trigger, bounded, lock, observe_quiet};
+
+/// The consumer services of the fan-out cases, two instances each:
+/// instances 1 and 2 are the first service's, 3 and 4 the second's.
+const SERVICES: [(&str, [u32; 2]); 2] = [("conformance-a", [1, 2]), ("conformance-b", [3, 4])];
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling
 /// `$connect().await` for its broker clients. The calling crate depends on
@@ -63,7 +67,9 @@ macro_rules! broker_conformance {
             at_most_once_acknowledges_first,
             consumers_are_children_of_the_producer,
             trace_headers_arrive_unchanged,
-            shutdown_releases_unstarted_messages
+            shutdown_releases_unstarted_messages,
+            events_fan_out_to_every_consumer,
+            commands_keep_one_consumer
         );
     };
     (@cases $connect:path, $available:path; $($case:ident),*) => {
@@ -560,4 +566,121 @@ pub async fn shutdown_releases_unstarted_messages<B: Broker, F: Future<Output = 
         case.broker.name(),
         case.observed.settlements_of("release"),
     );
+}
+
+/// Starts two instances of each of the two [`SERVICES`] on the case's
+/// queue, each instance on a broker client of its own.
+async fn two_services<B: Broker, F: Future<Output = B>>(
+    case: &Case,
+    connect: &impl Fn() -> F,
+) -> Vec<bisslog_runtime::messaging::RunningConsumers> {
+    let mut running = Vec::new();
+    for (service, instances) in SERVICES {
+        for instance in instances {
+            running.push(
+                case.consume_as(service, connect().await, instance, ACK_WAIT)
+                    .await,
+            );
+        }
+    }
+    running
+}
+
+/// How many times each service processed each message number.
+fn per_service(case: &Case) -> BTreeMap<&'static str, BTreeMap<u32, usize>> {
+    let mut seen: BTreeMap<&'static str, BTreeMap<u32, usize>> = BTreeMap::new();
+    for call in case.observed.calls() {
+        let Some((service, _)) = SERVICES.iter().find(|(_, i)| i.contains(&call.instance)) else {
+            continue;
+        };
+        *seen.entry(service).or_default().entry(call.n).or_default() += 1;
+    }
+    seen
+}
+
+/// An event queue consumed by two services of two instances each: every
+/// event is processed exactly once by each service (by one of its
+/// instances), however the instances share the work. Skipped, saying so,
+/// on brokers that do not [support events](Broker::supports_events).
+pub async fn events_fan_out_to_every_consumer<B: Broker, F: Future<Output = B>>(
+    connect: impl Fn() -> F,
+) {
+    const EVENTS: u32 = 40;
+    let trigger = Trigger {
+        queue_kind: QueueKind::Event,
+        ..Trigger::default()
+    };
+    let case = Case::new("fan-out", connect().await, trigger).await;
+    if !case.broker.supports_events() {
+        eprintln!(
+            "skipped: the {} broker does not support event queues (Broker::supports_events)",
+            case.broker.name()
+        );
+        return;
+    }
+    let running = two_services(&case, &connect).await;
+    for n in 0..EVENTS {
+        case.publish_n(n, "ok").await;
+    }
+    let every = |_: &harness::Observed| {
+        per_service(&case)
+            .values()
+            .map(BTreeMap::len)
+            .sum::<usize>()
+            >= 2 * EVENTS as usize
+    };
+    case.observed
+        .until("every event in both services", every)
+        .await;
+    // A whole lease of quiet: a copy delivered twice, or to the other
+    // service's instances only, would show in it.
+    observe_quiet(ACK_WAIT * 2).await;
+    for running in running {
+        bounded("shutdown", running.shutdown()).await;
+    }
+    let seen = per_service(&case);
+    for (service, _) in SERVICES {
+        let counts = seen.get(service).cloned().unwrap_or_default();
+        let expected: BTreeMap<u32, usize> = (0..EVENTS).map(|n| (n, 1)).collect();
+        assert_eq!(
+            counts, expected,
+            "{service} processes each event exactly once"
+        );
+    }
+    assert!(case.observed.dead().is_empty());
+    // Each event is acknowledged once per service, so twice in all.
+    case.observed.assert_deliveries_settled_once();
+    assert_eq!(case.observed.settlements_of("ack"), 2 * EVENTS as usize);
+}
+
+/// A command queue consumed by two services (two consumer names, two
+/// instances each) keeps today's semantics: the consumers compete, and
+/// each message is processed exactly once in all.
+pub async fn commands_keep_one_consumer<B: Broker, F: Future<Output = B>>(connect: impl Fn() -> F) {
+    const COMMANDS: u32 = 40;
+    let case = Case::new("commands", connect().await, Trigger::default()).await;
+    let running = two_services(&case, &connect).await;
+    for n in 0..COMMANDS {
+        case.publish_n(n, "ok").await;
+    }
+    case.observed
+        .until("every command", |o| {
+            o.calls().iter().map(|c| c.n).collect::<BTreeSet<_>>().len() >= COMMANDS as usize
+        })
+        .await;
+    observe_quiet(ACK_WAIT * 2).await;
+    for running in running {
+        bounded("shutdown", running.shutdown()).await;
+    }
+    let calls = case.observed.calls();
+    let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
+    for call in &calls {
+        *counts.entry(call.n).or_default() += 1;
+    }
+    let expected: BTreeMap<u32, usize> = (0..COMMANDS).map(|n| (n, 1)).collect();
+    assert_eq!(
+        counts, expected,
+        "each command processed once across both services: {calls:?}"
+    );
+    case.observed.assert_settled_once();
 }

@@ -377,6 +377,7 @@ pub async fn next_message(
         prefetch: 1,
         ack_wait: Duration::from_secs(30),
         provision: true,
+        kind: Default::default(),
     };
     let mut deliveries = broker.subscribe(&subscription).await.unwrap();
     let delivery = tokio::time::timeout(Duration::from_secs(30), deliveries.next())
