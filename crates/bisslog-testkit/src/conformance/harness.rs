@@ -386,6 +386,19 @@ use_cases:
         instance: u32,
         ack_wait: Duration,
     ) -> RunningConsumers {
+        self.try_consume_as(service, broker, instance, ack_wait)
+            .await
+            .unwrap_or_else(|e| panic!("starting the consumers: {e}"))
+    }
+
+    /// [`Case::consume_as`], the start's error returned.
+    pub(crate) async fn try_consume_as(
+        &self,
+        service: &str,
+        broker: impl Broker,
+        instance: u32,
+        ack_wait: Duration,
+    ) -> Result<RunningConsumers, bisslog_runtime::messaging::StartError> {
         let mut builder = Service::builder(self.metadata_of(service)).use_case(
             "handle",
             Handle {
@@ -411,7 +424,6 @@ use_cases:
             .config(config)
             .start()
             .await
-            .unwrap_or_else(|e| panic!("starting the consumers: {e}"))
     }
 
     /// Starts the consumers on the case's broker.
