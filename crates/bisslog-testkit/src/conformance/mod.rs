@@ -586,10 +586,11 @@ async fn two_services<B: Broker, F: Future<Output = B>>(
     running
 }
 
-/// How many times each service processed each message number.
+/// How many times each service processed each message number
+/// successfully.
 fn per_service(case: &Case) -> BTreeMap<&'static str, BTreeMap<u32, usize>> {
     let mut seen: BTreeMap<&'static str, BTreeMap<u32, usize>> = BTreeMap::new();
-    for call in case.observed.calls() {
+    for call in case.observed.calls().into_iter().filter(|c| c.succeeded) {
         let Some((service, _)) = SERVICES.iter().find(|(_, i)| i.contains(&call.instance)) else {
             continue;
         };
@@ -600,14 +601,17 @@ fn per_service(case: &Case) -> BTreeMap<&'static str, BTreeMap<u32, usize>> {
 
 /// An event queue consumed by two services of two instances each: every
 /// event is processed exactly once by each service (by one of its
-/// instances), however the instances share the work. Skipped, saying so,
-/// on brokers that do not [support events](Broker::supports_events).
+/// instances), however the instances share the work; an event that fails
+/// once is retried (after a delay) within each service's copy, reaching
+/// neither service twice. Skipped, saying so, on brokers that do not
+/// [support events](Broker::supports_events).
 pub async fn events_fan_out_to_every_consumer<B: Broker, F: Future<Output = B>>(
     connect: impl Fn() -> F,
 ) {
     const EVENTS: u32 = 40;
     let trigger = Trigger {
         queue_kind: QueueKind::Event,
+        retry_delay: 1,
         ..Trigger::default()
     };
     let case = Case::new("fan-out", connect().await, trigger).await;
@@ -620,7 +624,8 @@ pub async fn events_fan_out_to_every_consumer<B: Broker, F: Future<Output = B>>(
     }
     let running = two_services(&case, &connect).await;
     for n in 0..EVENTS {
-        case.publish_n(n, "ok").await;
+        let behave = if n % 10 == 0 { "fail-first" } else { "ok" };
+        case.publish_n(n, behave).await;
     }
     let every = |_: &harness::Observed| {
         per_service(&case)
@@ -648,9 +653,14 @@ pub async fn events_fan_out_to_every_consumer<B: Broker, F: Future<Output = B>>(
         );
     }
     assert!(case.observed.dead().is_empty());
-    // Each event is acknowledged once per service, so twice in all.
+    // Each event is acknowledged once per service, so twice in all; the
+    // failing ones were retried once per service.
     case.observed.assert_deliveries_settled_once();
     assert_eq!(case.observed.settlements_of("ack"), 2 * EVENTS as usize);
+    assert_eq!(
+        case.observed.settlements_of("retry"),
+        2 * EVENTS.div_ceil(10) as usize
+    );
 }
 
 /// A command queue keeps today's semantics when a second service (a
