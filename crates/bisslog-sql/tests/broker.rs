@@ -148,6 +148,31 @@ mod durable {
         String::from_utf8(delivery.message().payload.to_vec()).unwrap()
     }
 
+    /// Event queues (a copy per consumer) are refused clearly, never
+    /// served as command queues whose consumers would compete.
+    #[tokio::test]
+    async fn event_queues_are_refused() {
+        let test = TestDatabase::sqlite().await;
+        let broker = SqlBroker::connect(&test.url).await.unwrap();
+        assert!(!broker.supports_events());
+        let refused = broker
+            .provision_queue("orders.created", bisslog_messaging::QueueKind::Event)
+            .await;
+        assert!(
+            matches!(&refused, Err(BrokerError::Unsupported { message, .. }) if message.contains("event")),
+            "{refused:?}"
+        );
+        let message = Message::new(&b"{}"[..]);
+        let refused = broker
+            .publish_to("orders.created", bisslog_messaging::QueueKind::Event, &message)
+            .await;
+        assert!(
+            matches!(refused, Err(BrokerError::Unsupported { .. })),
+            "{refused:?}"
+        );
+        test.drop_database().await;
+    }
+
     /// The broker names its engine as OpenTelemetry's `messaging.system`.
     #[tokio::test]
     async fn the_messaging_system_is_the_engine() {
