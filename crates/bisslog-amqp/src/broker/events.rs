@@ -9,7 +9,9 @@ use std::sync::PoisonError;
 
 use bisslog_messaging::{BrokerError, Message};
 use lapin::ExchangeKind;
-use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::options::{
+    ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
+};
 use lapin::protocol::AMQPSoftError;
 use lapin::types::FieldTable;
 
@@ -191,6 +193,30 @@ impl Inner {
         .await?;
         self.remember(copy);
         Ok(())
+    }
+
+    /// Deletes the exchange of an event queue (its consumers' queues stay).
+    pub(super) async fn delete_exchange(&self, queue: &str) -> Result<(), BrokerError> {
+        let Some(name) = short(queue) else {
+            return Err(BrokerError::Provisioning {
+                queue: queue.to_owned(),
+                message: error::name_too_long(queue),
+            });
+        };
+        self.exchanges
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(queue);
+        self.on_own_channel(
+            &format!("deleting the exchange `{queue}`"),
+            |channel| async move {
+                channel
+                    .exchange_delete(name, ExchangeDeleteOptions::default())
+                    .await
+            },
+            |e| error::provisioning(queue, false, e),
+        )
+        .await
     }
 
     /// Publishes an event to its exchange, routing key the queue's name,

@@ -152,6 +152,15 @@ impl AmqpBroker {
         inner.forget(queue);
         inner.delete(queue).await
     }
+
+    /// Deletes the exchange of an event queue; the queues of its consumers
+    /// (`<queue>.<consumer>`, see [`delete_queue`](Self::delete_queue))
+    /// stay. Deleting an exchange that does not exist succeeds. For tests
+    /// and tooling: events published meanwhile are refused as
+    /// [`BrokerError::NoQueue`].
+    pub async fn delete_exchange(&self, queue: &str) -> Result<(), BrokerError> {
+        self.inner.delete_exchange(queue).await
+    }
 }
 
 impl Broker for AmqpBroker {
