@@ -348,6 +348,20 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The event queues of the services a process runs (and of the resources'
+/// own metadata): what its outbox relays publish the event way.
+#[cfg_attr(not(feature = "sql"), allow(dead_code))]
+pub(crate) fn event_queues<'a, S>(
+    resources: &Resources<S>,
+    services: impl Iterator<Item = (&'a bisslog_runtime::Service, Option<u16>)>,
+) -> std::collections::BTreeSet<String> {
+    let mut events = bisslog_runtime::messaging::event_queues(&resources.shared.metadata);
+    for (service, _) in services {
+        events.extend(bisslog_runtime::messaging::event_queues(service.metadata()));
+    }
+    events
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -371,18 +385,4 @@ mod tests {
             "{message}"
         );
     }
-}
-
-/// The event queues of the services a process runs (and of the resources'
-/// own metadata): what its outbox relays publish the event way.
-#[cfg_attr(not(feature = "sql"), allow(dead_code))]
-pub(crate) fn event_queues<'a, S>(
-    resources: &Resources<S>,
-    services: impl Iterator<Item = (&'a bisslog_runtime::Service, Option<u16>)>,
-) -> std::collections::BTreeSet<String> {
-    let mut events = bisslog_runtime::messaging::event_queues(&resources.shared.metadata);
-    for (service, _) in services {
-        events.extend(bisslog_runtime::messaging::event_queues(service.metadata()));
-    }
-    events
 }

@@ -127,7 +127,7 @@ async fn start_background<S>(
                 let mut relay = bisslog_sql::Outbox::new(db)
                     .relay(Arc::clone(broker))
                     .events(crate::resources::event_queues(
-                        &resources,
+                        resources,
                         composition.parts(),
                     ));
                 // A relayed event's span goes with the main service's.

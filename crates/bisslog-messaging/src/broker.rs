@@ -104,10 +104,7 @@ pub trait Broker: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<(), BrokerError>> {
         match kind {
             QueueKind::Command => self.provision(queue),
-            QueueKind::Event => Box::pin(std::future::ready(Err(events_unsupported(
-                self.name(),
-                queue,
-            )))),
+            QueueKind::Event => Box::pin(std::future::ready(Err(events_unsupported(queue)))),
         }
     }
 
@@ -127,10 +124,7 @@ pub trait Broker: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<(), BrokerError>> {
         match kind {
             QueueKind::Command => self.publish(queue, message),
-            QueueKind::Event => Box::pin(std::future::ready(Err(events_unsupported(
-                self.name(),
-                queue,
-            )))),
+            QueueKind::Event => Box::pin(std::future::ready(Err(events_unsupported(queue)))),
         }
     }
 
@@ -229,12 +223,10 @@ impl<B: Broker + ?Sized> Broker for std::sync::Arc<B> {
 }
 
 /// The error of a broker asked for an event queue it cannot lay out.
-fn events_unsupported(broker: &str, queue: &str) -> BrokerError {
+fn events_unsupported(queue: &str) -> BrokerError {
     BrokerError::Unsupported {
         queue: queue.to_owned(),
-        message: format!(
-            "`{queue}` is an event queue and the {broker} broker does not support events (a copy per consumer); consume it once, or use a broker that does (in-process, NATS, RabbitMQ)"
-        ),
+        kind: QueueKind::Event,
     }
 }
 
@@ -360,12 +352,14 @@ pub enum BrokerError {
     /// The broker does not support what was asked of this queue (an
     /// event queue on a broker without
     /// [`supports_events`](Broker::supports_events)).
-    #[error("`{queue}`: {message}")]
+    #[error(
+        "`{queue}` is declared `queue_kind: {kind}`, which this broker does not support (a copy of each message per consumer name): consume it once, or use a broker that supports events (in-process, NATS, RabbitMQ)"
+    )]
     Unsupported {
         /// The logical queue.
         queue: String,
-        /// What is not supported, and what to do instead.
-        message: String,
+        /// The kind of queue it does not support.
+        kind: QueueKind,
     },
     /// A queue, stream or consumer could not be created or found.
     #[error("`{queue}` could not be provisioned: {message}")]

@@ -273,10 +273,7 @@ impl Consumers {
             if binding.kind == QueueKind::Event && !self.broker.supports_events() {
                 return Err(fail(BrokerError::Unsupported {
                     queue: binding.queue.clone(),
-                    message: format!(
-                        "it is declared `queue_kind: event` and the {} broker does not support events (a copy per consumer): its consumers would compete",
-                        self.broker.name()
-                    ),
+                    kind: binding.kind,
                 }));
             }
             if self.config.provision {
