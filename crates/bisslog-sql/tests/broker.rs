@@ -148,38 +148,52 @@ mod durable {
         String::from_utf8(delivery.message().payload.to_vec()).unwrap()
     }
 
-    /// Event queues (a copy per consumer) are refused clearly, never
-    /// served as command queues whose consumers would compete.
+    /// An event queue keeps a copy per consumer name, in the database: an
+    /// event nobody provisioned is no queue, one nobody subscribed to yet
+    /// reaches no one, and a consumer name's copy holds what was published
+    /// after its first subscription, for another broker handle too.
     #[tokio::test]
-    async fn event_queues_are_refused() {
+    async fn event_queues_keep_a_copy_per_consumer_name() {
+        use bisslog_messaging::{QueueKind, event_copy_name};
+
         let test = TestDatabase::sqlite().await;
         let broker = SqlBroker::connect(&test.url).await.unwrap();
-        assert!(!broker.supports_events());
-        let refused = broker
-            .provision_queue("orders.created", bisslog_messaging::QueueKind::Event)
+        assert!(broker.supports_events());
+        let message = |n: u32| Message::new(format!(r#"{{"n":{n}}}"#).into_bytes());
+        let missing = broker
+            .publish_to("orders.created", QueueKind::Event, &message(0))
             .await;
         assert!(
-            matches!(
-                &refused,
-                Err(BrokerError::Unsupported {
-                    kind: bisslog_messaging::QueueKind::Event,
-                    ..
-                })
-            ),
-            "{refused:?}"
+            matches!(missing, Err(BrokerError::NoQueue { .. })),
+            "{missing:?}"
         );
-        let message = Message::new(&b"{}"[..]);
-        let refused = broker
-            .publish_to(
-                "orders.created",
-                bisslog_messaging::QueueKind::Event,
-                &message,
-            )
-            .await;
-        assert!(
-            matches!(refused, Err(BrokerError::Unsupported { .. })),
-            "{refused:?}"
-        );
+        broker
+            .provision_queue("orders.created", QueueKind::Event)
+            .await
+            .unwrap();
+        broker
+            .publish_to("orders.created", QueueKind::Event, &message(1))
+            .await
+            .expect("an event nobody subscribed to is accepted");
+        let mut billing = broker
+            .subscribe(&Subscription {
+                consumer: "billing-charge".into(),
+                kind: QueueKind::Event,
+                ..subscription("orders.created", Duration::from_secs(30))
+            })
+            .await
+            .unwrap();
+        let other = SqlBroker::connect(&test.url).await.unwrap();
+        other
+            .publish_to("orders.created", QueueKind::Event, &message(2))
+            .await
+            .unwrap();
+        let copy = event_copy_name("orders.created", "billing-charge");
+        assert_eq!(broker.depth(&copy).await.unwrap(), Some(1));
+        let delivery = next(&mut billing).await;
+        assert_eq!(text(delivery.as_ref()), r#"{"n":2}"#);
+        delivery.ack().await.unwrap();
+        assert_eq!(broker.depth(&copy).await.unwrap(), Some(0));
         test.drop_database().await;
     }
 
