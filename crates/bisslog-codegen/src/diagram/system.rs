@@ -334,7 +334,7 @@ mod tests {
         assert_eq!(
             warnings,
             [
-                "queue nobody publishes: b and c consume `q3`, and no service publishes to it",
+                "queue nobody publishes: b and c consumes `q3`, and no service publishes to it",
                 "queue declared with different kinds: `v` of b consumes `q2` as a command, but a declares it an event (W020)",
                 "queue consumed by several consumers is not an event: `q3` is consumed by b and c but is not an event: their consumers would compete, each getting some of its messages (W019)",
             ]
