@@ -26,11 +26,16 @@ struct Options {
     event_type: Option<String>,
 }
 
-/// The endpoint's routes, publishing through `broker`.
-pub(crate) fn routes(broker: Arc<dyn Broker>) -> Router {
+/// The endpoint's routes, publishing through `broker`; the queues in
+/// `events` are event queues (the service's `queue_kind: event`), fed the
+/// event way so that every consumer gets the message.
+pub(crate) fn routes(
+    broker: Arc<dyn Broker>,
+    events: std::collections::BTreeSet<String>,
+) -> Router {
     Router::new()
         .route(QUEUE_INJECTION_PATH, post(inject))
-        .with_state(BrokerPublisher::new(broker))
+        .with_state(BrokerPublisher::new(broker).events(events))
 }
 
 async fn inject(

@@ -224,7 +224,10 @@ pub(crate) async fn serve<S>(
             );
         }
         if settings.queue_injection {
-            builder = builder.routes(crate::injection::routes(Arc::clone(&broker)));
+            builder = builder.routes(crate::injection::routes(
+                Arc::clone(&broker),
+                bisslog_runtime::messaging::event_queues(service.metadata()),
+            ));
             tracing::warn!(
                 checkpoint_id = "queue-injection",
                 "{}: POST /_bisslog/queues/{{queue}} puts any message on any queue (BISSLOG_QUEUE_INJECTION); never enable it in production",
