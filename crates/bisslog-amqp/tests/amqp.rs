@@ -25,6 +25,7 @@ fn subscription(queue: &str, provision: bool) -> Subscription {
         prefetch: 4,
         ack_wait: Duration::from_secs(30),
         provision,
+        kind: Default::default(),
     }
 }
 
@@ -470,4 +471,157 @@ async fn connection_errors_do_not_leak_the_password() {
     let broker = connect().await;
     assert!(!format!("{broker:?}").contains(":guest@"));
     broker.ready().await.expect("ready");
+}
+
+/// An event queue is a fanout exchange named after it: a plain AMQP queue
+/// bound to it gets each event once, with the documented properties and
+/// headers, alongside a bisslog consumer's own queue; a plain publisher
+/// to the exchange feeds both; an event nobody subscribed to is accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_interoperate_with_plain_amqp_clients() {
+    use bisslog_messaging::{QueueKind, event_copy_name, headers};
+    use lapin::options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions};
+
+    if !common::available() {
+        return;
+    }
+    let mut queues = Queues::default();
+    let broker = connect().await;
+    let queue = common::unique("events");
+    queues.add(format!("{}{queue}", common::EXCHANGE));
+
+    // Provisioned, with no consumer yet: publishing is accepted and the
+    // event reaches no one.
+    broker
+        .provision_queue(&queue, QueueKind::Event)
+        .await
+        .unwrap();
+    broker
+        .publish_to(&queue, QueueKind::Event, &json(0))
+        .await
+        .expect("an event nobody subscribed to is accepted");
+
+    let bisslog_side = Subscription {
+        consumer: "billing-charge".into(),
+        kind: QueueKind::Event,
+        ..subscription(&queue, true)
+    };
+    queues.add(event_copy_name(&queue, "billing-charge"));
+    let mut deliveries = broker.subscribe(&bisslog_side).await.unwrap();
+
+    // What an operator writes for a program that is not bisslog.
+    let (_connection, channel) = raw_channel().await;
+    let plain_queue = queues.unique("plain-reader");
+    channel
+        .queue_declare(
+            plain_queue.as_str().into(),
+            QueueDeclareOptions {
+                durable: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    channel
+        .queue_bind(
+            plain_queue.as_str().into(),
+            queue.as_str().into(),
+            queue.as_str().into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let mut plain = channel
+        .basic_consume(
+            plain_queue.as_str().into(),
+            "plain-reader".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+
+    let mut sent = json(1);
+    sent.event_type = Some("order-created".into());
+    sent.transaction_id = Some("tx-1".into());
+    broker
+        .publish_to(&queue, QueueKind::Event, &sent)
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(PATIENCE, plain.next())
+        .await
+        .expect("the plain queue gets the event")
+        .unwrap()
+        .unwrap();
+    assert_eq!(&got.data[..], br#"{"n":1}"#);
+    let properties = &got.properties;
+    assert_eq!(
+        properties.message_id().as_ref().map(|s| s.as_str()),
+        Some(sent.id.as_str())
+    );
+    assert_eq!(
+        properties.kind().as_ref().map(|s| s.as_str()),
+        Some("order-created")
+    );
+    assert_eq!(
+        properties.content_type().as_ref().map(|s| s.as_str()),
+        Some("application/json")
+    );
+    assert_eq!(properties.delivery_mode(), &Some(2));
+    let transaction = properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(headers::TRANSACTION_ID).cloned());
+    assert!(
+        matches!(&transaction, Some(AMQPValue::LongString(s)) if s.to_string() == "tx-1"),
+        "{transaction:?}"
+    );
+    got.ack(BasicAckOptions::default()).await.unwrap();
+    let first = next(&mut deliveries).await;
+    assert_eq!(first.message().id, sent.id);
+    assert_eq!(first.message().event_type.as_deref(), Some("order-created"));
+    first.ack().await.unwrap();
+
+    // A plain publisher to the exchange feeds both.
+    channel
+        .basic_publish(
+            queue.as_str().into(),
+            queue.as_str().into(),
+            BasicPublishOptions::default(),
+            br#"{"n":2}"#,
+            BasicProperties::default().with_message_id("from-plain-2".into()),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let second = next(&mut deliveries).await;
+    assert_eq!(second.message().id, "from-plain-2");
+    second.ack().await.unwrap();
+    let again = tokio::time::timeout(PATIENCE, plain.next())
+        .await
+        .expect("the plain queue gets the plain event")
+        .unwrap()
+        .unwrap();
+    assert_eq!(&again.data[..], br#"{"n":2}"#);
+    again.ack(BasicAckOptions::default()).await.unwrap();
+    // Each got the two events once, and the one published before either
+    // subscribed reached neither.
+    assert_eq!(
+        broker
+            .depth(&event_copy_name(&queue, "billing-charge"))
+            .await
+            .unwrap(),
+        Some(0)
+    );
+    drop(deliveries);
+
+    // Without its exchange, an event has nowhere to go: no queue.
+    broker.delete_exchange(&queue).await.unwrap();
+    match broker.publish_to(&queue, QueueKind::Event, &json(3)).await {
+        Err(BrokerError::NoQueue { .. }) => {}
+        other => panic!("expected NoQueue without the exchange, got {other:?}"),
+    }
 }

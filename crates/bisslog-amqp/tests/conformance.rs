@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use bisslog_amqp::AmqpBroker;
 use bisslog_core::BoxFuture;
-use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
+use bisslog_messaging::{
+    Broker, BrokerError, Deliveries, Message, QueueKind, Subscription, event_copy_name,
+};
 
 /// The suite's queues are named by the suite: a client records the
 /// queues it provisions or consumes, and the last client of a queue to go
@@ -55,6 +57,10 @@ impl Drop for Tracked {
         }
         let mut doomed = Vec::new();
         for queue in unused {
+            if queue.starts_with(common::EXCHANGE) {
+                doomed.push(queue);
+                continue;
+            }
             // The suite retries after 1, 2 and 4 seconds at most.
             for seconds in [1, 2, 4] {
                 doomed.push(AmqpBroker::retry_queue_name(
@@ -90,11 +96,45 @@ impl Broker for Tracked {
         self.inner.publish(queue, message)
     }
 
+    fn supports_events(&self) -> bool {
+        self.inner.supports_events()
+    }
+
+    fn provision_queue<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        match kind {
+            QueueKind::Command => self.track(queue),
+            QueueKind::Event => self.track(&format!("{}{queue}", common::EXCHANGE)),
+        }
+        self.inner.provision_queue(queue, kind)
+    }
+
+    fn publish_to<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        self.inner.publish_to(queue, kind, message)
+    }
+
     fn subscribe<'a>(
         &'a self,
         subscription: &'a Subscription,
     ) -> BoxFuture<'a, Result<Deliveries, BrokerError>> {
-        self.track(&subscription.queue);
+        match subscription.kind {
+            QueueKind::Command => self.track(&subscription.queue),
+            QueueKind::Event => {
+                self.track(&format!("{}{}", common::EXCHANGE, subscription.queue));
+                self.track(&event_copy_name(
+                    &subscription.queue,
+                    &subscription.consumer,
+                ));
+            }
+        }
         self.inner.subscribe(subscription)
     }
 

@@ -564,7 +564,12 @@ where
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             for store in resources.outboxes() {
                 if let Store::Sql(db) = store {
-                    let mut relay = bisslog_sql::Outbox::new(db).relay(resources.broker());
+                    let mut relay = bisslog_sql::Outbox::new(db)
+                        .relay(resources.broker())
+                        .events(crate::resources::event_queues(
+                            &resources,
+                            composition.parts(),
+                        ));
                     // Its spans go with the service's, flushed per invocation.
                     if let Some(tracer) = composition.main().tracer() {
                         relay = relay.tracer(tracer.clone());

@@ -26,11 +26,16 @@ struct Options {
     event_type: Option<String>,
 }
 
-/// The endpoint's routes, publishing through `broker`.
-pub(crate) fn routes(broker: Arc<dyn Broker>) -> Router {
+/// The endpoint's routes, publishing through `broker`; the queues in
+/// `events` are event queues (the service's `queue_kind: event`), fed the
+/// event way so that every consumer gets the message.
+pub(crate) fn routes(
+    broker: Arc<dyn Broker>,
+    events: std::collections::BTreeSet<String>,
+) -> Router {
     Router::new()
         .route(QUEUE_INJECTION_PATH, post(inject))
-        .with_state(BrokerPublisher::new(broker))
+        .with_state(BrokerPublisher::new(broker).events(events))
 }
 
 async fn inject(
@@ -108,7 +113,7 @@ mod tests {
     #[tokio::test]
     async fn a_message_is_put_on_the_queue_with_its_key_and_type() {
         let broker = InProcessBroker::new();
-        let app = routes(Arc::new(broker.clone()));
+        let app = routes(Arc::new(broker.clone()), Default::default());
         let response = app
             .oneshot(post(
                 "/_bisslog/queues/orders.queue?key=o-1&type=order.placed",
@@ -131,7 +136,7 @@ mod tests {
     #[tokio::test]
     async fn a_body_that_is_not_json_is_refused_and_nothing_is_queued() {
         let broker = InProcessBroker::new();
-        let app = routes(Arc::new(broker.clone()));
+        let app = routes(Arc::new(broker.clone()), Default::default());
         let response = app
             .oneshot(post("/_bisslog/queues/orders.queue", "{not json"))
             .await
@@ -142,5 +147,29 @@ mod tests {
             "application/problem+json"
         );
         assert!(broker.messages("orders.queue").is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_event_reaches_every_consumer_name() {
+        use bisslog_messaging::{QueueKind, Subscription};
+
+        let broker = InProcessBroker::new();
+        for consumer in ["audit-record", "importer-note"] {
+            broker
+                .subscribe(&Subscription::new("orders.placed", consumer).kind(QueueKind::Event))
+                .await
+                .unwrap();
+        }
+        let events = ["orders.placed".to_owned()].into_iter().collect();
+        let app = routes(Arc::new(broker.clone()), events);
+        let response = app
+            .oneshot(post("/_bisslog/queues/orders.placed", r#"{"order": 1}"#))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        for consumer in ["audit-record", "importer-note"] {
+            let copy = bisslog_messaging::event_copy_name("orders.placed", consumer);
+            assert_eq!(broker.messages(&copy).len(), 1, "{copy}");
+        }
     }
 }

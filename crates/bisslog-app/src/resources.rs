@@ -276,9 +276,12 @@ impl<S> Resources<S> {
     }
 
     /// A publisher straight to the broker, with no outbox: for a service
-    /// that keeps no data of its own.
+    /// that keeps no data of its own. The queues the metadata declares
+    /// `queue_kind: event` are published as events.
     pub fn broker_events(&self) -> BrokerPublisher {
-        BrokerPublisher::new(self.broker())
+        BrokerPublisher::new(self.broker()).events(bisslog_runtime::messaging::event_queues(
+            &self.shared.metadata,
+        ))
     }
 
     /// Opens another database (for another service of this process), with
@@ -343,6 +346,20 @@ impl<S> Resources<S> {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The event queues of the services a process runs (and of the resources'
+/// own metadata): what its outbox relays publish the event way.
+#[cfg_attr(not(feature = "sql"), allow(dead_code))]
+pub(crate) fn event_queues<'a, S>(
+    resources: &Resources<S>,
+    services: impl Iterator<Item = (&'a bisslog_runtime::Service, Option<u16>)>,
+) -> std::collections::BTreeSet<String> {
+    let mut events = bisslog_runtime::messaging::event_queues(&resources.shared.metadata);
+    for (service, _) in services {
+        events.extend(bisslog_runtime::messaging::event_queues(service.metadata()));
+    }
+    events
 }
 
 #[cfg(test)]

@@ -124,7 +124,12 @@ async fn start_background<S>(
     {
         for store in resources.outboxes() {
             if let Store::Sql(db) = store {
-                let mut relay = bisslog_sql::Outbox::new(db).relay(Arc::clone(broker));
+                let mut relay = bisslog_sql::Outbox::new(db)
+                    .relay(Arc::clone(broker))
+                    .events(crate::resources::event_queues(
+                        resources,
+                        composition.parts(),
+                    ));
                 // A relayed event's span goes with the main service's.
                 if let Some(tracer) = composition.main().tracer() {
                     relay = relay.tracer(tracer.clone());
@@ -219,7 +224,10 @@ pub(crate) async fn serve<S>(
             );
         }
         if settings.queue_injection {
-            builder = builder.routes(crate::injection::routes(Arc::clone(&broker)));
+            builder = builder.routes(crate::injection::routes(
+                Arc::clone(&broker),
+                bisslog_runtime::messaging::event_queues(service.metadata()),
+            ));
             tracing::warn!(
                 checkpoint_id = "queue-injection",
                 "{}: POST /_bisslog/queues/{{queue}} puts any message on any queue (BISSLOG_QUEUE_INJECTION); never enable it in production",

@@ -69,6 +69,61 @@ fn several_files_get_a_total_and_the_worst_exit_code() {
     assert!(text.ends_with("2 files: 2 errors, 2 warnings\n"), "{text}");
 }
 
+/// Across the files given: two services consuming a queue that neither
+/// declares an event would compete for it (W019, at the second one's use
+/// case); declared an event by one and a command by another (W020).
+#[test]
+fn several_files_are_checked_across_services() {
+    let dir = tempfile::tempdir().unwrap();
+    let consumer = |service: &str, use_case: &str, kind: &str| {
+        format!(
+            "name: {service}\nuse_cases:\n  {use_case}:\n    name: {use_case}\n    triggers:\n      - type: consumer\n        options:\n          queue: orders.created\n{kind}"
+        )
+    };
+    std::fs::write(
+        dir.path().join("audit.yml"),
+        consumer("audit", "record", ""),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("billing.yml"),
+        consumer("billing", "charge", ""),
+    )
+    .unwrap();
+    let output = bisslog(dir.path(), &["validate", "audit.yml", "billing.yml"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(
+        text.contains(
+            "warning[W019]: `orders.created` is consumed by audit and billing but is not an event"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("--> billing.yml:3:3"), "{text}");
+    assert!(text.ends_with("2 files: 0 errors, 1 warning\n"), "{text}");
+
+    let event = "          queue_kind: event\n";
+    std::fs::write(
+        dir.path().join("audit.yml"),
+        consumer("audit", "record", event),
+    )
+    .unwrap();
+    let output = bisslog(dir.path(), &["validate", "audit.yml", "billing.yml"]);
+    let text = stdout(&output);
+    assert!(text.contains("warning[W020]: `charge` of billing consumes `orders.created` as a command, but audit declares it an event"), "{text}");
+
+    std::fs::write(
+        dir.path().join("billing.yml"),
+        consumer("billing", "charge", event),
+    )
+    .unwrap();
+    let output = bisslog(
+        dir.path(),
+        &["validate", "--deny-warnings", "audit.yml", "billing.yml"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}
+
 #[test]
 fn deny_warnings_fails_on_warnings_only() {
     let output = bisslog(

@@ -8,12 +8,54 @@ use bisslog_core::{BoxFuture, ErrorKind};
 
 use crate::deliveries::Deliveries;
 
+/// What a queue carries, which decides who receives its messages: the
+/// metadata's `queue_kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum QueueKind {
+    /// Work for one service: the subscribers of the queue compete, each
+    /// message goes to one of them whatever their consumer names. The
+    /// default, and all a broker without [`Broker::supports_events`]
+    /// offers.
+    #[default]
+    Command,
+    /// Something that happened: each consumer name subscribed to the
+    /// queue gets its own copy of every message, and the subscribers that
+    /// share a consumer name (the instances of one service) share that
+    /// copy. A consumer name receives the events published after its
+    /// first subscription (which creates its copy); the copy outlives its
+    /// subscribers.
+    Event,
+}
+
+impl QueueKind {
+    /// The name as the metadata writes it: `command`, `event`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            QueueKind::Command => "command",
+            QueueKind::Event => "event",
+        }
+    }
+}
+
+impl std::fmt::Display for QueueKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A message broker: provisions queues, publishes, and delivers messages
-/// to competing consumers.
+/// to competing consumers (command queues) or to every consumer (event
+/// queues, where the broker [supports them](Broker::supports_events)).
 ///
 /// Queue names are the metadata's logical names (`orders.created`);
 /// adapters map them to their own objects (a JetStream stream and subject,
-/// a durable RabbitMQ queue) and provision them idempotently.
+/// a durable RabbitMQ queue or exchange) and provision them idempotently.
+///
+/// The plain methods ([`provision`](Broker::provision),
+/// [`publish`](Broker::publish)) are about command queues; the `_queue`
+/// and `_to` forms take the [`QueueKind`] and, by default, pass commands
+/// to the plain methods and refuse events with
+/// [`BrokerError::Unsupported`].
 pub trait Broker: Send + Sync + 'static {
     /// A short name for logs: `nats`, `amqp`, `in-process`.
     fn name(&self) -> &str;
@@ -39,10 +81,59 @@ pub trait Broker: Send + Sync + 'static {
         message: &'a Message,
     ) -> BoxFuture<'a, Result<(), BrokerError>>;
 
+    /// Whether the broker lays out [event queues](QueueKind::Event): a
+    /// copy of each message per consumer name. Brokers that do not (the
+    /// default) refuse to provision or publish to an event queue, and the
+    /// runtime refuses to subscribe to one, rather than let the consumers
+    /// of an event compete.
+    fn supports_events(&self) -> bool {
+        false
+    }
+
+    /// Makes sure a queue of the given kind exists, creating what is
+    /// missing and changing nothing that exists. For an event queue this
+    /// is what its publishers need (a stream, an exchange); each consumer
+    /// name's copy is created when it subscribes.
+    ///
+    /// The default provisions a command queue with
+    /// [`provision`](Broker::provision) and refuses an event queue.
+    fn provision_queue<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        match kind {
+            QueueKind::Command => self.provision(queue),
+            QueueKind::Event => Box::pin(std::future::ready(Err(events_unsupported(queue)))),
+        }
+    }
+
+    /// Publishes to a queue of the given kind and returns once the broker
+    /// has durably accepted the message. Unlike a command, an event that
+    /// no consumer has subscribed to yet is accepted (and reaches no one)
+    /// once its queue is provisioned; before that it is a
+    /// [`BrokerError::NoQueue`], as for commands.
+    ///
+    /// The default publishes a command with [`publish`](Broker::publish)
+    /// and refuses an event.
+    fn publish_to<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        match kind {
+            QueueKind::Command => self.publish(queue, message),
+            QueueKind::Event => Box::pin(std::future::ready(Err(events_unsupported(queue)))),
+        }
+    }
+
     /// Starts delivering the queue's messages to this subscriber; the
     /// subscribers that share a `consumer` name share the messages (each
-    /// goes to one of them). Without `provision`, a queue (or broker-side
-    /// consumer) that does not exist is a [`BrokerError::Provisioning`].
+    /// goes to one of them). On an [event queue](Subscription::kind), each
+    /// consumer name has its own copy of every message. Without
+    /// `provision`, a queue (or broker-side consumer) that does not exist
+    /// is a [`BrokerError::Provisioning`].
     fn subscribe<'a>(
         &'a self,
         subscription: &'a Subscription,
@@ -93,6 +184,24 @@ impl<B: Broker + ?Sized> Broker for std::sync::Arc<B> {
     ) -> BoxFuture<'a, Result<(), BrokerError>> {
         (**self).publish(queue, message)
     }
+    fn supports_events(&self) -> bool {
+        (**self).supports_events()
+    }
+    fn provision_queue<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        (**self).provision_queue(queue, kind)
+    }
+    fn publish_to<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        (**self).publish_to(queue, kind, message)
+    }
     fn subscribe<'a>(
         &'a self,
         subscription: &'a Subscription,
@@ -113,8 +222,20 @@ impl<B: Broker + ?Sized> Broker for std::sync::Arc<B> {
     }
 }
 
+/// The error of a broker asked for an event queue it cannot lay out.
+fn events_unsupported(queue: &str) -> BrokerError {
+    BrokerError::Unsupported {
+        queue: queue.to_owned(),
+        kind: QueueKind::Event,
+    }
+}
+
 /// What a subscriber asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Build it with [`Subscription::new`] (or fill the fields and
+/// `..Subscription::default()`), so that fields added later keep their
+/// defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Subscription {
     /// The logical queue.
     pub queue: String,
@@ -129,6 +250,35 @@ pub struct Subscription {
     /// Whether the subscriber may create the broker-side consumer; when
     /// `false`, operators own it and it must exist.
     pub provision: bool,
+    /// Whether the queue carries commands (the subscribers compete
+    /// whatever their consumer names; the default) or events (each
+    /// consumer name gets its own copy). The runtime subscribes to an
+    /// event queue only on a broker that
+    /// [supports events](Broker::supports_events).
+    pub kind: QueueKind,
+}
+
+impl Subscription {
+    /// A subscription to a command queue that may provision, with a
+    /// prefetch of 256 and an `ack_wait` of 30 seconds (the consumer
+    /// runner's defaults).
+    pub fn new(queue: impl Into<String>, consumer: impl Into<String>) -> Self {
+        Self {
+            queue: queue.into(),
+            consumer: consumer.into(),
+            prefetch: 256,
+            ack_wait: Duration::from_secs(30),
+            provision: true,
+            kind: QueueKind::Command,
+        }
+    }
+
+    /// Sets [`Subscription::kind`].
+    #[must_use]
+    pub fn kind(mut self, kind: QueueKind) -> Self {
+        self.kind = kind;
+        self
+    }
 }
 
 /// One message delivered to a subscriber, to be settled exactly once.
@@ -199,6 +349,18 @@ pub enum BrokerError {
         /// The logical queue.
         queue: String,
     },
+    /// The broker does not support what was asked of this queue (an
+    /// event queue on a broker without
+    /// [`supports_events`](Broker::supports_events)).
+    #[error(
+        "`{queue}` is declared `queue_kind: {kind}`, which this broker does not support (a copy of each message per consumer name): consume it once, or use a broker that supports events (in-process, NATS, RabbitMQ)"
+    )]
+    Unsupported {
+        /// The logical queue.
+        queue: String,
+        /// The kind of queue it does not support.
+        kind: QueueKind,
+    },
     /// A queue, stream or consumer could not be created or found.
     #[error("`{queue}` could not be provisioned: {message}")]
     Provisioning {
@@ -227,7 +389,9 @@ impl BrokerError {
             BrokerError::Connection { .. } => ErrorKind::Connection,
             BrokerError::Timeout { .. } => ErrorKind::Timeout,
             BrokerError::Rejected { .. } | BrokerError::NoQueue { .. } => ErrorKind::Delivery,
-            BrokerError::Provisioning { .. } => ErrorKind::Configuration,
+            BrokerError::Provisioning { .. } | BrokerError::Unsupported { .. } => {
+                ErrorKind::Configuration
+            }
         }
     }
 }

@@ -12,7 +12,8 @@
 //!
 //! - [`Broker`], [`Subscription`], [`Deliveries`], [`Delivery`] and
 //!   [`BrokerError`]: a message broker, and the settlement of each
-//!   delivery (ack, retry, release), exactly once.
+//!   delivery (ack, retry, release), exactly once; [`QueueKind`]: command
+//!   queues (competing consumers) and event queues (a copy per consumer).
 //! - [`Message`] with its standard [`headers`], [`DeadLetter`] copies.
 //! - [`BrokerPublisher`]: the [`Publisher`](bisslog_core::Publisher) port
 //!   straight over any broker; [`Namespaced`]: a broker's queues under a
@@ -63,11 +64,11 @@ mod publisher;
 mod ticks;
 pub mod work;
 
-pub use broker::{Broker, BrokerError, Delivery, Subscription};
+pub use broker::{Broker, BrokerError, Delivery, QueueKind, Subscription};
 pub use deliveries::{Deliveries, DeliveryStream};
 pub use message::{DeadLetter, DeadLetterCause, Message, headers, new_message_id};
-pub use names::{consumer_name, sanitized_name};
+pub use names::{consumer_name, event_copy_name, sanitized_name};
 pub use namespace::Namespaced;
-pub use publisher::{BrokerPublisher, publish_provisioning};
+pub use publisher::{BrokerPublisher, publish_provisioning, publish_provisioning_to};
 pub use ticks::{Claim, RunLease, TickStore};
 pub use work::{UnitOfWork, Work};

@@ -39,6 +39,21 @@ pub fn consumer_name(service: &str, use_case: &str) -> String {
     sanitized_name(&format!("{service}-{use_case}"))
 }
 
+/// The name of a consumer's own copy of an event queue, where a broker
+/// keeps one per consumer name (a RabbitMQ queue bound to the event's
+/// exchange, the in-process broker's queue): `<queue>.<consumer>`
+/// (`company_data.inserted.company_data_audit-record_insertion`).
+///
+/// ```
+/// assert_eq!(
+///     bisslog_messaging::event_copy_name("orders.created", "billing-charge"),
+///     "orders.created.billing-charge",
+/// );
+/// ```
+pub fn event_copy_name(queue: &str, consumer: &str) -> String {
+    format!("{queue}.{consumer}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

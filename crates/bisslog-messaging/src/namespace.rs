@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bisslog_core::BoxFuture;
 
-use crate::broker::{Broker, BrokerError, Subscription};
+use crate::broker::{Broker, BrokerError, QueueKind, Subscription};
 use crate::deliveries::Deliveries;
 use crate::message::Message;
 
@@ -72,6 +72,31 @@ impl Broker for Namespaced {
         message: &'a Message,
     ) -> BoxFuture<'a, Result<(), BrokerError>> {
         Box::pin(async move { self.inner.publish(&self.name(queue), message).await })
+    }
+
+    fn supports_events(&self) -> bool {
+        self.inner.supports_events()
+    }
+
+    fn provision_queue<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(async move { self.inner.provision_queue(&self.name(queue), kind).await })
+    }
+
+    fn publish_to<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(async move {
+            self.inner
+                .publish_to(&self.name(queue), kind, message)
+                .await
+        })
     }
 
     fn subscribe<'a>(

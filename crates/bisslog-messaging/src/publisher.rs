@@ -1,11 +1,12 @@
 //! Publishing straight to a broker, for events that need not commit with
 //! a database write.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use bisslog_core::{Adapter, BoxFuture, Error, Event, Publisher};
 
-use crate::broker::{Broker, BrokerError};
+use crate::broker::{Broker, BrokerError, QueueKind};
 use crate::message::Message;
 
 /// A [`Publisher`] that sends each event to the broker at once and returns
@@ -15,6 +16,10 @@ use crate::message::Message;
 /// The queue is provisioned the first time a publish finds it missing
 /// (turn this off with [`BrokerPublisher::provision`] where operators own
 /// the queues).
+///
+/// Queues are command queues unless named in
+/// [`BrokerPublisher::events`]: those are published the event way (to
+/// every consumer; on RabbitMQ, to the event's exchange).
 ///
 /// ```
 /// use bisslog_core::{Event, Publisher};
@@ -33,6 +38,7 @@ use crate::message::Message;
 pub struct BrokerPublisher {
     broker: Arc<dyn Broker>,
     provision: bool,
+    events: Arc<BTreeSet<String>>,
 }
 
 impl BrokerPublisher {
@@ -41,6 +47,30 @@ impl BrokerPublisher {
         Self {
             broker: Arc::new(broker),
             provision: true,
+            events: Arc::default(),
+        }
+    }
+
+    /// The queues that are event queues (the metadata's publishers with
+    /// `queue_kind: event`); the others are command queues.
+    #[must_use]
+    pub fn events<I, S>(mut self, queues: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut events = (*self.events).clone();
+        events.extend(queues.into_iter().map(Into::into));
+        self.events = Arc::new(events);
+        self
+    }
+
+    /// The kind of a queue this publisher publishes to.
+    pub fn kind(&self, queue: &str) -> QueueKind {
+        if self.events.contains(queue) {
+            QueueKind::Event
+        } else {
+            QueueKind::Command
         }
     }
 
@@ -53,27 +83,41 @@ impl BrokerPublisher {
 
     /// Publishes a whole message (what a relay forwards).
     pub async fn publish_message(&self, queue: &str, message: &Message) -> Result<(), BrokerError> {
-        publish_provisioning(self.broker.as_ref(), queue, message, self.provision).await
+        let kind = self.kind(queue);
+        publish_provisioning_to(self.broker.as_ref(), queue, kind, message, self.provision).await
     }
 }
 
-/// Publishes, provisioning the queue once when the broker says it is
-/// missing and `provision` allows it.
+/// Publishes to a command queue, provisioning it once when the broker
+/// says it is missing and `provision` allows it.
 pub async fn publish_provisioning(
     broker: &dyn Broker,
     queue: &str,
     message: &Message,
     provision: bool,
 ) -> Result<(), BrokerError> {
-    match broker.publish(queue, message).await {
+    publish_provisioning_to(broker, queue, QueueKind::Command, message, provision).await
+}
+
+/// Publishes to a queue of the given kind, provisioning it once when the
+/// broker says it is missing and `provision` allows it.
+pub async fn publish_provisioning_to(
+    broker: &dyn Broker,
+    queue: &str,
+    kind: QueueKind,
+    message: &Message,
+    provision: bool,
+) -> Result<(), BrokerError> {
+    match broker.publish_to(queue, kind, message).await {
         Err(BrokerError::NoQueue { .. }) if provision => {
             tracing::info!(
                 queue,
+                kind = kind.as_str(),
                 broker = broker.name(),
                 "provisioning a queue to publish to"
             );
-            broker.provision(queue).await?;
-            broker.publish(queue, message).await
+            broker.provision_queue(queue, kind).await?;
+            broker.publish_to(queue, kind, message).await
         }
         other => other,
     }
@@ -101,6 +145,7 @@ impl std::fmt::Debug for BrokerPublisher {
         f.debug_struct("BrokerPublisher")
             .field("broker", &self.broker.name())
             .field("provision", &self.provision)
+            .field("events", &self.events)
             .finish()
     }
 }

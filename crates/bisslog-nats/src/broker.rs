@@ -10,7 +10,7 @@ use async_nats::jetstream::context::{CreateStreamErrorKind, GetStreamByNameError
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::{HeaderMap, HeaderName, HeaderValue, header};
 use bisslog_core::BoxFuture;
-use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
+use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, QueueKind, Subscription};
 
 use crate::config::NatsConfig;
 use crate::delivery::NatsDeliveries;
@@ -61,14 +61,15 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl NatsBroker {
-    /// The state of the queue's stream when it is a work queue (the
-    /// retention that deletes what is acknowledged), `None` otherwise.
+    /// The state of the queue's stream when it deletes what is
+    /// acknowledged (a work queue, or an event queue's interest stream,
+    /// which deletes what every consumer acknowledged), `None` otherwise.
     async fn work_queue_state(
         &self,
         queue: &str,
     ) -> Result<Option<async_nats::jetstream::stream::State>, BrokerError> {
         check_queue(queue)?;
-        let Some(name) = self.stream(queue, false).await? else {
+        let Some(name) = self.stream(queue, None).await? else {
             return Err(BrokerError::NoQueue {
                 queue: queue.to_owned(),
             });
@@ -83,10 +84,12 @@ impl NatsBroker {
             .info()
             .await
             .map_err(|e| error::api(queue, "reading the stream", e))?;
-        Ok(
-            (info.config.retention == async_nats::jetstream::stream::RetentionPolicy::WorkQueue)
-                .then(|| info.state.clone()),
+        use async_nats::jetstream::stream::RetentionPolicy;
+        Ok(matches!(
+            info.config.retention,
+            RetentionPolicy::WorkQueue | RetentionPolicy::Interest
         )
+        .then(|| info.state.clone()))
     }
 
     /// Connects to the server at `url` with the default [`NatsConfig`].
@@ -137,22 +140,23 @@ impl NatsBroker {
     /// creating it).
     pub async fn stream_of(&self, queue: &str) -> Result<Option<String>, BrokerError> {
         check_queue(queue)?;
-        Ok(self
-            .stream(queue, false)
-            .await?
-            .map(|name| name.to_string()))
+        Ok(self.stream(queue, None).await?.map(|name| name.to_string()))
     }
 
     /// The stream capturing `queue`: remembered, found by subject, or (when
-    /// `create`) created.
-    async fn stream(&self, queue: &str, create: bool) -> Result<Option<Arc<str>>, BrokerError> {
+    /// `create` gives the queue's kind) created.
+    async fn stream(
+        &self,
+        queue: &str,
+        create: Option<QueueKind>,
+    ) -> Result<Option<Arc<str>>, BrokerError> {
         if let Some(name) = lock(&self.inner.streams).get(queue) {
             return Ok(Some(Arc::clone(name)));
         }
-        let name = match self.find_stream(queue).await? {
-            Some(name) => name,
-            None if create => self.create_stream(queue).await?,
-            None => return Ok(None),
+        let name = match (self.find_stream(queue).await?, create) {
+            (Some(name), _) => name,
+            (None, Some(kind)) => self.create_stream(queue, kind).await?,
+            (None, None) => return Ok(None),
         };
         let name: Arc<str> = name.into();
         lock(&self.inner.streams).insert(queue.to_owned(), Arc::clone(&name));
@@ -193,14 +197,14 @@ impl NatsBroker {
 
     /// Creates the stream of `queue`, or finds the one another instance
     /// created meanwhile.
-    async fn create_stream(&self, queue: &str) -> Result<String, BrokerError> {
+    async fn create_stream(&self, queue: &str, kind: QueueKind) -> Result<String, BrokerError> {
         let names = [
             names::stream_name(queue),
             names::disambiguated_stream_name(queue),
         ];
         for name in names {
             self.connected("creating a stream")?;
-            let config = self.inner.config.stream_config(&name, queue);
+            let config = self.inner.config.stream_config(&name, queue, kind);
             let failure = match self.inner.jetstream.create_stream(config).await {
                 Ok(_) => {
                     tracing::info!(checkpoint_id = "provisioned", queue, stream = %name, "created a JetStream stream");
@@ -248,10 +252,17 @@ impl NatsBroker {
         let max_ack_pending = i64::from(subscription.prefetch)
             .saturating_mul(INSTANCES_ROOM)
             .max(MIN_MAX_ACK_PENDING);
+        // An event consumer starts with the events published after it is
+        // created, as a queue bound to a RabbitMQ exchange does: not with
+        // whatever an interest stream still keeps for other consumers.
+        let deliver_policy = match subscription.kind {
+            QueueKind::Event => DeliverPolicy::New,
+            _ => DeliverPolicy::All,
+        };
         let config = pull::Config {
             durable_name: Some(subscription.consumer.clone()),
             filter_subject: subscription.queue.clone(),
-            deliver_policy: DeliverPolicy::All,
+            deliver_policy,
             ack_policy: AckPolicy::Explicit,
             ack_wait: subscription.ack_wait,
             max_ack_pending,
@@ -276,12 +287,16 @@ impl NatsBroker {
         }
         let mut again = true;
         let (stream, consumer) = loop {
-            let Some(stream) = self.stream(queue, subscription.provision).await? else {
+            let create = subscription.provision.then_some(subscription.kind);
+            let Some(stream) = self.stream(queue, create).await? else {
                 return Err(BrokerError::Provisioning {
                     queue: queue.to_owned(),
                     message: "no JetStream stream captures the subject, and this subscriber may not create one".to_owned(),
                 });
             };
+            if subscription.kind == QueueKind::Event {
+                self.check_event_stream(queue, &stream).await?;
+            }
             match self.consumer(&stream, subscription).await {
                 Ok(consumer) => break (stream, consumer),
                 // The remembered stream was deleted: look again, once.
@@ -320,6 +335,31 @@ impl NatsBroker {
         )))
     }
 
+    /// An event queue needs a stream several durable consumers can read:
+    /// a work-queue stream (an operator's, or the queue's provisioned as a
+    /// command before) cannot, and the broker never changes a stream.
+    async fn check_event_stream(&self, queue: &str, stream: &str) -> Result<(), BrokerError> {
+        let mut found = self
+            .inner
+            .jetstream
+            .get_stream(stream)
+            .await
+            .map_err(|e| error::api(queue, "reading the stream", e))?;
+        let info = found
+            .info()
+            .await
+            .map_err(|e| error::api(queue, "reading the stream", e))?;
+        if info.config.retention == async_nats::jetstream::stream::RetentionPolicy::WorkQueue {
+            return Err(BrokerError::Provisioning {
+                queue: queue.to_owned(),
+                message: format!(
+                    "it is an event queue, and the stream `{stream}` that captures it is a work queue, which allows one consumer per subject; give the subject a stream with interest or limits retention (bisslog does not change existing streams)"
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// The headers a message is published with.
     fn headers(&self, message: &Message) -> Result<HeaderMap, BrokerError> {
         let mut headers = HeaderMap::new();
@@ -339,7 +379,7 @@ impl NatsBroker {
         Ok(headers)
     }
 
-    async fn publish_to(&self, queue: &str, message: &Message) -> Result<(), BrokerError> {
+    async fn send(&self, queue: &str, message: &Message) -> Result<(), BrokerError> {
         if let Some(reason) = names::invalid_subject(queue) {
             return Err(BrokerError::Rejected {
                 message: format!("`{queue}` is not a valid queue name: {reason}"),
@@ -396,7 +436,7 @@ impl Broker for NatsBroker {
     fn provision<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<(), BrokerError>> {
         Box::pin(async move {
             check_queue(queue)?;
-            self.stream(queue, true).await.map(drop)
+            self.stream(queue, Some(QueueKind::Command)).await.map(drop)
         })
     }
 
@@ -405,7 +445,33 @@ impl Broker for NatsBroker {
         queue: &'a str,
         message: &'a Message,
     ) -> BoxFuture<'a, Result<(), BrokerError>> {
-        Box::pin(self.publish_to(queue, message))
+        Box::pin(self.send(queue, message))
+    }
+
+    fn supports_events(&self) -> bool {
+        true
+    }
+
+    fn provision_queue<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(async move {
+            check_queue(queue)?;
+            self.stream(queue, Some(kind)).await.map(drop)
+        })
+    }
+
+    /// An event is published like a command, on the subject: the stream
+    /// that captures it keeps it for every durable consumer.
+    fn publish_to<'a>(
+        &'a self,
+        queue: &'a str,
+        _kind: QueueKind,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(self.send(queue, message))
     }
 
     fn subscribe<'a>(

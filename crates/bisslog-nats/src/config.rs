@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use async_nats::jetstream::stream;
-use bisslog_messaging::BrokerError;
+use bisslog_messaging::{BrokerError, QueueKind};
 
 use crate::NatsBroker;
 use crate::error;
@@ -24,6 +24,7 @@ pub enum Storage {
 pub enum Retention {
     /// Once it is acknowledged (the default): a stream is a queue, and
     /// only one durable consumer (one use case) may read each subject.
+    /// Event queues get [`Retention::Interest`] instead.
     #[default]
     WorkQueue,
     /// Once every consumer that exists has acknowledged it; a message
@@ -181,23 +182,31 @@ impl NatsConfig {
         NatsBroker::new(client, self)
     }
 
-    /// The configuration of the stream created for `queue`.
-    pub(crate) fn stream_config(&self, name: &str, queue: &str) -> stream::Config {
+    /// The configuration of the stream created for `queue`. An event
+    /// queue's stream keeps a message until every durable consumer has
+    /// acknowledged it (interest retention), unless [`Retention::Limits`]
+    /// is chosen: a work queue could have only one consumer.
+    pub(crate) fn stream_config(&self, name: &str, queue: &str, kind: QueueKind) -> stream::Config {
+        let retention = match (kind, self.retention) {
+            (_, Retention::Limits) => stream::RetentionPolicy::Limits,
+            (QueueKind::Event, _) | (_, Retention::Interest) => stream::RetentionPolicy::Interest,
+            (_, Retention::WorkQueue) => stream::RetentionPolicy::WorkQueue,
+        };
+        let description = match kind {
+            QueueKind::Event => format!("bisslog event queue `{queue}`"),
+            _ => format!("bisslog queue `{queue}`"),
+        };
         stream::Config {
             name: name.to_owned(),
             subjects: vec![queue.to_owned()],
-            retention: match self.retention {
-                Retention::WorkQueue => stream::RetentionPolicy::WorkQueue,
-                Retention::Interest => stream::RetentionPolicy::Interest,
-                Retention::Limits => stream::RetentionPolicy::Limits,
-            },
+            retention,
             storage: match self.storage {
                 Storage::File => stream::StorageType::File,
                 Storage::Memory => stream::StorageType::Memory,
             },
             num_replicas: self.replicas.max(1),
             duplicate_window: self.duplicate_window,
-            description: Some(format!("bisslog queue `{queue}`")),
+            description: Some(description),
             ..Default::default()
         }
     }

@@ -94,9 +94,19 @@
 //! exist; operators own their settings.
 //!
 //! With work-queue retention a subject can have only one consumer: two use
-//! cases cannot consume the same queue (JetStream refuses the second
-//! consumer). Choose [`Retention::Limits`] or [`Retention::Interest`] for
-//! streams that several use cases read, each getting every message.
+//! cases cannot consume the same command queue (JetStream refuses the
+//! second consumer). A queue several use cases read, each getting every
+//! message, is an **event** queue (`queue_kind: event`,
+//! [`QueueKind::Event`](bisslog_messaging::QueueKind::Event)): its stream
+//! is provisioned with interest retention (an event is kept until every
+//! durable consumer that existed when it was published acknowledged it;
+//! one published while no consumer exists is dropped), each consumer name
+//! has its durable consumer starting at new events, and an event is
+//! published on the subject like a command. A subject already captured by
+//! a work-queue stream cannot be an event queue: subscribing to it as one
+//! is a [`BrokerError::Provisioning`](bisslog_messaging::BrokerError::Provisioning)
+//! naming the stream, which is left unchanged. [`Retention::Limits`] keeps
+//! limits retention for event streams too.
 //!
 //! # Settling
 //!

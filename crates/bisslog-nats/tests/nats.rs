@@ -24,6 +24,7 @@ fn subscription(queue: &str, consumer: &str) -> Subscription {
         prefetch: 8,
         ack_wait: Duration::from_secs(10),
         provision: true,
+        kind: Default::default(),
     }
 }
 
@@ -447,6 +448,157 @@ async fn closing_a_subscription_hands_back_what_it_fetched_ahead() {
     assert!(
         took < Duration::from_secs(10),
         "the released messages came back after {took:?}, not at once"
+    );
+    delete_streams(&broker, &[&stream]).await;
+}
+
+/// An event queue is a stream with interest retention: a plain JetStream
+/// consumer on the subject gets each event once, with the documented
+/// headers, alongside a bisslog consumer; a plain publisher feeds both;
+/// once both acknowledged, the stream holds nothing.
+#[tokio::test]
+async fn events_interoperate_with_plain_jetstream_clients() {
+    use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
+    use bisslog_messaging::{QueueKind, headers};
+
+    if !support::available() {
+        return;
+    }
+    let broker = connect().await;
+    let queue = unique_queue("events");
+    broker
+        .provision_queue(&queue, QueueKind::Event)
+        .await
+        .unwrap();
+    let stream = stream_of(&broker, &queue).await;
+    let info = broker
+        .jetstream()
+        .get_stream(&stream)
+        .await
+        .unwrap()
+        .info()
+        .await
+        .unwrap()
+        .clone();
+    assert_eq!(info.config.retention, stream::RetentionPolicy::Interest);
+
+    let bisslog_side = Subscription {
+        kind: QueueKind::Event,
+        ..subscription(&queue, "billing-charge")
+    };
+    let mut deliveries = subscribe(&broker, &bisslog_side).await;
+    // What an operator writes for a program that is not bisslog.
+    let plain: async_nats::jetstream::consumer::PullConsumer = broker
+        .jetstream()
+        .create_consumer_on_stream(
+            pull::Config {
+                durable_name: Some("plain-reader".into()),
+                filter_subject: queue.clone(),
+                deliver_policy: DeliverPolicy::New,
+                ack_policy: AckPolicy::Explicit,
+                ..Default::default()
+            },
+            &stream,
+        )
+        .await
+        .unwrap();
+    let mut plain_messages = plain.messages().await.unwrap();
+
+    let mut sent =
+        Message::new(&br#"{"order":7}"#[..]).with_header("content-type", "application/json");
+    sent.event_type = Some("order-created".into());
+    sent.transaction_id = Some("tx-1".into());
+    broker
+        .publish_to(&queue, QueueKind::Event, &sent)
+        .await
+        .unwrap();
+
+    let got = tokio::time::timeout(Duration::from_secs(10), plain_messages.next())
+        .await
+        .expect("the plain consumer gets the event")
+        .unwrap()
+        .unwrap();
+    let header = |name: &str| {
+        got.headers
+            .as_ref()
+            .and_then(|h| h.get(name))
+            .map(|v| v.as_str().to_owned())
+    };
+    assert_eq!(&got.payload[..], br#"{"order":7}"#);
+    assert_eq!(
+        header(headers::MESSAGE_ID).as_deref(),
+        Some(sent.id.as_str())
+    );
+    assert_eq!(header("Nats-Msg-Id").as_deref(), Some(sent.id.as_str()));
+    assert_eq!(
+        header(headers::EVENT_TYPE).as_deref(),
+        Some("order-created")
+    );
+    assert_eq!(header(headers::TRANSACTION_ID).as_deref(), Some("tx-1"));
+    assert_eq!(header("content-type").as_deref(), Some("application/json"));
+    got.ack().await.unwrap();
+    let first = next(&mut deliveries).await;
+    assert_eq!(first.message().id, sent.id);
+    assert_eq!(first.message().event_type.as_deref(), Some("order-created"));
+    first.ack().await.unwrap();
+
+    // A plain publisher feeds the bisslog consumer (and the plain one).
+    let mut plain_headers = async_nats::HeaderMap::new();
+    plain_headers.insert(headers::MESSAGE_ID, "from-plain-1");
+    plain_headers.insert(headers::EVENT_TYPE, "order-created");
+    broker
+        .jetstream()
+        .publish_with_headers(
+            queue.clone(),
+            plain_headers,
+            Bytes::from_static(br#"{"order":8}"#),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let second = next(&mut deliveries).await;
+    assert_eq!(second.message().id, "from-plain-1");
+    assert_eq!(&second.message().payload[..], br#"{"order":8}"#);
+    second.ack().await.unwrap();
+    let again = tokio::time::timeout(Duration::from_secs(10), plain_messages.next())
+        .await
+        .expect("the plain consumer gets the plain event")
+        .unwrap()
+        .unwrap();
+    assert_eq!(&again.payload[..], br#"{"order":8}"#);
+    again.ack().await.unwrap();
+
+    // Acknowledged by every consumer: an interest stream lets it go.
+    until_messages_in(&broker, &stream, 0).await;
+    drop(deliveries);
+    drop(plain_messages);
+    delete_streams(&broker, &[&stream]).await;
+}
+
+/// A stream an operator made as a work queue is not changed into an event
+/// stream: subscribing to it as an event is a provisioning error.
+#[tokio::test]
+async fn an_event_on_a_work_queue_stream_is_refused() {
+    use bisslog_messaging::QueueKind;
+
+    if !support::available() {
+        return;
+    }
+    let broker = connect().await;
+    let queue = unique_queue("work-event");
+    broker.provision(&queue).await.unwrap();
+    let stream = stream_of(&broker, &queue).await;
+    let refused = broker
+        .subscribe(&Subscription {
+            kind: QueueKind::Event,
+            ..subscription(&queue, "billing-charge")
+        })
+        .await
+        .err();
+    assert!(
+        matches!(&refused, Some(BrokerError::Provisioning { message, .. }) if message.contains("work queue")),
+        "{refused:?}"
     );
     delete_streams(&broker, &[&stream]).await;
 }

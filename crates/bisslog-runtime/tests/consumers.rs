@@ -226,3 +226,119 @@ async fn after_shutdown_nothing_is_consumed() {
     assert!(calls.all().is_empty());
     assert_eq!(broker.messages("work").len(), 1);
 }
+
+/// A broker that keeps the trait's defaults for event queues: it does not
+/// support them.
+struct CommandsOnly(InProcessBroker);
+
+impl Broker for CommandsOnly {
+    fn name(&self) -> &str {
+        "commands-only"
+    }
+
+    fn provision<'a>(
+        &'a self,
+        queue: &'a str,
+    ) -> bisslog_core::BoxFuture<'a, Result<(), bisslog_messaging::BrokerError>> {
+        self.0.provision(queue)
+    }
+
+    fn publish<'a>(
+        &'a self,
+        queue: &'a str,
+        message: &'a Message,
+    ) -> bisslog_core::BoxFuture<'a, Result<(), bisslog_messaging::BrokerError>> {
+        self.0.publish(queue, message)
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        subscription: &'a bisslog_messaging::Subscription,
+    ) -> bisslog_core::BoxFuture<
+        'a,
+        Result<bisslog_messaging::Deliveries, bisslog_messaging::BrokerError>,
+    > {
+        self.0.subscribe(subscription)
+    }
+}
+
+const EVENTS: &str = "
+name: audit
+use_cases:
+  record:
+    name: record
+    triggers: [{type: consumer, options: {queue: orders.created, queue_kind: event}}]
+  notify:
+    name: notify
+    triggers: [{type: consumer, options: {queue: orders.created, queue_kind: event}}]
+";
+
+fn event_service(calls: &Calls) -> Service {
+    let metadata = bisslog_schema::validate_str("audit.yml", EVENTS)
+        .into_service()
+        .unwrap();
+    Service::builder(metadata)
+        .use_case("record", Obey("record", calls.clone()))
+        .use_case("notify", Obey("notify", calls.clone()))
+        .build()
+        .unwrap()
+}
+
+/// Consumer triggers of an event queue are refused at start on a broker
+/// that does not support events, rather than left to compete.
+#[tokio::test]
+async fn event_triggers_need_a_broker_with_events() {
+    let refused = Consumers::new(
+        event_service(&Calls::default()),
+        CommandsOnly(InProcessBroker::new()),
+    )
+    .start()
+    .await
+    .err()
+    .unwrap();
+    assert!(
+        matches!(
+            refused.source,
+            bisslog_messaging::BrokerError::Unsupported { .. }
+        ),
+        "{refused}"
+    );
+    assert_eq!(refused.queue, "orders.created");
+}
+
+/// Two use cases of one service consuming one event queue each get every
+/// event: their consumer names differ.
+#[tokio::test]
+async fn each_consumer_trigger_of_an_event_gets_every_event() {
+    let calls = Calls::default();
+    let broker = InProcessBroker::new();
+    let running = Consumers::new(event_service(&calls), broker.clone())
+        .start()
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        broker
+            .publish_to(
+                "orders.created",
+                bisslog_messaging::QueueKind::Event,
+                &Message::new(&br#"{"outcome":"ok"}"#[..]),
+            )
+            .await
+            .unwrap();
+    }
+    broker.idle("orders.created").await;
+    running.shutdown().await;
+    let mut all = calls.all();
+    all.sort();
+    assert_eq!(
+        all,
+        [
+            "notify:ok",
+            "notify:ok",
+            "notify:ok",
+            "record:ok",
+            "record:ok",
+            "record:ok"
+        ]
+    );
+}

@@ -110,6 +110,8 @@ codes! {
     /// An `authorization` that is neither `public` nor a mapping of
     /// requirements, or that names an empty role or scope.
     InvalidAuthorization = "E047", Error, "invalid authorization rule";
+    /// A `queue_kind` that is neither `command` nor `event`.
+    InvalidQueueKind = "E048", Error, "invalid queue kind";
     /// A key the format does not know (often a typo).
     UnknownKey = "W001", Warning, "unknown key";
     /// A key spelled the way older bisslog examples do (`route` for `path`).
@@ -153,6 +155,15 @@ codes! {
     /// `authenticator`: a public route reads no credentials, so the
     /// authenticator never runs.
     PublicWithAuthenticator = "W018", Warning, "public route with an authenticator";
+    /// A queue that several consumers (services or consumer triggers)
+    /// consume without being declared `queue_kind: event`: they would
+    /// compete for its messages, each getting some of them. Found by the
+    /// checks across services (`bisslog validate` with several files,
+    /// `bisslog docs`).
+    CompetingConsumers = "W019", Warning, "queue consumed by several consumers is not an event";
+    /// A queue declared `queue_kind: event` in one place and a command
+    /// (by saying so, or by not saying) in another, across services.
+    ConflictingQueueKind = "W020", Warning, "queue declared with different kinds";
 }
 
 impl std::fmt::Display for Code {

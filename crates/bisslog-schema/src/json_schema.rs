@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 
 use crate::model::{
     ConsumerTrigger, Criticality, DeliverySemantic, ExternalInteraction, HttpTrigger,
-    InteractionType, Mapper, Method, MisfirePolicy, OverlapPolicy, RateLimit, ScheduleTrigger,
-    ServiceMetadata, SourcePart, TriggerKind, TriggerMetadata, WebSocketTrigger,
+    InteractionType, Mapper, Method, MisfirePolicy, OverlapPolicy, QueueKind, RateLimit,
+    ScheduleTrigger, ServiceMetadata, SourcePart, TriggerKind, TriggerMetadata, WebSocketTrigger,
 };
 
 /// The `$id` of the published schema.
@@ -298,6 +298,17 @@ impl JsonSchema for MisfirePolicy {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         let names: Vec<&str> = MisfirePolicy::ALL.iter().map(|s| s.as_str()).collect();
         json_schema!({"enum": names, "default": MisfirePolicy::default().as_str()})
+    }
+}
+
+impl JsonSchema for QueueKind {
+    fn schema_name() -> Cow<'static, str> {
+        "QueueKind".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names: Vec<&str> = QueueKind::ALL.iter().map(|s| s.as_str()).collect();
+        json_schema!({"enum": names, "default": QueueKind::default().as_str()})
     }
 }
 

@@ -98,6 +98,7 @@ mod render;
 mod source;
 mod span;
 mod suggest;
+mod system;
 mod timezone;
 mod validate;
 mod yaml_writer;
@@ -115,14 +116,15 @@ pub use locate::Locations;
 pub use model::{
     Authorization, BulkheadSpec, CircuitBreakerSpec, ConsumerTrigger, Criticality,
     DeliverySemantic, ExternalInteraction, HttpPath, HttpTrigger, InteractionType, Mapper,
-    MapperEntry, MapperSource, Method, MisfirePolicy, OverlapPolicy, RateLimit, RatePeriod,
-    ResiliencePolicy, RetrySpec, ScheduleTrigger, ServiceMetadata, SourcePart, TriggerKind,
-    TriggerMetadata, UseCaseMetadata, WebSocketTrigger,
+    MapperEntry, MapperSource, Method, MisfirePolicy, OverlapPolicy, QueueKind, RateLimit,
+    RatePeriod, ResiliencePolicy, RetrySpec, ScheduleTrigger, ServiceMetadata, SourcePart,
+    TriggerKind, TriggerMetadata, UseCaseMetadata, WebSocketTrigger,
 };
 pub use render::{RenderOptions, render_diagnostic, render_report};
 pub use source::{Format, SourceFile};
 pub use span::{Position, Span};
 pub use suggest::closest as closest_name;
+pub use system::{QueueFinding, check_across, queue_findings};
 pub use timezone::database as time_zone_database;
 
 pub use validate::Checks;

@@ -68,6 +68,17 @@ impl Report {
         &self.locations
     }
 
+    /// Adds a diagnostic found outside the file's own validation (the
+    /// checks across services, [`check_across`](crate::check_across)),
+    /// keeping the diagnostics sorted by position.
+    pub fn add(&mut self, diagnostic: Diagnostic) {
+        let at = self.diagnostics.partition_point(|d| {
+            (d.span.start.line, d.span.start.column)
+                <= (diagnostic.span.start.line, diagnostic.span.start.column)
+        });
+        self.diagnostics.insert(at, diagnostic);
+    }
+
     /// How many rules were evaluated (for `bisslog analyze`).
     pub fn checks(&self) -> Checks {
         self.checks

@@ -39,6 +39,7 @@ async fn round(broker: &dyn Broker, queue: &str, count: u64) -> Duration {
         prefetch: 256,
         ack_wait: Duration::from_secs(30),
         provision: true,
+        kind: Default::default(),
     };
     let mut deliveries = broker.subscribe(&subscription).await.unwrap();
     for _ in 0..count {

@@ -132,4 +132,24 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         );
         CREATE INDEX bisslog_broker_messages_by_queue ON bisslog_broker_messages (queue, id);",
     },
+    Migration {
+        version: 4,
+        name: "bisslog broker events",
+        // An event queue, and the consumer names with a copy of it (the
+        // empty name marks the event itself as provisioned).
+        sqlite: "
+        CREATE TABLE bisslog_broker_events (
+            queue TEXT NOT NULL,
+            consumer TEXT NOT NULL,
+            created_at_ms INTEGER NOT NULL,
+            PRIMARY KEY (queue, consumer)
+        );",
+        postgres: "
+        CREATE TABLE bisslog_broker_events (
+            queue TEXT NOT NULL,
+            consumer TEXT NOT NULL,
+            created_at_ms BIGINT NOT NULL,
+            PRIMARY KEY (queue, consumer)
+        );",
+    },
 ];

@@ -131,6 +131,7 @@ mod durable {
             prefetch: 16,
             ack_wait,
             provision: true,
+            kind: Default::default(),
         }
     }
 
@@ -145,6 +146,55 @@ mod durable {
 
     fn text(delivery: &dyn Delivery) -> String {
         String::from_utf8(delivery.message().payload.to_vec()).unwrap()
+    }
+
+    /// An event queue keeps a copy per consumer name, in the database: an
+    /// event nobody provisioned is no queue, one nobody subscribed to yet
+    /// reaches no one, and a consumer name's copy holds what was published
+    /// after its first subscription, for another broker handle too.
+    #[tokio::test]
+    async fn event_queues_keep_a_copy_per_consumer_name() {
+        use bisslog_messaging::{QueueKind, event_copy_name};
+
+        let test = TestDatabase::sqlite().await;
+        let broker = SqlBroker::connect(&test.url).await.unwrap();
+        assert!(broker.supports_events());
+        let message = |n: u32| Message::new(format!(r#"{{"n":{n}}}"#).into_bytes());
+        let missing = broker
+            .publish_to("orders.created", QueueKind::Event, &message(0))
+            .await;
+        assert!(
+            matches!(missing, Err(BrokerError::NoQueue { .. })),
+            "{missing:?}"
+        );
+        broker
+            .provision_queue("orders.created", QueueKind::Event)
+            .await
+            .unwrap();
+        broker
+            .publish_to("orders.created", QueueKind::Event, &message(1))
+            .await
+            .expect("an event nobody subscribed to is accepted");
+        let mut billing = broker
+            .subscribe(&Subscription {
+                consumer: "billing-charge".into(),
+                kind: QueueKind::Event,
+                ..subscription("orders.created", Duration::from_secs(30))
+            })
+            .await
+            .unwrap();
+        let other = SqlBroker::connect(&test.url).await.unwrap();
+        other
+            .publish_to("orders.created", QueueKind::Event, &message(2))
+            .await
+            .unwrap();
+        let copy = event_copy_name("orders.created", "billing-charge");
+        assert_eq!(broker.depth(&copy).await.unwrap(), Some(1));
+        let delivery = next(&mut billing).await;
+        assert_eq!(text(delivery.as_ref()), r#"{"n":2}"#);
+        delivery.ack().await.unwrap();
+        assert_eq!(broker.depth(&copy).await.unwrap(), Some(0));
+        test.drop_database().await;
     }
 
     /// The broker names its engine as OpenTelemetry's `messaging.system`.

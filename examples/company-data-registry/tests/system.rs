@@ -3,7 +3,9 @@
 //! registry over HTTP whether the schema exists) becomes insertion
 //! requests on the registry's queue, company data in the registry, and
 //! entries in the audit trail; the importer's progress reads the
-//! registry's database (the deliberate shared database). In one process on
+//! registry's database (the deliberate shared database). The registry's
+//! `company_data.inserted` events reach both of their subscribers, the
+//! audit service and the importer, each insertion once each. In one process on
 //! the in-process broker, and as separate processes on NATS JetStream and
 //! RabbitMQ.
 
@@ -14,7 +16,7 @@ mod support;
 use bisslog_sql::testing::TestDatabase;
 use reqwest::Method as M;
 use serde_json::{Value, json};
-use support::{IMPORTER, REGISTRY, RealBroker, Server};
+use support::{AUDIT, IMPORTER, REGISTRY, RealBroker, Server};
 
 fn language_schema() -> Value {
     json!({
@@ -54,6 +56,14 @@ fn codes(found: &Value) -> Vec<String> {
     codes
 }
 
+/// Waits (30 s at most per line) until `server` has printed `count` lines
+/// containing `text`, counting the ones already read.
+fn until_lines(server: &Server, text: &str, count: usize) {
+    while server.output().iter().filter(|l| l.contains(text)).count() < count {
+        server.wait_for_line(|l| l.contains(text));
+    }
+}
+
 /// The registry's records of `language` once there are `count` of them
 /// (see [`support::get_until`]).
 async fn codes_once_committed(registry: &Server, count: usize) -> Vec<String> {
@@ -89,6 +99,8 @@ async fn an_import_becomes_company_data_in_one_process() {
         registry.wait_for_line(|l| l.contains("[insertion-recorded]"));
     }
     assert_eq!(codes_once_committed(&registry, 2).await, ["es", "fr"]);
+    // The event's second subscriber, the importer, noted both too.
+    until_lines(&registry, "[insertion-noticed]", 2);
     let trail = support::get_until(client, &format!("{audit}/audit/language"), |t| {
         t["insertions"].as_array().is_some_and(|i| i.len() >= 2)
     })
@@ -139,6 +151,13 @@ async fn an_import_between_processes(broker: RealBroker, database: TestDatabase)
         ("BROKER_NAMESPACE", namespace.as_str()),
     ];
     let importer = Server::spawn(IMPORTER, &importer_env, "importer listening on http://");
+    let audit_db = TestDatabase::sqlite().await;
+    let audit_env = [
+        ("DATABASE_URL", audit_db.url.as_str()),
+        ("BROKER_URL", url.as_str()),
+        ("BROKER_NAMESPACE", namespace.as_str()),
+    ];
+    let audit = Server::spawn(AUDIT, &audit_env, "audit listening on http://");
     let (status, _) = registry
         .send(M::POST, "/schemas", Some(language_schema()))
         .await;
@@ -163,10 +182,43 @@ async fn an_import_between_processes(broker: RealBroker, database: TestDatabase)
     assert_eq!(status, 200);
     assert_eq!(progress["records_in_registry"], 2);
 
+    // Both subscribers of the registry's events, the audit service and
+    // the importer, got each insertion: the event fans out.
+    let uids: std::collections::BTreeSet<String> = registry
+        .get_until("/company/data/language", |found| codes(found).len() >= 2)
+        .await["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["uid"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(uids.len(), 2);
+    until_lines(&audit, "[insertion-recorded]", 2);
+    until_lines(&importer, "[insertion-noticed]", 2);
+    for (server, line) in [
+        (&audit, "[insertion-recorded]"),
+        (&importer, "[insertion-noticed]"),
+    ] {
+        let seen: Vec<String> = server
+            .output()
+            .into_iter()
+            .filter(|l| l.contains(line))
+            .collect();
+        for uid in &uids {
+            assert_eq!(
+                seen.iter().filter(|l| l.contains(uid.as_str())).count(),
+                1,
+                "{line} once for {uid}: {seen:?}"
+            );
+        }
+    }
+
     assert!(importer.terminate().success());
+    assert!(audit.terminate().success());
     assert!(registry.terminate().success());
     support::clean_up(broker, &namespace).await;
     database.drop_database().await;
+    audit_db.drop_database().await;
 }
 
 #[tokio::test]

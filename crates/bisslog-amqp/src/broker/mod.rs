@@ -12,6 +12,7 @@
 //! - [`subscribing`]: a consumer per subscription, with its prefetch.
 
 mod connection;
+mod events;
 mod publishing;
 mod retry;
 mod subscribing;
@@ -23,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use bisslog_core::BoxFuture;
-use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
+use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, QueueKind, Subscription};
 use lapin::Connection;
 
 use crate::config::AmqpConfig;
@@ -78,6 +79,8 @@ pub(crate) struct Inner {
     /// Queues known to exist: provisioned, found, or consumed by this
     /// broker. Publishing to another first checks that it exists.
     known: RwLock<HashSet<String>>,
+    /// Event exchanges known to exist.
+    exchanges: RwLock<HashSet<String>>,
     /// Retry queues, and when this broker last declared them.
     retry_queues: Mutex<HashMap<String, Instant>>,
 }
@@ -107,6 +110,7 @@ impl AmqpBroker {
             publishers,
             next_publisher: AtomicUsize::new(0),
             known: RwLock::new(HashSet::new()),
+            exchanges: RwLock::new(HashSet::new()),
             retry_queues: Mutex::new(HashMap::new()),
         });
         for slot in inner.publishers.iter() {
@@ -148,6 +152,15 @@ impl AmqpBroker {
         inner.forget(queue);
         inner.delete(queue).await
     }
+
+    /// Deletes the exchange of an event queue; the queues of its consumers
+    /// (`<queue>.<consumer>`, see [`delete_queue`](Self::delete_queue))
+    /// stay. Deleting an exchange that does not exist succeeds. For tests
+    /// and tooling: events published meanwhile are refused as
+    /// [`BrokerError::NoQueue`].
+    pub async fn delete_exchange(&self, queue: &str) -> Result<(), BrokerError> {
+        self.inner.delete_exchange(queue).await
+    }
 }
 
 impl Broker for AmqpBroker {
@@ -169,6 +182,33 @@ impl Broker for AmqpBroker {
         message: &'a Message,
     ) -> BoxFuture<'a, Result<(), BrokerError>> {
         Box::pin(self.inner.publish(queue, message))
+    }
+
+    fn supports_events(&self) -> bool {
+        true
+    }
+
+    fn provision_queue<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        match kind {
+            QueueKind::Command => Box::pin(self.inner.declare(queue)),
+            QueueKind::Event => Box::pin(self.inner.declare_exchange(queue, true)),
+        }
+    }
+
+    fn publish_to<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        match kind {
+            QueueKind::Command => Box::pin(self.inner.publish(queue, message)),
+            QueueKind::Event => Box::pin(self.inner.publish_event(queue, message)),
+        }
     }
 
     fn subscribe<'a>(

@@ -7,7 +7,6 @@ use bisslog_messaging::{BrokerError, Message};
 use lapin::message::BasicReturnMessage;
 use lapin::options::BasicPublishOptions;
 use lapin::protocol::AMQPSoftError;
-use lapin::types::ShortString;
 use lapin::{BasicProperties, Confirmation};
 
 use super::Inner;
@@ -31,25 +30,32 @@ impl Inner {
         properties: BasicProperties,
         payload: &[u8],
     ) -> Result<(), BrokerError> {
-        let Some(routing_key) = short(queue) else {
+        self.send_via("", queue, true, properties, payload).await
+    }
+
+    /// Publishes to `exchange` with `queue` as the routing key and waits
+    /// for the confirm; a `mandatory` message no queue takes is an error.
+    pub(super) async fn send_via(
+        &self,
+        exchange: &str,
+        queue: &str,
+        mandatory: bool,
+        properties: BasicProperties,
+        payload: &[u8],
+    ) -> Result<(), BrokerError> {
+        let (Some(routing_key), Some(exchange)) = (short(queue), short(exchange)) else {
             return Err(BrokerError::Rejected {
                 message: error::name_too_long(queue),
             });
         };
         let (slot, channel) = self.publisher().await?;
         let options = BasicPublishOptions {
-            mandatory: true,
+            mandatory,
             immediate: false,
         };
         let confirmed = async {
             channel
-                .basic_publish(
-                    ShortString::default(),
-                    routing_key,
-                    options,
-                    payload,
-                    properties,
-                )
+                .basic_publish(exchange, routing_key, options, payload, properties)
                 .await?
                 .await
         };

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use bisslog_messaging::{BrokerError, Deliveries, Subscription};
+use bisslog_messaging::{BrokerError, Deliveries, QueueKind, Subscription, event_copy_name};
 use lapin::options::{BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions};
 use lapin::types::{FieldTable, ShortString};
 
@@ -15,12 +15,23 @@ use crate::error;
 
 impl Inner {
     /// Starts consuming the subscription's queue, declared first (only
-    /// checked, passively, when the subscription does not provision).
+    /// checked, passively, when the subscription does not provision). For
+    /// an event, the queue consumed is the consumer name's own
+    /// (`<queue>.<consumer>`, bound to the event's exchange).
     pub(super) async fn subscribe(
         self: &Arc<Self>,
         subscription: &Subscription,
     ) -> Result<Deliveries, BrokerError> {
-        let queue = subscription.queue.as_str();
+        let copy;
+        let queue = match subscription.kind {
+            QueueKind::Event => {
+                copy = event_copy_name(&subscription.queue, &subscription.consumer);
+                self.declare_event_copy(&subscription.queue, &copy, subscription.provision)
+                    .await?;
+                copy.as_str()
+            }
+            _ => subscription.queue.as_str(),
+        };
         let Some(name) = short(queue) else {
             return Err(BrokerError::Provisioning {
                 queue: queue.to_owned(),
@@ -69,7 +80,7 @@ impl Inner {
         let consuming = Arc::new(Consuming {
             channel,
             broker: Arc::clone(self),
-            queue: subscription.queue.clone(),
+            queue: queue.to_owned(),
         });
         Ok(Deliveries::closable(AmqpDeliveries {
             tag: consumer.tag(),

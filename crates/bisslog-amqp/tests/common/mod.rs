@@ -32,6 +32,10 @@ pub(crate) fn unique(name: &str) -> String {
     format!("bisslog-amqp-test.{name}.{}", &id[..8])
 }
 
+/// What [`delete_queues`] reads as the name of an event's exchange to
+/// delete rather than a queue: `exchange:` and the event queue's name.
+pub(crate) const EXCHANGE: &str = "exchange:";
+
 /// Deletes queues (a name of a queue that does not exist is fine), from a
 /// thread and a connection of its own, so that it works in `Drop`, inside
 /// a runtime or not, even while a test unwinds. Never panics.
@@ -52,6 +56,12 @@ pub(crate) fn delete_queues(queues: Vec<String>) {
                 return;
             };
             for queue in &queues {
+                if let Some(exchange) = queue.strip_prefix(EXCHANGE) {
+                    if let Err(error) = broker.delete_exchange(exchange).await {
+                        eprintln!("could not delete the test exchange {exchange}: {error}");
+                    }
+                    continue;
+                }
                 if let Err(error) = broker.delete_queue(queue).await {
                     eprintln!("could not delete the test queue {queue}: {error}");
                 }

@@ -29,6 +29,9 @@ pub(crate) fn run(
             }
         }
     }
+    // What no file shows alone: a queue two of the services consume as a
+    // command, or declare with two kinds.
+    bisslog_schema::check_across(&mut reports);
     match args.format {
         OutputFormat::Human => human(&reports, args.color.enabled(), out)?,
         OutputFormat::Json => {

@@ -34,6 +34,18 @@ pub enum SystemWarning {
         /// The services consuming it.
         consumers: Vec<String>,
     },
+    /// A queue whose kind is a problem across services (see
+    /// [`bisslog_schema::queue_findings`]): two services consume it as a
+    /// command, so they would compete for its messages (W019), or one
+    /// declares it an event and another a command (W020).
+    QueueKind {
+        /// The queue.
+        queue: String,
+        /// W019 or W020.
+        code: bisslog_schema::Code,
+        /// What is wrong, naming the services.
+        detail: String,
+    },
 }
 
 impl SystemWarning {
@@ -43,6 +55,7 @@ impl SystemWarning {
             SystemWarning::SharedDatabase { .. } => "shared database",
             SystemWarning::UnconsumedQueue { .. } => "queue nobody consumes",
             SystemWarning::UnpublishedQueue { .. } => "queue nobody publishes",
+            SystemWarning::QueueKind { code, .. } => code.title(),
         }
     }
 }
@@ -63,6 +76,7 @@ impl SystemWarning {
                 "{} consumes `{queue}`, and no service publishes to it",
                 list(consumers)
             ),
+            SystemWarning::QueueKind { code, detail, .. } => format!("{detail} ({code})"),
         }
     }
 }
@@ -244,10 +258,23 @@ fn reaches(edges: &[(usize, usize)], from: usize, to: usize) -> bool {
 }
 
 /// The warnings about how `services` connect: shared databases, queues
-/// nobody consumes, queues nobody publishes to. A publisher interaction's
+/// nobody consumes, queues nobody publishes to, then queues whose kind is
+/// a problem across services (two services consuming a command queue, a
+/// queue declared an event and a command). A publisher interaction's
 /// `operation` entries name the queues it publishes to.
 pub fn system_warnings(services: &[ServiceMetadata]) -> Vec<SystemWarning> {
-    System::read(services).warnings(services)
+    let mut warnings = System::read(services).warnings(services);
+    let models: Vec<&ServiceMetadata> = services.iter().collect();
+    warnings.extend(
+        bisslog_schema::queue_findings(&models)
+            .into_iter()
+            .map(|finding| SystemWarning::QueueKind {
+                queue: finding.queue,
+                code: finding.code,
+                detail: finding.message,
+            }),
+    );
+    warnings
 }
 
 #[cfg(test)]
@@ -285,6 +312,31 @@ mod tests {
                 "shared database: `db` is a database of a and b",
                 "queue nobody consumes: a publishes to `q2`, and no service consumes it",
                 "queue nobody publishes: b consumes `q3`, and no service publishes to it",
+            ]
+        );
+    }
+
+    #[test]
+    fn services_competing_for_a_command_queue_are_warned_about() {
+        let a = service(
+            "name: a\nuse_cases:\n  u:\n    external_interactions:\n      - {keyname: ev, type_interaction: publisher, operation: [q1, q2], queue_kind: event}\n",
+        );
+        let b = service(
+            "name: b\nuse_cases:\n  v:\n    triggers:\n      - {type: consumer, options: {queue: q1, queue_kind: event}}\n      - {type: consumer, options: {queue: q2}}\n      - {type: consumer, options: {queue: q3}}\n",
+        );
+        let c = service(
+            "name: c\nuse_cases:\n  w:\n    triggers:\n      - {type: consumer, options: {queue: q1, queue_kind: event}}\n      - {type: consumer, options: {queue: q3}}\n",
+        );
+        let warnings: Vec<String> = system_warnings(&[a, b, c])
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            warnings,
+            [
+                "queue nobody publishes: b and c consumes `q3`, and no service publishes to it",
+                "queue declared with different kinds: `v` of b consumes `q2` as a command, but a declares it an event (W020)",
+                "queue consumed by several consumers is not an event: `q3` is consumed by b and c but is not an event: their consumers would compete, each getting some of its messages (W019)",
             ]
         );
     }

@@ -72,6 +72,7 @@ pub fn system_map(services: &[ServiceMetadata]) -> Diagram {
         let warning = warnings.iter().find_map(|w| match w {
             SystemWarning::UnconsumedQueue { queue: q, .. }
             | SystemWarning::UnpublishedQueue { queue: q, .. }
+            | SystemWarning::QueueKind { queue: q, .. }
                 if q == queue =>
             {
                 Some(w.to_string())

@@ -23,7 +23,9 @@ use crate::messaging::keys::{Keys, payload_key};
 use crate::messaging::process::{Binding, process};
 use crate::messaging::settle::RetryPolicy;
 use crate::service::Service;
-use bisslog_messaging::{Broker, BrokerError, Deliveries, Delivery, Subscription, consumer_name};
+use bisslog_messaging::{
+    Broker, BrokerError, Deliveries, Delivery, QueueKind, Subscription, consumer_name,
+};
 
 /// How consumers run; every field has a default.
 #[derive(Debug, Clone)]
@@ -235,6 +237,7 @@ impl Consumers {
                         reads_context: mapper.reads_context(),
                         mapper,
                         queue: consumer.queue.clone(),
+                        kind: crate::messaging::queue_kind(consumer.queue_kind),
                         consumer: consumer_name(self.service.name(), keyname),
                         dead_letter_queue: consumer
                             .dead_letter_queue
@@ -273,8 +276,17 @@ impl Consumers {
                 queue: binding.queue.clone(),
                 source,
             };
+            if binding.kind == QueueKind::Event && !self.broker.supports_events() {
+                return Err(fail(BrokerError::Unsupported {
+                    queue: binding.queue.clone(),
+                    kind: binding.kind,
+                }));
+            }
             if self.config.provision {
-                self.broker.provision(&binding.queue).await.map_err(fail)?;
+                self.broker
+                    .provision_queue(&binding.queue, binding.kind)
+                    .await
+                    .map_err(fail)?;
                 self.broker
                     .provision(&binding.dead_letter_queue)
                     .await
@@ -289,6 +301,7 @@ impl Consumers {
                     .unwrap_or_else(|| concurrency.saturating_mul(2).max(256)),
                 ack_wait: self.config.ack_wait,
                 provision: self.config.provision,
+                kind: binding.kind,
             };
             let deliveries = self.broker.subscribe(&subscription).await.map_err(fail)?;
             tracing::info!(

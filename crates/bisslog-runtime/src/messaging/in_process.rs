@@ -4,7 +4,7 @@
 //! embedded broker.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -13,11 +13,21 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use bisslog_messaging::Message;
-use bisslog_messaging::{Broker, BrokerError, Deliveries, Delivery, Subscription};
+use bisslog_messaging::{
+    Broker, BrokerError, Deliveries, Delivery, QueueKind, Subscription, event_copy_name,
+};
 
 /// A broker inside the process: the same contract as NATS or RabbitMQ
 /// (competing consumers, delayed retries, redelivery of what was not
 /// settled), without durability. Clones share the queues.
+///
+/// An [event queue](QueueKind::Event) keeps a copy per consumer name: an
+/// ordinary queue named [`event_copy_name`] (`<queue>.<consumer>`),
+/// created by the consumer name's first subscription, that every later
+/// event is pushed to; the subscribers sharing the name compete for it.
+/// [`messages`](InProcessBroker::messages) and
+/// [`idle`](InProcessBroker::idle) take those names as well as the event
+/// queue's own (all its copies).
 ///
 /// ```
 /// use bisslog_messaging::{Broker, Message};
@@ -39,6 +49,8 @@ pub struct InProcessBroker(Arc<Shared>);
 #[derive(Default)]
 struct Shared {
     queues: Mutex<HashMap<String, Arc<Queue>>>,
+    /// The event queues, each with the consumer names that have a copy.
+    events: Mutex<HashMap<String, BTreeSet<String>>>,
 }
 
 #[derive(Default)]
@@ -111,13 +123,102 @@ impl InProcessBroker {
         Arc::clone(lock(&self.0.queues).entry(name.to_owned()).or_default())
     }
 
+    /// The copies of an event queue (`None` when it is not one).
+    fn copies(&self, event: &str) -> Option<Vec<Arc<Queue>>> {
+        let names = lock(&self.0.events).get(event)?.clone();
+        Some(
+            names
+                .iter()
+                .map(|consumer| self.queue_or_create(&event_copy_name(event, consumer)))
+                .collect(),
+        )
+    }
+
+    /// The queue a subscription takes its messages from: the queue itself,
+    /// or the consumer name's copy of an event queue (made on its first
+    /// subscription, when provisioning is on).
+    fn source(&self, subscription: &Subscription) -> Result<Arc<Queue>, BrokerError> {
+        let missing = || BrokerError::Provisioning {
+            queue: subscription.queue.clone(),
+            message: "the queue does not exist and provisioning is off".to_owned(),
+        };
+        match subscription.kind {
+            QueueKind::Command if subscription.provision => {
+                Ok(self.queue_or_create(&subscription.queue))
+            }
+            QueueKind::Command => self.queue(&subscription.queue).ok_or_else(missing),
+            QueueKind::Event => {
+                let mut events = lock(&self.0.events);
+                let copy = event_copy_name(&subscription.queue, &subscription.consumer);
+                let known = events
+                    .get(&subscription.queue)
+                    .is_some_and(|c| c.contains(&subscription.consumer));
+                if !known && !subscription.provision {
+                    return Err(missing());
+                }
+                events
+                    .entry(subscription.queue.clone())
+                    .or_default()
+                    .insert(subscription.consumer.clone());
+                drop(events);
+                Ok(self.queue_or_create(&copy))
+            }
+        }
+    }
+
     /// The messages waiting in a queue (ready or waiting for a retry), in
-    /// delivery order: what a test reads from a dead-letter queue.
+    /// delivery order: what a test reads from a dead-letter queue. For an
+    /// event queue, those of every consumer name's copy, one copy after
+    /// the other.
     pub fn messages(&self, queue: &str) -> Vec<Message> {
+        if let Some(copies) = self.copies(queue) {
+            return copies.iter().flat_map(|q| q.messages()).collect();
+        }
         let Some(queue) = self.queue(queue) else {
             return Vec::new();
         };
-        let state = lock(&queue.state);
+        queue.messages()
+    }
+
+    /// How many messages of a queue are delivered and not yet settled.
+    pub fn unsettled(&self, queue: &str) -> usize {
+        if let Some(copies) = self.copies(queue) {
+            return copies.iter().map(|q| lock(&q.state).unsettled).sum();
+        }
+        self.queue(queue).map_or(0, |q| lock(&q.state).unsettled)
+    }
+
+    /// Waits until a queue is idle: nothing waiting, nothing delivered and
+    /// unsettled (retries included); for an event queue, every copy. What
+    /// a test awaits after publishing, instead of sleeping.
+    pub async fn idle(&self, queue: &str) {
+        let queues = self
+            .copies(queue)
+            .unwrap_or_else(|| vec![self.queue_or_create(queue)]);
+        for queue in queues {
+            queue.idle().await;
+        }
+    }
+
+    /// Removes every waiting message of a queue and returns them (a test
+    /// draining a dead-letter queue).
+    pub fn take(&self, queue: &str) -> Vec<Message> {
+        let messages = self.messages(queue);
+        let queues = self
+            .copies(queue)
+            .unwrap_or_else(|| self.queue(queue).into_iter().collect());
+        for queue in queues {
+            let mut state = lock(&queue.state);
+            state.ready.clear();
+            state.delayed.clear();
+        }
+        messages
+    }
+}
+
+impl Queue {
+    fn messages(&self) -> Vec<Message> {
+        let state = lock(&self.state);
         let mut delayed: Vec<&Delayed> = state.delayed.iter().collect();
         delayed.sort_by(|a, b| b.cmp(a));
         state
@@ -128,39 +229,16 @@ impl InProcessBroker {
             .collect()
     }
 
-    /// How many messages of a queue are delivered and not yet settled.
-    pub fn unsettled(&self, queue: &str) -> usize {
-        self.queue(queue).map_or(0, |q| lock(&q.state).unsettled)
-    }
-
-    /// Waits until a queue is idle: nothing waiting, nothing delivered and
-    /// unsettled (retries included). What a test awaits after publishing,
-    /// instead of sleeping.
-    pub async fn idle(&self, queue: &str) {
-        let queue = self.queue_or_create(queue);
+    async fn idle(&self) {
         loop {
-            let settled = queue.settled.notified();
-            if queue.is_idle() {
+            let settled = self.settled.notified();
+            if self.is_idle() {
                 return;
             }
             settled.await;
         }
     }
 
-    /// Removes every waiting message of a queue and returns them (a test
-    /// draining a dead-letter queue).
-    pub fn take(&self, queue: &str) -> Vec<Message> {
-        let messages = self.messages(queue);
-        if let Some(queue) = self.queue(queue) {
-            let mut state = lock(&queue.state);
-            state.ready.clear();
-            state.delayed.clear();
-        }
-        messages
-    }
-}
-
-impl Queue {
     /// A new message, last in line.
     fn publish(&self, message: Message) {
         let mut state = lock(&self.state);
@@ -294,11 +372,60 @@ impl Broker for InProcessBroker {
         Box::pin(std::future::ready(result))
     }
 
+    fn supports_events(&self) -> bool {
+        true
+    }
+
+    fn provision_queue<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        match kind {
+            QueueKind::Command => self.provision(queue),
+            QueueKind::Event => {
+                lock(&self.0.events).entry(queue.to_owned()).or_default();
+                Box::pin(std::future::ready(Ok(())))
+            }
+        }
+    }
+
+    fn publish_to<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        if kind == QueueKind::Command {
+            return self.publish(queue, message);
+        }
+        let result = match self.copies(queue) {
+            // An event nobody has subscribed to yet reaches no one, as on
+            // a RabbitMQ exchange without bound queues.
+            Some(copies) => {
+                for copy in copies {
+                    copy.publish(message.clone());
+                }
+                Ok(())
+            }
+            None => Err(BrokerError::NoQueue {
+                queue: queue.to_owned(),
+            }),
+        };
+        Box::pin(std::future::ready(result))
+    }
+
     fn depth<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<Option<u64>, BrokerError>> {
-        let depth = self.queue(queue).map_or(0, |q| {
-            let state = lock(&q.state);
-            state.ready.len() + state.delayed.len() + state.unsettled
-        });
+        let queues = self
+            .copies(queue)
+            .unwrap_or_else(|| self.queue(queue).into_iter().collect());
+        let depth: usize = queues
+            .iter()
+            .map(|q| {
+                let state = lock(&q.state);
+                state.ready.len() + state.delayed.len() + state.unsettled
+            })
+            .sum();
         Box::pin(std::future::ready(Ok(Some(depth as u64))))
     }
 
@@ -306,15 +433,7 @@ impl Broker for InProcessBroker {
         &'a self,
         subscription: &'a Subscription,
     ) -> BoxFuture<'a, Result<Deliveries, BrokerError>> {
-        let queue = if subscription.provision {
-            Ok(self.queue_or_create(&subscription.queue))
-        } else {
-            self.queue(&subscription.queue)
-                .ok_or_else(|| BrokerError::Provisioning {
-                    queue: subscription.queue.clone(),
-                    message: "the queue does not exist and provisioning is off".to_owned(),
-                })
-        };
+        let queue = self.source(subscription);
         // A message is taken from the queue only when the stream is
         // polled: nothing is held ahead, so closing it has nothing to give
         // back.
@@ -332,8 +451,12 @@ impl std::fmt::Debug for InProcessBroker {
         let queues = lock(&self.0.queues);
         let mut names: Vec<&String> = queues.keys().collect();
         names.sort();
+        let events = lock(&self.0.events);
+        let mut events: Vec<&String> = events.keys().collect();
+        events.sort();
         f.debug_struct("InProcessBroker")
             .field("queues", &names)
+            .field("events", &events)
             .finish()
     }
 }

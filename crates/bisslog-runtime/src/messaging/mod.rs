@@ -76,11 +76,13 @@
 mod consumer;
 mod in_process;
 mod keys;
+mod kinds;
 mod process;
 mod settle;
 
 pub(crate) use consumer::exactly_once_triggers;
 pub use consumer::{ConsumerConfig, Consumers, RunningConsumers, StartError};
 pub use in_process::InProcessBroker;
+pub use kinds::{event_queues, queue_kind};
 pub use process::call_with_message;
 pub use settle::RetryPolicy;

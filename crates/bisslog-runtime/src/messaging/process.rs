@@ -25,6 +25,8 @@ pub(crate) struct Binding {
     pub(crate) mapper: InputMapper,
     pub(crate) reads_context: bool,
     pub(crate) queue: String,
+    /// Whether the queue is a command or an event queue.
+    pub(crate) kind: bisslog_messaging::QueueKind,
     pub(crate) consumer: String,
     pub(crate) dead_letter_queue: String,
     pub(crate) semantic: DeliverySemantic,

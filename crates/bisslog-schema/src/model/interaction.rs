@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
 use super::policy::ResiliencePolicy;
+use super::trigger::QueueKind;
 
 /// One port a use case uses, such as a database division or a publisher.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -20,6 +21,12 @@ pub struct ExternalInteraction {
     #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "one_or_many")]
     #[schemars(default, schema_with = "crate::json_schema::one_or_many_strings")]
     pub operation: Vec<String>,
+    /// For a `publisher`: whether the queue(s) it publishes to carry
+    /// commands (the default) or events, which every consuming service
+    /// receives.
+    #[serde(skip_serializing_if = "is_command")]
+    #[schemars(default)]
+    pub queue_kind: QueueKind,
     /// Free text for people (`desc` is accepted too).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -116,4 +123,8 @@ fn one_or_many<S: Serializer>(operations: &[String], serializer: S) -> Result<S:
         [one] => serializer.serialize_str(one),
         many => many.serialize(serializer),
     }
+}
+
+fn is_command(kind: &QueueKind) -> bool {
+    *kind == QueueKind::Command
 }

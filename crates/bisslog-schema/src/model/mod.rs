@@ -24,8 +24,8 @@ pub use mapper::{Mapper, MapperEntry, MapperSource, SourcePart};
 pub use policy::{BulkheadSpec, CircuitBreakerSpec, ResiliencePolicy, RetrySpec};
 pub(crate) use trigger::partition_key_path;
 pub use trigger::{
-    ConsumerTrigger, DeliverySemantic, MisfirePolicy, OverlapPolicy, ScheduleTrigger, TriggerKind,
-    TriggerMetadata, WebSocketTrigger,
+    ConsumerTrigger, DeliverySemantic, MisfirePolicy, OverlapPolicy, QueueKind, ScheduleTrigger,
+    TriggerKind, TriggerMetadata, WebSocketTrigger,
 };
 
 /// A service: the top level of a metadata file.

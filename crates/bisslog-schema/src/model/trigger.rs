@@ -87,6 +87,12 @@ pub struct WebSocketTrigger {
 pub struct ConsumerTrigger {
     /// The logical queue consumed; configuration maps it to a broker.
     pub queue: String,
+    /// Whether the queue is a command (work for one consuming service,
+    /// the default) or an event (every consuming service gets its own
+    /// copy).
+    #[serde(skip_serializing_if = "is_default")]
+    #[schemars(default)]
+    pub queue_kind: QueueKind,
     /// Set, the consumer orders by key: messages with the same key are
     /// handled one at a time, in arrival order. `event.<path>` takes the
     /// key of a message without one from that payload member; any other
@@ -130,6 +136,20 @@ impl ConsumerTrigger {
 pub(crate) fn partition_key_path(partition: &str) -> Option<Vec<&str>> {
     let path = partition.strip_prefix("event.")?;
     Some(path.split('.').collect())
+}
+
+/// What a queue carries, which decides who receives its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum QueueKind {
+    /// Work for one service: the consumers of the queue compete, each
+    /// message goes to one of them. What a queue is when the metadata does
+    /// not say (as in every file the Python tools write).
+    #[default]
+    Command,
+    /// Something that happened: every consumer (every service, every
+    /// consumer trigger) gets its own copy; the instances of one consumer
+    /// share that copy.
+    Event,
 }
 
 /// When a consumed message is acknowledged.
@@ -259,6 +279,7 @@ macro_rules! named_policy {
 
 named_policy!(OverlapPolicy { Skip => "skip", Allow => "allow" });
 named_policy!(MisfirePolicy { Skip => "skip", FireOnce => "fire-once" });
+named_policy!(QueueKind { Command => "command", Event => "event" });
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()

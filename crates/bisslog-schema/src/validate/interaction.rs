@@ -99,12 +99,19 @@ fn read_one(
     };
     let type_interaction = type_interaction(cx, fields);
     let operation = operation(cx, fields);
+    let queue_kind = super::trigger::queue_kind(cx, fields);
     let description = opt_string(cx, fields, "description");
     let desc = opt_string(cx, fields, "desc");
     let policy = policy::read_entry(cx, fields);
     if let (Ok(Some(InteractionType::Publisher)), Ok(operations)) = (&type_interaction, &operation)
     {
         publisher_queues(cx, fields, owner, operations);
+        if let Ok(kind) = queue_kind {
+            let span = entry(fields, "operation").map_or(owner, |(_, node)| node.span);
+            for queue in operations {
+                cx.use_queue(queue, use_case, false, kind, span);
+            }
+        }
     }
     if let (Ok(keyname), Ok(policy)) = (&keyname, &policy) {
         cx.declare_interaction(use_case, keyname, owner, fields, policy);
@@ -113,6 +120,7 @@ fn read_one(
         keyname: keyname?,
         type_interaction: type_interaction?,
         operation: operation?,
+        queue_kind: queue_kind?,
         description: description?.or(desc?),
         policy: policy?,
     })

@@ -46,6 +46,7 @@ pub(crate) fn unchecked(known: &[&'static str]) -> Vec<&'static str> {
 /// The keys of consumer options.
 pub(crate) const CONSUMER: &[&str] = &[
     "queue",
+    "queue_kind",
     "partition",
     "delivery_semantic",
     "max_retries",
@@ -92,6 +93,7 @@ pub(crate) const INTERACTION: &[&str] = &[
     "keyname",
     "type_interaction",
     "operation",
+    "queue_kind",
     "description",
     "desc",
     "timeout",

@@ -12,6 +12,7 @@ mod interaction;
 pub(crate) mod keys;
 mod mapper;
 mod policy;
+mod queues;
 mod routes;
 mod service;
 mod trigger;
@@ -46,6 +47,7 @@ pub(crate) type Field<T> = Result<Option<T>, Reported>;
 pub(crate) fn validate(root: &Node) -> (Option<ServiceMetadata>, Vec<Diagnostic>, Checks) {
     let mut cx = Checker::default();
     let service = service::read(&mut cx, root);
+    cx.check_queues();
     let has_errors = cx.diagnostics.iter().any(Diagnostic::is_error);
     let service = if has_errors { None } else { service.ok() };
     (service, cx.diagnostics, cx.checks)
@@ -58,6 +60,7 @@ pub(crate) struct Checker {
     checks: Checks,
     routes: routes::Routes,
     policies: policy::Policies,
+    queues: queues::Queues,
 }
 
 impl Checker {

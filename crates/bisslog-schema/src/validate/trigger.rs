@@ -8,8 +8,8 @@ use crate::code::Code;
 use crate::cron::CronExpr;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{
-    ConsumerTrigger, DeliverySemantic, MisfirePolicy, OverlapPolicy, ScheduleTrigger, TriggerKind,
-    TriggerMetadata, WebSocketTrigger,
+    ConsumerTrigger, DeliverySemantic, MisfirePolicy, OverlapPolicy, QueueKind, ScheduleTrigger,
+    TriggerKind, TriggerMetadata, WebSocketTrigger,
 };
 use crate::node::{Node, Value};
 use crate::span::Span;
@@ -75,7 +75,7 @@ fn read(
     let kind = match kind_name? {
         "http" => http::read(cx, use_case, options, options_span).map(TriggerKind::Http),
         "websocket" => websocket(cx, use_case, options, options_span).map(TriggerKind::WebSocket),
-        "consumer" => consumer(cx, options, options_span).map(TriggerKind::Consumer),
+        "consumer" => consumer(cx, use_case, options, options_span).map(TriggerKind::Consumer),
         _ => schedule(cx, options, options_span).map(TriggerKind::Schedule),
     };
     Ok(Some(TriggerMetadata {
@@ -165,6 +165,7 @@ fn websocket(
 
 fn consumer(
     cx: &mut Checker,
+    use_case: &str,
     options: &[(Node, Node)],
     owner: Span,
 ) -> Result<ConsumerTrigger, Reported> {
@@ -175,6 +176,7 @@ fn consumer(
         "consumer trigger options",
     );
     let queue = required_string(cx, options, "queue", owner, "consumer trigger options");
+    let queue_kind = queue_kind(cx, options);
     let partition = partition(cx, options);
     let delivery_semantic = delivery_semantic(cx, options);
     let max_retries = unsigned32(cx, options, "max_retries", 0);
@@ -183,6 +185,9 @@ fn consumer(
     let dead_letter_queue = opt_string(cx, options, "dead_letter_queue");
     let mapper = mapper::read(cx, options, &MapperRules::consumer());
     let (queue_node, queue) = queue?;
+    if let Ok(kind) = queue_kind {
+        cx.use_queue(queue, use_case, true, kind, queue_node.span);
+    }
     let dead_letter_queue = dead_letter_queue?;
     cx.check(Severity::Error);
     if dead_letter_queue.as_deref() == Some(queue) {
@@ -209,6 +214,7 @@ fn consumer(
     }
     Ok(ConsumerTrigger {
         queue: queue.to_owned(),
+        queue_kind: queue_kind?,
         partition: partition?,
         delivery_semantic,
         max_retries,
@@ -239,6 +245,35 @@ fn partition(cx: &mut Checker, options: &[(Node, Node)]) -> Result<Option<String
         ));
     }
     Ok(partition)
+}
+
+/// A `queue_kind` (of consumer options or a publisher interaction):
+/// `command` when not given.
+pub(super) fn queue_kind(cx: &mut Checker, fields: &[(Node, Node)]) -> Result<QueueKind, Reported> {
+    let Some((_, node)) = entry(fields, "queue_kind") else {
+        return Ok(QueueKind::default());
+    };
+    let Some(name) = string(cx, node, "queue_kind")? else {
+        return Ok(QueueKind::default());
+    };
+    QueueKind::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = QueueKind::ALL.iter().map(|s| s.as_str()).collect();
+        let hint = match suggest::closest(name, names.iter().copied()) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!(
+                "use {}: `event` when every consuming service gets each message, `command` (the default) when one service does the work",
+                suggest::one_of(&names)
+            ),
+        };
+        cx.report(
+            Diagnostic::new(
+                Code::InvalidQueueKind,
+                node.span,
+                format!("`{name}` is not a queue kind"),
+            )
+            .with_hint(hint),
+        )
+    })
 }
 
 fn delivery_semantic(

@@ -8,9 +8,9 @@ use std::time::Duration;
 use bisslog_schema::{
     Authorization, BulkheadSpec, CircuitBreakerSpec, ConsumerTrigger, Criticality,
     DeliverySemantic, ExternalInteraction, HttpPath, HttpTrigger, InteractionType, Loader, Mapper,
-    MapperEntry, MapperSource, Method, MisfirePolicy, OverlapPolicy, RateLimit, RatePeriod, Report,
-    ResiliencePolicy, RetrySpec, ScheduleTrigger, ServiceMetadata, SourcePart, TriggerKind,
-    TriggerMetadata, UseCaseMetadata, WebSocketTrigger, to_yaml,
+    MapperEntry, MapperSource, Method, MisfirePolicy, OverlapPolicy, QueueKind, RateLimit,
+    RatePeriod, Report, ResiliencePolicy, RetrySpec, ScheduleTrigger, ServiceMetadata, SourcePart,
+    TriggerKind, TriggerMetadata, UseCaseMetadata, WebSocketTrigger, to_yaml,
 };
 use indexmap::IndexMap;
 use proptest::prelude::*;
@@ -174,6 +174,7 @@ fn trigger(unique: String) -> impl Strategy<Value = TriggerMetadata> {
         prop::option::of(0u32..3600),
         prop::option::of(1u32..1000),
         mapper(CONSUMER_PARTS),
+        select(QueueKind::ALL.to_vec()),
     )
         .prop_map(
             |(
@@ -184,10 +185,12 @@ fn trigger(unique: String) -> impl Strategy<Value = TriggerMetadata> {
                 retry_delay,
                 batch_size,
                 mapper,
+                queue_kind,
             )| {
                 TriggerKind::Consumer(ConsumerTrigger {
                     dead_letter_queue: Some(format!("{queue}.dlq")),
                     queue,
+                    queue_kind,
                     partition,
                     delivery_semantic,
                     max_retries,
@@ -319,14 +322,18 @@ fn interaction() -> impl Strategy<Value = ExternalInteraction> {
         prop::collection::vec(ident(), 0..3),
         prop::option::of(text()),
         prop_oneof![Just(ResiliencePolicy::default()), policy()],
+        select(QueueKind::ALL.to_vec()),
     )
         .prop_map(
-            |(keyname, type_interaction, operation, description, policy)| ExternalInteraction {
-                keyname,
-                type_interaction,
-                operation,
-                description,
-                policy,
+            |(keyname, type_interaction, operation, description, policy, queue_kind)| {
+                ExternalInteraction {
+                    keyname,
+                    type_interaction,
+                    operation,
+                    queue_kind,
+                    description,
+                    policy,
+                }
             },
         )
 }

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bisslog_core::BoxFuture;
-use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
+use bisslog_messaging::{
+    Broker, BrokerError, Deliveries, Message, QueueKind, Subscription, event_copy_name,
+};
 
 use crate::clock::now_ms;
 use crate::database::Database;
@@ -79,6 +81,11 @@ impl SqlBrokerConfig {
 /// - **No busy polling.** Publications and retries made in this process
 ///   wake its subscribers at once; other processes' are seen within
 ///   [`SqlBrokerConfig::poll_interval`].
+/// - **Events.** An [event queue](QueueKind::Event) keeps a copy per
+///   consumer name: the queue `<queue>.<consumer>`, recorded at the
+///   consumer name's first subscription, which each event published
+///   afterwards is stored in (one statement for all the copies); an event
+///   published while no consumer name has a copy reaches no one.
 /// - **At least once.** A message whose acknowledgement is lost is
 ///   delivered again; consumers with `exactly-once` drop the copy in their
 ///   inbox. Publishing a message id the queue still holds stores it once.
@@ -150,6 +157,62 @@ impl SqlBroker {
         Ok(count > 0)
     }
 
+    /// Records an event queue (`consumer` empty) or a consumer name's
+    /// copy of it.
+    async fn record_event(&self, queue: &str, consumer: &str) -> Result<(), BrokerError> {
+        on_engine!(self.inner.db.pool(), pool => {
+            sqlx::query(sql::PROVISION_EVENT)
+                .bind(queue)
+                .bind(consumer)
+                .bind(now_ms())
+                .execute(pool)
+                .await
+                .map(drop)
+        })
+        .map_err(|e| BrokerError::Provisioning {
+            queue: queue.to_owned(),
+            message: broker_error("provisioning", e).to_string(),
+        })
+    }
+
+    async fn event_exists(&self, queue: &str, consumer: &str) -> Result<bool, BrokerError> {
+        let count: i64 = on_engine!(self.inner.db.pool(), pool => {
+            sqlx::query_scalar(sql::EVENT_EXISTS).bind(queue).bind(consumer).fetch_one(pool).await
+        })
+        .map_err(|e| broker_error("looking the event queue up", e))?;
+        Ok(count > 0)
+    }
+
+    /// Stores an event in every consumer name's copy.
+    async fn insert_event(&self, queue: &str, message: &Message) -> Result<(), BrokerError> {
+        let consumers: Vec<String> = on_engine!(self.inner.db.pool(), pool => {
+            sqlx::query_scalar(sql::EVENT_CONSUMERS).bind(queue).fetch_all(pool).await
+        })
+        .map_err(|e| broker_error("reading the consumers of an event", e))?;
+        if consumers.is_empty() && !self.event_exists(queue, "").await? {
+            return Err(BrokerError::NoQueue {
+                queue: queue.to_owned(),
+            });
+        }
+        let headers = row::encode_headers(message)?;
+        on_engine!(self.inner.db.pool(), pool => {
+            sqlx::query(sql::PUBLISH_EVENT)
+                .bind(queue)
+                .bind(&message.id)
+                .bind(&headers)
+                .bind(&message.payload[..])
+                .bind(now_ms())
+                .execute(pool)
+                .await
+                .map(drop)
+        })
+        .map_err(|e| broker_error("publishing", e))?;
+        for consumer in &consumers {
+            wake::wake(self.inner.db.location(), &event_copy_name(queue, consumer));
+        }
+        Ok(())
+    }
+
     async fn insert(&self, queue: &str, message: &Message) -> Result<(), BrokerError> {
         let headers = row::encode_headers(message)?;
         let inserted = on_engine!(self.inner.db.pool(), pool => {
@@ -213,14 +276,58 @@ impl Broker for SqlBroker {
         Box::pin(self.insert(queue, message))
     }
 
+    fn supports_events(&self) -> bool {
+        true
+    }
+
+    fn provision_queue<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        match kind {
+            QueueKind::Command => self.provision(queue),
+            QueueKind::Event => Box::pin(self.record_event(queue, "")),
+        }
+    }
+
+    fn publish_to<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        match kind {
+            QueueKind::Command => Box::pin(self.insert(queue, message)),
+            QueueKind::Event => Box::pin(self.insert_event(queue, message)),
+        }
+    }
+
     fn subscribe<'a>(
         &'a self,
         subscription: &'a Subscription,
     ) -> BoxFuture<'a, Result<Deliveries, BrokerError>> {
         Box::pin(async move {
+            // An event's subscribers take from their consumer name's copy.
+            let queue = match subscription.kind {
+                QueueKind::Event => event_copy_name(&subscription.queue, &subscription.consumer),
+                _ => subscription.queue.clone(),
+            };
+            let exists = match subscription.kind {
+                QueueKind::Event => {
+                    self.event_exists(&subscription.queue, &subscription.consumer)
+                        .await?
+                }
+                _ => self.queue_exists(&queue).await?,
+            };
             if subscription.provision {
-                self.provision(&subscription.queue).await?;
-            } else if !self.queue_exists(&subscription.queue).await? {
+                if subscription.kind == QueueKind::Event {
+                    self.record_event(&subscription.queue, "").await?;
+                    self.record_event(&subscription.queue, &subscription.consumer)
+                        .await?;
+                }
+                self.provision(&queue).await?;
+            } else if !exists {
                 return Err(BrokerError::Provisioning {
                     queue: subscription.queue.clone(),
                     message: "the queue does not exist and provisioning is off".to_owned(),
@@ -229,7 +336,7 @@ impl Broker for SqlBroker {
             let config = &self.inner.config;
             Ok(Claimer::new(
                 self.inner.db.clone(),
-                &subscription.queue,
+                &queue,
                 subscription.prefetch,
                 subscription.ack_wait,
                 config.poll_interval,

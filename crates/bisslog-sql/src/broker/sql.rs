@@ -77,3 +77,24 @@ pub(super) const DEPTH: &str = "SELECT COUNT(*) FROM bisslog_broker_messages WHE
 /// acknowledged; the index on `(queue, id)` finds the first).
 pub(super) const OLDEST: &str =
     "SELECT created_at_ms FROM bisslog_broker_messages WHERE queue = $1 ORDER BY id LIMIT 1";
+
+/// Records an event queue (`$2` empty) or a consumer name's copy of it;
+/// again changes nothing.
+pub(super) const PROVISION_EVENT: &str = "INSERT INTO bisslog_broker_events \
+    (queue, consumer, created_at_ms) VALUES ($1, $2, $3) ON CONFLICT (queue, consumer) DO NOTHING";
+
+/// Whether an event queue (`$2` empty) or a consumer's copy was recorded.
+pub(super) const EVENT_EXISTS: &str =
+    "SELECT COUNT(*) FROM bisslog_broker_events WHERE queue = $1 AND consumer = $2";
+
+/// The consumer names with a copy of an event queue.
+pub(super) const EVENT_CONSUMERS: &str = "SELECT consumer FROM bisslog_broker_events WHERE queue = $1 AND consumer <> '' ORDER BY consumer";
+
+/// Stores an event in the copy of every consumer name, in one statement:
+/// the copies are the queues `<queue>.<consumer>`. A message id a copy
+/// already holds is stored once there.
+pub(super) const PUBLISH_EVENT: &str = "INSERT INTO bisslog_broker_messages \
+    (queue, message_id, headers, payload, deliveries, available_at_ms, created_at_ms) \
+    SELECT $1 || '.' || consumer, $2, $3, $4, 0, $5, $5 \
+    FROM bisslog_broker_events WHERE queue = $1 AND consumer <> '' \
+    ON CONFLICT (queue, message_id) DO NOTHING";

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bisslog_core::Error;
-use bisslog_messaging::{Broker, BrokerError, Message, new_message_id, publish_provisioning};
+use bisslog_messaging::{
+    Broker, BrokerError, Message, QueueKind, new_message_id, publish_provisioning_to,
+};
 use bisslog_runtime::trace::{Span, SpanKind, SpanStart, Tracer, attributes};
 use bytes::Bytes;
 use futures_util::StreamExt as _;
@@ -237,6 +239,8 @@ pub struct OutboxRelay {
     lease: Lease,
     health: RelayHealth,
     tracer: Option<Tracer>,
+    /// The queues published the event way; the others are commands.
+    events: std::collections::BTreeSet<String>,
 }
 
 const BACKLOG: &str =
@@ -296,7 +300,22 @@ impl OutboxRelay {
             lease,
             health: RelayHealth::default(),
             tracer: None,
+            events: std::collections::BTreeSet::new(),
         }
+    }
+
+    /// The queues that are event queues (the services' publishers with
+    /// `queue_kind: event`, see `bisslog_runtime::messaging::event_queues`):
+    /// the relay publishes them the event way, to every consuming service.
+    /// The others are command queues.
+    #[must_use]
+    pub fn events<I, S>(mut self, queues: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.events.extend(queues.into_iter().map(Into::into));
+        self
     }
 
     /// Traces the events relayed: a "send {queue}" span (kind Producer)
@@ -395,9 +414,15 @@ impl OutboxRelay {
                 .publish_attempts
                 .fetch_add(1, Ordering::Relaxed);
             let mut span = self.send_span(&mut pending);
-            let result = publish_provisioning(
+            let kind = if self.events.contains(&pending.queue) {
+                QueueKind::Event
+            } else {
+                QueueKind::Command
+            };
+            let result = publish_provisioning_to(
                 self.broker.as_ref(),
                 &pending.queue,
+                kind,
                 &pending.message,
                 self.config.provision,
             )

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bisslog_core::{BoxFuture, Ctx, Error, ErrorKind, UseCase};
-use bisslog_messaging::{Broker, BrokerError, Deliveries, Delivery, Message, Subscription};
+use bisslog_messaging::{
+    Broker, BrokerError, Deliveries, Delivery, Message, QueueKind, Subscription,
+};
 use bisslog_runtime::messaging::{ConsumerConfig, Consumers, RunningConsumers};
 use bisslog_runtime::{MemoryInbox, Service};
 use futures_util::StreamExt as _;
@@ -306,6 +308,8 @@ pub(crate) struct Trigger {
     pub(crate) batch_size: u32,
     /// The trigger's `partition`: ordered by key when set.
     pub(crate) partition: Option<&'static str>,
+    /// The queue's kind, as the metadata writes it.
+    pub(crate) queue_kind: QueueKind,
 }
 
 impl Default for Trigger {
@@ -316,6 +320,7 @@ impl Default for Trigger {
             retry_delay: 0,
             batch_size: 4,
             partition: None,
+            queue_kind: QueueKind::Command,
         }
     }
 }
@@ -358,6 +363,7 @@ impl Case {
             prefetch: 16,
             ack_wait: Duration::from_secs(30),
             provision: true,
+            kind: QueueKind::Command,
         };
         self.broker
             .provision(&self.dead_letter_queue)
@@ -379,10 +385,12 @@ impl Case {
         }));
     }
 
-    pub(crate) fn metadata(&self) -> bisslog_schema::ServiceMetadata {
+    /// The metadata of a service named `service` (its consumer name
+    /// follows) consuming the case's queue.
+    pub(crate) fn metadata_of(&self, service: &str) -> bisslog_schema::ServiceMetadata {
         let t = &self.trigger;
         let yaml = format!(
-            "name: conformance
+            "name: {service}
 use_cases:
   handle:
     name: handle
@@ -390,6 +398,7 @@ use_cases:
       - type: consumer
         options:
           queue: {queue}
+          queue_kind: {kind}
           dead_letter_queue: {dlq}
           delivery_semantic: {semantic}
           max_retries: {retries}
@@ -404,6 +413,7 @@ use_cases:
             event.key: key
 ",
             queue = self.queue,
+            kind = t.queue_kind,
             dlq = self.dead_letter_queue,
             semantic = t.semantic,
             retries = t.max_retries,
@@ -436,7 +446,33 @@ use_cases:
         instance: u32,
         ack_wait: Duration,
     ) -> RunningConsumers {
-        let mut builder = Service::builder(self.metadata()).use_case(
+        self.consume_as("conformance", broker, instance, ack_wait)
+            .await
+    }
+
+    /// Starts the consumers of instance `instance` of the service named
+    /// `service` on `broker`, their deliveries leased for `ack_wait`.
+    pub(crate) async fn consume_as(
+        &self,
+        service: &str,
+        broker: impl Broker,
+        instance: u32,
+        ack_wait: Duration,
+    ) -> RunningConsumers {
+        self.try_consume_as(service, broker, instance, ack_wait)
+            .await
+            .unwrap_or_else(|e| panic!("starting the consumers: {e}"))
+    }
+
+    /// [`Case::consume_as`], the start's error returned.
+    pub(crate) async fn try_consume_as(
+        &self,
+        service: &str,
+        broker: impl Broker,
+        instance: u32,
+        ack_wait: Duration,
+    ) -> Result<RunningConsumers, bisslog_runtime::messaging::StartError> {
+        let mut builder = Service::builder(self.metadata_of(service)).use_case(
             "handle",
             Handle {
                 observed: Arc::clone(&self.observed),
@@ -461,7 +497,6 @@ use_cases:
             .config(config)
             .start()
             .await
-            .unwrap_or_else(|e| panic!("starting the consumers: {e}"))
     }
 
     /// Starts the consumers on the case's broker.
@@ -479,7 +514,7 @@ use_cases:
 
     pub(crate) async fn publish_message(&self, message: &Message) {
         self.broker
-            .publish(&self.queue, message)
+            .publish_to(&self.queue, self.trigger.queue_kind, message)
             .await
             .unwrap_or_else(|e| panic!("publishing to {}: {e}", self.queue));
     }
@@ -567,6 +602,27 @@ impl Broker for Counting {
         message: &'a Message,
     ) -> BoxFuture<'a, Result<(), BrokerError>> {
         self.inner.publish(queue, message)
+    }
+
+    fn supports_events(&self) -> bool {
+        self.inner.supports_events()
+    }
+
+    fn provision_queue<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        self.inner.provision_queue(queue, kind)
+    }
+
+    fn publish_to<'a>(
+        &'a self,
+        queue: &'a str,
+        kind: QueueKind,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        self.inner.publish_to(queue, kind, message)
     }
 
     fn depth<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<Option<u64>, BrokerError>> {

@@ -30,9 +30,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::time::Duration;
 
-use bisslog_messaging::{Broker, Message};
+use bisslog_messaging::{Broker, Message, QueueKind};
 
 use harness::{ACK_WAIT, Case, Trigger, bounded, lock, observe_quiet};
+
+/// The consumer services of the fan-out cases, two instances each:
+/// instances 1 and 2 are the first service's, 3 and 4 the second's.
+const SERVICES: [(&str, [u32; 2]); 2] = [("conformance-a", [1, 2]), ("conformance-b", [3, 4])];
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling
 /// `$connect().await` for its broker clients. The calling crate depends on
@@ -64,7 +68,9 @@ macro_rules! broker_conformance {
             consumers_are_children_of_the_producer,
             trace_headers_arrive_unchanged,
             shutdown_releases_unstarted_messages,
-            keeps_order_per_key
+            keeps_order_per_key,
+            events_fan_out_to_every_consumer,
+            commands_keep_one_consumer
         );
     };
     (@cases $connect:path, $available:path; $($case:ident),*) => {
@@ -649,4 +655,153 @@ pub async fn keeps_order_per_key<B: Broker, F: Future<Output = B>>(connect: impl
         case.broker.name(),
         keyed.most_at_once
     );
+}
+
+/// Starts two instances of each of the two [`SERVICES`] on the case's
+/// queue, each instance on a broker client of its own.
+async fn two_services<B: Broker, F: Future<Output = B>>(
+    case: &Case,
+    connect: &impl Fn() -> F,
+) -> Vec<bisslog_runtime::messaging::RunningConsumers> {
+    let mut running = Vec::new();
+    for (service, instances) in SERVICES {
+        for instance in instances {
+            running.push(
+                case.consume_as(service, connect().await, instance, ACK_WAIT)
+                    .await,
+            );
+        }
+    }
+    running
+}
+
+/// How many times each service processed each message number
+/// successfully.
+fn per_service(case: &Case) -> BTreeMap<&'static str, BTreeMap<u32, usize>> {
+    let mut seen: BTreeMap<&'static str, BTreeMap<u32, usize>> = BTreeMap::new();
+    for call in case.observed.calls().into_iter().filter(|c| c.succeeded) {
+        let Some((service, _)) = SERVICES.iter().find(|(_, i)| i.contains(&call.instance)) else {
+            continue;
+        };
+        *seen.entry(service).or_default().entry(call.n).or_default() += 1;
+    }
+    seen
+}
+
+/// An event queue consumed by two services of two instances each: every
+/// event is processed exactly once by each service (by one of its
+/// instances), however the instances share the work; an event that fails
+/// once is retried (after a delay) within each service's copy, reaching
+/// neither service twice. Skipped, saying so, on brokers that do not
+/// [support events](Broker::supports_events).
+pub async fn events_fan_out_to_every_consumer<B: Broker, F: Future<Output = B>>(
+    connect: impl Fn() -> F,
+) {
+    const EVENTS: u32 = 40;
+    let trigger = Trigger {
+        queue_kind: QueueKind::Event,
+        retry_delay: 1,
+        ..Trigger::default()
+    };
+    let case = Case::new("fan-out", connect().await, trigger).await;
+    if !case.broker.supports_events() {
+        eprintln!(
+            "skipped: the {} broker does not support event queues (Broker::supports_events)",
+            case.broker.name()
+        );
+        return;
+    }
+    let running = two_services(&case, &connect).await;
+    for n in 0..EVENTS {
+        let behave = if n % 10 == 0 { "fail-first" } else { "ok" };
+        case.publish_n(n, behave).await;
+    }
+    let every = |_: &harness::Observed| {
+        per_service(&case)
+            .values()
+            .map(BTreeMap::len)
+            .sum::<usize>()
+            >= 2 * EVENTS as usize
+    };
+    case.observed
+        .until("every event in both services", every)
+        .await;
+    // A whole lease of quiet: a copy delivered twice, or to the other
+    // service's instances only, would show in it.
+    observe_quiet(ACK_WAIT * 2).await;
+    for running in running {
+        bounded("shutdown", running.shutdown()).await;
+    }
+    let seen = per_service(&case);
+    for (service, _) in SERVICES {
+        let counts = seen.get(service).cloned().unwrap_or_default();
+        let expected: BTreeMap<u32, usize> = (0..EVENTS).map(|n| (n, 1)).collect();
+        assert_eq!(
+            counts, expected,
+            "{service} processes each event exactly once"
+        );
+    }
+    assert!(case.observed.dead().is_empty());
+    // Each event is acknowledged once per service, so twice in all; the
+    // failing ones were retried once per service.
+    case.observed.assert_deliveries_settled_once();
+    assert_eq!(case.observed.settlements_of("ack"), 2 * EVENTS as usize);
+    assert_eq!(
+        case.observed.settlements_of("retry"),
+        2 * EVENTS.div_ceil(10) as usize
+    );
+}
+
+/// A command queue keeps today's semantics when a second service (a
+/// second consumer name) consumes it too: the broker either refuses the
+/// second consumer at start (JetStream's work queues allow one consumer
+/// per subject) or lets the two compete (RabbitMQ, the in-process
+/// broker); either way each message is processed exactly once in all.
+pub async fn commands_keep_one_consumer<B: Broker, F: Future<Output = B>>(connect: impl Fn() -> F) {
+    const COMMANDS: u32 = 40;
+    let case = Case::new("commands", connect().await, Trigger::default()).await;
+    let mut running = Vec::new();
+    for (service, instances) in SERVICES {
+        for instance in instances {
+            match case
+                .try_consume_as(service, connect().await, instance, ACK_WAIT)
+                .await
+            {
+                Ok(consumers) => running.push(consumers),
+                Err(refused) if service != SERVICES[0].0 => {
+                    assert!(
+                        matches!(
+                            refused.source,
+                            bisslog_messaging::BrokerError::Provisioning { .. }
+                        ),
+                        "a second consumer of a command queue is refused as a provisioning error: {refused}"
+                    );
+                }
+                Err(error) => panic!("starting the consumers: {error}"),
+            }
+        }
+    }
+    for n in 0..COMMANDS {
+        case.publish_n(n, "ok").await;
+    }
+    case.observed
+        .until("every command", |o| {
+            o.calls().iter().map(|c| c.n).collect::<BTreeSet<_>>().len() >= COMMANDS as usize
+        })
+        .await;
+    observe_quiet(ACK_WAIT * 2).await;
+    for running in running {
+        bounded("shutdown", running.shutdown()).await;
+    }
+    let calls = case.observed.calls();
+    let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
+    for call in &calls {
+        *counts.entry(call.n).or_default() += 1;
+    }
+    let expected: BTreeMap<u32, usize> = (0..COMMANDS).map(|n| (n, 1)).collect();
+    assert_eq!(
+        counts, expected,
+        "each command processed once across both services: {calls:?}"
+    );
+    case.observed.assert_settled_once();
 }

@@ -210,3 +210,36 @@ impl<R: RegistryRecords> UseCase for GetImportProgress<R> {
         })
     }
 }
+
+/// `note_insertion`: consumes the registry's `company_data.inserted`
+/// events, the second subscriber of that event queue (the audit service is
+/// the first): each insertion the registry announces is noted in the
+/// importer's log, so an operator following an import sees its records
+/// land.
+pub struct NoteInsertion;
+
+/// What an insertion announcement says, as `note_insertion` reads it.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct InsertionNotice {
+    /// The schema.
+    pub schema_keyname: String,
+    /// The record's uid.
+    pub uid: String,
+}
+
+impl UseCase for NoteInsertion {
+    type Input = InsertionNotice;
+    type Output = ();
+    type Error = Error;
+
+    async fn run(&self, ctx: &Ctx, input: InsertionNotice) -> Result<(), Error> {
+        ctx.checkpoint(
+            "insertion-noticed",
+            format!(
+                "insertion of {} in `{}` noticed",
+                input.uid, input.schema_keyname
+            ),
+        );
+        Ok(())
+    }
+}

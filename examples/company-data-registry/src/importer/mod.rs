@@ -17,7 +17,9 @@ use bisslog::core::{Adapter, Publisher};
 use bisslog::resilience::Interactions;
 use bisslog::{BuildError, Service};
 
-use domain::{GetImportProgress, ImportCompanyData, RegistryRecords, RegistrySchemas};
+use domain::{
+    GetImportProgress, ImportCompanyData, NoteInsertion, RegistryRecords, RegistrySchemas,
+};
 
 /// The keyname of the importer's HTTP dependency on the registry: the
 /// registry's service name, as `external_system` interactions name services.
@@ -59,6 +61,7 @@ where
             get_import_progress: GetImportProgress {
                 records: records.clone(),
             },
+            note_insertion: NoteInsertion,
         },
         adapters: {
             "company registry data": registry,

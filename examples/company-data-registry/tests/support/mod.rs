@@ -298,13 +298,24 @@ impl RealBroker {
     }
 }
 
-/// The queues the example's two services use.
-pub const QUEUES: [&str; 4] = [
+/// The queues the example's services use.
+pub const QUEUES: [&str; 5] = [
     "company_data_insertion.queue",
     "company_data_insertion.dlq_queue",
     "company_data.inserted",
     "company_data.inserted.dlq",
+    "company_data.inserted.importer_dlq",
 ];
+
+/// The event queue of the example, and the consumer names of its two
+/// subscribers: the audit service's and the importer's.
+pub const EVENT: (&str, [&str; 2]) = (
+    "company_data.inserted",
+    [
+        "company_data_audit-record_insertion",
+        "company_data_importer-note_insertion",
+    ],
+);
 
 /// A namespace unique to this test, so tests share the broker without
 /// meeting.
@@ -358,7 +369,16 @@ pub async fn clean_up(broker: RealBroker, namespace: &str) {
             let amqp = bisslog::amqp::AmqpBroker::connect(&RealBroker::Amqp.url())
                 .await
                 .unwrap();
-            for queue in QUEUES {
+            // The event's exchange, and its subscribers' own queues.
+            let (event, consumers) = EVENT;
+            let _ = amqp.delete_exchange(&format!("{namespace}{event}")).await;
+            let copies =
+                consumers.map(|consumer| bisslog::messaging::event_copy_name(event, consumer));
+            for queue in QUEUES
+                .iter()
+                .copied()
+                .chain(copies.iter().map(String::as_str))
+            {
                 let name = format!("{namespace}{queue}");
                 let _ = amqp.delete_queue(&name).await;
                 for seconds in [1, 2, 4, 8, 16, 32] {
@@ -404,6 +424,7 @@ pub async fn next_message(
         prefetch: 1,
         ack_wait: Duration::from_secs(30),
         provision: true,
+        kind: Default::default(),
     };
     let mut deliveries = broker.subscribe(&subscription).await.unwrap();
     let delivery = tokio::time::timeout(Duration::from_secs(30), deliveries.next())
@@ -454,12 +475,19 @@ pub fn counter_schema() -> Value {
     })
 }
 
-/// How many messages wait in a queue (see `Broker::depth`).
+/// How many messages wait in a queue (see `Broker::depth`). For the
+/// event queue on RabbitMQ, those in the audit service's own queue: an
+/// event is an exchange there, which holds nothing.
 pub async fn depth(broker: RealBroker, namespace: &str, queue: &str) -> u64 {
     use bisslog::messaging::Broker as _;
+    let (event, [audit, _]) = EVENT;
+    let queue = match broker {
+        RealBroker::Amqp if queue == event => bisslog::messaging::event_copy_name(event, audit),
+        _ => queue.to_owned(),
+    };
     client(broker, namespace)
         .await
-        .depth(queue)
+        .depth(&queue)
         .await
         .unwrap()
         .unwrap_or_else(|| panic!("{broker:?} cannot count {queue}"))
