@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use bisslog_core::BoxFuture;
-use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
+use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, QueueKind, Subscription};
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -266,6 +266,31 @@ impl Broker for KafkaBroker {
     fn publish<'a>(
         &'a self,
         queue: &'a str,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(self.inner.send(queue, message, None))
+    }
+
+    /// Every topic fans out to its consumer groups: an event is a topic
+    /// whose consumer names each have a group.
+    fn supports_events(&self) -> bool {
+        true
+    }
+
+    /// The same topic for either kind: the kind decides the groups.
+    fn provision_queue<'a>(
+        &'a self,
+        queue: &'a str,
+        _kind: QueueKind,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(self.inner.provision(queue))
+    }
+
+    /// The same record for either kind.
+    fn publish_to<'a>(
+        &'a self,
+        queue: &'a str,
+        _kind: QueueKind,
         message: &'a Message,
     ) -> BoxFuture<'a, Result<(), BrokerError>> {
         Box::pin(self.inner.send(queue, message, None))

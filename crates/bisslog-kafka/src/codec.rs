@@ -6,8 +6,9 @@
 //! and every other header (`traceparent`, `tracestate`, `content-type`,
 //! ...) is a Kafka header of the same name with a UTF-8 value; a JSON
 //! payload without a `content-type` gets `application/json`. The adapter's
-//! own headers, `x-bisslog-attempt` and `x-bisslog-not-before`, count
-//! retries and are not shown to the use case.
+//! own headers, `x-bisslog-attempt`, `x-bisslog-not-before` and
+//! `x-bisslog-retry-for`, count retries, say when they are due and which
+//! consumer group a retry is for; they are not shown to the use case.
 
 use bisslog_messaging::Message;
 use bytes::Bytes;
@@ -21,16 +22,24 @@ pub(crate) const ATTEMPT_HEADER: &str = "x-bisslog-attempt";
 /// time in milliseconds.
 pub(crate) const NOT_BEFORE_HEADER: &str = "x-bisslog-not-before";
 
+/// The header of a retry's copy naming the consumer group that retries it:
+/// the topic is shared by every group (an event's subscribers), and only
+/// the group whose delivery failed may see the copy.
+pub(crate) const RETRY_FOR_HEADER: &str = "x-bisslog-retry-for";
+
 /// The content type header.
 const CONTENT_TYPE: &str = "content-type";
 
 /// What the adapter reads off a record besides the message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Counting {
     /// The attempt of this copy (1 unless a retry published it).
     pub(crate) attempt: u32,
     /// When it may be delivered (Unix milliseconds).
     pub(crate) not_before: Option<i64>,
+    /// The consumer group a retry's copy is for (every other group skips
+    /// it).
+    pub(crate) retry_for: Option<String>,
 }
 
 /// The headers of `message`, with the adapter's `counting` when it is a
@@ -68,6 +77,12 @@ pub(crate) fn headers(message: &Message, counting: Option<Counting>) -> OwnedHea
                 value: Some(&at),
             });
         }
+        if let Some(group) = &counting.retry_for {
+            headers = headers.insert(Header {
+                key: RETRY_FOR_HEADER,
+                value: Some(group.as_str()),
+            });
+        }
     }
     headers
 }
@@ -85,6 +100,7 @@ pub(crate) fn decode(
     let mut counting = Counting {
         attempt: 1,
         not_before: None,
+        retry_for: None,
     };
     let mut pairs: Vec<(&str, &str)> = Vec::new();
     if let Some(headers) = headers {
@@ -96,6 +112,8 @@ pub(crate) fn decode(
                 counting.attempt = value.trim().parse::<u32>().unwrap_or(1).max(1);
             } else if header.key.eq_ignore_ascii_case(NOT_BEFORE_HEADER) {
                 counting.not_before = value.trim().parse().ok();
+            } else if header.key.eq_ignore_ascii_case(RETRY_FOR_HEADER) {
+                counting.retry_for = Some(value.to_owned());
             } else {
                 pairs.push((header.key, value));
             }
@@ -115,7 +133,9 @@ pub(crate) fn decode(
 }
 
 fn is_adapters(name: &str) -> bool {
-    name.eq_ignore_ascii_case(ATTEMPT_HEADER) || name.eq_ignore_ascii_case(NOT_BEFORE_HEADER)
+    name.eq_ignore_ascii_case(ATTEMPT_HEADER)
+        || name.eq_ignore_ascii_case(NOT_BEFORE_HEADER)
+        || name.eq_ignore_ascii_case(RETRY_FOR_HEADER)
 }
 
 /// Whether a payload is probably JSON: it starts with `{` or `[`.
@@ -147,6 +167,7 @@ mod tests {
             Some(Counting {
                 attempt: 3,
                 not_before: Some(42),
+                retry_for: Some("registry.orders".into()),
             }),
         );
         let names: Vec<&str> = written.iter().map(|h| h.key).collect();
@@ -160,7 +181,8 @@ mod tests {
                 "traceparent",
                 "content-type",
                 ATTEMPT_HEADER,
-                NOT_BEFORE_HEADER
+                NOT_BEFORE_HEADER,
+                RETRY_FOR_HEADER
             ]
         );
         let (read, counting) = decode(
@@ -179,7 +201,8 @@ mod tests {
             counting,
             Counting {
                 attempt: 3,
-                not_before: Some(42)
+                not_before: Some(42),
+                retry_for: Some("registry.orders".into())
             }
         );
     }

@@ -17,7 +17,9 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bisslog_core::BoxFuture;
-use bisslog_messaging::{BrokerError, Deliveries, Delivery, DeliveryStream, Subscription};
+use bisslog_messaging::{
+    BrokerError, Deliveries, Delivery, DeliveryStream, QueueKind, Subscription,
+};
 use futures_util::Stream;
 use rdkafka::ClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
@@ -43,6 +45,7 @@ pub(crate) fn subscribe(
     let (redo, redone) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         topic: subscription.queue.clone(),
+        group: group_id(subscription),
         ack_wait: subscription.ack_wait,
         broker: Arc::clone(&broker),
         state: Mutex::new(State::default()),
@@ -55,7 +58,7 @@ pub(crate) fn subscribe(
         runtime: tokio::runtime::Handle::current(),
     });
     let consumer: BaseConsumer<Member> = client_config(&broker.config)
-        .set("group.id", group_id(subscription))
+        .set("group.id", shared.group.as_str())
         // Offsets are committed by the adapter, only past settled
         // messages.
         .set("enable.auto.commit", "false")
@@ -91,15 +94,23 @@ pub(crate) fn subscribe(
     }))
 }
 
-/// The consumer group of a subscription: `<consumer>.<queue>`.
+/// The consumer group of a subscription: `<consumer>.<queue>` for an
+/// event, `<queue>` for a command.
 ///
 /// Scoped by the queue as a JetStream durable consumer is scoped by its
 /// stream and a RabbitMQ queue by itself: the instances of one consumer
 /// share one topic's partitions, and a rebalance of one topic's group
 /// never pauses the consumers of another topic (a Kafka group spanning
 /// topics rebalances them all together).
+///
+/// A command queue's consumers compete whatever their names: they share
+/// one group named after the queue; an event's consumer names each have
+/// their own.
 pub(crate) fn group_id(subscription: &Subscription) -> String {
-    format!("{}.{}", subscription.consumer, subscription.queue)
+    match subscription.kind {
+        QueueKind::Event => format!("{}.{}", subscription.consumer, subscription.queue),
+        QueueKind::Command => subscription.queue.clone(),
+    }
 }
 
 /// librdkafka's `max.poll.interval.ms` (at least its 5-minute default):
@@ -111,6 +122,9 @@ fn max_poll_interval(ack_wait: Duration) -> String {
 /// What the thread, the stream and the deliveries share.
 pub(crate) struct Shared {
     pub(crate) topic: String,
+    /// The consumer group (`group.id`), which a retry's copy is addressed
+    /// to.
+    pub(crate) group: String,
     ack_wait: Duration,
     pub(crate) broker: Arc<Inner>,
     state: Mutex<State>,
@@ -486,6 +500,15 @@ fn run(
                         message: decoded,
                         attempt: counting.attempt,
                     };
+                    if counting
+                        .retry_for
+                        .as_deref()
+                        .is_some_and(|group| group != shared.group)
+                    {
+                        // Another group's retry: done here, never delivered.
+                        shared.done(&record);
+                        continue;
+                    }
                     match delay_until(counting.not_before) {
                         Some(delay) => hold(shared, record, delay),
                         None => backlog.push_back(record),

@@ -93,6 +93,7 @@ impl Delivery for KafkaDelivery {
             let counting = Counting {
                 attempt: record.attempt.saturating_add(1),
                 not_before: due(delay),
+                retry_for: Some(shared.group.clone()),
             };
             match shared
                 .broker

@@ -10,7 +10,9 @@ mod common;
 use std::time::Duration;
 
 use bisslog_kafka::KafkaBroker;
-use bisslog_messaging::{Broker, BrokerError, Deliveries, Delivery, Message, Subscription};
+use bisslog_messaging::{
+    Broker, BrokerError, Deliveries, Delivery, Message, QueueKind, Subscription,
+};
 use futures_util::StreamExt as _;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
@@ -37,6 +39,9 @@ fn subscription(queue: &str, consumer: &str) -> Subscription {
         prefetch: 16,
         ack_wait: Duration::from_secs(1),
         provision: false,
+        // A group per consumer name, as for an event: the tests read
+        // with several names side by side.
+        kind: QueueKind::Event,
     }
 }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bisslog_core::BoxFuture;
-use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, Subscription};
+use bisslog_messaging::{Broker, BrokerError, Deliveries, Message, QueueKind, Subscription};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::time::Instant;
 
@@ -187,7 +187,7 @@ impl RedisBroker {
     /// stream's first entry) when it may be, required otherwise.
     async fn ensure_group(&self, subscription: &Subscription) -> Result<(), BrokerError> {
         let queue = subscription.queue.as_str();
-        let group = subscription.consumer.as_str();
+        let group = group_name(subscription);
         let mut conn = self.conn();
         if subscription.provision {
             let created = redis::cmd("XGROUP")
@@ -261,8 +261,8 @@ impl RedisBroker {
         let group = Arc::new(Group {
             conn: self.conn(),
             stream: subscription.queue.clone(),
-            group: subscription.consumer.clone(),
-            delayed: Self::delayed_key(&subscription.queue, &subscription.consumer),
+            group: group_name(subscription).to_owned(),
+            delayed: Self::delayed_key(&subscription.queue, group_name(subscription)),
             consumer,
         });
         tracing::debug!(queue = %group.stream, group = %group.group, consumer = %group.consumer, "subscribed");
@@ -281,7 +281,7 @@ impl RedisBroker {
         Ok(Deliveries::closable(RedisDeliveries::new(reader)))
     }
 
-    async fn publish_to(&self, queue: &str, message: &Message) -> Result<(), BrokerError> {
+    async fn xadd(&self, queue: &str, message: &Message) -> Result<(), BrokerError> {
         let mut command = redis::cmd("XADD");
         command.arg(queue).arg("NOMKSTREAM");
         if let Some(max_len) = self.inner.config.max_len {
@@ -390,6 +390,17 @@ fn group_fields(answer: redis::Value) -> Option<Vec<GroupInfo>> {
         .collect()
 }
 
+/// The consumer group a subscription reads in: its consumer name for an
+/// event (each consumer name gets every entry), one group named after the
+/// stream for a command (every consumer of the queue competes in it,
+/// whatever its name).
+fn group_name(subscription: &Subscription) -> &str {
+    match subscription.kind {
+        QueueKind::Event => &subscription.consumer,
+        QueueKind::Command => &subscription.queue,
+    }
+}
+
 impl Broker for RedisBroker {
     fn name(&self) -> &str {
         "redis"
@@ -408,7 +419,32 @@ impl Broker for RedisBroker {
         queue: &'a str,
         message: &'a Message,
     ) -> BoxFuture<'a, Result<(), BrokerError>> {
-        Box::pin(self.publish_to(queue, message))
+        Box::pin(self.xadd(queue, message))
+    }
+
+    /// Every stream fans out to its groups: an event is a stream whose
+    /// consumer names each have a group.
+    fn supports_events(&self) -> bool {
+        true
+    }
+
+    /// The same stream for either kind: the kind decides the groups.
+    fn provision_queue<'a>(
+        &'a self,
+        queue: &'a str,
+        _kind: QueueKind,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(self.provision_stream(queue))
+    }
+
+    /// The same `XADD` for either kind.
+    fn publish_to<'a>(
+        &'a self,
+        queue: &'a str,
+        _kind: QueueKind,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(self.xadd(queue, message))
     }
 
     fn subscribe<'a>(

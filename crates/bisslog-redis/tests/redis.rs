@@ -11,7 +11,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use bisslog_messaging::{Broker, Deliveries, Delivery, Message, Subscription};
+use bisslog_messaging::{Broker, Deliveries, Delivery, Message, QueueKind, Subscription};
 use bisslog_redis::RedisBroker;
 use futures_util::StreamExt as _;
 use tokio::time::{Instant, timeout};
@@ -26,6 +26,9 @@ fn subscription(queue: &str, consumer: &str, ack_wait: Duration) -> Subscription
         prefetch: 1,
         ack_wait,
         provision: true,
+        // A group per consumer name, as for an event: the tests read
+        // with several names side by side.
+        kind: QueueKind::Event,
     }
 }
 
