@@ -239,3 +239,11 @@ async fn an_import_between_processes_on_rabbitmq_and_postgres() {
     };
     an_import_between_processes(RealBroker::Amqp, database).await;
 }
+
+#[tokio::test]
+async fn an_import_between_processes_on_redis_and_sqlite() {
+    if !RealBroker::Redis.available() {
+        return;
+    }
+    an_import_between_processes(RealBroker::Redis, TestDatabase::sqlite().await).await;
+}
