@@ -6,9 +6,12 @@
 //! input and summed; success acknowledges it.
 //!
 //! Environment:
-//!   BROKER    `nats` (default) or `amqp`
+//!   BROKER    `nats` (default), `amqp` or `redis`
 //!   NATS_URL  default nats://127.0.0.1:14222 (the harness's server)
 //!   AMQP_URL  default amqp://guest:guest@127.0.0.1:15680/%2f
+//!   REDIS_URL default redis://127.0.0.1:16390/0 (bench/redis-compare.py's
+//!             server); its query takes bisslog-redis's settings
+//!             (`?read_batch=256`)
 //!   SUBJECT   the queue consumed, default `bench.add`
 //!   PREFETCH  messages a broker may hand the consumer ahead (default:
 //!             the runtime's, twice the concurrency and at least 128)
@@ -86,6 +89,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "amqp://guest:guest@127.0.0.1:15680/%2f",
             ))
             .await?,
+        ),
+        "redis" => std::sync::Arc::new(
+            bisslog_redis::RedisBroker::connect(&env_or("REDIS_URL", "redis://127.0.0.1:16390/0"))
+                .await?,
         ),
         _ => std::sync::Arc::new(
             bisslog_nats::NatsBroker::connect(&env_or("NATS_URL", "nats://127.0.0.1:14222"))
