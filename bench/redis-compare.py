@@ -29,6 +29,9 @@ Contenders (binaries built by bench/bisslog-rs-mq, see bench/README.md):
                    shows the noise
   bisslog-rs-batch256  bisslog-rs with `?read_batch=256` (reads as the raw
                    consumer's)
+  bisslog-rs-inflight256  bisslog-rs-batch256 with 256 messages in flight
+                   (CONCURRENCY=256) instead of 16: more acknowledgements
+                   share each write to the socket
   bisslog-rs-inbox bisslog-rs-mq BROKER=redis INBOX=1: exactly-once, SQLite inbox
 
 Because the stream is deleted and published again before every run, the
@@ -72,6 +75,9 @@ CONTENDERS = {
     "bisslog-rs-again": ([os.path.join(BIN, "bisslog-rs-mq")], {"BROKER": "redis", "INBOX": "0"}),
     "bisslog-rs-batch256": ([os.path.join(BIN, "bisslog-rs-mq")],
                             {"BROKER": "redis", "INBOX": "0", "REDIS_URL": URL + "?read_batch=256"}),
+    "bisslog-rs-inflight256": ([os.path.join(BIN, "bisslog-rs-mq")],
+                               {"BROKER": "redis", "INBOX": "0", "CONCURRENCY": "256",
+                                "REDIS_URL": URL + "?read_batch=256"}),
     "bisslog-rs-inbox": ([os.path.join(BIN, "bisslog-rs-mq")], {"BROKER": "redis", "INBOX": "1"}),
 }
 DEFAULT_CONTENDERS = "raw-redis,bisslog-rs,bisslog-rs-again"

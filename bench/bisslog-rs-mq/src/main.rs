@@ -15,6 +15,7 @@
 //!   SUBJECT   the queue consumed, default `bench.add`
 //!   PREFETCH  messages a broker may hand the consumer ahead (default:
 //!             the runtime's, twice the concurrency and at least 128)
+//!   CONCURRENCY messages in flight (default: the runtime's, 16)
 //!   INBOX     `1`: `delivery_semantic: exactly-once`, the inbox in a
 //!             fresh SQLite file (INBOX_DB, default
 //!             $BENCH_WORK/bisslog-rs-inbox.db); otherwise at-least-once
@@ -102,6 +103,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = bisslog_runtime::messaging::ConsumerConfig::default();
     if let Some(prefetch) = std::env::var("PREFETCH").ok().and_then(|p| p.parse().ok()) {
         config = config.prefetch(prefetch);
+    }
+    if let Some(concurrency) = std::env::var("CONCURRENCY").ok().and_then(|c| c.parse().ok()) {
+        config = config.default_concurrency(concurrency);
     }
     let running = Consumers::new(service, broker).config(config).start().await?;
     shutdown_signal().await;
