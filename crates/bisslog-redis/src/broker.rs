@@ -264,6 +264,7 @@ impl RedisBroker {
             group: subscription.consumer.clone(),
             delayed: Self::delayed_key(&subscription.queue, &subscription.consumer),
             consumer,
+            acks: Default::default(),
         });
         tracing::debug!(queue = %group.stream, group = %group.group, consumer = %group.consumer, "subscribed");
         let reader = Reader {
