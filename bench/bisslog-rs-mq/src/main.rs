@@ -6,12 +6,16 @@
 //! input and summed; success acknowledges it.
 //!
 //! Environment:
-//!   BROKER    `nats` (default) or `amqp`
+//!   BROKER    `nats` (default), `amqp` or `redis`
 //!   NATS_URL  default nats://127.0.0.1:14222 (the harness's server)
 //!   AMQP_URL  default amqp://guest:guest@127.0.0.1:15680/%2f
+//!   REDIS_URL default redis://127.0.0.1:16390/0 (bench/redis-compare.py's
+//!             server); its query takes bisslog-redis's settings
+//!             (`?read_batch=256`)
 //!   SUBJECT   the queue consumed, default `bench.add`
 //!   PREFETCH  messages a broker may hand the consumer ahead (default:
 //!             the runtime's, twice the concurrency and at least 128)
+//!   CONCURRENCY messages in flight (default: the runtime's, 16)
 //!   INBOX     `1`: `delivery_semantic: exactly-once`, the inbox in a
 //!             fresh SQLite file (INBOX_DB, default
 //!             $BENCH_WORK/bisslog-rs-inbox.db); otherwise at-least-once
@@ -87,6 +91,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ))
             .await?,
         ),
+        "redis" => std::sync::Arc::new(
+            bisslog_redis::RedisBroker::connect(&env_or("REDIS_URL", "redis://127.0.0.1:16390/0"))
+                .await?,
+        ),
         _ => std::sync::Arc::new(
             bisslog_nats::NatsBroker::connect(&env_or("NATS_URL", "nats://127.0.0.1:14222"))
                 .await?,
@@ -95,6 +103,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = bisslog_runtime::messaging::ConsumerConfig::default();
     if let Some(prefetch) = std::env::var("PREFETCH").ok().and_then(|p| p.parse().ok()) {
         config = config.prefetch(prefetch);
+    }
+    if let Some(concurrency) = std::env::var("CONCURRENCY").ok().and_then(|c| c.parse().ok()) {
+        config = config.default_concurrency(concurrency);
     }
     let running = Consumers::new(service, broker).config(config).start().await?;
     shutdown_signal().await;

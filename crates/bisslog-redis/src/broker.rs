@@ -264,6 +264,7 @@ impl RedisBroker {
             group: group_name(subscription).to_owned(),
             delayed: Self::delayed_key(&subscription.queue, group_name(subscription)),
             consumer,
+            acks: Default::default(),
         });
         tracing::debug!(queue = %group.stream, group = %group.group, consumer = %group.consumer, "subscribed");
         let reader = Reader {

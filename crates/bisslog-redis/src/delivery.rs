@@ -37,6 +37,55 @@ pub(crate) struct Group {
     pub(crate) consumer: String,
     /// The group's sorted set of entries waiting for a delayed retry.
     pub(crate) delayed: String,
+    /// Acknowledgements waiting for the next `XACK` of the group.
+    pub(crate) acks: std::sync::Mutex<PendingAcks>,
+}
+
+/// Acknowledgements not sent yet: the deliveries settled while an `XACK`
+/// was being prepared or answered share the next one (one command of many
+/// ids instead of one per message).
+#[derive(Default)]
+pub(crate) struct PendingAcks {
+    ids: Vec<String>,
+    waiters: Vec<tokio::sync::oneshot::Sender<Result<(), redis::RedisError>>>,
+    /// A task is sending them.
+    flushing: bool,
+}
+
+/// Sends the group's pending acknowledgements, batch after batch, until
+/// none is left; each waiter gets its batch's answer.
+async fn flush_acks(group: Arc<Group>) {
+    // The deliveries settled in the same wake-up join this batch.
+    tokio::task::yield_now().await;
+    loop {
+        let (ids, waiters) = {
+            let mut acks = group
+                .acks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if acks.ids.is_empty() {
+                acks.flushing = false;
+                return;
+            }
+            (
+                std::mem::take(&mut acks.ids),
+                std::mem::take(&mut acks.waiters),
+            )
+        };
+        let mut conn = group.conn.clone();
+        // XACK only: the entries stay in the stream for the other groups
+        // (other services) that read them.
+        let result = redis::cmd("XACK")
+            .arg(&group.stream)
+            .arg(&group.group)
+            .arg(&ids)
+            .query_async::<i64>(&mut conn)
+            .await
+            .map(drop);
+        for waiter in waiters {
+            let _ = waiter.send(result.clone());
+        }
+    }
 }
 
 /// One entry delivered to this subscriber, pending in its group until
@@ -71,18 +120,32 @@ impl Delivery for RedisDelivery {
 
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
         Box::pin(async move {
-            let group = &self.group;
-            let mut conn = group.conn.clone();
-            // XACK only: the entry stays in the stream for the other
-            // groups (other services) that read it.
-            redis::cmd("XACK")
-                .arg(&group.stream)
-                .arg(&group.group)
-                .arg(&self.id)
-                .query_async::<i64>(&mut conn)
-                .await
-                .map(drop)
-                .map_err(|e| error::command("acknowledging an entry (XACK)", e))
+            let (sender, answer) = tokio::sync::oneshot::channel();
+            let RedisDelivery { group, id, .. } = *self;
+            let start = {
+                let mut acks = group
+                    .acks
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                acks.ids.push(id);
+                acks.waiters.push(sender);
+                !std::mem::replace(&mut acks.flushing, true)
+            };
+            if start {
+                // A task of its own: the batch is sent even if the future
+                // that started it is dropped.
+                tokio::spawn(flush_acks(group));
+            }
+            match answer.await {
+                Ok(result) => {
+                    result.map_err(|e| error::command("acknowledging an entry (XACK)", e))
+                }
+                Err(_) => Err(BrokerError::Connection {
+                    message: "acknowledging an entry (XACK): the runtime is shutting down"
+                        .to_owned(),
+                    source: None,
+                }),
+            }
         })
     }
 

@@ -110,7 +110,7 @@
 //!
 //! | the runner says | Redis gets |
 //! |---|---|
-//! | `ack` | `XACK`: the entry leaves the group's pending list (it stays in the stream) |
+//! | `ack` | `XACK`: the entry leaves the group's pending list (it stays in the stream); the acks of a subscription settled while one is on its way share the next `XACK` |
 //! | `retry(delay)` | the entry id into the group's delayed set, due in `delay`; it stays pending, and once due a subscriber claims it again (`XCLAIM`) |
 //! | `release` (shutdown) | `XCLAIM ... TIME 1 JUSTID`: its lease is over at once, the next claim of any instance takes it |
 //! | `keep_alive` | `XCLAIM ... JUSTID` by the same consumer (if it still has it): the lease starts again |

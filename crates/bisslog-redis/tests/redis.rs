@@ -567,3 +567,46 @@ async fn closing_hands_back_what_was_read_ahead_and_a_release_goes_to_another_at
     drop(deliveries);
     support::delete_keys(&second, &[queue]).await;
 }
+
+#[tokio::test]
+async fn acknowledgements_settled_together_all_leave_the_pending_list() {
+    if !support::available() {
+        return;
+    }
+    let broker = support::connect().await;
+    let queue = support::unique_queue("acks");
+    let mut sub = subscription(&queue, "svc-acks", Duration::from_secs(30));
+    sub.prefetch = 64;
+    let mut deliveries = broker.subscribe(&sub).await.unwrap();
+    for i in 0..50 {
+        let message = Message::new(format!(r#"{{"i":{i}}}"#).into_bytes());
+        broker.publish(&queue, &message).await.unwrap();
+    }
+    let mut taken = Vec::new();
+    while taken.len() < 50 {
+        taken.push(next(&mut deliveries).await);
+    }
+    // Settled at once: they share XACKs, and every one is answered.
+    let acked = futures_util::future::join_all(taken.into_iter().map(|d| d.ack())).await;
+    assert_eq!(acked.len(), 50);
+    assert!(acked.iter().all(Result::is_ok), "{acked:?}");
+    // Then one more, alone.
+    broker
+        .publish(&queue, &Message::new(&b"{}"[..]))
+        .await
+        .unwrap();
+    next(&mut deliveries).await.ack().await.unwrap();
+    let mut conn = broker.connection();
+    let pending: redis::Value = redis::cmd("XPENDING")
+        .arg(&queue)
+        .arg("svc-acks")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let redis::Value::Array(summary) = pending else {
+        panic!("not an XPENDING summary: {pending:?}")
+    };
+    assert_eq!(summary.first(), Some(&redis::Value::Int(0)), "{summary:?}");
+    drop(deliveries);
+    support::delete_keys(&broker, &[queue]).await;
+}

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Redis Streams consumer comparison: bisslog-rs against a raw redis client, same run.
+
+The shared harness has no Redis phase, so this driver does for Redis
+Streams what amqp-compare.py does for RabbitMQ, with the harness's own
+process helpers (`Group`, `wait_port`, `tail`):
+
+  * a private redis-server on 127.0.0.1:$REDIS_PORT (default 16390,
+    `--save '' --appendonly no`, its files in an empty temporary
+    directory), pinned to CLIENT_CPUS and stopped by its own process
+    group at the end;
+  * per repetition, for each contender, round-robin: publish N entries
+    `body={"a":i,"b":1,"c":2}` (plus `message-id`, as bisslog-redis writes
+    them) to a fresh stream `bench.add` (pipelined XADD), start the watcher
+    (polls XINFO GROUPS until the consumer's group has pending + lag = 0),
+    start the consumer pinned to SERVER_CPUS, and read from the watcher how
+    long the stream took to drain; the consumer's CPU seconds (utime+stime,
+    start-up included) are read from /proc before it is stopped.
+
+Contenders (binaries built by bench/bisslog-rs-mq, see bench/README.md):
+  raw-redis        redis-tool MODE=consume: XREADGROUP COUNT 256 BLOCK, decode
+                   every body, one pipeline of per-entry XACKs per batch
+  raw-redis-again  raw-redis a second time: an A/A pair of the baseline
+  raw-redis-multi  redis-tool MODE=consume-multi: the same, one XACK with all
+                   the batch's ids (the cheapest acknowledgement Redis has)
+  bisslog-rs       bisslog-rs-mq BROKER=redis: the consumer trigger,
+                   at-least-once, bisslog-redis's defaults (reads of 32)
+  bisslog-rs-again the same as bisslog-rs, a second time: the A/A pair that
+                   shows the noise
+  bisslog-rs-batch256  bisslog-rs with `?read_batch=256` (reads as the raw
+                   consumer's)
+  bisslog-rs-inflight256  bisslog-rs-batch256 with 256 messages in flight
+                   (CONCURRENCY=256) instead of 16: more acknowledgements
+                   share each write to the socket
+  bisslog-rs-inbox bisslog-rs-mq BROKER=redis INBOX=1: exactly-once, SQLite inbox
+
+Because the stream is deleted and published again before every run, the
+only group the watcher sees is the one of the consumer under test.
+
+Usage: python3 bench/redis-compare.py   (knobs: N, MQ_REPS, CONTENDERS,
+       REDIS_PORT, SERVER_CPUS, CLIENT_CPUS, BENCH_WORK, HARNESS)
+Prints a Markdown table of medians; every measurement goes to
+$BENCH_WORK/results/redis-<UTC timestamp>/raw.jsonl.
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HARNESS = os.environ.get("HARNESS") or os.path.join(HERE, "..", "..", "shared", "bench")
+sys.path.insert(0, os.path.join(HARNESS, "lib"))
+from bench import Group, log, tail, wait_port  # noqa: E402  (the harness's helpers)
+
+WORK = os.environ.get("BENCH_WORK") or os.path.join(os.environ.get("TMPDIR", "/tmp"), "bisslog-bench")
+BIN = os.path.join(WORK, "target", "release")
+N = int(os.environ.get("N", "100000"))
+REPS = int(os.environ.get("MQ_REPS", "5"))
+PORT = int(os.environ.get("REDIS_PORT", "16390"))
+SERVER_CPUS = os.environ.get("SERVER_CPUS", "0")
+CLIENT_CPUS = os.environ.get("CLIENT_CPUS", "1")
+TIMEOUT_S = 180
+URL = f"redis://127.0.0.1:{PORT}/0"
+BASELINE = "raw-redis"
+
+CONTENDERS = {
+    "raw-redis": ([os.path.join(BIN, "redis-tool")], {"MODE": "consume"}),
+    "raw-redis-again": ([os.path.join(BIN, "redis-tool")], {"MODE": "consume"}),
+    "raw-redis-multi": ([os.path.join(BIN, "redis-tool")], {"MODE": "consume-multi"}),
+    "bisslog-rs": ([os.path.join(BIN, "bisslog-rs-mq")], {"BROKER": "redis", "INBOX": "0"}),
+    "bisslog-rs-again": ([os.path.join(BIN, "bisslog-rs-mq")], {"BROKER": "redis", "INBOX": "0"}),
+    "bisslog-rs-batch256": ([os.path.join(BIN, "bisslog-rs-mq")],
+                            {"BROKER": "redis", "INBOX": "0", "REDIS_URL": URL + "?read_batch=256"}),
+    "bisslog-rs-inflight256": ([os.path.join(BIN, "bisslog-rs-mq")],
+                               {"BROKER": "redis", "INBOX": "0", "CONCURRENCY": "256",
+                                "REDIS_URL": URL + "?read_batch=256"}),
+    "bisslog-rs-inbox": ([os.path.join(BIN, "bisslog-rs-mq")], {"BROKER": "redis", "INBOX": "1"}),
+}
+DEFAULT_CONTENDERS = "raw-redis,bisslog-rs,bisslog-rs-again"
+# The A/A pairs: the same contender twice.
+AA = (("bisslog-rs", "bisslog-rs-again"), ("raw-redis", "raw-redis-again"))
+
+
+def boot_redis(base, logpath):
+    argv = ["redis-server", "--bind", "127.0.0.1", "--port", str(PORT), "--save", "",
+            "--appendonly", "no", "--dir", base, "--daemonize", "no"]
+    return Group(argv, logpath=logpath, cpus=CLIENT_CPUS)
+
+
+def tool(mode, extra=None, timeout=300):
+    env = {**os.environ, "REDIS_URL": URL, "MODE": mode, "N": str(N), **(extra or {})}
+    r = subprocess.run(["taskset", "-c", CLIENT_CPUS, os.path.join(BIN, "redis-tool")], env=env,
+                       capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError(f"redis-tool {mode}: {r.stderr[-500:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def one_run(name, out, rep):
+    argv, extra = CONTENDERS[name]
+    pub = tool("publish")
+    watcher = subprocess.Popen(
+        ["taskset", "-c", CLIENT_CPUS, os.path.join(BIN, "redis-tool")],
+        env={**os.environ, "REDIS_URL": URL, "MODE": "watch", "TIMEOUT_S": str(TIMEOUT_S)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = watcher.stdout.readline().strip()
+    if line != "READY":
+        raise RuntimeError(f"watcher: {line} {watcher.stderr.read()[-500:]}")
+    logpath = os.path.join(out, "logs", f"redis-{name}-rep{rep}.log")
+    env = {**os.environ, "REDIS_URL": URL, "SUBJECT": "bench.add", "STREAM": "bench.add",
+           "BENCH_WORK": WORK, "RUST_LOG": "info", **extra}
+    consumer = Group(argv, env=env, logpath=logpath, cpus=SERVER_CPUS)
+    try:
+        wout, _ = watcher.communicate(timeout=TIMEOUT_S + 30)
+        cpu = consumer.cpu_seconds()
+        rss = consumer.peak_rss_kib()
+        alive = consumer.alive()
+    finally:
+        consumer.stop()
+    j = json.loads(wout.strip().splitlines()[-1])
+    row = {"contender": name, "rep": rep, "publish_msgs_per_s": pub["publish_msgs_per_s"],
+           "consumer_cpu_s": cpu, "cpu_us_per_msg": cpu / N * 1e6, "peak_rss_kib": rss,
+           "alive_after": alive, **j}
+    if j.get("timed_out"):
+        row["error"] = "stream not drained within timeout; consumer log: " + tail(logpath)
+    elif not alive:
+        row["error"] = "the consumer exited; its log: " + tail(logpath)
+    return row
+
+
+def main():
+    names = [n for n in os.environ.get("CONTENDERS", DEFAULT_CONTENDERS).split(",") if n]
+    for name in names:
+        if name not in CONTENDERS:
+            sys.exit(f"unknown contender {name}: one of {', '.join(CONTENDERS)}")
+        argv = CONTENDERS[name][0]
+        if not os.access(argv[0], os.X_OK):
+            sys.exit(f"{argv[0]} is missing: build bench/bisslog-rs-mq first (bench/README.md)")
+    if not shutil.which("redis-server"):
+        sys.exit("redis-server is missing (apt-get install redis-server)")
+    out = os.path.join(WORK, "results", "redis-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+    os.makedirs(os.path.join(out, "logs"))
+    base = tempfile.mkdtemp(prefix="bench-redis-")
+    server = boot_redis(base, os.path.join(out, "logs", "redis-server.log"))
+    rows = []
+    try:
+        if not wait_port(PORT, 30):
+            raise RuntimeError("redis-server did not open its port: "
+                               + tail(os.path.join(out, "logs", "redis-server.log")))
+        log(f"redis-server up on 127.0.0.1:{PORT}")
+        with open(os.path.join(out, "raw.jsonl"), "a") as raw:
+            for rep in range(1, REPS + 1):
+                for name in names:
+                    try:
+                        row = one_run(name, out, rep)
+                    except Exception as e:  # one failed run must not lose the others
+                        row = {"contender": name, "rep": rep, "error": repr(e)}
+                    raw.write(json.dumps(row) + "\n")
+                    raw.flush()
+                    rows.append(row)
+                    if "error" in row:
+                        log(f"rep {rep} {name}: FAILED {row['error']}")
+                    else:
+                        log(f"rep {rep} {name}: {row['consume_msgs_per_s']} msg/s, "
+                            f"{row['cpu_us_per_msg']:.2f} µs CPU/msg, "
+                            f"rss {row['peak_rss_kib'] / 1024:.1f} MiB")
+    finally:
+        server.stop(timeout=30)
+        shutil.rmtree(base, ignore_errors=True)
+    text = summary(names, rows)
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(text + "\n")
+    print(text)
+    log(f"results in {out}")
+
+
+def summary(names, rows):
+    def vals(name, key):
+        return [r[key] for r in rows if r["contender"] == name and "error" not in r]
+
+    def med(name, key):
+        xs = vals(name, key)
+        return statistics.median(xs) if xs else None
+
+    base_rate, base_cpu = med(BASELINE, "consume_msgs_per_s"), med(BASELINE, "cpu_us_per_msg")
+
+    def ratio(x, base):
+        return f"{x / base:.2f}×" if x is not None and base else "–"
+
+    lines = [f"Redis Streams consumer, N={N}, medians of {REPS} reps",
+             "",
+             "| contender | msg/s | vs raw | CPU µs/msg | vs raw | CPU µs/msg min–max "
+             "| first read ms | peak RSS MiB | ok reps |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name in names:
+        rate, cpu = med(name, "consume_msgs_per_s"), med(name, "cpu_us_per_msg")
+        first, rss = med(name, "first_read_s"), med(name, "peak_rss_kib")
+        ok = len(vals(name, "cpu_us_per_msg"))
+        if rate is None:
+            lines.append(f"| {name} | failed | | | | | | | 0 |")
+            continue
+        cpus = vals(name, "cpu_us_per_msg")
+        lines.append(f"| {name} | {rate:,.0f} | {ratio(rate, base_rate)} | {cpu:.2f} | "
+                     f"{ratio(cpu, base_cpu)} | {min(cpus):.2f}–{max(cpus):.2f} | "
+                     f"{first * 1000:.0f} | {rss / 1024:.1f} | {ok} |")
+    for first, second in AA:
+        a, b = med(first, "cpu_us_per_msg"), med(second, "cpu_us_per_msg")
+        if a and b:
+            lines += ["", f"A/A ({first} vs {second}): CPU µs/msg medians differ by "
+                          f"{abs(a - b) / min(a, b) * 100:.1f} %"]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
