@@ -98,6 +98,15 @@ pub(crate) fn settled(
 }
 
 /// A queue name RabbitMQ cannot hold (longer than 255 bytes).
+/// `queue` as an AMQP short string, or the provisioning error of a name
+/// longer than one allows.
+pub(crate) fn short_name(queue: &str) -> Result<lapin::types::ShortString, BrokerError> {
+    crate::codec::short(queue).ok_or_else(|| BrokerError::Provisioning {
+        queue: queue.to_owned(),
+        message: name_too_long(queue),
+    })
+}
+
 pub(crate) fn name_too_long(queue: &str) -> String {
     format!(
         "queue names are at most 255 bytes in AMQP; this one has {}",

@@ -39,12 +39,7 @@ impl Inner {
     /// Whether the event's exchange exists (a passive declaration), or
     /// the error of asking.
     async fn exchange_exists(&self, queue: &str) -> Result<bool, BrokerError> {
-        let Some(name) = short(queue) else {
-            return Err(BrokerError::Provisioning {
-                queue: queue.to_owned(),
-                message: error::name_too_long(queue),
-            });
-        };
+        let name = error::short_name(queue)?;
         let options = ExchangeDeclareOptions {
             passive: true,
             ..ExchangeDeclareOptions::default()
@@ -98,12 +93,7 @@ impl Inner {
                     queue: queue.to_owned(),
                 });
             }
-            let Some(name) = short(queue) else {
-                return Err(BrokerError::Provisioning {
-                    queue: queue.to_owned(),
-                    message: error::name_too_long(queue),
-                });
-            };
+            let name = error::short_name(queue)?;
             let options = ExchangeDeclareOptions {
                 durable: true,
                 ..ExchangeDeclareOptions::default()
@@ -197,12 +187,7 @@ impl Inner {
 
     /// Deletes the exchange of an event queue (its consumers' queues stay).
     pub(super) async fn delete_exchange(&self, queue: &str) -> Result<(), BrokerError> {
-        let Some(name) = short(queue) else {
-            return Err(BrokerError::Provisioning {
-                queue: queue.to_owned(),
-                message: error::name_too_long(queue),
-            });
-        };
+        let name = error::short_name(queue)?;
         self.exchanges
             .write()
             .unwrap_or_else(PoisonError::into_inner)

@@ -9,7 +9,6 @@ use lapin::options::{BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions};
 use lapin::types::{FieldTable, ShortString};
 
 use super::Inner;
-use crate::codec::short;
 use crate::delivery::{AmqpDeliveries, Consuming};
 use crate::error;
 
@@ -32,12 +31,7 @@ impl Inner {
             }
             _ => subscription.queue.as_str(),
         };
-        let Some(name) = short(queue) else {
-            return Err(BrokerError::Provisioning {
-                queue: queue.to_owned(),
-                message: error::name_too_long(queue),
-            });
-        };
+        let name = error::short_name(queue)?;
         let connection = self.connection().await?;
         let prefetch = u16::try_from(subscription.prefetch)
             .unwrap_or(u16::MAX)

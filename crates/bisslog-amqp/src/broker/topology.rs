@@ -40,12 +40,7 @@ impl Inner {
 
     /// Declares `queue` durable, without arguments.
     pub(super) async fn declare(&self, queue: &str) -> Result<(), BrokerError> {
-        let Some(name) = short(queue) else {
-            return Err(BrokerError::Provisioning {
-                queue: queue.to_owned(),
-                message: error::name_too_long(queue),
-            });
-        };
+        let name = error::short_name(queue)?;
         let options = QueueDeclareOptions {
             durable: true,
             ..QueueDeclareOptions::default()
@@ -112,12 +107,7 @@ impl Inner {
     }
 
     pub(super) async fn delete(&self, queue: &str) -> Result<u32, BrokerError> {
-        let Some(name) = short(queue) else {
-            return Err(BrokerError::Provisioning {
-                queue: queue.to_owned(),
-                message: error::name_too_long(queue),
-            });
-        };
+        let name = error::short_name(queue)?;
         self.on_own_channel(
             &format!("deleting the queue `{queue}`"),
             |channel| async move {
