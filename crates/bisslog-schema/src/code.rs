@@ -164,6 +164,10 @@ codes! {
     /// A queue declared `queue_kind: event` in one place and a command
     /// (by saying so, or by not saying) in another, across services.
     ConflictingQueueKind = "W020", Warning, "queue declared with different kinds";
+    /// `queue_kind` on an external interaction that is not a publisher:
+    /// only consumer triggers and publishers name queues, so it says
+    /// nothing there.
+    QueueKindWithoutQueue = "W021", Warning, "queue kind on an interaction that is not a publisher";
 }
 
 impl std::fmt::Display for Code {

@@ -15,8 +15,10 @@
 //! | consumer mapper `event`, `event.x` | the message payload (object with property `x`) |
 //! | use case `name`, `description`, `criticality`, `actor` | `summary`, `description`, `x-bisslog-*` |
 //! | consumer `dead_letter_queue`, `delivery_semantic` | `x-bisslog-dead-letter-queue`, `x-bisslog-delivery-semantic` |
+//! | consumer `partition` | `x-bisslog-partition` (messages of one key handled in order) |
+//! | `queue_kind` of consumers and publishers | channel `x-bisslog-queue-kind` and `description`: `event` when any of them says so |
 
-use bisslog_schema::{InteractionType, ServiceMetadata, SourcePart, TriggerKind};
+use bisslog_schema::{InteractionType, QueueKind, ServiceMetadata, SourcePart, TriggerKind};
 use serde_json::{Map, Value, json};
 
 use bisslog_openapi::ApiOptions;
@@ -30,6 +32,21 @@ struct Channel {
     id: String,
     queue: String,
     payload: Option<Value>,
+    /// An event when any consumer or publisher of the queue says so (W020
+    /// points out the others).
+    kind: QueueKind,
+}
+
+/// What a channel of `kind` means for who receives its messages.
+fn kind_description(kind: QueueKind) -> &'static str {
+    match kind {
+        QueueKind::Event => {
+            "An event: every subscribing service (every consumer trigger) receives each message once; the instances of one service share its copy."
+        }
+        QueueKind::Command => {
+            "A command: work for one service; its consumers compete and each message is handled by one of them."
+        }
+    }
 }
 
 /// The AsyncAPI document of `service`'s consumers and publishers, in
@@ -56,14 +73,18 @@ struct Channel {
 /// assert_eq!(doc["channels"]["data.incoming"]["address"], "data.incoming");
 /// assert_eq!(doc["operations"]["store"]["action"], "receive");
 /// assert_eq!(doc["operations"]["store_sends_data.stored"]["action"], "send");
+/// assert_eq!(doc["channels"]["data.incoming"]["x-bisslog-queue-kind"], "command");
 /// ```
 pub fn document(service: &ServiceMetadata, options: &ApiOptions) -> Value {
     let mut channel_ids = UniqueIds::default();
     let mut channels: Vec<Channel> = Vec::new();
-    let mut channel_for = |queue: &str, payload: Option<Value>| -> String {
+    let mut channel_for = |queue: &str, payload: Option<Value>, kind: QueueKind| -> String {
         if let Some(channel) = channels.iter_mut().find(|c| c.queue == queue) {
             if channel.payload.is_none() {
                 channel.payload = payload;
+            }
+            if kind == QueueKind::Event {
+                channel.kind = kind;
             }
             return channel.id.clone();
         }
@@ -72,6 +93,7 @@ pub fn document(service: &ServiceMetadata, options: &ApiOptions) -> Value {
             id: id.clone(),
             queue: queue.to_owned(),
             payload,
+            kind,
         });
         id
     };
@@ -86,12 +108,15 @@ pub fn document(service: &ServiceMetadata, options: &ApiOptions) -> Value {
                 .mapper
                 .as_ref()
                 .and_then(|m| part_schema(m, SourcePart::Event));
-            let channel = channel_for(&consumer.queue, payload);
+            let channel = channel_for(&consumer.queue, payload, consumer.queue_kind);
             let mut op = operation("receive", &channel, use_case);
             op.insert(
                 "x-bisslog-delivery-semantic".into(),
                 json!(consumer.delivery_semantic.as_str()),
             );
+            if let Some(partition) = &consumer.partition {
+                op.insert("x-bisslog-partition".into(), json!(partition));
+            }
             if let Some(dlq) = &consumer.dead_letter_queue {
                 op.insert("x-bisslog-dead-letter-queue".into(), json!(dlq));
             }
@@ -106,7 +131,7 @@ pub fn document(service: &ServiceMetadata, options: &ApiOptions) -> Value {
                 if queue.chars().any(char::is_whitespace) || queue.is_empty() {
                     continue; // W014: not a queue name.
                 }
-                let channel = channel_for(queue, None);
+                let channel = channel_for(queue, None, interaction.queue_kind);
                 let mut op = operation("send", &channel, use_case);
                 op.insert("x-bisslog-port".into(), json!(interaction.keyname));
                 use_case_extensions(use_case, &mut op);
@@ -123,6 +148,8 @@ pub fn document(service: &ServiceMetadata, options: &ApiOptions) -> Value {
             channel.id.clone(),
             json!({
                 "address": channel.queue,
+                "description": kind_description(channel.kind),
+                "x-bisslog-queue-kind": channel.kind.as_str(),
                 "messages": {
                     "message": {"$ref": format!("#/components/messages/{message_id}")},
                 },

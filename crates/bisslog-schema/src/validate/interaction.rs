@@ -103,6 +103,25 @@ fn read_one(
     let description = opt_string(cx, fields, "description");
     let desc = opt_string(cx, fields, "desc");
     let policy = policy::read_entry(cx, fields);
+    if let Ok(kind) = &type_interaction
+        && *kind != Some(InteractionType::Publisher)
+        && let Some((key, _)) = entry(fields, "queue_kind")
+    {
+        let what = kind.as_ref().map_or_else(
+            || "an interaction without a `type_interaction`".to_owned(),
+            |kind| format!("a `{kind}` interaction"),
+        );
+        cx.report(
+            Diagnostic::new(
+                Code::QueueKindWithoutQueue,
+                key.span,
+                format!("`queue_kind` has no effect on {what}"),
+            )
+            .with_hint(
+                "only publishers and consumer triggers name queues; remove the key, or write `type_interaction: publisher` if this port publishes",
+            ),
+        );
+    }
     if let (Ok(Some(InteractionType::Publisher)), Ok(operations)) = (&type_interaction, &operation)
     {
         publisher_queues(cx, fields, owner, operations);
