@@ -373,21 +373,29 @@ fn failed(doing: &str, e: redis::RedisError) -> Fetch {
 type Fetching = BoxFuture<'static, (Reader, Result<Vec<RedisDelivery>, Fetch>)>;
 
 /// The deliveries of one subscription: what a read or claim took is
-/// handed out in order, and a new one starts only when the runner wants
-/// more and none is left.
+/// handed out in order, and the next read is sent as soon as half of the
+/// last one is handed out, so that it is answered while the rest are
+/// processed (a read waiting for an empty buffer leaves the runner idle
+/// for a round trip every batch).
 pub(crate) struct RedisDeliveries {
     buffer: VecDeque<RedisDelivery>,
+    /// The next read starts when the buffer holds this many or fewer.
+    low_water: usize,
     /// `None` while fetching, or once the subscription ended.
     reader: Option<Reader>,
     fetching: Option<Fetching>,
+    /// A failed read, reported once what was read before is handed out.
+    failed: Option<BrokerError>,
 }
 
 impl RedisDeliveries {
     pub(crate) fn new(reader: Reader) -> Self {
         Self {
             buffer: VecDeque::new(),
+            low_water: reader.batch / 2,
             reader: Some(reader),
             fetching: None,
+            failed: None,
         }
     }
 }
@@ -400,33 +408,46 @@ impl Stream for RedisDeliveries {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item>> {
         let this = &mut *self;
         loop {
+            if this.fetching.is_none()
+                && this.failed.is_none()
+                && this.buffer.len() <= this.low_water
+                && let Some(reader) = this.reader.take()
+            {
+                this.fetching = Some(Box::pin(reader.fetch()));
+            }
+            if let Some(fetching) = &mut this.fetching
+                && let Poll::Ready((reader, result)) = fetching.as_mut().poll(cx)
+            {
+                this.fetching = None;
+                match result {
+                    Ok(batch) => {
+                        this.reader = Some(reader);
+                        this.buffer.extend(batch);
+                        if this.buffer.is_empty() {
+                            // Nothing came (a read that blocked until the
+                            // next claim was due): read again.
+                            continue;
+                        }
+                    }
+                    Err(Fetch::Failed(error)) => {
+                        this.reader = Some(reader);
+                        this.failed = Some(error);
+                    }
+                    // The reader is dropped: the subscription ends once
+                    // the buffer is handed out.
+                    Err(Fetch::NoGroup) => {}
+                }
+            }
             if let Some(delivery) = this.buffer.pop_front() {
                 return Poll::Ready(Some(Ok(Box::new(delivery))));
             }
-            let fetching = match &mut this.fetching {
-                Some(fetching) => fetching,
-                None => {
-                    let Some(reader) = this.reader.take() else {
-                        return Poll::Ready(None);
-                    };
-                    this.fetching.insert(Box::pin(reader.fetch()))
-                }
-            };
-            let Poll::Ready((reader, result)) = fetching.as_mut().poll(cx) else {
-                return Poll::Pending;
-            };
-            this.fetching = None;
-            match result {
-                Ok(batch) => {
-                    this.reader = Some(reader);
-                    this.buffer.extend(batch);
-                }
-                Err(Fetch::Failed(error)) => {
-                    this.reader = Some(reader);
-                    return Poll::Ready(Some(Err(error)));
-                }
-                Err(Fetch::NoGroup) => return Poll::Ready(None),
+            if let Some(error) = this.failed.take() {
+                return Poll::Ready(Some(Err(error)));
             }
+            if this.fetching.is_none() && this.reader.is_none() {
+                return Poll::Ready(None);
+            }
+            return Poll::Pending;
         }
     }
 }

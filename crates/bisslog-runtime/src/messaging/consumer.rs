@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use crate::mapper::InputMapper;
 use crate::messaging::keys::{Keys, payload_key};
-use crate::messaging::process::{Binding, process};
+use crate::messaging::process::{Binding, PendingAck, acknowledged, process};
 use crate::messaging::settle::RetryPolicy;
 use crate::service::Service;
 use bisslog_messaging::{
@@ -202,7 +202,9 @@ impl Consumers {
         let Some((binding, _)) = self.bindings().into_iter().find(|(b, _)| b.queue == queue) else {
             return false;
         };
-        process(&binding, self.broker.as_ref(), delivery, None).await;
+        if let Some(ack) = process(&binding, self.broker.as_ref(), delivery, None).await {
+            acknowledged(&binding.queue, ack.await);
+        }
         true
     }
 
@@ -431,13 +433,19 @@ struct Runner {
 
 /// What a processing future comes to: the key it held (ordered triggers),
 /// and whether it panicked.
-type Done = (Option<String>, Result<(), Box<dyn std::any::Any + Send>>);
+type Done = (
+    Option<String>,
+    Result<Option<PendingAck>, Box<dyn std::any::Any + Send>>,
+);
 
 /// One delivery being processed.
 type Processing<'a> = Pin<Box<dyn Future<Output = Done> + Send + 'a>>;
 
 /// The deliveries waiting behind a running message of their key.
 type Waiting = Keys<Box<dyn Delivery>>;
+
+/// The acknowledgements waiting for the broker's answer.
+type Acking = FuturesUnordered<PendingAck>;
 
 impl Runner {
     /// Fetches and processes until stopped. Every in-flight message is a
@@ -450,6 +458,10 @@ impl Runner {
         });
         let mut in_flight = FuturesUnordered::new();
         let mut waiting = Waiting::default();
+        // Counted against `hold`, not the concurrency: a message whose
+        // call is over does not keep the next one waiting for the
+        // broker's answer to its acknowledgement.
+        let mut acking = Acking::new();
         // Releases of the messages that waited behind a key at shutdown.
         let mut releasing = JoinSet::new();
         let mut subscription = Some(deliveries);
@@ -472,14 +484,17 @@ impl Runner {
             let fetch = subscription.is_some()
                 && pause.is_none()
                 && in_flight.len() < self.concurrency
-                && in_flight.len() + waiting.waiting() < self.hold;
+                && in_flight.len() + waiting.waiting() + acking.len() < self.hold;
             tokio::select! {
                 biased;
                 Some(done) = in_flight.next(), if !in_flight.is_empty() => {
                     let stopping = *self.stopped.borrow();
-                    if let Some((next, key)) = finished(done, &mut waiting, &mut releasing, stopping) {
-                        self.start(next, Some(key), &mut waiting, &mut in_flight, &mut releasing).await;
+                    if let Some((next, key)) = finished(done, &mut waiting, &mut releasing, &mut acking, stopping) {
+                        self.start(next, Some(key), &mut waiting, &mut in_flight, &mut releasing, &mut acking).await;
                     }
+                }
+                Some(outcome) = acking.next(), if !acking.is_empty() => {
+                    acknowledged(&self.binding.queue, outcome);
                 }
                 _ = keep_waiting_alive.tick(), if waiting.waiting() > 0 => {
                     keep_alive_all(&waiting).await;
@@ -508,10 +523,10 @@ impl Runner {
                     Some(Ok(delivery)) => {
                         failures = 0;
                         match self.key_of(delivery.as_ref()) {
-                            None => self.start(delivery, None, &mut waiting, &mut in_flight, &mut releasing).await,
+                            None => self.start(delivery, None, &mut waiting, &mut in_flight, &mut releasing, &mut acking).await,
                             Some(key) => {
                                 if let Some(delivery) = waiting.admit(&key, delivery) {
-                                    self.start(delivery, Some(key), &mut waiting, &mut in_flight, &mut releasing).await;
+                                    self.start(delivery, Some(key), &mut waiting, &mut in_flight, &mut releasing, &mut acking).await;
                                 }
                             }
                         }
@@ -543,7 +558,10 @@ impl Runner {
         // be retried in place is released), in their order.
         let drained = tokio::time::timeout(self.grace, async {
             while let Some(done) = in_flight.next().await {
-                finished(done, &mut waiting, &mut releasing, true);
+                finished(done, &mut waiting, &mut releasing, &mut acking, true);
+            }
+            while let Some(outcome) = acking.next().await {
+                acknowledged(&self.binding.queue, outcome);
             }
         })
         .await;
@@ -551,6 +569,7 @@ impl Runner {
             tracing::warn!(
                 queue = %self.binding.queue,
                 abandoned = in_flight.len(),
+                acknowledging = acking.len(),
                 waiting = waiting.waiting(),
                 "shutdown grace elapsed; abandoning in-flight messages, the broker will deliver them again"
             );
@@ -604,6 +623,7 @@ impl Runner {
         waiting: &mut Waiting,
         in_flight: &mut FuturesUnordered<Processing<'s>>,
         releasing: &mut JoinSet<()>,
+        acking: &mut Acking,
     ) {
         loop {
             let mut processing = self.processing(delivery, key);
@@ -612,7 +632,7 @@ impl Runner {
                 Poll::Ready(done) => done,
                 Poll::Pending => return in_flight.push(processing),
             };
-            match finished(done, waiting, releasing, *self.stopped.borrow()) {
+            match finished(done, waiting, releasing, acking, *self.stopped.borrow()) {
                 Some((next, next_key)) => {
                     delivery = next;
                     key = Some(next_key);
@@ -632,9 +652,12 @@ fn finished(
     (key, done): Done,
     waiting: &mut Waiting,
     releasing: &mut JoinSet<()>,
+    acking: &mut Acking,
     stopping: bool,
 ) -> Option<(Box<dyn Delivery>, String)> {
-    report(done);
+    if let Some(ack) = report(done) {
+        acking.push(ack);
+    }
     let key = key?;
     if stopping {
         let behind = waiting.done_all(&key);
@@ -745,10 +768,13 @@ fn backoff(failures: u32) -> Duration {
         .min(Duration::from_secs(5))
 }
 
-fn report(done: Result<(), Box<dyn std::any::Any + Send>>) {
-    if done.is_err() {
+/// The acknowledgement a processing left to send, after reporting a
+/// panic.
+fn report(done: Result<Option<PendingAck>, Box<dyn std::any::Any + Send>>) -> Option<PendingAck> {
+    done.unwrap_or_else(|_| {
         tracing::error!("processing a message panicked; it will be delivered again");
-    }
+        None
+    })
 }
 
 /// Whether some consumer trigger of `metadata` asks for exactly-once.

@@ -16,7 +16,7 @@ use crate::mapper::{Body, InputMapper, Sources};
 use crate::messaging::settle::{Failed, RetryPolicy, Settlement, settle};
 use crate::trace::{Span, SpanKind, SpanStart, attributes};
 use bisslog_messaging::publish_provisioning;
-use bisslog_messaging::{Broker, Delivery};
+use bisslog_messaging::{Broker, BrokerError, Delivery};
 use bisslog_messaging::{DeadLetter, DeadLetterCause, Message};
 
 /// A consumer trigger bound to its use case: everything processing needs.
@@ -149,12 +149,18 @@ fn record_settlement(
 /// number counts those runs on top of the broker's. When `in_place` turns
 /// `true` (the consumer stops) during the wait, the delivery is released
 /// to the broker at once instead.
+///
+/// An acknowledgement is returned unawaited ([`PendingAck`]): the caller
+/// waits for the broker's answer without holding the message's place
+/// among the calls in flight (on Redis or the SQL broker it is a round
+/// trip that the next messages need not wait for). At-most-once
+/// acknowledgements are awaited here, before the call, as they must be.
 pub(crate) async fn process(
     binding: &Binding,
     broker: &dyn Broker,
     delivery: Box<dyn Delivery>,
     in_place: Option<&watch::Receiver<bool>>,
-) {
+) -> Option<PendingAck> {
     let mut attempt = delivery.attempt();
     let _in_flight = received(binding, attempt);
     loop {
@@ -162,10 +168,11 @@ pub(crate) async fn process(
         let parent = call_parent(&span, delivery.message());
         if binding.semantic == DeliverySemantic::AtMostOnce {
             // Boxed: the rarer paths stay out of every message's future.
-            return Box::pin(at_most_once(
+            Box::pin(at_most_once(
                 binding, broker, delivery, attempt, parent, &mut span,
             ))
             .await;
+            return None;
         }
         let outcome = with_keep_alive(
             delivery.as_ref(),
@@ -196,10 +203,8 @@ pub(crate) async fn process(
         }
         match settlement {
             Settlement::Ack => {
-                if let Err(error) = delivery.ack().await {
-                    tracing::warn!(queue = %binding.queue, error = %error,
-                        "the acknowledgement failed; the message may be delivered again");
-                }
+                span.end();
+                return Some(delivery.ack());
             }
             Settlement::Retry(delay) => {
                 if let Some(stopped) = in_place {
@@ -218,7 +223,7 @@ pub(crate) async fn process(
                         tracing::warn!(queue = %binding.queue, error = %error,
                             "the message could not be released; the broker will deliver it again");
                     }
-                    return;
+                    return None;
                 }
                 tracing::debug!(queue = %binding.queue, attempt, delay_ms = delay.as_millis() as u64, "retrying the message");
                 if let Err(error) = delivery.retry(delay).await {
@@ -231,7 +236,19 @@ pub(crate) async fn process(
             }
         }
         span.end();
-        return;
+        return None;
+    }
+}
+
+/// An acknowledgement on its way to the broker (see [`process`]).
+pub(crate) type PendingAck = bisslog_core::BoxFuture<'static, Result<(), BrokerError>>;
+
+/// Reports a failed acknowledgement: the broker will deliver the message
+/// again, which at-least-once allows.
+pub(crate) fn acknowledged(queue: &str, outcome: Result<(), BrokerError>) {
+    if let Err(error) = outcome {
+        tracing::warn!(queue = %queue, error = %error,
+            "the acknowledgement failed; the message may be delivered again");
     }
 }
 
