@@ -13,6 +13,7 @@ struct Run {
     rep: u64,
     in_flight: u64,
     savepoints: bool,
+    label: String,
     msg_per_s: f64,
     cpu_us: f64,
     switches: f64,
@@ -45,15 +46,25 @@ pub(crate) fn print(file: &str) -> Result<(), String> {
             rep: v.get("rep").and_then(Value::as_u64).unwrap_or(0),
             in_flight: v.get("in_flight").and_then(Value::as_u64).unwrap_or(0),
             savepoints: v.get("savepoints").and_then(Value::as_bool).unwrap_or(true),
+            label: v
+                .get("label")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
             msg_per_s: num("msg_per_s").unwrap_or(f64::NAN),
             cpu_us,
             switches,
             per_tx: num("messages_per_transaction"),
         });
     }
-    let mut groups: Vec<(String, u64, bool)> = Vec::new();
+    let mut groups: Vec<(String, u64, bool, String)> = Vec::new();
     for run in &runs {
-        let group = (run.design.clone(), run.in_flight, run.savepoints);
+        let group = (
+            run.design.clone(),
+            run.in_flight,
+            run.savepoints,
+            run.label.clone(),
+        );
         if !groups.contains(&group) {
             groups.push(group);
         }
@@ -63,11 +74,14 @@ pub(crate) fn print(file: &str) -> Result<(), String> {
         "| design | in flight | msg/s | CPU µs/msg | × f (CPU) | context switches/msg | msgs/transaction |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    for (design, in_flight, savepoints) in groups {
+    for (design, in_flight, savepoints, label) in groups {
         let mine: Vec<&Run> = runs
             .iter()
             .filter(|r| {
-                r.design == design && r.in_flight == in_flight && r.savepoints == savepoints
+                r.design == design
+                    && r.in_flight == in_flight
+                    && r.savepoints == savepoints
+                    && r.label == label
             })
             .collect();
         // Each rep against the f of the same rep (interleaved runs).
@@ -75,7 +89,7 @@ pub(crate) fn print(file: &str) -> Result<(), String> {
             .iter()
             .filter_map(|r| {
                 runs.iter()
-                    .find(|f| f.design == "f" && f.rep == r.rep)
+                    .find(|f| f.design == "f" && f.label.is_empty() && f.rep == r.rep)
                     .map(|f| r.cpu_us / f.cpu_us)
             })
             .collect();
@@ -87,6 +101,11 @@ pub(crate) fn print(file: &str) -> Result<(), String> {
             ("b" | "d" | "e", true) => format!("{name}, a savepoint per message"),
             ("b" | "d" | "e", false) => format!("{name}, no savepoints"),
             _ => name,
+        };
+        let name = if label.is_empty() {
+            name
+        } else {
+            format!("{name} ({label})")
         };
         println!(
             "| {name} | {in_flight} | {} | {} | {} | {} | {} |",
