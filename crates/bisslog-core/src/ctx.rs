@@ -485,7 +485,7 @@ mod tests {
         let refused = ctx.insert_extension::<Calls>(Arc::new(NoCalls));
         assert!(refused.is_err_and(|again| !Arc::ptr_eq(&again, &calls)));
         let read = ctx.extension::<Calls>();
-        assert!(read.is_some_and(|read| Arc::ptr_eq(&read, &calls)));
+        assert!(read.is_some_and(|read| Arc::ptr_eq(&*read, &calls)));
         // Other types still go to the list, and children inherit both.
         assert!(ctx.insert_extension(7_u32).is_ok());
         let child = ctx.child("b");
@@ -493,7 +493,7 @@ mod tests {
         assert!(
             child
                 .extension::<Calls>()
-                .is_some_and(|read| Arc::ptr_eq(&read, &calls))
+                .is_some_and(|read| Arc::ptr_eq(&*read, &calls))
         );
     }
 
