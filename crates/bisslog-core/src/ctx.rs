@@ -86,7 +86,14 @@ struct Inner {
     span: OnceLock<TraceContext>,
     /// What the runtime attaches: one value per type, set once each.
     extensions: Extensions,
+    /// The dispatcher of nested calls, an extension with a slot of its
+    /// own: the runtime attaches it to every call, and a slot spares that
+    /// two allocations and a lock (see [`Ctx::insert_extension`]).
+    calls: OnceLock<Arc<dyn CallDispatcher>>,
 }
+
+/// The extension type kept in [`Inner::calls`].
+type Calls = Arc<dyn CallDispatcher>;
 
 /// Values of any type, at most one per type. Few (the runtime attaches
 /// two), so a vector is faster than a map.
@@ -186,6 +193,12 @@ impl Ctx {
             // dispatched by the same runtime: it starts with the same
             // extensions.
             extensions: Extensions(Mutex::new(self.0.extensions.entries().clone())),
+            calls: self
+                .0
+                .calls
+                .get()
+                .cloned()
+                .map_or_else(OnceLock::new, OnceLock::from),
         }))
     }
 
@@ -197,6 +210,11 @@ impl Ctx {
     /// that define their types (`bisslog_messaging::work::of`). A use case
     /// never needs it.
     pub fn extension<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        if TypeId::of::<T>() == TypeId::of::<Calls>() {
+            // Rarely asked for this way (`Ctx::call` reads the slot).
+            let calls: Arc<dyn Any + Send + Sync> = Arc::new(Arc::clone(self.0.calls.get()?));
+            return calls.downcast::<T>().ok();
+        }
         let entries = self.0.extensions.entries();
         let (_, value) = entries.iter().find(|(id, _)| *id == TypeId::of::<T>())?;
         Arc::clone(value).downcast::<T>().ok()
@@ -206,6 +224,29 @@ impl Ctx {
     /// on, see [`Ctx::child`]). Once per type: a second value of the same
     /// type is refused and given back.
     pub fn insert_extension<T: Any + Send + Sync>(&self, value: T) -> Result<(), T> {
+        if TypeId::of::<T>() == TypeId::of::<Calls>() {
+            // The dispatcher goes to its own slot, moved through an
+            // `Option` that `Any` can take it out of.
+            let mut value = Some(value);
+            if let Some(slot) = (&mut value as &mut dyn Any).downcast_mut::<Option<Calls>>()
+                && let Some(calls) = slot.take()
+            {
+                return match self.0.calls.set(calls) {
+                    Ok(()) => Ok(()),
+                    Err(refused) => {
+                        *slot = Some(refused);
+                        value.map_or(Ok(()), Err)
+                    }
+                };
+            }
+            return value.map_or(Ok(()), |value| self.insert_other(value));
+        }
+        self.insert_other(value)
+    }
+
+    /// [`insert_extension`](Self::insert_extension) of any type but the
+    /// dispatcher.
+    fn insert_other<T: Any + Send + Sync>(&self, value: T) -> Result<(), T> {
         let mut entries = self.0.extensions.entries();
         if entries.iter().any(|(id, _)| *id == TypeId::of::<T>()) {
             return Err(value);
@@ -247,7 +288,7 @@ impl Ctx {
         U::Error: From<Error>,
     {
         let type_name = short_type_name::<U>();
-        let Some(dispatcher) = self.extension::<Arc<dyn CallDispatcher>>() else {
+        let Some(dispatcher) = self.0.calls.get() else {
             let child = self.child(type_name);
             return use_case.run(&child, input).await;
         };
@@ -368,6 +409,7 @@ impl CtxBuilder {
             trace_parent: self.trace_parent,
             span: OnceLock::new(),
             extensions: Extensions::default(),
+            calls: OnceLock::new(),
         }))
     }
 }
@@ -420,6 +462,39 @@ mod tests {
         let child = ctx.child("b");
         assert_eq!(child.trace_parent(), Some(&span));
         assert!(Ctx::new("c", Trigger::Direct).trace_context().is_none());
+    }
+
+    struct NoCalls;
+
+    impl CallDispatcher for NoCalls {
+        fn dispatch<'a>(
+            &'a self,
+            _: &'a Ctx,
+            _: NestedCall<'a>,
+        ) -> crate::port::BoxFuture<'a, Result<(), Error>> {
+            Box::pin(async { Err(Error::internal("no calls here")) })
+        }
+    }
+
+    #[test]
+    fn the_dispatcher_is_an_extension_with_a_slot_of_its_own() {
+        let ctx = Ctx::new("a", Trigger::Http);
+        assert!(ctx.extension::<Calls>().is_none());
+        let calls: Calls = Arc::new(NoCalls);
+        assert!(ctx.insert_extension(Arc::clone(&calls)).is_ok());
+        let refused = ctx.insert_extension::<Calls>(Arc::new(NoCalls));
+        assert!(refused.is_err_and(|again| !Arc::ptr_eq(&again, &calls)));
+        let read = ctx.extension::<Calls>();
+        assert!(read.is_some_and(|read| Arc::ptr_eq(&*read, &calls)));
+        // Other types still go to the list, and children inherit both.
+        assert!(ctx.insert_extension(7_u32).is_ok());
+        let child = ctx.child("b");
+        assert_eq!(child.extension::<u32>().as_deref(), Some(&7));
+        assert!(
+            child
+                .extension::<Calls>()
+                .is_some_and(|read| Arc::ptr_eq(&*read, &calls))
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::auth::GatewayCaller;
 use crate::config::HttpConfig;
-use crate::headers::{TRANSACTION, transaction_id};
+use crate::headers::TRANSACTION;
 use crate::problem::{Problem, ProblemIntoResponse as _, StatusPolicy};
 use crate::routes::Route;
 use crate::sources::HttpSources;
@@ -42,14 +42,16 @@ type Refusal = (StatusCode, &'static str, String);
 pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
     let raw_path = RawPathParams::from_request_parts(&mut parts, &()).await;
-    let transaction = transaction_id(&parts.headers);
-    let transaction_text = transaction.text().into_owned();
+    let (transaction, transaction_header) = crate::headers::transaction(&parts.headers);
+    // The header's value is visible ASCII (a caller's id is checked, a
+    // generated one is hexadecimal): its text, without another copy.
+    let transaction_text = transaction_header.to_str().unwrap_or_default();
     let incoming = crate::trace::incoming(&parts.headers);
     let span = crate::trace::server_span(
         route.use_case.tracer(),
         &route,
         &parts,
-        &transaction_text,
+        transaction_text,
         incoming.as_ref(),
     );
     // With a tracer the call continues the server span; without one, the
@@ -65,7 +67,7 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
             status,
             code,
             detail,
-            &transaction_text,
+            transaction_text,
             Some(parts.uri.path()),
         )
     };
@@ -102,7 +104,7 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
                     let refused =
                         shared
                             .policy
-                            .problem(&error, &transaction_text, Some(parts.uri.path()));
+                            .problem(&error, transaction_text, Some(parts.uri.path()));
                     let unauthorized = refused.status_code() == StatusCode::UNAUTHORIZED;
                     let mut response = refused.into_response();
                     if unauthorized && let Some(challenge) = authenticator.challenge(&error) {
@@ -117,10 +119,10 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
             // authorizer): only code can put it there.
             None => gateway.map(|caller| caller.0.clone()).unwrap_or_default(),
         };
-        let bytes = read_body(&parts.headers, body, &route, &shared.config)
+        let bytes = read_body(&parts.headers, body, &shared.config)
             .await
             .map_err(problem)?;
-        let body = parse_body(&bytes, &route).map_err(problem)?;
+        let body = parse_body(&parts.headers, &bytes, &route).map_err(problem)?;
         let sources = HttpSources {
             path: route
                 .variables
@@ -148,7 +150,7 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
             if let Some(refusal) = decision.refusal() {
                 return Err(shared.policy.problem(
                     &refusal,
-                    &transaction_text,
+                    transaction_text,
                     Some(parts.uri.path()),
                 ));
             }
@@ -179,7 +181,7 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
             ))),
             Ok(Err(failure)) => Err(shared.policy.problem(
                 failure.as_ref(),
-                &transaction_text,
+                transaction_text,
                 Some(parts.uri.path()),
             )),
             Ok(Ok(reply)) => Ok(success(reply, &route, &parts.headers, &shared.config)),
@@ -188,16 +190,15 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
     .await;
 
     let mut response = outcome.unwrap_or_else(|problem| problem.into_response());
-    finish(&mut response, &route, &parts.headers, &transaction_text);
+    finish(&mut response, &route, &parts.headers, transaction_header);
     crate::trace::end_server_span(span, response.status());
     response
 }
 
-/// Reads the body within the size limit and checks its media type.
+/// Reads the body within the size limit.
 async fn read_body(
     headers: &HeaderMap,
     body: HttpBody,
-    route: &Route,
     config: &HttpConfig,
 ) -> Result<Bytes, Refusal> {
     let too_large = || {
@@ -223,24 +224,27 @@ async fn read_body(
             return Err((StatusCode::BAD_REQUEST, "body-unreadable", detail));
         }
     };
-    if !bytes.iter().all(u8::is_ascii_whitespace) {
-        let content_type = crate::headers::text(headers, header::CONTENT_TYPE);
-        check_content_type(content_type, route.content_type.as_deref()).map_err(|detail| {
-            (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                detail,
-            )
-        })?;
-    }
     Ok(bytes)
 }
 
-/// The body as JSON borrowed from its bytes; `None` when it is empty.
-fn parse_body<'b>(bytes: &'b Bytes, route: &Route) -> Result<Option<Body<'b>>, Refusal> {
+/// The body as JSON borrowed from its bytes, once its media type is
+/// checked; `None` when it is empty (then it has no media type to check).
+fn parse_body<'b>(
+    headers: &HeaderMap,
+    bytes: &'b Bytes,
+    route: &Route,
+) -> Result<Option<Body<'b>>, Refusal> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
+    let content_type = crate::headers::text(headers, header::CONTENT_TYPE);
+    check_content_type(content_type, route.content_type.as_deref()).map_err(|detail| {
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            detail,
+        )
+    })?;
     let malformed = |detail: String| (StatusCode::BAD_REQUEST, "malformed-body", detail);
     let text = std::str::from_utf8(bytes)
         .map_err(|e| malformed(format!("the request body is not UTF-8: {e}")))?;
@@ -257,6 +261,12 @@ fn parse_body<'b>(bytes: &'b Bytes, route: &Route) -> Result<Option<Body<'b>>, R
 fn check_content_type(given: Option<&str>, declared: Option<&str>) -> Result<(), String> {
     fn essence(s: &str) -> &str {
         s.split(';').next().unwrap_or_default().trim()
+    }
+    // The common case first, without splitting off parameters.
+    if declared.is_none()
+        && given.is_none_or(|given| given.eq_ignore_ascii_case("application/json"))
+    {
+        return Ok(());
     }
     let Some(given) = given.map(essence) else {
         return Ok(());
@@ -341,11 +351,14 @@ fn entity_tag(body: &[u8]) -> String {
 
 /// Headers every response of a route carries: the transaction id and, for
 /// CORS routes, the allowed origin.
-fn finish(response: &mut Response, route: &Route, request_headers: &HeaderMap, transaction: &str) {
+fn finish(
+    response: &mut Response,
+    route: &Route,
+    request_headers: &HeaderMap,
+    transaction: HeaderValue,
+) {
     let headers = response.headers_mut();
-    if let Ok(id) = HeaderValue::from_str(transaction) {
-        headers.insert(TRANSACTION.clone(), id);
-    }
+    headers.insert(TRANSACTION.clone(), transaction);
     let Some(cors) = &route.cors else { return };
     let origin = crate::headers::text(request_headers, header::ORIGIN);
     if let Some(allowed) = cors.allow(origin)

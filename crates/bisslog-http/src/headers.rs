@@ -3,8 +3,9 @@
 //! mappers.
 
 use bisslog_core::TransactionId;
+use bytes::Bytes;
 use http::header::AsHeaderName;
-use http::{HeaderMap, HeaderName};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// The transaction header, parsed once.
 pub(crate) static TRANSACTION: HeaderName = HeaderName::from_static(crate::TRANSACTION_HEADER);
@@ -16,6 +17,24 @@ pub(crate) fn transaction_id(headers: &HeaderMap) -> TransactionId {
         .and_then(|v| v.to_str().ok())
         .and_then(TransactionId::parse)
         .unwrap_or_else(TransactionId::generate)
+}
+
+/// The transaction id a caller sent, or a new one, with the value the
+/// response's transaction header carries: the caller's own header value
+/// (shared with the request, not copied), or the new id's text moved into
+/// the header (one allocation per request, no second copy).
+pub(crate) fn transaction(headers: &HeaderMap) -> (TransactionId, HeaderValue) {
+    if let Some(value) = headers.get(&TRANSACTION)
+        && let Some(id) = value.to_str().ok().and_then(TransactionId::parse)
+    {
+        return (id, value.clone());
+    }
+    let id = TransactionId::generate();
+    let text = Bytes::from(id.text().into_owned());
+    // A generated id is hexadecimal digits and dashes: always a valid value.
+    let value =
+        HeaderValue::from_maybe_shared(text).unwrap_or_else(|_| HeaderValue::from_static(""));
+    (id, value)
 }
 
 /// A header's value as text (names in any case); `None` when it is absent
