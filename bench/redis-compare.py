@@ -33,6 +33,9 @@ Contenders (binaries built by bench/bisslog-rs-mq, see bench/README.md):
                    (CONCURRENCY=256) instead of 16: more acknowledgements
                    share each write to the socket
   bisslog-rs-inbox bisslog-rs-mq BROKER=redis INBOX=1: exactly-once, SQLite inbox
+  bisslog-rs-before  another build of bisslog-rs-mq (BEFORE_BIN, default
+                   $BIN/bisslog-rs-mq-before) with the defaults: a change
+                   against the build before it, in the same run
 
 Because the stream is deleted and published again before every run, the
 only group the watcher sees is the one of the consumer under test.
@@ -79,6 +82,10 @@ CONTENDERS = {
                                {"BROKER": "redis", "INBOX": "0", "CONCURRENCY": "256",
                                 "REDIS_URL": URL + "?read_batch=256"}),
     "bisslog-rs-inbox": ([os.path.join(BIN, "bisslog-rs-mq")], {"BROKER": "redis", "INBOX": "1"}),
+    # Another build of bisslog-rs-mq (BEFORE_BIN), with the defaults: a
+    # change measured against the build before it, in the same run.
+    "bisslog-rs-before": ([os.environ.get("BEFORE_BIN", os.path.join(BIN, "bisslog-rs-mq-before"))],
+                          {"BROKER": "redis", "INBOX": "0"}),
 }
 DEFAULT_CONTENDERS = "raw-redis,bisslog-rs,bisslog-rs-again"
 # The A/A pairs: the same contender twice.

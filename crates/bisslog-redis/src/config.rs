@@ -31,9 +31,12 @@ pub struct RedisConfig {
     /// has read yet included). Default: off, the stream is never trimmed
     /// by bisslog.
     pub max_len: Option<u64>,
-    /// `read_batch`: the most entries one `XREADGROUP` takes. Default: the
-    /// subscription's prefetch, at most 32. What is read waits in the
-    /// instance until the runner takes it, and counts against its lease.
+    /// `read_batch`: the most entries one `XREADGROUP` takes. Default:
+    /// half the subscription's prefetch, at most 256 (128 with the
+    /// runner's defaults). The next read is sent when half of the last
+    /// is handed out, so a subscriber holds at most 1.5 reads ahead (the
+    /// prefetch, with the default). What is read waits in the instance
+    /// until the runner takes it, and counts against its lease.
     pub read_batch: Option<usize>,
     /// `claim_interval_ms`: how often a subscriber looks for delayed
     /// retries that are due, released entries, and entries whose lease
@@ -163,7 +166,7 @@ impl RedisConfig {
     /// Entries per read for a subscription of `prefetch`.
     pub(crate) fn batch(&self, prefetch: u32) -> usize {
         self.read_batch
-            .unwrap_or_else(|| (prefetch as usize).clamp(1, 32))
+            .unwrap_or_else(|| (prefetch as usize / 2).clamp(1, 256))
     }
 }
 
@@ -213,7 +216,9 @@ mod tests {
             config.claim_every(Duration::from_millis(10)),
             Duration::from_millis(50)
         );
-        assert_eq!(config.batch(256), 32);
-        assert_eq!(config.batch(4), 4);
+        assert_eq!(config.batch(256), 128);
+        assert_eq!(config.batch(4096), 256);
+        assert_eq!(config.batch(4), 2);
+        assert_eq!(config.batch(1), 1);
     }
 }

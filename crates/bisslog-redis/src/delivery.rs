@@ -402,52 +402,66 @@ impl RedisDeliveries {
 
 type Item = Result<Box<dyn Delivery>, BrokerError>;
 
+impl RedisDeliveries {
+    /// Sends the next read when the buffer is low and none is on its way,
+    /// and takes in the answer of the one on its way when it has come.
+    fn poll_fetch(&mut self, cx: &mut Context<'_>) {
+        if self.fetching.is_none()
+            && self.failed.is_none()
+            && self.buffer.len() <= self.low_water
+            && let Some(reader) = self.reader.take()
+        {
+            self.fetching = Some(Box::pin(reader.fetch()));
+        }
+        let Some(fetching) = &mut self.fetching else {
+            return;
+        };
+        let Poll::Ready((reader, result)) = fetching.as_mut().poll(cx) else {
+            return;
+        };
+        self.fetching = None;
+        match result {
+            Ok(batch) => {
+                self.reader = Some(reader);
+                self.buffer.extend(batch);
+            }
+            Err(Fetch::Failed(error)) => {
+                self.reader = Some(reader);
+                self.failed = Some(error);
+            }
+            // The reader is dropped: the subscription ends once the
+            // buffer is handed out.
+            Err(Fetch::NoGroup) => {}
+        }
+    }
+}
+
 impl Stream for RedisDeliveries {
     type Item = Item;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item>> {
         let this = &mut *self;
         loop {
-            if this.fetching.is_none()
-                && this.failed.is_none()
-                && this.buffer.len() <= this.low_water
-                && let Some(reader) = this.reader.take()
-            {
-                this.fetching = Some(Box::pin(reader.fetch()));
-            }
-            if let Some(fetching) = &mut this.fetching
-                && let Poll::Ready((reader, result)) = fetching.as_mut().poll(cx)
-            {
-                this.fetching = None;
-                match result {
-                    Ok(batch) => {
-                        this.reader = Some(reader);
-                        this.buffer.extend(batch);
-                        if this.buffer.is_empty() {
-                            // Nothing came (a read that blocked until the
-                            // next claim was due): read again.
-                            continue;
-                        }
-                    }
-                    Err(Fetch::Failed(error)) => {
-                        this.reader = Some(reader);
-                        this.failed = Some(error);
-                    }
-                    // The reader is dropped: the subscription ends once
-                    // the buffer is handed out.
-                    Err(Fetch::NoGroup) => {}
-                }
-            }
-            if let Some(delivery) = this.buffer.pop_front() {
+            let handed = this.buffer.pop_front();
+            // After the pop: the read that this one brought the buffer
+            // down for is sent now, answered while these are processed.
+            this.poll_fetch(cx);
+            if let Some(delivery) = handed {
                 return Poll::Ready(Some(Ok(Box::new(delivery))));
+            }
+            if !this.buffer.is_empty() {
+                continue;
             }
             if let Some(error) = this.failed.take() {
                 return Poll::Ready(Some(Err(error)));
             }
-            if this.fetching.is_none() && this.reader.is_none() {
-                return Poll::Ready(None);
+            match (&this.fetching, &this.reader) {
+                (Some(_), _) => return Poll::Pending,
+                (None, None) => return Poll::Ready(None),
+                // A read that came back empty (it blocked until the next
+                // claim was due): send another.
+                (None, Some(_)) => {}
             }
-            return Poll::Pending;
         }
     }
 }

@@ -522,6 +522,49 @@ async fn max_len_trims_the_stream_approximately_and_nothing_else_does() {
 }
 
 #[tokio::test]
+async fn the_next_read_is_sent_when_half_of_the_last_is_handed_out() {
+    if !support::available() {
+        return;
+    }
+    let queue = support::unique_queue("read-ahead");
+    let broker = support::connect().await;
+    broker.provision(&queue).await.unwrap();
+    for n in 0..30 {
+        let message = Message::new(format!(r#"{{"n":{n}}}"#));
+        broker.publish(&queue, &message).await.unwrap();
+    }
+    let mut reading = subscription(&queue, "svc-read-ahead", Duration::from_secs(30));
+    // Reads of ten.
+    reading.prefetch = 20;
+    let mut deliveries = broker.subscribe(&reading).await.unwrap();
+    let mut handed = Vec::new();
+    for _ in 0..4 {
+        handed.push(next(&mut deliveries).await);
+    }
+    // Six left of the first read: no second read yet. Handing out the
+    // fifth leaves five: the second read is sent; closing waits for it and
+    // hands back what is left of the first read and all of the second.
+    handed.push(next(&mut deliveries).await);
+    let taken = deliveries.close().await;
+    assert_eq!(
+        taken.len(),
+        15,
+        "five of the first read and ten of the second"
+    );
+    let mut ids: Vec<String> = handed
+        .iter()
+        .chain(taken.iter())
+        .map(|d| d.message().id.clone())
+        .collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 20, "every entry read once, in stream order");
+    for delivery in handed.into_iter().chain(taken) {
+        delivery.ack().await.unwrap();
+    }
+    support::delete_keys(&broker, &[queue]).await;
+}
+
+#[tokio::test]
 async fn closing_hands_back_what_was_read_ahead_and_a_release_goes_to_another_at_once() {
     if !support::available() {
         return;
@@ -537,7 +580,9 @@ async fn closing_hands_back_what_was_read_ahead_and_a_release_goes_to_another_at
         sent.push(message.id);
     }
     let mut reading = subscription(&queue, "svc-release", lease);
-    reading.prefetch = 10;
+    // Reads of half the prefetch: ten; the next read would start once
+    // five or fewer are left.
+    reading.prefetch = 20;
     let mut deliveries = first.subscribe(&reading).await.unwrap();
     let started = next(&mut deliveries).await;
     let taken = deliveries.close().await;
