@@ -516,9 +516,10 @@ fn run(
             // ahead and the resume fetches it again, a round trip each
             // time the stream lags by a few records (messages/s fell to
             // ~1,000 on the mock cluster); waiting for half the channel
-            // wakes this thread once per many records, not once per
-            // record. Only a stream that takes nothing for a poll's time
-            // pauses the partitions.
+            // lets this thread go on once per many records rather than
+            // once per record (each hand-out wakes it to look). Only a
+            // stream that takes nothing for a poll's time pauses the
+            // partitions.
             if !paused
                 && backlog.len() >= prefetch
                 && shared.wait_for_room(sender, (prefetch / 2).max(1))
