@@ -29,6 +29,9 @@ Contenders (binaries built by bench/bisslog-rs-mq, see bench/README.md):
                    shows the noise
   bisslog-rs-inflight256  bisslog-rs with 256 messages in flight
                    (CONCURRENCY=256) instead of 16
+  bisslog-rs-prefetch100k  bisslog-rs with a channel of 100,000 records
+                   (PREFETCH=100000): the consumer thread never pauses the
+                   partitions
 
 The mock cluster is not Kafka: it keeps the log in memory (no disk, no
 replication, no page cache), and answers from librdkafka's own code. What
