@@ -6,12 +6,15 @@
 //! input and summed; success acknowledges it.
 //!
 //! Environment:
-//!   BROKER    `nats` (default), `amqp` or `redis`
+//!   BROKER    `nats` (default), `amqp`, `redis` or `kafka`
 //!   NATS_URL  default nats://127.0.0.1:14222 (the harness's server)
 //!   AMQP_URL  default amqp://guest:guest@127.0.0.1:15680/%2f
 //!   REDIS_URL default redis://127.0.0.1:16390/0 (bench/redis-compare.py's
 //!             server); its query takes bisslog-redis's settings
 //!             (`?read_batch=256`)
+//!   KAFKA_URL default kafka://127.0.0.1:9092 (bench/kafka-compare.py
+//!             passes its mock cluster's); its query takes bisslog-kafka's
+//!             settings
 //!   SUBJECT   the queue consumed, default `bench.add`
 //!   PREFETCH  messages a broker may hand the consumer ahead (default:
 //!             the runtime's, twice the concurrency and at least 128)
@@ -93,6 +96,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         "redis" => std::sync::Arc::new(
             bisslog_redis::RedisBroker::connect(&env_or("REDIS_URL", "redis://127.0.0.1:16390/0"))
+                .await?,
+        ),
+        "kafka" => std::sync::Arc::new(
+            bisslog_kafka::KafkaBroker::connect(&env_or("KAFKA_URL", "kafka://127.0.0.1:9092"))
                 .await?,
         ),
         _ => std::sync::Arc::new(

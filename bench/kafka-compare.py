@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Kafka consumer comparison: bisslog-rs against a raw rdkafka consumer, same run.
+
+There is no Kafka server on the development machines and the shared
+harness has no Kafka phase, so this driver does for Kafka what
+redis-compare.py does for Redis Streams, against librdkafka's mock
+cluster, with the harness's own process helpers (`Group`, `tail`):
+
+  * per repetition, for each contender, round-robin: a fresh one-broker
+    mock cluster (`kafka-tool MODE=cluster`, pinned to CLIENT_CPUS, topic
+    `bench.add` and its dead-letter topic `bench.add.dlq`, PARTITIONS
+    partitions each, stopped by closing its stdin and
+    then by its own pid), publish N records `{"a":i,"b":1,"c":2}` (with
+    `message-id` and `content-type` headers, as bisslog-kafka writes them),
+    start the watcher (polls the group's committed offsets until they reach
+    the end of every partition), start the consumer pinned to SERVER_CPUS,
+    and read from the watcher how long the topic took to drain; the
+    consumer's CPU seconds (utime+stime, start-up and group join included)
+    are read from /proc before it is stopped.
+
+Contenders (binaries built by bench/bisslog-rs-mq, see bench/README.md):
+  raw-rdkafka      kafka-tool MODE=consume: a BaseConsumer poll loop, decode
+                   every payload, store its offset, commit the stored offsets
+                   (async) every 256 records and when a poll comes back empty
+  raw-rdkafka-again  raw-rdkafka a second time: an A/A pair of the baseline
+  bisslog-rs       bisslog-rs-mq BROKER=kafka: the consumer trigger,
+                   at-least-once, bisslog-kafka's and the runtime's defaults
+  bisslog-rs-again the same as bisslog-rs, a second time: the A/A pair that
+                   shows the noise
+  bisslog-rs-inflight256  bisslog-rs with 256 messages in flight
+                   (CONCURRENCY=256) instead of 16
+  bisslog-rs-prefetch100k  bisslog-rs with a channel of 100,000 records
+                   (PREFETCH=100000): the consumer thread never pauses the
+                   partitions
+
+The mock cluster is not Kafka: it keeps the log in memory (no disk, no
+replication, no page cache), and answers from librdkafka's own code. What
+is compared is the consumer's CPU per message on the client side, where
+both contenders run the same librdkafka.
+
+Usage: python3 bench/kafka-compare.py   (knobs: N, MQ_REPS, CONTENDERS,
+       PARTITIONS, SERVER_CPUS, CLIENT_CPUS, BENCH_WORK, HARNESS)
+Prints a Markdown table of medians; every measurement goes to
+$BENCH_WORK/results/kafka-<UTC timestamp>/raw.jsonl.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HARNESS = os.environ.get("HARNESS") or os.path.join(HERE, "..", "..", "shared", "bench")
+sys.path.insert(0, os.path.join(HARNESS, "lib"))
+from bench import Group, log, tail  # noqa: E402  (the harness's helpers)
+
+WORK = os.environ.get("BENCH_WORK") or os.path.join(os.environ.get("TMPDIR", "/tmp"), "bisslog-bench")
+BIN = os.path.join(WORK, "target", "release")
+TOOL = os.path.join(BIN, "kafka-tool")
+N = int(os.environ.get("N", "100000"))
+REPS = int(os.environ.get("MQ_REPS", "5"))
+PARTITIONS = os.environ.get("PARTITIONS", "3")
+SERVER_CPUS = os.environ.get("SERVER_CPUS", "0")
+CLIENT_CPUS = os.environ.get("CLIENT_CPUS", "1")
+TIMEOUT_S = 180
+TOPIC = "bench.add"
+BASELINE = "raw-rdkafka"
+
+CONTENDERS = {
+    "raw-rdkafka": ([TOOL], {"MODE": "consume"}),
+    "raw-rdkafka-again": ([TOOL], {"MODE": "consume"}),
+    "bisslog-rs": ([os.path.join(BIN, "bisslog-rs-mq")], {"BROKER": "kafka", "INBOX": "0"}),
+    "bisslog-rs-again": ([os.path.join(BIN, "bisslog-rs-mq")], {"BROKER": "kafka", "INBOX": "0"}),
+    "bisslog-rs-inflight256": ([os.path.join(BIN, "bisslog-rs-mq")],
+                               {"BROKER": "kafka", "INBOX": "0", "CONCURRENCY": "256"}),
+    "bisslog-rs-prefetch100k": ([os.path.join(BIN, "bisslog-rs-mq")],
+                                {"BROKER": "kafka", "INBOX": "0", "PREFETCH": "100000"}),
+}
+DEFAULT_CONTENDERS = "raw-rdkafka,bisslog-rs,raw-rdkafka-again,bisslog-rs-again"
+# The A/A pairs: the same contender twice.
+AA = (("bisslog-rs", "bisslog-rs-again"), ("raw-rdkafka", "raw-rdkafka-again"))
+
+
+class Cluster:
+    """The mock cluster process: up until its stdin closes."""
+
+    def __init__(self, logpath):
+        self.logf = open(logpath, "ab")
+        self.p = subprocess.Popen(
+            ["taskset", "-c", CLIENT_CPUS, TOOL],
+            env={**os.environ, "MODE": "cluster", "TOPIC": TOPIC, "PARTITIONS": PARTITIONS},
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.logf, text=True)
+        self.bootstrap = self.p.stdout.readline().strip()
+        if not self.bootstrap:
+            self.stop()
+            raise RuntimeError("the mock cluster did not start: " + tail(logpath))
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.stdin.close()
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.terminate()  # its own pid
+                self.p.wait(10)
+        self.logf.close()
+
+
+def tool(mode, bootstrap, timeout=300):
+    env = {**os.environ, "BOOTSTRAP": bootstrap, "TOPIC": TOPIC, "MODE": mode, "N": str(N)}
+    r = subprocess.run(["taskset", "-c", CLIENT_CPUS, TOOL], env=env,
+                       capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError(f"kafka-tool {mode}: {r.stderr[-500:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def one_run(name, out, rep):
+    argv, extra = CONTENDERS[name]
+    cluster = Cluster(os.path.join(out, "logs", f"cluster-{name}-rep{rep}.log"))
+    try:
+        return measure(name, out, rep, argv, extra, cluster.bootstrap)
+    finally:
+        cluster.stop()
+
+
+def measure(name, out, rep, argv, extra, bootstrap):
+    pub = tool("publish", bootstrap)
+    watcher = subprocess.Popen(
+        ["taskset", "-c", CLIENT_CPUS, TOOL],
+        env={**os.environ, "BOOTSTRAP": bootstrap, "TOPIC": TOPIC, "MODE": "watch",
+             "TIMEOUT_S": str(TIMEOUT_S)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = watcher.stdout.readline().strip()
+    if line != "READY":
+        watcher.kill()
+        raise RuntimeError(f"watcher: {line} {watcher.stderr.read()[-500:]}")
+    logpath = os.path.join(out, "logs", f"kafka-{name}-rep{rep}.log")
+    env = {**os.environ, "BOOTSTRAP": bootstrap, "KAFKA_URL": f"kafka://{bootstrap}",
+           "TOPIC": TOPIC, "SUBJECT": TOPIC, "BENCH_WORK": WORK, "RUST_LOG": "info", **extra}
+    consumer = Group(argv, env=env, logpath=logpath, cpus=SERVER_CPUS)
+    try:
+        # A consumer that exits (cannot connect, cannot start) ends the run
+        # at once rather than at the watcher's timeout.
+        while watcher.poll() is None and consumer.alive():
+            time.sleep(0.05)
+        if watcher.poll() is None:
+            raise RuntimeError("the consumer exited; its log: " + tail(logpath))
+        wout, _ = watcher.communicate(timeout=30)
+        cpu = consumer.cpu_seconds()
+        rss = consumer.peak_rss_kib()
+        alive = consumer.alive()
+    finally:
+        consumer.stop()
+        if watcher.poll() is None:
+            watcher.kill()  # its own pid
+            watcher.wait()
+    j = json.loads(wout.strip().splitlines()[-1])
+    row = {"contender": name, "rep": rep, "publish_msgs_per_s": pub["publish_msgs_per_s"],
+           "consumer_cpu_s": cpu, "cpu_us_per_msg": cpu / N * 1e6, "peak_rss_kib": rss,
+           "alive_after": alive, **j}
+    if j.get("timed_out"):
+        row["error"] = "topic not drained within timeout; consumer log: " + tail(logpath)
+    elif not alive:
+        row["error"] = "the consumer exited; its log: " + tail(logpath)
+    return row
+
+
+def main():
+    names = [n for n in os.environ.get("CONTENDERS", DEFAULT_CONTENDERS).split(",") if n]
+    for name in names:
+        if name not in CONTENDERS:
+            sys.exit(f"unknown contender {name}: one of {', '.join(CONTENDERS)}")
+        argv = CONTENDERS[name][0]
+        if not os.access(argv[0], os.X_OK):
+            sys.exit(f"{argv[0]} is missing: build bench/bisslog-rs-mq first (bench/README.md)")
+    if not os.access(TOOL, os.X_OK):
+        sys.exit(f"{TOOL} is missing: build bench/bisslog-rs-mq first (bench/README.md)")
+    out = os.path.join(WORK, "results", "kafka-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+    os.makedirs(os.path.join(out, "logs"))
+    rows = []
+    with open(os.path.join(out, "raw.jsonl"), "a") as raw:
+        for rep in range(1, REPS + 1):
+            for name in names:
+                try:
+                    row = one_run(name, out, rep)
+                except Exception as e:  # one failed run must not lose the others
+                    row = {"contender": name, "rep": rep, "error": repr(e)}
+                raw.write(json.dumps(row) + "\n")
+                raw.flush()
+                rows.append(row)
+                if "error" in row:
+                    log(f"rep {rep} {name}: FAILED {row['error']}")
+                else:
+                    log(f"rep {rep} {name}: {row['consume_msgs_per_s']} msg/s, "
+                        f"{row['cpu_us_per_msg']:.2f} µs CPU/msg, "
+                        f"rss {row['peak_rss_kib'] / 1024:.1f} MiB")
+    text = summary(names, rows)
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(text + "\n")
+    print(text)
+    log(f"results in {out}")
+
+
+def summary(names, rows):
+    def vals(name, key):
+        return [r[key] for r in rows if r["contender"] == name and "error" not in r]
+
+    def med(name, key):
+        xs = vals(name, key)
+        return statistics.median(xs) if xs else None
+
+    base_rate, base_cpu = med(BASELINE, "consume_msgs_per_s"), med(BASELINE, "cpu_us_per_msg")
+
+    def ratio(x, base):
+        return f"{x / base:.2f}×" if x is not None and base else "–"
+
+    lines = [f"Kafka (librdkafka mock cluster, {PARTITIONS} partitions) consumer, N={N}, "
+             f"medians of {REPS} reps",
+             "",
+             "| contender | msg/s | vs raw | CPU µs/msg | vs raw | CPU µs/msg min–max "
+             "| first commit ms | peak RSS MiB | ok reps |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name in names:
+        rate, cpu = med(name, "consume_msgs_per_s"), med(name, "cpu_us_per_msg")
+        first, rss = med(name, "first_read_s"), med(name, "peak_rss_kib")
+        ok = len(vals(name, "cpu_us_per_msg"))
+        if rate is None:
+            lines.append(f"| {name} | failed | | | | | | | 0 |")
+            continue
+        cpus = vals(name, "cpu_us_per_msg")
+        lines.append(f"| {name} | {rate:,.0f} | {ratio(rate, base_rate)} | {cpu:.2f} | "
+                     f"{ratio(cpu, base_cpu)} | {min(cpus):.2f}–{max(cpus):.2f} | "
+                     f"{first * 1000:.0f} | {rss / 1024:.1f} | {ok} |")
+    for first, second in AA:
+        a, b = med(first, "cpu_us_per_msg"), med(second, "cpu_us_per_msg")
+        if a and b:
+            lines += ["", f"A/A ({first} vs {second}): CPU µs/msg medians differ by "
+                          f"{abs(a - b) / min(a, b) * 100:.1f} %"]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
