@@ -65,7 +65,8 @@ for rep in $(seq "$REPS"); do
       sleep 0.1
     done
     idle=$(settled_rss "$pid")
-    coproc CLIENT { URL=ws://127.0.0.1:$PORT/ws COUNT=$COUNT taskset -c 1 "$BIN_DIR/ws-idle-client" 2>"$log.client"; }
+    # exec: the coprocess's pid is the client's, for the SIGINT below.
+    coproc CLIENT { exec env URL="ws://127.0.0.1:$PORT/ws" COUNT="$COUNT" taskset -c 1 "$BIN_DIR/ws-idle-client" 2>"$log.client"; }
     client=$CLIENT_PID
     opened=
     read -r -t 300 opened <&"${CLIENT[0]}"
