@@ -156,7 +156,8 @@ mod tests {
 
     #[test]
     fn a_valid_record_has_no_violations() -> Result<(), Unsupported> {
-        let data = json!({"code": "pt-BR", "name": "português", "translations": {"en": "Portuguese"}});
+        let data =
+            json!({"code": "pt-BR", "name": "português", "translations": {"en": "Portuguese"}});
         assert!(violations(&language(), &data)?.is_empty());
         Ok(())
     }

@@ -81,7 +81,8 @@ const INSERT_EVENT: &str = "INSERT INTO bisslog_outbox \
 const SELECT_DEFINITION_SQLITE: &str = "SELECT current_definition FROM schemas WHERE keyname = $1";
 const SELECT_DEFINITION_POSTGRES: &str =
     "SELECT current_definition::text FROM schemas WHERE keyname = $1";
-const EVENT_HEADERS: &str = r#"{"content-type":"application/json","event-type":"company_data_inserted"}"#;
+const EVENT_HEADERS: &str =
+    r#"{"content-type":"application/json","event-type":"company_data_inserted"}"#;
 
 /// The pool, on the engine `DATABASE_URL` names.
 enum Db {
@@ -110,7 +111,10 @@ enum Failure {
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let (status, body) = match self {
-            Failure::BadJson => (StatusCode::BAD_REQUEST, json!({"error": "the body is not JSON"})),
+            Failure::BadJson => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "the body is not JSON"}),
+            ),
             Failure::NotAnObject => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!({"error": "the data must be an object"}),
