@@ -38,7 +38,6 @@ $BENCH_WORK/results/amqp-<UTC timestamp>/raw.jsonl.
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HARNESS = os.environ.get("HARNESS") or os.path.join(HERE, "..", "..", "shared", "bench")
 sys.path.insert(0, os.path.join(HARNESS, "lib"))
 from bench import Group, log, tail, wait_port  # noqa: E402  (the harness's helpers)
+sys.path.insert(0, HERE)
+import mq_compare  # noqa: E402  (what the broker comparisons share)
 
 WORK = os.environ.get("BENCH_WORK") or os.path.join(os.environ.get("TMPDIR", "/tmp"), "bisslog-bench")
 BIN = os.path.join(WORK, "target", "release")
@@ -140,8 +141,7 @@ def main():
         argv = CONTENDERS[name][0]
         if not os.access(argv[0], os.X_OK):
             sys.exit(f"{argv[0]} is missing: build bench/bisslog-rs-mq first (bench/README.md)")
-    out = os.path.join(WORK, "results", "amqp-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
-    os.makedirs(os.path.join(out, "logs"))
+    out = mq_compare.results_dir(WORK, "amqp")
     base = tempfile.mkdtemp(prefix="bench-rabbitmq-")
     server, env = boot_rabbitmq(base, os.path.join(out, "logs", "rabbitmq-server.log"))
     rows = []
@@ -150,58 +150,16 @@ def main():
             raise RuntimeError("rabbitmq-server did not open its port: "
                                + tail(os.path.join(out, "logs", "rabbitmq-server.log")))
         log(f"rabbitmq-server up on 127.0.0.1:{PORT}")
-        with open(os.path.join(out, "raw.jsonl"), "a") as raw:
-            for rep in range(1, REPS + 1):
-                for name in names:
-                    try:
-                        row = one_run(name, out, rep)
-                    except Exception as e:  # one failed run must not lose the others
-                        row = {"contender": name, "rep": rep, "error": repr(e)}
-                    raw.write(json.dumps(row) + "\n")
-                    raw.flush()
-                    rows.append(row)
-                    if "error" in row:
-                        log(f"rep {rep} {name}: FAILED {row['error']}")
-                    else:
-                        log(f"rep {rep} {name}: {row['consume_msgs_per_s']} msg/s, "
-                            f"{row['cpu_us_per_msg']:.2f} µs CPU/msg, "
-                            f"rss {row['peak_rss_kib'] / 1024:.1f} MiB")
+        rows = mq_compare.run_rounds(names, REPS, one_run, out, log)
     finally:
         server.stop(timeout=30)
         if shutil.which("epmd"):  # epmd daemonizes out of the server's group
             subprocess.run(["epmd", "-kill"], env=env, capture_output=True, timeout=10)
         shutil.rmtree(base, ignore_errors=True)
-    print(summary(names, rows))
-    log(f"results in {out}")
-
-
-def summary(names, rows):
-    def med(name, key):
-        xs = [r[key] for r in rows if r["contender"] == name and "error" not in r]
-        return statistics.median(xs) if xs else None
-
-    base_rate, base_cpu = med("raw-lapin", "consume_msgs_per_s"), med("raw-lapin", "cpu_us_per_msg")
-    tuned_cpu = med("raw-lapin-pipelined", "cpu_us_per_msg")
-
-    def ratio(x, base):
-        return f"{x / base:.2f}×" if x is not None and base else "–"
-
-    lines = [f"RabbitMQ consumer, N={N}, medians of {REPS} reps",
-             "",
-             "| contender | msg/s | vs raw | CPU µs/msg | vs raw | vs raw pipelined "
-             "| first ack ms | peak RSS MiB | ok reps |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for name in names:
-        rate, cpu = med(name, "consume_msgs_per_s"), med(name, "cpu_us_per_msg")
-        first, rss = med(name, "first_ack_s"), med(name, "peak_rss_kib")
-        ok = sum(1 for r in rows if r["contender"] == name and "error" not in r)
-        if rate is None:
-            lines.append(f"| {name} | failed | | | | | | | 0 |")
-            continue
-        lines.append(f"| {name} | {rate:,.0f} | {ratio(rate, base_rate)} | {cpu:.2f} | "
-                     f"{ratio(cpu, base_cpu)} | {ratio(cpu, tuned_cpu)} | "
-                     f"{first * 1000:.0f} | {rss / 1024:.1f} | {ok} |")
-    return "\n".join(lines)
+    text = mq_compare.summary(f"RabbitMQ consumer, N={N}, medians of {REPS} reps", names, rows,
+                              "raw-lapin", "first_ack_s", "first ack ms",
+                              second_baseline="raw-lapin-pipelined")
+    mq_compare.write_summary(out, text, log)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,6 @@ $BENCH_WORK/results/kafka-<UTC timestamp>/raw.jsonl.
 """
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -54,6 +53,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HARNESS = os.environ.get("HARNESS") or os.path.join(HERE, "..", "..", "shared", "bench")
 sys.path.insert(0, os.path.join(HARNESS, "lib"))
 from bench import Group, log, tail  # noqa: E402  (the harness's helpers)
+sys.path.insert(0, HERE)
+import mq_compare  # noqa: E402  (what the broker comparisons share)
 
 WORK = os.environ.get("BENCH_WORK") or os.path.join(os.environ.get("TMPDIR", "/tmp"), "bisslog-bench")
 BIN = os.path.join(WORK, "target", "release")
@@ -177,68 +178,12 @@ def main():
             sys.exit(f"{argv[0]} is missing: build bench/bisslog-rs-mq first (bench/README.md)")
     if not os.access(TOOL, os.X_OK):
         sys.exit(f"{TOOL} is missing: build bench/bisslog-rs-mq first (bench/README.md)")
-    out = os.path.join(WORK, "results", "kafka-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
-    os.makedirs(os.path.join(out, "logs"))
-    rows = []
-    with open(os.path.join(out, "raw.jsonl"), "a") as raw:
-        for rep in range(1, REPS + 1):
-            for name in names:
-                try:
-                    row = one_run(name, out, rep)
-                except Exception as e:  # one failed run must not lose the others
-                    row = {"contender": name, "rep": rep, "error": repr(e)}
-                raw.write(json.dumps(row) + "\n")
-                raw.flush()
-                rows.append(row)
-                if "error" in row:
-                    log(f"rep {rep} {name}: FAILED {row['error']}")
-                else:
-                    log(f"rep {rep} {name}: {row['consume_msgs_per_s']} msg/s, "
-                        f"{row['cpu_us_per_msg']:.2f} µs CPU/msg, "
-                        f"rss {row['peak_rss_kib'] / 1024:.1f} MiB")
-    text = summary(names, rows)
-    with open(os.path.join(out, "summary.md"), "w") as f:
-        f.write(text + "\n")
-    print(text)
-    log(f"results in {out}")
-
-
-def summary(names, rows):
-    def vals(name, key):
-        return [r[key] for r in rows if r["contender"] == name and "error" not in r]
-
-    def med(name, key):
-        xs = vals(name, key)
-        return statistics.median(xs) if xs else None
-
-    base_rate, base_cpu = med(BASELINE, "consume_msgs_per_s"), med(BASELINE, "cpu_us_per_msg")
-
-    def ratio(x, base):
-        return f"{x / base:.2f}×" if x is not None and base else "–"
-
-    lines = [f"Kafka (librdkafka mock cluster, {PARTITIONS} partitions) consumer, N={N}, "
-             f"medians of {REPS} reps",
-             "",
-             "| contender | msg/s | vs raw | CPU µs/msg | vs raw | CPU µs/msg min–max "
-             "| first commit ms | peak RSS MiB | ok reps |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for name in names:
-        rate, cpu = med(name, "consume_msgs_per_s"), med(name, "cpu_us_per_msg")
-        first, rss = med(name, "first_read_s"), med(name, "peak_rss_kib")
-        ok = len(vals(name, "cpu_us_per_msg"))
-        if rate is None:
-            lines.append(f"| {name} | failed | | | | | | | 0 |")
-            continue
-        cpus = vals(name, "cpu_us_per_msg")
-        lines.append(f"| {name} | {rate:,.0f} | {ratio(rate, base_rate)} | {cpu:.2f} | "
-                     f"{ratio(cpu, base_cpu)} | {min(cpus):.2f}–{max(cpus):.2f} | "
-                     f"{first * 1000:.0f} | {rss / 1024:.1f} | {ok} |")
-    for first, second in AA:
-        a, b = med(first, "cpu_us_per_msg"), med(second, "cpu_us_per_msg")
-        if a and b:
-            lines += ["", f"A/A ({first} vs {second}): CPU µs/msg medians differ by "
-                          f"{abs(a - b) / min(a, b) * 100:.1f} %"]
-    return "\n".join(lines)
+    out = mq_compare.results_dir(WORK, "kafka")
+    rows = mq_compare.run_rounds(names, REPS, one_run, out, log)
+    title = (f"Kafka (librdkafka mock cluster, {PARTITIONS} partitions) consumer, N={N}, "
+             f"medians of {REPS} reps")
+    text = mq_compare.summary(title, names, rows, BASELINE, "first_read_s", "first commit ms", AA)
+    mq_compare.write_summary(out, text, log)
 
 
 if __name__ == "__main__":
