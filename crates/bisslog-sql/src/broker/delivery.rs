@@ -55,6 +55,9 @@ pub(super) struct Claim {
     pub(super) queue: Arc<str>,
     pub(super) id: i64,
     pub(super) owner: Arc<str>,
+    /// Shared by the subscription's claims: how many of their statements
+    /// may run at once.
+    pub(super) settling: Arc<tokio::sync::Semaphore>,
 }
 
 impl Claim {
@@ -65,6 +68,8 @@ impl Claim {
         statement: &'static str,
         until_ms: Option<i64>,
     ) -> Result<u64, BrokerError> {
+        // Never closed; were it, the statement runs unbounded.
+        let _turn = self.settling.acquire().await.ok();
         on_engine!(self.db.pool(), pool => {
             let query = sqlx::query(statement).bind(self.id).bind(&*self.owner);
             let query = match until_ms {

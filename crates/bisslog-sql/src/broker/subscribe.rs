@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bisslog_messaging::{BrokerError, Deliveries, Delivery, new_message_id};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use super::delivery::{Claim, Outstanding, Slot, SqlDelivery};
 use super::error::broker_error;
@@ -29,9 +29,20 @@ pub(super) struct Claimer {
     claims: u64,
     notify: Arc<Notify>,
     outstanding: Arc<Outstanding>,
+    /// Bounds the statements on this subscription's rows running at once
+    /// (see [`SETTLING_AT_ONCE`]).
+    settling: Arc<Semaphore>,
     /// Claimed, not yet handed out.
     buffer: VecDeque<Buffered>,
 }
+
+/// How many statements on its rows (acknowledgements, retries, lease
+/// renewals) one subscription runs at once. The runner has up to
+/// `batch_size` acknowledgements on their way besides the calls; each
+/// takes a pooled connection, and SQLite runs one write at a time anyway:
+/// without a bound they would take the whole pool and starve the
+/// publishers of the same database.
+const SETTLING_AT_ONCE: usize = 4;
 
 struct Buffered {
     claim: Claim,
@@ -63,6 +74,7 @@ impl Claimer {
             claims: 0,
             notify,
             outstanding: Arc::default(),
+            settling: Arc::new(Semaphore::new(SETTLING_AT_ONCE)),
             buffer: VecDeque::new(),
         }
     }
@@ -187,6 +199,7 @@ impl Claimer {
                     queue: Arc::clone(&self.queue),
                     id,
                     owner: Arc::clone(&owner),
+                    settling: Arc::clone(&self.settling),
                 },
                 message: row::decode(&self.queue, message_id, &headers, payload),
                 attempt: row::attempt(deliveries),
