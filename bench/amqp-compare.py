@@ -41,7 +41,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HARNESS = os.environ.get("HARNESS") or os.path.join(HERE, "..", "..", "shared", "bench")
@@ -144,7 +143,6 @@ def main():
     out = mq_compare.results_dir(WORK, "amqp")
     base = tempfile.mkdtemp(prefix="bench-rabbitmq-")
     server, env = boot_rabbitmq(base, os.path.join(out, "logs", "rabbitmq-server.log"))
-    rows = []
     try:
         if not wait_port(PORT, 60):
             raise RuntimeError("rabbitmq-server did not open its port: "

@@ -51,7 +51,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HARNESS = os.environ.get("HARNESS") or os.path.join(HERE, "..", "..", "shared", "bench")
@@ -153,7 +152,6 @@ def main():
     out = mq_compare.results_dir(WORK, "redis")
     base = tempfile.mkdtemp(prefix="bench-redis-")
     server = boot_redis(base, os.path.join(out, "logs", "redis-server.log"))
-    rows = []
     try:
         if not wait_port(PORT, 30):
             raise RuntimeError("redis-server did not open its port: "
