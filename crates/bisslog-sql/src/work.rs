@@ -36,20 +36,27 @@ impl Tx {
     /// otherwise fail with `SQLITE_BUSY` when another writer got there
     /// first, instead of waiting its turn.
     pub(crate) async fn begin(db: &Database) -> Result<Tx, Error> {
-        let mut conn = db.acquire().await?;
+        let conn = db.acquire().await?;
         let begin = match conn.backend() {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",
         };
-        if let Err(error) = conn.run_raw(begin).await {
-            conn.discard();
-            return Err(db.statement_failed(error));
-        }
-        Ok(Tx {
+        // Open before the `BEGIN` is sent: a call cancelled while it waits
+        // (for SQLite's write lock, held by another writer) drops the
+        // transaction here, but the `BEGIN` still runs on the connection
+        // afterwards. Pooled again, the connection would hold the write
+        // lock for nobody, and the next call given it would fail with
+        // "cannot start a transaction within a transaction" (seen as 500s
+        // when load-test clients hung up). Dropped open, it is closed.
+        let mut tx = Tx {
             conn,
             db: db.clone(),
             open: true,
-        })
+        };
+        if let Err(error) = tx.conn.run_raw(begin).await {
+            return Err(db.statement_failed(error));
+        }
+        Ok(tx)
     }
 
     pub(crate) fn backend(&self) -> Backend {
@@ -75,18 +82,27 @@ impl Tx {
         self.open = false;
         result.map_err(|error| {
             // Nobody knows where the transaction stands now.
-            self.conn.discard();
+            self.discard();
             self.db.statement_failed(error)
         })
+    }
+
+    /// Closes the connection instead of pooling it again, which rolls back
+    /// whatever it held. Not an in-memory database's: its one connection
+    /// is the database, so its pool rolls back every connection it takes
+    /// back instead (`Database::connect`).
+    fn discard(&mut self) {
+        if !self.db.in_memory() {
+            self.conn.discard();
+        }
     }
 }
 
 impl Drop for Tx {
     fn drop(&mut self) {
         if self.open {
-            // Dropped unended (a cancelled call): closing the connection
-            // rolls the transaction back.
-            self.conn.discard();
+            // Dropped unended (a cancelled call).
+            self.discard();
         }
     }
 }

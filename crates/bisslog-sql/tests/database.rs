@@ -161,3 +161,32 @@ async fn in_memory_sqlite_keeps_its_data_across_calls() {
         .unwrap();
     assert_eq!(count, 1);
 }
+
+/// A transaction dropped unended (a cancelled call) is rolled back; on an
+/// in-memory database, whose one connection is the database, closing that
+/// connection to roll it back would throw every committed row away.
+#[tokio::test]
+async fn in_memory_sqlite_keeps_its_data_when_a_transaction_is_dropped() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    db.migrate(MIGRATIONS).await.unwrap();
+    insert(&db, "kept").await.unwrap();
+    {
+        let mut session = db.transaction().await.unwrap();
+        let Ok(bisslog_sql::Connection::Sqlite(conn)) = session.connection() else {
+            panic!("an in-memory database is SQLite");
+        };
+        sqlx::query("INSERT INTO notes (slug, body) VALUES ('dropped', 'x')")
+            .execute(conn)
+            .await
+            .unwrap();
+        // Dropped without commit, as a cancelled call drops it.
+    }
+    let slugs: Vec<String> = sqlx::query_scalar("SELECT slug FROM notes ORDER BY id")
+        .fetch_all(db.sqlite().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(slugs, ["kept"]);
+    // And the database still takes transactions.
+    let session = db.transaction().await.unwrap();
+    session.commit().await.unwrap();
+}

@@ -207,6 +207,55 @@ async fn a_call_cancelled_mid_transaction_leaves_no_open_transaction_behind() {
     test.drop_database().await;
 }
 
+/// A call cancelled while its `BEGIN IMMEDIATE` waits for another
+/// writer's lock (an HTTP client that hangs up mid-request): SQLite runs
+/// the `BEGIN` anyway once the lock is free, after the call has gone. The
+/// connection must not go back to the pool inside that transaction (it
+/// would hold the write lock for nobody, and the next call given it would
+/// fail with "cannot start a transaction within a transaction").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_cancelled_while_its_begin_waits_leaves_no_transaction_behind() {
+    let test = TestDatabase::sqlite().await;
+    let db = test.database.clone();
+    db.migrate(MIGRATIONS).await.unwrap();
+    // Connections opened beforehand, so that the cancelled call's is taken
+    // from the pool's idle ones and its `BEGIN` is sent at once.
+    let warm_up = (0..4).map(|_| write(&db, 8));
+    for result in futures_util::future::join_all(warm_up).await {
+        result.unwrap();
+    }
+    for _ in 0..3 {
+        let mut holder = db.transaction().await.unwrap();
+        on_engine!(holder.connection().unwrap(), conn => {
+            sqlx::query("INSERT INTO notes (body) VALUES (x'01')").execute(conn).await.map(drop)
+        })
+        .unwrap();
+        // The write lock is held: this `BEGIN IMMEDIATE` waits (SQLite's
+        // busy timeout is 5 s), and the timeout cancels the call.
+        let cancelled = tokio::time::timeout(Duration::from_millis(200), db.transaction()).await;
+        assert!(
+            cancelled.is_err(),
+            "a transaction began while another held the write lock"
+        );
+        holder.commit().await.unwrap();
+        // Every later write commits at once, on whichever connection.
+        for n in 0..12 {
+            let written = tokio::time::timeout(Duration::from_secs(3), write(&db, 8)).await;
+            match written {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => panic!("write {n} failed: {} {error}", error.code()),
+                Err(_) => panic!("write {n} waited 3 s for a write lock nobody should hold"),
+            }
+        }
+    }
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM notes")
+        .fetch_one(db.sqlite().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(rows, 4 + 3 * 13);
+    test.drop_database().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_outage_fails_fast_and_recovery_is_noticed_within_a_second() {
     let Some(mut server) = PrivatePostgres::start().await else {

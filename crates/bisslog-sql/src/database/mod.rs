@@ -116,7 +116,12 @@ impl Database {
                     .max_connections(1)
                     .min_connections(1)
                     .idle_timeout(None)
-                    .max_lifetime(None);
+                    .max_lifetime(None)
+                    // A transaction left unended (a cancelled call) cannot
+                    // be rolled back by closing the connection, as it is on
+                    // a file: that would delete the database. It is rolled
+                    // back here, when the connection comes back.
+                    .after_release(|conn, _| Box::pin(roll_back_leftover(conn)));
             }
             Pool::Sqlite(
                 pool.connect_with(options)
@@ -151,7 +156,7 @@ impl Database {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         // Two connections to `sqlite::memory:` are two databases.
         let location = if url.contains(":memory:") || url.contains("mode=memory") {
-            format!("memory#{id}")
+            format!("{IN_MEMORY}{id}")
         } else {
             redact(url)
         };
@@ -162,6 +167,12 @@ impl Database {
             location: location.into(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
         })
+    }
+
+    /// Whether this is an in-memory SQLite database, which lives as long
+    /// as its one connection.
+    pub(crate) fn in_memory(&self) -> bool {
+        self.location.starts_with(IN_MEMORY)
     }
 
     /// What this database knows of its server and storage.
@@ -241,6 +252,21 @@ impl Database {
             Pool::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// How the location of an in-memory database starts.
+const IN_MEMORY: &str = "memory#";
+
+/// Rolls back the transaction a connection of an in-memory database came
+/// back to the pool inside, if any; the connection is kept either way.
+async fn roll_back_leftover(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    if let Err(error) = sqlx::raw_sql("ROLLBACK").execute(conn).await {
+        // What SQLite answers when there is nothing to roll back.
+        if !error.to_string().contains("no transaction is active") {
+            tracing::warn!(%error, "rolling back a transaction left unended failed");
+        }
+    }
+    Ok(true)
 }
 
 /// `/health/ready` asks [`Database::check_ready`].
