@@ -64,3 +64,86 @@ async fn a_failing_relay_backs_off_however_often_it_is_woken() {
     assert_eq!(broker.messages("backoff").len(), stored);
     relay.shutdown().await;
 }
+
+/// A broker that takes publications and never answers.
+#[derive(Debug)]
+struct Unanswering;
+
+impl Broker for Unanswering {
+    fn name(&self) -> &str {
+        "unanswering"
+    }
+
+    fn provision<'a>(
+        &'a self,
+        _queue: &'a str,
+    ) -> bisslog_core::BoxFuture<'a, Result<(), bisslog_messaging::BrokerError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn publish<'a>(
+        &'a self,
+        _queue: &'a str,
+        _message: &'a Message,
+    ) -> bisslog_core::BoxFuture<'a, Result<(), bisslog_messaging::BrokerError>> {
+        Box::pin(std::future::pending())
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        subscription: &'a bisslog_messaging::Subscription,
+    ) -> bisslog_core::BoxFuture<
+        'a,
+        Result<bisslog_messaging::Deliveries, bisslog_messaging::BrokerError>,
+    > {
+        Box::pin(async move {
+            Err(bisslog_messaging::BrokerError::Connection {
+                message: format!("no subscriptions ({})", subscription.queue),
+                source: None,
+            })
+        })
+    }
+}
+
+/// A round that hangs (a broker that never answers) does not hold the
+/// process's shutdown: the relay is stopped after its grace, and the
+/// event it was publishing stays in the outbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_round_is_stopped_after_the_shutdown_grace() {
+    let test = TestDatabase::sqlite().await;
+    let db = test.database.clone();
+    db.migrate(&[]).await.unwrap();
+    let outbox = Outbox::new(db.clone());
+    outbox
+        .store("hangs", &Message::new(&b"{}"[..]))
+        .await
+        .unwrap();
+    let relay = outbox
+        .relay(Unanswering)
+        .config(RelayConfig::default().shutdown_grace(Duration::from_millis(300)))
+        .spawn();
+    let health = relay.health().clone();
+    // The round has begun when the relay has tried to publish.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while health.publish_attempts() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the relay never tried to publish"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let stopping = Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), relay.shutdown())
+        .await
+        .expect("the shutdown waited past the grace");
+    assert!(
+        stopping.elapsed() >= Duration::from_millis(300),
+        "stopped before the grace: {:?}",
+        stopping.elapsed()
+    );
+    assert_eq!(
+        outbox.pending().await.unwrap(),
+        1,
+        "the event stays in the outbox"
+    );
+}

@@ -63,6 +63,11 @@ pub struct RelayConfig {
     pub inbox_retention: Duration,
     /// Provision a queue the broker says does not exist.
     pub provision: bool,
+    /// How long [`RunningRelay::shutdown`] waits for the round in progress
+    /// before it stops the relay where it is. The events of that round stay
+    /// in the outbox (they are marked published only after the broker took
+    /// them) and go out again from the next relay to hold the lease.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for RelayConfig {
@@ -80,6 +85,7 @@ impl Default for RelayConfig {
             published_retention: Duration::from_secs(3600),
             inbox_retention: Duration::from_secs(7 * 24 * 3600),
             provision: true,
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -119,6 +125,13 @@ impl RelayConfig {
     pub fn failure_backoff(mut self, first: Duration, max: Duration) -> Self {
         self.failure_backoff_first = first;
         self.failure_backoff_max = max.max(first);
+        self
+    }
+
+    /// Sets [`RelayConfig::shutdown_grace`].
+    #[must_use]
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
         self
     }
 
@@ -743,10 +756,16 @@ impl OutboxRelay {
     pub fn spawn(self) -> RunningRelay {
         let (stop, mut stopped) = watch::channel(false);
         let health = self.health();
+        let grace = self.config.shutdown_grace;
         let task = tokio::spawn(self.run_until(async move {
             let _ = stopped.wait_for(|stop| *stop).await;
         }));
-        RunningRelay { stop, task, health }
+        RunningRelay {
+            stop,
+            task,
+            health,
+            grace,
+        }
     }
 }
 
@@ -765,6 +784,7 @@ pub struct RunningRelay {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
     health: RelayHealth,
+    grace: Duration,
 }
 
 impl RunningRelay {
@@ -773,11 +793,28 @@ impl RunningRelay {
         &self.health
     }
 
-    /// Stops the relay after its current round and waits for it.
-    pub async fn shutdown(self) {
+    /// Stops the relay after its current round and waits for it, at most
+    /// [`RelayConfig::shutdown_grace`]: a round still going then (a broker
+    /// or a database that does not answer) is stopped where it is, with a
+    /// WARN, so that the process still stops. Nothing is lost: the round's
+    /// events stay in the outbox, and the lease, not given up, expires.
+    pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        if let Err(error) = self.task.await {
-            tracing::error!(error = %error, "the outbox relay ended abnormally");
+        match tokio::time::timeout(self.grace, &mut self.task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::error!(error = %error, "the outbox relay ended abnormally");
+            }
+            Err(_) => {
+                self.task.abort();
+                tracing::warn!(
+                    checkpoint_id = "relay-abandoned",
+                    grace_ms = u64::try_from(self.grace.as_millis()).unwrap_or(u64::MAX),
+                    "the outbox relay's round did not end within its shutdown grace and was \
+                     stopped: its events stay in the outbox for the next relay, once this \
+                     one's lease expires"
+                );
+            }
         }
     }
 }
