@@ -59,9 +59,10 @@ impl fmt::Display for Trigger {
 /// gets a child transaction whose parent is the caller's, so one trace
 /// spans nested use cases.
 ///
-/// The runtime also attaches what its machinery needs (the call's unit of
-/// work, the dispatcher of nested calls) as typed
-/// [extensions](Ctx::extension); a use case never needs them.
+/// The runtime also attaches what its machinery needs: the dispatcher of
+/// nested calls ([`Ctx::set_dispatcher`]) and, as typed
+/// [extensions](Ctx::extension), the call's unit of work and deadline; a
+/// use case never needs them.
 ///
 /// ```
 /// use bisslog_core::{Ctx, Trigger};
@@ -86,14 +87,11 @@ struct Inner {
     span: OnceLock<TraceContext>,
     /// What the runtime attaches: one value per type, set once each.
     extensions: Extensions,
-    /// The dispatcher of nested calls, an extension with a slot of its
-    /// own: the runtime attaches it to every call, and a slot spares that
-    /// two allocations and a lock (see [`Ctx::insert_extension`]).
+    /// The dispatcher of nested calls ([`Ctx::set_dispatcher`]): the
+    /// runtime attaches it to every call, so it has a field of its own
+    /// rather than an extension's allocations and lock.
     calls: OnceLock<Arc<dyn CallDispatcher>>,
 }
-
-/// The extension type kept in [`Inner::calls`].
-type Calls = Arc<dyn CallDispatcher>;
 
 /// Values of any type, at most one per type. Few (the runtime attaches
 /// two), so a vector is faster than a map.
@@ -210,11 +208,6 @@ impl Ctx {
     /// that define their types (`bisslog_messaging::work::of`). A use case
     /// never needs it.
     pub fn extension<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        if TypeId::of::<T>() == TypeId::of::<Calls>() {
-            // Rarely asked for this way (`Ctx::call` reads the slot).
-            let calls: Arc<dyn Any + Send + Sync> = Arc::new(Arc::clone(self.0.calls.get()?));
-            return calls.downcast::<T>().ok();
-        }
         let entries = self.0.extensions.entries();
         let (_, value) = entries.iter().find(|(id, _)| *id == TypeId::of::<T>())?;
         Arc::clone(value).downcast::<T>().ok()
@@ -224,35 +217,28 @@ impl Ctx {
     /// on, see [`Ctx::child`]). Once per type: a second value of the same
     /// type is refused and given back.
     pub fn insert_extension<T: Any + Send + Sync>(&self, value: T) -> Result<(), T> {
-        if TypeId::of::<T>() == TypeId::of::<Calls>() {
-            // The dispatcher goes to its own slot, moved through an
-            // `Option` that `Any` can take it out of.
-            let mut value = Some(value);
-            if let Some(slot) = (&mut value as &mut dyn Any).downcast_mut::<Option<Calls>>()
-                && let Some(calls) = slot.take()
-            {
-                return match self.0.calls.set(calls) {
-                    Ok(()) => Ok(()),
-                    Err(refused) => {
-                        *slot = Some(refused);
-                        value.map_or(Ok(()), Err)
-                    }
-                };
-            }
-            return value.map_or(Ok(()), |value| self.insert_other(value));
-        }
-        self.insert_other(value)
-    }
-
-    /// [`insert_extension`](Self::insert_extension) of any type but the
-    /// dispatcher.
-    fn insert_other<T: Any + Send + Sync>(&self, value: T) -> Result<(), T> {
         let mut entries = self.0.extensions.entries();
         if entries.iter().any(|(id, _)| *id == TypeId::of::<T>()) {
             return Err(value);
         }
         entries.push((TypeId::of::<T>(), Arc::new(value)));
         Ok(())
+    }
+
+    /// Attaches the dispatcher that runs this call's nested calls
+    /// ([`Ctx::call`]) and those of the calls it makes from now on. Set by
+    /// the runtime; once: a second one is refused and given back.
+    pub fn set_dispatcher(
+        &self,
+        dispatcher: Arc<dyn CallDispatcher>,
+    ) -> Result<(), Arc<dyn CallDispatcher>> {
+        self.0.calls.set(dispatcher)
+    }
+
+    /// Whether a dispatcher runs this call's nested calls (in a service,
+    /// always; with a context built by hand, not unless set).
+    pub fn has_dispatcher(&self) -> bool {
+        self.0.calls.get().is_some()
     }
 
     /// Records a checkpoint: an INFO event with a `checkpoint_id`, logged
@@ -477,24 +463,20 @@ mod tests {
     }
 
     #[test]
-    fn the_dispatcher_is_an_extension_with_a_slot_of_its_own() {
+    fn the_dispatcher_is_set_once_and_children_inherit_it() {
         let ctx = Ctx::new("a", Trigger::Http);
-        assert!(ctx.extension::<Calls>().is_none());
-        let calls: Calls = Arc::new(NoCalls);
-        assert!(ctx.insert_extension(Arc::clone(&calls)).is_ok());
-        let refused = ctx.insert_extension::<Calls>(Arc::new(NoCalls));
-        assert!(refused.is_err_and(|again| !Arc::ptr_eq(&again, &calls)));
-        let read = ctx.extension::<Calls>();
-        assert!(read.is_some_and(|read| Arc::ptr_eq(&*read, &calls)));
-        // Other types still go to the list, and children inherit both.
+        assert!(!ctx.has_dispatcher());
+        let calls: Arc<dyn CallDispatcher> = Arc::new(NoCalls);
+        assert!(ctx.set_dispatcher(Arc::clone(&calls)).is_ok());
+        let other: Arc<dyn CallDispatcher> = Arc::new(NoCalls);
+        let refused = ctx.set_dispatcher(Arc::clone(&other));
+        assert!(refused.is_err_and(|again| Arc::ptr_eq(&again, &other)));
+        assert!(ctx.has_dispatcher());
+        // Extensions are apart from it, and children inherit both.
         assert!(ctx.insert_extension(7_u32).is_ok());
         let child = ctx.child("b");
         assert_eq!(child.extension::<u32>().as_deref(), Some(&7));
-        assert!(
-            child
-                .extension::<Calls>()
-                .is_some_and(|read| Arc::ptr_eq(&*read, &calls))
-        );
+        assert!(child.has_dispatcher());
     }
 
     #[test]

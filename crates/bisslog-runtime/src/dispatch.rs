@@ -275,7 +275,7 @@ impl UseCaseHandle {
         let mut span = open_span(self.tracer.get(), &keyname, self.criticality.name(), &ctx);
         if let Some(calls) = &self.calls {
             // A context that already has one (a caller's) keeps it.
-            let _ = ctx.insert_extension(Arc::clone(calls));
+            let _ = ctx.set_dispatcher(Arc::clone(calls));
         }
         let began = self.begin_work(&ctx);
         let prepared =
