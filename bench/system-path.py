@@ -46,7 +46,7 @@ Usage (binaries: see bench/README.md):
   python3 bench/system-path.py   # N=20000 REPS=3 CONTENDERS=http,sql,in-process,nats,amqp
 Knobs: N, BATCH (1000), SUBMIT_CONC (2), CONC (16), REPS, CONTENDERS,
 BIN_DIR (default $CARGO_TARGET_DIR/release or target/release), BASE_PORT
-(18501), TIMEOUT_S (600), POLL_S (0.2), BENCH_WORK, PERF, PERF_CONTENDER.
+(18501), TIMEOUT_S (600), POLL_S (0.2), BENCH_WORK, PERF, PERF_CONTENDER, PERF_ARGS.
 Prints one line per run, then the Markdown table of medians; every run goes
 to $BENCH_WORK/results/system-path-<UTC timestamp>/raw.jsonl, logs beside.
 """
@@ -82,6 +82,9 @@ AMQP_URL = os.environ.get("BISSLOG_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1
 SCHEMA_FILE = os.path.join(ROOT, "examples", "company-data-registry", "tests", "language.schema.json")
 CONTENDERS = ["http", "sql", "in-process", "nats", "amqp"]
 BROKER_SERVER = {"http": "nats-server", "nats": "nats-server", "amqp": "beam.smp"}
+# `perf record`'s call-graph options; "" samples self time only, which
+# slows the system far less than dwarf unwinding.
+PERF_ARGS = os.environ.get("PERF_ARGS", "--call-graph dwarf,16384")
 TICK = os.sysconf("SC_CLK_TCK")
 RUN_ID = time.strftime("%H%M%S", time.gmtime())
 
@@ -361,7 +364,7 @@ def one_run(name, out, k, perf=False):
         server_pid = pid_of(BROKER_SERVER[name]) if name in BROKER_SERVER else None
         if perf:
             perf_proc = subprocess.Popen(
-                ["perf", "record", "-F", "499", "--call-graph", "dwarf,16384", "-p", str(procs["registry"].p.pid),
+                ["perf", "record", "-F", "499", *PERF_ARGS.split(), "-p", str(procs["registry"].p.pid),
                  "-o", os.path.join(d, "perf.data")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             time.sleep(1)  # perf attaches before the timed window; not a synchronisation of the system
         c0, m0, t0 = snapshot(procs, server_pid), machine_ticks(), time.monotonic()
