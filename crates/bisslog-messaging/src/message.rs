@@ -156,38 +156,71 @@ impl Message {
         headers: impl IntoIterator<Item = (&'h str, V)>,
         fallback_id: impl FnOnce() -> String,
     ) -> Self {
-        let mut message = Self {
+        let mut message = Self::bare(payload);
+        for (name, value) in headers {
+            message.read_header(name, || value.as_ref().to_owned());
+        }
+        message.or_id(fallback_id)
+    }
+
+    /// [`Message::from_headers`] from headers the adapter owns (names and
+    /// values it has just decoded): they are moved into the message, not
+    /// copied, so a delivery costs no allocation per header.
+    pub fn from_owned_headers(
+        payload: Bytes,
+        headers: impl IntoIterator<Item = (String, String)>,
+        fallback_id: impl FnOnce() -> String,
+    ) -> Self {
+        let mut message = Self::bare(payload);
+        for (name, value) in headers {
+            message.read_header(name, || value);
+        }
+        message.or_id(fallback_id)
+    }
+
+    /// A message with no id or headers yet, for the readers above.
+    fn bare(payload: Bytes) -> Self {
+        Self {
             id: String::new(),
             transaction_id: None,
             event_type: None,
             key: None,
             headers: Vec::new(),
             payload,
+        }
+    }
+
+    /// Puts one received header in its place; the first of repeated
+    /// standard headers wins. `value` is called only when it is kept.
+    fn read_header<N>(&mut self, name: N, value: impl FnOnce() -> String)
+    where
+        N: AsRef<str> + Into<String>,
+    {
+        let standard = |wanted: &str| name.as_ref().eq_ignore_ascii_case(wanted);
+        let slot = if standard(headers::MESSAGE_ID) {
+            if self.id.is_empty() {
+                self.id = value();
+            }
+            return;
+        } else if standard(headers::TRANSACTION_ID) {
+            &mut self.transaction_id
+        } else if standard(headers::EVENT_TYPE) {
+            &mut self.event_type
+        } else if standard(headers::KEY) {
+            &mut self.key
+        } else {
+            self.headers.push((name.into(), value()));
+            return;
         };
-        for (name, value) in headers {
-            let value = value.as_ref();
-            let standard = |wanted: &str| name.eq_ignore_ascii_case(wanted);
-            let slot = if standard(headers::MESSAGE_ID) {
-                if message.id.is_empty() {
-                    message.id = value.to_owned();
-                }
-                continue;
-            } else if standard(headers::TRANSACTION_ID) {
-                &mut message.transaction_id
-            } else if standard(headers::EVENT_TYPE) {
-                &mut message.event_type
-            } else if standard(headers::KEY) {
-                &mut message.key
-            } else {
-                message.headers.push((name.to_owned(), value.to_owned()));
-                continue;
-            };
-            slot.get_or_insert_with(|| value.to_owned());
+        slot.get_or_insert_with(value);
+    }
+
+    /// The message, with `fallback_id()` as its id when it carried none.
+    fn or_id(mut self, fallback_id: impl FnOnce() -> String) -> Self {
+        if self.id.is_empty() {
+            self.id = fallback_id();
         }
-        if message.id.is_empty() {
-            message.id = fallback_id();
-        }
-        message
+        self
     }
 
     /// The copy of this message sent to a dead-letter queue: the same id

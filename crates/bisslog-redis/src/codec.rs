@@ -10,6 +10,8 @@
 use bisslog_messaging::{BrokerError, Message};
 use bytes::Bytes;
 
+use crate::reply::{self, Fields};
+
 /// The field that holds the payload.
 pub(crate) const BODY: &str = "body";
 
@@ -33,47 +35,49 @@ pub(crate) fn fields(message: &Message) -> Result<Vec<(&str, &[u8])>, BrokerErro
 /// The message of the entry `entry_id` of `stream` with `fields` (names and
 /// values in the entry's order). A message without a `message-id` field
 /// (another producer's) gets `<stream>:<entry id>`, the same at every
-/// delivery, for the inbox.
-pub(crate) fn message(stream: &str, entry_id: &str, fields: Vec<(Vec<u8>, Vec<u8>)>) -> Message {
+/// delivery, for the inbox. The answer's buffers become the message's
+/// payload and headers as they are (no copy; only text that is not UTF-8
+/// is copied, lossily).
+pub(crate) fn message(stream: &str, entry_id: &str, fields: Fields) -> Message {
     let fallback = || format!("{stream}:{entry_id}");
     let body = fields
-        .iter()
-        .position(|(name, _)| name.as_slice() == BODY.as_bytes());
+        .chunks_exact(2)
+        .position(|pair| reply::bytes_ref(&pair[0]) == Some(BODY.as_bytes()));
     let Some(body) = body else {
         return Message::from_headers(
-            foreign_payload(&fields),
+            foreign_payload(fields),
             Vec::<(&str, &str)>::new(),
             fallback,
         );
     };
-    let mut fields = fields;
-    let (_, payload) = fields.remove(body);
-    let headers: Vec<(String, String)> = fields
-        .into_iter()
-        .map(|(name, value)| {
-            (
-                String::from_utf8_lossy(&name).into_owned(),
-                String::from_utf8_lossy(&value).into_owned(),
-            )
-        })
-        .collect();
-    Message::from_headers(
-        Bytes::from(payload),
-        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        fallback,
-    )
+    let mut payload = Vec::new();
+    let mut pairs = reply::field_pairs(fields).enumerate();
+    let headers = std::iter::from_fn(|| {
+        loop {
+            let (at, (name, value)) = pairs.next()?;
+            if at == body {
+                payload = value;
+                continue;
+            }
+            return Some((text(name), text(value)));
+        }
+    });
+    // The body comes first in the entries bisslog writes, so `payload`
+    // is set before the headers are read; any other order is read too.
+    let mut message = Message::from_owned_headers(Bytes::new(), headers, fallback);
+    message.payload = Bytes::from(payload);
+    message
+}
+
+/// Bytes as text, without a copy when they are UTF-8.
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The fields of another producer's entry as a JSON object.
-fn foreign_payload(fields: &[(Vec<u8>, Vec<u8>)]) -> Bytes {
-    let object: serde_json::Map<String, serde_json::Value> = fields
-        .iter()
-        .map(|(name, value)| {
-            (
-                String::from_utf8_lossy(name).into_owned(),
-                serde_json::Value::String(String::from_utf8_lossy(value).into_owned()),
-            )
-        })
+fn foreign_payload(fields: Fields) -> Bytes {
+    let object: serde_json::Map<String, serde_json::Value> = reply::field_pairs(fields)
+        .map(|(name, value)| (text(name), serde_json::Value::String(text(value))))
         .collect();
     Bytes::from(serde_json::Value::Object(object).to_string())
 }
@@ -84,10 +88,15 @@ mod tests {
 
     use super::*;
 
-    fn owned(fields: &[(&str, &[u8])]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    fn owned(fields: &[(&str, &[u8])]) -> Fields {
         fields
             .iter()
-            .map(|(n, v)| (n.as_bytes().to_vec(), v.to_vec()))
+            .flat_map(|(n, v)| {
+                [
+                    redis::Value::BulkString(n.as_bytes().to_vec()),
+                    redis::Value::BulkString(v.to_vec()),
+                ]
+            })
             .collect()
     }
 

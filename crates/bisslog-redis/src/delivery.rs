@@ -43,22 +43,70 @@ pub(crate) struct Group {
 
 /// Acknowledgements not sent yet: the deliveries settled while an `XACK`
 /// was being prepared or answered share the next one (one command of many
-/// ids instead of one per message).
+/// ids instead of one per message), and wait for its answer together (one
+/// [`AckBatch`] per command, not a channel per message).
 #[derive(Default)]
 pub(crate) struct PendingAcks {
     ids: Vec<String>,
-    waiters: Vec<tokio::sync::oneshot::Sender<Result<(), redis::RedisError>>>,
+    /// The answer the ids above will get.
+    batch: Arc<AckBatch>,
     /// A task is sending them.
     flushing: bool,
 }
 
+/// The answer to one `XACK`, for every delivery it acknowledges.
+#[derive(Default)]
+pub(crate) struct AckBatch {
+    answer: std::sync::OnceLock<Result<(), redis::RedisError>>,
+    answered: tokio::sync::Notify,
+}
+
+impl AckBatch {
+    fn answer(&self, result: Result<(), redis::RedisError>) {
+        let _ = self.answer.set(result);
+        self.answered.notify_waiters();
+    }
+
+    async fn wait(&self) -> Result<(), BrokerError> {
+        loop {
+            let answered = self.answered.notified();
+            let mut answered = std::pin::pin!(answered);
+            // Registered before the answer is looked at: a notification
+            // between the two is not missed.
+            answered.as_mut().enable();
+            if let Some(result) = self.answer.get() {
+                return result
+                    .clone()
+                    .map_err(|e| error::command("acknowledging an entry (XACK)", e));
+            }
+            answered.await;
+        }
+    }
+}
+
+/// Answers a batch whose `XACK` was never answered (its task was dropped:
+/// the runtime is shutting down), so that no delivery waits forever.
+struct Unanswered(Option<Arc<AckBatch>>);
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if let Some(batch) = self.0.take() {
+            batch.answer(Err(redis::RedisError::from((
+                redis::ErrorKind::Io,
+                "the runtime is shutting down",
+            ))));
+        }
+    }
+}
+
 /// Sends the group's pending acknowledgements, batch after batch, until
-/// none is left; each waiter gets its batch's answer.
+/// none is left; each batch's deliveries get its answer.
 async fn flush_acks(group: Arc<Group>) {
     // The deliveries settled in the same wake-up join this batch.
     tokio::task::yield_now().await;
+    let mut spare = Vec::new();
     loop {
-        let (ids, waiters) = {
+        let (ids, batch) = {
             let mut acks = group
                 .acks
                 .lock()
@@ -67,11 +115,13 @@ async fn flush_acks(group: Arc<Group>) {
                 acks.flushing = false;
                 return;
             }
+            // The last batch's buffer takes the next ids: no regrowth.
             (
-                std::mem::take(&mut acks.ids),
-                std::mem::take(&mut acks.waiters),
+                std::mem::replace(&mut acks.ids, std::mem::take(&mut spare)),
+                std::mem::take(&mut acks.batch),
             )
         };
+        let mut unanswered = Unanswered(Some(batch));
         let mut conn = group.conn.clone();
         // XACK only: the entries stay in the stream for the other groups
         // (other services) that read them.
@@ -82,9 +132,11 @@ async fn flush_acks(group: Arc<Group>) {
             .query_async::<i64>(&mut conn)
             .await
             .map(drop);
-        for waiter in waiters {
-            let _ = waiter.send(result.clone());
+        if let Some(batch) = unanswered.0.take() {
+            batch.answer(result);
         }
+        spare = ids;
+        spare.clear();
     }
 }
 
@@ -120,32 +172,24 @@ impl Delivery for RedisDelivery {
 
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
         Box::pin(async move {
-            let (sender, answer) = tokio::sync::oneshot::channel();
             let RedisDelivery { group, id, .. } = *self;
-            let start = {
+            let (batch, start) = {
                 let mut acks = group
                     .acks
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 acks.ids.push(id);
-                acks.waiters.push(sender);
-                !std::mem::replace(&mut acks.flushing, true)
+                (
+                    Arc::clone(&acks.batch),
+                    !std::mem::replace(&mut acks.flushing, true),
+                )
             };
             if start {
                 // A task of its own: the batch is sent even if the future
                 // that started it is dropped.
                 tokio::spawn(flush_acks(group));
             }
-            match answer.await {
-                Ok(result) => {
-                    result.map_err(|e| error::command("acknowledging an entry (XACK)", e))
-                }
-                Err(_) => Err(BrokerError::Connection {
-                    message: "acknowledging an entry (XACK): the runtime is shutting down"
-                        .to_owned(),
-                    source: None,
-                }),
-            }
+            batch.wait().await
         })
     }
 

@@ -2,11 +2,13 @@
 
 use redis::Value;
 
-/// An entry's fields: names and values, in order.
-pub(crate) type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+/// An entry's fields: names and values alternating, in order, each a
+/// string answer (checked when read). Kept as the answer's own array, so
+/// that a delivery's message takes its bytes without copying them.
+pub(crate) type Fields = Vec<Value>;
 
 /// One stream entry as delivered to this consumer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Entry {
     /// The entry id (`1700000000000-0`).
     pub(crate) id: String,
@@ -82,15 +84,46 @@ pub(crate) fn int(value: &Value) -> Option<i64> {
 
 /// An entry's fields; `None` for a deleted entry (nil fields).
 fn fields(value: Value) -> Option<Option<Fields>> {
-    if value == Value::Nil {
-        return Some(None);
+    let flat: Fields = match value {
+        Value::Nil => return Some(None),
+        Value::Map(pairs) => pairs.into_iter().flat_map(|(k, v)| [k, v]).collect(),
+        other => array(other)?,
+    };
+    let strings = flat.iter().all(|v| {
+        matches!(
+            v,
+            Value::BulkString(_)
+                | Value::SimpleString(_)
+                | Value::VerbatimString { .. }
+                | Value::Okay
+                | Value::Int(_)
+        )
+    });
+    (flat.len().is_multiple_of(2) && strings).then_some(Some(flat))
+}
+
+/// The bytes of a string answer, borrowed.
+pub(crate) fn bytes_ref(value: &Value) -> Option<&[u8]> {
+    match value {
+        Value::BulkString(bytes) => Some(bytes),
+        Value::SimpleString(text) => Some(text.as_bytes()),
+        Value::VerbatimString { text, .. } => Some(text.as_bytes()),
+        Value::Okay => Some(b"OK"),
+        _ => None,
     }
-    let pairs = pairs(value)?;
-    pairs
-        .into_iter()
-        .map(|(k, v)| Some((bytes(k)?, bytes(v)?)))
-        .collect::<Option<Vec<_>>>()
-        .map(Some)
+}
+
+/// The (name, value) pairs of an entry's fields, as bytes.
+pub(crate) fn field_pairs(fields: Fields) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> {
+    let mut items = fields.into_iter();
+    std::iter::from_fn(move || {
+        let name = items.next()?;
+        let value = items.next()?;
+        Some((
+            bytes(name).unwrap_or_default(),
+            bytes(value).unwrap_or_default(),
+        ))
+    })
 }
 
 /// The entries of one stream in an `XREADGROUP` answer (nil when the
@@ -179,7 +212,7 @@ mod tests {
         let (entries, deleted) = read_group(answer).unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].id, "1-0");
-        assert_eq!(entries[0].fields, vec![(b"body".to_vec(), b"{}".to_vec())]);
+        assert_eq!(entries[0].fields, vec![bulk("body"), bulk("{}")]);
         assert_eq!(deleted, ["2-0"]);
         assert_eq!(read_group(Value::Nil).unwrap().0, []);
     }

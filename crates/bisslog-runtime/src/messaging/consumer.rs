@@ -438,8 +438,29 @@ type Done = (
     Result<Option<PendingAck>, Box<dyn std::any::Any + Send>>,
 );
 
-/// One delivery being processed.
-type Processing<'a> = Pin<Box<dyn Future<Output = Done> + Send + 'a>>;
+/// One delivery being processed, in a box of its own that is used again
+/// for the next delivery when the processing finishes at its first poll
+/// (most do): no allocation per message for the future. Empty between
+/// two uses.
+struct Slot<F>(Pin<Box<Option<F>>>);
+
+impl<F> Slot<F> {
+    fn empty() -> Self {
+        Self(Box::pin(None))
+    }
+}
+
+impl<F: Future> Future for Slot<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
+        match self.0.as_mut().as_pin_mut() {
+            Some(processing) => processing.poll(cx),
+            // Never pushed empty.
+            None => Poll::Pending,
+        }
+    }
+}
 
 /// The deliveries waiting behind a running message of their key.
 type Waiting = Keys<Box<dyn Delivery>>;
@@ -457,6 +478,9 @@ impl Runner {
             let _ = stopped.wait_for(|stop| *stop).await;
         });
         let mut in_flight = FuturesUnordered::new();
+        let make =
+            |delivery: Box<dyn Delivery>, key: Option<String>| self.processing(delivery, key);
+        let mut spare = Slot::empty();
         let mut waiting = Waiting::default();
         // Counted against `hold`, not the concurrency: a message whose
         // call is over does not keep the next one waiting for the
@@ -490,7 +514,7 @@ impl Runner {
                 Some(done) = in_flight.next(), if !in_flight.is_empty() => {
                     let stopping = *self.stopped.borrow();
                     if let Some((next, key)) = finished(done, &mut waiting, &mut releasing, &mut acking, stopping) {
-                        self.start(next, Some(key), &mut waiting, &mut in_flight, &mut releasing, &mut acking).await;
+                        self.start(next, Some(key), &make, &mut spare, &mut waiting, &mut in_flight, &mut releasing, &mut acking).await;
                     }
                 }
                 Some(outcome) = acking.next(), if !acking.is_empty() => {
@@ -523,10 +547,10 @@ impl Runner {
                     Some(Ok(delivery)) => {
                         failures = 0;
                         match self.key_of(delivery.as_ref()) {
-                            None => self.start(delivery, None, &mut waiting, &mut in_flight, &mut releasing, &mut acking).await,
+                            None => self.start(delivery, None, &make, &mut spare, &mut waiting, &mut in_flight, &mut releasing, &mut acking).await,
                             Some(key) => {
                                 if let Some(delivery) = waiting.admit(&key, delivery) {
-                                    self.start(delivery, Some(key), &mut waiting, &mut in_flight, &mut releasing, &mut acking).await;
+                                    self.start(delivery, Some(key), &make, &mut spare, &mut waiting, &mut in_flight, &mut releasing, &mut acking).await;
                                 }
                             }
                         }
@@ -603,34 +627,48 @@ impl Runner {
     }
 
     /// The processing of `delivery`; one of `key` retries in place.
-    fn processing(&self, delivery: Box<dyn Delivery>, key: Option<String>) -> Processing<'_> {
+    fn processing(
+        &self,
+        delivery: Box<dyn Delivery>,
+        key: Option<String>,
+    ) -> impl Future<Output = Done> + Send + '_ {
         let in_place = key.is_some().then_some(&self.stopped);
         let processing = process(&self.binding, self.broker.as_ref(), delivery, in_place);
-        Box::pin(
-            AssertUnwindSafe(processing)
-                .catch_unwind()
-                .map(move |done| (key, done)),
-        )
+        AssertUnwindSafe(processing)
+            .catch_unwind()
+            .map(move |done| (key, done))
     }
 
-    /// Starts `delivery`, polled at once: most calls finish in that poll
-    /// and never join the set. One of a key that finishes so starts the
-    /// next of its key the same way.
-    async fn start<'s>(
-        &'s self,
+    /// Starts `delivery` (its processing made by `make`, in the `spare`
+    /// slot), polled at once: most calls finish in that poll and never
+    /// join the set, and their slot serves the next delivery. One of a key
+    /// that finishes so starts the next of its key the same way.
+    #[allow(clippy::too_many_arguments)] // the loop's state, lent for one start
+    async fn start<F, M>(
+        &self,
         mut delivery: Box<dyn Delivery>,
         mut key: Option<String>,
+        make: &M,
+        spare: &mut Slot<F>,
         waiting: &mut Waiting,
-        in_flight: &mut FuturesUnordered<Processing<'s>>,
+        in_flight: &mut FuturesUnordered<Slot<F>>,
         releasing: &mut JoinSet<()>,
         acking: &mut Acking,
-    ) {
+    ) where
+        F: Future<Output = Done>,
+        M: Fn(Box<dyn Delivery>, Option<String>) -> F,
+    {
         loop {
-            let mut processing = self.processing(delivery, key);
-            let first = std::future::poll_fn(|cx| Poll::Ready(processing.poll_unpin(cx))).await;
+            spare.0.set(Some(make(delivery, key)));
+            let first = std::future::poll_fn(|cx| Poll::Ready(spare.poll_unpin(cx))).await;
             let done = match first {
-                Poll::Ready(done) => done,
-                Poll::Pending => return in_flight.push(processing),
+                Poll::Ready(done) => {
+                    spare.0.set(None);
+                    done
+                }
+                Poll::Pending => {
+                    return in_flight.push(std::mem::replace(spare, Slot::empty()));
+                }
             };
             match finished(done, waiting, releasing, acking, *self.stopped.borrow()) {
                 Some((next, next_key)) => {
