@@ -193,7 +193,7 @@ impl RelayHealth {
 
     /// Whether the last round failed.
     pub fn failing(&self) -> bool {
-        self.0.failing.load(Ordering::Relaxed)
+        self.0.failing.load(Ordering::Acquire)
     }
 
     /// Rounds failed in a row until now (0 when the last one worked).
@@ -643,8 +643,10 @@ impl OutboxRelay {
                         }
                         broker_down = false;
                         trust_ready = true;
-                        self.health.0.failing.store(false, Ordering::Relaxed);
+                        // The count first: whoever sees `failing` cleared
+                        // (Acquire) sees the count cleared too.
                         self.health.0.failing_for.store(0, Ordering::Relaxed);
+                        self.health.0.failing.store(false, Ordering::Release);
                         let pause = if report.leader
                             && report.read >= self.config.batch_size as usize
                             && report.failed == 0
@@ -679,11 +681,11 @@ impl OutboxRelay {
             if woke_early {
                 trust_ready = false;
             }
-            self.health.0.failing.store(true, Ordering::Relaxed);
             self.health
                 .0
                 .failing_for
                 .store(backoff.failures(), Ordering::Relaxed);
+            self.health.0.failing.store(true, Ordering::Release);
             self.health.0.failed_rounds.fetch_add(1, Ordering::Relaxed);
             // New events do not end this pause: under a fault every
             // commit would otherwise start a round that fails again.
