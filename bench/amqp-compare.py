@@ -25,6 +25,8 @@ Contenders (binaries built by bench/bisslog-rs-mq, see bench/README.md):
                    consumer tuned as bisslog-rs runs (messages in flight)
   bisslog-rs       bisslog-rs-mq BROKER=amqp: the consumer trigger, at-least-once
   bisslog-rs-inbox bisslog-rs-mq BROKER=amqp INBOX=1: exactly-once, SQLite inbox
+  raw-lapin-pipelined-again, bisslog-rs-again  the same a second time: the
+                   A/A pairs that show the noise (not run unless named)
 
 The watcher sees the *ready* count (AMQP has no unacked count without the
 management plugin): "drained" means every message was delivered, with at
@@ -64,6 +66,9 @@ CONTENDERS = {
     "raw-lapin": ([os.path.join(BIN, "amqp-tool")], {"MODE": "consume"}),
     "raw-lapin-pipelined": ([os.path.join(BIN, "amqp-tool")], {"MODE": "consume-pipelined"}),
     "bisslog-rs": ([os.path.join(BIN, "bisslog-rs-mq")], {"BROKER": "amqp", "INBOX": "0"}),
+    # A/A pairs: the spread between two runs of one binary is the noise.
+    "raw-lapin-pipelined-again": ([os.path.join(BIN, "amqp-tool")], {"MODE": "consume-pipelined"}),
+    "bisslog-rs-again": ([os.path.join(BIN, "bisslog-rs-mq")], {"BROKER": "amqp", "INBOX": "0"}),
     "bisslog-rs-inbox": ([os.path.join(BIN, "bisslog-rs-mq")], {"BROKER": "amqp", "INBOX": "1"}),
 }
 
@@ -135,7 +140,8 @@ def one_run(name, out, rep):
 
 
 def main():
-    names = [n for n in os.environ.get("CONTENDERS", ",".join(CONTENDERS)).split(",") if n]
+    default = ",".join(n for n in CONTENDERS if not n.endswith("-again"))
+    names = [n for n in os.environ.get("CONTENDERS", default).split(",") if n]
     for name in names:
         argv = CONTENDERS[name][0]
         if not os.access(argv[0], os.X_OK):
