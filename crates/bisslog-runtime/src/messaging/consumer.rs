@@ -521,7 +521,33 @@ impl Runner {
                     acknowledged(&self.binding.queue, outcome);
                 }
                 _ = keep_waiting_alive.tick(), if waiting.waiting() > 0 => {
-                    keep_alive_all(&waiting).await;
+                    // The calls and acknowledgements go on meanwhile: an
+                    // adapter may bound its statements (the SQL broker runs
+                    // 4 of a subscription's at once), and an acknowledgement
+                    // or a call's own keep-alive holding one of those turns,
+                    // left unpolled, would keep these keep-alives waiting
+                    // for it forever (seen as a keyed call that never
+                    // finished). Calls that end meanwhile are settled after.
+                    let mut ended = Vec::new();
+                    {
+                        let mut keeping = std::pin::pin!(keep_alive_all(&waiting));
+                        loop {
+                            tokio::select! {
+                                biased;
+                                () = &mut keeping => break,
+                                Some(done) = in_flight.next(), if !in_flight.is_empty() => ended.push(done),
+                                Some(outcome) = acking.next(), if !acking.is_empty() => {
+                                    acknowledged(&self.binding.queue, outcome);
+                                }
+                            }
+                        }
+                    }
+                    for done in ended {
+                        let stopping = *self.stopped.borrow();
+                        if let Some((next, key)) = finished(done, &mut waiting, &mut releasing, &mut acking, stopping) {
+                            self.start(next, Some(key), &make, &mut spare, &mut waiting, &mut in_flight, &mut releasing, &mut acking).await;
+                        }
+                    }
                 }
                 () = poll_some(&mut pause) => {
                     pause = None;
