@@ -261,7 +261,11 @@ fn check_with_openapi_spec_validator(document: &str) {
         eprintln!("skipping: set BISSLOG_TEST_OPENAPI_VALIDATOR to check the served document");
         return;
     };
-    let path = std::env::temp_dir().join(format!("bisslog-served-{}.json", std::process::id()));
+    // One file per check: the tests of this binary run at once, and a
+    // path shared by two of them was removed under the other's validator.
+    static CHECKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CHECKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("bisslog-served-{}-{n}.json", std::process::id()));
     std::fs::write(&path, document).unwrap();
     let output = std::process::Command::new(validator)
         .arg(&path)
