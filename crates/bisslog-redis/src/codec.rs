@@ -62,8 +62,8 @@ pub(crate) fn message(stream: &str, entry_id: &str, fields: Fields) -> Message {
             return Some((text(name), text(value)));
         }
     });
-    // The body comes first in the entries bisslog writes, so `payload`
-    // is set before the headers are read; any other order is read too.
+    // The body is taken out of the pairs while the message reads the
+    // others as headers, and becomes its payload once all are read.
     let mut message = Message::from_owned_headers(Bytes::new(), headers, fallback);
     message.payload = Bytes::from(payload);
     message

@@ -39,6 +39,19 @@ pub(crate) fn bytes(value: Value) -> Option<Vec<u8>> {
     }
 }
 
+/// Whether [`bytes`] takes `value`: checked up front where the bytes are
+/// read later.
+fn is_string(value: &Value) -> bool {
+    matches!(
+        value,
+        Value::BulkString(_)
+            | Value::SimpleString(_)
+            | Value::VerbatimString { .. }
+            | Value::Okay
+            | Value::Int(_)
+    )
+}
+
 /// A string answer as text.
 pub(crate) fn text(value: Value) -> Option<String> {
     bytes(value).and_then(|b| String::from_utf8(b).ok())
@@ -89,16 +102,7 @@ fn fields(value: Value) -> Option<Option<Fields>> {
         Value::Map(pairs) => pairs.into_iter().flat_map(|(k, v)| [k, v]).collect(),
         other => array(other)?,
     };
-    let strings = flat.iter().all(|v| {
-        matches!(
-            v,
-            Value::BulkString(_)
-                | Value::SimpleString(_)
-                | Value::VerbatimString { .. }
-                | Value::Okay
-                | Value::Int(_)
-        )
-    });
+    let strings = flat.iter().all(is_string);
     (flat.len().is_multiple_of(2) && strings).then_some(Some(flat))
 }
 
