@@ -625,3 +625,97 @@ async fn events_interoperate_with_plain_amqp_clients() {
         other => panic!("expected NoQueue without the exchange, got {other:?}"),
     }
 }
+
+/// Provisioning never changes an operator's exchange: a (non-durable)
+/// topic exchange named after the event is kept as it is, and used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operators_exchange_of_another_kind_is_used_as_it_is() {
+    use bisslog_messaging::{QueueKind, event_copy_name};
+    use lapin::ExchangeKind;
+    use lapin::options::ExchangeDeclareOptions;
+
+    if !common::available() {
+        return;
+    }
+    let mut queues = Queues::default();
+    let queue = common::unique("operators-exchange");
+    queues.add(format!("{}{queue}", common::EXCHANGE));
+    let (_connection, channel) = raw_channel().await;
+    let operators = ExchangeDeclareOptions::default();
+    channel
+        .exchange_declare(
+            queue.as_str().into(),
+            ExchangeKind::Topic,
+            operators,
+            FieldTable::default(),
+        )
+        .await
+        .expect("an operator's topic exchange");
+
+    let broker = connect().await;
+    broker
+        .provision_queue(&queue, QueueKind::Event)
+        .await
+        .expect("an exchange of another kind is used, not an error");
+    let event = Subscription {
+        kind: QueueKind::Event,
+        ..subscription(&queue, true)
+    };
+    queues.add(event_copy_name(&queue, &event.consumer));
+    let mut deliveries = broker.subscribe(&event).await.expect("subscribing");
+    let sent = json(1);
+    broker
+        .publish_to(&queue, QueueKind::Event, &sent)
+        .await
+        .expect("publishing to the operator's exchange");
+    let delivery = next(&mut deliveries).await;
+    assert_eq!(delivery.message().id, sent.id);
+    delivery.ack().await.expect("acknowledging");
+
+    // Still the operator's: declaring it again as it was is accepted (a
+    // durable fanout in its place would be refused, PRECONDITION_FAILED).
+    channel
+        .exchange_declare(
+            queue.as_str().into(),
+            ExchangeKind::Topic,
+            operators,
+            FieldTable::default(),
+        )
+        .await
+        .expect("the exchange is still a non-durable topic exchange");
+}
+
+/// Without provisioning, an event's exchange must exist: a clear error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_provisioning_the_event_exchange_must_exist() {
+    use bisslog_messaging::QueueKind;
+
+    if !common::available() {
+        return;
+    }
+    let broker = connect().await;
+    let missing = common::unique("no-exchange");
+    let event = Subscription {
+        kind: QueueKind::Event,
+        ..subscription(&missing, false)
+    };
+    match broker.subscribe(&event).await {
+        Err(BrokerError::Provisioning { queue, message }) => {
+            assert_eq!(queue, missing);
+            assert!(
+                message.contains("does not exist") && message.contains("operators"),
+                "{message}"
+            );
+        }
+        Err(other) => panic!("expected a provisioning error, got {other:?}"),
+        Ok(_) => panic!("subscribed to an event whose exchange does not exist"),
+    }
+    match broker
+        .publish_to(&missing, QueueKind::Event, &json(1))
+        .await
+    {
+        Err(BrokerError::NoQueue { queue }) => assert_eq!(queue, missing),
+        other => panic!("expected NoQueue, got {other:?}"),
+    }
+    broker.ready().await.expect("still ready");
+}

@@ -2,8 +2,10 @@
 //! queue; each consumer name has its own durable queue
 //! (`<queue>.<consumer>`) bound to it, which its instances share and
 //! which has the retry queues and dead-lettering of any queue. Declaring
-//! only creates what is missing: an exchange that exists (of any type) is
-//! checked, never redeclared.
+//! only creates what is missing and never changes what exists: the
+//! exchange is declared with bisslog's settings (a no-op on one that has
+//! them), and one RabbitMQ keeps because it has others (an operator's, of
+//! any type) is checked and used as it is.
 
 use std::sync::PoisonError;
 
@@ -18,6 +20,16 @@ use lapin::types::FieldTable;
 use super::Inner;
 use crate::codec::{self, short};
 use crate::error;
+
+/// What declaring an event's exchange with bisslog's settings found.
+enum Declared {
+    /// A durable fanout exchange: created, or there already.
+    Fanout,
+    /// RabbitMQ refused and changed nothing: an exchange of another type
+    /// or settings exists (PRECONDITION_FAILED), or the user may not
+    /// declare it (ACCESS_REFUSED).
+    Refused(lapin::Error),
+}
 
 impl Inner {
     fn is_known_exchange(&self, exchange: &str) -> bool {
@@ -77,8 +89,17 @@ impl Inner {
 
     /// Makes sure the event's exchange exists: found, or (when `create`)
     /// declared durable fanout. A missing one that may not be created is
-    /// [`BrokerError::NoQueue`] when `create` is `None`, else a
-    /// provisioning error.
+    /// [`BrokerError::NoQueue`].
+    ///
+    /// When it may create it, the declaration comes first and the passive
+    /// check only after a refusal: RabbitMQ answers a check of a missing
+    /// exchange by closing the channel with NOT_FOUND, which lapin logs at
+    /// ERROR, and a fresh vhost is the normal first start, not an error.
+    /// Declaring an exchange that exists with the same settings changes
+    /// nothing; one of another type or settings (an operator's) is
+    /// refused with PRECONDITION_FAILED, also without change, and then
+    /// checked and used as it is. Only that case, and a missing exchange
+    /// that may not be created, still has lapin log a closed channel.
     pub(super) async fn declare_exchange(
         &self,
         queue: &str,
@@ -87,21 +108,44 @@ impl Inner {
         if self.is_known_exchange(queue) {
             return Ok(());
         }
-        if !self.exchange_exists(queue).await? {
-            if !create {
+        if !create {
+            if !self.exchange_exists(queue).await? {
                 return Err(BrokerError::NoQueue {
                     queue: queue.to_owned(),
                 });
             }
-            let name = error::short_name(queue)?;
-            let options = ExchangeDeclareOptions {
-                durable: true,
-                ..ExchangeDeclareOptions::default()
-            };
-            self.on_own_channel(
+        } else if let Declared::Refused(refusal) = self.declare_fanout(queue).await? {
+            // An operator's exchange of another type or settings, or a
+            // user who may not declare: one that exists is used as it is.
+            if !self.exchange_exists(queue).await? {
+                return Err(error::provisioning(queue, false, refusal));
+            }
+            tracing::info!(
+                queue,
+                refusal = %refusal,
+                "the exchange of an event queue exists with other settings than bisslog's \
+                 (durable fanout), or may not be declared by this user; it is used as it is"
+            );
+        }
+        self.remember_exchange(queue);
+        Ok(())
+    }
+
+    /// Declares the event's exchange durable fanout, bisslog's settings:
+    /// created when missing, unchanged when it exists with them. An
+    /// exchange with other settings, or a user without the right to
+    /// declare, is [`Declared::Refused`]: RabbitMQ changed nothing.
+    async fn declare_fanout(&self, queue: &str) -> Result<Declared, BrokerError> {
+        let name = error::short_name(queue)?;
+        let options = ExchangeDeclareOptions {
+            durable: true,
+            ..ExchangeDeclareOptions::default()
+        };
+        let outcome = self
+            .on_own_channel(
                 &format!("declaring the exchange `{queue}`"),
                 |channel| async move {
-                    channel
+                    match channel
                         .exchange_declare(
                             name,
                             ExchangeKind::Fanout,
@@ -109,18 +153,29 @@ impl Inner {
                             FieldTable::default(),
                         )
                         .await
+                    {
+                        Ok(()) => Ok(Declared::Fanout),
+                        // Refusals that leave a passive check to decide.
+                        Err(e)
+                            if error::is_soft(&e, AMQPSoftError::PRECONDITIONFAILED)
+                                || error::is_soft(&e, AMQPSoftError::ACCESSREFUSED) =>
+                        {
+                            Ok(Declared::Refused(e))
+                        }
+                        Err(e) => Err(e),
+                    }
                 },
                 |e| error::provisioning(queue, false, e),
             )
             .await?;
-            tracing::info!(
-                checkpoint_id = "provisioned",
+        if let Declared::Fanout = outcome {
+            // RabbitMQ's answer does not say whether it was created.
+            tracing::debug!(
                 queue,
-                "declared a fanout exchange for an event queue"
+                "declared the durable fanout exchange of an event queue (created, or found)"
             );
         }
-        self.remember_exchange(queue);
-        Ok(())
+        Ok(outcome)
     }
 
     /// Declares (or, without `provision`, checks) the consumer's own queue
