@@ -42,7 +42,7 @@
 //! | dead-letter queue (`{queue}.dlq` unless the trigger names one) | another durable queue; the runtime publishes the dead-lettered copy there, with the reason in its headers (RabbitMQ's own dead-lettering is not used for it) |
 //! | retry after a delay | durable queue `{queue}.retry.{delay}ms` (see [`AmqpBroker::retry_queue_name`]) |
 //! | consumer name (`service-use_case`) | the consumer tag; the instances share the queue as competing consumers |
-//! | event queue `company_data.inserted` (`queue_kind: event`) | durable fanout exchange `company_data.inserted` (found, or declared when missing; never redeclared); events are published to it with the queue's name as routing key, persistent, confirmed, **not** `mandatory` (an event no queue is bound for is accepted and dropped) |
+//! | event queue `company_data.inserted` (`queue_kind: event`) | durable fanout exchange `company_data.inserted` (declared, which changes nothing on one that exists with those settings; one of another type or settings is checked and used as it is, never changed); events are published to it with the queue's name as routing key, persistent, confirmed, **not** `mandatory` (an event no queue is bound for is accepted and dropped) |
 //! | a consumer name of an event queue | durable queue `company_data.inserted.{consumer}` bound to the exchange (binding key the queue's name), with its own retry queues; the consumer name's instances compete on it |
 //!
 //! **Provisioned**: with provisioning on (the default of
