@@ -13,6 +13,10 @@ mod server;
 #[allow(dead_code)]
 #[path = "../../bisslog-http-client/tests/support/https.rs"]
 mod https;
+// The guard of log captures against tracing's interest cache, shared
+// with bisslog-runtime's tests.
+#[path = "../../bisslog-runtime/tests/support/log_interest.rs"]
+mod log_interest;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -71,6 +75,11 @@ impl Logs {
 
 #[tokio::test]
 async fn a_jwks_server_whose_ca_is_not_trusted_fails_closed_and_the_reason_is_logged() {
+    // Defensive: the other test of this binary fetches the JWKS on its own
+    // thread, without a subscriber; it never fails, so it does not reach
+    // the line asserted here today, but a test that did could hide it
+    // (see `log_interest`).
+    log_interest::keep_every_callsite_interesting();
     let logs = Logs::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()

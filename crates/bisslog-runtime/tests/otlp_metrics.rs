@@ -4,6 +4,10 @@
 #![cfg(feature = "otlp")]
 #![allow(clippy::unwrap_used, missing_docs)]
 
+// The guard of log captures against tracing's interest cache.
+#[path = "support/log_interest.rs"]
+mod log_interest;
+
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -357,6 +361,11 @@ impl Logs {
 // capturing subscriber is the default.
 #[tokio::test]
 async fn an_unreachable_collector_is_a_warning_and_shutdown_is_bounded() {
+    // Defensive: the other tests of this binary run the exporter on their
+    // own threads, without a subscriber; none reaches the lines asserted
+    // here today (their exports succeed, or fail only at shutdown), but
+    // one that did could hide them (see `log_interest`).
+    log_interest::keep_every_callsite_interesting();
     let logs = Logs::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()

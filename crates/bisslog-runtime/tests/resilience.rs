@@ -1,6 +1,10 @@
 //! The resilience engine on paused time: exact attempt counts at exact
 //! instants, as Dapr's resiliency tests pin them.
 
+// The guard of log captures against tracing's interest cache.
+#[path = "support/log_interest.rs"]
+mod log_interest;
+
 use std::future::{Future, ready};
 use std::pin::pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -99,24 +103,6 @@ fn count(started: &Mutex<u32>) -> u32 {
     *started.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Installs, once, a global subscriber that enables nothing but says every
-/// callsite is of interest "sometimes". tracing caches each callsite's
-/// interest over the subscribers alive when it is computed; a test thread
-/// without a subscriber of its own could have it cached as "never" while
-/// another test captures logs, and that test then missed a line (CI saw one
-/// `circuit-opened` of two). With this one always alive, an interest is
-/// never "never", and each event asks the capturing thread's subscriber.
-fn keep_every_callsite_interesting() {
-    use tracing_subscriber::layer::SubscriberExt as _;
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let nothing =
-            tracing_subscriber::registry().with(tracing_subscriber::filter::filter_fn(|_| false));
-        // Another global subscriber would do as well: ignore a refusal.
-        let _ = tracing::subscriber::set_global_default(nothing);
-    });
-}
-
 /// The log lines written while the guard lives, as bisslog's JSON lines.
 #[derive(Clone, Default)]
 struct Logs(Arc<Mutex<Vec<u8>>>);
@@ -136,7 +122,7 @@ impl std::io::Write for Logs {
 
 impl Logs {
     fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
-        keep_every_callsite_interesting();
+        log_interest::keep_every_callsite_interesting();
         let logs = Logs::default();
         let sink = logs.clone();
         let subscriber = tracing_subscriber::fmt()
