@@ -49,6 +49,47 @@ impl NatsDeliveries {
     }
 }
 
+impl NatsDeliveries {
+    /// Takes what the client buffered, then drops the pull stream, without
+    /// yielding: steps 2 and 3 of [`NatsDeliveries::close`], which runs it
+    /// as a task of its own.
+    ///
+    /// Why a task: taking a message can wake the pull stream's background
+    /// task to send a pull request, and dropping the stream stops that
+    /// task only if it has not run yet. Woken from a thread that is not
+    /// one of the runtime's workers (a `block_on`, as in `#[tokio::main]`
+    /// or a test's body), it is queued for all workers and an idle one
+    /// runs it at once, in parallel. Woken from a worker, Tokio puts it in
+    /// that worker's own next-task slot, which other workers do not take
+    /// from, so it is stopped before it runs. A worker that has just run
+    /// three tasks in a row from that slot queues it for all instead, so
+    /// this narrows the window rather than closing it; async-nats offers
+    /// no way to stop the stream's requests and keep its buffer.
+    fn take_buffered(mut self) -> (Vec<Box<dyn Delivery>>, async_nats::Client, PullConsumer) {
+        let mut taken: Vec<Box<dyn Delivery>> = Vec::new();
+        while taken.len() < MOST_TAKEN_AT_CLOSE && !self.over {
+            // Unconstrained: Tokio's cooperative budget would
+            // otherwise report the buffer empty after ~128 messages.
+            match tokio::task::unconstrained(self.next()).now_or_never() {
+                Some(Some(Ok(delivery))) => taken.push(delivery),
+                // A status or a passing problem: what follows it may
+                // still be messages.
+                Some(Some(Err(_))) => {}
+                Some(None) | None => break,
+            }
+        }
+        let NatsDeliveries {
+            messages,
+            client,
+            consumer,
+            ..
+        } = self;
+        // Stops its background task, before this poll ends.
+        drop(messages);
+        (taken, client, consumer)
+    }
+}
+
 impl Stream for NatsDeliveries {
     type Item = Result<Box<dyn Delivery>, BrokerError>;
 
@@ -88,11 +129,16 @@ impl DeliveryStream for NatsDeliveries {
     /// 1. a round trip to the server (`flush`) while still subscribed:
     ///    every message the server sent before it is then in the client's
     ///    buffer;
-    /// 2. the buffer taken without yielding to the runtime, so the
-    ///    client's background task cannot send a new pull request
-    ///    meanwhile;
-    /// 3. the pull stream dropped: that task stops and the inbox is
-    ///    unsubscribed;
+    /// 2. the buffer taken, and
+    /// 3. the pull stream dropped (its background task stopped, the inbox
+    ///    unsubscribed), both in one poll of a task of their own
+    ///    ([`NatsDeliveries::take_buffered`]): taking messages out of
+    ///    async-nats's pull stream makes it ask its background task for
+    ///    another batch once half of the last one is used up, and that
+    ///    task must not run before it is stopped, or the server sends the
+    ///    batch to an inbox nobody reads any more (lost until `ack_wait`;
+    ///    `closing_a_subscription_with_a_backlog_asks_for_no_more` saw it
+    ///    in 11 of 40 runs when closed from the test's own thread);
     /// 4. the consumer's info asked for, which makes the server drop our
     ///    pull request now that nobody listens on its inbox. Otherwise
     ///    the first message released would be sent to the dead request
@@ -103,34 +149,24 @@ impl DeliveryStream for NatsDeliveries {
     ///
     /// Only a message the server sends between steps 1 and 3 (a pull
     /// request still open, a message published just then) stays out:
-    /// it comes back after `ack_wait`.
+    /// it comes back after `ack_wait`; and so does, rarely, the batch of
+    /// a pull request the background task still sends in step 2 (see
+    /// [`NatsDeliveries::take_buffered`]).
     fn close(self: Pin<Box<Self>>) -> BoxFuture<'static, Vec<Box<dyn Delivery>>> {
-        let mut this = *Pin::into_inner(self);
+        let this = *Pin::into_inner(self);
         Box::pin(async move {
             if !bounded(this.client.flush()).await {
                 tracing::debug!(queue = %this.queue,
                     "no round trip before closing the subscription");
             }
-            let mut taken: Vec<Box<dyn Delivery>> = Vec::new();
-            while taken.len() < MOST_TAKEN_AT_CLOSE && !this.over {
-                // Unconstrained: Tokio's cooperative budget would
-                // otherwise report the buffer empty after ~128 messages.
-                match tokio::task::unconstrained(this.next()).now_or_never() {
-                    Some(Some(Ok(delivery))) => taken.push(delivery),
-                    // A status or a passing problem: what follows it may
-                    // still be messages.
-                    Some(Some(Err(_))) => {}
-                    Some(None) | None => break,
-                }
-            }
-            let NatsDeliveries {
-                messages,
-                client,
-                consumer,
-                queue,
-                ..
-            } = this;
-            drop(messages);
+            let queue = Arc::clone(&this.queue);
+            let taking = tokio::spawn(async move { this.take_buffered() });
+            let Ok((taken, client, consumer)) = taking.await else {
+                // Only a panic while decoding, or a runtime shutting down:
+                // what was buffered comes back after `ack_wait`.
+                tracing::debug!(queue = %queue, "could not take the buffered messages");
+                return Vec::new();
+            };
             if !bounded(client.flush()).await {
                 tracing::debug!(queue = %queue,
                     "could not confirm the unsubscription before releasing");

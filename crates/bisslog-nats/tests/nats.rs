@@ -452,6 +452,86 @@ async fn closing_a_subscription_hands_back_what_it_fetched_ahead() {
     delete_streams(&broker, &[&stream]).await;
 }
 
+/// Closing a subscription while the server still holds a backlog strands
+/// nothing: the next subscriber gets every message at once, not some
+/// after `ack_wait`. Taking the buffered messages polls async-nats's pull
+/// stream, which wakes its background task to ask for another batch once
+/// half of the last one is used up; closed from this test's own thread
+/// (not one of the runtime's workers), an idle worker ran that task at
+/// once and the server sent the batch to the inbox being unsubscribed
+/// (11 failures in 40 runs before `close` took the buffer in a task of
+/// its own).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_a_subscription_with_a_backlog_asks_for_no_more() {
+    if !support::available() {
+        return;
+    }
+    const MESSAGES: usize = 600;
+    const BATCH: usize = 64;
+    const STARTED: usize = 4;
+    let queue = unique_queue("close-backlog");
+    let broker = connect().await;
+    broker.provision(&queue).await.unwrap();
+    for n in 0..MESSAGES {
+        let message = Message::new(format!(r#"{{"n":{n}}}"#).into_bytes());
+        broker.publish(&queue, &message).await.unwrap();
+    }
+    let lease = Subscription {
+        prefetch: BATCH as u32,
+        ack_wait: Duration::from_secs(60),
+        ..subscription(&queue, "backlog")
+    };
+    let stream = stream_of(&broker, &queue).await;
+    let first = connect().await;
+    let mut deliveries = subscribe(&first, &lease).await;
+    let mut started = Vec::new();
+    for _ in 0..STARTED {
+        started.push(next(&mut deliveries).await);
+    }
+    // The first batch all in the client's buffer (bounded), the rest of
+    // the messages still on the server.
+    let mut consumer: async_nats::jetstream::consumer::PullConsumer = broker
+        .jetstream()
+        .get_consumer_from_stream("backlog", &stream)
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut out = 0;
+    while out < BATCH {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never sent the first batch ({out} of {BATCH})"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        out = consumer.info().await.unwrap().num_ack_pending;
+    }
+    let taken = deliveries.close().await;
+    let released = taken.len();
+    for delivery in taken {
+        delivery.release().await.unwrap();
+    }
+    let second = connect().await;
+    let mut again = subscribe(&second, &lease).await;
+    let mut received = std::collections::BTreeSet::new();
+    while received.len() < MESSAGES - STARTED {
+        let delivery = match tokio::time::timeout(Duration::from_secs(5), again.next()).await {
+            Ok(Some(Ok(delivery))) => delivery,
+            _ => panic!(
+                "{} of {} messages reached the next subscriber, then nothing for 5 s \
+                 (the closed one handed back {released})",
+                received.len(),
+                MESSAGES - STARTED
+            ),
+        };
+        received.insert(delivery.message().id.clone());
+        delivery.ack().await.unwrap();
+    }
+    for delivery in started {
+        delivery.ack().await.unwrap();
+    }
+    delete_streams(&broker, &[&stream]).await;
+}
+
 /// An event queue is a stream with interest retention: a plain JetStream
 /// consumer on the subject gets each event once, with the documented
 /// headers, alongside a bisslog consumer; a plain publisher feeds both;
