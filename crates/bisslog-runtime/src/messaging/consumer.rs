@@ -686,7 +686,14 @@ impl Runner {
     {
         loop {
             spare.0.set(Some(make(delivery, key)));
-            let first = std::future::poll_fn(|cx| Poll::Ready(spare.poll_unpin(cx))).await;
+            let first = std::future::poll_fn(|cx| {
+                Poll::Ready(
+                    spare
+                        .poll_unpin(cx)
+                        .map(|(key, done)| (key, self.ack_at_once(report(done), cx))),
+                )
+            })
+            .await;
             let done = match first {
                 Poll::Ready(done) => {
                     spare.0.set(None);
@@ -704,6 +711,31 @@ impl Runner {
                 None => return,
             }
         }
+    }
+}
+
+impl Runner {
+    /// Polls a finished processing's acknowledgement once, in the poll
+    /// that finished it: most are done at once (on NATS it is a publish
+    /// into the client's buffer) and then never join the set of
+    /// acknowledgements waiting for an answer, which would cost an
+    /// allocation and a wake-up of their own per message. What is left
+    /// is the acknowledgement still waiting.
+    fn ack_at_once(
+        &self,
+        ack: Option<PendingAck>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Result<Option<PendingAck>, Box<dyn std::any::Any + Send>> {
+        let Some(mut ack) = ack else {
+            return Ok(None);
+        };
+        Ok(match ack.as_mut().poll(cx) {
+            Poll::Ready(outcome) => {
+                acknowledged(&self.binding.queue, outcome);
+                None
+            }
+            Poll::Pending => Some(ack),
+        })
     }
 }
 
