@@ -102,12 +102,13 @@ pub(crate) fn decode(
         not_before: None,
         retry_for: None,
     };
-    let mut pairs: Vec<(&str, &str)> = Vec::new();
-    if let Some(headers) = headers {
-        for header in headers.iter() {
-            let Some(value) = header.value.and_then(|v| std::str::from_utf8(v).ok()) else {
-                continue;
-            };
+    // Read straight into the message (no vector of pairs in between):
+    // the adapter's own headers are taken off on the way.
+    let read = headers
+        .into_iter()
+        .flat_map(|h| h.iter())
+        .filter_map(|header| {
+            let value = header.value.and_then(|v| std::str::from_utf8(v).ok())?;
             if header.key.eq_ignore_ascii_case(ATTEMPT_HEADER) {
                 counting.attempt = value.trim().parse::<u32>().unwrap_or(1).max(1);
             } else if header.key.eq_ignore_ascii_case(NOT_BEFORE_HEADER) {
@@ -115,18 +116,18 @@ pub(crate) fn decode(
             } else if header.key.eq_ignore_ascii_case(RETRY_FOR_HEADER) {
                 counting.retry_for = Some(value.to_owned());
             } else {
-                pairs.push((header.key, value));
+                return Some((header.key, value));
             }
-        }
-    }
-    if let Some(key) = key.and_then(|k| std::str::from_utf8(k).ok()) {
-        // After the headers: the first of repeated standard headers wins.
-        pairs.push((bisslog_messaging::headers::KEY, key));
-    }
+            None
+        });
+    // After the headers: the first of repeated standard headers wins.
+    let key = key
+        .and_then(|k| std::str::from_utf8(k).ok())
+        .map(|key| (bisslog_messaging::headers::KEY, key));
     let (topic, partition, offset) = position;
     let message = Message::from_headers(
         Bytes::copy_from_slice(payload.unwrap_or_default()),
-        pairs,
+        read.chain(key),
         || format!("{topic}/{partition}/{offset}"),
     );
     (message, counting)
