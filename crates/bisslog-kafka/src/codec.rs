@@ -88,14 +88,15 @@ pub(crate) fn headers(message: &Message, counting: Option<Counting>) -> OwnedHea
 }
 
 /// The message of a record, and its counting headers. A record without a
-/// `message-id` (another producer's) is named `topic/partition/offset`;
+/// `message-id` (another producer's) is named `fallback_id()`
+/// (`topic/partition/offset`);
 /// headers that are not UTF-8 are skipped; the record key is the
 /// message key unless a `key` header says otherwise.
 pub(crate) fn decode(
     payload: Option<&[u8]>,
     key: Option<&[u8]>,
     headers: Option<&impl rdkafka::message::Headers>,
-    position: (&str, i32, i64),
+    fallback_id: impl FnOnce() -> String,
 ) -> (Message, Counting) {
     let mut counting = Counting {
         attempt: 1,
@@ -124,11 +125,10 @@ pub(crate) fn decode(
     let key = key
         .and_then(|k| std::str::from_utf8(k).ok())
         .map(|key| (bisslog_messaging::headers::KEY, key));
-    let (topic, partition, offset) = position;
     let message = Message::from_headers(
         Bytes::copy_from_slice(payload.unwrap_or_default()),
         read.chain(key),
-        || format!("{topic}/{partition}/{offset}"),
+        fallback_id,
     );
     (message, counting)
 }
@@ -190,7 +190,7 @@ mod tests {
             Some(&message.payload),
             Some(b"acme"),
             Some(&written),
-            ("t", 0, 7),
+            || "t/0/7".to_owned(),
         );
         let mut expected = message.clone();
         expected.headers.retain(|(n, _)| n != ATTEMPT_HEADER);
@@ -210,12 +210,9 @@ mod tests {
 
     #[test]
     fn foreign_records_get_an_id_and_their_key() {
-        let (read, counting) = decode(
-            Some(b"plain"),
-            Some(b"k-1"),
-            None::<&OwnedHeaders>,
-            ("orders", 2, 40),
-        );
+        let (read, counting) = decode(Some(b"plain"), Some(b"k-1"), None::<&OwnedHeaders>, || {
+            "orders/2/40".to_owned()
+        });
         assert_eq!(read.id, "orders/2/40");
         assert_eq!(read.key.as_deref(), Some("k-1"));
         assert_eq!(counting.attempt, 1);

@@ -15,7 +15,7 @@
 //! is polled, and settled once; passing it on and handing it out take
 //! none (see [`Assignment`]).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -62,6 +62,8 @@ pub(crate) fn subscribe(
         state: Mutex::new(State::default()),
         settled: Condvar::new(),
         waiting: AtomicUsize::new(0),
+        room: Condvar::new(),
+        waiting_room: AtomicBool::new(false),
         dirty: AtomicBool::new(false),
         queued: AtomicUsize::new(0),
         resume_at: prefetch - (prefetch / 2).max(1),
@@ -146,13 +148,18 @@ pub(crate) struct Shared {
     pub(crate) broker: Arc<Inner>,
     state: Mutex<State>,
     /// Notified when someone waits for it (`waiting`): whenever a
-    /// delivery is settled or handed back, and when the stream has taken
-    /// half a channel's worth of records.
+    /// delivery is settled or handed back.
     settled: Condvar,
     /// How many threads wait on `settled`: counted under the `state` lock,
     /// so that a change made under it skips the notification (a system
     /// call) when nobody waits, as for nearly every message.
     waiting: AtomicUsize,
+    /// Notified when the stream has brought the channel down to
+    /// `resume_at` and the thread waits for it (`waiting_room`): apart
+    /// from `settled`, so that the acknowledgements do not wake the thread
+    /// each time while it waits for room (they did, once per message).
+    room: Condvar,
+    waiting_room: AtomicBool,
     /// Some offset was settled since the last commit.
     dirty: AtomicBool,
     /// Records sent to the stream and not yet taken off by it: the
@@ -180,7 +187,43 @@ pub(crate) struct Shared {
 
 #[derive(Default)]
 struct State {
-    partitions: HashMap<i32, Partition>,
+    /// Sorted by partition number: a member has few, and a binary search
+    /// costs less per record than hashing the number.
+    partitions: Vec<Partition>,
+}
+
+impl State {
+    fn get(&self, partition: i32) -> Option<&Partition> {
+        let at = self.find(partition).ok()?;
+        self.partitions.get(at)
+    }
+
+    fn get_mut(&mut self, partition: i32) -> Option<&mut Partition> {
+        let at = self.find(partition).ok()?;
+        self.partitions.get_mut(at)
+    }
+
+    /// Puts `part` in its place; the one it replaces.
+    fn insert(&mut self, part: Partition) -> Option<Partition> {
+        match self.find(part.number) {
+            Ok(at) => Some(std::mem::replace(&mut self.partitions[at], part)),
+            Err(at) => {
+                self.partitions.insert(at, part);
+                None
+            }
+        }
+    }
+
+    fn remove(&mut self, partition: i32) {
+        if let Ok(at) = self.find(partition) {
+            self.partitions.remove(at);
+        }
+    }
+
+    fn find(&self, partition: i32) -> Result<usize, usize> {
+        self.partitions
+            .binary_search_by_key(&partition, |p| p.number)
+    }
 }
 
 /// One assignment of a partition to this member, as the records polled
@@ -202,6 +245,7 @@ pub(crate) struct Assignment {
 
 /// A partition assigned to this member.
 struct Partition {
+    number: i32,
     /// Which assignment: records of another one are stale.
     assignment: Arc<Assignment>,
     /// The offsets taken and not yet committed, in order, and whether
@@ -248,7 +292,7 @@ impl Shared {
     /// partition is not (or no longer) this member's.
     fn take(&self, partition: i32, offset: i64) -> Option<Arc<Assignment>> {
         let mut state = lock(&self.state);
-        let part = state.partitions.get_mut(&partition)?;
+        let part = state.get_mut(partition)?;
         if part.assignment.gone.load(Ordering::SeqCst) {
             return None;
         }
@@ -329,7 +373,7 @@ impl Shared {
     /// Settles the offset of `record` if its assignment still holds the
     /// partition (revoking ones accept settlements).
     fn settle(&self, state: &mut State, record: &Record) {
-        if let Some(part) = state.partitions.get_mut(&record.partition)
+        if let Some(part) = state.get_mut(record.partition)
             && Arc::ptr_eq(&part.assignment, &record.assignment)
         {
             part.settle(record.offset);
@@ -341,12 +385,12 @@ impl Shared {
     /// channel down to `resume_at`, wakes the thread if it waits for room.
     fn taken_off(&self) {
         if self.queued.fetch_sub(1, Ordering::SeqCst) == self.resume_at + 1
-            && self.waiting.load(Ordering::SeqCst) > 0
+            && self.waiting_room.load(Ordering::SeqCst)
         {
             // The lock orders this with the thread's check of `queued`:
             // it either saw the room or is waiting by now.
             drop(lock(&self.state));
-            self.settled.notify_all();
+            self.room.notify_all();
         }
     }
 
@@ -370,7 +414,12 @@ impl Shared {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 return false;
             };
-            state = self.wait(state, left);
+            self.waiting_room.store(true, Ordering::SeqCst);
+            state = match self.room.wait_timeout(state, left) {
+                Ok((state, _)) => state,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+            self.waiting_room.store(false, Ordering::SeqCst);
         }
         true
     }
@@ -383,15 +432,15 @@ impl Shared {
         let mut state = lock(&self.state);
         self.dirty.store(false, Ordering::SeqCst);
         let mut list = TopicPartitionList::new();
-        for (partition, part) in &mut state.partitions {
-            if only.is_some_and(|o| !o.contains(partition)) {
+        for part in &mut state.partitions {
+            if only.is_some_and(|o| !o.contains(&part.number)) {
                 continue;
             }
             if let Some(to) = part
                 .done_to
                 .filter(|to| again || Some(*to) != part.committed_to)
                 && list
-                    .add_partition_offset(&self.topic, *partition, Offset::Offset(to))
+                    .add_partition_offset(&self.topic, part.number, Offset::Offset(to))
                     .is_ok()
             {
                 part.committed_to = Some(to);
@@ -409,8 +458,8 @@ impl Shared {
             let latest = state
                 .partitions
                 .iter()
-                .filter(|(p, _)| partitions.is_none_or(|o| o.contains(p)))
-                .map(|(_, part)| &part.assignment)
+                .filter(|p| partitions.is_none_or(|o| o.contains(&p.number)))
+                .map(|part| &part.assignment)
                 .filter(|a| a.in_flight.load(Ordering::SeqCst) > 0)
                 .map(|a| a.touched.load(Ordering::SeqCst))
                 .max();
@@ -432,7 +481,7 @@ impl Shared {
     fn uncommitted(&self, partitions: &[i32]) {
         let mut state = lock(&self.state);
         for partition in partitions {
-            if let Some(part) = state.partitions.get_mut(partition) {
+            if let Some(part) = state.get_mut(*partition) {
                 part.committed_to = None;
             }
         }
@@ -442,7 +491,7 @@ impl Shared {
     fn any_in_flight(&self) -> bool {
         lock(&self.state)
             .partitions
-            .values()
+            .iter()
             .any(|p| p.assignment.in_flight.load(Ordering::SeqCst) > 0)
     }
 
@@ -455,12 +504,13 @@ impl Shared {
                 touched: AtomicU64::new(0),
             });
             let part = Partition {
+                number: *partition,
                 assignment,
                 slots: VecDeque::new(),
                 done_to: None,
                 committed_to: None,
             };
-            if let Some(earlier) = state.partitions.insert(*partition, part) {
+            if let Some(earlier) = state.insert(part) {
                 // Records polled under the earlier assignment are stale.
                 earlier.assignment.gone.store(true, Ordering::SeqCst);
             }
@@ -476,7 +526,7 @@ impl Shared {
         {
             let state = lock(&self.state);
             for partition in partitions {
-                if let Some(part) = state.partitions.get(partition) {
+                if let Some(part) = state.get(*partition) {
                     part.assignment.gone.store(true, Ordering::SeqCst);
                 }
             }
@@ -485,7 +535,7 @@ impl Shared {
         self.commit(consumer, Some(partitions), CommitMode::Sync);
         let mut state = lock(&self.state);
         for partition in partitions {
-            state.partitions.remove(partition);
+            state.remove(*partition);
         }
     }
 
@@ -657,12 +707,16 @@ fn polled(
     let Some(assignment) = shared.take(message.partition(), message.offset()) else {
         return;
     };
-    let (decoded, counting) = codec::decode(
-        message.payload(),
-        message.key(),
-        message.headers(),
-        (message.topic(), message.partition(), message.offset()),
-    );
+    // The topic's name is looked up only for a record without an id.
+    let (decoded, counting) =
+        codec::decode(message.payload(), message.key(), message.headers(), || {
+            format!(
+                "{}/{}/{}",
+                message.topic(),
+                message.partition(),
+                message.offset()
+            )
+        });
     let record = Record {
         partition: message.partition(),
         offset: message.offset(),
@@ -686,7 +740,7 @@ fn polled(
 }
 
 /// Sends the stream as much of the backlog as the channel has room for,
-/// in one batch, leaving out the records of assignments gone since.
+/// in one batch.
 fn pass_on(
     shared: &Shared,
     sender: &mpsc::UnboundedSender<Item>,
@@ -697,13 +751,9 @@ fn pass_on(
     if room == 0 || backlog.is_empty() {
         return;
     }
-    let batch: Vec<Record> = backlog
-        .drain(..room.min(backlog.len()))
-        .filter(|r| !r.assignment.gone.load(Ordering::SeqCst))
-        .collect();
-    if batch.is_empty() {
-        return;
-    }
+    // Records of an assignment gone since are left to the hand-out's
+    // check: one exact-sized move, no test per record here.
+    let batch: Vec<Record> = backlog.drain(..room.min(backlog.len())).collect();
     // Counted before the send: the stream counts each record off.
     shared.queued.fetch_add(batch.len(), Ordering::SeqCst);
     let _ = sender.send(Ok(batch));
@@ -775,7 +825,12 @@ impl Stream for Records {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         loop {
-            if let Poll::Ready(Some(record)) = self.redone.poll_recv(cx) {
+            // Records handed back come first. The channel is polled (which
+            // registers the waker) only when it has something, and before
+            // the stream goes to sleep: not once per record.
+            if !self.redone.is_empty()
+                && let Poll::Ready(Some(record)) = self.redone.poll_recv(cx)
+            {
                 if let Some(delivery) = self.deliver(record) {
                     return Poll::Ready(Some(Ok(delivery)));
                 }
@@ -791,7 +846,14 @@ impl Stream for Records {
                 Poll::Ready(Some(Ok(batch))) => self.batch = batch.into_iter(),
                 Poll::Ready(Some(Err(error))) => return Poll::Ready(Some(Err(error))),
                 Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => match self.redone.poll_recv(cx) {
+                    Poll::Ready(Some(record)) => {
+                        if let Some(delivery) = self.deliver(record) {
+                            return Poll::Ready(Some(Ok(delivery)));
+                        }
+                    }
+                    _ => return Poll::Pending,
+                },
             }
         }
     }
@@ -838,6 +900,7 @@ mod tests {
 
     fn partition() -> Partition {
         Partition {
+            number: 0,
             assignment: Arc::new(Assignment {
                 gone: AtomicBool::new(false),
                 in_flight: AtomicUsize::new(0),
