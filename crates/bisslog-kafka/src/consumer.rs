@@ -107,7 +107,7 @@ pub(crate) fn subscribe(
         })?;
     Ok(Deliveries::closable(Records {
         records: receiver,
-        batch: Vec::new().into_iter(),
+        batch: VecDeque::new(),
         redone,
         shared,
     }))
@@ -600,7 +600,7 @@ fn ours(list: &TopicPartitionList, topic: &str) -> Vec<i32> {
 
 /// What the thread sends the stream: the records polled since its last
 /// send, in order, or an error.
-type Item = Result<Vec<Record>, BrokerError>;
+type Item = Result<VecDeque<Record>, BrokerError>;
 
 /// The consumer thread: polls, passes records on, pauses when the stream
 /// lags, commits, and leaves the group once closed and settled.
@@ -752,8 +752,14 @@ fn pass_on(
         return;
     }
     // Records of an assignment gone since are left to the hand-out's
-    // check: one exact-sized move, no test per record here.
-    let batch: Vec<Record> = backlog.drain(..room.min(backlog.len())).collect();
+    // check. A backlog that fits goes whole (its buffer, not each record,
+    // is moved; the next one starts at its size).
+    let batch = if backlog.len() <= room {
+        let size = backlog.len();
+        std::mem::replace(backlog, VecDeque::with_capacity(size))
+    } else {
+        backlog.drain(..room).collect()
+    };
     // Counted before the send: the stream counts each record off.
     shared.queued.fetch_add(batch.len(), Ordering::SeqCst);
     let _ = sender.send(Ok(batch));
@@ -800,7 +806,7 @@ fn hold(shared: &Arc<Shared>, record: Record, delay: Duration) {
 struct Records {
     records: mpsc::UnboundedReceiver<Item>,
     /// The rest of the last batch received, handed out one by one.
-    batch: std::vec::IntoIter<Record>,
+    batch: VecDeque<Record>,
     redone: mpsc::UnboundedReceiver<Record>,
     shared: Arc<Shared>,
 }
@@ -814,7 +820,7 @@ impl Records {
 
     /// The next record of the current batch, counted off the channel.
     fn next_of_batch(&mut self) -> Option<Record> {
-        let record = self.batch.next()?;
+        let record = self.batch.pop_front()?;
         self.shared.taken_off();
         Some(record)
     }
@@ -843,7 +849,7 @@ impl Stream for Records {
                 continue;
             }
             match self.records.poll_recv(cx) {
-                Poll::Ready(Some(Ok(batch))) => self.batch = batch.into_iter(),
+                Poll::Ready(Some(Ok(batch))) => self.batch = batch,
                 Poll::Ready(Some(Err(error))) => return Poll::Ready(Some(Err(error))),
                 Poll::Ready(None) => return Poll::Ready(None),
                 Poll::Pending => match self.redone.poll_recv(cx) {
@@ -872,7 +878,7 @@ impl DeliveryStream for Records {
                 taken.extend(self.deliver(record));
             }
             match self.records.try_recv() {
-                Ok(Ok(batch)) => self.batch = batch.into_iter(),
+                Ok(Ok(batch)) => self.batch = batch,
                 Ok(Err(_)) => {}
                 Err(_) => break,
             }
