@@ -88,26 +88,28 @@ pub(crate) fn headers(message: &Message, counting: Option<Counting>) -> OwnedHea
 }
 
 /// The message of a record, and its counting headers. A record without a
-/// `message-id` (another producer's) is named `topic/partition/offset`;
+/// `message-id` (another producer's) is named `fallback_id()`
+/// (`topic/partition/offset`);
 /// headers that are not UTF-8 are skipped; the record key is the
 /// message key unless a `key` header says otherwise.
 pub(crate) fn decode(
     payload: Option<&[u8]>,
     key: Option<&[u8]>,
     headers: Option<&impl rdkafka::message::Headers>,
-    position: (&str, i32, i64),
+    fallback_id: impl FnOnce() -> String,
 ) -> (Message, Counting) {
     let mut counting = Counting {
         attempt: 1,
         not_before: None,
         retry_for: None,
     };
-    let mut pairs: Vec<(&str, &str)> = Vec::new();
-    if let Some(headers) = headers {
-        for header in headers.iter() {
-            let Some(value) = header.value.and_then(|v| std::str::from_utf8(v).ok()) else {
-                continue;
-            };
+    // Read straight into the message (no vector of pairs in between):
+    // the adapter's own headers are taken off on the way.
+    let read = headers
+        .into_iter()
+        .flat_map(|h| h.iter())
+        .filter_map(|header| {
+            let value = header.value.and_then(|v| std::str::from_utf8(v).ok())?;
             if header.key.eq_ignore_ascii_case(ATTEMPT_HEADER) {
                 counting.attempt = value.trim().parse::<u32>().unwrap_or(1).max(1);
             } else if header.key.eq_ignore_ascii_case(NOT_BEFORE_HEADER) {
@@ -115,19 +117,18 @@ pub(crate) fn decode(
             } else if header.key.eq_ignore_ascii_case(RETRY_FOR_HEADER) {
                 counting.retry_for = Some(value.to_owned());
             } else {
-                pairs.push((header.key, value));
+                return Some((header.key, value));
             }
-        }
-    }
-    if let Some(key) = key.and_then(|k| std::str::from_utf8(k).ok()) {
-        // After the headers: the first of repeated standard headers wins.
-        pairs.push((bisslog_messaging::headers::KEY, key));
-    }
-    let (topic, partition, offset) = position;
+            None
+        });
+    // After the headers: the first of repeated standard headers wins.
+    let key = key
+        .and_then(|k| std::str::from_utf8(k).ok())
+        .map(|key| (bisslog_messaging::headers::KEY, key));
     let message = Message::from_headers(
         Bytes::copy_from_slice(payload.unwrap_or_default()),
-        pairs,
-        || format!("{topic}/{partition}/{offset}"),
+        read.chain(key),
+        fallback_id,
     );
     (message, counting)
 }
@@ -189,7 +190,7 @@ mod tests {
             Some(&message.payload),
             Some(b"acme"),
             Some(&written),
-            ("t", 0, 7),
+            || "t/0/7".to_owned(),
         );
         let mut expected = message.clone();
         expected.headers.retain(|(n, _)| n != ATTEMPT_HEADER);
@@ -209,12 +210,9 @@ mod tests {
 
     #[test]
     fn foreign_records_get_an_id_and_their_key() {
-        let (read, counting) = decode(
-            Some(b"plain"),
-            Some(b"k-1"),
-            None::<&OwnedHeaders>,
-            ("orders", 2, 40),
-        );
+        let (read, counting) = decode(Some(b"plain"), Some(b"k-1"), None::<&OwnedHeaders>, || {
+            "orders/2/40".to_owned()
+        });
         assert_eq!(read.id, "orders/2/40");
         assert_eq!(read.key.as_deref(), Some("k-1"));
         assert_eq!(counting.attempt, 1);

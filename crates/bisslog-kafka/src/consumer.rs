@@ -5,15 +5,19 @@
 //! librdkafka's consumer is polled by a dedicated thread (rebalance
 //! callbacks run inside `poll`, and the revocation waits for deliveries
 //! in flight, which must not block an async worker). Records go to the
-//! subscription's stream through a channel of `prefetch` records; when it
-//! is full the thread keeps up to `prefetch` more and waits for the stream
-//! to take half a channel's worth, and pauses the partitions only when the
-//! stream takes nothing for a poll's time, still polling so that the
-//! group's rebalances are served.
+//! subscription's stream in batches (what one round of polls brought),
+//! at most `prefetch` of them sent and not yet taken; when that many wait
+//! the thread keeps up to `prefetch` more and waits for the stream to
+//! take half of them (the stream wakes it then, not at every record),
+//! and pauses the partitions only when the stream takes nothing for a
+//! poll's time, still polling so that the group's rebalances are
+//! served. A record's offset is registered once, under the lock, when it
+//! is polled, and settled once; passing it on and handing it out take
+//! none (see [`Assignment`]).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -38,6 +42,10 @@ use crate::lock;
 /// commits, pauses and noticing a close.
 const POLL: Duration = Duration::from_millis(50);
 
+/// How often, at most, the thread commits while records flow (when the
+/// partitions are quiet it commits at once).
+const COMMIT_EVERY: Duration = Duration::from_millis(20);
+
 /// Starts a member of the consumer group `subscription.consumer` on the
 /// topic `subscription.queue`.
 pub(crate) fn subscribe(
@@ -45,6 +53,7 @@ pub(crate) fn subscribe(
     subscription: &Subscription,
 ) -> Result<Deliveries, BrokerError> {
     let (redo, redone) = mpsc::unbounded_channel();
+    let prefetch = subscription.prefetch.max(1) as usize;
     let shared = Arc::new(Shared {
         topic: subscription.queue.clone(),
         group: group_id(subscription),
@@ -53,6 +62,12 @@ pub(crate) fn subscribe(
         state: Mutex::new(State::default()),
         settled: Condvar::new(),
         waiting: AtomicUsize::new(0),
+        room: Condvar::new(),
+        waiting_room: AtomicBool::new(false),
+        dirty: AtomicBool::new(false),
+        queued: AtomicUsize::new(0),
+        resume_at: prefetch - (prefetch / 2).max(1),
+        epoch: Instant::now(),
         closing: AtomicBool::new(false),
         reassigned: AtomicBool::new(false),
         redo,
@@ -80,8 +95,8 @@ pub(crate) fn subscribe(
     consumer
         .subscribe(&[subscription.queue.as_str()])
         .map_err(|e| crate::error::kafka(&format!("subscribing to `{}`", subscription.queue), e))?;
-    let prefetch = subscription.prefetch.max(1) as usize;
-    let (sender, receiver) = mpsc::channel(prefetch);
+    // Unbounded: the thread bounds what it sends by `Shared::queued`.
+    let (sender, receiver) = mpsc::unbounded_channel();
     let polling = Arc::clone(&shared);
     std::thread::Builder::new()
         .name(format!("kafka-{}", subscription.queue))
@@ -92,6 +107,7 @@ pub(crate) fn subscribe(
         })?;
     Ok(Deliveries::closable(Records {
         records: receiver,
+        batch: VecDeque::new(),
         redone,
         shared,
     }))
@@ -131,13 +147,29 @@ pub(crate) struct Shared {
     ack_wait: Duration,
     pub(crate) broker: Arc<Inner>,
     state: Mutex<State>,
-    /// Notified whenever a delivery is handed out or settled, when someone
-    /// waits for it (`waiting`).
+    /// Notified when someone waits for it (`waiting`): whenever a
+    /// delivery is settled or handed back.
     settled: Condvar,
     /// How many threads wait on `settled`: counted under the `state` lock,
     /// so that a change made under it skips the notification (a system
     /// call) when nobody waits, as for nearly every message.
     waiting: AtomicUsize,
+    /// Notified when the stream has brought the channel down to
+    /// `resume_at` and the thread waits for it (`waiting_room`): apart
+    /// from `settled`, so that the acknowledgements do not wake the thread
+    /// each time while it waits for room (they did, once per message).
+    room: Condvar,
+    waiting_room: AtomicBool,
+    /// Some offset was settled since the last commit.
+    dirty: AtomicBool,
+    /// Records sent to the stream and not yet taken off by it: the
+    /// channel's fill, bounded by the prefetch.
+    queued: AtomicUsize,
+    /// The fill the thread waits for when the stream lags: the stream
+    /// wakes it when `queued` comes down to this, not at every record.
+    resume_at: usize,
+    /// The origin of [`Assignment::touched`].
+    epoch: Instant,
     /// The subscription is closing: nothing more is handed out, and the
     /// member leaves once what it handed out is settled.
     pub(crate) closing: AtomicBool,
@@ -155,59 +187,135 @@ pub(crate) struct Shared {
 
 #[derive(Default)]
 struct State {
-    partitions: HashMap<i32, Partition>,
-    next_generation: u64,
-    dirty: bool,
+    /// Sorted by partition number: a member has few, and a binary search
+    /// costs less per record than hashing the number.
+    partitions: Vec<Partition>,
+}
+
+impl State {
+    fn get(&self, partition: i32) -> Option<&Partition> {
+        let at = self.find(partition).ok()?;
+        self.partitions.get(at)
+    }
+
+    fn get_mut(&mut self, partition: i32) -> Option<&mut Partition> {
+        let at = self.find(partition).ok()?;
+        self.partitions.get_mut(at)
+    }
+
+    /// Puts `part` in its place; the one it replaces.
+    fn insert(&mut self, part: Partition) -> Option<Partition> {
+        match self.find(part.number) {
+            Ok(at) => Some(std::mem::replace(&mut self.partitions[at], part)),
+            Err(at) => {
+                self.partitions.insert(at, part);
+                None
+            }
+        }
+    }
+
+    fn remove(&mut self, partition: i32) {
+        if let Ok(at) = self.find(partition) {
+            self.partitions.remove(at);
+        }
+    }
+
+    fn find(&self, partition: i32) -> Result<usize, usize> {
+        self.partitions
+            .binary_search_by_key(&partition, |p| p.number)
+    }
+}
+
+/// One assignment of a partition to this member, as the records polled
+/// under it carry it: whether it still holds and what of it is in flight
+/// are atomics, so that passing a record on and handing it out take no
+/// lock (its offset is registered once, under the lock, when it is
+/// polled, and settled once, under the lock).
+pub(crate) struct Assignment {
+    /// Revoked, or replaced by a later assignment: nothing more polled
+    /// under it is handed out.
+    gone: AtomicBool,
+    /// Its deliveries handed out and not yet settled or handed back.
+    in_flight: AtomicUsize,
+    /// When one of its deliveries was last handed out or kept alive
+    /// (microseconds since [`Shared::epoch`]): a revocation waits for the
+    /// deliveries in flight until this is a lease old.
+    touched: AtomicU64,
 }
 
 /// A partition assigned to this member.
 struct Partition {
-    /// Which assignment: records of an earlier one are stale.
-    generation: u64,
-    /// Being revoked: nothing more of it is handed out.
-    revoking: bool,
-    /// The offsets taken and not yet committed.
-    slots: BTreeMap<i64, Slot>,
+    number: i32,
+    /// Which assignment: records of another one are stale.
+    assignment: Arc<Assignment>,
+    /// The offsets taken and not yet committed, in order, and whether
+    /// each is settled (acknowledged, or its retry's copy published).
+    /// Records come in offset order, so registering one is a push at the
+    /// back and the settled prefix is popped off the front.
+    slots: VecDeque<(i64, bool)>,
     /// The offset to commit: one past the settled prefix.
     done_to: Option<i64>,
     committed_to: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Slot {
-    /// Polled, not handed out (or handed back).
-    Taken,
-    /// Handed out; the lease was last renewed then.
-    Out(Instant),
-    /// Acknowledged, or its retry's copy published.
-    Done,
+impl Partition {
+    /// Registers `offset` as taken, not settled.
+    fn take(&mut self, offset: i64) {
+        match self.slots.back() {
+            Some((last, _)) if *last >= offset => match self.find(offset) {
+                Ok(at) => self.slots[at].1 = false,
+                Err(at) => self.slots.insert(at, (offset, false)),
+            },
+            _ => self.slots.push_back((offset, false)),
+        }
+    }
+
+    /// Marks `offset` settled and moves `done_to` past the settled
+    /// prefix.
+    fn settle(&mut self, offset: i64) {
+        if let Ok(at) = self.find(offset) {
+            self.slots[at].1 = true;
+        }
+        while let Some(&(offset, true)) = self.slots.front() {
+            self.slots.pop_front();
+            self.done_to = Some(offset + 1);
+        }
+    }
+
+    fn find(&self, offset: i64) -> Result<usize, usize> {
+        self.slots.binary_search_by_key(&offset, |(o, _)| *o)
+    }
 }
 
 impl Shared {
-    /// Registers a polled record; its generation, or `None` when its
+    /// Registers a polled record; its assignment, or `None` when its
     /// partition is not (or no longer) this member's.
-    fn take(&self, partition: i32, offset: i64) -> Option<u64> {
+    fn take(&self, partition: i32, offset: i64) -> Option<Arc<Assignment>> {
         let mut state = lock(&self.state);
-        let part = state.partitions.get_mut(&partition)?;
-        if part.revoking {
+        let part = state.get_mut(partition)?;
+        if part.assignment.gone.load(Ordering::SeqCst) {
             return None;
         }
-        part.slots.insert(offset, Slot::Taken);
-        Some(part.generation)
+        part.take(offset);
+        Some(Arc::clone(&part.assignment))
     }
 
-    /// Whether `record` is of a current assignment (not revoked since).
-    fn fresh(&self, record: &Record) -> bool {
-        let state = lock(&self.state);
-        state
-            .partitions
-            .get(&record.partition)
-            .is_some_and(|p| p.generation == record.generation && !p.revoking)
-    }
-
-    /// Marks `record` handed out, unless it is stale.
+    /// Marks `record` handed out, unless its assignment is gone.
+    ///
+    /// Counted before the check, as a revocation marks the assignment gone
+    /// before it counts what is in flight: either the revocation sees this
+    /// delivery in flight, or this sees the assignment gone.
     fn hand_out(&self, record: &Record) -> bool {
-        self.set(record, Slot::Out(Instant::now()), false)
+        // Touched first: a revocation never sees it in flight with a
+        // lease older than this hand-out.
+        self.touch(record);
+        let assignment = &record.assignment;
+        assignment.in_flight.fetch_add(1, Ordering::SeqCst);
+        if assignment.gone.load(Ordering::SeqCst) {
+            self.landed(record, None);
+            return false;
+        }
+        true
     }
 
     /// Once closing, waits (at most the broker's timeout) until the member
@@ -225,46 +333,65 @@ impl Shared {
 
     /// Renews the lease of a delivery in flight.
     pub(crate) fn touch(&self, record: &Record) {
-        self.set(record, Slot::Out(Instant::now()), true);
+        let now = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
+        record.assignment.touched.fetch_max(now, Ordering::SeqCst);
     }
 
     /// The delivery is done with: its offset may be committed.
     pub(crate) fn done(&self, record: &Record) {
-        self.set(record, Slot::Done, true);
+        self.landed(record, Some(record.offset));
     }
 
     /// A delivery handed back: taken, not in flight.
     pub(crate) fn back(&self, record: &Record) {
-        self.set(record, Slot::Taken, true);
+        self.landed(record, None);
     }
 
-    /// Sets the slot of a fresh record; `revoking` partitions accept
-    /// settlements, not new deliveries.
-    fn set(&self, record: &Record, slot: Slot, settling: bool) -> bool {
+    /// A record that is never handed out (another group's retry) is done
+    /// with.
+    fn skip(&self, record: &Record) {
         let mut state = lock(&self.state);
-        let Some(part) = state.partitions.get_mut(&record.partition) else {
-            return false;
-        };
-        if part.generation != record.generation || (part.revoking && !settling) {
-            return false;
-        }
-        part.slots.insert(record.offset, slot);
-        if slot == Slot::Done {
-            while let Some(entry) = part.slots.first_entry() {
-                if *entry.get() != Slot::Done {
-                    break;
-                }
-                let (offset, _) = entry.remove_entry();
-                part.done_to = Some(offset + 1);
-            }
-            state.dirty = true;
+        self.settle(&mut state, record);
+    }
+
+    /// A delivery of `record` is no longer in flight, and its offset is
+    /// `settled` (or not). Under the lock, so that a revocation counting
+    /// what is in flight under it cannot miss the notification.
+    fn landed(&self, record: &Record, settled: Option<i64>) {
+        let mut state = lock(&self.state);
+        record.assignment.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if settled.is_some() {
+            self.settle(&mut state, record);
         }
         let waiting = self.waiting.load(Ordering::SeqCst) > 0;
         drop(state);
         if waiting {
             self.settled.notify_all();
         }
-        true
+    }
+
+    /// Settles the offset of `record` if its assignment still holds the
+    /// partition (revoking ones accept settlements).
+    fn settle(&self, state: &mut State, record: &Record) {
+        if let Some(part) = state.get_mut(record.partition)
+            && Arc::ptr_eq(&part.assignment, &record.assignment)
+        {
+            part.settle(record.offset);
+            self.dirty.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// The stream took `record` off the channel: when that brings the
+    /// channel down to `resume_at`, wakes the thread if it waits for room.
+    fn taken_off(&self) {
+        if self.queued.fetch_sub(1, Ordering::SeqCst) == self.resume_at + 1
+            && self.waiting_room.load(Ordering::SeqCst)
+        {
+            // The lock orders this with the thread's check of `queued`:
+            // it either saw the room or is waiting by now.
+            drop(lock(&self.state));
+            self.room.notify_all();
+        }
     }
 
     /// Waits on `settled` for at most `left`, counted in `waiting`.
@@ -278,17 +405,21 @@ impl Shared {
         state
     }
 
-    /// Waits (at most one poll's time) until the stream has taken `room`
-    /// records off a full channel; whether it did. Handing a record out
-    /// notifies `settled`.
-    fn wait_for_room(&self, sender: &mpsc::Sender<Item>, room: usize) -> bool {
+    /// Waits (at most one poll's time) until the stream has brought the
+    /// channel down to `resume_at` records; whether it did.
+    fn wait_for_room(&self, sender: &mpsc::UnboundedSender<Item>) -> bool {
         let deadline = Instant::now() + POLL;
         let mut state = lock(&self.state);
-        while sender.capacity() < room && !sender.is_closed() {
+        while self.queued.load(Ordering::SeqCst) > self.resume_at && !sender.is_closed() {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 return false;
             };
-            state = self.wait(state, left);
+            self.waiting_room.store(true, Ordering::SeqCst);
+            state = match self.room.wait_timeout(state, left) {
+                Ok((state, _)) => state,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+            self.waiting_room.store(false, Ordering::SeqCst);
         }
         true
     }
@@ -299,17 +430,17 @@ impl Shared {
     /// failed to commit).
     fn to_commit(&self, only: Option<&[i32]>, again: bool) -> Option<TopicPartitionList> {
         let mut state = lock(&self.state);
-        state.dirty = false;
+        self.dirty.store(false, Ordering::SeqCst);
         let mut list = TopicPartitionList::new();
-        for (partition, part) in &mut state.partitions {
-            if only.is_some_and(|o| !o.contains(partition)) {
+        for part in &mut state.partitions {
+            if only.is_some_and(|o| !o.contains(&part.number)) {
                 continue;
             }
             if let Some(to) = part
                 .done_to
                 .filter(|to| again || Some(*to) != part.committed_to)
                 && list
-                    .add_partition_offset(&self.topic, *partition, Offset::Offset(to))
+                    .add_partition_offset(&self.topic, part.number, Offset::Offset(to))
                     .is_ok()
             {
                 part.committed_to = Some(to);
@@ -319,22 +450,22 @@ impl Shared {
     }
 
     /// Waits until no delivery of `partitions` (or of any) is in flight,
-    /// or until the lease of each has run out.
+    /// or until the lease of each has run out: a lease after the last
+    /// hand-out or keep-alive of a delivery of its partition.
     fn wait_in_flight(&self, partitions: Option<&[i32]>) {
         let mut state = lock(&self.state);
         loop {
             let latest = state
                 .partitions
                 .iter()
-                .filter(|(p, _)| partitions.is_none_or(|o| o.contains(p)))
-                .flat_map(|(_, part)| part.slots.values())
-                .filter_map(|slot| match slot {
-                    Slot::Out(touched) => Some(*touched),
-                    _ => None,
-                })
+                .filter(|p| partitions.is_none_or(|o| o.contains(&p.number)))
+                .map(|part| &part.assignment)
+                .filter(|a| a.in_flight.load(Ordering::SeqCst) > 0)
+                .map(|a| a.touched.load(Ordering::SeqCst))
                 .max();
             let Some(latest) = latest else { return };
-            let Some(left) = (latest + self.ack_wait).checked_duration_since(Instant::now()) else {
+            let expires = Duration::from_micros(latest) + self.ack_wait;
+            let Some(left) = expires.checked_sub(self.epoch.elapsed()) else {
                 tracing::warn!(
                     topic = %self.topic,
                     "deliveries still in flight after their lease; the partitions go to the group \
@@ -350,40 +481,39 @@ impl Shared {
     fn uncommitted(&self, partitions: &[i32]) {
         let mut state = lock(&self.state);
         for partition in partitions {
-            if let Some(part) = state.partitions.get_mut(partition) {
+            if let Some(part) = state.get_mut(*partition) {
                 part.committed_to = None;
             }
         }
-        state.dirty = true;
-    }
-
-    fn dirty(&self) -> bool {
-        lock(&self.state).dirty
+        self.dirty.store(true, Ordering::SeqCst);
     }
 
     fn any_in_flight(&self) -> bool {
         lock(&self.state)
             .partitions
-            .values()
-            .flat_map(|p| p.slots.values())
-            .any(|s| matches!(s, Slot::Out(_)))
+            .iter()
+            .any(|p| p.assignment.in_flight.load(Ordering::SeqCst) > 0)
     }
 
     fn assigned(&self, partitions: &[i32]) {
         let mut state = lock(&self.state);
         for partition in partitions {
-            state.next_generation += 1;
-            let generation = state.next_generation;
-            state.partitions.insert(
-                *partition,
-                Partition {
-                    generation,
-                    revoking: false,
-                    slots: BTreeMap::new(),
-                    done_to: None,
-                    committed_to: None,
-                },
-            );
+            let assignment = Arc::new(Assignment {
+                gone: AtomicBool::new(false),
+                in_flight: AtomicUsize::new(0),
+                touched: AtomicU64::new(0),
+            });
+            let part = Partition {
+                number: *partition,
+                assignment,
+                slots: VecDeque::new(),
+                done_to: None,
+                committed_to: None,
+            };
+            if let Some(earlier) = state.insert(part) {
+                // Records polled under the earlier assignment are stale.
+                earlier.assignment.gone.store(true, Ordering::SeqCst);
+            }
         }
         drop(state);
         self.reassigned.store(true, Ordering::SeqCst);
@@ -394,10 +524,10 @@ impl Shared {
     /// forget them.
     fn revoke(&self, consumer: &BaseConsumer<Member>, partitions: &[i32]) {
         {
-            let mut state = lock(&self.state);
+            let state = lock(&self.state);
             for partition in partitions {
-                if let Some(part) = state.partitions.get_mut(partition) {
-                    part.revoking = true;
+                if let Some(part) = state.get(*partition) {
+                    part.assignment.gone.store(true, Ordering::SeqCst);
                 }
             }
         }
@@ -405,7 +535,7 @@ impl Shared {
         self.commit(consumer, Some(partitions), CommitMode::Sync);
         let mut state = lock(&self.state);
         for partition in partitions {
-            state.partitions.remove(partition);
+            state.remove(*partition);
         }
     }
 
@@ -468,18 +598,21 @@ fn ours(list: &TopicPartitionList, topic: &str) -> Vec<i32> {
         .collect()
 }
 
-type Item = Result<Record, BrokerError>;
+/// What the thread sends the stream: the records polled since its last
+/// send, in order, or an error.
+type Item = Result<VecDeque<Record>, BrokerError>;
 
 /// The consumer thread: polls, passes records on, pauses when the stream
 /// lags, commits, and leaves the group once closed and settled.
 fn run(
     consumer: &BaseConsumer<Member>,
     shared: &Arc<Shared>,
-    sender: &mpsc::Sender<Item>,
+    sender: &mpsc::UnboundedSender<Item>,
     prefetch: usize,
 ) {
     let mut backlog: VecDeque<Record> = VecDeque::new();
     let mut paused = false;
+    let mut committed_at = Instant::now();
     loop {
         if shared.closing.load(Ordering::SeqCst) || sender.is_closed() {
             shared.closing.store(true, Ordering::SeqCst);
@@ -495,19 +628,7 @@ fn run(
                 break;
             }
         } else {
-            while let Some(record) = backlog.pop_front() {
-                if !shared.fresh(&record) {
-                    continue;
-                }
-                match sender.try_send(Ok(record)) {
-                    Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Full(Ok(record))) => {
-                        backlog.push_front(record);
-                        break;
-                    }
-                    Err(_) => break,
-                }
-            }
+            pass_on(shared, sender, &mut backlog, prefetch);
             if shared.reassigned.swap(false, Ordering::SeqCst) {
                 paused = false;
             }
@@ -517,13 +638,10 @@ fn run(
             // time the stream lags by a few records (messages/s fell to
             // ~1,000 on the mock cluster); waiting for half the channel
             // lets this thread go on once per many records rather than
-            // once per record (each hand-out wakes it to look). Only a
-            // stream that takes nothing for a poll's time pauses the
-            // partitions.
-            if !paused
-                && backlog.len() >= prefetch
-                && shared.wait_for_room(sender, (prefetch / 2).max(1))
-            {
+            // once per record (the stream wakes it only when half the
+            // channel is free). Only a stream that takes nothing for a
+            // poll's time pauses the partitions.
+            if !paused && backlog.len() >= prefetch && shared.wait_for_room(sender) {
                 continue;
             }
             let lagging = backlog.len() >= prefetch;
@@ -531,50 +649,44 @@ fn run(
                 paused = pause(consumer, lagging);
             }
         }
-        match consumer.poll(POLL) {
-            Some(Ok(message)) => {
-                if !shared.closing.load(Ordering::SeqCst)
-                    && let Some(generation) = shared.take(message.partition(), message.offset())
-                {
-                    let (decoded, counting) = codec::decode(
-                        message.payload(),
-                        message.key(),
-                        message.headers(),
-                        (message.topic(), message.partition(), message.offset()),
-                    );
-                    let record = Record {
-                        partition: message.partition(),
-                        offset: message.offset(),
-                        generation,
-                        message: decoded,
-                        attempt: counting.attempt,
-                    };
-                    if counting
-                        .retry_for
-                        .as_deref()
-                        .is_some_and(|group| group != shared.group)
-                    {
-                        // Another group's retry: done here, never delivered.
-                        shared.done(&record);
-                        continue;
-                    }
-                    match delay_until(counting.not_before) {
-                        Some(delay) => hold(shared, record, delay),
-                        None => backlog.push_back(record),
+        // One poll that waits (it also serves the group's rebalances),
+        // then what librdkafka already has, up to a backlog's worth: the
+        // stream gets them in one send.
+        let mut wait = POLL;
+        let mut idle = true;
+        loop {
+            match consumer.poll(wait) {
+                Some(Ok(message)) => {
+                    idle = false;
+                    if !shared.closing.load(Ordering::SeqCst) {
+                        polled(shared, &message, &mut backlog);
                     }
                 }
+                Some(Err(error)) => {
+                    tracing::warn!(topic = %shared.topic, %error, "consuming from Kafka");
+                    // Not more errors than records waiting to be taken.
+                    if shared.queued.load(Ordering::SeqCst) < prefetch {
+                        pass_on(shared, sender, &mut backlog, prefetch);
+                        let _ = sender.send(Err(crate::error::kafka(
+                            &format!("consuming `{}`", shared.topic),
+                            error,
+                        )));
+                    }
+                    break;
+                }
+                None => break,
             }
-            Some(Err(error)) => {
-                tracing::warn!(topic = %shared.topic, %error, "consuming from Kafka");
-                let _ = sender.try_send(Err(crate::error::kafka(
-                    &format!("consuming `{}`", shared.topic),
-                    error,
-                )));
+            if backlog.len() >= prefetch {
+                break;
             }
-            None => {}
+            wait = Duration::ZERO;
         }
-        if shared.dirty() {
+        // Committed when the partitions are quiet, and at most every
+        // COMMIT_EVERY while records flow: an asynchronous commit is a
+        // request to the group coordinator, too dear to send per record.
+        if shared.dirty.load(Ordering::SeqCst) && (idle || committed_at.elapsed() >= COMMIT_EVERY) {
             shared.commit(consumer, None, CommitMode::Async);
+            committed_at = Instant::now();
         }
     }
     shared.wait_in_flight(None);
@@ -583,6 +695,74 @@ fn run(
     shared.finished.send_replace(true);
     // Dropping the consumer leaves the group (the revocation commits
     // nothing more: everything settled is committed above).
+}
+
+/// Registers a polled message and decodes it into the backlog (or holds
+/// it until due, or settles another group's retry at once).
+fn polled(
+    shared: &Arc<Shared>,
+    message: &rdkafka::message::BorrowedMessage<'_>,
+    backlog: &mut VecDeque<Record>,
+) {
+    let Some(assignment) = shared.take(message.partition(), message.offset()) else {
+        return;
+    };
+    // The topic's name is looked up only for a record without an id.
+    let (decoded, counting) =
+        codec::decode(message.payload(), message.key(), message.headers(), || {
+            format!(
+                "{}/{}/{}",
+                message.topic(),
+                message.partition(),
+                message.offset()
+            )
+        });
+    let record = Record {
+        partition: message.partition(),
+        offset: message.offset(),
+        assignment,
+        message: decoded,
+        attempt: counting.attempt,
+    };
+    if counting
+        .retry_for
+        .as_deref()
+        .is_some_and(|group| group != shared.group)
+    {
+        // Another group's retry: done here, never delivered.
+        shared.skip(&record);
+        return;
+    }
+    match delay_until(counting.not_before) {
+        Some(delay) => hold(shared, record, delay),
+        None => backlog.push_back(record),
+    }
+}
+
+/// Sends the stream as much of the backlog as the channel has room for,
+/// in one batch.
+fn pass_on(
+    shared: &Shared,
+    sender: &mpsc::UnboundedSender<Item>,
+    backlog: &mut VecDeque<Record>,
+    prefetch: usize,
+) {
+    let room = prefetch.saturating_sub(shared.queued.load(Ordering::SeqCst));
+    if room == 0 || backlog.is_empty() {
+        return;
+    }
+    // Records of an assignment gone since are left to the hand-out's
+    // check. A backlog that fits goes whole (its buffer, not each record,
+    // is moved; the next one starts at its size).
+    let batch = if backlog.len() <= room {
+        let size = backlog.len();
+        std::mem::replace(backlog, VecDeque::with_capacity(size))
+    } else {
+        backlog.drain(..room).collect()
+    };
+    // Counted before the send: the stream counts each record off.
+    shared.queued.fetch_add(batch.len(), Ordering::SeqCst);
+    let _ = sender.send(Ok(batch));
 }
 
 /// Pauses (or resumes) the whole assignment; whether it is now paused.
@@ -624,7 +804,9 @@ fn hold(shared: &Arc<Shared>, record: Record, delay: Duration) {
 
 /// The subscription's stream of deliveries.
 struct Records {
-    records: mpsc::Receiver<Item>,
+    records: mpsc::UnboundedReceiver<Item>,
+    /// The rest of the last batch received, handed out one by one.
+    batch: VecDeque<Record>,
     redone: mpsc::UnboundedReceiver<Record>,
     shared: Arc<Shared>,
 }
@@ -635,6 +817,13 @@ impl Records {
             .hand_out(&record)
             .then(|| Box::new(KafkaDelivery::new(record, Arc::clone(&self.shared))) as _)
     }
+
+    /// The next record of the current batch, counted off the channel.
+    fn next_of_batch(&mut self) -> Option<Record> {
+        let record = self.batch.pop_front()?;
+        self.shared.taken_off();
+        Some(record)
+    }
 }
 
 impl Stream for Records {
@@ -642,21 +831,35 @@ impl Stream for Records {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         loop {
-            if let Poll::Ready(Some(record)) = self.redone.poll_recv(cx) {
+            // Records handed back come first. The channel is polled (which
+            // registers the waker) only when it has something, and before
+            // the stream goes to sleep: not once per record.
+            if !self.redone.is_empty()
+                && let Poll::Ready(Some(record)) = self.redone.poll_recv(cx)
+            {
+                if let Some(delivery) = self.deliver(record) {
+                    return Poll::Ready(Some(Ok(delivery)));
+                }
+                continue;
+            }
+            if let Some(record) = self.next_of_batch() {
                 if let Some(delivery) = self.deliver(record) {
                     return Poll::Ready(Some(Ok(delivery)));
                 }
                 continue;
             }
             match self.records.poll_recv(cx) {
-                Poll::Ready(Some(Ok(record))) => {
-                    if let Some(delivery) = self.deliver(record) {
-                        return Poll::Ready(Some(Ok(delivery)));
-                    }
-                }
+                Poll::Ready(Some(Ok(batch))) => self.batch = batch,
                 Poll::Ready(Some(Err(error))) => return Poll::Ready(Some(Err(error))),
                 Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => match self.redone.poll_recv(cx) {
+                    Poll::Ready(Some(record)) => {
+                        if let Some(delivery) = self.deliver(record) {
+                            return Poll::Ready(Some(Ok(delivery)));
+                        }
+                    }
+                    _ => return Poll::Pending,
+                },
             }
         }
     }
@@ -670,9 +873,14 @@ impl DeliveryStream for Records {
         while let Ok(record) = self.redone.try_recv() {
             taken.extend(self.deliver(record));
         }
-        while let Ok(item) = self.records.try_recv() {
-            if let Ok(record) = item {
+        loop {
+            while let Some(record) = self.next_of_batch() {
                 taken.extend(self.deliver(record));
+            }
+            match self.records.try_recv() {
+                Ok(Ok(batch)) => self.batch = batch,
+                Ok(Err(_)) => {}
+                Err(_) => break,
             }
         }
         // What was acknowledged before is committed before the close
@@ -689,5 +897,59 @@ impl DeliveryStream for Records {
 impl Drop for Records {
     fn drop(&mut self) {
         self.shared.closing.store(true, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partition() -> Partition {
+        Partition {
+            number: 0,
+            assignment: Arc::new(Assignment {
+                gone: AtomicBool::new(false),
+                in_flight: AtomicUsize::new(0),
+                touched: AtomicU64::new(0),
+            }),
+            slots: VecDeque::new(),
+            done_to: None,
+            committed_to: None,
+        }
+    }
+
+    #[test]
+    fn only_the_settled_prefix_is_committed() {
+        let mut part = partition();
+        for offset in [10, 11, 12, 13] {
+            part.take(offset);
+        }
+        part.settle(12);
+        part.settle(11);
+        assert_eq!(part.done_to, None, "10 is not settled");
+        part.settle(10);
+        assert_eq!(part.done_to, Some(13), "past 10, 11, 12; not 13");
+        assert_eq!(part.slots, [(13, false)]);
+        part.settle(13);
+        assert_eq!(part.done_to, Some(14));
+        assert!(part.slots.is_empty());
+    }
+
+    #[test]
+    fn offsets_out_of_order_keep_their_place() {
+        let mut part = partition();
+        part.take(20);
+        part.take(22);
+        // Polled again after a seek back, or taken anew after a settled
+        // one: in its place, unsettled.
+        part.take(21);
+        part.take(20);
+        assert_eq!(part.slots, [(20, false), (21, false), (22, false)]);
+        part.settle(21);
+        part.settle(22);
+        part.settle(99);
+        assert_eq!(part.done_to, None, "nothing past an unsettled 20");
+        part.settle(20);
+        assert_eq!(part.done_to, Some(23));
     }
 }

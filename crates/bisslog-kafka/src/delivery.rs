@@ -9,14 +9,14 @@ use bisslog_core::BoxFuture;
 use bisslog_messaging::{BrokerError, Delivery, Message};
 
 use crate::codec::Counting;
-use crate::consumer::Shared;
+use crate::consumer::{Assignment, Shared};
 
 /// A record polled from a partition.
 pub(crate) struct Record {
     pub(crate) partition: i32,
     pub(crate) offset: i64,
     /// The assignment of the partition it was polled under.
-    pub(crate) generation: u64,
+    pub(crate) assignment: Arc<Assignment>,
     pub(crate) message: Message,
     pub(crate) attempt: u32,
 }

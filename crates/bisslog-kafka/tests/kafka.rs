@@ -111,6 +111,41 @@ async fn commits_stop_at_the_first_unsettled_offset() {
     last.close().await;
 }
 
+/// The consumer thread hands the stream batches within the prefetch and,
+/// when the stream lags, waits for it to take half of them: with a
+/// prefetch of 4 and 60 records of one key waiting, each comes once, in
+/// order, and all are committed when the stream closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_prefetch_passes_every_record_on_in_order() {
+    let broker = broker().await;
+    let queue = topic("prefetch").await;
+    broker.provision(&queue).await.unwrap();
+    let sent: Vec<String> = (0..60).map(|n| n.to_string()).collect();
+    for body in &sent {
+        publish_keyed(&broker, &queue, "k", body).await;
+    }
+    let small = Subscription {
+        prefetch: 4,
+        ..subscription(&queue, "g")
+    };
+    let mut deliveries = broker.subscribe(&small).await.unwrap();
+    let mut seen = Vec::new();
+    for _ in &sent {
+        let delivery = next(&mut deliveries).await;
+        seen.push(payload(&*delivery));
+        delivery.ack().await.unwrap();
+    }
+    assert_eq!(seen, sent);
+    assert!(deliveries.close().await.is_empty(), "nothing more taken");
+
+    publish_keyed(&broker, &queue, "k", "60").await;
+    let mut again = broker.subscribe(&small).await.unwrap();
+    let after = next(&mut again).await;
+    assert_eq!(payload(&*after), "60", "the 60 before were committed");
+    after.ack().await.unwrap();
+    again.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_come_back_later_with_the_next_attempt() {
     let broker = broker().await;
