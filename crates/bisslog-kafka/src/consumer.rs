@@ -410,18 +410,28 @@ impl Shared {
     fn wait_for_room(&self, sender: &mpsc::UnboundedSender<Item>) -> bool {
         let deadline = Instant::now() + POLL;
         let mut state = lock(&self.state);
-        while self.queued.load(Ordering::SeqCst) > self.resume_at && !sender.is_closed() {
+        // Announced before `queued` is read (both sequentially
+        // consistent), as the stream reads `waiting_room` after bringing
+        // `queued` down: either this read sees the room, or the stream
+        // sees the thread waiting and wakes it (announced after the read,
+        // the stream's one notification could fall between the two and
+        // the thread would sleep out the poll's time).
+        self.waiting_room.store(true, Ordering::SeqCst);
+        let room = loop {
+            if self.queued.load(Ordering::SeqCst) <= self.resume_at || sender.is_closed() {
+                break true;
+            }
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                return false;
+                break false;
             };
-            self.waiting_room.store(true, Ordering::SeqCst);
             state = match self.room.wait_timeout(state, left) {
                 Ok((state, _)) => state,
                 Err(poisoned) => poisoned.into_inner().0,
             };
-            self.waiting_room.store(false, Ordering::SeqCst);
-        }
-        true
+        };
+        self.waiting_room.store(false, Ordering::SeqCst);
+        drop(state);
+        room
     }
 
     /// The offsets to commit, of `only` these partitions or of all,
