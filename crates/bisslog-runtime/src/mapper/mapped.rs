@@ -29,8 +29,9 @@ pub enum Mapped<'a> {
     /// An object built by the mapper (dotted targets nest).
     Object(Vec<(Cow<'a, str>, Mapped<'a>)>),
     /// The members of a JSON object (its text) that a flat mapper keeps,
-    /// as `(member, field)` pairs: read in one pass, strictly.
-    Fields(&'a str, &'a [(String, String)]),
+    /// as `(member, field)` pairs, read in one pass, strictly; then the
+    /// fields it fills from other parts, as `(field, value)`.
+    Fields(&'a str, &'a [(String, String)], Vec<(&'a str, Mapped<'a>)>),
     /// A JSON document not checked yet (a message's payload): checked as
     /// it is read, strictly.
     JsonText(&'a str),
@@ -101,7 +102,7 @@ impl<'a> Mapped<'a> {
                     .collect(),
             ),
             Mapped::JsonText(text) => serde_json::from_str(text).unwrap_or(Value::Null),
-            Mapped::Fields(text, keep) => {
+            Mapped::Fields(text, keep, others) => {
                 let all: serde_json::Map<String, Value> =
                     serde_json::from_str(text).unwrap_or_default();
                 Value::Object(
@@ -109,6 +110,11 @@ impl<'a> Mapped<'a> {
                         .filter_map(|(member, field)| {
                             all.get(member).map(|v| (field.clone(), v.clone()))
                         })
+                        .chain(
+                            others
+                                .iter()
+                                .map(|(field, value)| ((*field).to_owned(), value.to_json())),
+                        )
                         .collect(),
                 )
             }
@@ -208,8 +214,8 @@ impl<'de, 'a: 'de> Deserializer<'de> for &'de Mapped<'a> {
                 entries: entries.iter(),
                 value: None,
             }),
-            Mapped::Fields(text, keep) => {
-                super::fields::deserialize(text, keep, visitor).map_err(json_error)
+            Mapped::Fields(text, keep, others) => {
+                super::fields::deserialize(text, keep, others, visitor).map_err(json_error)
             }
             Mapped::JsonText(text) => on_text!(text, deserialize_any(visitor)),
         }

@@ -73,9 +73,19 @@ pub trait Sources {
 pub struct InputMapper {
     lines: Option<Vec<Line>>,
     /// When every line maps a top-level member of the body to a top-level
-    /// field (`body.a: a`, `event.b: total`), the body is read in one pass
-    /// with these `(member, field)` pairs instead of line by line.
-    flat: Option<Vec<(String, String)>>,
+    /// field (`body.a: a`, `event.b: total`) or one named value of another
+    /// part to a top-level field (`path_query.c: c`, `headers.x-user:
+    /// user`), the body is read in one pass instead of split and mapped
+    /// line by line.
+    flat: Option<Flat>,
+}
+
+/// A flat mapper: the body's members it keeps, as `(member, field)`
+/// pairs, and its lines that read another part.
+#[derive(Debug, Clone)]
+struct Flat {
+    renames: Vec<(String, String)>,
+    others: Vec<Line>,
 }
 
 #[derive(Debug, Clone)]
@@ -90,7 +100,7 @@ impl InputMapper {
     pub fn new(spec: Option<&MapperSpec>) -> Self {
         let lines: Option<Vec<Line>> =
             spec.map(|spec| spec.entries.iter().map(Line::new).collect());
-        let flat = lines.as_deref().and_then(flat_renames);
+        let flat = lines.as_deref().and_then(flat_mapper);
         Self { lines, flat }
     }
 
@@ -131,7 +141,10 @@ impl InputMapper {
             return None;
         }
         match (&self.flat, &self.lines) {
-            (Some(keep), _) => Some(Mapped::Fields(text, keep)),
+            (Some(flat), _) if flat.others.is_empty() => {
+                Some(Mapped::Fields(text, &flat.renames, Vec::new()))
+            }
+            (Some(_), _) => None,
             (None, None) => Some(Mapped::JsonText(text)),
             (None, Some(_)) => None,
         }
@@ -143,10 +156,22 @@ impl InputMapper {
         sources: &'a dyn Sources,
         context: &'a serde_json::Map<String, Value>,
     ) -> Mapped<'a> {
-        if let Some(keep) = &self.flat {
+        if let Some(flat) = &self.flat {
+            let others = flat
+                .others
+                .iter()
+                .filter_map(|line| Some((line.target[0].as_str(), line.read(sources, context)?)));
             return match sources.body() {
-                Some(body) if body.is_object() => Mapped::Fields(body.raw().get(), keep),
-                _ => Mapped::object(),
+                Some(body) if body.is_object() => {
+                    Mapped::Fields(body.raw().get(), &flat.renames, others.collect())
+                }
+                _ => {
+                    let mut input = Mapped::object();
+                    for (field, value) in others {
+                        input.add(Cow::Borrowed(field), value);
+                    }
+                    input
+                }
             };
         }
         match &self.lines {
@@ -228,25 +253,48 @@ fn pointer<'v>(mut value: &'v Value, path: &[String]) -> Option<&'v Value> {
     Some(value)
 }
 
-/// The `(member, field)` pairs of a mapper whose every line maps a
-/// top-level body member to a top-level field, each member and field once.
-fn flat_renames(lines: &[Line]) -> Option<Vec<(String, String)>> {
+/// The flat form of a mapper whose every line fills a top-level field,
+/// each field once: from a top-level body member (each member once), or
+/// from one named value of another part; at least one reads the body.
+fn flat_mapper(lines: &[Line]) -> Option<Flat> {
     // The fast path tracks members in a 64-bit set.
     if lines.is_empty() || lines.len() > 64 {
         return None;
     }
-    let mut renames: Vec<(String, String)> = Vec::with_capacity(lines.len());
+    let mut flat = Flat {
+        renames: Vec::with_capacity(lines.len()),
+        others: Vec::new(),
+    };
+    let mut fields: Vec<&str> = Vec::with_capacity(lines.len());
     for line in lines {
-        let flat = matches!(line.part, SourcePart::Body | SourcePart::Event)
-            && line.path.len() == 1
-            && line.target.len() == 1;
-        let (member, field) = (&line.path.first()?, &line.target[0]);
-        if !flat || renames.iter().any(|(m, f)| m == *member || f == field) {
+        let [field] = line.target.as_slice() else {
+            return None;
+        };
+        if fields.contains(&field.as_str()) {
             return None;
         }
-        renames.push(((*member).clone(), field.clone()));
+        fields.push(field);
+        match (line.part, line.path.as_slice()) {
+            (SourcePart::Body | SourcePart::Event, [member]) => {
+                if flat.renames.iter().any(|(m, _)| m == member) {
+                    return None;
+                }
+                flat.renames.push((member.clone(), field.clone()));
+            }
+            (
+                SourcePart::PathQuery
+                | SourcePart::Params
+                | SourcePart::Headers
+                | SourcePart::Context,
+                [_],
+            )
+            | (SourcePart::ConnectionId | SourcePart::RouteKey, []) => {
+                flat.others.push(line.clone())
+            }
+            _ => return None,
+        }
     }
-    Some(renames)
+    (!flat.renames.is_empty()).then_some(flat)
 }
 
 /// Path variables, then query parameters, then body fields; an earlier
@@ -417,14 +465,89 @@ mod tests {
                 n: 1
             }
         );
-        // A mapper that nests or reads other parts takes the general path.
+        // A mapper that nests, reads a whole part or reads no body member
+        // takes the general path.
         for general in [
             spec(&[("body.data.code", "code")]),
             spec(&[("body.n", "a.n")]),
-            spec(&[("body.n", "n"), ("headers.x-user", "user")]),
+            spec(&[("body.n", "n"), ("headers", "all")]),
+            spec(&[("body.n", "n"), ("path_query.uid", "n")]),
+            spec(&[("path_query.uid", "uid")]),
         ] {
             assert!(InputMapper::new(Some(&general)).flat.is_none());
         }
+    }
+
+    #[test]
+    fn flat_mappers_with_other_parts_read_the_body_in_one_pass_with_the_same_result() {
+        let mixed = spec(&[
+            ("path_query.uid", "id"),
+            ("body.n", "n"),
+            ("headers.x-user", "user"),
+            ("context.tenant", "tenant"),
+            ("params.missing", "missing"),
+            ("body.data", "payload"),
+        ]);
+        let mapper = InputMapper::new(Some(&mixed));
+        assert!(!mapper.reads_body_fields(), "no fields to split");
+        let request = request(&mapper);
+        let mut context = serde_json::Map::new();
+        context.insert("tenant".into(), json!("acme"));
+        let mapped = mapper.map(&request, &context);
+        assert!(matches!(mapped, Mapped::Fields(..)));
+        let expected =
+            json!({"id": "7", "n": 1, "user": "ana", "tenant": "acme", "payload": {"code": "es"}});
+        assert_eq!(mapped.to_json(), expected);
+        // The general path, line by line, gives the same input.
+        let mut general = Mapped::object();
+        for line in mapper.lines.as_deref().unwrap_or_default() {
+            if let Some(value) = line.read(&request, &context) {
+                general.insert(&line.target, value);
+            }
+        }
+        assert_eq!(general.to_json(), expected);
+        #[derive(Debug, serde::Deserialize, PartialEq)]
+        #[serde(deny_unknown_fields)]
+        struct Input {
+            id: u32,
+            n: u8,
+            user: String,
+            tenant: String,
+            payload: Value,
+            #[serde(default)]
+            missing: Option<String>,
+        }
+        assert_eq!(
+            <Input as serde::Deserialize>::deserialize(&mapped).unwrap(),
+            Input {
+                id: 7,
+                n: 1,
+                user: "ana".into(),
+                tenant: "acme".into(),
+                payload: json!({"code": "es"}),
+                missing: None,
+            },
+            "path text read as the number the field asks for"
+        );
+        // A path value that does not fit its field is an error naming it.
+        let request = Request {
+            path: vec![("uid", "seven")],
+            ..self::request(&mapper)
+        };
+        let mapped = mapper.map(&request, &context);
+        let error = <Input as serde::Deserialize>::deserialize(&mapped).unwrap_err();
+        assert!(error.to_string().contains("seven"), "{error}");
+        // A body that is not an object fills only the other fields.
+        let request = Request {
+            body: Some(Body::parse("[1, 2]").unwrap()),
+            ..self::request(&mapper)
+        };
+        assert_eq!(
+            mapper.map(&request, &context).to_json(),
+            json!({"id": "7", "user": "ana", "tenant": "acme"})
+        );
+        // Messages: not from the text alone, the headers are needed.
+        assert!(mapper.map_text(BODY).is_none());
     }
 
     #[test]
