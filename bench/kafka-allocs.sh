@@ -18,6 +18,7 @@ set -eu
 BIN=$1; shift
 TOOL=${TOOL:-$(dirname "$BIN")/kafka-tool}
 N1=${N1:-2000}; N2=${N2:-12000}
+. "$(dirname "$0")/valgrind-count.sh"
 TOPIC=bench.add
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -29,16 +30,9 @@ run() {
   # The watcher prints READY, then one line once the group has drained.
   exec {watch}< <(BOOTSTRAP=$bootstrap TOPIC=$TOPIC MODE=watch TIMEOUT_S=600 "$TOOL")
   read -r _ <&$watch
-  if [ "${COUNT:-}" = instructions ]; then
-    env "$@" BOOTSTRAP="$bootstrap" KAFKA_URL="kafka://$bootstrap" TOPIC=$TOPIC SUBJECT=$TOPIC \
-      RUST_LOG=warn valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" \
-      "$BIN" >/dev/null 2>&1 &
-  else
-    env "$@" BOOTSTRAP="$bootstrap" KAFKA_URL="kafka://$bootstrap" TOPIC=$TOPIC SUBJECT=$TOPIC \
-      RUST_LOG=warn valgrind --tool=dhat --dhat-out-file="$dir/dhat.json" \
-      --log-file="$dir/dhat.log" "$BIN" >/dev/null 2>&1 &
-  fi
-  pid=$!
+  under_valgrind "$dir" "$BIN" "$@" BOOTSTRAP="$bootstrap" KAFKA_URL="kafka://$bootstrap" \
+    TOPIC=$TOPIC SUBJECT=$TOPIC
+  pid=$VALGRIND_PID
   read -r line <&$watch
   exec {watch}<&-
   case $line in *'"timed_out":false'*) ;; *) echo "not drained: $line" >&2; kill -TERM $pid; exit 1 ;; esac
@@ -46,17 +40,8 @@ run() {
   # Closing its stdin stops the cluster.
   eval "exec ${CLUSTER[1]}>&-"
   wait "$CLUSTER_PID" 2>/dev/null || true
-  if [ "${COUNT:-}" = instructions ]; then
-    cp "$dir/callgrind.out" "${KEEP:-/dev/null}" 2>/dev/null || true
-    awk '/^summary:/ {print $2, $2}' "$dir/callgrind.out"; return
-  fi
-  # "Total:     1,234 bytes in 56 blocks"
-  awk '/Total:/ {gsub(",", ""); print $3, $6}' "$dir/dhat.log"
+  valgrind_totals "$dir"
 }
-read -r b1 k1 < <(run "$N1" "$@")
+read -r b1 k1 < <(KEEP= run "$N1" "$@")
 read -r b2 k2 < <(run "$N2" "$@")
-if [ "${COUNT:-}" = instructions ]; then
-  python3 -c "print(f'instructions/record {($k2 - $k1) / ($N2 - $N1):.0f}')"
-else
-  python3 -c "n = $N2 - $N1; print(f'allocations/record {($k2 - $k1) / n:.1f}, bytes/record {($b2 - $b1) / n:.0f}')"
-fi
+per_unit record "$N1" "$N2" "$b1" "$k1" "$b2" "$k2"

@@ -17,11 +17,12 @@ set -eu
 BIN=$1; shift
 TOOL=${TOOL:-$(dirname "$BIN")/nats-js-bench}
 N1=${N1:-2000}; N2=${N2:-12000}; NATS_PORT=${NATS_PORT:-14229}; COUNT=${COUNT:-instructions}
+. "$(dirname "$0")/valgrind-count.sh"
 URL=nats://127.0.0.1:$NATS_PORT
 dir=$(mktemp -d)
 nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$dir/js" >"$dir/nats.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do grep -q "Server is ready" "$dir/nats.log" && break; sleep 0.1; done
 run() {
   local n=$1 pid; shift
@@ -29,26 +30,14 @@ run() {
   # The watcher prints READY, then one line once the stream is empty.
   coproc WATCH { NATS_URL=$URL MODE=watch TIMEOUT_S=600 POLL_MS=20 "$TOOL"; }
   read -r _ <&"${WATCH[0]}"
-  if [ "$COUNT" = instructions ]; then
-    env "$@" NATS_URL=$URL RUST_LOG=warn valgrind --tool=callgrind \
-      --callgrind-out-file="$dir/out" "$BIN" >/dev/null 2>&1 &
-  else
-    env "$@" NATS_URL=$URL RUST_LOG=warn valgrind --tool=dhat --dhat-out-file="$dir/out" \
-      --log-file="$dir/dhat.log" "$BIN" >/dev/null 2>&1 &
-  fi
-  pid=$!
+  under_valgrind "$dir" "$BIN" "$@" NATS_URL=$URL
+  pid=$VALGRIND_PID
   read -r line <&"${WATCH[0]}"
   wait "$WATCH_PID" 2>/dev/null || true
   case $line in *'"timed_out":false'*) ;; *) echo "not drained: $line" >&2; kill -TERM $pid; exit 1 ;; esac
   kill -TERM $pid; wait $pid || true
-  cp "$dir/out" "${KEEP:-/dev/null}" 2>/dev/null || true
-  if [ "$COUNT" = instructions ]; then
-    awk '/^summary:/ {print $2}' "$dir/out"
-  else
-    # "Total:     1,234 bytes in 56 blocks"
-    awk '/Total:/ {gsub(",", ""); print $6}' "$dir/dhat.log"
-  fi
+  valgrind_totals "$dir"
 }
-c1=$(run "$N1" "$@")
-c2=$(KEEP=${KEEP:-} run "$N2" "$@")
-python3 -c "print(f'$COUNT/message {($c2 - $c1) / ($N2 - $N1):.1f}')"
+read -r b1 k1 < <(KEEP= run "$N1" "$@")
+read -r b2 k2 < <(run "$N2" "$@")
+per_unit message "$N1" "$N2" "$b1" "$k1" "$b2" "$k2"

@@ -17,12 +17,13 @@ set -eu
 BIN=$1; shift
 TOOL=${TOOL:-$(dirname "$BIN")/redis-tool}
 N1=${N1:-2000}; N2=${N2:-12000}; REDIS_PORT=${REDIS_PORT:-16395}
+. "$(dirname "$0")/valgrind-count.sh"
 URL=redis://127.0.0.1:$REDIS_PORT/0
 dir=$(mktemp -d)
 redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --dir "$dir" \
   --daemonize no >"$dir/redis.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 run() {
   local n=$1 pid; shift
@@ -30,29 +31,14 @@ run() {
   # The watcher prints READY, then one line once the group has drained.
   coproc WATCH { REDIS_URL=$URL MODE=watch TIMEOUT_S=600 "$TOOL"; }
   read -r _ <&"${WATCH[0]}"
-  if [ "${COUNT:-}" = instructions ]; then
-    env "$@" REDIS_URL=$URL RUST_LOG=warn valgrind --tool=callgrind \
-      --callgrind-out-file="$dir/callgrind.out" "$BIN" >/dev/null 2>&1 &
-  else
-    env "$@" REDIS_URL=$URL RUST_LOG=warn valgrind --tool=dhat --dhat-out-file="$dir/dhat.json" \
-      --log-file="$dir/dhat.log" "$BIN" >/dev/null 2>&1 &
-  fi
-  pid=$!
+  under_valgrind "$dir" "$BIN" "$@" REDIS_URL=$URL
+  pid=$VALGRIND_PID
   read -r line <&"${WATCH[0]}"
   wait "$WATCH_PID" 2>/dev/null || true
   case $line in *'"timed_out":false'*) ;; *) echo "not drained: $line" >&2; kill -TERM $pid; exit 1 ;; esac
   kill -TERM $pid; wait $pid || true
-  # "Total:     1,234 bytes in 56 blocks"
-  if [ "${COUNT:-}" = instructions ]; then
-    awk '/^summary:/ {print $2, $2}' "$dir/callgrind.out"; return
-  fi
-  cp "$dir/dhat.json" "${KEEP:-/dev/null}" 2>/dev/null || true
-  awk '/Total:/ {gsub(",", ""); print $3, $6}' "$dir/dhat.log"
+  valgrind_totals "$dir"
 }
-read -r b1 k1 < <(run "$N1" "$@")
+read -r b1 k1 < <(KEEP= run "$N1" "$@")
 read -r b2 k2 < <(run "$N2" "$@")
-if [ "${COUNT:-}" = instructions ]; then
-  python3 -c "print(f'instructions/entry {($k2 - $k1) / ($N2 - $N1):.0f}')"
-else
-  python3 -c "n = $N2 - $N1; print(f'allocations/entry {($k2 - $k1) / n:.1f}, bytes/entry {($b2 - $b1) / n:.0f}')"
-fi
+per_unit entry "$N1" "$N2" "$b1" "$k1" "$b2" "$k2"
