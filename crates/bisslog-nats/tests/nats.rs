@@ -44,6 +44,21 @@ async fn subscribe(broker: &impl Broker, subscription: &Subscription) -> Deliver
     }
 }
 
+/// Provisions `queue` and publishes `count` messages `{"n": 0}`, `{"n": 1}`, ...
+async fn publish_numbered(broker: &impl Broker, queue: &str, count: usize) {
+    broker
+        .provision(queue)
+        .await
+        .expect("provisioning the queue");
+    for n in 0..count {
+        let message = Message::new(format!(r#"{{"n":{n}}}"#).into_bytes());
+        broker
+            .publish(queue, &message)
+            .await
+            .expect("publishing a numbered message");
+    }
+}
+
 async fn stream_of(broker: &bisslog_nats::NatsBroker, queue: &str) -> String {
     match broker.stream_of(queue).await {
         Ok(Some(stream)) => stream,
@@ -376,11 +391,7 @@ async fn closing_a_subscription_hands_back_what_it_fetched_ahead() {
     const STARTED: usize = 4;
     let queue = unique_queue("close");
     let broker = connect().await;
-    broker.provision(&queue).await.unwrap();
-    for n in 0..MESSAGES {
-        let message = Message::new(format!(r#"{{"n":{n}}}"#).into_bytes());
-        broker.publish(&queue, &message).await.unwrap();
-    }
+    publish_numbered(&broker, &queue, MESSAGES).await;
     let lease = Subscription {
         prefetch: 256,
         ack_wait: Duration::from_secs(30),
@@ -471,11 +482,7 @@ async fn closing_a_subscription_with_a_backlog_asks_for_no_more() {
     const STARTED: usize = 4;
     let queue = unique_queue("close-backlog");
     let broker = connect().await;
-    broker.provision(&queue).await.unwrap();
-    for n in 0..MESSAGES {
-        let message = Message::new(format!(r#"{{"n":{n}}}"#).into_bytes());
-        broker.publish(&queue, &message).await.unwrap();
-    }
+    publish_numbered(&broker, &queue, MESSAGES).await;
     let lease = Subscription {
         prefetch: BATCH as u32,
         ack_wait: Duration::from_secs(60),
