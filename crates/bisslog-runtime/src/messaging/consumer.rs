@@ -690,7 +690,7 @@ impl Runner {
                 Poll::Ready(
                     spare
                         .poll_unpin(cx)
-                        .map(|(key, done)| (key, self.ack_at_once(report(done), cx))),
+                        .map(|(key, done)| (key, Ok(self.ack_at_once(report(done), cx)))),
                 )
             })
             .await;
@@ -725,17 +725,15 @@ impl Runner {
         &self,
         ack: Option<PendingAck>,
         cx: &mut std::task::Context<'_>,
-    ) -> Result<Option<PendingAck>, Box<dyn std::any::Any + Send>> {
-        let Some(mut ack) = ack else {
-            return Ok(None);
-        };
-        Ok(match ack.as_mut().poll(cx) {
+    ) -> Option<PendingAck> {
+        let mut ack = ack?;
+        match ack.as_mut().poll(cx) {
             Poll::Ready(outcome) => {
                 acknowledged(&self.binding.queue, outcome);
                 None
             }
             Poll::Pending => Some(ack),
-        })
+        }
     }
 }
 
