@@ -13,7 +13,8 @@
 #   bench/kafka-allocs.sh "$BENCH_WORK/target/release/kafka-tool" MODE=consume
 # TOOL (the kafka-tool binary) defaults to BIN's folder's; N1 and N2 to 2000
 # and 12000. COUNT=instructions counts instructions (callgrind, every
-# thread: librdkafka's too) instead of allocations (dhat).
+# thread: librdkafka's too) instead of allocations (dhat); COUNT=kernel and
+# COUNT=cache as in valgrind-count.sh.
 set -eu
 BIN=$1; shift
 TOOL=${TOOL:-$(dirname "$BIN")/kafka-tool}
@@ -35,13 +36,13 @@ run() {
   pid=$VALGRIND_PID
   read -r line <&$watch
   exec {watch}<&-
-  case $line in *'"timed_out":false'*) ;; *) echo "not drained: $line" >&2; kill -TERM $pid; exit 1 ;; esac
-  kill -TERM $pid; wait $pid || true
+  case $line in *'"timed_out":false'*) ;; *) echo "not drained: $line" >&2; stop_counted $pid; exit 1 ;; esac
+  stop_counted $pid
   # Closing its stdin stops the cluster.
   eval "exec ${CLUSTER[1]}>&-"
   wait "$CLUSTER_PID" 2>/dev/null || true
   valgrind_totals "$dir"
 }
-read -r b1 k1 < <(KEEP= run "$N1" "$@")
-read -r b2 k2 < <(run "$N2" "$@")
-per_unit record "$N1" "$N2" "$b1" "$k1" "$b2" "$k2"
+t1=$(KEEP= run "$N1" "$@")
+t2=$(run "$N2" "$@")
+per_unit record "$N1" "$N2" "$t1" "$t2"

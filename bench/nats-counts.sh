@@ -11,7 +11,9 @@
 #   bench/nats-counts.sh "$BENCH_WORK/target/release/bisslog-rs-mq" BROKER=nats INBOX=0
 #   bench/nats-counts.sh "$BENCH_WORK/target/release/nats-js-bench" MODE=consume CONSUMER=raw
 # TOOL (nats-js-bench) defaults to BIN's folder's; N1 and N2 to 2000 and
-# 12000; NATS_PORT to 14229; COUNT to instructions (or allocations).
+# 12000; NATS_PORT to 14229; COUNT to instructions (or allocations; kernel:
+# CPU time, system calls and context switches by perf stat, with PIN=cpus;
+# cache: simulated cache misses; see valgrind-count.sh).
 # KEEP=path keeps the larger run's callgrind/dhat output for annotation.
 set -eu
 BIN=$1; shift
@@ -34,10 +36,10 @@ run() {
   pid=$VALGRIND_PID
   read -r line <&"${WATCH[0]}"
   wait "$WATCH_PID" 2>/dev/null || true
-  case $line in *'"timed_out":false'*) ;; *) echo "not drained: $line" >&2; kill -TERM $pid; exit 1 ;; esac
-  kill -TERM $pid; wait $pid || true
+  case $line in *'"timed_out":false'*) ;; *) echo "not drained: $line" >&2; stop_counted $pid; exit 1 ;; esac
+  stop_counted $pid
   valgrind_totals "$dir"
 }
-read -r b1 k1 < <(KEEP= run "$N1" "$@")
-read -r b2 k2 < <(run "$N2" "$@")
-per_unit message "$N1" "$N2" "$b1" "$k1" "$b2" "$k2"
+t1=$(KEEP= run "$N1" "$@")
+t2=$(run "$N2" "$@")
+per_unit message "$N1" "$N2" "$t1" "$t2"

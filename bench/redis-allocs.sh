@@ -12,7 +12,8 @@
 #   bench/redis-allocs.sh "$BENCH_WORK/target/release/redis-tool" MODE=consume
 # TOOL (the redis-tool binary) defaults to BIN's folder's; N1 and N2 to 2000
 # and 12000; REDIS_PORT to 16395. COUNT=instructions counts instructions per
-# entry instead (valgrind's callgrind, every thread).
+# entry instead (valgrind's callgrind, every thread); COUNT=kernel and
+# COUNT=cache as in valgrind-count.sh.
 set -eu
 BIN=$1; shift
 TOOL=${TOOL:-$(dirname "$BIN")/redis-tool}
@@ -35,10 +36,10 @@ run() {
   pid=$VALGRIND_PID
   read -r line <&"${WATCH[0]}"
   wait "$WATCH_PID" 2>/dev/null || true
-  case $line in *'"timed_out":false'*) ;; *) echo "not drained: $line" >&2; kill -TERM $pid; exit 1 ;; esac
-  kill -TERM $pid; wait $pid || true
+  case $line in *'"timed_out":false'*) ;; *) echo "not drained: $line" >&2; stop_counted $pid; exit 1 ;; esac
+  stop_counted $pid
   valgrind_totals "$dir"
 }
-read -r b1 k1 < <(KEEP= run "$N1" "$@")
-read -r b2 k2 < <(run "$N2" "$@")
-per_unit entry "$N1" "$N2" "$b1" "$k1" "$b2" "$k2"
+t1=$(KEEP= run "$N1" "$@")
+t2=$(run "$N2" "$@")
+per_unit entry "$N1" "$N2" "$t1" "$t2"
