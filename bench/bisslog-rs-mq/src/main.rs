@@ -23,6 +23,8 @@
 //!             fresh SQLite file (INBOX_DB, default
 //!             $BENCH_WORK/bisslog-rs-inbox.db); otherwise at-least-once
 //!             without one
+//!   INBOX_GROUP_COMMIT  `N`: the inbox's database with `?group_commit=N`
+//!             (units of work share transactions of up to N); default none
 //! Runs until SIGTERM, then stops gracefully.
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -81,7 +83,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{path}{suffix}"));
         }
-        let db = bisslog_sql::Database::connect(&format!("sqlite://{path}")).await?;
+        let group = env_or("INBOX_GROUP_COMMIT", "0");
+        let db =
+            bisslog_sql::Database::connect(&format!("sqlite://{path}?group_commit={group}")).await?;
         db.migrate(&[]).await?;
         service = service.unit_of_work(db);
     }

@@ -7,6 +7,9 @@
 //! - [`Database::connect`] opens a pool from a URL: `sqlite://...` (the
 //!   embedded default, a file created when missing, WAL mode) or
 //!   `postgres://...` (shared by every instance of a service).
+//!   `sqlite://...?group_commit=64` lets the units of work of concurrent
+//!   calls share SQLite transactions, each in a savepoint of its own (about
+//!   4.5× the exactly-once messages per second; docs/reliability.md).
 //! - [`Database::migrate`] applies embedded [`Migration`]s once, in order,
 //!   with a lock so instances starting together do not race.
 //! - [`map_error`] turns driver errors into bisslog error kinds, so a
@@ -41,6 +44,7 @@
 //! # Ok(()) }
 //! ```
 
+mod batch;
 mod broker;
 mod clock;
 mod database;

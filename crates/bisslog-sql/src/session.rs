@@ -60,7 +60,7 @@ impl Session {
     pub fn connection(&mut self) -> Result<Connection<'_>, Error> {
         match &mut self.inner {
             Inner::Joined(slot) => match &mut **slot {
-                Slot::Open(tx) => Ok(tx.connection()),
+                Slot::Open(joined) => joined.connection(),
                 Slot::Idle | Slot::Ended => Err(Error::internal(
                     "the unit of work is not open; this is a bug in bisslog-sql",
                 )),
@@ -74,7 +74,7 @@ impl Session {
     pub fn backend(&self) -> Backend {
         match &self.inner {
             Inner::Joined(slot) => match &**slot {
-                Slot::Open(tx) => tx.backend(),
+                Slot::Open(joined) => joined.backend(),
                 _ => Backend::Sqlite,
             },
             Inner::Own(tx) => tx.backend(),

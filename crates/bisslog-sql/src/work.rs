@@ -1,6 +1,8 @@
 //! The unit of work over SQLite or PostgreSQL: one transaction per
-//! use-case call, begun when an adapter first joins it, committed or
-//! rolled back by the runtime, and the inbox kept inside it.
+//! use-case call (or, under SQLite's group commit, a savepoint in a
+//! transaction shared with the calls around it: `crate::batch`), begun when
+//! an adapter first joins it, committed or rolled back by the runtime, and
+//! the inbox kept inside it.
 
 use std::any::Any;
 use std::sync::{Arc, PoisonError};
@@ -9,6 +11,7 @@ use bisslog_core::{BoxFuture, Error};
 use bisslog_messaging::{UnitOfWork, Work};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::batch::Member;
 use crate::clock::now_ms;
 use crate::database::{Backend, Database, PooledConnection};
 use crate::on_engine;
@@ -111,9 +114,47 @@ impl Drop for Tx {
 pub(crate) enum Slot {
     /// No adapter has joined yet: no transaction, no connection held.
     Idle,
-    Open(Tx),
+    Open(Joined),
     /// Committed or rolled back.
     Ended,
+}
+
+/// The transaction a unit of work's adapters joined.
+pub(crate) enum Joined {
+    /// A transaction of its own.
+    Own(Tx),
+    /// Its savepoint in the transaction of a group commit.
+    Batch(Member),
+}
+
+impl Joined {
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            Joined::Own(tx) => tx.backend(),
+            Joined::Batch(_) => Backend::Sqlite,
+        }
+    }
+
+    pub(crate) fn connection(&mut self) -> Result<Connection<'_>, Error> {
+        match self {
+            Joined::Own(tx) => Ok(tx.connection()),
+            Joined::Batch(member) => member.connection(),
+        }
+    }
+
+    async fn commit(self) -> Result<(), Error> {
+        match self {
+            Joined::Own(tx) => tx.commit().await,
+            Joined::Batch(member) => member.commit().await,
+        }
+    }
+
+    async fn rollback(self) -> Result<(), Error> {
+        match self {
+            Joined::Own(tx) => tx.rollback().await,
+            Joined::Batch(member) => member.rollback().await,
+        }
+    }
 }
 
 /// The unit of work of one use-case call on one [`Database`].
@@ -141,10 +182,26 @@ impl SqlWork {
 
     /// The open transaction, begun now if no one has joined yet.
     pub(crate) async fn open(&self) -> Result<OwnedMutexGuard<Slot>, Error> {
+        let mut slot = self.join().await?;
+        if let Slot::Open(Joined::Batch(member)) = &mut *slot {
+            member.open().await?;
+        }
+        Ok(slot)
+    }
+
+    /// The joined slot; under group commit, its savepoint is opened with
+    /// the first statement ([`Member`]).
+    async fn join(&self) -> Result<OwnedMutexGuard<Slot>, Error> {
         let mut slot = Arc::clone(&self.0.slot).lock_owned().await;
         match &*slot {
             Slot::Open(_) => {}
-            Slot::Idle => *slot = Slot::Open(Tx::begin(&self.0.db).await?),
+            Slot::Idle => {
+                let db = &self.0.db;
+                *slot = Slot::Open(match db.batches() {
+                    Some(batches) => Joined::Batch(batches.join(db).await?),
+                    None => Joined::Own(Tx::begin(db).await?),
+                });
+            }
             Slot::Ended => {
                 return Err(Error::internal(
                     "the use case's unit of work has already ended (was the database used from a task that outlived the call?)",
@@ -208,14 +265,18 @@ impl Work for SqlWork {
         message_id: &'a str,
     ) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move {
-            let mut slot = self.open().await?;
-            let Slot::Open(tx) = &mut *slot else {
+            let mut slot = self.join().await?;
+            let Slot::Open(joined) = &mut *slot else {
                 return Err(Error::internal("the unit of work is not open"));
             };
+            if let Joined::Batch(member) = joined {
+                // Its savepoint and the record in one round trip.
+                return member.record(consumer, message_id, now_ms()).await;
+            }
             // On PostgreSQL a concurrent insert of the same id waits for
             // the other transaction, then sees its outcome: exactly one
             // of two redeliveries running at once gets `true`.
-            let inserted = on_engine!(tx.connection(), conn => {
+            let inserted = on_engine!(joined.connection()?, conn => {
                 sqlx::query(RECORD)
                     .bind(consumer)
                     .bind(message_id)
