@@ -69,6 +69,12 @@ enum Left {
     /// Rolled back, or dropped unended (a cancelled call): its writes are
     /// undone before what comes next.
     RollBack,
+    /// A statement that opens a savepoint or commits was sent and its
+    /// caller dropped before the answer (a cancelled call): SQLite may
+    /// have run it or not. Nobody can tell what the transaction holds, so
+    /// the next holder of the turn fails it (its units of work are not
+    /// reported done) and begins afresh.
+    Unknown,
 }
 
 impl Left {
@@ -78,7 +84,7 @@ impl Left {
             Left::NotBegun => "BEGIN IMMEDIATE; SAVEPOINT bisslog_work",
             Left::Nothing => "SAVEPOINT bisslog_work",
             Left::Release => "RELEASE bisslog_work; SAVEPOINT bisslog_work",
-            Left::RollBack => {
+            Left::RollBack | Left::Unknown => {
                 "ROLLBACK TO bisslog_work; RELEASE bisslog_work; SAVEPOINT bisslog_work"
             }
         }
@@ -91,7 +97,7 @@ impl Left {
             Left::NotBegun => concat!("BEGIN IMMEDIATE; SAVEPOINT bisslog_work; ", record!()),
             Left::Nothing => concat!("SAVEPOINT bisslog_work; ", record!()),
             Left::Release => concat!("RELEASE bisslog_work; SAVEPOINT bisslog_work; ", record!()),
-            Left::RollBack => concat!(
+            Left::RollBack | Left::Unknown => concat!(
                 "ROLLBACK TO bisslog_work; RELEASE bisslog_work; SAVEPOINT bisslog_work; ",
                 record!()
             ),
@@ -104,7 +110,9 @@ impl Left {
             Left::NotBegun => None,
             Left::Nothing => Some("COMMIT"),
             Left::Release => Some("RELEASE bisslog_work; COMMIT"),
-            Left::RollBack => Some("ROLLBACK TO bisslog_work; RELEASE bisslog_work; COMMIT"),
+            Left::RollBack | Left::Unknown => {
+                Some("ROLLBACK TO bisslog_work; RELEASE bisslog_work; COMMIT")
+            }
         }
     }
 }
@@ -143,7 +151,40 @@ impl std::fmt::Debug for Open {
 }
 
 /// What a batch's `COMMIT` came to, for each of its units of work.
-type Outcome = Result<(), (ErrorKind, String)>;
+type Outcome = Result<(), Shared>;
+
+/// Why a shared transaction failed, as each of its units of work reports
+/// it: always transient (`Unavailable`: a consumer retries the message, an
+/// HTTP caller gets 503 with `Retry-After`), since most of them did
+/// nothing wrong; with the cause's own code when the cause is a storage or
+/// connection fault (`database-storage-full`...), else
+/// `group-commit-failed`.
+#[derive(Debug, Clone)]
+struct Shared {
+    code: String,
+    message: String,
+}
+
+impl Shared {
+    fn of(cause: &Error) -> Self {
+        let code = match cause.kind() {
+            ErrorKind::Unavailable | ErrorKind::Connection | ErrorKind::Timeout => {
+                cause.code().into_owned()
+            }
+            _ => "group-commit-failed".to_owned(),
+        };
+        Self {
+            code,
+            message: format!(
+                "the transaction this call shared with others failed (group commit): {cause}"
+            ),
+        }
+    }
+
+    fn error(self) -> Error {
+        Error::new(ErrorKind::Unavailable, self.code, self.message)
+    }
+}
 
 impl GroupCommit {
     pub(crate) fn new(max: usize) -> Self {
@@ -182,6 +223,14 @@ impl GroupCommit {
                     "waited 5 s for a turn to write to the database (group commit): a unit of work holds it",
                 )
             })?;
+        let store = Store::of(db);
+        if batch
+            .open
+            .as_ref()
+            .is_some_and(|open| open.left == Left::Unknown)
+        {
+            fail(&mut batch, &store, &unknown());
+        }
         if batch.open.is_none() {
             batch.open = Some(Open {
                 conn: db.acquire().await?,
@@ -190,11 +239,13 @@ impl GroupCommit {
             });
         }
         Ok(Member {
-            batch,
-            store: Store::of(db),
-            due: Arc::clone(&self.due),
+            turn: Turn {
+                batch,
+                due: Arc::clone(&self.due),
+                inside: false,
+            },
+            store,
             max: self.max,
-            inside: false,
         })
     }
 }
@@ -209,10 +260,15 @@ impl Drop for GroupCommit {
 /// A unit of work's turn on the batch's connection, inside its savepoint
 /// once `inside`.
 pub(crate) struct Member {
-    batch: OwnedMutexGuard<Batch>,
+    turn: Turn,
     store: Store,
-    due: Arc<Notify>,
     max: usize,
+}
+
+/// The turn itself: given back (and the committer told) when dropped.
+struct Turn {
+    batch: OwnedMutexGuard<Batch>,
+    due: Arc<Notify>,
     inside: bool,
 }
 
@@ -224,21 +280,23 @@ fn ended() -> Error {
 impl Member {
     /// The connection to run statements on (after [`Member::open`]).
     pub(crate) fn connection(&mut self) -> Result<Connection<'_>, Error> {
-        match &mut self.batch.open {
-            Some(open) if self.inside => Ok(open.conn.connection()),
+        match &mut self.turn.batch.open {
+            Some(open) if self.turn.inside => Ok(open.conn.connection()),
             _ => Err(ended()),
         }
     }
 
     /// Opens the unit of work's savepoint, if not yet.
     pub(crate) async fn open(&mut self) -> Result<(), Error> {
-        if self.inside {
+        if self.turn.inside {
             return Ok(());
         }
-        let Some(open) = &mut self.batch.open else {
+        let Some(open) = &mut self.turn.batch.open else {
             return Err(ended());
         };
-        let result = open.conn.run_raw(open.left.opening()).await;
+        let sql = open.left.opening();
+        open.left = Left::Unknown;
+        let result = open.conn.run_raw(sql).await;
         self.opened(result)
     }
 
@@ -250,15 +308,17 @@ impl Member {
         message_id: &str,
         now_ms: i64,
     ) -> Result<bool, Error> {
-        let opening = !self.inside;
-        let Some(open) = &mut self.batch.open else {
+        let opening = !self.turn.inside;
+        let Some(open) = &mut self.turn.batch.open else {
             return Err(ended());
         };
         let PooledConnection::Sqlite(conn) = &mut open.conn else {
             return Err(Error::internal("group commit is for SQLite"));
         };
         let sql = if opening {
-            open.left.opening_with_record()
+            let sql = open.left.opening_with_record();
+            open.left = Left::Unknown;
+            sql
         } else {
             record!()
         };
@@ -284,15 +344,15 @@ impl Member {
     fn opened(&mut self, result: Result<(), sqlx::Error>) -> Result<(), Error> {
         match result {
             Ok(()) => {
-                if let Some(open) = &mut self.batch.open {
+                if let Some(open) = &mut self.turn.batch.open {
                     open.left = Left::Nothing;
                 }
-                self.inside = true;
+                self.turn.inside = true;
                 Ok(())
             }
             Err(error) => {
                 let error = self.store.failed(error);
-                fail(&mut self.batch, &self.store, &error);
+                fail(&mut self.turn.batch, &self.store, &error);
                 Err(error)
             }
         }
@@ -300,33 +360,45 @@ impl Member {
 
     /// Leaves the savepoint to be released with the next statement and
     /// waits for the batch's `COMMIT`.
-    pub(crate) async fn commit(mut self) -> Result<(), Error> {
-        if !self.inside {
+    pub(crate) async fn commit(self) -> Result<(), Error> {
+        let Member {
+            mut turn,
+            store,
+            max,
+        } = self;
+        if !turn.inside {
             // It wrote nothing (its savepoint was never opened).
-            return match self.batch.open {
+            return match turn.batch.open {
                 Some(_) => Ok(()),
                 None => Err(ended()),
             };
         }
         let (answer, outcome) = oneshot::channel();
-        let full = match &mut self.batch.open {
+        let full = match &mut turn.batch.open {
             Some(open) => {
                 open.left = Left::Release;
                 open.released.push(answer);
-                open.released.len() >= self.max
+                open.released.len() >= max
             }
             None => return Err(ended()),
         };
-        self.inside = false;
+        turn.inside = false;
         if full {
-            commit(&mut self.batch, &self.store).await;
+            // On a task of its own, holding the turn: a caller cancelled
+            // meanwhile would leave the others of the transaction not
+            // knowing whether it committed.
+            tokio::spawn(async move {
+                commit(&mut turn.batch, &store).await;
+                drop(turn);
+            });
+        } else {
+            // The turn passes on here (and the committer is told): it
+            // queues behind whoever waits for the turn now.
+            drop(turn);
         }
-        // The turn passes on here (and the committer is told, `Drop`): it
-        // queues behind whoever waits for the turn now.
-        drop(self);
         match outcome.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err((kind, message))) => Err(Error::new(kind, "group-commit-failed", message)),
+            Ok(Err(shared)) => Err(shared.error()),
             Err(_) => Err(Error::new(
                 ErrorKind::Unavailable,
                 "group-commit-failed",
@@ -338,13 +410,13 @@ impl Member {
     /// Undoes the unit of work's writes (only its own), with the next
     /// statement: whatever comes of that, none of them is kept.
     pub(crate) async fn rollback(self) -> Result<(), Error> {
-        // Dropped inside its savepoint: rolled back (see `Drop`).
+        // Dropped inside its savepoint: rolled back (`Turn`'s `Drop`).
         drop(self);
         Ok(())
     }
 }
 
-impl Drop for Member {
+impl Drop for Turn {
     fn drop(&mut self) {
         if self.inside
             && let Some(open) = &mut self.batch.open
@@ -360,28 +432,46 @@ impl Drop for Member {
 
 /// Commits the open transaction and answers its units of work.
 async fn commit(batch: &mut Batch, store: &Store) {
-    let Some(mut open) = batch.open.take() else {
+    let Some(open) = &mut batch.open else {
         return;
     };
+    if open.left == Left::Unknown {
+        fail(batch, store, &unknown());
+        return;
+    }
     let Some(sql) = open.left.commit() else {
         // Nothing was begun: the connection goes back to the pool.
+        batch.open = None;
         return;
     };
+    // Dropped before the answer (the runtime shutting down), the next
+    // holder of the turn, if any, fails the transaction.
+    open.left = Left::Unknown;
     match open.conn.run_raw(sql).await {
         Ok(()) => {
             store.health.note_write();
-            for answer in open.released.drain(..) {
-                let _ = answer.send(Ok(()));
+            if let Some(mut open) = batch.open.take() {
+                for answer in open.released.drain(..) {
+                    let _ = answer.send(Ok(()));
+                }
             }
             // The connection goes back to the pool between batches: an
             // in-memory database has only the one.
         }
         Err(error) => {
             let error = store.failed(error);
-            batch.open = Some(open);
             fail(batch, store, &error);
         }
     }
+}
+
+/// Why a transaction whose state is unknown was given up.
+fn unknown() -> Error {
+    Error::new(
+        ErrorKind::Unavailable,
+        "database-busy",
+        "a call was cancelled while SQLite ran a statement of the shared transaction; nobody knows what it holds, so it was rolled back",
+    )
 }
 
 /// Ends the transaction in failure: every unit of work released into it
@@ -391,10 +481,9 @@ fn fail(batch: &mut Batch, store: &Store, error: &Error) {
     let Some(mut open) = batch.open.take() else {
         return;
     };
-    let message =
-        format!("the shared transaction of this unit of work failed (group commit): {error}");
+    let shared = Shared::of(error);
     for answer in open.released.drain(..) {
-        let _ = answer.send(Err((error.kind(), message.clone())));
+        let _ = answer.send(Err(shared.clone()));
     }
     if store.in_memory {
         // Its one connection is the database: the pool rolls it back when
@@ -437,5 +526,70 @@ impl Store {
     fn failed(&self, error: sqlx::Error) -> Error {
         self.health.note_error(&error);
         crate::error::map_error(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::future::Future;
+    use std::task::Poll;
+
+    use super::*;
+
+    /// Whether SQLite ran a statement whose caller was dropped before the
+    /// answer cannot be told (sqlx runs what was sent; how far depends on
+    /// timing), so the transaction is marked unknown and the next holder
+    /// of the turn gives it up rather than guess. The statement is held
+    /// back by another connection's write lock, so it is surely still with
+    /// SQLite's thread when its caller is dropped.
+    #[tokio::test]
+    async fn a_statement_cancelled_mid_flight_leaves_the_transaction_unknown() {
+        let path = std::env::temp_dir().join(format!(
+            "bisslog-batch-{}-{}.db",
+            std::process::id(),
+            now_nanos()
+        ));
+        let url = format!("sqlite://{}", path.display());
+        let plain = Database::connect(&url).await.unwrap();
+        plain.migrate_framework().await.unwrap();
+        let db = Database::connect(&format!("{url}?group_commit=8"))
+            .await
+            .unwrap();
+        let group = db.batches().unwrap();
+
+        let blocker = crate::work::Tx::begin(&plain).await.unwrap();
+        let mut member = group.join(&db).await.unwrap();
+        {
+            let mut record = Box::pin(member.record("consumer", "m-1", 0));
+            let first = std::future::poll_fn(|cx| Poll::Ready(record.as_mut().poll(cx))).await;
+            assert!(first.is_pending(), "{first:?}");
+        }
+        assert_eq!(member.turn.batch.open.as_ref().unwrap().left, Left::Unknown);
+        drop(member);
+        blocker.rollback().await.unwrap();
+
+        // The next unit of work gives the transaction up and begins afresh.
+        let mut next = group.join(&db).await.unwrap();
+        assert_eq!(next.turn.batch.open.as_ref().unwrap().left, Left::NotBegun);
+        assert!(next.record("consumer", "m-2", 0).await.unwrap());
+        let committed = next.commit();
+        committed.await.unwrap();
+        let recorded: Vec<String> = sqlx::query_scalar("SELECT message_id FROM bisslog_inbox")
+            .fetch_all(plain.sqlite().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(recorded, ["m-2"], "the cancelled record is not kept");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    fn now_nanos() -> u128 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
     }
 }
