@@ -14,7 +14,11 @@
 # `registry` is the registry as shipped (the embedded default: its outbox
 # relay, the SQLite broker, the audit service and the importer in the same
 # process, INFO logs), after registering the `language` schema over HTTP;
-# `registry-inproc` is the same with BROKER_URL=in-process. CPU is the
+# `registry-inproc` is the same with BROKER_URL=in-process;
+# `registry-group` the registry as shipped with its SQLite database on
+# group commit (`?group_commit=64`; on PostgreSQL it is `registry`). For the
+# registry on SQLite, `backlog` is the outbox's unpublished events right
+# after the load (the relay keeping up, or not). CPU is the
 # server process's only (PostgreSQL's backends are not counted).
 # Prints one line per measurement, then the medians with min–max and the
 # ratios to `raw`.
@@ -59,6 +63,7 @@ start() {
       # to show what the durable broker's writes cost the same process.
       local broker="sqlite://$dir/broker.db"
       [ "$name" = registry-inproc ] && broker=in-process
+      [ "$name" = registry-group ] && [ "$engine" = sqlite ] && db="$db?group_commit=64"
       RUST_LOG=info PORT=$PORT AUDIT_PORT=$((PORT + 1)) IMPORTER_PORT=$((PORT + 2)) \
         DATABASE_URL=$db AUDIT_DATABASE_URL="sqlite://$dir/audit.db" \
         BROKER_URL=$broker \
@@ -118,19 +123,24 @@ for rep in $(seq "$REPS"); do
       c0=$(cpu "$pid")
       out=$(taskset -c 1 wrk -t1 -c"$CONN" -d"${DUR}s" --latency -s "$LUA" "$url")
       c1=$(cpu "$pid")
+      backlog=-
+      case $engine-$name in
+        sqlite-registry*) backlog=$(sqlite3 "file:$dir/data.db?mode=ro" \
+          "SELECT COUNT(*) FROM bisslog_outbox WHERE published_at_ms IS NULL" 2>/dev/null || echo -) ;;
+      esac
       stop
       if [ "$engine" = postgres ]; then psql_admin "DROP DATABASE IF EXISTS bench_$n WITH (FORCE)"; fi
       echo "$out" >"$dir/wrk.txt"
       line=$(echo "$out" | sed -n 's/^WRKJSON //p')
-      python3 - "$rep" "$engine" "$name" "$c0" "$c1" "$line" <<'PY' | tee -a "$results"
+      python3 - "$rep" "$engine" "$name" "$c0" "$c1" "$line" "$backlog" <<'PY' | tee -a "$results"
 import json, sys
-rep, engine, name, c0, c1, line = sys.argv[1:]
+rep, engine, name, c0, c1, line, backlog = sys.argv[1:]
 w = json.loads(line)
 secs = w["duration_us"] / 1e6
 errors = w["err_connect"] + w["err_read"] + w["err_write"] + w["err_status"] + w["err_timeout"]
 print(f"rep={rep} engine={engine} side={name} rps={w['requests'] / secs:.0f} "
       f"cpu_us_per_req={(int(c1) - int(c0)) * 10000 / max(w['requests'], 1):.1f} "
-      f"p99_ms={w['lat_p99_us'] / 1000:.2f} errors={errors}")
+      f"p99_ms={w['lat_p99_us'] / 1000:.2f} errors={errors} backlog={backlog}")
 PY
     done
   done

@@ -216,13 +216,7 @@ impl GroupCommit {
         });
         let mut batch = tokio::time::timeout(TURN_PATIENCE, Arc::clone(&self.turn).lock_owned())
             .await
-            .map_err(|_| {
-                Error::new(
-                    ErrorKind::Unavailable,
-                    "database-busy",
-                    "waited 5 s for a turn to write to the database (group commit): a unit of work holds it",
-                )
-            })?;
+            .map_err(|_| busy())?;
         let store = Store::of(db);
         if batch
             .open
@@ -248,6 +242,48 @@ impl GroupCommit {
             max: self.max,
         })
     }
+}
+
+/// The turn of a write outside units of work (the outbox relay's, a
+/// lease's, a transaction of its own): the shared transaction has
+/// committed, and no unit of work begins until this is dropped. Without
+/// it such writes wait for SQLite's write lock with the busy handler's
+/// sleeps and, under load, find it free only between shared transactions;
+/// with it they wait in line like any unit of work.
+pub(crate) struct WriteTurn {
+    _batch: OwnedMutexGuard<Batch>,
+}
+
+impl GroupCommit {
+    /// Waits for the turn (at most the busy timeout), commits the shared
+    /// transaction if one is open, and holds the turn.
+    pub(crate) async fn write_turn(&self, db: &Database) -> Result<WriteTurn, Error> {
+        let (give, take) = oneshot::channel();
+        let turn = Arc::clone(&self.turn);
+        let store = Store::of(db);
+        // On a task of its own: a caller cancelled during the `COMMIT`
+        // would leave the units of work of the transaction not knowing
+        // whether it committed. A caller gone by then drops the turn.
+        tokio::spawn(async move {
+            let mut batch = turn.lock_owned().await;
+            commit(&mut batch, &store).await;
+            let _ = give.send(batch);
+        });
+        match tokio::time::timeout(TURN_PATIENCE, take).await {
+            Ok(Ok(batch)) => Ok(WriteTurn { _batch: batch }),
+            Ok(Err(_)) => Err(ended()),
+            Err(_) => Err(busy()),
+        }
+    }
+}
+
+/// Waiting for the turn took longer than SQLite's busy timeout.
+fn busy() -> Error {
+    Error::new(
+        ErrorKind::Unavailable,
+        "database-busy",
+        "waited 5 s for a turn to write to the database (group commit): a unit of work holds it",
+    )
 }
 
 impl Drop for GroupCommit {

@@ -62,6 +62,8 @@ impl Lease {
         let now = now_ms();
         let ttl = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX);
         let expires = now.saturating_add(ttl);
+        // Under group commit, in the write turn (docs/reliability.md).
+        let _turn = self.db.write_turn().await?;
         let taken = on_engine!(self.db.pool(), pool => {
             sqlx::query(ACQUIRE)
                 .bind(&self.name)
@@ -79,6 +81,8 @@ impl Lease {
     /// Gives the lease up, if this owner holds it, so another instance
     /// need not wait for it to expire.
     pub async fn release(&self) -> Result<(), Error> {
+        // Under group commit, in the write turn (docs/reliability.md).
+        let _turn = self.db.write_turn().await?;
         on_engine!(self.db.pool(), pool => {
             sqlx::query(RELEASE)
                 .bind(&self.name)

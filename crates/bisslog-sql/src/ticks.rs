@@ -54,6 +54,8 @@ impl SqlTicks {
             Some(lease) => (Some(tick), Some(ms(lease.until)), ms(lease.now)),
             None => (None, None, 0),
         };
+        // Under group commit, in the write turn (docs/reliability.md).
+        let _turn = self.db.write_turn().await?;
         let claimed = on_engine!(self.db.pool(), pool => {
             sqlx::query(CLAIM)
                 .bind(schedule)
@@ -104,6 +106,8 @@ impl TickStore for SqlTicks {
         until: Timestamp,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
+            // Under group commit, in the write turn (docs/reliability.md).
+            let _turn = self.db.write_turn().await?;
             on_engine!(self.db.pool(), pool => {
                 sqlx::query(RENEW).bind(schedule).bind(ms(tick)).bind(ms(until)).execute(pool).await.map(|_| ())
             })
@@ -118,6 +122,8 @@ impl TickStore for SqlTicks {
         tick: Timestamp,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
+            // Under group commit, in the write turn (docs/reliability.md).
+            let _turn = self.db.write_turn().await?;
             on_engine!(self.db.pool(), pool => {
                 sqlx::query(FINISH).bind(schedule).bind(ms(tick)).execute(pool).await.map(|_| ())
             })

@@ -11,7 +11,7 @@ use bisslog_core::{BoxFuture, Error};
 use bisslog_messaging::{UnitOfWork, Work};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::batch::Member;
+use crate::batch::{Member, WriteTurn};
 use crate::clock::now_ms;
 use crate::database::{Backend, Database, PooledConnection};
 use crate::on_engine;
@@ -31,6 +31,8 @@ pub(crate) struct Tx {
     conn: PooledConnection,
     db: Database,
     open: bool,
+    /// Under group commit, the turn it writes in (dropped with it).
+    _turn: Option<WriteTurn>,
 }
 
 impl Tx {
@@ -39,6 +41,7 @@ impl Tx {
     /// otherwise fail with `SQLITE_BUSY` when another writer got there
     /// first, instead of waiting its turn.
     pub(crate) async fn begin(db: &Database) -> Result<Tx, Error> {
+        let turn = db.write_turn().await?;
         let conn = db.acquire().await?;
         let begin = match conn.backend() {
             Backend::Sqlite => "BEGIN IMMEDIATE",
@@ -55,6 +58,7 @@ impl Tx {
             conn,
             db: db.clone(),
             open: true,
+            _turn: turn,
         };
         if let Err(error) = tx.conn.run_raw(begin).await {
             return Err(db.statement_failed(error));

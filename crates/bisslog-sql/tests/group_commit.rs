@@ -234,6 +234,33 @@ async fn a_failed_commit_fails_every_unit_of_work_of_its_transaction() {
     test.drop_database().await;
 }
 
+/// A write outside units of work (a transaction of its own, as the
+/// outbox relay's and leases' writes) takes the same turn: the shared
+/// transaction commits first, and none begins while it writes.
+#[tokio::test]
+async fn a_transaction_of_its_own_takes_its_turn() {
+    let (test, db) = grouped(64).await;
+    let first = write(&db, "INSERT INTO things (n) VALUES (1)").await;
+    let mut first_commit = first.commit();
+    assert!(poll_once(&mut first_commit).await.is_pending());
+    let mut own = db.transaction().await.unwrap();
+    assert!(!own.is_joined());
+    // The shared transaction committed before this one began.
+    first_commit.await.unwrap();
+    assert_eq!(things(&test).await, BTreeSet::from([1]));
+    on_engine!(own.connection().unwrap(), conn => {
+        sqlx::query("INSERT INTO things (n) VALUES (2)").execute(conn).await.map(drop)
+    })
+    .unwrap();
+    // No unit of work begins while it holds the turn.
+    let mut next = queued(&db, "INSERT INTO things (n) VALUES (3)").await;
+    own.commit().await.unwrap();
+    let next = (&mut next).await;
+    next.commit().await.unwrap();
+    assert_eq!(things(&test).await, BTreeSet::from([1, 2, 3]));
+    test.drop_database().await;
+}
+
 /// A transaction of one (`group_commit=1`) commits with its unit of work.
 #[tokio::test]
 async fn a_full_transaction_commits_with_its_last_unit_of_work() {

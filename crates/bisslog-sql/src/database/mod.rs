@@ -17,7 +17,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::batch::GroupCommit;
+use crate::batch::{GroupCommit, WriteTurn};
 use crate::error::SqlError;
 use health::Health;
 
@@ -201,6 +201,16 @@ impl Database {
     /// The group commit units of work join, when on.
     pub(crate) fn batches(&self) -> Option<&Arc<GroupCommit>> {
         self.group_commit.as_ref()
+    }
+
+    /// Under group commit, the turn a write outside units of work takes
+    /// (the shared transaction commits first, none begins meanwhile);
+    /// `None` without it. Held while the write runs.
+    pub(crate) async fn write_turn(&self) -> Result<Option<WriteTurn>, bisslog_core::Error> {
+        match &self.group_commit {
+            Some(group) => group.write_turn(self).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Whether this is an in-memory SQLite database, which lives as long

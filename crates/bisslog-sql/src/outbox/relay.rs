@@ -508,6 +508,8 @@ impl OutboxRelay {
             return Ok(());
         }
         let db = self.outbox.database();
+        // Under group commit, in the write turn (docs/reliability.md).
+        let _turn = db.write_turn().await?;
         match db.backend() {
             Backend::Sqlite => {
                 let pool = db.sqlite().ok_or_else(no_pool)?;
@@ -567,6 +569,8 @@ impl OutboxRelay {
             );
             now.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
         };
+        // Under group commit, in the write turn (docs/reliability.md).
+        let _turn = self.outbox.database().write_turn().await?;
         on_engine!(self.outbox.database().pool(), pool => {
             sqlx::query(FAILED)
                 .bind(id)
@@ -586,6 +590,8 @@ impl OutboxRelay {
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         let outbox_cutoff = now.saturating_sub(ms(self.config.published_retention));
         let inbox_cutoff = now.saturating_sub(ms(self.config.inbox_retention));
+        // Under group commit, in the write turn (docs/reliability.md).
+        let _turn = self.outbox.database().write_turn().await?;
         on_engine!(self.outbox.database().pool(), pool => {
             async {
                 sqlx::query(PURGE_OUTBOX).bind(outbox_cutoff).execute(pool).await?;
