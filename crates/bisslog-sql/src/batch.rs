@@ -8,8 +8,9 @@
 //! order they asked, on one connection inside one transaction:
 //!
 //! - a unit of work's first join waits for its turn (at most the busy
-//!   timeout, 5 s, as `BEGIN IMMEDIATE` waited for the write lock), begins
-//!   the transaction if none is open, then opens its `SAVEPOINT`;
+//!   timeout, 5 s, as `BEGIN IMMEDIATE` waited for the write lock); its
+//!   first statement begins the transaction if none is open and opens its
+//!   `SAVEPOINT` (a consumer's inbox record rides with it);
 //! - its commit leaves the savepoint to be released and passes the turn
 //!   on, and returns only once the transaction's `COMMIT` has: nothing is
 //!   reported done (a message acknowledged, a response sent) before it is
@@ -27,6 +28,10 @@
 //!   unknown state) fails every unit of work of the batch: none is reported
 //!   done, and their messages come back (the inbox rows went with the
 //!   rollback, so exactly-once holds).
+//!
+//! Writes outside units of work ([`WriteTurn`]: the relay's, leases', a
+//! transaction of its own) take the same turn, after the open transaction
+//! commits.
 //!
 //! The price: a unit of work's commit waits for the others of its batch, and
 //! one that holds its turn while it awaits something slow holds up every
