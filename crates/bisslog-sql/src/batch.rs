@@ -82,16 +82,31 @@ enum Left {
     Unknown,
 }
 
+/// What opens the next unit of work's savepoint after what `Left` names
+/// (a literal, so that [`Left::opening_with_record`] can append to it).
+macro_rules! opening {
+    (NotBegun) => {
+        "BEGIN IMMEDIATE; SAVEPOINT bisslog_work"
+    };
+    (Nothing) => {
+        "SAVEPOINT bisslog_work"
+    };
+    (Release) => {
+        "RELEASE bisslog_work; SAVEPOINT bisslog_work"
+    };
+    (RollBack) => {
+        "ROLLBACK TO bisslog_work; RELEASE bisslog_work; SAVEPOINT bisslog_work"
+    };
+}
+
 impl Left {
     /// What opens the next unit of work's savepoint after this.
     fn opening(self) -> &'static str {
         match self {
-            Left::NotBegun => "BEGIN IMMEDIATE; SAVEPOINT bisslog_work",
-            Left::Nothing => "SAVEPOINT bisslog_work",
-            Left::Release => "RELEASE bisslog_work; SAVEPOINT bisslog_work",
-            Left::RollBack | Left::Unknown => {
-                "ROLLBACK TO bisslog_work; RELEASE bisslog_work; SAVEPOINT bisslog_work"
-            }
+            Left::NotBegun => opening!(NotBegun),
+            Left::Nothing => opening!(Nothing),
+            Left::Release => opening!(Release),
+            Left::RollBack | Left::Unknown => opening!(RollBack),
         }
     }
 
@@ -99,13 +114,10 @@ impl Left {
     /// with it, in one round trip.
     fn opening_with_record(self) -> &'static str {
         match self {
-            Left::NotBegun => concat!("BEGIN IMMEDIATE; SAVEPOINT bisslog_work; ", record!()),
-            Left::Nothing => concat!("SAVEPOINT bisslog_work; ", record!()),
-            Left::Release => concat!("RELEASE bisslog_work; SAVEPOINT bisslog_work; ", record!()),
-            Left::RollBack | Left::Unknown => concat!(
-                "ROLLBACK TO bisslog_work; RELEASE bisslog_work; SAVEPOINT bisslog_work; ",
-                record!()
-            ),
+            Left::NotBegun => concat!(opening!(NotBegun), "; ", record!()),
+            Left::Nothing => concat!(opening!(Nothing), "; ", record!()),
+            Left::Release => concat!(opening!(Release), "; ", record!()),
+            Left::RollBack | Left::Unknown => concat!(opening!(RollBack), "; ", record!()),
         }
     }
 
@@ -130,6 +142,7 @@ pub(crate) struct GroupCommit {
     due: Arc<Notify>,
     /// The most units of work one transaction holds.
     max: usize,
+    store: Store,
     committer: OnceLock<()>,
 }
 
@@ -192,11 +205,13 @@ impl Shared {
 }
 
 impl GroupCommit {
-    pub(crate) fn new(max: usize) -> Self {
+    /// The group commit of a database whose health is `health`.
+    pub(crate) fn new(max: usize, health: Arc<Health>, in_memory: bool) -> Self {
         Self {
             turn: Arc::new(Mutex::new(Batch::default())),
             due: Arc::new(Notify::new()),
             max: max.max(1),
+            store: Store { health, in_memory },
             committer: OnceLock::new(),
         }
     }
@@ -216,13 +231,13 @@ impl GroupCommit {
             tokio::spawn(commit_when_due(
                 Arc::downgrade(&self.turn),
                 Arc::clone(&self.due),
-                Store::of(db),
+                self.store.clone(),
             ));
         });
         let mut batch = tokio::time::timeout(TURN_PATIENCE, Arc::clone(&self.turn).lock_owned())
             .await
             .map_err(|_| busy())?;
-        let store = Store::of(db);
+        let store = self.store.clone();
         if batch
             .open
             .as_ref()
@@ -262,10 +277,10 @@ pub(crate) struct WriteTurn {
 impl GroupCommit {
     /// Waits for the turn (at most the busy timeout), commits the shared
     /// transaction if one is open, and holds the turn.
-    pub(crate) async fn write_turn(&self, db: &Database) -> Result<WriteTurn, Error> {
+    pub(crate) async fn write_turn(&self) -> Result<WriteTurn, Error> {
         let (give, take) = oneshot::channel();
         let turn = Arc::clone(&self.turn);
-        let store = Store::of(db);
+        let store = self.store.clone();
         // On a task of its own: a caller cancelled during the `COMMIT`
         // would leave the units of work of the transaction not knowing
         // whether it committed. A caller gone by then drops the turn.
@@ -549,20 +564,13 @@ async fn commit_when_due(turn: Weak<Mutex<Batch>>, due: Arc<Notify>, store: Stor
 }
 
 /// What ending a transaction needs of its database.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 struct Store {
     health: Arc<Health>,
     in_memory: bool,
 }
 
 impl Store {
-    fn of(db: &Database) -> Self {
-        Self {
-            health: Arc::clone(db.health()),
-            in_memory: db.in_memory(),
-        }
-    }
-
     /// A failed statement, noted for the readiness check.
     fn failed(&self, error: sqlx::Error) -> Error {
         self.health.note_error(&error);

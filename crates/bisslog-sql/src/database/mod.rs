@@ -181,13 +181,17 @@ impl Database {
         } else {
             redact(url)
         };
+        let group_commit = group_commit.map(|max| {
+            let in_memory = location.starts_with(IN_MEMORY);
+            Arc::new(GroupCommit::new(max, Arc::clone(&health), in_memory))
+        });
         Ok(Self {
             pool,
             id,
             health,
             location: location.into(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
-            group_commit: group_commit.map(|max| Arc::new(GroupCommit::new(max))),
+            group_commit,
         })
     }
 
@@ -208,7 +212,7 @@ impl Database {
     /// `None` without it. Held while the write runs.
     pub(crate) async fn write_turn(&self) -> Result<Option<WriteTurn>, bisslog_core::Error> {
         match &self.group_commit {
-            Some(group) => group.write_turn(self).await.map(Some),
+            Some(group) => group.write_turn().await.map(Some),
             None => Ok(None),
         }
     }
