@@ -36,12 +36,10 @@ run() {
   pid=$VALGRIND_PID
   read -r line <&$watch
   exec {watch}<&-
-  case $line in *'"timed_out":false'*) ;; *) echo "not drained: $line" >&2; stop_counted $pid; exit 1 ;; esac
-  stop_counted $pid
+  finish_counted "$pid" "$line" "$dir"
   # Closing its stdin stops the cluster.
   eval "exec ${CLUSTER[1]}>&-"
   wait "$CLUSTER_PID" 2>/dev/null || true
-  valgrind_totals "$dir"
 }
 t1=$(KEEP= run "$N1" "$@")
 t2=$(run "$N2" "$@")

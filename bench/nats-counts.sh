@@ -36,9 +36,7 @@ run() {
   pid=$VALGRIND_PID
   read -r line <&"${WATCH[0]}"
   wait "$WATCH_PID" 2>/dev/null || true
-  case $line in *'"timed_out":false'*) ;; *) echo "not drained: $line" >&2; stop_counted $pid; exit 1 ;; esac
-  stop_counted $pid
-  valgrind_totals "$dir"
+  finish_counted "$pid" "$line" "$dir"
 }
 t1=$(KEEP= run "$N1" "$@")
 t2=$(run "$N2" "$@")

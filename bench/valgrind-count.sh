@@ -4,6 +4,9 @@
 #                                         under the counter in the background
 #                                         (its pid in VALGRIND_PID)
 #   stop_counted PID                      stop it (SIGTERM to BIN) and wait
+#   finish_counted PID LINE DIR           after the watcher's LINE: stop it
+#                                         and print its totals, or stop it
+#                                         and fail when the queue did not drain
 #   valgrind_totals DIR                   print the run's totals on one line
 #   per_unit UNIT N1 N2 TOTALS1 TOTALS2   print the difference per unit
 # COUNT=instructions counts instructions (callgrind, every thread);
@@ -52,6 +55,16 @@ stop_counted() {
     kill -TERM "$pid"
   fi
   wait "$pid" || true
+}
+
+finish_counted() {
+  local pid=$1 line=$2 dir=$3
+  case $line in
+    *'"timed_out":false'*) ;;
+    *) echo "not drained: $line" >&2; stop_counted "$pid"; exit 1 ;;
+  esac
+  stop_counted "$pid"
+  valgrind_totals "$dir"
 }
 
 valgrind_totals() {
