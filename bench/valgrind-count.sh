@@ -15,7 +15,12 @@
 # epoll waits and futex calls among them) and context switches; else heap
 # allocations (dhat); COUNT=cache simulates the caches (cachegrind: L1
 # and last-level misses, for the cost instructions do not show when the
-# machine exposes no hardware counters). KEEP=path keeps the last run's counter output.
+# machine exposes no hardware counters); COUNT=atomics counts instructions
+# and the atomic read-modify-write instructions among them (callgrind's
+# global bus events: each a locked instruction, which costs a few cycles to
+# tens of cycles where an ordinary one costs a fraction of one, so two
+# builds with the same instructions can differ in CPU by these). KEEP=path
+# keeps the last run's counter output.
 # PIN=cpus runs BIN with taskset (COUNT=kernel only: valgrind runs one
 # thread at a time anyway).
 
@@ -29,9 +34,9 @@ KERNEL_EVENTS=$KERNEL_EVENTS,syscalls:sys_enter_futex
 under_valgrind() {
   local dir=$1 bin=$2; shift 2
   case "${COUNT:-}" in
-    instructions)
-      env "$@" RUST_LOG=warn valgrind --tool=callgrind --callgrind-out-file="$dir/valgrind.out" \
-        "$bin" >/dev/null 2>&1 & ;;
+    instructions|atomics)
+      env "$@" RUST_LOG=warn valgrind --tool=callgrind --collect-bus=yes \
+        --callgrind-out-file="$dir/valgrind.out" "$bin" >/dev/null 2>&1 & ;;
     cache)
       env "$@" RUST_LOG=warn valgrind --tool=cachegrind --cache-sim=yes \
         --cachegrind-out-file="$dir/valgrind.out" "$bin" >/dev/null 2>&1 & ;;
@@ -71,7 +76,9 @@ valgrind_totals() {
   local dir=$1
   cp "$dir/valgrind.out" "${KEEP:-/dev/null}" 2>/dev/null || true
   case "${COUNT:-}" in
+    # events: Ir Ge
     instructions) awk '/^summary:/ {print $2}' "$dir/valgrind.out" ;;
+    atomics) awk '/^summary:/ {print $2, $3}' "$dir/valgrind.out" ;;
     # events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw
     cache) awk '/^summary:/ {print $2, $3, $6 + $9, $4 + $7 + $10, $5 + $8}' "$dir/valgrind.out" ;;
     # "value,unit,event,..." lines: CPU ms, then the counts in the order
@@ -104,6 +111,8 @@ n = int(n2) - int(n1)
 d = [(float(b) - float(a)) / n for a, b in zip(t1.split(), t2.split())]
 if count == "instructions":
     print(f"instructions/{unit} {d[0]:.0f}")
+elif count == "atomics":
+    print(f"instructions/{unit} {d[0]:.0f}, atomic instructions/{unit} {d[1]:.1f}")
 elif count == "cache":
     print(f"instructions/{unit} {d[0]:.0f}, L1 misses/{unit}: instructions {d[1]:.1f}, data {d[2]:.1f}; "
           f"last-level misses/{unit} {d[3]:.2f}; data accesses/{unit} {d[4]:.0f}")

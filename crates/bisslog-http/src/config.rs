@@ -8,10 +8,13 @@ pub struct HttpConfig {
     /// The largest request body accepted; larger ones get 413, whether the
     /// size is announced or the body is chunked. Default: 1 MiB.
     pub body_limit: usize,
-    /// How long a client may take to send a request's headers before the
-    /// connection is closed (a slow-headers attack). Default: 10 s. Each
-    /// request arms a timer for it, which costs about 0.5 µs of CPU;
-    /// `None` saves that behind a proxy that enforces its own limit.
+    /// How long a connection with no request in progress (just accepted,
+    /// or its last response sent) may take to send a complete request
+    /// head before it is closed without an answer: a slow-headers attack,
+    /// or an idle keep-alive connection. Closed after between 1 and 1.25
+    /// times this (the connection's task looks every quarter of it, on one
+    /// timer per connection, rather than a timer per request). Default:
+    /// 10 s. `None` behind a proxy that enforces its own limit.
     pub header_read_timeout: Option<Duration>,
     /// How long a use case may run when its trigger declares no `timeout`;
     /// past it the request gets 504. Default: 30 s.

@@ -73,6 +73,7 @@ mod config;
 mod docs_page;
 mod error;
 mod handler;
+mod header_timeout;
 mod headers;
 #[cfg(feature = "jwt")]
 pub mod jwt;

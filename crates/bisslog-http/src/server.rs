@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::Router;
@@ -14,8 +15,7 @@ use bisslog_core::Trigger;
 use bisslog_runtime::Service;
 use http::{HeaderValue, StatusCode, header};
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::api_docs::ApiDocs;
@@ -23,6 +23,7 @@ use crate::auth::Authenticator;
 use crate::config::HttpConfig;
 use crate::error::HttpError;
 use crate::handler::{self, Shared};
+use crate::header_timeout::{Activity, HeadTimeout, Reporting};
 use crate::headers::transaction_id;
 use crate::problem::{Problem, ProblemIntoResponse as _, StatusPolicy};
 use crate::rejections::ProblemRejections;
@@ -214,17 +215,13 @@ impl HttpServer {
                 () = &mut shutdown => break,
             };
             let _ = stream.set_nodelay(true);
-            let service = TowerToHyperService::new(self.router.clone());
+            let router = self.router.clone();
             let mut stop = stop_rx.clone();
             let running = running_rx.clone();
             tokio::spawn(async move {
-                let mut builder = http1::Builder::new();
-                if let Some(timeout) = header_read_timeout {
-                    builder
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(timeout);
-                }
-                let connection = builder
+                let activity = Arc::new(Activity::default());
+                let service = Reporting::new(router, Arc::clone(&activity));
+                let connection = http1::Builder::new()
                     .serve_connection(ProblemRejections::new(TokioIo::new(stream)), service)
                     .with_upgrades();
                 let mut connection = std::pin::pin!(connection);
@@ -233,21 +230,46 @@ impl HttpServer {
                 // channel's waiter list for every request.
                 let mut stopped = std::pin::pin!(stop.changed());
                 let mut stopping = false;
-                loop {
-                    tokio::select! {
-                        result = connection.as_mut() => {
-                            if let Err(error) = result {
-                                tracing::debug!(%remote, %error, "connection ended with an error");
-                            }
-                            break;
+                // The header-read timeout, by this task rather than hyper's
+                // timer (see `header_timeout`): its timer is polled only
+                // when a look is due.
+                let (mut timeout, timer) = match header_read_timeout {
+                    Some(timeout) => {
+                        let (timeout, timer) = HeadTimeout::new(timeout, activity);
+                        (Some(timeout), Some(timer))
+                    }
+                    None => (None, None),
+                };
+                let mut timer = std::pin::pin!(timer);
+                let ended = std::future::poll_fn(|cx| {
+                    loop {
+                        if let Poll::Ready(result) = connection.as_mut().poll(cx) {
+                            return Poll::Ready(result.map_err(|error| error.to_string()));
                         }
-                        changed = stopped.as_mut(), if !stopping => {
+                        if !stopping && let Poll::Ready(changed) = stopped.as_mut().poll(cx) {
                             stopping = true;
                             if changed.is_ok() {
                                 connection.as_mut().graceful_shutdown();
+                                // Polled again at once: a connection with
+                                // no request in flight ends now.
+                                continue;
                             }
                         }
+                        if let (Some(timeout), Some(timer)) =
+                            (timeout.as_mut(), timer.as_mut().as_pin_mut())
+                            && timeout.expired(timer, cx)
+                        {
+                            return Poll::Ready(Err(
+                                "no complete request head within the header-read timeout"
+                                    .to_owned(),
+                            ));
+                        }
+                        return Poll::Pending;
                     }
+                })
+                .await;
+                if let Err(error) = ended {
+                    tracing::debug!(%remote, %error, "connection ended with an error");
                 }
                 drop(running);
             });

@@ -291,6 +291,68 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
     assert!(!String::from_utf8_lossy(&rest).contains(" 200 "));
 }
 
+/// Reads until the server closes the connection (at most 10 s): what it
+/// sent on it.
+async fn until_closed(stream: &mut tokio::net::TcpStream) -> String {
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut rest)).await;
+    assert!(
+        read.is_ok(),
+        "the connection is still open after the header-read timeout"
+    );
+    String::from_utf8_lossy(&rest).into_owned()
+}
+
+#[tokio::test]
+async fn a_connection_idle_after_its_answer_is_closed_after_the_header_read_timeout() {
+    let s = start().await;
+    let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    stream
+        .write_all(b"GET /things/7 HTTP/1.1\r\nhost: test\r\n\r\n")
+        .await
+        .unwrap();
+    let answered = tokio::time::Instant::now();
+    let sent = until_closed(&mut stream).await;
+    // Answered once, then closed without another answer, and not before
+    // the timeout (300 ms in the fixture) had passed.
+    assert_eq!(sent.matches("HTTP/1.1 ").count(), 1, "{sent}");
+    assert!(sent.starts_with("HTTP/1.1 200 "), "{sent}");
+    assert!(answered.elapsed() >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn a_request_in_progress_and_a_websocket_outlive_the_header_read_timeout() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let s = start().await;
+    // A request whose use case waits for the test, on a connection of its
+    // own, and a WebSocket.
+    let mut waiting = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    waiting
+        .write_all(b"GET /wait HTTP/1.1\r\nhost: test\r\n\r\n")
+        .await
+        .unwrap();
+    s.started.notified().await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", s.addr))
+        .await
+        .unwrap();
+    // A connection that sends nothing, accepted after both: once it is
+    // closed, a whole timeout has passed over them.
+    let mut idle = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    assert_eq!(until_closed(&mut idle).await, "");
+    s.release.notify_one();
+    let mut head = [0u8; 12];
+    waiting.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    socket
+        .send(Message::text(r#"{"action": "echo", "text": "still here"}"#))
+        .await
+        .unwrap();
+    let reply: Value =
+        serde_json::from_str(socket.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+    assert_eq!(reply["echo"], "still here");
+}
+
 #[tokio::test]
 async fn a_slow_use_case_times_out_with_504() {
     let s = start().await;
