@@ -286,8 +286,8 @@ mod tests {
         let (timeout, _timer) = HeadTimeout::new(Duration::from_secs(8), Arc::clone(&activity));
         use Step::*;
         let steps = [
-            Nothing, Nothing, Head, Nothing, Nothing, Nothing, Nothing, Nothing, Answered,
-            Nothing, Nothing, Nothing, Nothing,
+            Nothing, Nothing, Head, Nothing, Nothing, Nothing, Nothing, Nothing, Answered, Nothing,
+            Nothing, Nothing, Nothing,
         ];
         let seen = looks(timeout, &activity, &steps);
         // Busy for five looks: kept. Answered at the ninth: the wait starts
@@ -308,7 +308,11 @@ mod tests {
         }
         activity.head_received();
         activity.answered();
-        let seen = looks(timeout, &activity, &[Nothing, Nothing, Nothing, Nothing, Nothing]);
+        let seen = looks(
+            timeout,
+            &activity,
+            &[Nothing, Nothing, Nothing, Nothing, Nothing],
+        );
         assert_eq!(seen, [false, false, false, false, true]);
     }
 }
