@@ -4,8 +4,9 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::future::Future;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bisslog_core::BoxFuture;
@@ -38,7 +39,7 @@ pub(crate) struct Group {
     /// The group's sorted set of entries waiting for a delayed retry.
     pub(crate) delayed: String,
     /// Acknowledgements waiting for the next `XACK` of the group.
-    pub(crate) acks: std::sync::Mutex<PendingAcks>,
+    pub(crate) acks: Mutex<PendingAcks>,
 }
 
 /// Acknowledgements not sent yet: the deliveries settled while an `XACK`
@@ -48,6 +49,10 @@ pub(crate) struct Group {
 #[derive(Default)]
 pub(crate) struct PendingAcks {
     ids: Vec<String>,
+    /// Who to wake when the ids above are answered: registered under the
+    /// lock the id is pushed under, so an acknowledgement costs no lock of
+    /// its own to wait.
+    waiters: Vec<Waker>,
     /// The answer the ids above will get.
     batch: Arc<AckBatch>,
     /// A task is sending them.
@@ -57,44 +62,94 @@ pub(crate) struct PendingAcks {
 /// The answer to one `XACK`, for every delivery it acknowledges.
 #[derive(Default)]
 pub(crate) struct AckBatch {
-    answer: std::sync::OnceLock<Result<(), redis::RedisError>>,
-    answered: tokio::sync::Notify,
+    answer: OnceLock<Result<(), redis::RedisError>>,
+    /// Acknowledgements polled again before the answer (a waker that
+    /// changed), besides the ones registered with their ids.
+    late: Mutex<Vec<Waker>>,
 }
 
 impl AckBatch {
-    fn answer(&self, result: Result<(), redis::RedisError>) {
+    /// Records the answer, then wakes every acknowledgement of the batch:
+    /// `waiters`, taken with the ids, and the late ones. A late one
+    /// registers under `late`'s lock only while the answer is unset, so
+    /// none is missed.
+    fn answer(&self, result: Result<(), redis::RedisError>, waiters: &mut Vec<Waker>) {
         let _ = self.answer.set(result);
-        self.answered.notify_waiters();
+        let late = std::mem::take(&mut *lock(&self.late));
+        for waker in waiters.drain(..).chain(late) {
+            waker.wake();
+        }
     }
 
-    async fn wait(&self) -> Result<(), BrokerError> {
-        loop {
-            let answered = self.answered.notified();
-            let mut answered = std::pin::pin!(answered);
-            // Registered before the answer is looked at: a notification
-            // between the two is not missed.
-            answered.as_mut().enable();
-            if let Some(result) = self.answer.get() {
-                return result
-                    .clone()
-                    .map_err(|e| error::command("acknowledging an entry (XACK)", e));
+    fn outcome(result: &Result<(), redis::RedisError>) -> Result<(), BrokerError> {
+        result
+            .clone()
+            .map_err(|e| error::command("acknowledging an entry (XACK)", e))
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// One delivery's acknowledgement: its id joins the group's next `XACK`
+/// at the first poll, then it waits for that command's answer.
+enum Acking {
+    Queued { group: Arc<Group>, id: String },
+    Waiting(Arc<AckBatch>),
+}
+
+impl Future for Acking {
+    type Output = Result<(), BrokerError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let batch = match this {
+            Acking::Queued { group, id } => {
+                let (batch, start) = {
+                    let mut acks = lock(&group.acks);
+                    acks.ids.push(std::mem::take(id));
+                    acks.waiters.push(cx.waker().clone());
+                    (
+                        Arc::clone(&acks.batch),
+                        !std::mem::replace(&mut acks.flushing, true),
+                    )
+                };
+                if start {
+                    // A task of its own: the batch is sent even if the
+                    // future that started it is dropped.
+                    tokio::spawn(flush_acks(Arc::clone(group)));
+                }
+                *this = Acking::Waiting(batch);
+                // Nothing is answered before that task has run.
+                return Poll::Pending;
             }
-            answered.await;
+            Acking::Waiting(batch) => batch,
+        };
+        if let Some(result) = batch.answer.get() {
+            return Poll::Ready(AckBatch::outcome(result));
         }
+        let mut late = lock(&batch.late);
+        if let Some(result) = batch.answer.get() {
+            return Poll::Ready(AckBatch::outcome(result));
+        }
+        late.push(cx.waker().clone());
+        Poll::Pending
     }
 }
 
 /// Answers a batch whose `XACK` was never answered (its task was dropped:
 /// the runtime is shutting down), so that no delivery waits forever.
-struct Unanswered(Option<Arc<AckBatch>>);
+struct Unanswered(Option<(Arc<AckBatch>, Vec<Waker>)>);
 
 impl Drop for Unanswered {
     fn drop(&mut self) {
-        if let Some(batch) = self.0.take() {
-            batch.answer(Err(redis::RedisError::from((
+        if let Some((batch, mut waiters)) = self.0.take() {
+            let shutting_down = redis::RedisError::from((
                 redis::ErrorKind::Io,
                 "the runtime is shutting down",
-            ))));
+            ));
+            batch.answer(Err(shutting_down), &mut waiters);
         }
     }
 }
@@ -104,24 +159,22 @@ impl Drop for Unanswered {
 async fn flush_acks(group: Arc<Group>) {
     // The deliveries settled in the same wake-up join this batch.
     tokio::task::yield_now().await;
-    let mut spare = Vec::new();
+    let mut spare = (Vec::new(), Vec::new());
     loop {
-        let (ids, batch) = {
-            let mut acks = group
-                .acks
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (ids, batch, waiters) = {
+            let mut acks = lock(&group.acks);
             if acks.ids.is_empty() {
                 acks.flushing = false;
                 return;
             }
-            // The last batch's buffer takes the next ids: no regrowth.
+            // The last batch's buffers take the next ones: no regrowth.
             (
-                std::mem::replace(&mut acks.ids, std::mem::take(&mut spare)),
+                std::mem::replace(&mut acks.ids, std::mem::take(&mut spare.0)),
                 std::mem::take(&mut acks.batch),
+                std::mem::replace(&mut acks.waiters, std::mem::take(&mut spare.1)),
             )
         };
-        let mut unanswered = Unanswered(Some(batch));
+        let mut unanswered = Unanswered(Some((batch, waiters)));
         let mut conn = group.conn.clone();
         // XACK only: the entries stay in the stream for the other groups
         // (other services) that read them.
@@ -132,11 +185,12 @@ async fn flush_acks(group: Arc<Group>) {
             .query_async::<i64>(&mut conn)
             .await
             .map(drop);
-        if let Some(batch) = unanswered.0.take() {
-            batch.answer(result);
+        if let Some((batch, mut waiters)) = unanswered.0.take() {
+            batch.answer(result, &mut waiters);
+            spare.1 = waiters;
         }
-        spare = ids;
-        spare.clear();
+        spare.0 = ids;
+        spare.0.clear();
     }
 }
 
@@ -171,26 +225,8 @@ impl Delivery for RedisDelivery {
     }
 
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
-        Box::pin(async move {
-            let RedisDelivery { group, id, .. } = *self;
-            let (batch, start) = {
-                let mut acks = group
-                    .acks
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                acks.ids.push(id);
-                (
-                    Arc::clone(&acks.batch),
-                    !std::mem::replace(&mut acks.flushing, true),
-                )
-            };
-            if start {
-                // A task of its own: the batch is sent even if the future
-                // that started it is dropped.
-                tokio::spawn(flush_acks(group));
-            }
-            batch.wait().await
-        })
+        let RedisDelivery { group, id, .. } = *self;
+        Box::pin(Acking::Queued { group, id })
     }
 
     fn retry(self: Box<Self>, delay: Duration) -> BoxFuture<'static, Result<(), BrokerError>> {
@@ -530,5 +566,52 @@ impl DeliveryStream for RedisDeliveries {
             }
             taken
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
+
+    #[derive(Default)]
+    struct Counted(AtomicUsize);
+
+    impl Wake for Counted {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn poll(acking: &mut Acking, waker: &Arc<Counted>) -> Poll<Result<(), BrokerError>> {
+        let waker = Waker::from(Arc::clone(waker));
+        Pin::new(acking).poll(&mut Context::from_waker(&waker))
+    }
+
+    #[test]
+    fn an_answer_wakes_the_acknowledgements_registered_with_their_ids_and_late_ones() {
+        let batch = Arc::new(AckBatch::default());
+        let (with_id, late) = (Arc::new(Counted::default()), Arc::new(Counted::default()));
+        let mut acking = Acking::Waiting(Arc::clone(&batch));
+        // Polled again before the answer, with another waker: it registers.
+        assert!(poll(&mut acking, &late).is_pending());
+        let mut waiters = vec![Waker::from(Arc::clone(&with_id))];
+        batch.answer(Ok(()), &mut waiters);
+        assert_eq!(with_id.0.load(Ordering::SeqCst), 1);
+        assert_eq!(late.0.load(Ordering::SeqCst), 1);
+        assert!(waiters.is_empty());
+        assert!(matches!(poll(&mut acking, &late), Poll::Ready(Ok(()))));
+    }
+
+    #[test]
+    fn a_batch_never_answered_fails_its_acknowledgements_when_dropped() {
+        let batch = Arc::new(AckBatch::default());
+        let woken = Arc::new(Counted::default());
+        let mut acking = Acking::Waiting(Arc::clone(&batch));
+        assert!(poll(&mut acking, &woken).is_pending());
+        drop(Unanswered(Some((batch, Vec::new()))));
+        assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(poll(&mut acking, &woken), Poll::Ready(Err(_))));
     }
 }
