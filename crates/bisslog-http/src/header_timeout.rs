@@ -41,6 +41,9 @@ use tower::Service as _;
 /// closed after between `LOOKS` and `LOOKS + 1` of them.
 const LOOKS: u32 = 4;
 
+/// The shortest time between two looks.
+const MIN_LOOK_EVERY: Duration = Duration::from_millis(1);
+
 /// What a connection's requests have done, in one number: the count of
 /// request heads received, shifted left by one, with the low bit set while
 /// a request is in progress (from its head until its response's body has
@@ -87,7 +90,10 @@ impl HeadTimeout {
     /// The timeout of a connection whose requests report to `activity`,
     /// and the timer it looks by (pin it beside the connection).
     pub(crate) fn new(timeout: Duration, activity: Arc<Activity>) -> (Self, Sleep) {
-        let every = timeout / LOOKS;
+        // At least a millisecond (tokio's timer resolution): a zero
+        // timeout must not make a look due again at once, forever, while a
+        // request is in progress.
+        let every = (timeout / LOOKS).max(MIN_LOOK_EVERY);
         let looks = Self {
             seen: activity.read(),
             activity,
@@ -293,6 +299,38 @@ mod tests {
         // Busy for five looks: kept. Answered at the ninth: the wait starts
         // there and the fourth look after it closes the connection.
         assert_eq!(seen.iter().position(|closed| *closed), Some(12));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_zero_timeout_looks_every_millisecond_and_never_spins() {
+        let activity = Arc::new(Activity::default());
+        activity.head_received();
+        let (mut timeout, timer) = HeadTimeout::new(Duration::ZERO, Arc::clone(&activity));
+        let mut timer = std::pin::pin!(timer);
+        // A request in progress: every poll returns at once, not expired.
+        for _ in 0..3 {
+            let expired = std::future::poll_fn(|cx| {
+                std::task::Poll::Ready(timeout.expired(timer.as_mut(), cx))
+            })
+            .await;
+            assert!(!expired);
+            tokio::time::advance(MIN_LOOK_EVERY).await;
+        }
+        // Answered: four looks later it expires.
+        activity.answered();
+        let mut looks = 0;
+        loop {
+            let expired = std::future::poll_fn(|cx| {
+                std::task::Poll::Ready(timeout.expired(timer.as_mut(), cx))
+            })
+            .await;
+            if expired {
+                break;
+            }
+            looks += 1;
+            assert!(looks < 10, "never expired");
+            tokio::time::advance(MIN_LOOK_EVERY).await;
+        }
     }
 
     #[tokio::test]

@@ -3,8 +3,8 @@
 //! retries and expired leases, then blocking group reads.
 
 use std::collections::VecDeque;
-use std::pin::Pin;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -89,7 +89,9 @@ impl AckBatch {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One delivery's acknowledgement: its id joins the group's next `XACK`
@@ -145,10 +147,8 @@ struct Unanswered(Option<(Arc<AckBatch>, Vec<Waker>)>);
 impl Drop for Unanswered {
     fn drop(&mut self) {
         if let Some((batch, mut waiters)) = self.0.take() {
-            let shutting_down = redis::RedisError::from((
-                redis::ErrorKind::Io,
-                "the runtime is shutting down",
-            ));
+            let shutting_down =
+                redis::RedisError::from((redis::ErrorKind::Io, "the runtime is shutting down"));
             batch.answer(Err(shutting_down), &mut waiters);
         }
     }
