@@ -77,6 +77,9 @@ impl Activity {
 pub(crate) struct HeadTimeout {
     activity: Arc<Activity>,
     every: Duration,
+    /// The timer of the next look (boxed once per connection, so that the
+    /// timeout can live beside the connection without pinning).
+    timer: Pin<Box<Sleep>>,
     /// The activity at the last look.
     seen: u64,
     /// How many looks in a row have found the connection waiting for a
@@ -87,30 +90,29 @@ pub(crate) struct HeadTimeout {
 }
 
 impl HeadTimeout {
-    /// The timeout of a connection whose requests report to `activity`,
-    /// and the timer it looks by (pin it beside the connection).
-    pub(crate) fn new(timeout: Duration, activity: Arc<Activity>) -> (Self, Sleep) {
+    /// The timeout of a connection whose requests report to `activity`.
+    pub(crate) fn new(timeout: Duration, activity: Arc<Activity>) -> Self {
         // At least a millisecond (tokio's timer resolution): a zero
         // timeout must not make a look due again at once, forever, while a
         // request is in progress.
         let every = (timeout / LOOKS).max(MIN_LOOK_EVERY);
-        let looks = Self {
+        Self {
             seen: activity.read(),
             activity,
             every,
+            timer: Box::pin(tokio::time::sleep(every)),
             waiting_looks: 0,
             registered: None,
-        };
-        (looks, tokio::time::sleep(every))
+        }
     }
 
     /// Whether the connection has waited a whole timeout for a request
     /// head. Cheap when no look is due, as on nearly every wake-up of the
     /// connection: a load and a waker comparison. Call it on every poll
-    /// of the connection's task, with the timer `new` gave.
-    pub(crate) fn expired(&mut self, mut timer: Pin<&mut Sleep>, cx: &mut Context<'_>) -> bool {
+    /// of the connection's task.
+    pub(crate) fn expired(&mut self, cx: &mut Context<'_>) -> bool {
         loop {
-            if !timer.is_elapsed() {
+            if !self.timer.is_elapsed() {
                 if self
                     .registered
                     .as_ref()
@@ -118,7 +120,7 @@ impl HeadTimeout {
                 {
                     return false;
                 }
-                if timer.as_mut().poll(cx).is_pending() {
+                if self.timer.as_mut().poll(cx).is_pending() {
                     self.registered = Some(cx.waker().clone());
                     return false;
                 }
@@ -127,7 +129,7 @@ impl HeadTimeout {
             // when this one was due: a task that was not polled for a
             // while must not take several looks at once.
             self.registered = None;
-            timer.as_mut().reset(Instant::now() + self.every);
+            self.timer.as_mut().reset(Instant::now() + self.every);
             if self.look() {
                 return true;
             }
@@ -279,7 +281,7 @@ mod tests {
     #[tokio::test]
     async fn a_connection_waiting_for_a_head_is_closed_after_four_looks() {
         let activity = Arc::new(Activity::default());
-        let (timeout, _timer) = HeadTimeout::new(Duration::from_secs(8), Arc::clone(&activity));
+        let timeout = HeadTimeout::new(Duration::from_secs(8), Arc::clone(&activity));
         use Step::*;
         // Accepted, nothing sent: the fourth look closes it.
         let seen = looks(timeout, &activity, &[Nothing, Nothing, Nothing, Nothing]);
@@ -289,7 +291,7 @@ mod tests {
     #[tokio::test]
     async fn a_request_in_progress_is_never_closed_and_its_answer_starts_the_wait() {
         let activity = Arc::new(Activity::default());
-        let (timeout, _timer) = HeadTimeout::new(Duration::from_secs(8), Arc::clone(&activity));
+        let timeout = HeadTimeout::new(Duration::from_secs(8), Arc::clone(&activity));
         use Step::*;
         let steps = [
             Nothing, Nothing, Head, Nothing, Nothing, Nothing, Nothing, Nothing, Answered, Nothing,
@@ -305,14 +307,11 @@ mod tests {
     async fn a_zero_timeout_looks_every_millisecond_and_never_spins() {
         let activity = Arc::new(Activity::default());
         activity.head_received();
-        let (mut timeout, timer) = HeadTimeout::new(Duration::ZERO, Arc::clone(&activity));
-        let mut timer = std::pin::pin!(timer);
+        let mut timeout = HeadTimeout::new(Duration::ZERO, Arc::clone(&activity));
         // A request in progress: every poll returns at once, not expired.
         for _ in 0..3 {
-            let expired = std::future::poll_fn(|cx| {
-                std::task::Poll::Ready(timeout.expired(timer.as_mut(), cx))
-            })
-            .await;
+            let expired =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(timeout.expired(cx))).await;
             assert!(!expired);
             tokio::time::advance(MIN_LOOK_EVERY).await;
         }
@@ -320,10 +319,8 @@ mod tests {
         activity.answered();
         let mut looks = 0;
         loop {
-            let expired = std::future::poll_fn(|cx| {
-                std::task::Poll::Ready(timeout.expired(timer.as_mut(), cx))
-            })
-            .await;
+            let expired =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(timeout.expired(cx))).await;
             if expired {
                 break;
             }
@@ -336,7 +333,7 @@ mod tests {
     #[tokio::test]
     async fn a_request_answered_between_two_looks_counts_as_new() {
         let activity = Arc::new(Activity::default());
-        let (timeout, _timer) = HeadTimeout::new(Duration::from_secs(8), Arc::clone(&activity));
+        let timeout = HeadTimeout::new(Duration::from_secs(8), Arc::clone(&activity));
         use Step::*;
         // Three waiting looks, then a whole request between two looks: the
         // count starts over.

@@ -231,16 +231,9 @@ impl HttpServer {
                 let mut stopped = std::pin::pin!(stop.changed());
                 let mut stopping = false;
                 // The header-read timeout, by this task rather than hyper's
-                // timer (see `header_timeout`): its timer is polled only
-                // when a look is due.
-                let (mut timeout, timer) = match header_read_timeout {
-                    Some(timeout) => {
-                        let (timeout, timer) = HeadTimeout::new(timeout, activity);
-                        (Some(timeout), Some(timer))
-                    }
-                    None => (None, None),
-                };
-                let mut timer = std::pin::pin!(timer);
+                // timer (see `header_timeout`).
+                let mut timeout =
+                    header_read_timeout.map(|timeout| HeadTimeout::new(timeout, activity));
                 let ended = std::future::poll_fn(|cx| {
                     loop {
                         if let Poll::Ready(result) = connection.as_mut().poll(cx) {
@@ -255,10 +248,7 @@ impl HttpServer {
                                 continue;
                             }
                         }
-                        if let (Some(timeout), Some(timer)) =
-                            (timeout.as_mut(), timer.as_mut().as_pin_mut())
-                            && timeout.expired(timer, cx)
-                        {
+                        if timeout.as_mut().is_some_and(|timeout| timeout.expired(cx)) {
                             return Poll::Ready(Err(
                                 "no complete request head within the header-read timeout"
                                     .to_owned(),
