@@ -21,6 +21,7 @@
 //! the timeout).
 
 use std::cell::RefCell;
+use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -170,8 +171,8 @@ impl Reporting {
 
 impl hyper::service::Service<Request<Incoming>> for Reporting {
     type Response = Response<Reported>;
-    type Error = std::convert::Infallible;
-    type Future = Answer<RouteFuture<std::convert::Infallible>>;
+    type Error = Infallible;
+    type Future = Answer;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         self.activity.head_received();
@@ -181,40 +182,42 @@ impl hyper::service::Service<Request<Incoming>> for Reporting {
         let future = self.router.borrow_mut().call(request);
         Answer {
             future,
-            activity: Some(Arc::clone(&self.activity)),
+            answering: Some(Answering(Arc::clone(&self.activity))),
         }
     }
 }
 
-/// A response on its way: its body reports when hyper is done with it.
-pub(crate) struct Answer<F> {
-    future: F,
-    activity: Option<Arc<Activity>>,
+/// Reports, when dropped, that a request is answered: carried by its
+/// response future, then by its response's body.
+struct Answering(Arc<Activity>);
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.0.answered();
+    }
 }
 
-impl<F> Future for Answer<F>
-where
-    F: Future<Output = Result<Response<Body>, std::convert::Infallible>> + Unpin,
-{
-    type Output = Result<Response<Reported>, std::convert::Infallible>;
+/// A response on its way: its body reports when hyper is done with it.
+pub(crate) struct Answer {
+    future: RouteFuture<Infallible>,
+    /// Handed to the body once the response is ready; dropped with the
+    /// call before that (the connection closed).
+    answering: Option<Answering>,
+}
+
+impl Future for Answer {
+    type Output = Result<Response<Reported>, Infallible>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let Poll::Ready(Ok(response)) = Pin::new(&mut this.future).poll(cx) else {
             return Poll::Pending;
         };
-        let activity = this.activity.take();
-        Poll::Ready(Ok(response.map(|body| Reported { body, activity })))
-    }
-}
-
-impl<F> Drop for Answer<F> {
-    fn drop(&mut self) {
-        // A call dropped before its response (the connection closed): the
-        // connection is no longer busy with it.
-        if let Some(activity) = &self.activity {
-            activity.answered();
-        }
+        let answering = this.answering.take();
+        Poll::Ready(Ok(response.map(|body| Reported {
+            body,
+            _answering: answering,
+        })))
     }
 }
 
@@ -222,7 +225,7 @@ impl<F> Drop for Answer<F> {
 /// taken, or the connection closed), that the request is answered.
 pub(crate) struct Reported {
     body: Body,
-    activity: Option<Arc<Activity>>,
+    _answering: Option<Answering>,
 }
 
 impl HttpBody for Reported {
@@ -245,20 +248,11 @@ impl HttpBody for Reported {
     }
 }
 
-impl Drop for Reported {
-    fn drop(&mut self) {
-        if let Some(activity) = &self.activity {
-            activity.answered();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn looks(timeout: HeadTimeout, activity: &Activity, steps: &[Step]) -> Vec<bool> {
-        let mut timeout = timeout;
+    fn looks(mut timeout: HeadTimeout, activity: &Activity, steps: &[Step]) -> Vec<bool> {
         steps
             .iter()
             .map(|step| {

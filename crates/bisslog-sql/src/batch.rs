@@ -623,8 +623,7 @@ mod tests {
         let mut next = group.join(&db).await.unwrap();
         assert_eq!(next.turn.batch.open.as_ref().unwrap().left, Left::NotBegun);
         assert!(next.record("consumer", "m-2", 0).await.unwrap());
-        let committed = next.commit();
-        committed.await.unwrap();
+        next.commit().await.unwrap();
         let recorded: Vec<String> = sqlx::query_scalar("SELECT message_id FROM bisslog_inbox")
             .fetch_all(plain.sqlite().unwrap())
             .await
