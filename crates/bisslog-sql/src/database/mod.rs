@@ -119,6 +119,13 @@ impl Database {
             let retiring = Arc::clone(&health);
             let mut pool = SqlitePoolOptions::new()
                 .acquire_timeout(Duration::from_secs(5))
+                // sqlx pings a pooled connection before handing it out,
+                // which on SQLite is a round trip to the connection's
+                // thread (a wake-up there and one back) for every
+                // statement and transaction: it found a broken network
+                // connection, and a file has none. What a storage fault
+                // leaves broken is retired below.
+                .test_before_acquire(false)
                 // A connection opened before a storage fault may be
                 // read-only for life or mid-way through a transaction
                 // nobody knows the state of: close it, open a fresh one.
