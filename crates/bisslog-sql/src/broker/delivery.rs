@@ -8,6 +8,7 @@ use bisslog_core::BoxFuture;
 use bisslog_messaging::{BrokerError, Delivery, Message};
 use tokio::sync::Notify;
 
+use super::acks::Acks;
 use super::error::broker_error;
 use super::{sql, wake};
 use crate::clock::now_ms;
@@ -58,6 +59,8 @@ pub(super) struct Claim {
     /// Shared by the subscription's claims: how many of their statements
     /// may run at once.
     pub(super) settling: Arc<tokio::sync::Semaphore>,
+    /// Shared by the subscription's claims: acknowledgements sent together.
+    pub(super) acks: Arc<Acks>,
 }
 
 impl Claim {
@@ -145,9 +148,9 @@ impl Delivery for SqlDelivery {
     fn ack(mut self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
         let (claim, slot) = self.settle();
         Box::pin(async move {
-            let changed = claim.run("acknowledging a message", sql::ACK, None).await?;
+            let deleted = claim.acks.ack(claim.id, Arc::clone(&claim.owner)).await?;
             drop(slot);
-            if changed == 0 {
+            if !deleted {
                 lease_lost(&claim, "ack");
             }
             Ok(())

@@ -28,6 +28,28 @@ pub(super) fn broker_error(what: &str, error: sqlx::Error) -> BrokerError {
     }
 }
 
+/// The same failure for another waiter of one statement (a
+/// [`BrokerError`] is not `Clone`: its source is not): the same kind and
+/// message.
+pub(super) fn shared(error: &BrokerError) -> BrokerError {
+    match error {
+        BrokerError::Connection { message, .. } => BrokerError::Connection {
+            message: message.clone(),
+            source: None,
+        },
+        BrokerError::Timeout { message } => BrokerError::Timeout {
+            message: message.clone(),
+        },
+        BrokerError::Rejected { message } => BrokerError::Rejected {
+            message: message.clone(),
+        },
+        // Not made by `broker_error`.
+        other => BrokerError::Rejected {
+            message: other.to_string(),
+        },
+    }
+}
+
 /// PostgreSQL: serialization failure, deadlock, shutdown, too many
 /// connections. SQLite: busy, locked.
 fn is_busy(code: Option<&str>) -> bool {
@@ -53,5 +75,21 @@ mod tests {
         ));
         let other = broker_error("publishing", sqlx::Error::RowNotFound);
         assert!(other.to_string().contains("publishing"), "{other}");
+    }
+
+    #[test]
+    fn a_shared_failure_keeps_its_kind_and_message() {
+        for error in [
+            broker_error("acknowledging", sqlx::Error::PoolClosed),
+            broker_error("acknowledging", sqlx::Error::PoolTimedOut),
+            broker_error("acknowledging", sqlx::Error::RowNotFound),
+        ] {
+            let copy = shared(&error);
+            assert_eq!(copy.to_string(), error.to_string());
+            assert_eq!(
+                std::mem::discriminant(&copy),
+                std::mem::discriminant(&error)
+            );
+        }
     }
 }

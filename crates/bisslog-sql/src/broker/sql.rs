@@ -47,9 +47,18 @@ pub(super) const NEXT_DUE: &str = "SELECT MIN(CASE \
         ELSE available_at_ms END) \
     FROM bisslog_broker_messages WHERE queue = $1";
 
-/// Acknowledged: the message is done with.
-pub(super) const ACK: &str =
-    "DELETE FROM bisslog_broker_messages WHERE id = $1 AND lease_owner = $2";
+/// Acknowledged: the messages are done with. `$1` is a JSON array of
+/// `[id, lease_owner]` pairs; a row is deleted only under the claim that
+/// acknowledges it. Returns the ids deleted.
+pub(super) const ACK_SQLITE: &str = "DELETE FROM bisslog_broker_messages \
+    WHERE (id, lease_owner) IN (SELECT value ->> 0, value ->> 1 FROM json_each($1)) \
+    RETURNING id";
+
+/// The same on PostgreSQL.
+pub(super) const ACK_POSTGRES: &str = "DELETE FROM bisslog_broker_messages m \
+    USING jsonb_array_elements($1::jsonb) AS a(pair) \
+    WHERE m.id = (a.pair ->> 0)::bigint AND m.lease_owner = a.pair ->> 1 \
+    RETURNING m.id";
 
 /// Retried: claimable again from `$3`.
 pub(super) const RETRY: &str = "UPDATE bisslog_broker_messages \
@@ -87,14 +96,17 @@ pub(super) const PROVISION_EVENT: &str = "INSERT INTO bisslog_broker_events \
 pub(super) const EVENT_EXISTS: &str =
     "SELECT COUNT(*) FROM bisslog_broker_events WHERE queue = $1 AND consumer = $2";
 
-/// The consumer names with a copy of an event queue.
-pub(super) const EVENT_CONSUMERS: &str = "SELECT consumer FROM bisslog_broker_events WHERE queue = $1 AND consumer <> '' ORDER BY consumer";
+/// Whether an event queue is recorded at all (itself or a consumer
+/// name's copy).
+pub(super) const EVENT_KNOWN: &str = "SELECT COUNT(*) FROM bisslog_broker_events WHERE queue = $1";
 
 /// Stores an event in the copy of every consumer name, in one statement:
 /// the copies are the queues `<queue>.<consumer>`. A message id a copy
-/// already holds is stored once there.
+/// already holds is stored once there. Returns the copies it was stored
+/// in (whose subscribers to wake).
 pub(super) const PUBLISH_EVENT: &str = "INSERT INTO bisslog_broker_messages \
     (queue, message_id, headers, payload, deliveries, available_at_ms, created_at_ms) \
     SELECT $1 || '.' || consumer, $2, $3, $4, 0, $5, $5 \
     FROM bisslog_broker_events WHERE queue = $1 AND consumer <> '' \
-    ON CONFLICT (queue, message_id) DO NOTHING";
+    ON CONFLICT (queue, message_id) DO NOTHING \
+    RETURNING queue";

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bisslog_messaging::{BrokerError, Deliveries, Delivery, new_message_id};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 
+use super::acks::Acks;
 use super::delivery::{Claim, Outstanding, Slot, SqlDelivery};
 use super::error::broker_error;
 use super::row::{self, Claimed};
@@ -27,11 +28,17 @@ pub(super) struct Claimer {
     /// This subscription's part of the lease owner of its claims.
     subscriber: String,
     claims: u64,
-    notify: Arc<Notify>,
+    wakes: Arc<wake::QueueWakes>,
+    /// The wake-up count read before the last claim, when that claim took
+    /// every due message: until the count moves, claiming again would
+    /// find nothing published here (others' are seen by the poll).
+    drained_at: Option<u64>,
     outstanding: Arc<Outstanding>,
     /// Bounds the statements on this subscription's rows running at once
     /// (see [`SETTLING_AT_ONCE`]).
     settling: Arc<Semaphore>,
+    /// The acknowledgements of this subscription's deliveries.
+    acks: Arc<Acks>,
     /// Claimed, not yet handed out.
     buffer: VecDeque<Buffered>,
 }
@@ -62,8 +69,10 @@ impl Claimer {
         poll_interval: Duration,
         claim_batch: u32,
     ) -> Self {
-        let notify = wake::notify_of(db.location(), queue);
+        let wakes = wake::wakes_of(db.location(), queue);
+        let settling = Arc::new(Semaphore::new(SETTLING_AT_ONCE));
         Self {
+            acks: Arc::new(Acks::new(db.clone(), Arc::clone(&settling))),
             db,
             queue: queue.into(),
             prefetch: usize::try_from(prefetch).unwrap_or(usize::MAX).max(1),
@@ -72,9 +81,10 @@ impl Claimer {
             claim_batch: usize::try_from(claim_batch).unwrap_or(usize::MAX).max(1),
             subscriber: new_message_id(),
             claims: 0,
-            notify,
+            wakes,
+            drained_at: None,
             outstanding: Arc::default(),
-            settling: Arc::new(Semaphore::new(SETTLING_AT_ONCE)),
+            settling,
             buffer: VecDeque::new(),
         }
     }
@@ -105,9 +115,9 @@ impl Claimer {
             }
             // Enabled before looking, so a publication made while the
             // claim runs still wakes the wait below.
-            let notify = Arc::clone(&self.notify);
+            let wakes = Arc::clone(&self.wakes);
             let outstanding = Arc::clone(&self.outstanding);
-            let notified = notify.notified();
+            let notified = wakes.notified();
             let freed = outstanding.freed.notified();
             tokio::pin!(notified, freed);
             notified.as_mut().enable();
@@ -118,8 +128,18 @@ impl Claimer {
                 freed.await;
                 continue;
             }
-            if self.claim(room.min(self.claim_batch)).await? > 0 {
-                continue;
+            // Under a steady trickle every claim takes the one message a
+            // publication woke it for; claiming again right after would
+            // be a write that finds nothing.
+            let drained = self.drained_at.take() == Some(wakes.count());
+            if !drained {
+                let seen = wakes.count();
+                let limit = room.min(self.claim_batch);
+                let claimed = self.claim(limit).await?;
+                if claimed > 0 {
+                    self.drained_at = (claimed < limit).then_some(seen);
+                    continue;
+                }
             }
             let wait = self.until_next_due().await?;
             tokio::select! {
@@ -200,6 +220,7 @@ impl Claimer {
                     id,
                     owner: Arc::clone(&owner),
                     settling: Arc::clone(&self.settling),
+                    acks: Arc::clone(&self.acks),
                 },
                 message: row::decode(&self.queue, message_id, &headers, payload),
                 attempt: row::attempt(deliveries),
