@@ -1,5 +1,7 @@
 //! Events per second through a broker: publish a batch, then one
-//! subscriber receives and acknowledges each message in turn. The durable
+//! subscriber receives and acknowledges each message, either in turn or
+//! with up to 64 acknowledgements on their way (as the consumer runner
+//! sends them, which lets `SqlBroker` send them together). The durable
 //! `SqlBroker` on a SQLite file (WAL, `synchronous=NORMAL`, the embedded
 //! default) against the baseline run in the same process, the in-memory
 //! `InProcessBroker`.
@@ -20,9 +22,14 @@ use futures_util::StreamExt as _;
 /// Messages per measured round.
 const BATCH: u64 = 1_000;
 
+/// Acknowledgements a subscriber has on their way at once in the
+/// concurrent case.
+const ACKS_IN_FLIGHT: usize = 64;
+
 /// Publishes `count` messages to a fresh queue, then receives and
-/// acknowledges them all with one subscriber; the time it took.
-async fn round(broker: &dyn Broker, queue: &str, count: u64) -> Duration {
+/// acknowledges them all with one subscriber, in turn or with up to
+/// `acks_in_flight` at once; the time it took.
+async fn round(broker: &dyn Broker, queue: &str, count: u64, acks_in_flight: usize) -> Duration {
     let started = Instant::now();
     broker.provision(queue).await.unwrap();
     for n in 0..count {
@@ -42,9 +49,16 @@ async fn round(broker: &dyn Broker, queue: &str, count: u64) -> Duration {
         kind: Default::default(),
     };
     let mut deliveries = broker.subscribe(&subscription).await.unwrap();
+    let mut acks = futures_util::stream::FuturesUnordered::new();
     for _ in 0..count {
         let delivery = deliveries.next().await.unwrap().unwrap();
-        delivery.ack().await.unwrap();
+        acks.push(delivery.ack());
+        if acks.len() >= acks_in_flight {
+            acks.next().await.unwrap().unwrap();
+        }
+    }
+    while let Some(acked) = acks.next().await {
+        acked.unwrap();
     }
     started.elapsed()
 }
@@ -64,17 +78,28 @@ fn brokers(c: &mut Criterion) {
     group.throughput(Throughput::Elements(BATCH));
     group.sample_size(10);
     let mut queue = 0u64;
-    let contenders: [(&str, &dyn Broker); 2] = [
-        ("InProcessBroker (baseline)", &memory),
-        ("SqlBroker on SQLite", &sql),
+    let contenders: [(&str, &dyn Broker, usize); 4] = [
+        ("InProcessBroker (baseline), acks in turn", &memory, 1),
+        ("SqlBroker on SQLite, acks in turn", &sql, 1),
+        (
+            "InProcessBroker (baseline), 64 acks in flight",
+            &memory,
+            ACKS_IN_FLIGHT,
+        ),
+        (
+            "SqlBroker on SQLite, 64 acks in flight",
+            &sql,
+            ACKS_IN_FLIGHT,
+        ),
     ];
-    for (name, broker) in contenders {
+    for (name, broker, acks_in_flight) in contenders {
         group.bench_function(name, |b| {
             b.iter_custom(|rounds| {
                 let mut total = Duration::ZERO;
                 for _ in 0..rounds {
                     queue += 1;
-                    total += runtime.block_on(round(broker, &format!("bench.{queue}"), BATCH));
+                    let queue = format!("bench.{queue}");
+                    total += runtime.block_on(round(broker, &queue, BATCH, acks_in_flight));
                 }
                 total
             });
