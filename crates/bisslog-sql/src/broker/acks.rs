@@ -74,10 +74,11 @@ impl Acks {
         if start {
             // Its own task, so an acknowledgement dropped while its
             // statement runs neither cancels the others' nor leaves the
-            // queue without a sender. Without a runtime, this call sends.
+            // queue without a sender.
             match tokio::runtime::Handle::try_current() {
                 Ok(runtime) => drop(runtime.spawn(Arc::clone(self).send())),
-                Err(_) => Arc::clone(self).send().await,
+                // sqlx cannot run a statement without Tokio either.
+                Err(_) => self.fail_waiting("no Tokio runtime runs the acknowledgement"),
             }
         }
         answered.await.unwrap_or_else(|_| {
@@ -87,6 +88,22 @@ impl Acks {
                 source: None,
             })
         })
+    }
+
+    /// Fails every acknowledgement waiting, and lets the next one start
+    /// a sender.
+    fn fail_waiting(&self, why: &str) {
+        let waiting = {
+            let mut pending = self.pending();
+            pending.sending = false;
+            std::mem::take(&mut pending.rows)
+        };
+        for (_, _, answer) in waiting {
+            let _ = answer.send(Err(BrokerError::Connection {
+                message: why.to_owned(),
+                source: None,
+            }));
+        }
     }
 
     /// Sends the waiting acknowledgements, a statement at a time, until
@@ -252,6 +269,34 @@ mod tests {
             .unwrap();
         assert_eq!(left, [21], "someone else's claim is kept");
         db.close().await;
+        remove(&path);
+    }
+
+    /// Without a Tokio runtime nothing can send: the acknowledgement fails
+    /// at once instead of waiting for a sender that never comes.
+    #[test]
+    fn without_a_runtime_an_acknowledgement_fails_at_once() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (db, path) = runtime.block_on(database("no-runtime", 1));
+        let acks = acks_on(&db);
+        // Polled outside any runtime: ready at the first poll.
+        let mut ack = std::pin::pin!(acks.ack(1, "claim:1".into()));
+        let polled = std::future::Future::poll(
+            ack.as_mut(),
+            &mut std::task::Context::from_waker(std::task::Waker::noop()),
+        );
+        assert!(
+            matches!(
+                polled,
+                std::task::Poll::Ready(Err(BrokerError::Connection { .. }))
+            ),
+            "{polled:?}"
+        );
+        assert!(!acks.pending().sending, "the next one may start a sender");
+        runtime.block_on(db.close());
         remove(&path);
     }
 
