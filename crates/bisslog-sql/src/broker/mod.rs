@@ -200,8 +200,9 @@ impl SqlBroker {
         .map_err(|e| broker_error("publishing", e))?;
         // Stored nowhere: no consumer name has a copy yet (fine: it reaches
         // no one), a duplicate the copies hold (fine), or an event queue
-        // nobody provisioned (refused, as a command queue is).
-        if copies.is_empty() && !self.event_known(queue).await? {
+        // nobody provisioned (refused, as a command queue is; provisioning
+        // records the event queue itself before any consumer's copy).
+        if copies.is_empty() && !self.event_exists(queue, "").await? {
             return Err(BrokerError::NoQueue {
                 queue: queue.to_owned(),
             });
@@ -210,14 +211,6 @@ impl SqlBroker {
             wake::wake(self.inner.db.location(), copy);
         }
         Ok(())
-    }
-
-    async fn event_known(&self, queue: &str) -> Result<bool, BrokerError> {
-        let count: i64 = on_engine!(self.inner.db.pool(), pool => {
-            sqlx::query_scalar(sql::EVENT_KNOWN).bind(queue).fetch_one(pool).await
-        })
-        .map_err(|e| broker_error("looking the event queue up", e))?;
-        Ok(count > 0)
     }
 
     async fn insert(&self, queue: &str, message: &Message) -> Result<(), BrokerError> {

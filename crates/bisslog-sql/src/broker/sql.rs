@@ -96,10 +96,6 @@ pub(super) const PROVISION_EVENT: &str = "INSERT INTO bisslog_broker_events \
 pub(super) const EVENT_EXISTS: &str =
     "SELECT COUNT(*) FROM bisslog_broker_events WHERE queue = $1 AND consumer = $2";
 
-/// Whether an event queue is recorded at all (itself or a consumer
-/// name's copy).
-pub(super) const EVENT_KNOWN: &str = "SELECT COUNT(*) FROM bisslog_broker_events WHERE queue = $1";
-
 /// Stores an event in the copy of every consumer name, in one statement:
 /// the copies are the queues `<queue>.<consumer>`. A message id a copy
 /// already holds is stored once there. Returns the copies it was stored

@@ -131,9 +131,8 @@ impl Claimer {
             // Under a steady trickle every claim takes the one message a
             // publication woke it for; claiming again right after would
             // be a write that finds nothing.
-            let drained = self.drained_at.take() == Some(wakes.count());
-            if !drained {
-                let seen = wakes.count();
+            let seen = wakes.count();
+            if self.drained_at.take() != Some(seen) {
                 let limit = room.min(self.claim_batch);
                 let claimed = self.claim(limit).await?;
                 if claimed > 0 {
