@@ -510,9 +510,11 @@ async fn commit(batch: &mut Batch, store: &Store) {
                 for answer in open.released.drain(..) {
                     let _ = answer.send(Ok(()));
                 }
+                // Committed cleanly: kept for the next batch.
+                open.conn.reusable();
             }
-            // The connection goes back to the pool between batches: an
-            // in-memory database has only the one.
+            // The connection goes back between batches: an in-memory
+            // database has only the one.
         }
         Err(error) => {
             let error = store.failed(error);

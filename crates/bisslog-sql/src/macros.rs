@@ -32,3 +32,20 @@ macro_rules! on_engine {
         }
     };
 }
+
+/// Runs one of the framework's own statements outside a transaction
+/// (`$body`, on `$conn`), mapping a failure with `$map` and returning it
+/// with `?`. On SQLite the statement runs on a connection the database
+/// keeps between the framework's statements (`database/kept.rs`): the
+/// pool's check of a connection that comes back is a round trip to
+/// SQLite's thread per statement, as dear as the statement itself.
+macro_rules! own_statement {
+    ($db:expr, $map:expr, $conn:ident => $body:expr) => {{
+        let map = $map;
+        let mut connection = $db.statement_connection().await.map_err(&map)?;
+        let result = $crate::on_engine!(connection.engine(), $conn => $body).map_err(&map)?;
+        connection.reusable();
+        result
+    }};
+}
+pub(crate) use own_statement;

@@ -87,11 +87,18 @@ impl Tx {
     async fn end(&mut self, statement: &'static str) -> Result<(), Error> {
         let result = self.conn.run_raw(statement).await;
         self.open = false;
-        result.map_err(|error| {
-            // Nobody knows where the transaction stands now.
-            self.discard();
-            self.db.statement_failed(error)
-        })
+        match result {
+            Ok(()) => {
+                // Ended cleanly: kept for the next transaction.
+                self.conn.reusable();
+                Ok(())
+            }
+            Err(error) => {
+                // Nobody knows where the transaction stands now.
+                self.discard();
+                Err(self.db.statement_failed(error))
+            }
+        }
     }
 
     /// Closes the connection instead of pooling it again, which rolls back

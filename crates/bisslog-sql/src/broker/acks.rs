@@ -17,7 +17,7 @@ use tokio::sync::{Semaphore, oneshot};
 use super::error::{broker_error, shared};
 use super::sql;
 use crate::database::{Backend, Database};
-use crate::on_engine;
+use crate::macros::own_statement;
 
 /// The most rows one statement deletes: a bound on the statement's
 /// parameter, far above what a subscription has unsettled at once.
@@ -155,10 +155,9 @@ impl Acks {
         #[cfg(test)]
         self.statements
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut deleted: Vec<i64> = on_engine!(self.db.pool(), pool => {
-            sqlx::query_scalar(statement).bind(&pairs).fetch_all(pool).await
-        })
-        .map_err(|e| broker_error("acknowledging messages", e))?;
+        let mut deleted: Vec<i64> = own_statement!(self.db, |e| broker_error("acknowledging messages", e), conn => {
+            sqlx::query_scalar(statement).bind(&pairs).fetch_all(conn).await
+        });
         deleted.sort_unstable();
         Ok(deleted)
     }

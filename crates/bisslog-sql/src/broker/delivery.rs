@@ -13,7 +13,7 @@ use super::error::broker_error;
 use super::{sql, wake};
 use crate::clock::now_ms;
 use crate::database::Database;
-use crate::on_engine;
+use crate::macros::own_statement;
 
 /// How many messages a subscription holds unsettled (claimed, handed out
 /// or not), against its prefetch.
@@ -73,15 +73,14 @@ impl Claim {
     ) -> Result<u64, BrokerError> {
         // Never closed; were it, the statement runs unbounded.
         let _turn = self.settling.acquire().await.ok();
-        on_engine!(self.db.pool(), pool => {
+        Ok(own_statement!(self.db, |e| broker_error(what, e), conn => {
             let query = sqlx::query(statement).bind(self.id).bind(&*self.owner);
             let query = match until_ms {
                 Some(ms) => query.bind(ms),
                 None => query,
             };
-            query.execute(pool).await.map(|r| r.rows_affected())
-        })
-        .map_err(|e| broker_error(what, e))
+            query.execute(conn).await.map(|r| r.rows_affected())
+        }))
     }
 
     /// Wakes this process's subscribers of the queue.

@@ -20,6 +20,7 @@ use bisslog_messaging::{
 use crate::clock::now_ms;
 use crate::database::Database;
 use crate::error::SqlError;
+use crate::macros::own_statement;
 use crate::on_engine;
 
 use self::error::broker_error;
@@ -187,17 +188,16 @@ impl SqlBroker {
     /// Stores an event in every consumer name's copy.
     async fn insert_event(&self, queue: &str, message: &Message) -> Result<(), BrokerError> {
         let headers = row::encode_headers(message)?;
-        let copies: Vec<String> = on_engine!(self.inner.db.pool(), pool => {
+        let copies: Vec<String> = own_statement!(self.inner.db, |e| broker_error("publishing", e), conn => {
             sqlx::query_scalar(sql::PUBLISH_EVENT)
                 .bind(queue)
                 .bind(&message.id)
                 .bind(&headers)
                 .bind(&message.payload[..])
                 .bind(now_ms())
-                .fetch_all(pool)
+                .fetch_all(conn)
                 .await
-        })
-        .map_err(|e| broker_error("publishing", e))?;
+        });
         // Stored nowhere: no consumer name has a copy yet (fine: it reaches
         // no one), a duplicate the copies hold (fine), or an event queue
         // nobody provisioned (refused, as a command queue is; provisioning
@@ -215,18 +215,17 @@ impl SqlBroker {
 
     async fn insert(&self, queue: &str, message: &Message) -> Result<(), BrokerError> {
         let headers = row::encode_headers(message)?;
-        let inserted = on_engine!(self.inner.db.pool(), pool => {
+        let inserted = own_statement!(self.inner.db, |e| broker_error("publishing", e), conn => {
             sqlx::query(sql::PUBLISH)
                 .bind(queue)
                 .bind(&message.id)
                 .bind(&headers)
                 .bind(&message.payload[..])
                 .bind(now_ms())
-                .execute(pool)
+                .execute(conn)
                 .await
                 .map(|r| r.rows_affected())
-        })
-        .map_err(|e| broker_error("publishing", e))?;
+        });
         // Nothing stored: a duplicate of a message the queue holds (fine),
         // or a queue nobody provisioned (refused, as RabbitMQ does).
         if inserted == 0 && !self.queue_exists(queue).await? {

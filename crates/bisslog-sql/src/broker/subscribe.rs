@@ -15,7 +15,7 @@ use super::row::{self, Claimed};
 use super::{sql, wake};
 use crate::clock::now_ms;
 use crate::database::{Backend, Database};
-use crate::on_engine;
+use crate::macros::own_statement;
 
 /// What a subscription needs to know.
 pub(super) struct Claimer {
@@ -198,17 +198,16 @@ impl Claimer {
             Backend::Sqlite => sql::CLAIM_SQLITE,
             Backend::Postgres => sql::CLAIM_POSTGRES,
         };
-        let mut rows: Vec<Claimed> = on_engine!(self.db.pool(), pool => {
+        let mut rows: Vec<Claimed> = own_statement!(self.db, |e| broker_error("claiming messages", e), conn => {
             sqlx::query_as(statement)
                 .bind(&*owner)
                 .bind(until)
                 .bind(&*self.queue)
                 .bind(now)
                 .bind(limit)
-                .fetch_all(pool)
+                .fetch_all(conn)
                 .await
-        })
-        .map_err(|e| broker_error("claiming messages", e))?;
+        });
         rows.sort_by_key(|row| row.0);
         let claimed = rows.len();
         for (id, message_id, headers, payload, deliveries) in rows {
@@ -234,13 +233,12 @@ impl Claimer {
     /// message or lease is due, at most the poll interval (for messages
     /// published by other processes).
     async fn until_next_due(&self) -> Result<Duration, BrokerError> {
-        let next: Option<i64> = on_engine!(self.db.pool(), pool => {
+        let next: Option<i64> = own_statement!(self.db, |e| broker_error("reading when the next message is due", e), conn => {
             sqlx::query_scalar(sql::NEXT_DUE)
                 .bind(&*self.queue)
-                .fetch_one(pool)
+                .fetch_one(conn)
                 .await
-        })
-        .map_err(|e| broker_error("reading when the next message is due", e))?;
+        });
         let wait = match next {
             Some(due) => {
                 let millis = u64::try_from(due.saturating_sub(now_ms())).unwrap_or(0);

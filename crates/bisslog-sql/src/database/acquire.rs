@@ -10,16 +10,21 @@
 
 use bisslog_core::Error;
 use sqlx::pool::PoolConnection;
-use sqlx::{Postgres, Sqlite};
+use sqlx::postgres::PgPool;
+use sqlx::{Postgres, SqliteConnection};
 
 use super::health::SUSPECT_AFTER;
-use super::{Backend, Database};
+use super::kept::{Keeper, Kept};
+use super::{Backend, Database, PoolRef};
 use crate::error::map_error;
 use crate::session::Connection;
+use crate::session::Engine;
 
-/// A connection out of the pool, on either engine.
+/// A connection out of the pool, on either engine; on SQLite one the
+/// framework keeps between its statements when it ends
+/// [reusable](PooledConnection::reusable) (`kept.rs`).
 pub(crate) enum PooledConnection {
-    Sqlite(PoolConnection<Sqlite>),
+    Sqlite(Kept),
     Postgres(PoolConnection<Postgres>),
 }
 
@@ -59,9 +64,67 @@ impl PooledConnection {
             PooledConnection::Postgres(conn) => conn.close_on_drop(),
         }
     }
+
+    /// Says what ran on the connection ended well (a statement, a
+    /// `COMMIT`): a SQLite one is then kept for the framework's next
+    /// statement instead of going back through the pool's check, a round
+    /// trip to its thread. Say it after the last statement.
+    pub(crate) fn reusable(&mut self) {
+        if let PooledConnection::Sqlite(conn) = self {
+            conn.reusable();
+        }
+    }
+}
+
+/// Where one of the framework's own statements runs outside a
+/// transaction: on SQLite a kept connection (given back without the
+/// pool's round trip when the statement ended well), on PostgreSQL the
+/// pool itself.
+pub(crate) enum StatementConnection<'a> {
+    Sqlite(Kept),
+    Postgres(&'a PgPool),
+}
+
+impl StatementConnection<'_> {
+    /// What [`on_engine!`](crate::on_engine) runs the statement on.
+    pub(crate) fn engine(&mut self) -> Engine<&mut SqliteConnection, &PgPool> {
+        match self {
+            StatementConnection::Sqlite(conn) => Engine::Sqlite(conn),
+            StatementConnection::Postgres(pool) => Engine::Postgres(pool),
+        }
+    }
+
+    /// Says the statement ended well: see [`PooledConnection::reusable`].
+    pub(crate) fn reusable(&mut self) {
+        if let StatementConnection::Sqlite(conn) = self {
+            conn.reusable();
+        }
+    }
 }
 
 impl Database {
+    /// A connection for one of the framework's statements outside a
+    /// transaction (the durable broker's): errors are the driver's, for
+    /// the caller to map.
+    pub(crate) async fn statement_connection(
+        &self,
+    ) -> Result<StatementConnection<'_>, sqlx::Error> {
+        match self.pool() {
+            PoolRef::Postgres(pool) => Ok(StatementConnection::Postgres(pool)),
+            PoolRef::Sqlite(pool) => {
+                let keeper = self.keeper();
+                if let Some(kept) = keeper.and_then(Keeper::take) {
+                    return Ok(StatementConnection::Sqlite(kept));
+                }
+                let conn = pool.acquire().await?;
+                Ok(StatementConnection::Sqlite(match keeper {
+                    Some(keeper) => keeper.adopt(conn),
+                    None => Kept::pooled(conn),
+                }))
+            }
+        }
+    }
+
     /// A connection of this database's engine: see `acquire_sqlite` and
     /// `acquire_postgres`.
     pub(crate) async fn acquire(&self) -> Result<PooledConnection, Error> {
@@ -71,11 +134,14 @@ impl Database {
         })
     }
 
-    /// A SQLite connection (the pool retires those a storage fault made
-    /// untrustworthy before handing them out).
-    async fn acquire_sqlite(&self) -> Result<PoolConnection<Sqlite>, Error> {
-        let pool = self.sqlite().ok_or_else(no_pool)?;
-        pool.acquire().await.map_err(map_error)
+    /// A SQLite connection: a kept one when there is one, else one of the
+    /// pool (both retire those a storage fault made untrustworthy before
+    /// handing them out).
+    async fn acquire_sqlite(&self) -> Result<Kept, Error> {
+        match self.statement_connection().await.map_err(map_error)? {
+            StatementConnection::Sqlite(conn) => Ok(conn),
+            StatementConnection::Postgres(_) => Err(no_pool()),
+        }
     }
 
     /// A PostgreSQL connection, or `Unavailable` at once during an outage.

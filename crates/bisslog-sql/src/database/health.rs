@@ -177,6 +177,12 @@ impl Health {
         }
     }
 
+    /// Notes a storage fault now, as a driver error would (tests).
+    #[cfg(test)]
+    pub(crate) fn note_fault_now(&self) {
+        self.fault_at.fetch_max(tick(), Ordering::Relaxed);
+    }
+
     /// Notes a committed write.
     pub(crate) fn note_write(&self) {
         self.write_ok_at.store(tick(), Ordering::Relaxed);

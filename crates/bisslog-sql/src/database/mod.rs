@@ -4,6 +4,7 @@
 mod acquire;
 pub(crate) use acquire::PooledConnection;
 pub(crate) mod health;
+mod kept;
 mod readiness;
 
 use std::str::FromStr;
@@ -20,6 +21,7 @@ use sqlx::sqlite::{
 use crate::batch::{GroupCommit, WriteTurn};
 use crate::error::SqlError;
 use health::Health;
+use kept::Keeper;
 
 /// Which database engine a [`Database`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -75,6 +77,9 @@ pub struct Database {
     outbox_wake: Arc<tokio::sync::Notify>,
     /// SQLite's group commit (`?group_commit=N`), when on.
     group_commit: Option<Arc<GroupCommit>>,
+    /// The SQLite connections kept between the framework's statements
+    /// (`kept.rs`); `None` on PostgreSQL and in memory.
+    keeper: Option<Arc<Keeper>>,
 }
 
 #[derive(Debug, Clone)]
@@ -192,6 +197,12 @@ impl Database {
             let in_memory = location.starts_with(IN_MEMORY);
             Arc::new(GroupCommit::new(max, Arc::clone(&health), in_memory))
         });
+        let keeper = match &pool {
+            Pool::Sqlite(sqlite) if !location.starts_with(IN_MEMORY) => {
+                Some(Arc::new(Keeper::new(Arc::clone(&health), sqlite.clone())))
+            }
+            _ => None,
+        };
         Ok(Self {
             pool,
             id,
@@ -199,6 +210,7 @@ impl Database {
             location: location.into(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             group_commit,
+            keeper,
         })
     }
 
@@ -290,18 +302,29 @@ impl Database {
         }
     }
 
-    /// The pool's connections: `(in use, idle)`.
+    /// The pool's connections: `(in use, idle)`. On SQLite the idle ones
+    /// include those the framework keeps out of the pool between its own
+    /// statements.
     pub fn connections(&self) -> (u32, u32) {
         let (size, idle) = match &self.pool {
             Pool::Sqlite(pool) => (pool.size(), pool.num_idle()),
             Pool::Postgres(pool) => (pool.size(), pool.num_idle()),
         };
-        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+        let kept = self.keeper.as_ref().map_or(0, |keeper| keeper.idle_count());
+        let idle = u32::try_from(idle.saturating_add(kept)).unwrap_or(u32::MAX);
         (size.saturating_sub(idle), idle)
+    }
+
+    /// The SQLite connections kept between the framework's statements.
+    pub(crate) fn keeper(&self) -> Option<&Arc<Keeper>> {
+        self.keeper.as_ref()
     }
 
     /// Closes every connection, waiting for those in use.
     pub async fn close(&self) {
+        if let Some(keeper) = &self.keeper {
+            keeper.close();
+        }
         match &self.pool {
             Pool::Sqlite(pool) => pool.close().await,
             Pool::Postgres(pool) => pool.close().await,

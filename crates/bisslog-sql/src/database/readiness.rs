@@ -21,7 +21,9 @@ impl Database {
         on_engine!(conn.connection(), conn => {
             sqlx::query("SELECT 1").execute(conn).await.map(drop)
         })
-        .map_err(|e| self.statement_failed(e))
+        .map_err(|e| self.statement_failed(e))?;
+        conn.reusable();
+        Ok(())
     }
 
     /// Whether the database can serve, as `/health/ready` asks: during a

@@ -20,6 +20,7 @@ use crate::clock::now_ms;
 use crate::database::Backend;
 use crate::error::map_error;
 use crate::lease::Lease;
+use crate::macros::own_statement;
 use crate::on_engine;
 use crate::outbox::Outbox;
 use crate::outbox::backoff::Backoff;
@@ -478,11 +479,9 @@ impl OutboxRelay {
 
     /// Counts the events not published yet, for the relay's health.
     async fn count_backlog(&self) -> Result<(), Error> {
-        let (pending, oldest): (i64, Option<i64>) =
-            on_engine!(self.outbox.database().pool(), pool => {
-                sqlx::query_as(BACKLOG).fetch_one(pool).await
-            })
-            .map_err(map_error)?;
+        let (pending, oldest): (i64, Option<i64>) = own_statement!(self.outbox.database(), map_error, conn => {
+            sqlx::query_as(BACKLOG).fetch_one(conn).await
+        });
         self.health.0.pending.store(pending, Ordering::Relaxed);
         self.health
             .0
@@ -492,13 +491,12 @@ impl OutboxRelay {
     }
 
     async fn read_batch(&self) -> Result<Vec<Pending>, Error> {
-        let rows: Vec<Columns> = on_engine!(self.outbox.database().pool(), pool => {
+        let rows: Vec<Columns> = own_statement!(self.outbox.database(), map_error, conn => {
             sqlx::query_as(BATCH)
                 .bind(i64::from(self.config.batch_size))
-                .fetch_all(pool)
+                .fetch_all(conn)
                 .await
-        })
-        .map_err(map_error)?;
+        });
         let now = now_ms();
         Ok(rows.into_iter().map(|c| pending(c, now)).collect())
     }
@@ -512,15 +510,18 @@ impl OutboxRelay {
         let _turn = db.write_turn().await?;
         match db.backend() {
             Backend::Sqlite => {
-                let pool = db.sqlite().ok_or_else(no_pool)?;
                 let ids = serde_json::to_string(ids)
                     .map_err(|e| Error::internal("ids as JSON").with_source(e))?;
-                sqlx::query(PUBLISHED_SQLITE)
-                    .bind(now)
-                    .bind(ids)
-                    .execute(pool)
-                    .await
-                    .map(drop)
+                // (Compiled for both engines, run on SQLite's.)
+                own_statement!(db, map_error, conn => {
+                    sqlx::query(PUBLISHED_SQLITE)
+                        .bind(now)
+                        .bind(ids)
+                        .execute(conn)
+                        .await
+                        .map(drop)
+                });
+                Ok(())
             }
             Backend::Postgres => {
                 let pool = db.postgres().ok_or_else(no_pool)?;
