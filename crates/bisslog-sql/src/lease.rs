@@ -8,6 +8,7 @@ use bisslog_core::Error;
 use crate::clock::now_ms;
 use crate::database::Database;
 use crate::error::map_error;
+use crate::macros::own_statement;
 use crate::on_engine;
 
 /// Takes the lease when it is free or expired, renews it when held.
@@ -64,17 +65,17 @@ impl Lease {
         let expires = now.saturating_add(ttl);
         // Under group commit, in the write turn (docs/reliability.md).
         let _turn = self.db.write_turn().await?;
-        let taken = on_engine!(self.db.pool(), pool => {
+        // Taken or renewed every relay round: on a kept connection.
+        let taken = own_statement!(self.db, map_error, conn => {
             sqlx::query(ACQUIRE)
                 .bind(&self.name)
                 .bind(&self.owner)
                 .bind(expires)
                 .bind(now)
-                .execute(pool)
+                .execute(conn)
                 .await
                 .map(|r| r.rows_affected())
-        })
-        .map_err(map_error)?;
+        });
         Ok(taken == 1)
     }
 
