@@ -14,7 +14,7 @@ use sqlx::postgres::PgPool;
 use sqlx::{Postgres, SqliteConnection};
 
 use super::health::SUSPECT_AFTER;
-use super::kept::{Keeper, Kept};
+use super::kept::Kept;
 use super::{Backend, Database, PoolRef};
 use crate::error::map_error;
 use crate::session::Connection;
@@ -111,17 +111,10 @@ impl Database {
     ) -> Result<StatementConnection<'_>, sqlx::Error> {
         match self.pool() {
             PoolRef::Postgres(pool) => Ok(StatementConnection::Postgres(pool)),
-            PoolRef::Sqlite(pool) => {
-                let keeper = self.keeper();
-                if let Some(kept) = keeper.and_then(Keeper::take) {
-                    return Ok(StatementConnection::Sqlite(kept));
-                }
-                let conn = pool.acquire().await?;
-                Ok(StatementConnection::Sqlite(match keeper {
-                    Some(keeper) => keeper.adopt(conn),
-                    None => Kept::pooled(conn),
-                }))
-            }
+            PoolRef::Sqlite(pool) => Ok(StatementConnection::Sqlite(match self.keeper() {
+                Some(keeper) => keeper.acquire().await?,
+                None => Kept::pooled(pool.acquire().await?),
+            })),
         }
     }
 

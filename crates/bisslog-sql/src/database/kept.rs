@@ -6,34 +6,36 @@
 //! round trip to the connection's own thread, a wake-up there and one
 //! back, as dear as the statement itself. The framework's statements (the
 //! units of work, the durable broker's claims, publications and
-//! acknowledgements) come back from a connection in a state they know: a
-//! statement or a transaction that ended well. Such a connection is kept
-//! here, out of the pool, and handed to the next of them as it is.
+//! acknowledgements, the outbox relay's) come back from a connection in a
+//! state they know: a statement or a transaction that ended well. The
+//! keeper owns a few connections taken from the pool and passes them from
+//! one such statement to the next without the pool: when one comes back
+//! well, it goes to a statement waiting for a connection, or waits for the
+//! next one.
 //!
 //! Only a connection whose holder said it ended well
-//! ([`Kept::reusable`]) is kept: one dropped otherwise (a failed statement,
+//! ([`Kept::reusable`]) stays: one dropped otherwise (a failed statement,
 //! a cancelled call, one marked to be closed) goes back through the pool,
-//! which checks it or closes it as before. A kept connection opened before
-//! the last storage fault is closed instead of handed out, as the pool
-//! does with its own (`Database::connect`). At most [`MOST_KEPT`] are kept
-//! so that the pool keeps connections for the statements sent to it
-//! directly; an in-memory database has no keeper (its one connection is
-//! the database, and its pool rolls back what comes back to it).
+//! which checks it or closes it as before, and the keeper may own another
+//! in its place. A kept connection taken before the last storage fault is
+//! closed instead of handed out, as the pool does with its own
+//! (`Database::connect`). The keeper owns at most half the pool's
+//! connections, so that the others go round through the pool, in its
+//! order, for the statements sent to it directly; an in-memory database
+//! has no keeper (its one connection is the database, and its pool rolls
+//! back what comes back to it).
 
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use sqlx::Sqlite;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::SqlitePool;
+use tokio::sync::Notify;
 
 use super::health::Health;
-
-/// The most connections kept out of the pool: the pool opens at most 10
-/// (sqlx's default), and this leaves it at least 6 for statements sent to
-/// it directly, while covering the broker's statements of a subscription
-/// (4 at once) and a unit of work.
-pub(crate) const MOST_KEPT: usize = 4;
 
 /// A connection and when it was taken from the pool: a connection opened
 /// before a storage fault was taken before it too, or the pool would have
@@ -45,9 +47,15 @@ struct Idle {
 
 /// The kept connections of one SQLite database (shared by its clones).
 pub(crate) struct Keeper {
-    idle: Mutex<Shelf>,
+    shelf: Mutex<Shelf>,
+    /// The most connections it owns: half the pool's.
+    most: usize,
+    /// Statements waiting for a connection here as well as from the pool.
+    waiting: AtomicUsize,
+    /// Tells them one came back.
+    returned: Notify,
     health: Arc<Health>,
-    /// The pool they come from, to see whether anyone may wait for one.
+    /// The pool they come from.
     pool: SqlitePool,
 }
 
@@ -55,6 +63,8 @@ pub(crate) struct Keeper {
 #[derive(Default)]
 struct Shelf {
     idle: Vec<Idle>,
+    /// The connections it owns: idle or lent.
+    owned: usize,
     /// The database is closing: connections go back to the pool.
     closed: bool,
 }
@@ -63,30 +73,65 @@ impl std::fmt::Debug for Keeper {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keeper")
             .field("idle", &self.idle_count())
+            .field("most", &self.most)
             .finish_non_exhaustive()
     }
 }
 
 impl Keeper {
     pub(crate) fn new(health: Arc<Health>, pool: SqlitePool) -> Self {
+        let most = usize::try_from(pool.options().get_max_connections() / 2).unwrap_or(1);
         Self {
-            idle: Mutex::new(Shelf::default()),
+            shelf: Mutex::new(Shelf::default()),
+            most: most.max(1),
+            waiting: AtomicUsize::new(0),
+            returned: Notify::new(),
             health,
             pool,
         }
     }
 
+    /// A connection for one of the framework's statements: a kept one,
+    /// else whichever comes first of the pool's and a kept one coming
+    /// back.
+    pub(crate) async fn acquire(self: &Arc<Self>) -> Result<Kept, sqlx::Error> {
+        if let Some(kept) = self.take() {
+            return Ok(kept);
+        }
+        let _waiting = Waiting::enter(&self.waiting);
+        let mut from_pool = pin!(self.pool.acquire());
+        loop {
+            let mut returned = pin!(self.returned.notified());
+            // Listening before looking: one given back in between wakes it.
+            returned.as_mut().enable();
+            if let Some(kept) = self.take() {
+                return Ok(kept);
+            }
+            tokio::select! {
+                conn = &mut from_pool => return conn.map(|conn| self.adopt(conn)),
+                () = returned => {}
+            }
+        }
+    }
+
     /// A kept connection still to be trusted, if there is one: the one
     /// given back last (its thread the likeliest to be warm).
-    pub(crate) fn take(self: &Arc<Self>) -> Option<Kept> {
+    fn take(self: &Arc<Self>) -> Option<Kept> {
         loop {
-            let idle = self.lock().idle.pop()?;
-            if self.health.retire(idle.taken_at.elapsed()) {
-                // Opened before a storage fault: closed, not reused.
-                let mut conn = idle.conn;
-                conn.close_on_drop();
-                continue;
-            }
+            let idle = {
+                let mut shelf = self.lock();
+                let idle = shelf.idle.pop()?;
+                if self.health.retire(idle.taken_at.elapsed()) {
+                    // Taken before a storage fault: closed, not reused,
+                    // and no longer owned.
+                    shelf.owned = shelf.owned.saturating_sub(1);
+                    drop(shelf);
+                    let mut conn = idle.conn;
+                    conn.close_on_drop();
+                    continue;
+                }
+                idle
+            };
             return Some(Kept {
                 conn: Some(idle.conn),
                 home: Some(Arc::clone(self)),
@@ -96,18 +141,25 @@ impl Keeper {
         }
     }
 
-    /// Wraps a connection just taken from the pool, to be kept when it
-    /// comes back well.
-    pub(crate) fn adopt(self: &Arc<Self>, conn: PoolConnection<Sqlite>) -> Kept {
+    /// Wraps a connection just taken from the pool: owned, to be kept
+    /// when it comes back well, while the keeper owns fewer than its most.
+    fn adopt(self: &Arc<Self>, conn: PoolConnection<Sqlite>) -> Kept {
+        let home = {
+            let mut shelf = self.lock();
+            (!shelf.closed && shelf.owned < self.most).then(|| {
+                shelf.owned += 1;
+                Arc::clone(self)
+            })
+        };
         Kept {
             conn: Some(conn),
-            home: Some(Arc::clone(self)),
+            home,
             taken_at: Instant::now(),
             reusable: false,
         }
     }
 
-    /// How many connections are kept now.
+    /// How many connections are kept idle now.
     pub(crate) fn idle_count(&self) -> usize {
         self.lock().idle.len()
     }
@@ -116,42 +168,70 @@ impl Keeper {
     /// now on, so that the pool can close them all.
     pub(crate) fn close(&self) {
         let idle = {
-            let mut kept = self.lock();
-            kept.closed = true;
-            std::mem::take(&mut kept.idle)
+            let mut shelf = self.lock();
+            shelf.closed = true;
+            let idle = std::mem::take(&mut shelf.idle);
+            shelf.owned = shelf.owned.saturating_sub(idle.len());
+            idle
         };
         drop(idle);
     }
 
-    /// Keeps `idle`, or gives it back to the pool when the keeper is full
-    /// or closed, or when the pool has every connection out (someone may be
-    /// waiting for one: a statement sent to the pool directly would
-    /// otherwise wait while connections sit here).
+    /// Keeps an owned connection that came back well for the next
+    /// statement, and wakes one waiting for it; gives it back to the pool
+    /// once the database closes.
     fn give_back(&self, idle: Idle) {
-        let pool_exhausted = self.pool.num_idle() == 0
-            && self.pool.size() >= self.pool.options().get_max_connections();
-        let mut kept = self.lock();
-        if !kept.closed && !pool_exhausted && kept.idle.len() < MOST_KEPT {
-            kept.idle.push(idle);
+        let mut shelf = self.lock();
+        if shelf.closed {
+            shelf.owned = shelf.owned.saturating_sub(1);
+            drop(shelf);
+            drop(idle);
             return;
         }
-        drop(kept);
-        drop(idle);
+        shelf.idle.push(idle);
+        drop(shelf);
+        if self.waiting.load(Ordering::Acquire) > 0 {
+            self.returned.notify_one();
+        }
+    }
+
+    /// An owned connection that went back to the pool: another may be
+    /// owned in its place.
+    fn disown(&self) {
+        let mut shelf = self.lock();
+        shelf.owned = shelf.owned.saturating_sub(1);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Shelf> {
         // Nothing panics while holding it; a poisoned list is still a list.
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+        self.shelf.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Counts a statement waiting for a connection, until dropped.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        Self(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
 /// A SQLite connection for the framework's statements, kept when it is
-/// dropped [reusable](Kept::reusable), else given back to the pool.
+/// dropped [reusable](Kept::reusable) and owned by a keeper, else given
+/// back to the pool.
 pub(crate) struct Kept {
     /// `None` only once dropped.
     conn: Option<PoolConnection<Sqlite>>,
-    /// Where it is kept; `None` for a connection of a database without a
-    /// keeper (in memory).
+    /// The keeper that owns it; `None` for one it does not (it owned
+    /// enough, or the database has none: in memory).
     home: Option<Arc<Keeper>>,
     taken_at: Instant,
     reusable: bool,
@@ -209,13 +289,18 @@ impl Drop for Kept {
         let Some(conn) = self.conn.take() else {
             return;
         };
-        match &self.home {
-            Some(home) if self.reusable => home.give_back(Idle {
+        let Some(home) = &self.home else {
+            // Through the pool, which checks it (or closes it when marked).
+            return drop(conn);
+        };
+        if self.reusable {
+            home.give_back(Idle {
                 conn,
                 taken_at: self.taken_at,
-            }),
-            // Through the pool, which checks it (or closes it when marked).
-            _ => drop(conn),
+            });
+        } else {
+            drop(conn);
+            home.disown();
         }
     }
 }
@@ -327,36 +412,73 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn at_most_a_few_are_kept() {
+    async fn it_owns_at_most_half_the_pool() {
         let db = database("most").await;
+        let max = db.sqlite().unwrap().options().get_max_connections() as usize;
         let mut taken = Vec::new();
-        for _ in 0..MOST_KEPT + 2 {
+        for _ in 0..max {
             taken.push(db.acquire().await.unwrap());
         }
         for mut conn in taken {
             conn.reusable();
             drop(conn);
         }
-        assert_eq!(kept(&db), MOST_KEPT);
+        assert_eq!(kept(&db), max / 2);
+        assert_eq!(db.keeper().unwrap().most, max / 2);
+    }
+
+    /// Every connection of the pool taken by the framework's statements:
+    /// the first taken (owned by the keeper) marked, and returned.
+    async fn all_taken(db: &Database) -> (PooledConnection, Vec<PooledConnection>) {
+        let max = db.sqlite().unwrap().options().get_max_connections() as usize;
+        let mut first = db.acquire().await.unwrap();
+        mark(&mut first).await;
+        let mut rest = Vec::new();
+        for _ in 1..max {
+            rest.push(db.acquire().await.unwrap());
+        }
+        (first, rest)
     }
 
     #[tokio::test]
-    async fn with_every_connection_of_the_pool_out_one_given_back_goes_to_the_pool() {
-        let db = database("exhausted").await;
-        let pool = db.sqlite().unwrap().clone();
-        let max = pool.options().get_max_connections() as usize;
-        let mut taken = Vec::new();
-        for _ in 0..max {
-            taken.push(db.acquire().await.unwrap());
+    async fn a_statement_waiting_for_a_connection_gets_one_that_comes_back_well() {
+        let db = database("waiting").await;
+        let (mut first, _rest) = all_taken(&db).await;
+        let waiter = db.clone();
+        let waiting = tokio::spawn(async move {
+            let mut conn = waiter.acquire().await.unwrap();
+            is_marked(&mut conn).await
+        });
+        // Not before it waits: a kept one would be taken at once.
+        let mut polls = 0;
+        while db.keeper().unwrap().waiting.load(Ordering::Acquire) == 0 {
+            polls += 1;
+            assert!(polls < 100_000, "the statement never waited");
+            tokio::task::yield_now().await;
         }
-        let waiting = tokio::spawn(async move { pool.acquire().await.map(drop) });
-        let mut first = taken.pop().unwrap();
         first.reusable();
         drop(first);
-        assert_eq!(kept(&db), 0, "the pool had nothing left: given back");
-        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        let marked = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
             .await
-            .expect("the waiting acquisition got the connection")
+            .expect("the waiting statement got the connection that came back")
+            .unwrap();
+        assert!(marked, "the kept connection, not one of the pool");
+    }
+
+    #[tokio::test]
+    async fn statements_sent_to_the_pool_still_get_its_other_connections() {
+        let db = database("direct").await;
+        let (_first, mut rest) = all_taken(&db).await;
+        let pool = db.sqlite().unwrap().clone();
+        let direct = tokio::spawn(async move { pool.acquire().await.map(drop) });
+        // The last taken is not the keeper's: it goes back to the pool,
+        // however well it ended.
+        let mut last = rest.pop().unwrap();
+        last.reusable();
+        drop(last);
+        tokio::time::timeout(std::time::Duration::from_secs(5), direct)
+            .await
+            .expect("the pool's waiter got the connection")
             .unwrap()
             .unwrap();
     }
