@@ -208,6 +208,23 @@ impl Keeper {
     }
 }
 
+impl Drop for Keeper {
+    /// The last clone of the database is gone: its kept connections go
+    /// back to the pool, or, outside a Tokio runtime (where giving one
+    /// back, which spawns a task, would panic), are closed on the spot.
+    fn drop(&mut self) {
+        let idle = std::mem::take(&mut self.lock().idle);
+        let in_runtime = tokio::runtime::Handle::try_current().is_ok();
+        for Idle { conn, .. } in idle {
+            if in_runtime {
+                drop(conn);
+            } else {
+                drop(conn.detach());
+            }
+        }
+    }
+}
+
 /// Counts a statement waiting for a connection, until dropped.
 struct Waiting<'a>(&'a AtomicUsize);
 
@@ -504,6 +521,25 @@ mod tests {
         conn.reusable();
         drop(conn);
         assert_eq!(kept(&db), 0);
+    }
+
+    #[test]
+    fn a_database_dropped_outside_a_runtime_closes_its_kept_connections() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let db = runtime.block_on(async {
+            let db = database("outside").await;
+            let mut conn = db.acquire().await.unwrap();
+            conn.reusable();
+            drop(conn);
+            db
+        });
+        assert_eq!(kept(&db), 1);
+        drop(runtime);
+        // Given back to the pool, this would spawn a task: a panic here.
+        drop(db);
     }
 
     #[tokio::test]
