@@ -11,6 +11,7 @@
 use bisslog_core::Error;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
 use sqlx::{Postgres, SqliteConnection};
 
 use super::health::SUSPECT_AFTER;
@@ -111,10 +112,19 @@ impl Database {
     ) -> Result<StatementConnection<'_>, sqlx::Error> {
         match self.pool() {
             PoolRef::Postgres(pool) => Ok(StatementConnection::Postgres(pool)),
-            PoolRef::Sqlite(pool) => Ok(StatementConnection::Sqlite(match self.keeper() {
-                Some(keeper) => keeper.acquire().await?,
-                None => Kept::pooled(pool.acquire().await?),
-            })),
+            PoolRef::Sqlite(pool) => Ok(StatementConnection::Sqlite(
+                self.kept_connection(pool).await?,
+            )),
+        }
+    }
+
+    /// A SQLite connection: a kept one (or whichever comes first of the
+    /// pool's and a kept one coming back), or the pool's when the
+    /// database keeps none (in memory).
+    async fn kept_connection(&self, pool: &SqlitePool) -> Result<Kept, sqlx::Error> {
+        match self.keeper() {
+            Some(keeper) => keeper.acquire().await,
+            None => Ok(Kept::pooled(pool.acquire().await?)),
         }
     }
 
@@ -131,10 +141,8 @@ impl Database {
     /// pool (both retire those a storage fault made untrustworthy before
     /// handing them out).
     async fn acquire_sqlite(&self) -> Result<Kept, Error> {
-        match self.statement_connection().await.map_err(map_error)? {
-            StatementConnection::Sqlite(conn) => Ok(conn),
-            StatementConnection::Postgres(_) => Err(no_pool()),
-        }
+        let pool = self.sqlite().ok_or_else(no_pool)?;
+        self.kept_connection(pool).await.map_err(map_error)
     }
 
     /// A PostgreSQL connection, or `Unavailable` at once during an outage.

@@ -132,12 +132,7 @@ impl Keeper {
                 }
                 idle
             };
-            return Some(Kept {
-                conn: Some(idle.conn),
-                home: Some(Arc::clone(self)),
-                taken_at: idle.taken_at,
-                reusable: false,
-            });
+            return Some(Kept::new(idle.conn, Some(Arc::clone(self)), idle.taken_at));
         }
     }
 
@@ -151,12 +146,7 @@ impl Keeper {
                 Arc::clone(self)
             })
         };
-        Kept {
-            conn: Some(conn),
-            home,
-            taken_at: Instant::now(),
-            reusable: false,
-        }
+        Kept::new(conn, home, Instant::now())
     }
 
     /// How many connections are kept idle now.
@@ -258,10 +248,14 @@ impl Kept {
     /// A connection of a database without a keeper: always given back to
     /// the pool.
     pub(crate) fn pooled(conn: PoolConnection<Sqlite>) -> Self {
+        Self::new(conn, None, Instant::now())
+    }
+
+    fn new(conn: PoolConnection<Sqlite>, home: Option<Arc<Keeper>>, taken_at: Instant) -> Self {
         Self {
             conn: Some(conn),
-            home: None,
-            taken_at: Instant::now(),
+            home,
+            taken_at,
             reusable: false,
         }
     }

@@ -531,9 +531,9 @@ impl OutboxRelay {
                     .execute(pool)
                     .await
                     .map(drop)
+                    .map_err(map_error)
             }
         }
-        .map_err(map_error)
     }
 
     /// Records a failed attempt on the event's row. When the broker could
