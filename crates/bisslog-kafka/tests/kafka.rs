@@ -1,7 +1,9 @@
-//! What the conformance suite does not show of the Kafka adapter, on the
-//! mock cluster: commits stop at the first unsettled offset, retries come
-//! back later with the next attempt, every group gets every message, a
-//! plain Kafka client reads and writes what bisslog does.
+//! What the conformance suite does not show of the Kafka adapter:
+//! commits stop at the first unsettled offset, retries come back later
+//! with the next attempt, every group gets every message, a plain Kafka
+//! client reads and writes what bisslog does. Each test runs on the mock
+//! cluster (`on_mock::`) and on the server of `BISSLOG_TEST_KAFKA_URL`
+//! (`on_server::`, skipped without one outside CI).
 
 #![allow(clippy::unwrap_used)]
 
@@ -19,16 +21,19 @@ use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::message::{Header, Headers as _, Message as _, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
+use common::On;
+
 const PATIENCE: Duration = Duration::from_secs(30);
 
-async fn broker() -> KafkaBroker {
-    KafkaBroker::connect(&common::url("")).await.unwrap()
+async fn broker(on: &On) -> KafkaBroker {
+    KafkaBroker::connect(&on.url("")).await.unwrap()
 }
 
-/// A fresh topic, made in the mock (which has no CreateTopics).
-async fn topic(name: &str) -> String {
+/// A fresh topic's name, the topic made in the mock (which has no
+/// CreateTopics; on a server the test's provisioning creates it).
+async fn topic(on: &On, name: &str) -> String {
     let topic = format!("kafka.{name}.{}", &bisslog_messaging::new_message_id()[..8]);
-    common::create_in_mock(&topic).await;
+    on.create_topic(&topic).await;
     topic
 }
 
@@ -64,10 +69,9 @@ async fn publish_keyed(broker: &KafkaBroker, queue: &str, key: &str, body: &str)
     message
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn commits_stop_at_the_first_unsettled_offset() {
-    let broker = broker().await;
-    let queue = topic("commits").await;
+async fn commits_stop_at_the_first_unsettled_offset(on: On) {
+    let broker = broker(&on).await;
+    let queue = topic(&on, "commits").await;
     broker.provision(&queue).await.unwrap();
     for n in 1..=3 {
         // One key: one partition, in order.
@@ -115,10 +119,9 @@ async fn commits_stop_at_the_first_unsettled_offset() {
 /// when the stream lags, waits for it to take half of them: with a
 /// prefetch of 4 and 60 records of one key waiting, each comes once, in
 /// order, and all are committed when the stream closes.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_small_prefetch_passes_every_record_on_in_order() {
-    let broker = broker().await;
-    let queue = topic("prefetch").await;
+async fn a_small_prefetch_passes_every_record_on_in_order(on: On) {
+    let broker = broker(&on).await;
+    let queue = topic(&on, "prefetch").await;
     broker.provision(&queue).await.unwrap();
     let sent: Vec<String> = (0..60).map(|n| n.to_string()).collect();
     for body in &sent {
@@ -146,10 +149,9 @@ async fn a_small_prefetch_passes_every_record_on_in_order() {
     again.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retries_come_back_later_with_the_next_attempt() {
-    let broker = broker().await;
-    let queue = topic("retry").await;
+async fn retries_come_back_later_with_the_next_attempt(on: On) {
+    let broker = broker(&on).await;
+    let queue = topic(&on, "retry").await;
     broker.provision(&queue).await.unwrap();
     let sent = publish_keyed(&broker, &queue, "k", r#"{"n":1}"#).await;
     let mut deliveries = broker.subscribe(&subscription(&queue, "g")).await.unwrap();
@@ -163,7 +165,9 @@ async fn retries_come_back_later_with_the_next_attempt() {
     let second = next(&mut deliveries).await;
     assert!(
         retried_at.elapsed() >= Duration::from_millis(700),
-        "not before its delay"
+        "not before its delay: attempt {} after {:?}",
+        second.attempt(),
+        retried_at.elapsed()
     );
     assert_eq!(second.message().id, sent.id, "the same message");
     assert_eq!(second.attempt(), 2);
@@ -181,9 +185,8 @@ async fn retries_come_back_later_with_the_next_attempt() {
     deliveries.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn missing_topics_are_errors() {
-    let broker = broker().await;
+async fn missing_topics_are_errors(on: On) {
+    let broker = broker(&on).await;
     let queue = format!(
         "kafka.missing.{}",
         &bisslog_messaging::new_message_id()[..8]
@@ -202,17 +205,16 @@ async fn missing_topics_are_errors() {
     assert!(error.to_string().contains("` `"), "{error}");
 }
 
-/// A plain client's configuration on the mock cluster.
-fn plain() -> ClientConfig {
+/// A plain client's configuration.
+fn plain(on: &On) -> ClientConfig {
     let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", &common::mock().bootstrap);
+    config.set("bootstrap.servers", on.bootstrap());
     config
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_group_gets_every_message_and_plain_clients_interoperate() {
-    let broker = broker().await;
-    let queue = topic("interop").await;
+async fn every_group_gets_every_message_and_plain_clients_interoperate(on: On) {
+    let broker = broker(&on).await;
+    let queue = topic(&on, "interop").await;
     broker.provision(&queue).await.unwrap();
     let mut sent = Message::new(&br#"{"id":7}"#[..]).with_header(
         "traceparent",
@@ -243,8 +245,9 @@ async fn every_group_gets_every_message_and_plain_clients_interoperate() {
 
     // A plain consumer sees the key and the documented headers.
     let topic = queue.clone();
+    let mut reader = plain(&on);
     let (key, headers) = tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = plain()
+        let consumer: BaseConsumer = reader
             .set("group.id", "plain-reader")
             .set("auto.offset.reset", "earliest")
             .create()
@@ -297,7 +300,7 @@ async fn every_group_gets_every_message_and_plain_clients_interoperate() {
     }
 
     // A plain producer's record reaches a bisslog consumer.
-    let producer: FutureProducer = plain().create().unwrap();
+    let producer: FutureProducer = plain(&on).create().unwrap();
     let record = FutureRecord::to(&queue)
         .key("pk")
         .payload(r#"{"plain":true}"#)
@@ -323,3 +326,36 @@ async fn every_group_gets_every_message_and_plain_clients_interoperate() {
     delivery.ack().await.unwrap();
     deliveries.close().await;
 }
+
+/// Each test above twice: on the mock cluster, and on the server.
+macro_rules! on_mock_and_server {
+    ($($case:ident),* $(,)?) => {
+        mod on_mock {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::On::Mock).await;
+                }
+            )*
+        }
+
+        mod on_server {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    if let Some(on) = super::On::server() {
+                        super::$case(on).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_mock_and_server!(
+    commits_stop_at_the_first_unsettled_offset,
+    a_small_prefetch_passes_every_record_on_in_order,
+    retries_come_back_later_with_the_next_attempt,
+    missing_topics_are_errors,
+    every_group_gets_every_message_and_plain_clients_interoperate,
+);

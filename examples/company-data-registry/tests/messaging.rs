@@ -1,7 +1,8 @@
 //! The registry's messaging end to end, with the real binaries: its
 //! consumer trigger and its `company_data.inserted` events reaching the
 //! audit service, on the in-process broker (one process), on NATS
-//! JetStream and on RabbitMQ, with SQLite and PostgreSQL.
+//! JetStream, RabbitMQ, Redis Streams and (with the example's `kafka`
+//! feature) Kafka, with SQLite and PostgreSQL.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -191,6 +192,17 @@ async fn the_consumer_trigger_and_the_event_flow_on_redis_and_sqlite() {
         return;
     }
     the_consumer_trigger_and_the_event_flow(RealBroker::Redis, TestDatabase::sqlite().await).await;
+}
+
+/// With the example's `kafka` feature (`.ci/run` runs it on Tansu, a
+/// Kafka-compatible broker).
+#[cfg(feature = "kafka")]
+#[tokio::test]
+async fn the_consumer_trigger_and_the_event_flow_on_kafka_and_sqlite() {
+    if !RealBroker::Kafka.available() {
+        return;
+    }
+    the_consumer_trigger_and_the_event_flow(RealBroker::Kafka, TestDatabase::sqlite().await).await;
 }
 
 /// Two instances of the registry on one PostgreSQL database and one NATS

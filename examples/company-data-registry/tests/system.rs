@@ -6,8 +6,8 @@
 //! registry's database (the deliberate shared database). The registry's
 //! `company_data.inserted` events reach both of their subscribers, the
 //! audit service and the importer, each insertion once each. In one process on
-//! the in-process broker, and as separate processes on NATS JetStream and
-//! RabbitMQ.
+//! the in-process broker, and as separate processes on NATS JetStream,
+//! RabbitMQ, Redis Streams and (with the example's `kafka` feature) Kafka.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -246,4 +246,15 @@ async fn an_import_between_processes_on_redis_and_sqlite() {
         return;
     }
     an_import_between_processes(RealBroker::Redis, TestDatabase::sqlite().await).await;
+}
+
+/// With the example's `kafka` feature (`.ci/run` runs it on Tansu, a
+/// Kafka-compatible broker).
+#[cfg(feature = "kafka")]
+#[tokio::test]
+async fn an_import_between_processes_on_kafka_and_sqlite() {
+    if !RealBroker::Kafka.available() {
+        return;
+    }
+    an_import_between_processes(RealBroker::Kafka, TestDatabase::sqlite().await).await;
 }

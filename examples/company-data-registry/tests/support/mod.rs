@@ -273,6 +273,9 @@ pub enum RealBroker {
     Nats,
     Amqp,
     Redis,
+    /// With the example's `kafka` feature.
+    #[cfg(feature = "kafka")]
+    Kafka,
 }
 
 impl RealBroker {
@@ -282,6 +285,8 @@ impl RealBroker {
             RealBroker::Nats => "BISSLOG_TEST_NATS_URL",
             RealBroker::Amqp => "BISSLOG_TEST_AMQP_URL",
             RealBroker::Redis => "BISSLOG_TEST_REDIS_URL",
+            #[cfg(feature = "kafka")]
+            RealBroker::Kafka => "BISSLOG_TEST_KAFKA_URL",
         }
     }
 
@@ -349,6 +354,13 @@ pub async fn client(broker: RealBroker, namespace: &str) -> bisslog::messaging::
                 .unwrap(),
             namespace,
         ),
+        #[cfg(feature = "kafka")]
+        RealBroker::Kafka => Namespaced::new(
+            bisslog::kafka::KafkaBroker::connect(&RealBroker::Kafka.url())
+                .await
+                .unwrap(),
+            namespace,
+        ),
     }
 }
 
@@ -409,6 +421,10 @@ pub async fn clean_up(broker: RealBroker, namespace: &str) {
                 .await
                 .unwrap();
         }
+        // The namespace's topics are left: the adapter deletes no topic,
+        // and the test's are named for it alone.
+        #[cfg(feature = "kafka")]
+        RealBroker::Kafka => {}
     }
 }
 
