@@ -42,8 +42,15 @@ replication, no page cache), and answers from librdkafka's own code. What
 is compared is the consumer's CPU per message on the client side, where
 both contenders run the same librdkafka.
 
+With KAFKA_BOOTSTRAP set (host:port of a Kafka server, such as the Tansu
+that .ci/run starts on 127.0.0.1:9092), each run uses fresh topics on that
+server instead (`kafka-tool MODE=create`: `bench.add.<run>` and its
+`.dlq`, PARTITIONS partitions, replication 1), made before the publisher
+writes; the server is not restarted between runs and its topics are left.
+
 Usage: python3 bench/kafka-compare.py   (knobs: N, MQ_REPS, CONTENDERS,
-       PARTITIONS, SERVER_CPUS, CLIENT_CPUS, BENCH_WORK, HARNESS)
+       PARTITIONS, SERVER_CPUS, CLIENT_CPUS, KAFKA_BOOTSTRAP, BENCH_WORK,
+       HARNESS)
 Prints a Markdown table of medians; every measurement goes to
 $BENCH_WORK/results/kafka-<UTC timestamp>/raw.jsonl.
 """
@@ -70,6 +77,7 @@ SERVER_CPUS = os.environ.get("SERVER_CPUS", "0")
 CLIENT_CPUS = os.environ.get("CLIENT_CPUS", "1")
 TIMEOUT_S = 180
 TOPIC = "bench.add"
+SERVER = os.environ.get("KAFKA_BOOTSTRAP", "")
 BASELINE = "raw-rdkafka"
 
 CONTENDERS = {
@@ -97,6 +105,8 @@ AA = (("bisslog-rs", "bisslog-rs-again"), ("raw-rdkafka", "raw-rdkafka-again"),
 class Cluster:
     """The mock cluster process: up until its stdin closes."""
 
+    topic = TOPIC
+
     def __init__(self, logpath):
         self.logf = open(logpath, "ab")
         self.p = subprocess.Popen(
@@ -119,8 +129,24 @@ class Cluster:
         self.logf.close()
 
 
-def tool(mode, bootstrap, timeout=300):
-    env = {**os.environ, "BOOTSTRAP": bootstrap, "TOPIC": TOPIC, "MODE": mode, "N": str(N)}
+class Server:
+    """Fresh topics on the server of KAFKA_BOOTSTRAP, one pair per run."""
+
+    def __init__(self, name, rep):
+        self.bootstrap = SERVER
+        self.topic = f"{TOPIC}.{name}.{rep}.{time.time_ns()}"
+        r = subprocess.run([TOOL], env={**os.environ, "BOOTSTRAP": SERVER, "TOPIC": self.topic,
+                                        "MODE": "create", "PARTITIONS": PARTITIONS},
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError(f"kafka-tool create: {r.stderr[-500:]}")
+
+    def stop(self):
+        pass
+
+
+def tool(mode, bootstrap, topic, timeout=300):
+    env = {**os.environ, "BOOTSTRAP": bootstrap, "TOPIC": topic, "MODE": mode, "N": str(N)}
     r = subprocess.run(["taskset", "-c", CLIENT_CPUS, TOOL], env=env,
                        capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0:
@@ -130,18 +156,21 @@ def tool(mode, bootstrap, timeout=300):
 
 def one_run(name, out, rep):
     argv, extra = CONTENDERS[name]
-    cluster = Cluster(os.path.join(out, "logs", f"cluster-{name}-rep{rep}.log"))
+    if SERVER:
+        cluster = Server(name, rep)
+    else:
+        cluster = Cluster(os.path.join(out, "logs", f"cluster-{name}-rep{rep}.log"))
     try:
-        return measure(name, out, rep, argv, extra, cluster.bootstrap)
+        return measure(name, out, rep, argv, extra, cluster.bootstrap, cluster.topic)
     finally:
         cluster.stop()
 
 
-def measure(name, out, rep, argv, extra, bootstrap):
-    pub = tool("publish", bootstrap)
+def measure(name, out, rep, argv, extra, bootstrap, topic):
+    pub = tool("publish", bootstrap, topic)
     watcher = subprocess.Popen(
         ["taskset", "-c", CLIENT_CPUS, TOOL],
-        env={**os.environ, "BOOTSTRAP": bootstrap, "TOPIC": TOPIC, "MODE": "watch",
+        env={**os.environ, "BOOTSTRAP": bootstrap, "TOPIC": topic, "MODE": "watch",
              "TIMEOUT_S": str(TIMEOUT_S)},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = watcher.stdout.readline().strip()
@@ -150,7 +179,7 @@ def measure(name, out, rep, argv, extra, bootstrap):
         raise RuntimeError(f"watcher: {line} {watcher.stderr.read()[-500:]}")
     logpath = os.path.join(out, "logs", f"kafka-{name}-rep{rep}.log")
     env = {**os.environ, "BOOTSTRAP": bootstrap, "KAFKA_URL": f"kafka://{bootstrap}",
-           "TOPIC": TOPIC, "SUBJECT": TOPIC, "BENCH_WORK": WORK, "RUST_LOG": "info", **extra}
+           "TOPIC": topic, "SUBJECT": topic, "BENCH_WORK": WORK, "RUST_LOG": "info", **extra}
     consumer = Group(argv, env=env, logpath=logpath, cpus=SERVER_CPUS)
     try:
         # A consumer that exits (cannot connect, cannot start) ends the run
@@ -195,7 +224,8 @@ def main():
         sys.exit(f"{TOOL} is missing: build bench/bisslog-rs-mq first (bench/README.md)")
     out = mq_compare.results_dir(WORK, "kafka")
     rows = mq_compare.run_rounds(names, REPS, one_run, out, log)
-    title = (f"Kafka (librdkafka mock cluster, {PARTITIONS} partitions) consumer, N={N}, "
+    where = f"the server at {SERVER}" if SERVER else "librdkafka mock cluster"
+    title = (f"Kafka ({where}, {PARTITIONS} partitions) consumer, N={N}, "
              f"medians of {REPS} reps")
     # With an older build in the run, CPU is compared to it as well.
     before = "bisslog-rs-before" if "bisslog-rs-before" in names else None

@@ -4,13 +4,14 @@
 //! watcher that times any consumer from the cluster's side. `publish` and
 //! `watch` print one JSON line.
 //!
-//!   MODE       cluster | publish | consume | watch
+//!   MODE       cluster | create | publish | consume | watch
 //!   BOOTSTRAP  the cluster's bootstrap servers (every mode but cluster)
 //!   TOPIC      default bench.add
 //!   GROUP      the raw consumer's and the watcher's consumer group,
 //!              default the topic (as bisslog-kafka names a command's group)
-//!   PARTITIONS the topic's partitions (cluster; default 3, bisslog-kafka's)
-//!   ALSO       more topics the cluster creates, separated by commas
+//!   PARTITIONS the topic's partitions (cluster, create; default 3,
+//!              bisslog-kafka's)
+//!   ALSO       more topics the cluster or create makes, separated by commas
 //!              (default `<TOPIC>.dlq`: the consumer trigger's dead letters)
 //!   N          records to publish (default 100000)
 //!   COMMIT_EVERY the raw consumer commits after this many records (default
@@ -20,6 +21,8 @@
 //! `cluster` starts a one-broker mock cluster in this process, creates the
 //! topics (the mock does not answer CreateTopics), prints the bootstrap
 //! servers and runs until its standard input closes (or SIGTERM).
+//! `create` makes the same topics on a server (CreateTopics, replication
+//! 1) and exits.
 //!
 //! Records are laid out as bisslog-kafka writes them: no key, the JSON
 //! payload `{"a":i,"b":1,"c":2}`, headers `message-id` and `content-type:
@@ -67,6 +70,7 @@ fn main() -> Result<(), Error> {
     let bootstrap: String = std::env::var("BOOTSTRAP").map_err(|_| "BOOTSTRAP is not set")?;
     let group: String = env_or("GROUP", topic.clone());
     match mode.as_str() {
+        "create" => create(&bootstrap, &topic),
         "publish" => publish(&bootstrap, &topic),
         "consume" => consume(&bootstrap, &topic, &group),
         "watch" => watch(&bootstrap, &topic, &group),
@@ -86,6 +90,33 @@ fn cluster(topic: &str) -> Result<(), Error> {
     // The broker lives as long as the driver keeps our stdin open.
     let mut sink = Vec::new();
     std::io::stdin().read_to_end(&mut sink)?;
+    Ok(())
+}
+
+fn create(bootstrap: &str, topic: &str) -> Result<(), Error> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    let partitions: i32 = env_or("PARTITIONS", 3);
+    let also: String = env_or("ALSO", format!("{topic}.dlq"));
+    let names: Vec<&str> = std::iter::once(topic)
+        .chain(also.split(',').filter(|t| !t.is_empty()))
+        .collect();
+    let topics: Vec<NewTopic<'_>> = names
+        .iter()
+        .map(|name| NewTopic::new(name, partitions, TopicReplication::Fixed(1)))
+        .collect();
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    for result in runtime.block_on(admin.create_topics(&topics, &options))? {
+        if let Err((name, code)) = result {
+            return Err(format!("creating {name}: {code}").into());
+        }
+    }
     Ok(())
 }
 

@@ -29,7 +29,7 @@
 //!   done, and their messages come back (the inbox rows went with the
 //!   rollback, so exactly-once holds).
 //!
-//! Writes outside units of work ([`WriteTurn`]: the relay's, leases', a
+//! Writes outside units of work ([`BatchTurn`]: the relay's, leases', a
 //! transaction of its own) take the same turn, after the open transaction
 //! commits.
 //!
@@ -270,14 +270,14 @@ impl GroupCommit {
 /// it such writes wait for SQLite's write lock with the busy handler's
 /// sleeps and, under load, find it free only between shared transactions;
 /// with it they wait in line like any unit of work.
-pub(crate) struct WriteTurn {
+pub(crate) struct BatchTurn {
     _batch: OwnedMutexGuard<Batch>,
 }
 
 impl GroupCommit {
     /// Waits for the turn (at most the busy timeout), commits the shared
     /// transaction if one is open, and holds the turn.
-    pub(crate) async fn write_turn(&self) -> Result<WriteTurn, Error> {
+    pub(crate) async fn write_turn(&self) -> Result<BatchTurn, Error> {
         let (give, take) = oneshot::channel();
         let turn = Arc::clone(&self.turn);
         let store = self.store.clone();
@@ -290,7 +290,7 @@ impl GroupCommit {
             let _ = give.send(batch);
         });
         match tokio::time::timeout(TURN_PATIENCE, take).await {
-            Ok(Ok(batch)) => Ok(WriteTurn { _batch: batch }),
+            Ok(Ok(batch)) => Ok(BatchTurn { _batch: batch }),
             Ok(Err(_)) => Err(ended()),
             Err(_) => Err(busy()),
         }

@@ -11,8 +11,9 @@ use bisslog_core::{BoxFuture, Error};
 use bisslog_messaging::{UnitOfWork, Work};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::batch::{Member, WriteTurn};
+use crate::batch::Member;
 use crate::clock::now_ms;
+use crate::database::WriteTurn;
 use crate::database::{Backend, Database, PooledConnection};
 use crate::on_engine;
 use crate::session::Connection;
@@ -31,7 +32,8 @@ pub(crate) struct Tx {
     conn: PooledConnection,
     db: Database,
     open: bool,
-    /// Under group commit, the turn it writes in (dropped with it).
+    /// Its turn to write (`database/write_gate.rs`, or group commit's),
+    /// dropped with it.
     _turn: Option<WriteTurn>,
 }
 

@@ -6,6 +6,7 @@ pub(crate) use acquire::PooledConnection;
 pub(crate) mod health;
 mod kept;
 mod readiness;
+mod write_gate;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -18,10 +19,12 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::batch::{GroupCommit, WriteTurn};
+use crate::batch::GroupCommit;
 use crate::error::SqlError;
 use health::Health;
 use kept::Keeper;
+use write_gate::WriteGate;
+pub(crate) use write_gate::WriteTurn;
 
 /// Which database engine a [`Database`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,6 +80,9 @@ pub struct Database {
     outbox_wake: Arc<tokio::sync::Notify>,
     /// SQLite's group commit (`?group_commit=N`), when on.
     group_commit: Option<Arc<GroupCommit>>,
+    /// The queue of a SQLite file's writers without group commit
+    /// (`write_gate.rs`); `None` on PostgreSQL and in memory.
+    write_gate: Option<WriteGate>,
     /// The SQLite connections kept between the framework's statements
     /// (`kept.rs`); `None` on PostgreSQL and in memory.
     keeper: Option<Arc<Keeper>>,
@@ -203,6 +209,11 @@ impl Database {
             }
             _ => None,
         };
+        // In memory the one connection is the queue already.
+        let write_gate = (matches!(pool, Pool::Sqlite(_))
+            && group_commit.is_none()
+            && !location.starts_with(IN_MEMORY))
+        .then(WriteGate::default);
         Ok(Self {
             pool,
             id,
@@ -210,6 +221,7 @@ impl Database {
             location: location.into(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             group_commit,
+            write_gate,
             keeper,
         })
     }
@@ -226,13 +238,17 @@ impl Database {
         self.group_commit.as_ref()
     }
 
-    /// Under group commit, the turn a write outside units of work takes
-    /// (the shared transaction commits first, none begins meanwhile);
-    /// `None` without it. Held while the write runs.
+    /// The turn a write takes on SQLite, held while it runs: a
+    /// transaction of its own (from before `BEGIN IMMEDIATE` to its end)
+    /// or a write of the framework's. Under group commit the shared
+    /// transaction commits first and none begins meanwhile; otherwise the
+    /// file's writers queue in arrival order (`write_gate.rs`). `None` on
+    /// PostgreSQL and in memory.
     pub(crate) async fn write_turn(&self) -> Result<Option<WriteTurn>, bisslog_core::Error> {
-        match &self.group_commit {
-            Some(group) => group.write_turn().await.map(Some),
-            None => Ok(None),
+        match (&self.group_commit, &self.write_gate) {
+            (Some(group), _) => group.write_turn().await.map(|t| Some(WriteTurn::batch(t))),
+            (None, Some(gate)) => gate.turn().await.map(Some),
+            (None, None) => Ok(None),
         }
     }
 
