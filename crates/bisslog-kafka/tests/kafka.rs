@@ -327,6 +327,58 @@ async fn every_group_gets_every_message_and_plain_clients_interoperate(on: On) {
     deliveries.close().await;
 }
 
+/// The partitions of `topic` the cluster reports.
+fn partitions(on: &On, topic: &str) -> usize {
+    let consumer: BaseConsumer = plain(on).create().unwrap();
+    let metadata = consumer.fetch_metadata(Some(topic), PATIENCE).unwrap();
+    metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic)
+        .map_or(0, |t| t.partitions().len())
+}
+
+/// On a server only (the mock has no CreateTopics): provisioning creates a
+/// missing topic with the configured partitions through the admin API, and
+/// leaves an operator's topic as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provisioning_creates_missing_topics_and_changes_no_other() {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+
+    let Some(on) = On::server() else {
+        return;
+    };
+    let broker = KafkaBroker::connect(&on.url("&partitions=5"))
+        .await
+        .unwrap();
+    let fresh = topic(&on, "fresh").await;
+    broker.provision(&fresh).await.unwrap();
+    assert_eq!(
+        partitions(&on, &fresh),
+        5,
+        "created with the URL's partitions"
+    );
+
+    let operators = topic(&on, "operators").await;
+    let admin: AdminClient<DefaultClientContext> = plain(&on).create().unwrap();
+    let created = admin
+        .create_topics(
+            [&NewTopic::new(&operators, 1, TopicReplication::Fixed(1))],
+            &AdminOptions::new().operation_timeout(Some(PATIENCE)),
+        )
+        .await
+        .unwrap();
+    assert!(created.iter().all(Result::is_ok), "{created:?}");
+    broker.provision(&operators).await.unwrap();
+    assert_eq!(
+        partitions(&on, &operators),
+        1,
+        "left as the operator made it"
+    );
+    publish_keyed(&broker, &operators, "k", "{}").await;
+}
+
 /// Each test above twice: on the mock cluster, and on the server.
 macro_rules! on_mock_and_server {
     ($($case:ident),* $(,)?) => {
