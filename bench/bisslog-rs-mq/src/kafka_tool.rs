@@ -17,6 +17,9 @@
 //!   COMMIT_EVERY the raw consumer commits after this many records (default
 //!              256) and whenever a poll comes back empty
 //!   POLL_MS    watch poll interval (default 5)   TIMEOUT_S watch timeout (default 120)
+//!   EXPECT     watch: the records to wait for, instead of the partitions'
+//!              watermarks (a fresh topic on a server whose watermarks are
+//!              wrong)
 //!
 //! `cluster` starts a one-broker mock cluster in this process, creates the
 //! topics (the mock does not answer CreateTopics), prints the bootstrap
@@ -248,6 +251,13 @@ fn watch(bootstrap: &str, topic: &str, group: &str) -> Result<(), Error> {
         end += high;
         count += high - low;
         list.add_partition(topic, partition);
+    }
+    // A server whose watermarks cannot be trusted (Tansu 0.6 answers
+    // ListOffsets with a high watermark of 1 per partition): the records
+    // of a fresh topic, from offset 0, as the driver published them.
+    let expected: i64 = env_or("EXPECT", 0);
+    if expected > 0 {
+        (end, count) = (expected, expected);
     }
     println!("READY");
     let t0 = Instant::now();
