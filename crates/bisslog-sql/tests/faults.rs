@@ -224,14 +224,22 @@ async fn a_call_cancelled_while_its_begin_waits_leaves_no_transaction_behind() {
     for result in futures_util::future::join_all(warm_up).await {
         result.unwrap();
     }
-    for _ in 0..3 {
-        let mut holder = db.transaction().await.unwrap();
+    // A second pool of the same file, as another process would be: its
+    // transaction holds SQLite's write lock but not this pool's turn to
+    // write (`write_gate.rs`), so the cancelled call gets its turn and
+    // waits in `BEGIN IMMEDIATE` itself. Every other round the holder is
+    // this pool's, and the call is cancelled while it waits for the turn.
+    let other = Database::connect(&test.url).await.unwrap();
+    for round in 0..4 {
+        let holder_db = if round % 2 == 0 { &other } else { &db };
+        let mut holder = holder_db.transaction().await.unwrap();
         on_engine!(holder.connection().unwrap(), conn => {
             sqlx::query("INSERT INTO notes (body) VALUES (x'01')").execute(conn).await.map(drop)
         })
         .unwrap();
         // The write lock is held: this `BEGIN IMMEDIATE` waits (SQLite's
-        // busy timeout is 5 s), and the timeout cancels the call.
+        // busy timeout is 5 s), or the turn does, and the timeout cancels
+        // the call.
         let cancelled = tokio::time::timeout(Duration::from_millis(200), db.transaction()).await;
         assert!(
             cancelled.is_err(),
@@ -252,7 +260,8 @@ async fn a_call_cancelled_while_its_begin_waits_leaves_no_transaction_behind() {
         .fetch_one(db.sqlite().unwrap())
         .await
         .unwrap();
-    assert_eq!(rows, 4 + 3 * 13);
+    assert_eq!(rows, 4 + 4 * 13);
+    other.close().await;
     test.drop_database().await;
 }
 
