@@ -38,18 +38,13 @@
 //! other writer, as it held SQLite's write lock without group commit.
 
 use std::sync::{Arc, OnceLock, Weak};
-use std::time::Duration;
 
 use bisslog_core::{Error, ErrorKind, UseCaseError as _};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
 
 use crate::database::health::Health;
-use crate::database::{Database, PooledConnection};
+use crate::database::{BUSY_TIMEOUT, Database, PooledConnection};
 use crate::session::Connection;
-
-/// How long a unit of work waits for its turn: SQLite's busy timeout,
-/// which `BEGIN IMMEDIATE` waits for the write lock without group commit.
-const TURN_PATIENCE: Duration = Duration::from_secs(5);
 
 /// The inbox's record, as [`Member::record`] sends it: `RETURNING` tells a
 /// new record from a known one (the changes SQLite counts are not this
@@ -234,7 +229,7 @@ impl GroupCommit {
                 self.store.clone(),
             ));
         });
-        let mut batch = tokio::time::timeout(TURN_PATIENCE, Arc::clone(&self.turn).lock_owned())
+        let mut batch = tokio::time::timeout(BUSY_TIMEOUT, Arc::clone(&self.turn).lock_owned())
             .await
             .map_err(|_| busy())?;
         let store = self.store.clone();
@@ -289,7 +284,7 @@ impl GroupCommit {
             commit(&mut batch, &store).await;
             let _ = give.send(batch);
         });
-        match tokio::time::timeout(TURN_PATIENCE, take).await {
+        match tokio::time::timeout(BUSY_TIMEOUT, take).await {
             Ok(Ok(batch)) => Ok(BatchTurn { _batch: batch }),
             Ok(Err(_)) => Err(ended()),
             Err(_) => Err(busy()),

@@ -124,10 +124,6 @@ impl Drop for Tx {
 }
 
 /// Where a unit of work stands.
-#[allow(
-    clippy::large_enum_variant,
-    reason = "one per unit of work, kept behind an `Arc<Mutex<_>>` and never moved once there: boxing the transaction would only add an allocation per call"
-)]
 pub(crate) enum Slot {
     /// No adapter has joined yet: no transaction, no connection held.
     Idle,

@@ -26,6 +26,11 @@ use kept::Keeper;
 use write_gate::WriteGate;
 pub(crate) use write_gate::WriteTurn;
 
+/// How long a writer waits for SQLite's write lock (its busy timeout), and
+/// so for its turn in the writers' line (`write_gate.rs`) or in group
+/// commit (`crate::batch`), which stand in for that wait.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Which database engine a [`Database`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
@@ -122,7 +127,7 @@ impl Database {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5))
+                .busy_timeout(BUSY_TIMEOUT)
                 .foreign_keys(true);
             // An in-memory database lives as long as its one connection.
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -246,7 +251,7 @@ impl Database {
     /// PostgreSQL and in memory.
     pub(crate) async fn write_turn(&self) -> Result<Option<WriteTurn>, bisslog_core::Error> {
         match (&self.group_commit, &self.write_gate) {
-            (Some(group), _) => group.write_turn().await.map(|t| Some(WriteTurn::batch(t))),
+            (Some(group), _) => group.write_turn().await.map(|t| Some(WriteTurn::Batch(t))),
             (None, Some(gate)) => gate.turn().await.map(Some),
             (None, None) => Ok(None),
         }

@@ -23,29 +23,22 @@
 //! use it; under group commit its own turn takes this one's place.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bisslog_core::{Error, ErrorKind};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use super::BUSY_TIMEOUT;
 use crate::batch::BatchTurn;
-
-/// How long a writer waits for its turn: SQLite's busy timeout, which
-/// `BEGIN IMMEDIATE` waited for the write lock.
-const PATIENCE: Duration = Duration::from_secs(5);
 
 /// The queue of a SQLite file database's writers (shared by its clones).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct WriteGate(Arc<Mutex<()>>);
 
 impl WriteGate {
-    /// Waits for the turn, at most [`PATIENCE`].
+    /// Waits for the turn, at most [`BUSY_TIMEOUT`].
     pub(crate) async fn turn(&self) -> Result<WriteTurn, Error> {
-        match tokio::time::timeout(PATIENCE, Arc::clone(&self.0).lock_owned()).await {
-            Ok(guard) => Ok(WriteTurn {
-                _gate: Some(guard),
-                _batch: None,
-            }),
+        match tokio::time::timeout(BUSY_TIMEOUT, Arc::clone(&self.0).lock_owned()).await {
+            Ok(guard) => Ok(WriteTurn::Gate(guard)),
             Err(_) => Err(Error::new(
                 ErrorKind::Unavailable,
                 "database-busy",
@@ -55,20 +48,14 @@ impl WriteGate {
     }
 }
 
-/// A writer's turn, held while it writes: the gate's, or group commit's.
-pub(crate) struct WriteTurn {
-    _gate: Option<OwnedMutexGuard<()>>,
-    _batch: Option<BatchTurn>,
-}
-
-impl WriteTurn {
+/// A writer's turn, held (never read) while it writes: dropping it lets
+/// the next writer in.
+#[allow(dead_code, reason = "the guards are held for their drop, never read")]
+pub(crate) enum WriteTurn {
+    /// Its turn in the writers' line.
+    Gate(OwnedMutexGuard<()>),
     /// Group commit's turn.
-    pub(crate) fn batch(turn: BatchTurn) -> Self {
-        Self {
-            _gate: None,
-            _batch: Some(turn),
-        }
-    }
+    Batch(BatchTurn),
 }
 
 #[cfg(test)]
@@ -117,6 +104,6 @@ mod tests {
         let error = gate.turn().await.err().expect("busy");
         assert_eq!(error.kind(), ErrorKind::Unavailable);
         assert_eq!(error.code(), "database-busy");
-        assert_eq!(started.elapsed(), PATIENCE);
+        assert_eq!(started.elapsed(), BUSY_TIMEOUT);
     }
 }
