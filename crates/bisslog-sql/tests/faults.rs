@@ -158,8 +158,12 @@ async fn connections_opened_while_the_file_was_read_only_are_replaced() {
     // Writable again however the test ends: an immutable file left behind
     // could not even be deleted.
     let _writable_again = Unprotect(Path::new(&file));
-    // Six sessions at once: the pool opens connections now, which SQLite
-    // opens read-only, silently, for the rest of their lives.
+    // A pool opened now: every connection it opens SQLite opens read-only,
+    // silently, for the rest of its life. (The first pool's connections,
+    // opened before and kept between its writes, stay writable; its
+    // writers take turns, so they could take every write.)
+    let db = Database::connect(&test.url).await.unwrap();
+    // Six sessions at once: the pool opens six such connections.
     let readers = futures_util::future::join_all((0..6).map(|_| db.reader())).await;
     drop(readers);
     let writes = futures_util::future::join_all((0..6).map(|_| write(&db, 64))).await;
@@ -178,6 +182,7 @@ async fn connections_opened_while_the_file_was_read_only_are_replaced() {
     // a readonly database" minutes later.
     let healed = until_healed(&db, 60, 6, Duration::from_secs(5)).await;
     eprintln!("writes succeed again {healed:?} after the file became writable");
+    db.close().await;
     test.drop_database().await;
 }
 
