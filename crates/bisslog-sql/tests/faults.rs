@@ -251,6 +251,12 @@ async fn a_call_cancelled_while_its_begin_waits_leaves_no_transaction_behind() {
             "a transaction began while another held the write lock"
         );
         holder.commit().await.unwrap();
+        // The cancelled call's connection is settled before anything else
+        // writes: its `BEGIN` runs now that the lock is free, and it is
+        // closed (or, were the rule broken, pooled inside that
+        // transaction). Writes right away could keep the lock busy until
+        // SQLite's busy timeout ended that `BEGIN`, hiding the difference.
+        connections_back(&db).await;
         // Every later write commits at once, on whichever connection.
         for n in 0..12 {
             let written = tokio::time::timeout(Duration::from_secs(3), write(&db, 8)).await;
@@ -268,6 +274,24 @@ async fn a_call_cancelled_while_its_begin_waits_leaves_no_transaction_behind() {
     assert_eq!(rows, 4 + 4 * 13);
     other.close().await;
     test.drop_database().await;
+}
+
+/// Waits until no connection of `db` is in use (a cancelled call's
+/// dropped one closed or back in the pool), failing after 10 s: longer
+/// than SQLite's busy timeout, the most a `BEGIN` left running can wait.
+async fn connections_back(db: &Database) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (in_use, _) = db.connections();
+        if in_use == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{in_use} connection(s) still in use 10 s after every call ended"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
