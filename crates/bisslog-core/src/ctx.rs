@@ -90,7 +90,35 @@ struct Inner {
     /// The dispatcher of nested calls ([`Ctx::set_dispatcher`]): the
     /// runtime attaches it to every call, so it has a field of its own
     /// rather than an extension's allocations and lock.
-    calls: OnceLock<Arc<dyn CallDispatcher>>,
+    calls: Calls,
+}
+
+/// The dispatcher of a context's nested calls: given when the context is
+/// built (a plain field, no atomic operation to read or set it), or set
+/// once later ([`Ctx::set_dispatcher`], for contexts built by hand).
+struct Calls {
+    built: Option<Arc<dyn CallDispatcher>>,
+    later: OnceLock<Arc<dyn CallDispatcher>>,
+}
+
+impl Calls {
+    fn new(built: Option<Arc<dyn CallDispatcher>>) -> Self {
+        Self {
+            built,
+            later: OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> Option<&Arc<dyn CallDispatcher>> {
+        self.built.as_ref().or_else(|| self.later.get())
+    }
+
+    fn set(&self, dispatcher: Arc<dyn CallDispatcher>) -> Result<(), Arc<dyn CallDispatcher>> {
+        if self.built.is_some() {
+            return Err(dispatcher);
+        }
+        self.later.set(dispatcher)
+    }
 }
 
 /// Values of any type, at most one per type. Few (the runtime attaches
@@ -121,6 +149,7 @@ impl Ctx {
             parent: None,
             attributes: serde_json::Map::new(),
             trace_parent: None,
+            calls: None,
         }
     }
 
@@ -191,12 +220,7 @@ impl Ctx {
             // dispatched by the same runtime: it starts with the same
             // extensions.
             extensions: Extensions(Mutex::new(self.0.extensions.entries().clone())),
-            calls: self
-                .0
-                .calls
-                .get()
-                .cloned()
-                .map_or_else(OnceLock::new, OnceLock::from),
+            calls: Calls::new(self.0.calls.get().cloned()),
         }))
     }
 
@@ -315,7 +339,6 @@ impl fmt::Debug for Ctx {
 }
 
 /// Builds a [`Ctx`].
-#[derive(Debug)]
 pub struct CtxBuilder {
     use_case: Arc<str>,
     trigger: Trigger,
@@ -323,9 +346,34 @@ pub struct CtxBuilder {
     parent: Option<TransactionId>,
     attributes: serde_json::Map<String, serde_json::Value>,
     trace_parent: Option<TraceContext>,
+    calls: Option<Arc<dyn CallDispatcher>>,
+}
+
+impl fmt::Debug for CtxBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CtxBuilder")
+            .field("use_case", &self.use_case)
+            .field("trigger", &self.trigger)
+            .field("transaction_id", &self.transaction_id)
+            .field("parent", &self.parent)
+            .field("attributes", &self.attributes)
+            .field("trace_parent", &self.trace_parent)
+            .field("dispatcher", &self.calls.is_some())
+            .finish()
+    }
 }
 
 impl CtxBuilder {
+    /// The dispatcher of the context's nested calls, set as it is built:
+    /// what [`Ctx::set_dispatcher`] does later, without a once-only
+    /// cell's atomic operations on every call (the runtime's entry points
+    /// build each call's context so).
+    #[must_use]
+    pub fn dispatcher(mut self, dispatcher: Arc<dyn CallDispatcher>) -> Self {
+        self.calls = Some(dispatcher);
+        self
+    }
+
     /// Uses this transaction id instead of generating one.
     #[must_use]
     pub fn transaction_id(mut self, id: TransactionId) -> Self {
@@ -395,7 +443,7 @@ impl CtxBuilder {
             trace_parent: self.trace_parent,
             span: OnceLock::new(),
             extensions: Extensions::default(),
-            calls: OnceLock::new(),
+            calls: Calls::new(self.calls),
         }))
     }
 }

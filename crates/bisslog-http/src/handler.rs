@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body as HttpBody;
 use axum::extract::{FromRequestParts, RawPathParams, Request};
 use axum::response::{IntoResponse, Response};
-use bisslog_core::{Completion, Ctx, Trigger};
+use bisslog_core::{Completion, Trigger};
 use bisslog_runtime::Reply;
 use bisslog_runtime::authorization;
 use bisslog_runtime::mapper::Body;
@@ -135,7 +135,9 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
             headers: &parts.headers,
             body,
         };
-        let ctx = Ctx::builder(route.use_case.keyname_arc(), Trigger::Http)
+        let ctx = route
+            .use_case
+            .ctx_builder(Trigger::Http)
             .transaction_id(transaction.clone())
             .attributes(attributes)
             .maybe_trace_parent(trace_parent)

@@ -30,8 +30,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use bisslog_core::{
-    BoxFuture, Ctx, Error, TraceContext, TransactionId, Trigger, UseCaseError as _,
-    WebSocketConnections,
+    BoxFuture, Error, TraceContext, TransactionId, Trigger, UseCaseError as _, WebSocketConnections,
 };
 use bisslog_runtime::authorization::{self, Rule};
 use bisslog_runtime::mapper::{Body, InputMapper, Sources};
@@ -267,7 +266,7 @@ impl WebSocketRoutes {
         trace_parent: Option<&TraceContext>,
     ) -> Option<BoxFuture<'static, Result<Option<bytes::Bytes>, bisslog_runtime::Failure>>> {
         let route = self.routes.get(route_key)?;
-        let mut builder = Ctx::builder(route.use_case.keyname_arc(), Trigger::WebSocket);
+        let mut builder = route.use_case.ctx_builder(Trigger::WebSocket);
         if let Some(caller) = caller {
             builder = builder.attributes(caller.clone());
         }

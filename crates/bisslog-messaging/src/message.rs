@@ -151,6 +151,7 @@ impl Message {
     ///
     /// The first of repeated standard headers wins, so an adapter may put
     /// values from the broker's own fields (its message id property) first.
+    #[inline]
     pub fn from_headers<'h, V: AsRef<str>>(
         payload: Bytes,
         headers: impl IntoIterator<Item = (&'h str, V)>,
@@ -166,6 +167,7 @@ impl Message {
     /// [`Message::from_headers`] from headers the adapter owns (names and
     /// values it has just decoded): they are moved into the message, not
     /// copied, so a delivery costs no allocation per header.
+    #[inline]
     pub fn from_owned_headers(
         payload: Bytes,
         headers: impl IntoIterator<Item = (String, String)>,
@@ -179,6 +181,7 @@ impl Message {
     }
 
     /// A message with no id or headers yet, for the readers above.
+    #[inline]
     fn bare(payload: Bytes) -> Self {
         Self {
             id: String::new(),
@@ -216,6 +219,7 @@ impl Message {
     }
 
     /// The message, with `fallback_id()` as its id when it carried none.
+    #[inline]
     fn or_id(mut self, fallback_id: impl FnOnce() -> String) -> Self {
         if self.id.is_empty() {
             self.id = fallback_id();

@@ -109,7 +109,7 @@ impl Stream for NatsDeliveries {
                 None => return Poll::Ready(None),
             };
             match NatsDelivery::decode(message, &this.stream, this.confirm_acks) {
-                Some(delivery) => return Poll::Ready(Some(Ok(Box::new(delivery)))),
+                Some(delivery) => return Poll::Ready(Some(Ok(delivery))),
                 None => tracing::warn!(queue = %this.queue,
                     "skipped a message without a JetStream acknowledgement subject"),
             }
@@ -206,47 +206,54 @@ struct NatsDelivery {
 impl NatsDelivery {
     /// Reads a JetStream message; `None` when it has no acknowledgement
     /// subject (it cannot be settled, so it is not a delivery).
+    ///
+    /// Taken apart field by field and built in its box: each move of the
+    /// client's message or of the delivery whole was a copy per message
+    /// (callgrind, bench/nats-counts.sh).
     fn decode(
         message: async_nats::jetstream::Message,
         stream: &str,
         confirm_acks: bool,
-    ) -> Option<Self> {
+    ) -> Option<Box<Self>> {
+        let async_nats::jetstream::Message { message, context } = message;
+        let async_nats::Message {
+            reply,
+            payload,
+            headers,
+            ..
+        } = message;
+        let reply = reply?;
         // The delivery count and sequence are in the acknowledgement
         // subject; one this client cannot parse still gets delivered.
-        let counted = ack_counts(message.reply.as_ref()?.as_str());
-        let (message, acker) = message.split();
-        let async_nats::Message {
-            payload, headers, ..
-        } = message;
-        let message = read(payload, headers.as_ref(), || match counted {
-            Some((_, sequence)) => sequence_id(stream, sequence),
-            None => new_message_id(),
-        });
-        Some(Self {
-            message,
+        let counted = ack_counts(reply.as_str());
+        Some(Box::new(Self {
+            message: read(payload, headers.as_ref(), || match counted {
+                Some((_, sequence)) => sequence_id(stream, sequence),
+                None => new_message_id(),
+            }),
             attempt: counted.map_or(1, |(attempt, _)| attempt),
-            acker,
+            acker: Acker::new(context, Some(reply)),
             confirm_acks,
-        })
+        }))
     }
 
     /// Sends `kind` (`doing` names it in errors), confirmed by the server
     /// when the broker is configured so.
+    ///
+    /// The future holds the delivery's box rather than its acker moved
+    /// out: moving the acker (the client's JetStream context and the
+    /// reply subject, ~200 bytes) into a future of its own was a copy per
+    /// message (callgrind, bench/nats-counts.sh).
     fn send(
-        self,
+        self: Box<Self>,
         kind: AckKind,
         doing: &'static str,
     ) -> BoxFuture<'static, Result<(), BrokerError>> {
-        let Self {
-            acker,
-            confirm_acks,
-            ..
-        } = self;
         Box::pin(async move {
-            let sent = if confirm_acks {
-                acker.double_ack_with(kind).await
+            let sent = if self.confirm_acks {
+                self.acker.double_ack_with(kind).await
             } else {
-                acker.ack_with(kind).await
+                self.acker.ack_with(kind).await
             };
             sent.map_err(|e| error::settle(doing, e))
         })

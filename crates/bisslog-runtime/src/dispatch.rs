@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bisslog_core::{
-    BoxError, BoxFuture, CallDispatcher, Completion, Ctx, Error, ErrorKind, NestedCall, Trigger,
-    UseCase,
+    BoxError, BoxFuture, CallDispatcher, Completion, Ctx, CtxBuilder, Error, ErrorKind, NestedCall,
+    Trigger, UseCase,
 };
 use bisslog_messaging::{UnitOfWork, Work, current, work};
 use bisslog_schema::Criticality;
@@ -208,6 +208,17 @@ impl UseCaseHandle {
         Arc::clone(&self.keyname)
     }
 
+    /// The builder of a call's context for this use case: its keyname,
+    /// `trigger`, and the service's dispatcher of nested calls, which
+    /// [`call`](Self::call) would otherwise attach to the built context.
+    pub fn ctx_builder(&self, trigger: Trigger) -> CtxBuilder {
+        let builder = Ctx::builder(self.keyname_arc(), trigger);
+        match &self.calls {
+            Some(calls) => builder.dispatcher(Arc::clone(calls)),
+            None => builder,
+        }
+    }
+
     /// Its criticality, from the metadata.
     pub fn criticality(&self) -> Criticality {
         self.criticality
@@ -273,8 +284,11 @@ impl UseCaseHandle {
             .as_ref()
             .map(|i| i.start(ctx.trigger(), call_started));
         let mut span = open_span(self.tracer.get(), &keyname, self.criticality.name(), &ctx);
-        if let Some(calls) = &self.calls {
-            // A context that already has one (a caller's) keeps it.
+        if let Some(calls) = &self.calls
+            && !ctx.has_dispatcher()
+        {
+            // A context that already has one (built by `ctx_builder`, or a
+            // caller's) keeps it.
             let _ = ctx.set_dispatcher(Arc::clone(calls));
         }
         let began = self.begin_work(&ctx);

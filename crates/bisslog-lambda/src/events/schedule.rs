@@ -6,7 +6,7 @@
 //! use case's keyname) or, when the service has one schedule trigger, to
 //! it. The input is the trigger's static `event` (none: an empty input).
 
-use bisslog_core::{Ctx, Trigger};
+use bisslog_core::Trigger;
 use bisslog_runtime::mapper::Mapped;
 use bisslog_runtime::trace::{Span, SpanKind, SpanStart, attributes};
 use serde_json::Value;
@@ -126,7 +126,9 @@ async fn run(
         }
         start
     });
-    let ctx = Ctx::builder(route.handle.keyname_arc(), Trigger::Schedule)
+    let ctx = route
+        .handle
+        .ctx_builder(Trigger::Schedule)
         .maybe_trace_parent(span.context().cloned())
         .build();
     let input = match &route.event {

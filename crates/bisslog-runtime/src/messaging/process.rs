@@ -174,12 +174,12 @@ pub(crate) async fn process(
             .await;
             return None;
         }
-        let outcome = with_keep_alive(
-            delivery.as_ref(),
-            run(binding, delivery.message(), attempt, parent),
-            binding.keep_alive_every,
-        )
-        .await;
+        // Pinned where it is made: passed by value, the call's future
+        // (hundreds of bytes) was copied once more per message.
+        let outcome = {
+            let work = pin!(run(binding, delivery.message(), attempt, parent));
+            with_keep_alive(delivery.as_ref(), work, binding.keep_alive_every).await
+        };
         let duplicate = matches!(outcome, Ok(Ran::Duplicate));
         // Kept for the span only: settling consumes the failure.
         let failure = match &outcome {
@@ -268,11 +268,8 @@ async fn wait_in_place(
     if delay.is_zero() {
         return true;
     }
-    let wait = with_keep_alive(
-        delivery,
-        tokio::time::sleep(delay),
-        binding.keep_alive_every,
-    );
+    let sleep = pin!(tokio::time::sleep(delay));
+    let wait = with_keep_alive(delivery, sleep, binding.keep_alive_every);
     let waited = tokio::select! {
         () = wait => true,
         _ = stopped.wait_for(|stop| *stop) => false,
@@ -380,10 +377,9 @@ async fn dead_letter(
 /// timer.
 async fn with_keep_alive<F: Future>(
     delivery: &dyn Delivery,
-    work: F,
+    mut work: std::pin::Pin<&mut F>,
     every: Duration,
 ) -> F::Output {
-    let mut work = pin!(work);
     let first = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await;
     match first {
         Poll::Ready(output) => output,
@@ -454,16 +450,19 @@ async fn run(
         Err(error) => return Err(failed_with(&transaction_id, &error)),
     };
 
-    let call = match (fast, body) {
-        (Some(input), _) => binding.handle.call(ctx.clone(), &input),
+    let (sources, mapped);
+    let input = match (&fast, body) {
+        (Some(input), _) => input,
         (None, Some(body)) => {
-            let sources = MessageSources { message, body };
-            let input = binding.mapper.map(&sources, ctx.attributes());
-            binding.handle.call(ctx.clone(), &input)
+            sources = MessageSources { message, body };
+            mapped = binding.mapper.map(&sources, ctx.attributes());
+            &mapped
         }
         (None, None) => return Err(malformed("the payload could not be read".to_owned())),
     };
-    let mut outcome = call.await;
+    // Awaited where it is made: a call's future kept in a variable was
+    // copied into the await.
+    let mut outcome = binding.handle.call(ctx.clone(), input).await;
     if let Some(work) = inbox {
         outcome = end_work(work.as_ref(), outcome).await;
     }
@@ -491,8 +490,9 @@ fn message_ctx(
     attempt: u32,
     trace_parent: Option<TraceContext>,
 ) -> Ctx {
-    let mut ctx =
-        Ctx::builder(handle.keyname_arc(), Trigger::Consumer).maybe_trace_parent(trace_parent);
+    let mut ctx = handle
+        .ctx_builder(Trigger::Consumer)
+        .maybe_trace_parent(trace_parent);
     if let Some(parent) = message
         .transaction_id
         .as_deref()

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bisslog_core::{Ctx, Trigger};
+use bisslog_core::Trigger;
 use bisslog_schema::{MisfirePolicy, OverlapPolicy, TriggerKind};
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{mpsc, watch};
@@ -505,7 +505,9 @@ async fn attempts_in(
     let input = Mapped::Owned((*job.input).clone());
     let mut attempt = 1;
     loop {
-        let ctx = Ctx::builder(job.handle.keyname_arc(), Trigger::Schedule)
+        let ctx = job
+            .handle
+            .ctx_builder(Trigger::Schedule)
             .maybe_trace_parent(parent.cloned())
             .attribute("scheduled_at", tick.to_string())
             .attribute("attempt", attempt)
