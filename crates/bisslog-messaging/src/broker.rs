@@ -293,8 +293,27 @@ pub trait Delivery: Send + Sync + 'static {
     /// Which delivery of the message this is: 1 the first time.
     fn attempt(&self) -> u32;
 
-    /// The message is done with: the broker forgets it.
+    /// The message is done with: the broker forgets it. Resolves with the
+    /// broker's answer where there is one.
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>>;
+
+    /// The message is done with, as [`Delivery::ack`], for a caller that
+    /// need not wait for the broker's answer: an at-least-once or
+    /// exactly-once consumer, for which a lost acknowledgement only brings
+    /// the message back (never an at-most-once one, which must know the
+    /// message is settled before it runs the use case).
+    ///
+    /// An adapter that sends acknowledgements in batches resolves it once
+    /// this one is queued for the next batch, reports a batch that fails
+    /// itself, and bounds how many wait unanswered so (past the bound, and
+    /// once its subscription is closing, it resolves with the answer, as
+    /// [`Delivery::ack`]); [`DeliveryStream::close`](crate::DeliveryStream::close)
+    /// returns after the queued ones were sent. The caller then keeps no
+    /// future per message waiting for a batch. The default is
+    /// [`Delivery::ack`].
+    fn ack_queued(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        self.ack()
+    }
 
     /// Deliver the message again after `delay` (to this or another
     /// subscriber), counting one more attempt.

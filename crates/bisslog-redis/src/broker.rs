@@ -265,6 +265,7 @@ impl RedisBroker {
             delayed: Self::delayed_key(&subscription.queue, group_name(subscription)),
             consumer,
             acks: Default::default(),
+            acks_sent: Default::default(),
         });
         tracing::debug!(queue = %group.stream, group = %group.group, consumer = %group.consumer, "subscribed");
         let reader = Reader {

@@ -40,7 +40,15 @@ pub(crate) struct Group {
     pub(crate) delayed: String,
     /// Acknowledgements waiting for the next `XACK` of the group.
     pub(crate) acks: Mutex<PendingAcks>,
+    /// Told when the task sending `XACK`s has sent every queued one.
+    pub(crate) acks_sent: tokio::sync::Notify,
 }
+
+/// The most acknowledgements queued for the next `XACK` without anyone
+/// waiting for its answer ([`Delivery::ack_queued`]); past it, one waits
+/// for its answer as [`Delivery::ack`] does, which holds the consumer's
+/// fetching back while Redis does not answer.
+const MOST_UNWATCHED: usize = 256;
 
 /// Acknowledgements not sent yet: the deliveries settled while an `XACK`
 /// was being prepared or answered share the next one (one command of many
@@ -57,6 +65,35 @@ pub(crate) struct PendingAcks {
     batch: Arc<AckBatch>,
     /// A task is sending them.
     flushing: bool,
+    /// How many of `ids` no one waits for: the task that sends them
+    /// reports their failure.
+    unwatched: usize,
+    /// The subscription is closing: every acknowledgement waits for its
+    /// answer (the consumer waits for those before it ends).
+    closing: bool,
+}
+
+impl PendingAcks {
+    /// Queues `id` for the next `XACK`: the batch whose answer it waits
+    /// for (woken by `waker`), or `None` when it is `queued_only` and
+    /// there is room for one more no one waits for; and whether a task
+    /// must be started to send the batch.
+    fn push(
+        &mut self,
+        id: String,
+        queued_only: bool,
+        waker: &Waker,
+    ) -> (Option<Arc<AckBatch>>, bool) {
+        self.ids.push(id);
+        let batch = if queued_only && !self.closing && self.unwatched < MOST_UNWATCHED {
+            self.unwatched += 1;
+            None
+        } else {
+            self.waiters.push(waker.clone());
+            Some(Arc::clone(&self.batch))
+        };
+        (batch, !std::mem::replace(&mut self.flushing, true))
+    }
 }
 
 /// The answer to one `XACK`, for every delivery it acknowledges.
@@ -95,9 +132,15 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// One delivery's acknowledgement: its id joins the group's next `XACK`
-/// at the first poll, then it waits for that command's answer.
+/// at the first poll, then it waits for that command's answer, unless it
+/// is `queued_only` ([`Delivery::ack_queued`]) and the group has room for
+/// one more that no one waits for.
 enum Acking {
-    Queued { group: Arc<Group>, id: String },
+    Queued {
+        group: Arc<Group>,
+        id: String,
+        queued_only: bool,
+    },
     Waiting(Arc<AckBatch>),
 }
 
@@ -107,21 +150,21 @@ impl Future for Acking {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let batch = match this {
-            Acking::Queued { group, id } => {
-                let (batch, start) = {
-                    let mut acks = lock(&group.acks);
-                    acks.ids.push(std::mem::take(id));
-                    acks.waiters.push(cx.waker().clone());
-                    (
-                        Arc::clone(&acks.batch),
-                        !std::mem::replace(&mut acks.flushing, true),
-                    )
-                };
+            Acking::Queued {
+                group,
+                id,
+                queued_only,
+            } => {
+                let (batch, start) =
+                    lock(&group.acks).push(std::mem::take(id), *queued_only, cx.waker());
                 if start {
                     // A task of its own: the batch is sent even if the
                     // future that started it is dropped.
                     tokio::spawn(flush_acks(Arc::clone(group)));
                 }
+                let Some(batch) = batch else {
+                    return Poll::Ready(Ok(()));
+                };
                 *this = Acking::Waiting(batch);
                 // Nothing is answered before that task has run.
                 return Poll::Pending;
@@ -161,10 +204,12 @@ async fn flush_acks(group: Arc<Group>) {
     tokio::task::yield_now().await;
     let mut spare = (Vec::new(), Vec::new());
     loop {
-        let (ids, batch, waiters) = {
+        let (ids, batch, waiters, unwatched) = {
             let mut acks = lock(&group.acks);
             if acks.ids.is_empty() {
                 acks.flushing = false;
+                drop(acks);
+                group.acks_sent.notify_waiters();
                 return;
             }
             // The last batch's buffers take the next ones: no regrowth.
@@ -172,6 +217,7 @@ async fn flush_acks(group: Arc<Group>) {
                 std::mem::replace(&mut acks.ids, std::mem::take(&mut spare.0)),
                 std::mem::take(&mut acks.batch),
                 std::mem::replace(&mut acks.waiters, std::mem::take(&mut spare.1)),
+                std::mem::take(&mut acks.unwatched),
             )
         };
         let mut unanswered = Unanswered(Some((batch, waiters)));
@@ -185,6 +231,12 @@ async fn flush_acks(group: Arc<Group>) {
             .query_async::<i64>(&mut conn)
             .await
             .map(drop);
+        if let Err(error) = &result
+            && unwatched > 0
+        {
+            tracing::warn!(stream = %group.stream, group = %group.group, entries = unwatched, %error,
+                "acknowledging entries failed (XACK); they will be delivered again");
+        }
         if let Some((batch, mut waiters)) = unanswered.0.take() {
             batch.answer(result, &mut waiters);
             spare.1 = waiters;
@@ -215,6 +267,35 @@ impl RedisDelivery {
     }
 }
 
+impl RedisDelivery {
+    fn acking(self, queued_only: bool) -> BoxFuture<'static, Result<(), BrokerError>> {
+        let RedisDelivery { group, id, .. } = self;
+        Box::pin(Acking::Queued {
+            group,
+            id,
+            queued_only,
+        })
+    }
+}
+
+/// Marks the group's subscription closing (every later acknowledgement
+/// waits for its answer), then waits until the acknowledgements queued
+/// before were sent.
+async fn close_acks(group: &Group) {
+    lock(&group.acks).closing = true;
+    loop {
+        let sent = group.acks_sent.notified();
+        let mut sent = std::pin::pin!(sent);
+        // Registered before looking, so a task that finishes in between
+        // still wakes this one.
+        sent.as_mut().enable();
+        if !lock(&group.acks).flushing {
+            return;
+        }
+        sent.await;
+    }
+}
+
 impl Delivery for RedisDelivery {
     fn message(&self) -> &Message {
         &self.message
@@ -225,8 +306,14 @@ impl Delivery for RedisDelivery {
     }
 
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
-        let RedisDelivery { group, id, .. } = *self;
-        Box::pin(Acking::Queued { group, id })
+        (*self).acking(false)
+    }
+
+    /// Done once queued for the group's next `XACK` (up to
+    /// [`MOST_UNWATCHED`] at a time, and not once the subscription is
+    /// closing): no future per message waits for the batch's answer.
+    fn ack_queued(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        (*self).acking(true)
     }
 
     fn retry(self: Box<Self>, delay: Duration) -> BoxFuture<'static, Result<(), BrokerError>> {
@@ -458,6 +545,7 @@ type Fetching = BoxFuture<'static, (Reader, Result<Vec<RedisDelivery>, Fetch>)>;
 /// processed (a read waiting for an empty buffer leaves the runner idle
 /// for a round trip every batch).
 pub(crate) struct RedisDeliveries {
+    group: Arc<Group>,
     buffer: VecDeque<RedisDelivery>,
     /// The next read starts when the buffer holds this many or fewer.
     low_water: usize,
@@ -471,6 +559,7 @@ pub(crate) struct RedisDeliveries {
 impl RedisDeliveries {
     pub(crate) fn new(reader: Reader) -> Self {
         Self {
+            group: Arc::clone(&reader.group),
             buffer: VecDeque::new(),
             low_water: reader.batch / 2,
             reader: Some(reader),
@@ -551,8 +640,22 @@ impl DeliveryStream for RedisDeliveries {
         let this = *Pin::into_inner(self);
         Box::pin(async move {
             let RedisDeliveries {
-                buffer, fetching, ..
+                group,
+                buffer,
+                fetching,
+                ..
             } = this;
+            // The acknowledgements queued without a waiter are sent before
+            // the consumer goes on to end (it waits only for the ones it
+            // holds); not answered within MAX_BLOCK (Redis is gone), their
+            // entries are delivered again, as at-least-once allows.
+            if tokio::time::timeout(MAX_BLOCK, close_acks(&group))
+                .await
+                .is_err()
+            {
+                tracing::warn!(stream = %group.stream, group = %group.group,
+                    "the queued acknowledgements were not answered before closing; their entries will be delivered again");
+            }
             let mut taken: Vec<Box<dyn Delivery>> = buffer
                 .into_iter()
                 .map(|d| Box::new(d) as Box<dyn Delivery>)
@@ -602,6 +705,37 @@ mod tests {
         assert_eq!(late.0.load(Ordering::SeqCst), 1);
         assert!(waiters.is_empty());
         assert!(matches!(poll(&mut acking, &late), Poll::Ready(Ok(()))));
+    }
+
+    #[test]
+    fn queued_only_acknowledgements_wait_for_nothing_up_to_the_bound() {
+        let waker = Waker::from(Arc::new(Counted::default()));
+        let mut acks = PendingAcks::default();
+        let (batch, start) = acks.push("1-0".into(), true, &waker);
+        assert!(batch.is_none(), "queued only, room left: no answer waited for");
+        assert!(start, "the first one starts the task that sends the batch");
+        for n in 1..MOST_UNWATCHED {
+            let (batch, start) = acks.push(format!("{n}-0"), true, &waker);
+            assert!(batch.is_none() && !start, "{n}");
+        }
+        let (batch, _) = acks.push("full-0".into(), true, &waker);
+        assert!(batch.is_some(), "past the bound it waits for the answer");
+        let (batch, _) = acks.push("answered-0".into(), false, &waker);
+        assert!(batch.is_some(), "an acknowledgement that is not queued only waits");
+        assert_eq!(acks.ids.len(), MOST_UNWATCHED + 2);
+        assert_eq!((acks.unwatched, acks.waiters.len()), (MOST_UNWATCHED, 2));
+    }
+
+    #[test]
+    fn a_closing_subscription_waits_for_every_answer() {
+        let waker = Waker::from(Arc::new(Counted::default()));
+        let mut acks = PendingAcks {
+            closing: true,
+            ..PendingAcks::default()
+        };
+        let (batch, _) = acks.push("1-0".into(), true, &waker);
+        assert!(batch.is_some());
+        assert_eq!(acks.unwatched, 0);
     }
 
     #[test]

@@ -655,3 +655,58 @@ async fn acknowledgements_settled_together_all_leave_the_pending_list() {
     drop(deliveries);
     support::delete_keys(&broker, &[queue]).await;
 }
+
+#[tokio::test]
+async fn queued_acknowledgements_are_sent_before_closing_returns() {
+    if !support::available() {
+        return;
+    }
+    let broker = support::connect().await;
+    let queue = support::unique_queue("queued-acks");
+    let mut sub = subscription(&queue, "svc-queued", Duration::from_secs(30));
+    sub.prefetch = 512;
+    let mut deliveries = broker.subscribe(&sub).await.unwrap();
+    for i in 0..300 {
+        let message = Message::new(format!(r#"{{"i":{i}}}"#).into_bytes());
+        broker.publish(&queue, &message).await.unwrap();
+    }
+    let mut taken = Vec::new();
+    while taken.len() < 300 {
+        taken.push(next(&mut deliveries).await);
+    }
+    // Up to the bound (256) are done once queued, without their answer;
+    // the rest wait for it.
+    let mut answered = Vec::new();
+    for delivery in taken {
+        let mut ack = delivery.ack_queued();
+        // One poll (this test's runtime runs the task that sends them only
+        // once the test waits).
+        let first =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(ack.as_mut().poll(cx))).await;
+        if first.is_pending() {
+            answered.push(ack);
+        }
+    }
+    assert_eq!(answered.len(), 300 - 256, "past the bound, acknowledgements wait");
+    // Closing returns once every queued one was sent: none is pending.
+    // (Closing also waits for the read in progress, which often covers
+    // the send on its own; the unit tests in `delivery.rs` cover the bound
+    // and the closing subscription's acknowledgements that wait.)
+    let taken = deliveries.close().await;
+    assert!(taken.is_empty());
+    let mut conn = broker.connection();
+    let pending: redis::Value = redis::cmd("XPENDING")
+        .arg(&queue)
+        .arg("svc-queued")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let redis::Value::Array(summary) = pending else {
+        panic!("not an XPENDING summary: {pending:?}")
+    };
+    assert_eq!(summary.first(), Some(&redis::Value::Int(0)), "{summary:?}");
+    for ack in answered {
+        ack.await.unwrap();
+    }
+    support::delete_keys(&broker, &[queue]).await;
+}

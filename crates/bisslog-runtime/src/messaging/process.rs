@@ -204,7 +204,10 @@ pub(crate) async fn process(
         match settlement {
             Settlement::Ack => {
                 span.end();
-                return Some(delivery.ack());
+                // Not waiting for a batch's answer: at-least-once (and
+                // exactly-once, whose inbox drops a redelivery) lets a lost
+                // acknowledgement bring the message back.
+                return Some(delivery.ack_queued());
             }
             Settlement::Retry(delay) => {
                 if let Some(stopped) = in_place {

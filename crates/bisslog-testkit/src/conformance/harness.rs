@@ -682,6 +682,22 @@ impl Counted {
         inner
     }
 
+    /// Records an acknowledgement and sends it with `ack` (either kind),
+    /// unless the test asked for this message's first one to be lost.
+    fn acked(
+        mut self,
+        ack: impl FnOnce(Box<dyn Delivery>) -> BoxFuture<'static, Result<(), BrokerError>>,
+    ) -> BoxFuture<'static, Result<(), BrokerError>> {
+        let id = self.message().id.clone();
+        let lost = lock(&self.observed.lose_first_ack).remove(&id);
+        if lost {
+            // Dropped unsettled: the broker delivers it again.
+            drop(self.take("ack-lost"));
+            return Box::pin(std::future::ready(Ok(())));
+        }
+        ack(self.take("ack"))
+    }
+
     fn inner(&self) -> &dyn Delivery {
         match &self.inner {
             Some(inner) => inner.as_ref(),
@@ -699,15 +715,12 @@ impl Delivery for Counted {
         self.inner().attempt()
     }
 
-    fn ack(mut self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
-        let id = self.message().id.clone();
-        let lost = lock(&self.observed.lose_first_ack).remove(&id);
-        if lost {
-            // Dropped unsettled: the broker delivers it again.
-            drop(self.take("ack-lost"));
-            return Box::pin(std::future::ready(Ok(())));
-        }
-        self.take("ack").ack()
+    fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        (*self).acked(|inner| inner.ack())
+    }
+
+    fn ack_queued(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        (*self).acked(|inner| inner.ack_queued())
     }
 
     fn retry(mut self: Box<Self>, delay: Duration) -> BoxFuture<'static, Result<(), BrokerError>> {
