@@ -712,7 +712,10 @@ mod tests {
         let waker = Waker::from(Arc::new(Counted::default()));
         let mut acks = PendingAcks::default();
         let (batch, start) = acks.push("1-0".into(), true, &waker);
-        assert!(batch.is_none(), "queued only, room left: no answer waited for");
+        assert!(
+            batch.is_none(),
+            "queued only, room left: no answer waited for"
+        );
         assert!(start, "the first one starts the task that sends the batch");
         for n in 1..MOST_UNWATCHED {
             let (batch, start) = acks.push(format!("{n}-0"), true, &waker);
@@ -721,7 +724,10 @@ mod tests {
         let (batch, _) = acks.push("full-0".into(), true, &waker);
         assert!(batch.is_some(), "past the bound it waits for the answer");
         let (batch, _) = acks.push("answered-0".into(), false, &waker);
-        assert!(batch.is_some(), "an acknowledgement that is not queued only waits");
+        assert!(
+            batch.is_some(),
+            "an acknowledgement that is not queued only waits"
+        );
         assert_eq!(acks.ids.len(), MOST_UNWATCHED + 2);
         assert_eq!((acks.unwatched, acks.waiters.len()), (MOST_UNWATCHED, 2));
     }

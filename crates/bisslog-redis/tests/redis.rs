@@ -641,17 +641,7 @@ async fn acknowledgements_settled_together_all_leave_the_pending_list() {
         .await
         .unwrap();
     next(&mut deliveries).await.ack().await.unwrap();
-    let mut conn = broker.connection();
-    let pending: redis::Value = redis::cmd("XPENDING")
-        .arg(&queue)
-        .arg("svc-acks")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let redis::Value::Array(summary) = pending else {
-        panic!("not an XPENDING summary: {pending:?}")
-    };
-    assert_eq!(summary.first(), Some(&redis::Value::Int(0)), "{summary:?}");
+    assert_eq!(pending(&broker, &queue, "svc-acks").await, 0);
     drop(deliveries);
     support::delete_keys(&broker, &[queue]).await;
 }
@@ -681,32 +671,44 @@ async fn queued_acknowledgements_are_sent_before_closing_returns() {
         let mut ack = delivery.ack_queued();
         // One poll (this test's runtime runs the task that sends them only
         // once the test waits).
-        let first =
-            std::future::poll_fn(|cx| std::task::Poll::Ready(ack.as_mut().poll(cx))).await;
+        let first = std::future::poll_fn(|cx| std::task::Poll::Ready(ack.as_mut().poll(cx))).await;
         if first.is_pending() {
             answered.push(ack);
         }
     }
-    assert_eq!(answered.len(), 300 - 256, "past the bound, acknowledgements wait");
+    assert_eq!(
+        answered.len(),
+        300 - 256,
+        "past the bound, acknowledgements wait"
+    );
     // Closing returns once every queued one was sent: none is pending.
     // (Closing also waits for the read in progress, which often covers
     // the send on its own; the unit tests in `delivery.rs` cover the bound
     // and the closing subscription's acknowledgements that wait.)
     let taken = deliveries.close().await;
     assert!(taken.is_empty());
-    let mut conn = broker.connection();
-    let pending: redis::Value = redis::cmd("XPENDING")
-        .arg(&queue)
-        .arg("svc-queued")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let redis::Value::Array(summary) = pending else {
-        panic!("not an XPENDING summary: {pending:?}")
-    };
-    assert_eq!(summary.first(), Some(&redis::Value::Int(0)), "{summary:?}");
+    assert_eq!(pending(&broker, &queue, "svc-queued").await, 0);
     for ack in answered {
         ack.await.unwrap();
     }
     support::delete_keys(&broker, &[queue]).await;
+}
+
+/// How many entries of `queue` the group has delivered and not seen
+/// acknowledged (`XPENDING`'s summary).
+async fn pending(broker: &RedisBroker, queue: &str, group: &str) -> i64 {
+    let mut conn = broker.connection();
+    let answer: redis::Value = redis::cmd("XPENDING")
+        .arg(queue)
+        .arg(group)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    match answer {
+        redis::Value::Array(summary) => match summary.first() {
+            Some(redis::Value::Int(count)) => *count,
+            _ => panic!("not an XPENDING summary: {summary:?}"),
+        },
+        other => panic!("not an XPENDING summary: {other:?}"),
+    }
 }
