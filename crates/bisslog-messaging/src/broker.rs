@@ -335,6 +335,28 @@ pub trait Delivery: Send + Sync + 'static {
     }
 }
 
+/// The future of a settlement done at once, for an adapter whose
+/// acknowledgement completed before it returned: it has no size, so its box
+/// allocates nothing (a ready future of a result would take an allocation
+/// per message).
+pub fn settled() -> BoxFuture<'static, Result<(), BrokerError>> {
+    Box::pin(Settled)
+}
+
+/// See [`settled`].
+struct Settled;
+
+impl std::future::Future for Settled {
+    type Output = Result<(), BrokerError>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
 /// Why a broker operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

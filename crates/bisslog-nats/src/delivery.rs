@@ -366,6 +366,31 @@ impl Delivery for NatsDelivery {
         self.send(AckKind::Ack, "the acknowledgement")
     }
 
+    /// A publish into the client's buffer, which is done at its first poll
+    /// unless the buffer is full: tried here once, so that an
+    /// acknowledgement done at once costs no future of its own (an
+    /// allocation and a copy per message). Unsent (the buffer full), it is
+    /// dropped unsent and sent as [`Delivery::ack`] sends it.
+    fn ack_queued(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        if self.confirm_acks {
+            return self.ack();
+        }
+        let sent = {
+            let mut publish = std::pin::pin!(self.acker.ack_with(AckKind::Ack));
+            publish
+                .as_mut()
+                .poll(&mut Context::from_waker(std::task::Waker::noop()))
+        };
+        match sent {
+            Poll::Ready(Ok(())) => bisslog_messaging::settled(),
+            Poll::Ready(Err(e)) => Box::pin(std::future::ready(Err(error::settle(
+                "the acknowledgement",
+                e,
+            )))),
+            Poll::Pending => self.ack(),
+        }
+    }
+
     fn retry(self: Box<Self>, delay: Duration) -> BoxFuture<'static, Result<(), BrokerError>> {
         let delay = (!delay.is_zero()).then_some(delay);
         self.send(AckKind::Nak(delay), "the negative acknowledgement")

@@ -74,6 +74,10 @@ pub(crate) struct PendingAcks {
 }
 
 impl PendingAcks {
+    /// Whether one more may be queued without anyone waiting for it.
+    fn has_room(&self) -> bool {
+        !self.closing && self.unwatched < MOST_UNWATCHED
+    }
     /// Queues `id` for the next `XACK`: the batch whose answer it waits
     /// for (woken by `waker`), or `None` when it is `queued_only` and
     /// there is room for one more no one waits for; and whether a task
@@ -85,7 +89,7 @@ impl PendingAcks {
         waker: &Waker,
     ) -> (Option<Arc<AckBatch>>, bool) {
         self.ids.push(id);
-        let batch = if queued_only && !self.closing && self.unwatched < MOST_UNWATCHED {
+        let batch = if queued_only && self.has_room() {
             self.unwatched += 1;
             None
         } else {
@@ -311,9 +315,35 @@ impl Delivery for RedisDelivery {
 
     /// Done once queued for the group's next `XACK` (up to
     /// [`MOST_UNWATCHED`] at a time, and not once the subscription is
-    /// closing): no future per message waits for the batch's answer.
+    /// closing): no future per message waits for the batch's answer. With
+    /// room, it is queued here, and the future returned is
+    /// [`settled`](bisslog_messaging::settled) (no allocation).
     fn ack_queued(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
-        (*self).acking(true)
+        let RedisDelivery { group, id, .. } = *self;
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // Its first poll, in a runtime, queues it.
+            return Box::pin(Acking::Queued {
+                group,
+                id,
+                queued_only: true,
+            });
+        };
+        let start = {
+            let mut acks = lock(&group.acks);
+            if !acks.has_room() {
+                drop(acks);
+                return Box::pin(Acking::Queued {
+                    group,
+                    id,
+                    queued_only: true,
+                });
+            }
+            acks.push(id, true, Waker::noop()).1
+        };
+        if start {
+            runtime.spawn(flush_acks(group));
+        }
+        bisslog_messaging::settled()
     }
 
     fn retry(self: Box<Self>, delay: Duration) -> BoxFuture<'static, Result<(), BrokerError>> {
