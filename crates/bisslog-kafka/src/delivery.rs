@@ -83,6 +83,19 @@ impl Delivery for KafkaDelivery {
         })
     }
 
+    /// The offset is marked done at once, as by [`Delivery::ack`]; only
+    /// once the subscription is closing is there a commit to wait for, so
+    /// otherwise the future is [`settled`](bisslog_messaging::settled) (no
+    /// allocation per record).
+    fn ack_queued(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
+        if self.shared.closing.load(Ordering::SeqCst) {
+            return self.ack();
+        }
+        let (record, shared) = (*self).settle();
+        shared.done(&record);
+        bisslog_messaging::settled()
+    }
+
     /// Kafka does not redeliver one message: the retry is a copy
     /// published to the same topic (same key, so the same partition) with
     /// the next attempt number and the time it is due; once the cluster
