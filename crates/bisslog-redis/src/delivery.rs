@@ -45,8 +45,9 @@ pub(crate) struct Group {
 }
 
 /// The most acknowledgements queued for the next `XACK` without anyone
-/// waiting for its answer ([`Delivery::ack_queued`]); past it, one waits
-/// for its answer as [`Delivery::ack`] does, which holds the consumer's
+/// waiting for its answer ([`Delivery::ack_queued`]; with the batch on its
+/// way, at most twice this many are unanswered); past it, one waits for
+/// its answer as [`Delivery::ack`] does, which holds the consumer's
 /// fetching back while Redis does not answer.
 const MOST_UNWATCHED: usize = 256;
 
@@ -78,6 +79,7 @@ impl PendingAcks {
     fn has_room(&self) -> bool {
         !self.closing && self.unwatched < MOST_UNWATCHED
     }
+
     /// Queues `id` for the next `XACK`: the batch whose answer it waits
     /// for (woken by `waker`), or `None` when it is `queued_only` and
     /// there is room for one more no one waits for; and whether a task
@@ -271,15 +273,17 @@ impl RedisDelivery {
     }
 }
 
-impl RedisDelivery {
-    fn acking(self, queued_only: bool) -> BoxFuture<'static, Result<(), BrokerError>> {
-        let RedisDelivery { group, id, .. } = self;
-        Box::pin(Acking::Queued {
-            group,
-            id,
-            queued_only,
-        })
-    }
+/// The acknowledgement of `id`, queued at its first poll (see [`Acking`]).
+fn acking(
+    group: Arc<Group>,
+    id: String,
+    queued_only: bool,
+) -> BoxFuture<'static, Result<(), BrokerError>> {
+    Box::pin(Acking::Queued {
+        group,
+        id,
+        queued_only,
+    })
 }
 
 /// Marks the group's subscription closing (every later acknowledgement
@@ -310,7 +314,8 @@ impl Delivery for RedisDelivery {
     }
 
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
-        (*self).acking(false)
+        let RedisDelivery { group, id, .. } = *self;
+        acking(group, id, false)
     }
 
     /// Done once queued for the group's next `XACK` (up to
@@ -322,21 +327,13 @@ impl Delivery for RedisDelivery {
         let RedisDelivery { group, id, .. } = *self;
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             // Its first poll, in a runtime, queues it.
-            return Box::pin(Acking::Queued {
-                group,
-                id,
-                queued_only: true,
-            });
+            return acking(group, id, true);
         };
         let start = {
             let mut acks = lock(&group.acks);
             if !acks.has_room() {
                 drop(acks);
-                return Box::pin(Acking::Queued {
-                    group,
-                    id,
-                    queued_only: true,
-                });
+                return acking(group, id, true);
             }
             acks.push(id, true, Waker::noop()).1
         };
