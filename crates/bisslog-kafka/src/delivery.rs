@@ -74,26 +74,21 @@ impl Delivery for KafkaDelivery {
         self.record().attempt
     }
 
+    /// The offset is marked done at once; only once the subscription is
+    /// closing is there a commit to wait for, so otherwise the future is
+    /// [`settled`](bisslog_messaging::settled) (no allocation per record).
+    /// Whether it is closing is read here rather than at the first poll,
+    /// which follows at once (the runner polls a settlement as it gets it).
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
         let (record, shared) = (*self).settle();
         shared.done(&record);
+        if !shared.closing.load(Ordering::SeqCst) {
+            return bisslog_messaging::settled();
+        }
         Box::pin(async move {
             shared.committed_if_closing().await;
             Ok(())
         })
-    }
-
-    /// The offset is marked done at once, as by [`Delivery::ack`]; only
-    /// once the subscription is closing is there a commit to wait for, so
-    /// otherwise the future is [`settled`](bisslog_messaging::settled) (no
-    /// allocation per record).
-    fn ack_queued(self: Box<Self>) -> BoxFuture<'static, Result<(), BrokerError>> {
-        if self.shared.closing.load(Ordering::SeqCst) {
-            return self.ack();
-        }
-        let (record, shared) = (*self).settle();
-        shared.done(&record);
-        bisslog_messaging::settled()
     }
 
     /// Kafka does not redeliver one message: the retry is a copy
