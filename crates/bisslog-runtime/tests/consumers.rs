@@ -29,6 +29,12 @@ use_cases:
   fragile:
     name: fragile
     triggers: [{type: consumer, options: {queue: fragile, delivery_semantic: at-most-once}}]
+  slow:
+    name: slow
+    triggers:
+      - {type: consumer, options: {queue: slow, timeout: 500, max_retries: 1}}
+      - {type: consumer, options: {queue: slow.unbounded, max_retries: 0}}
+      - {type: consumer, options: {queue: slow.fragile, timeout: 300, delivery_semantic: at-most-once}}
 ";
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -73,7 +79,43 @@ impl UseCase for Obey {
     }
 }
 
+/// Never finishes when told to `hang` (then records its cancellation as
+/// `slow:cancelled`); else succeeds.
+struct Stall(Calls);
+
+/// Records `slow:cancelled` when the call holding it is dropped unfinished.
+struct Cancelled(Calls);
+
+impl Drop for Cancelled {
+    fn drop(&mut self) {
+        self.0.0.lock().unwrap().push("slow:cancelled".to_owned());
+    }
+}
+
+impl UseCase for Stall {
+    type Input = Input;
+    type Output = ();
+    type Error = Error;
+
+    async fn run(&self, _: &Ctx, input: Input) -> Result<(), Error> {
+        self.0
+            .0
+            .lock()
+            .unwrap()
+            .push(format!("slow:{}", input.outcome));
+        if input.outcome == "hang" {
+            let _cancelled = Cancelled(self.0.clone());
+            std::future::pending::<()>().await;
+        }
+        Ok(())
+    }
+}
+
 async fn start() -> (InProcessBroker, Calls, RunningConsumers) {
+    start_with(ConsumerConfig::default()).await
+}
+
+async fn start_with(config: ConsumerConfig) -> (InProcessBroker, Calls, RunningConsumers) {
     let metadata = bisslog_schema::validate_str("metadata.yml", METADATA)
         .into_service()
         .unwrap();
@@ -82,16 +124,25 @@ async fn start() -> (InProcessBroker, Calls, RunningConsumers) {
         .use_case("handle", Obey("handle", calls.clone()))
         .use_case("once", Obey("once", calls.clone()))
         .use_case("fragile", Obey("fragile", calls.clone()))
+        .use_case("slow", Stall(calls.clone()))
         .unit_of_work(MemoryInbox::new())
         .build()
         .unwrap();
     let broker = InProcessBroker::new();
     let running = Consumers::new(service, broker.clone())
-        .config(ConsumerConfig::default())
+        .config(config)
         .start()
         .await
         .unwrap();
     (broker, calls, running)
+}
+
+/// Waits until `queue` is idle, failing the test after a minute of
+/// (paused) time: a call that is never given up would otherwise hold the
+/// queue forever.
+async fn idle_within_a_minute(broker: &InProcessBroker, queue: &str) {
+    let idle = tokio::time::timeout(std::time::Duration::from_secs(60), broker.idle(queue)).await;
+    assert!(idle.is_ok(), "`{queue}` still busy after a minute");
 }
 
 fn message(outcome: &str) -> Message {
@@ -173,6 +224,96 @@ async fn a_malformed_message_never_reaches_the_use_case() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_call_past_its_timeout_is_cancelled_retried_then_dead_lettered() {
+    let (broker, calls, running) = start().await;
+    let started = tokio::time::Instant::now();
+    broker.publish("slow", &message("hang")).await.unwrap();
+    broker.publish("slow", &message("quick")).await.unwrap();
+    idle_within_a_minute(&broker, "slow").await;
+    // `timeout: 500, max_retries: 1`: two attempts, each cancelled; the
+    // quick message beside them is not held up.
+    let all = calls.all();
+    assert_eq!(
+        all.iter().filter(|c| *c == "slow:hang").count(),
+        2,
+        "{all:?}"
+    );
+    assert_eq!(
+        all.iter().filter(|c| *c == "slow:cancelled").count(),
+        2,
+        "{all:?}"
+    );
+    assert_eq!(all.iter().filter(|c| *c == "slow:quick").count(), 1);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(500 + 1_000 + 500));
+    let dead = broker.messages("slow.dlq");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        dead[0].header(headers::DEAD_LETTER_CAUSE),
+        Some("retries-exhausted")
+    );
+    assert_eq!(dead[0].header(headers::DEAD_LETTER_ATTEMPTS), Some("2"));
+    let reason = dead[0].header(headers::DEAD_LETTER_REASON).unwrap();
+    assert!(
+        reason.contains("timeout") && reason.contains("500 ms"),
+        "{reason}"
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_a_timeout_the_runner_default_bounds_a_call() {
+    let limit = std::time::Duration::from_secs(2);
+    let (broker, calls, running) = start_with(ConsumerConfig::default().call_timeout(limit)).await;
+    let started = tokio::time::Instant::now();
+    broker
+        .publish("slow.unbounded", &message("hang"))
+        .await
+        .unwrap();
+    idle_within_a_minute(&broker, "slow.unbounded").await;
+    assert_eq!(calls.all(), ["slow:hang", "slow:cancelled"]);
+    assert!(started.elapsed() >= limit);
+    let dead = broker.messages("slow.unbounded.dlq");
+    assert_eq!(dead.len(), 1);
+    assert!(
+        dead[0]
+            .header(headers::DEAD_LETTER_REASON)
+            .unwrap()
+            .contains("within 2000 ms")
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_at_most_once_call_past_its_timeout_is_cancelled_and_copied_to_dead_letters() {
+    let (broker, calls, running) = start().await;
+    broker
+        .publish("slow.fragile", &message("hang"))
+        .await
+        .unwrap();
+    // Acknowledged before the call: the queue is idle at once, and the
+    // copy reaches the dead-letter queue once the timeout has passed.
+    let started = tokio::time::Instant::now();
+    while broker.messages("slow.fragile.dlq").is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "no dead letter after 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    assert_eq!(calls.all(), ["slow:hang", "slow:cancelled"]);
+    let dead = broker.messages("slow.fragile.dlq");
+    assert_eq!(dead.len(), 1);
+    assert!(
+        dead[0]
+            .header(headers::DEAD_LETTER_REASON)
+            .unwrap()
+            .contains("within 300 ms")
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn at_most_once_never_retries() {
     let (broker, calls, running) = start().await;
     broker
@@ -219,7 +360,7 @@ async fn a_failed_exactly_once_call_is_not_recorded_as_handled() {
 #[tokio::test(start_paused = true)]
 async fn after_shutdown_nothing_is_consumed() {
     let (broker, calls, running) = start().await;
-    assert_eq!(running.served().len(), 3);
+    assert_eq!(running.served().len(), 6);
     running.shutdown().await;
     broker.publish("work", &message("ok")).await.unwrap();
     tokio::task::yield_now().await;

@@ -190,6 +190,45 @@ async fn a_keyed_retry_runs_in_place_and_holds_back_its_key_only() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_keyed_call_that_never_finishes_gives_its_key_back_after_its_retries() {
+    let running = start(
+        "partition: event.account\n          batch_size: 4\n          max_retries: 1\n          retry_delay: 1\n          timeout: 500",
+        ConsumerConfig::default(),
+    )
+    .await;
+    let broker = &running.broker;
+    let started = tokio::time::Instant::now();
+    // `a 1` waits for a gate nobody opens: without a timeout it would hold
+    // key `a` (and `a 2` behind it) forever.
+    for (account, n, outcome) in [("a", 1, "gated"), ("a", 2, "ok"), ("b", 1, "ok")] {
+        broker
+            .publish("orders", &message(account, n, outcome, None))
+            .await
+            .unwrap();
+    }
+    let idle = tokio::time::timeout(Duration::from_secs(60), broker.idle("orders")).await;
+    assert!(idle.is_ok(), "key `a` still held after a minute");
+    assert_eq!(running.calls.of("a"), ["a 2 @1 ok"]);
+    assert_eq!(running.calls.of("b"), ["b 1 @1 ok"]);
+    // Two attempts of 500 ms each and the retry's second between them.
+    assert!(started.elapsed() >= Duration::from_millis(500 + 1_000 + 500));
+    let dead = broker.messages("orders.dlq");
+    assert_eq!(
+        dead.len(),
+        1,
+        "a 1 is dead-lettered once its retry timed out"
+    );
+    assert!(dead[0].payload.starts_with(br#"{"account":"a","n":1"#));
+    assert!(
+        dead[0]
+            .header(bisslog_messaging::headers::DEAD_LETTER_REASON)
+            .unwrap()
+            .contains("within 500 ms")
+    );
+    running.consumers.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_message_key_comes_before_the_payload_member() {
     let running = start(
         "partition: event.account\n          batch_size: 4\n          max_retries: 2\n          retry_delay: 1",

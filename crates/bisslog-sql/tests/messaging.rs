@@ -54,6 +54,9 @@ struct Input {
     fail: bool,
     #[serde(default)]
     fail_first: bool,
+    /// Never finishes its first attempt, after its write and its publish.
+    #[serde(default)]
+    hang_first: bool,
 }
 
 /// Inserts a row, publishes an event, and then fails when asked to: the
@@ -85,6 +88,9 @@ impl UseCase for AddThing {
         self.events
             .publish("things.added", Event::json(&input.n)?.with_key("things"))
             .await?;
+        if input.hang_first && first {
+            std::future::pending::<()>().await;
+        }
         if input.fail || (input.fail_first && first) {
             return Err(Error::new(
                 ErrorKind::Unavailable,
@@ -102,7 +108,15 @@ async fn migrated(test: &TestDatabase) -> Database {
 }
 
 fn service(db: &Database, outbox: &Outbox) -> (Service, Arc<std::sync::Mutex<Vec<i64>>>) {
-    let metadata = bisslog_schema::validate_str("things.yml", METADATA)
+    service_of(METADATA, db, outbox)
+}
+
+fn service_of(
+    metadata: &str,
+    db: &Database,
+    outbox: &Outbox,
+) -> (Service, Arc<std::sync::Mutex<Vec<i64>>>) {
+    let metadata = bisslog_schema::validate_str("things.yml", metadata)
         .into_service()
         .unwrap();
     let attempts = Arc::default();
@@ -428,6 +442,55 @@ async fn the_inbox_absorbs_redeliveries_on_sqlite() {
 async fn the_inbox_absorbs_redeliveries_on_postgres() {
     if let Some(test) = TestDatabase::postgres().await {
         the_inbox_absorbs_redeliveries(test).await;
+    }
+}
+
+/// A consumer call past its `timeout` is cancelled inside its unit of
+/// work: its row, its event and its inbox entry are rolled back and the
+/// database is free at once (on SQLite the write lock is released), so the
+/// retry runs and commits.
+async fn a_call_cancelled_by_its_timeout_leaves_nothing_behind(test: TestDatabase) {
+    let db = migrated(&test).await;
+    let outbox = Outbox::new(db.clone());
+    let metadata = METADATA.replace("batch_size: 4", "batch_size: 4\n          timeout: 500");
+    let (service, attempts) = service_of(&metadata, &db, &outbox);
+    let broker = InProcessBroker::new();
+    let running = Consumers::new(service, broker.clone())
+        .config(ConsumerConfig::default().retry_delays(Duration::ZERO, Duration::ZERO))
+        .start()
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    broker
+        .publish(
+            "things.add",
+            &Message::new(&br#"{"n": 3, "hang_first": true}"#[..]),
+        )
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(20), broker.idle("things.add"))
+        .await
+        .expect("the message was not processed");
+    running.shutdown().await;
+    assert!(started.elapsed() >= Duration::from_millis(500));
+    let runs = attempts.lock().unwrap().clone();
+    assert_eq!(runs, [3, 3], "cancelled once, then run again");
+    assert_eq!(rows(&db).await, BTreeSet::from([3]));
+    assert!(broker.messages("things.add.dlq").is_empty());
+    // Only the retry's event: the cancelled call's went with its row.
+    assert_eq!(outbox.pending().await.unwrap(), 1);
+    test.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_cancelled_by_its_timeout_leaves_nothing_behind_on_sqlite() {
+    a_call_cancelled_by_its_timeout_leaves_nothing_behind(TestDatabase::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_cancelled_by_its_timeout_leaves_nothing_behind_on_postgres() {
+    if let Some(test) = TestDatabase::postgres().await {
+        a_call_cancelled_by_its_timeout_leaves_nothing_behind(test).await;
     }
 }
 

@@ -71,6 +71,7 @@ pub(crate) fn trigger_details(trigger: &TriggerMetadata) -> Vec<(&'static str, S
                 consumer.retry_delay.map(|s| format!("{s} s")),
             );
             opt("batch size", consumer.batch_size.map(|n| n.to_string()));
+            opt("timeout", consumer.timeout_ms.map(|ms| format!("{ms} ms")));
             opt("dead-letter queue", consumer.dead_letter_queue.clone());
         }
         TriggerKind::Schedule(schedule) => {

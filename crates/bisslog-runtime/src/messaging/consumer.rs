@@ -50,6 +50,13 @@ pub struct ConsumerConfig {
     pub default_retry_delay: Duration,
     /// The longest delay between retries (they double each time).
     pub max_retry_delay: Duration,
+    /// The longest one call of a consumer trigger's use case may take
+    /// when the metadata gives no `timeout`. Past it the call is cancelled
+    /// and fails as a timeout: retried like any transient failure, then
+    /// dead-lettered, so a call that never finishes cannot hold its
+    /// message (and, on an ordered trigger, its key) forever. Measured
+    /// from when the call first waits: a call cannot be cancelled before.
+    pub call_timeout: Duration,
     /// How long shutdown waits for in-flight messages; the ones still
     /// running after it are abandoned unsettled, so the broker delivers
     /// them again.
@@ -71,13 +78,25 @@ impl Default for ConsumerConfig {
             default_max_retries: 3,
             default_retry_delay: Duration::from_secs(1),
             max_retry_delay: Duration::from_secs(300),
+            call_timeout: DEFAULT_CALL_TIMEOUT,
             shutdown_grace: Duration::from_secs(25),
             backlog_interval: Duration::from_secs(15),
         }
     }
 }
 
+/// [`ConsumerConfig::call_timeout`]'s default: five minutes, far above
+/// what a message's work should take, yet a bound.
+const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(300);
+
 impl ConsumerConfig {
+    /// Sets [`ConsumerConfig::call_timeout`] (at least a millisecond).
+    #[must_use]
+    pub fn call_timeout(mut self, limit: Duration) -> Self {
+        self.call_timeout = limit.max(Duration::from_millis(1));
+        self
+    }
+
     /// Sets [`ConsumerConfig::backlog_interval`].
     #[must_use]
     pub fn backlog_interval(mut self, every: Duration) -> Self {
@@ -248,6 +267,9 @@ impl Consumers {
                         semantic: consumer.delivery_semantic,
                         policy,
                         keep_alive_every: (config.ack_wait / 2).max(Duration::from_millis(100)),
+                        timeout: consumer
+                            .timeout_ms
+                            .map_or(config.call_timeout, Duration::from_millis),
                         provision: config.provision,
                         ordered: consumer.partition.is_some(),
                         key_path: consumer

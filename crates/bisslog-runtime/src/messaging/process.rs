@@ -32,6 +32,9 @@ pub(crate) struct Binding {
     pub(crate) semantic: DeliverySemantic,
     pub(crate) policy: RetryPolicy,
     pub(crate) keep_alive_every: Duration,
+    /// The longest one call may take (the trigger's `timeout`, else the
+    /// runner's default).
+    pub(crate) timeout: Duration,
     pub(crate) provision: bool,
     /// `partition` is set: keyed messages run one at a time per key, in
     /// arrival order, and are retried in place.
@@ -175,10 +178,17 @@ pub(crate) async fn process(
             return None;
         }
         // Pinned where it is made: passed by value, the call's future
-        // (hundreds of bytes) was copied once more per message.
+        // (hundreds of bytes) was copied once more per message. A call past
+        // its timeout is dropped (cancelled) at the end of this block,
+        // before the delivery is settled.
         let outcome = {
             let work = pin!(run(binding, delivery.message(), attempt, parent));
-            with_keep_alive(delivery.as_ref(), work, binding.keep_alive_every).await
+            let every = binding.keep_alive_every;
+            match with_keep_alive(Some(delivery.as_ref()), work, every, Some(binding.timeout)).await
+            {
+                Ok(outcome) => outcome,
+                Err(TimedOut) => Err(timed_out(binding, delivery.message(), attempt)),
+            }
         };
         let duplicate = matches!(outcome, Ok(Ran::Duplicate));
         // Kept for the span only: settling consumes the failure.
@@ -272,9 +282,9 @@ async fn wait_in_place(
         return true;
     }
     let sleep = pin!(tokio::time::sleep(delay));
-    let wait = with_keep_alive(delivery, sleep, binding.keep_alive_every);
+    let wait = with_keep_alive(Some(delivery), sleep, binding.keep_alive_every, None);
     let waited = tokio::select! {
-        () = wait => true,
+        _ = wait => true,
         _ = stopped.wait_for(|stop| *stop) => false,
     };
     waited && !*stopped.borrow()
@@ -296,7 +306,13 @@ async fn at_most_once(
             "the message could not be acknowledged; it is not processed (at-most-once)");
         return;
     }
-    let outcome = run(binding, &message, attempt, parent).await;
+    // Already acknowledged: nothing to keep alive, only the time to bound.
+    let work = pin!(run(binding, &message, attempt, parent));
+    let outcome =
+        match with_keep_alive(None, work, binding.keep_alive_every, Some(binding.timeout)).await {
+            Ok(outcome) => outcome,
+            Err(TimedOut) => Err(timed_out(binding, &message, attempt)),
+        };
     let failure = outcome.as_ref().err().map(|f| (f.kind, f.reason.as_str()));
     record_settlement(
         span,
@@ -375,40 +391,70 @@ async fn dead_letter(
     }
 }
 
-/// Runs `work`, telling the broker the delivery is still alive every
-/// `every` while it runs. A call that completes on its first poll sets no
-/// timer.
+/// `work` ran past its time limit and was given up.
+struct TimedOut;
+
+/// Runs `work`, telling the broker `delivery` is still alive every `every`
+/// while it runs, and giving it up once it has run `limit`. A call
+/// that completes on its first poll sets no timer and reads no clock: the
+/// limit is measured from the end of that poll, where the call first
+/// waits (a future cannot be cancelled while it is being polled anyway).
 async fn with_keep_alive<F: Future>(
-    delivery: &dyn Delivery,
+    delivery: Option<&dyn Delivery>,
     mut work: std::pin::Pin<&mut F>,
     every: Duration,
-) -> F::Output {
+    limit: Option<Duration>,
+) -> Result<F::Output, TimedOut> {
     let first = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await;
     match first {
-        Poll::Ready(output) => output,
-        // Boxed: the timer stays out of the future of calls that do not
-        // need it.
-        Poll::Pending => Box::pin(keep_alive(delivery, work, every)).await,
+        Poll::Ready(output) => Ok(output),
+        // Boxed: the timers stay out of the future of calls that do not
+        // need them.
+        Poll::Pending => Box::pin(keep_alive(delivery, work, every, limit)).await,
     }
 }
 
 async fn keep_alive<F: Future>(
-    delivery: &dyn Delivery,
+    delivery: Option<&dyn Delivery>,
     mut work: std::pin::Pin<&mut F>,
     every: Duration,
-) -> F::Output {
-    let start = tokio::time::Instant::now() + every;
-    let mut ticks = tokio::time::interval_at(start, every);
+    limit: Option<Duration>,
+) -> Result<F::Output, TimedOut> {
+    let now = tokio::time::Instant::now();
+    let mut ticks = tokio::time::interval_at(now + every, every);
+    let deadline = limit.and_then(|limit| now.checked_add(limit));
+    let mut expired = pin!(async move {
+        match deadline {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    });
     loop {
         tokio::select! {
             biased;
-            output = work.as_mut() => return output,
-            _ = ticks.tick() => {
-                if let Err(error) = delivery.keep_alive().await {
+            output = work.as_mut() => return Ok(output),
+            () = &mut expired => return Err(TimedOut),
+            _ = ticks.tick(), if delivery.is_some() => {
+                if let Some(delivery) = delivery
+                    && let Err(error) = delivery.keep_alive().await
+                {
                     tracing::debug!(error = %error, "the keep-alive failed");
                 }
             }
         }
+    }
+}
+
+/// The failure of a call given up after the trigger's timeout: transient,
+/// so it is retried (and dead-lettered once the retries are spent).
+fn timed_out(binding: &Binding, message: &Message, attempt: u32) -> Failed {
+    let limit_ms = u64::try_from(binding.timeout.as_millis()).unwrap_or(u64::MAX);
+    tracing::warn!(queue = %binding.queue, message_id = %message.id, attempt, timeout_ms = limit_ms,
+        "the message's use case did not finish within its timeout; it was cancelled");
+    Failed {
+        kind: ErrorKind::Timeout,
+        malformed: false,
+        reason: format!("timeout: the use case did not finish within {limit_ms} ms"),
     }
 }
 

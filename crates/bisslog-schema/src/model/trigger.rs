@@ -115,6 +115,13 @@ pub struct ConsumerTrigger {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(default, schema_with = "crate::json_schema::positive_integer")]
     pub batch_size: Option<u32>,
+    /// The longest one call of the use case may take, in milliseconds
+    /// (at most one day): past it the call is cancelled and fails as a
+    /// timeout, which is retried and then dead-lettered. Absent: the
+    /// runtime's default (five minutes).
+    #[serde(rename = "timeout", skip_serializing_if = "Option::is_none")]
+    #[schemars(default, schema_with = "crate::json_schema::positive_integer")]
+    pub timeout_ms: Option<u64>,
     /// Where messages that cannot be processed go.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dead_letter_queue: Option<String>,

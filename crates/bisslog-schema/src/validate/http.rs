@@ -10,8 +10,9 @@ use crate::node::{Node, Value};
 use crate::span::Span;
 use crate::suggest;
 
-/// The longest timeout accepted: one day, in milliseconds.
-const MAX_TIMEOUT_MS: u64 = 86_400_000;
+/// The longest timeout accepted (an HTTP or consumer trigger's): one day,
+/// in milliseconds.
+pub(super) const MAX_TIMEOUT_MS: u64 = 86_400_000;
 
 pub(super) fn read(
     cx: &mut Checker,

@@ -52,6 +52,7 @@ pub(crate) const CONSUMER: &[&str] = &[
     "max_retries",
     "retry_delay",
     "batch_size",
+    "timeout",
     "dead_letter_queue",
     "mapper",
 ];

@@ -1,7 +1,9 @@
 //! Triggers: the list, each trigger's type, and the websocket, consumer
 //! and schedule options (HTTP options live in `http.rs`).
 
-use super::fields::{non_finite, opt_string, required_string, string, unsigned32, wrong_type};
+use super::fields::{
+    non_finite, opt_string, required_string, string, unsigned, unsigned32, wrong_type,
+};
 use super::mapper::{self, MapperRules};
 use super::{Checker, Reported, authorization, entry, http, inner_span, keys};
 use crate::code::Code;
@@ -182,6 +184,7 @@ fn consumer(
     let max_retries = unsigned32(cx, options, "max_retries", 0);
     let retry_delay = unsigned32(cx, options, "retry_delay", 0);
     let batch_size = unsigned32(cx, options, "batch_size", 1);
+    let timeout_ms = unsigned(cx, options, "timeout", 1, http::MAX_TIMEOUT_MS);
     let dead_letter_queue = opt_string(cx, options, "dead_letter_queue");
     let mapper = mapper::read(cx, options, &MapperRules::consumer());
     let (queue_node, queue) = queue?;
@@ -220,6 +223,7 @@ fn consumer(
         max_retries,
         retry_delay: retry_delay?,
         batch_size: batch_size?,
+        timeout_ms: timeout_ms?,
         dead_letter_queue,
         mapper: mapper?,
     })

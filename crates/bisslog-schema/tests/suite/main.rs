@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod conformance;
+mod consumer_timeout;
 mod corpus;
 mod docs;
 mod golden;

@@ -196,6 +196,7 @@ fn trigger(unique: String) -> impl Strategy<Value = TriggerMetadata> {
                     max_retries,
                     retry_delay,
                     batch_size,
+                    timeout_ms: None,
                     mapper,
                 })
             },
