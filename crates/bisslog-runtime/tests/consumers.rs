@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use bisslog_core::{Ctx, Error, ErrorKind, UseCase};
 use bisslog_messaging::{Broker, Message, headers};
 use bisslog_runtime::messaging::{ConsumerConfig, Consumers, InProcessBroker, RunningConsumers};
+use bisslog_runtime::resilience::{Attempt, AttemptError, Interaction, Policy, Retry};
 use bisslog_runtime::{MemoryInbox, Service};
 
 const METADATA: &str = "
@@ -35,6 +36,14 @@ use_cases:
       - {type: consumer, options: {queue: slow, timeout: 500, max_retries: 1}}
       - {type: consumer, options: {queue: slow.unbounded, max_retries: 0}}
       - {type: consumer, options: {queue: slow.fragile, timeout: 300, delivery_semantic: at-most-once}}
+  fetch:
+    name: fetch
+    external_interactions:
+      - keyname: registry
+        type_interaction: external_system
+        idempotent: true
+        retry: {max_attempts: 10, initial_delay: 100ms, max_delay: 10s}
+    triggers: [{type: consumer, options: {queue: fetch, timeout: 1000, max_retries: 0}}]
 ";
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -111,6 +120,38 @@ impl UseCase for Stall {
     }
 }
 
+/// Calls a registry that is down, through an interaction retrying 10
+/// times from 100 ms, doubling: its attempts are recorded as
+/// `fetch:<ms since the first>`.
+struct Fetch(Calls, Interaction);
+
+impl UseCase for Fetch {
+    type Input = Input;
+    type Output = ();
+    type Error = Error;
+
+    async fn run(&self, _: &Ctx, _: Input) -> Result<(), Error> {
+        let start = tokio::time::Instant::now();
+        self.1
+            .call(|attempt: Attempt| {
+                self.0
+                    .0
+                    .lock()
+                    .unwrap()
+                    .push(format!("fetch:{}", start.elapsed().as_millis()));
+                std::future::ready(Err::<(), AttemptError>(
+                    Error::new(
+                        ErrorKind::Connection,
+                        format!("down-{}", attempt.number),
+                        "the registry is down",
+                    )
+                    .into(),
+                ))
+            })
+            .await
+    }
+}
+
 async fn start() -> (InProcessBroker, Calls, RunningConsumers) {
     start_with(ConsumerConfig::default()).await
 }
@@ -125,6 +166,28 @@ async fn start_with(config: ConsumerConfig) -> (InProcessBroker, Calls, RunningC
         .use_case("once", Obey("once", calls.clone()))
         .use_case("fragile", Obey("fragile", calls.clone()))
         .use_case("slow", Stall(calls.clone()))
+        .use_case(
+            "fetch",
+            Fetch(
+                calls.clone(),
+                Interaction::new(
+                    "registry",
+                    Policy {
+                        idempotent: true,
+                        retry: Some(Retry {
+                            max_attempts: 10,
+                            initial_delay: std::time::Duration::from_millis(100),
+                            max_delay: std::time::Duration::from_secs(10),
+                            multiplier: 2.0,
+                            jitter: 0.0,
+                        }),
+                        ..Policy::default()
+                    },
+                ),
+            ),
+        )
+        // The registry is the interaction `Fetch` makes by hand.
+        .blank("registry")
         .unit_of_work(MemoryInbox::new())
         .build()
         .unwrap();
@@ -314,6 +377,25 @@ async fn an_at_most_once_call_past_its_timeout_is_cancelled_and_copied_to_dead_l
 }
 
 #[tokio::test(start_paused = true)]
+async fn retries_inside_a_call_stop_before_its_timeout() {
+    let (broker, calls, running) = start().await;
+    broker.publish("fetch", &message("any")).await.unwrap();
+    idle_within_a_minute(&broker, "fetch").await;
+    // Attempts at 0, 100, 300 and 700 ms; the next, after 800 ms more,
+    // would end past the 1,000 ms timeout: the call gives up at once with
+    // the last failure instead of being cancelled.
+    assert_eq!(
+        calls.all(),
+        ["fetch:0", "fetch:100", "fetch:300", "fetch:700"]
+    );
+    let dead = broker.messages("fetch.dlq");
+    assert_eq!(dead.len(), 1);
+    let reason = dead[0].header(headers::DEAD_LETTER_REASON).unwrap();
+    assert!(reason.contains("down-4"), "{reason}");
+    running.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn at_most_once_never_retries() {
     let (broker, calls, running) = start().await;
     broker
@@ -360,7 +442,7 @@ async fn a_failed_exactly_once_call_is_not_recorded_as_handled() {
 #[tokio::test(start_paused = true)]
 async fn after_shutdown_nothing_is_consumed() {
     let (broker, calls, running) = start().await;
-    assert_eq!(running.served().len(), 6);
+    assert_eq!(running.served().len(), 7);
     running.shutdown().await;
     broker.publish("work", &message("ok")).await.unwrap();
     tokio::task::yield_now().await;

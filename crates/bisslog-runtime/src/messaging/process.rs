@@ -35,6 +35,11 @@ pub(crate) struct Binding {
     /// The longest one call may take (the trigger's `timeout`, else the
     /// runner's default).
     pub(crate) timeout: Duration,
+    /// Whether the call is told when its timeout falls (a
+    /// [`Deadline`](crate::resilience::Deadline) in its context): only
+    /// where the use case has interactions with retries to stop, as an
+    /// HTTP route does (it costs a clock read and a context entry).
+    pub(crate) deadline: bool,
     pub(crate) provision: bool,
     /// `partition` is set: keyed messages run one at a time per key, in
     /// arrival order, and are retried in place.
@@ -483,6 +488,13 @@ async fn run(
         attempt,
         parent,
     );
+    if binding.deadline
+        && let Some(at) = tokio::time::Instant::now().checked_add(binding.timeout)
+    {
+        // No earlier than the runner gives the call up (it counts from
+        // where the call first waits): the retries stop before it does.
+        let _ = crate::resilience::Deadline::attach(&ctx, at);
+    }
     let transaction_id = ctx.transaction_id().clone();
 
     let consumer =
