@@ -25,6 +25,10 @@ pub(crate) struct ConsumerRoute {
     /// For an `exactly-once` trigger, the consumer name its inbox entries
     /// are kept under (the same as on a broker).
     pub(crate) inbox: Option<String>,
+    /// The trigger's `timeout`: one record's call is given up past it, so
+    /// the rest of its batch still runs. Without one the function's own
+    /// `Timeout` bounds the invocation.
+    pub(crate) timeout: Option<std::time::Duration>,
 }
 
 /// A schedule trigger: its use case, its index in the use case's
@@ -62,6 +66,7 @@ impl Routes {
                         mapper: InputMapper::new(consumer.mapper.as_ref()),
                         inbox: (consumer.delivery_semantic == DeliverySemantic::ExactlyOnce)
                             .then(|| consumer_name(service.name(), keyname)),
+                        timeout: consumer.timeout_ms.map(std::time::Duration::from_millis),
                     }),
                     TriggerKind::Schedule(schedule) => routes.schedules.push(ScheduleRoute {
                         index,

@@ -135,15 +135,23 @@ pub(crate) async fn consume(
     };
     let mut body = None;
     for consumer in served {
-        let reply = bisslog_runtime::messaging::call_with_message(
+        let call = bisslog_runtime::messaging::call_with_message(
             &consumer.handle,
             &consumer.mapper,
             queue,
             message,
             attempt,
             consumer.inbox.as_deref(),
-        )
-        .await;
+        );
+        let reply = match consumer.timeout {
+            // Given up (cancelled, its unit of work rolled back) as on a
+            // broker; the record fails alone and the platform delivers it
+            // again.
+            Some(limit) => tokio::time::timeout(limit, call)
+                .await
+                .unwrap_or_else(|_| Err(timed_out(limit))),
+            None => call.await,
+        };
         match reply {
             Ok(reply) => body = reply.body,
             Err(failure) => {
@@ -163,6 +171,18 @@ pub(crate) async fn consume(
     span.set_attribute(SETTLEMENT, "ack");
     span.end();
     Ok(body)
+}
+
+/// The failure of a record's call given up after its trigger's `timeout`.
+fn timed_out(limit: std::time::Duration) -> bisslog_runtime::Failure {
+    Box::new(bisslog_core::Error::new(
+        bisslog_core::ErrorKind::Timeout,
+        "timeout",
+        format!(
+            "the use case did not finish within {} ms",
+            limit.as_millis()
+        ),
+    ))
 }
 
 /// How a delivery was settled, on the consumer span.

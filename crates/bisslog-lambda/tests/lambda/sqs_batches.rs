@@ -79,6 +79,32 @@ async fn a_batch_of_ten_with_three_failures_reports_exactly_those_three() {
     assert_eq!(orders, [0, 1, 2, 3, 4, 6, 7, 9]);
 }
 
+/// `orders` has `timeout: 200`: a record whose call never finishes fails
+/// alone once it has run 200 ms, and the rest of the batch still runs
+/// (without it the function's `Timeout` would end the whole invocation).
+#[tokio::test]
+async fn a_record_past_its_timeout_fails_alone() {
+    let (handler, calls) = handler();
+    let started = tokio::time::Instant::now();
+    let records = vec![
+        record("h-0", "orders", r#"{"order": 0, "hang": true}"#),
+        record("h-1", "orders", r#"{"order": 1}"#),
+    ];
+    let response = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        handler.handle(json!({"Records": records})),
+    )
+    .await
+    .expect("the batch was answered")
+    .unwrap();
+    assert_eq!(failures(&response), ["h-0"]);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(200));
+    assert_eq!(
+        calls.inputs(),
+        vec![json!({"order": 0, "hang": true}), json!({"order": 1})]
+    );
+}
+
 #[tokio::test]
 async fn a_fifo_batch_stops_at_its_first_failure() {
     let (handler, calls) = handler();

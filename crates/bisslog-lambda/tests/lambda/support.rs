@@ -64,7 +64,7 @@ use_cases:
     name: take order
     triggers:
       - type: consumer
-        options: {queue: orders}
+        options: {queue: orders, timeout: 200}
       - type: consumer
         options: {queue: orders.fifo}
   greet:
@@ -125,7 +125,8 @@ impl Calls {
 }
 
 /// Records its input and echoes it. It fails when the input says
-/// `"fail": true`, `lookup` does not find `missing`, `explode` panics.
+/// `"fail": true`, never finishes when it says `"hang": true`, `lookup`
+/// does not find `missing`, `explode` panics.
 struct Recorder {
     calls: Calls,
 }
@@ -151,6 +152,9 @@ impl UseCase for Recorder {
                 "thing-not-found",
                 "there is no thing `missing`",
             ));
+        }
+        if input["hang"] == json!(true) {
+            std::future::pending::<()>().await;
         }
         if input["fail"] == json!(true) {
             return Err(Error::new(
