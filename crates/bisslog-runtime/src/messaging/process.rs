@@ -491,8 +491,9 @@ async fn run(
     if binding.deadline
         && let Some(at) = tokio::time::Instant::now().checked_add(binding.timeout)
     {
-        // No earlier than the runner gives the call up (it counts from
-        // where the call first waits): the retries stop before it does.
+        // Never later than the runner gives the call up (it counts from
+        // where the call first waits, after this): the interactions'
+        // retries stop before the call is cancelled.
         let _ = crate::resilience::Deadline::attach(&ctx, at);
     }
     let transaction_id = ctx.transaction_id().clone();
