@@ -387,6 +387,26 @@ async fn one_relay_at_a_time_on_postgres() {
     }
 }
 
+/// Consumes `messages` on `things.add` with `service`'s consumer trigger
+/// (retries without delay) until the queue is idle (at most 20 s), then
+/// stops the consumers; the broker, for what it holds.
+async fn consume(service: Service, messages: &[Message]) -> InProcessBroker {
+    let broker = InProcessBroker::new();
+    let running = Consumers::new(service, broker.clone())
+        .config(ConsumerConfig::default().retry_delays(Duration::ZERO, Duration::ZERO))
+        .start()
+        .await
+        .unwrap();
+    for message in messages {
+        broker.publish("things.add", message).await.unwrap();
+    }
+    tokio::time::timeout(Duration::from_secs(20), broker.idle("things.add"))
+        .await
+        .expect("the messages were not processed");
+    running.shutdown().await;
+    broker
+}
+
 /// An exactly-once consumer keeps its inbox in the database: a message
 /// delivered three times has one effect, and a call that fails after
 /// writing leaves neither its row nor its inbox entry, so the retry runs.
@@ -394,27 +414,9 @@ async fn the_inbox_absorbs_redeliveries(test: TestDatabase) {
     let db = migrated(&test).await;
     let outbox = Outbox::new(db.clone());
     let (service, attempts) = service(&db, &outbox);
-    let broker = InProcessBroker::new();
-    let running = Consumers::new(service, broker.clone())
-        .config(ConsumerConfig::default().retry_delays(Duration::ZERO, Duration::ZERO))
-        .start()
-        .await
-        .unwrap();
     let once = Message::new(&br#"{"n": 1}"#[..]);
-    for _ in 0..3 {
-        broker.publish("things.add", &once).await.unwrap();
-    }
-    broker
-        .publish(
-            "things.add",
-            &Message::new(&br#"{"n": 2, "fail_first": true}"#[..]),
-        )
-        .await
-        .unwrap();
-    tokio::time::timeout(Duration::from_secs(20), broker.idle("things.add"))
-        .await
-        .expect("the messages were not processed");
-    running.shutdown().await;
+    let flaky = Message::new(&br#"{"n": 2, "fail_first": true}"#[..]);
+    let broker = consume(service, &[once.clone(), once.clone(), once, flaky]).await;
     assert_eq!(rows(&db).await, BTreeSet::from([1, 2]));
     let runs = attempts.lock().unwrap().clone();
     assert_eq!(
@@ -454,24 +456,9 @@ async fn a_call_cancelled_by_its_timeout_leaves_nothing_behind(test: TestDatabas
     let outbox = Outbox::new(db.clone());
     let metadata = METADATA.replace("batch_size: 4", "batch_size: 4\n          timeout: 500");
     let (service, attempts) = service_of(&metadata, &db, &outbox);
-    let broker = InProcessBroker::new();
-    let running = Consumers::new(service, broker.clone())
-        .config(ConsumerConfig::default().retry_delays(Duration::ZERO, Duration::ZERO))
-        .start()
-        .await
-        .unwrap();
     let started = std::time::Instant::now();
-    broker
-        .publish(
-            "things.add",
-            &Message::new(&br#"{"n": 3, "hang_first": true}"#[..]),
-        )
-        .await
-        .unwrap();
-    tokio::time::timeout(Duration::from_secs(20), broker.idle("things.add"))
-        .await
-        .expect("the message was not processed");
-    running.shutdown().await;
+    let hanging = Message::new(&br#"{"n": 3, "hang_first": true}"#[..]);
+    let broker = consume(service, &[hanging]).await;
     assert!(started.elapsed() >= Duration::from_millis(500));
     let runs = attempts.lock().unwrap().clone();
     assert_eq!(runs, [3, 3], "cancelled once, then run again");
