@@ -1,22 +1,10 @@
 //! A consumer trigger's `timeout`: the longest one call may take, in
 //! milliseconds, read and bounded as an HTTP trigger's is.
 
-use bisslog_schema::{Code, TriggerKind, validate_str};
+use bisslog_schema::{Code, TriggerKind};
 
 fn consumer_with(timeout: &str) -> bisslog_schema::Report {
-    let yaml = format!(
-        "name: orders
-use_cases:
-  handle:
-    name: handle
-    triggers:
-      - type: consumer
-        options:
-          queue: orders.queue
-          timeout: {timeout}
-"
-    );
-    validate_str("metadata.yml", &yaml)
+    super::consumer_with(&format!("timeout: {timeout}"))
 }
 
 fn timeout_ms(timeout: &str) -> Option<u64> {
