@@ -112,13 +112,7 @@ pub(crate) fn route_table(
             // The retries of the use case's interactions stop at the
             // route's timeout: the handler tells them when it falls, only
             // where there are retries to stop (it costs a context entry).
-            let retries = spec.external_interactions.iter().any(|interaction| {
-                service
-                    .metadata()
-                    .policy_for(keyname, &interaction.keyname)
-                    .retry
-                    .is_some()
-            });
+            let retries = service.metadata().retries_in(keyname);
             let authenticator = http.authenticator.as_deref().or(default_authenticator);
             match compile(use_case, http, authenticator, authenticators, config) {
                 Ok(mut route) => {

@@ -272,13 +272,7 @@ impl Consumers {
                             .map_or(config.call_timeout, Duration::from_millis),
                         // Retries of the use case's interactions stop at
                         // the timeout, as on an HTTP route.
-                        deadline: spec.external_interactions.iter().any(|interaction| {
-                            self.service
-                                .metadata()
-                                .policy_for(keyname, &interaction.keyname)
-                                .retry
-                                .is_some()
-                        }),
+                        deadline: self.service.metadata().retries_in(keyname),
                         provision: config.provision,
                         ordered: consumer.partition.is_some(),
                         key_path: consumer

@@ -105,6 +105,38 @@ impl ServiceMetadata {
         }
     }
 
+    /// Whether any external interaction of `use_case` retries (its
+    /// [`policy_for`](Self::policy_for) has a `retry`): the entry points
+    /// then tell the call when its timeout falls, so that no retry starts
+    /// that would end past it.
+    ///
+    /// ```
+    /// let service = bisslog_schema::load_str("metadata.yml", "
+    /// name: registry
+    /// use_cases:
+    ///   getAll:
+    ///     name: get all
+    ///     external_interactions:
+    ///       - keyname: registry
+    ///         retry: {max_attempts: 5}
+    ///   ping:
+    ///     name: ping
+    ///     external_interactions:
+    ///       - keyname: registry
+    /// ").unwrap();
+    /// assert!(service.retries_in("getAll"));
+    /// assert!(!service.retries_in("ping"));
+    /// ```
+    pub fn retries_in(&self, use_case: &str) -> bool {
+        self.use_cases.get(use_case).is_some_and(|spec| {
+            spec.external_interactions.iter().any(|interaction| {
+                self.policy_for(use_case, &interaction.keyname)
+                    .retry
+                    .is_some()
+            })
+        })
+    }
+
     /// The authorization rule of the trigger at `trigger_index` of
     /// `use_case`: the trigger's own `authorization`, else the use case's.
     /// `None` when neither declares one, and always for consumer and
