@@ -255,6 +255,87 @@ use_cases:
 }
 
 #[test]
+fn the_function_outlives_its_longest_trigger_timeout() {
+    let yaml = |timeout: u64| {
+        format!(
+            "
+name: svc
+use_cases:
+  consume:
+    name: consume
+    triggers:
+      - type: consumer
+        options: {{queue: orders, timeout: {timeout}}}
+      - type: http
+        options: {{method: get, path: /orders, timeout: 5000}}
+"
+        )
+    };
+    // Timeout and the queue's visibility timeout: the parameters' defaults.
+    let defaults = |template: &str| {
+        let default_of = |parameter: &str| {
+            let start = template.find(&format!("  {parameter}:\n")).unwrap();
+            let rest = &template[start..];
+            let line = rest
+                .lines()
+                .find(|l| l.trim_start().starts_with("Default:"));
+            line.unwrap().trim().to_owned()
+        };
+        (default_of("Timeout"), default_of("QueueVisibilityTimeout"))
+    };
+    // Shorter timeouts keep the defaults.
+    let short = template_of(&yaml(10_000));
+    assert_eq!(
+        defaults(&short),
+        ("Default: 30".into(), "Default: 180".into())
+    );
+    // 120.5 s: the function gets 122 s, the queue six times that.
+    let long = template_of(&yaml(120_500));
+    assert_eq!(
+        defaults(&long),
+        ("Default: 122".into(), "Default: 732".into())
+    );
+    // The longest a call may take and still fail alone: 899 s.
+    let longest = template_of(&yaml(899_000));
+    assert_eq!(defaults(&longest).0, "Default: 900");
+    let readme = {
+        let options = LambdaOptions::new("svc", "..", "svc::lambda_service");
+        let files = lambda::generate(&service_from(&yaml(120_500)), &options).unwrap();
+        files
+            .into_iter()
+            .find(|f| f.path == "README.md")
+            .unwrap()
+            .contents
+    };
+    assert!(
+        readme.contains("`Timeout` (seconds, default 122)"),
+        "{readme}"
+    );
+    assert!(
+        readme.contains("`QueueVisibilityTimeout` (seconds, default\n732;"),
+        "{readme}"
+    );
+
+    // One above: no invocation can outlast it.
+    let options = LambdaOptions::new("svc", "..", "svc::lambda_service");
+    let error = lambda::generate(&service_from(&yaml(899_001)), &options).unwrap_err();
+    assert!(
+        matches!(
+            error.problems.as_slice(),
+            [Problem::OptionOutOfRange { use_case, index: 0, option: "timeout", value: 899_001, .. }]
+                if use_case == "consume"
+        ),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("use case `consume`, triggers[0]: `timeout: 899001` is above 899000 ms"),
+        "{error}"
+    );
+}
+
+#[test]
 fn every_problem_is_reported_at_once_with_its_location() {
     let service = service_from(
         "

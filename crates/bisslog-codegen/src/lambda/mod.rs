@@ -24,6 +24,7 @@ mod events;
 mod queues;
 mod readme;
 mod template;
+mod timeouts;
 mod websocket;
 
 use bisslog_schema::ServiceMetadata;

@@ -6,6 +6,7 @@ use bisslog_schema::{ServiceMetadata, TriggerKind};
 use super::{BisslogDependency, HttpApi, LambdaOptions};
 
 pub(super) fn render(service: &ServiceMetadata, options: &LambdaOptions) -> String {
+    let defaults = super::timeouts::Defaults::of(service);
     let target = options.architecture.rust_target();
     let arch = options.architecture.sam_name();
     let (cargo_lambda_arch, linker_package, linker_variable) = match options.architecture {
@@ -113,8 +114,12 @@ needs a linker for the target, for example `{linker_package}` and
 ## Parameters
 
 `sam deploy --parameter-overrides Name=Value` sets them: `MemorySize` (MB,
-default 256), `Timeout` (seconds, default 30), `LogLevel` (the `RUST_LOG`
+default 256), `Timeout` (seconds, default {function_s}), `LogLevel` (the `RUST_LOG`
 filter, default `info`){queue_parameter}.
+
+Keep `Timeout` above every trigger's `timeout` (its default is a second more
+than the longest, and at least 30): a call can only time out and fail alone
+while the invocation still runs.
 "#,
         name = service.name,
         setup = options.setup,
@@ -125,10 +130,14 @@ filter, default `info`){queue_parameter}.
             "Inside a Cargo workspace, add\n`bootstrap/` to the workspace's `members` (or regenerate with\n`--standalone-workspace` to give it its own `[workspace]`)."
         },
         queue_parameter = if consumes_sqs(service, options) {
-            ", and `QueueVisibilityTimeout` (seconds, default\n180; keep it at least `Timeout`, AWS advises six times it)"
+            format!(
+                ", and `QueueVisibilityTimeout` (seconds, default\n{}; keep it at least `Timeout`, AWS advises six times it)",
+                defaults.visibility_s
+            )
         } else {
-            ""
+            String::new()
         },
+        function_s = defaults.function_s,
     )
 }
 

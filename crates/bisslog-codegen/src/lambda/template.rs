@@ -6,7 +6,7 @@
 use bisslog_schema::{ServiceMetadata, TriggerKind};
 use serde_json::{Map, Value, json};
 
-use super::{HttpApi, LambdaOptions, Problem, events, queues, websocket};
+use super::{HttpApi, LambdaOptions, Problem, events, queues, timeouts, websocket};
 use crate::ident::LogicalIds;
 
 /// The function's logical id.
@@ -74,6 +74,7 @@ pub(super) fn render(
     }
     websocket::add(&mut b, &routes);
     queues::check_flags(&mut b);
+    b.problems.extend(timeouts::check(service));
     if !b.problems.is_empty() {
         return Err(b.problems);
     }
@@ -162,14 +163,19 @@ fn assemble(service: &ServiceMetadata, b: Builder<'_>) -> Value {
         "Description".to_owned(),
         json!(truncate(&description, MAX_DESCRIPTION)),
     );
-    template.insert("Parameters".to_owned(), parameters(b.queues.has_sqs()));
+    let defaults = timeouts::Defaults::of(service);
+    template.insert(
+        "Parameters".to_owned(),
+        parameters(defaults, b.queues.has_sqs()),
+    );
     template.insert("Resources".to_owned(), Value::Object(resources));
     template.insert("Outputs".to_owned(), Value::Object(outputs));
     Value::Object(template)
 }
 
-/// Settings a deployment changes without editing the generated template.
-fn parameters(has_sqs: bool) -> Value {
+/// Settings a deployment changes without editing the generated template;
+/// the timeouts' defaults leave room for the triggers' own.
+fn parameters(defaults: timeouts::Defaults, has_sqs: bool) -> Value {
     let mut parameters = json!({
         "MemorySize": {
             "Type": "Number",
@@ -180,9 +186,9 @@ fn parameters(has_sqs: bool) -> Value {
         },
         "Timeout": {
             "Type": "Number",
-            "Default": 30,
+            "Default": defaults.function_s,
             "MinValue": 1,
-            "MaxValue": 900,
+            "MaxValue": timeouts::MAX_FUNCTION_TIMEOUT_S,
             "Description": "The most seconds one invocation may run",
         },
         "LogLevel": {
@@ -196,7 +202,7 @@ fn parameters(has_sqs: bool) -> Value {
             "QueueVisibilityTimeout".to_owned(),
             json!({
                 "Type": "Number",
-                "Default": 180,
+                "Default": defaults.visibility_s,
                 "MinValue": 0,
                 "MaxValue": 43200,
                 "Description": "Seconds a received message stays hidden before SQS delivers it \
