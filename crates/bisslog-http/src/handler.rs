@@ -173,14 +173,17 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
             None => tokio::time::timeout(route.timeout, call).await,
         };
         match timed {
-            Err(_) => Err(problem((
-                StatusCode::GATEWAY_TIMEOUT,
-                "timeout",
-                format!(
-                    "the use case did not finish within {} ms",
-                    route.timeout.as_millis()
-                ),
-            ))),
+            Err(_) => {
+                route.use_case.count_timed_out(Trigger::Http, route.timeout);
+                Err(problem((
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "timeout",
+                    format!(
+                        "the use case did not finish within {} ms",
+                        route.timeout.as_millis()
+                    ),
+                )))
+            }
             Ok(Err(failure)) => Err(shared.policy.problem(
                 failure.as_ref(),
                 transaction_text,

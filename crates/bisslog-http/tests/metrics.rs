@@ -16,6 +16,7 @@ use_cases:
     criticality: critical
     triggers:
       - {type: http, options: {method: get, path: "/users/{id}", mapper: {path_query.id: id}}}
+      - {type: http, options: {method: get, path: "/slow/{id}", mapper: {path_query.id: id}, timeout: 50}}
 "#;
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -39,6 +40,7 @@ impl UseCase for GetUser {
         match input.id.as_str() {
             "404" => Err(Error::new(ErrorKind::NotFound, "no-user", "no such user")),
             "500" => Err(Error::internal("it broke")),
+            "hang" => std::future::pending().await,
             _ => Ok(User { id: input.id }),
         }
     }
@@ -122,6 +124,57 @@ async fn requests_are_timed_by_route_template_and_status_class() {
     assert_eq!(
         calls(r#""failure",criticality="critical",error_kind="internal""#),
         Some(1.0)
+    );
+    let _ = stop.send(());
+}
+
+/// A call given up at the route's `timeout` (504) counts as a failure of
+/// kind `timeout`, timed at the limit, and leaves nothing in flight.
+#[tokio::test]
+async fn a_call_past_its_timeout_counts_as_a_timeout_failure() {
+    let (base, stop) = start(true).await;
+    let client = bisslog_runtime::tls::client_builder(&Default::default(), false)
+        .unwrap()
+        .build()
+        .unwrap();
+    let response = client
+        .get(format!("{base}/slow/hang"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 504);
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let series = |name: &str, rest: &str| {
+        value(
+            &text,
+            &format!(r#"{name}{{service="users",use_case="get_user",trigger="http",{rest}}}"#),
+        )
+    };
+    assert_eq!(
+        series(
+            "bisslog_use_case_calls_total",
+            r#"outcome="failure",criticality="critical",error_kind="timeout""#
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    let failure = r#"outcome="failure",criticality="critical""#;
+    assert_eq!(
+        series("bisslog_use_case_duration_seconds_sum", failure),
+        Some(0.05)
+    );
+    assert!(
+        text.contains(
+            r#"bisslog_use_case_in_flight{service="users",use_case="get_user",trigger="http"} 0"#
+        ),
+        "{text}"
     );
     let _ = stop.send(());
 }

@@ -198,6 +198,19 @@ impl UseCaseHandle {
         self
     }
 
+    /// Counts a call of this use case that its entry point gave up at its
+    /// `timeout` (`limit`) and dropped: in the metrics a failure of kind
+    /// `timeout` that lasted `limit`, as if the use case had returned one.
+    /// Entry points that cancel calls (the HTTP route's 504, a consumer's
+    /// or a Lambda record's timeout) call it; without it a dropped call
+    /// leaves only the in-flight count, so a use case whose every call
+    /// hangs would show neither calls nor failures.
+    pub fn count_timed_out(&self, trigger: Trigger, limit: std::time::Duration) {
+        if let Some(instruments) = &self.instruments {
+            instruments.timed_out(trigger, limit);
+        }
+    }
+
     /// The use case's keyname.
     pub fn keyname(&self) -> &str {
         &self.keyname

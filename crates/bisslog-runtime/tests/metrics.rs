@@ -351,6 +351,99 @@ async fn consumers_count_received_retried_redelivered_dead_lettered_and_duplicat
     );
 }
 
+/// A consumer call given up at its trigger's `timeout` is a failure of
+/// kind `timeout` in the use case's series, each attempt, timed at the
+/// limit; without that a use case whose every call hangs shows no calls.
+#[tokio::test(start_paused = true)]
+async fn a_consumer_call_given_up_at_its_timeout_counts_as_a_timeout_failure() {
+    let metadata = bisslog_schema::validate_str(
+        "metadata.yml",
+        "
+name: shop
+use_cases:
+  order:
+    criticality: high
+    triggers:
+      - {type: consumer, options: {queue: orders, max_retries: 1, timeout: 250}}
+",
+    )
+    .into_service()
+    .unwrap();
+    let gate = Obey::default();
+    let service = Service::builder(metadata)
+        .use_case("order", gate.clone())
+        .build()
+        .unwrap();
+    let broker = InProcessBroker::new();
+    let running = Consumers::new(service.clone(), broker.clone())
+        .config(ConsumerConfig::default())
+        .start()
+        .await
+        .unwrap();
+    // Never let through: both attempts run into the timeout.
+    broker.publish("orders", &message("wait")).await.unwrap();
+    broker.idle("orders").await;
+    running.shutdown().await;
+
+    let text = service.metrics().unwrap().encode();
+    let labels = |extra: &[(&'static str, &'static str)]| {
+        let mut labels = vec![
+            ("use_case", "order"),
+            ("trigger", "consumer"),
+            ("criticality", "high"),
+        ];
+        labels.extend_from_slice(extra);
+        labels
+    };
+    let failure = [("outcome", "failure")];
+    assert_eq!(
+        value(
+            &text,
+            "bisslog_use_case_calls_total",
+            &labels(&[("outcome", "failure"), ("error_kind", "timeout")])
+        ),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            &text,
+            "bisslog_use_case_duration_seconds_count",
+            &labels(&failure)
+        ),
+        Some(2.0)
+    );
+    // Timed at the limit: 0.25 s each.
+    assert_eq!(
+        value(
+            &text,
+            "bisslog_use_case_duration_seconds_sum",
+            &labels(&failure)
+        ),
+        Some(0.5)
+    );
+    assert_eq!(
+        value(
+            &text,
+            "bisslog_use_case_in_flight",
+            &[("use_case", "order"), ("trigger", "consumer")]
+        ),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(
+            &text,
+            "bisslog_consumer_messages_dead_lettered_total",
+            &[
+                ("queue", "orders"),
+                ("use_case", "order"),
+                ("reason", "attempts_exhausted")
+            ]
+        ),
+        Some(1.0)
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn schedules_count_runs_skips_and_misfires() {
     #[derive(Clone)]

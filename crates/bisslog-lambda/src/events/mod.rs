@@ -147,9 +147,12 @@ pub(crate) async fn consume(
             // Given up (cancelled, its unit of work rolled back) as on a
             // broker; the record fails alone and the platform delivers it
             // again.
-            Some(limit) => tokio::time::timeout(limit, call)
-                .await
-                .unwrap_or_else(|_| Err(timed_out(limit))),
+            Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+                consumer
+                    .handle
+                    .count_timed_out(bisslog_core::Trigger::Consumer, limit);
+                Err(timed_out(limit))
+            }),
             None => call.await,
         };
         match reply {

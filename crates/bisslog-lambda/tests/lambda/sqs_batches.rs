@@ -103,6 +103,18 @@ async fn a_record_past_its_timeout_fails_alone() {
         calls.inputs(),
         vec![json!({"order": 0, "hang": true}), json!({"order": 1})]
     );
+    // Counted as a timeout failure of the use case, as on a broker.
+    let metrics = handler.service().metrics().unwrap().encode();
+    let timeouts = metrics
+        .lines()
+        .filter(|line| {
+            line.starts_with("bisslog_use_case_calls_total{")
+                && line.contains(r#"trigger="consumer""#)
+                && line.contains(r#"error_kind="timeout""#)
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(timeouts.len(), 1, "{metrics}");
+    assert!(timeouts[0].ends_with(" 1"), "{metrics}");
 }
 
 #[tokio::test]

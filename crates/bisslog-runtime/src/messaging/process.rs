@@ -453,6 +453,9 @@ async fn keep_alive<F: Future>(
 /// The failure of a call given up after the trigger's timeout: transient,
 /// so it is retried (and dead-lettered once the retries are spent).
 fn timed_out(binding: &Binding, message: &Message, attempt: u32) -> Failed {
+    binding
+        .handle
+        .count_timed_out(Trigger::Consumer, binding.timeout);
     let limit_ms = u64::try_from(binding.timeout.as_millis()).unwrap_or(u64::MAX);
     tracing::warn!(queue = %binding.queue, message_id = %message.id, attempt, timeout_ms = limit_ms,
         "the message's use case did not finish within its timeout; it was cancelled");

@@ -78,6 +78,15 @@ impl UseCaseInstruments {
         })
     }
 
+    /// Counts a call its entry point gave up after `limit`: a failure of
+    /// kind `timeout` that lasted `limit`. (The call's future, dropped,
+    /// only leaves the in-flight count.)
+    pub(crate) fn timed_out(&self, trigger: Trigger, limit: std::time::Duration) {
+        let instruments = self.of(trigger);
+        self.failed(instruments, ErrorKind::Timeout);
+        instruments.failure_duration.observe(limit.as_secs_f64());
+    }
+
     /// A failure is counted with its kind: the label set is looked up,
     /// which only failures pay for.
     fn failed(&self, instruments: &TriggerInstruments, kind: ErrorKind) {
@@ -96,7 +105,8 @@ impl UseCaseInstruments {
 }
 
 /// A call being measured; dropped without [`CallTimer::end`] (the caller
-/// went away), it only leaves the in-flight count.
+/// went away, or gave the call up at its timeout and counts that itself:
+/// [`UseCaseInstruments::timed_out`]), it only leaves the in-flight count.
 pub(crate) struct CallTimer {
     use_case: Arc<UseCaseInstruments>,
     trigger: Trigger,
