@@ -305,13 +305,18 @@ pub(crate) async fn serve<S>(
 }
 
 /// What the start-up line says of a database.
-fn describe_store(store: &Store) -> &'static str {
+/// The store as the start-up line names it: `memory`, `postgres`,
+/// `sqlite`, or `sqlite, group commit 64` (what a deployment's URL turned on).
+fn describe_store(store: &Store) -> std::borrow::Cow<'static, str> {
     match store {
-        Store::Memory => "memory",
+        Store::Memory => "memory".into(),
         #[cfg(feature = "sql")]
-        Store::Sql(db) => match db.backend() {
-            bisslog_sql::Backend::Sqlite => "sqlite",
-            bisslog_sql::Backend::Postgres => "postgres",
+        Store::Sql(db) => match (db.backend(), db.group_commit()) {
+            (bisslog_sql::Backend::Sqlite, Some(max)) => {
+                format!("sqlite, group commit {max}").into()
+            }
+            (bisslog_sql::Backend::Sqlite, None) => "sqlite".into(),
+            (bisslog_sql::Backend::Postgres, _) => "postgres".into(),
         },
     }
 }
