@@ -207,6 +207,22 @@ fn template_of(yaml: &str) -> String {
         .contents
 }
 
+/// A service whose one use case, `consume`, has a consumer trigger with
+/// these `options` (a flow mapping), its last line.
+fn consumer_of_orders(options: &str) -> String {
+    format!(
+        "
+name: svc
+use_cases:
+  consume:
+    name: consume
+    triggers:
+      - type: consumer
+        options: {options}
+"
+    )
+}
+
 #[test]
 fn unix_cron_is_translated_to_eventbridge_syntax() {
     let template = template_of(
@@ -236,17 +252,7 @@ use_cases:
 
 #[test]
 fn consumer_defaults_give_a_dlq_named_after_the_queue_and_four_receives() {
-    let template = template_of(
-        "
-name: svc
-use_cases:
-  consume:
-    name: consume
-    triggers:
-      - type: consumer
-        options: {queue: orders}
-",
-    );
+    let template = template_of(&consumer_of_orders("{queue: orders}"));
     assert!(template.contains("  OrdersQueue:\n    Type: AWS::SQS::Queue\n"));
     assert!(template.contains("  OrdersDlqQueue:\n    Type: AWS::SQS::Queue\n"));
     assert!(template.contains("The URL of the dead-letter queue `orders-dlq`"));
@@ -257,19 +263,9 @@ use_cases:
 #[test]
 fn the_function_outlives_its_longest_trigger_timeout() {
     let yaml = |timeout: u64| {
-        format!(
-            "
-name: svc
-use_cases:
-  consume:
-    name: consume
-    triggers:
-      - type: consumer
-        options: {{queue: orders, timeout: {timeout}}}
-      - type: http
-        options: {{method: get, path: /orders, timeout: 5000}}
-"
-        )
+        let consumer = consumer_of_orders(&format!("{{queue: orders, timeout: {timeout}}}"));
+        consumer
+            + "      - type: http\n        options: {method: get, path: /orders, timeout: 5000}\n"
     };
     // Timeout and the queue's visibility timeout: the parameters' defaults.
     let defaults = |template: &str| {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use bisslog_core::{Ctx, Error, ErrorKind, Trigger, UseCase};
 use bisslog_messaging::{Broker, Message};
 use bisslog_runtime::mapper::Mapped;
-use bisslog_runtime::messaging::{ConsumerConfig, Consumers, InProcessBroker};
+use bisslog_runtime::messaging::{ConsumerConfig, Consumers, InProcessBroker, RunningConsumers};
 use bisslog_runtime::schedule::{Clock, Schedules};
 use bisslog_runtime::{MemoryInbox, Service};
 use tokio::sync::Notify;
@@ -260,6 +260,17 @@ async fn a_service_built_without_metrics_has_none() {
     assert!(service.use_case("order").unwrap().metrics().is_none());
 }
 
+/// The service's consumers, started on a new in-process broker.
+async fn consuming(service: &Service) -> (InProcessBroker, RunningConsumers) {
+    let broker = InProcessBroker::new();
+    let running = Consumers::new(service.clone(), broker.clone())
+        .config(ConsumerConfig::default())
+        .start()
+        .await
+        .unwrap();
+    (broker, running)
+}
+
 fn message(outcome: &str) -> Message {
     Message::new(format!(r#"{{"outcome":"{outcome}"}}"#))
 }
@@ -268,12 +279,7 @@ fn message(outcome: &str) -> Message {
 async fn consumers_count_received_retried_redelivered_dead_lettered_and_duplicates() {
     let gate = Obey::default();
     let service = service(&gate);
-    let broker = InProcessBroker::new();
-    let running = Consumers::new(service.clone(), broker.clone())
-        .config(ConsumerConfig::default())
-        .start()
-        .await
-        .unwrap();
+    let (broker, running) = consuming(&service).await;
     for outcome in ["ok", "invalid", "unavailable"] {
         broker.publish("orders", &message(outcome)).await.unwrap();
     }
@@ -374,12 +380,7 @@ use_cases:
         .use_case("order", gate.clone())
         .build()
         .unwrap();
-    let broker = InProcessBroker::new();
-    let running = Consumers::new(service.clone(), broker.clone())
-        .config(ConsumerConfig::default())
-        .start()
-        .await
-        .unwrap();
+    let (broker, running) = consuming(&service).await;
     // Never let through: both attempts run into the timeout.
     broker.publish("orders", &message("wait")).await.unwrap();
     broker.idle("orders").await;
