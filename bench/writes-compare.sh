@@ -15,8 +15,10 @@
 # relay, the SQLite broker, the audit service and the importer in the same
 # process, INFO logs), after registering the `language` schema over HTTP;
 # `registry-inproc` is the same with BROKER_URL=in-process;
-# `registry-group` the registry as shipped with its SQLite database on
-# group commit (`?group_commit=64`; on PostgreSQL it is `registry`). For the
+# `registry-tx` the registry with its SQLite database on a transaction per
+# call (`?group_commit=0`, the default before 2026-12-07; on PostgreSQL it is
+# `registry`), and `registry-group` with `?group_commit=64` (the default
+# since, the same as `registry`: an A/A pair). For the
 # registry on SQLite, `backlog` is the outbox's unpublished events right
 # after the load (the relay keeping up, or not). CPU is the
 # server process's only (PostgreSQL's backends are not counted).
@@ -64,6 +66,7 @@ start() {
       local broker="sqlite://$dir/broker.db"
       [ "$name" = registry-inproc ] && broker=in-process
       [ "$name" = registry-group ] && [ "$engine" = sqlite ] && db="$db?group_commit=64"
+      [ "$name" = registry-tx ] && [ "$engine" = sqlite ] && db="$db?group_commit=0"
       RUST_LOG=info PORT=$PORT AUDIT_PORT=$((PORT + 1)) IMPORTER_PORT=$((PORT + 2)) \
         DATABASE_URL=$db AUDIT_DATABASE_URL="sqlite://$dir/audit.db" \
         BROKER_URL=$broker \

@@ -62,7 +62,7 @@ mod ticks;
 mod work;
 
 pub use broker::{SqlBroker, SqlBrokerConfig};
-pub use database::{Backend, Database, PoolRef};
+pub use database::{Backend, DEFAULT_GROUP_COMMIT, Database, PoolRef};
 pub use error::{SqlError, map_error};
 pub use lease::Lease;
 pub use migrate::Migration;

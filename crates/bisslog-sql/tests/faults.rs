@@ -144,11 +144,21 @@ impl Drop for Unprotect<'_> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_opened_while_the_file_was_read_only_are_replaced() {
-    let test = TestDatabase::sqlite().await;
+    // Group commit (the default) and a transaction per unit of work.
+    for query in ["", "?group_commit=0"] {
+        connections_opened_while_the_file_was_read_only_are_replaced_on(
+            TestDatabase::sqlite_with(query).await,
+        )
+        .await;
+    }
+}
+
+async fn connections_opened_while_the_file_was_read_only_are_replaced_on(test: TestDatabase) {
     let db = test.database.clone();
     db.migrate(MIGRATIONS).await.unwrap();
     write(&db, 64).await.unwrap();
-    let file = test.url.trim_start_matches("sqlite://").to_owned();
+    let file = test.url.trim_start_matches("sqlite://");
+    let file = file.split('?').next().unwrap_or(file).to_owned();
 
     if !protect(Path::new(&file), true) {
         assert!(!in_ci(), "CI runs as root and must be able to chattr +i");
@@ -188,7 +198,16 @@ async fn connections_opened_while_the_file_was_read_only_are_replaced() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_cancelled_mid_transaction_leaves_no_open_transaction_behind() {
-    let test = TestDatabase::sqlite().await;
+    // Group commit (the default) and a transaction per unit of work.
+    for query in ["", "?group_commit=0"] {
+        a_call_cancelled_mid_transaction_leaves_no_open_transaction_behind_on(
+            TestDatabase::sqlite_with(query).await,
+        )
+        .await;
+    }
+}
+
+async fn a_call_cancelled_mid_transaction_leaves_no_open_transaction_behind_on(test: TestDatabase) {
     let db = test.database.clone();
     db.migrate(MIGRATIONS).await.unwrap();
     {
@@ -220,7 +239,18 @@ async fn a_call_cancelled_mid_transaction_leaves_no_open_transaction_behind() {
 /// fail with "cannot start a transaction within a transaction").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_cancelled_while_its_begin_waits_leaves_no_transaction_behind() {
-    let test = TestDatabase::sqlite().await;
+    // Group commit (the default) and a transaction per unit of work.
+    for query in ["", "?group_commit=0"] {
+        a_call_cancelled_while_its_begin_waits_leaves_no_transaction_behind_on(
+            TestDatabase::sqlite_with(query).await,
+        )
+        .await;
+    }
+}
+
+async fn a_call_cancelled_while_its_begin_waits_leaves_no_transaction_behind_on(
+    test: TestDatabase,
+) {
     let db = test.database.clone();
     db.migrate(MIGRATIONS).await.unwrap();
     // Connections opened beforehand, so that the cancelled call's is taken

@@ -292,6 +292,31 @@ async fn an_in_memory_database_takes_group_commit() {
     assert_eq!(count, 10);
 }
 
+/// On by default on a SQLite file, with `DEFAULT_GROUP_COMMIT`; `0` turns
+/// it off; an in-memory database has its one connection instead.
+#[tokio::test]
+async fn group_commit_is_the_default_on_a_sqlite_file() {
+    let test = TestDatabase::sqlite().await;
+    assert_eq!(
+        test.database.group_commit(),
+        Some(bisslog_sql::DEFAULT_GROUP_COMMIT)
+    );
+    assert_eq!(bisslog_sql::DEFAULT_GROUP_COMMIT, 64);
+    let off = Database::connect(&format!("{}?group_commit=0", test.url))
+        .await
+        .unwrap();
+    assert_eq!(off.group_commit(), None);
+    let other = Database::connect(&format!("{}?group_commit=8", test.url))
+        .await
+        .unwrap();
+    assert_eq!(other.group_commit(), Some(8));
+    let memory = Database::connect("sqlite::memory:").await.unwrap();
+    assert_eq!(memory.group_commit(), None);
+    off.close().await;
+    other.close().await;
+    test.drop_database().await;
+}
+
 #[tokio::test]
 async fn group_commit_is_for_sqlite_and_takes_a_count() {
     let error = Database::connect("postgres://app@127.0.0.1:1/db?group_commit=8")

@@ -104,11 +104,13 @@ impl Database {
     /// (created when missing; `sqlite::memory:` for a private in-memory
     /// database) or `postgres://user@host:port/database`.
     ///
-    /// `?group_commit=N` on a SQLite URL makes the units of work of
-    /// concurrent calls share one transaction, up to `N` of them, each in a
-    /// savepoint of its own (docs/reliability.md, "Group commit"): far
-    /// fewer commits and hand-offs to SQLite's thread under load, at the
-    /// price of a commit waiting for the others of its transaction.
+    /// On a SQLite file the units of work of concurrent calls share one
+    /// transaction, up to [`DEFAULT_GROUP_COMMIT`] of them (`?group_commit=N`
+    /// sets another bound), each in a savepoint of its own
+    /// (docs/reliability.md, "Group commit"): far fewer commits and
+    /// hand-offs to SQLite's thread under load, at the price of a commit
+    /// waiting for the others of its transaction. `?group_commit=0` gives
+    /// every unit of work a transaction of its own.
     pub async fn connect(url: &str) -> Result<Self, SqlError> {
         let redacted = redact(url);
         let (url, group_commit) =
@@ -170,7 +172,7 @@ impl Database {
                     })?,
             )
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            if group_commit.is_some() {
+            if let GroupCommitSetting::Given(Some(_)) = group_commit {
                 return Err(SqlError::InvalidUrl {
                     url: redacted,
                     reason: "`group_commit` is for SQLite, whose one writer it relieves; PostgreSQL runs concurrent transactions".to_owned(),
@@ -203,6 +205,14 @@ impl Database {
             format!("{IN_MEMORY}{id}")
         } else {
             redact(url)
+        };
+        let group_commit = match group_commit {
+            GroupCommitSetting::Given(max) => max,
+            // A SQLite file's writers share transactions unless told not
+            // to; in memory the one connection is the queue already.
+            GroupCommitSetting::Absent => (matches!(pool, Pool::Sqlite(_))
+                && !location.starts_with(IN_MEMORY))
+            .then_some(DEFAULT_GROUP_COMMIT),
         };
         let group_commit = group_commit.map(|max| {
             let in_memory = location.starts_with(IN_MEMORY);
@@ -356,14 +366,27 @@ impl Database {
 /// The most units of work one transaction may be asked to hold.
 const MAX_GROUP_COMMIT: usize = 10_000;
 
+/// The most units of work one transaction holds on a SQLite file whose URL
+/// does not say (`?group_commit=N`).
+pub const DEFAULT_GROUP_COMMIT: usize = 64;
+
+/// What a URL says of group commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GroupCommitSetting {
+    /// Nothing: the default ([`DEFAULT_GROUP_COMMIT`] on a SQLite file).
+    Absent,
+    /// `group_commit=N`: at most `N` per transaction, `None` for `0` (a
+    /// transaction each).
+    Given(Option<usize>),
+}
+
 /// Takes `group_commit=N` out of a URL's query (the drivers refuse
-/// parameters they do not know): the URL without it, and `N` (`None` for
-/// `0` or when absent).
-fn take_group_commit(url: &str) -> Result<(String, Option<usize>), String> {
+/// parameters they do not know): the URL without it, and what it said.
+fn take_group_commit(url: &str) -> Result<(String, GroupCommitSetting), String> {
     let Some((base, query)) = url.split_once('?') else {
-        return Ok((url.to_owned(), None));
+        return Ok((url.to_owned(), GroupCommitSetting::Absent));
     };
-    let mut group_commit = None;
+    let mut group_commit = GroupCommitSetting::Absent;
     let mut kept = Vec::new();
     for pair in query.split('&') {
         match pair.split_once('=') {
@@ -377,7 +400,7 @@ fn take_group_commit(url: &str) -> Result<(String, Option<usize>), String> {
                             "`group_commit={value}`: expected the most units of work one transaction holds, 1 to {MAX_GROUP_COMMIT} (0: a transaction each)"
                         )
                     })?;
-                group_commit = (max > 0).then_some(max);
+                group_commit = GroupCommitSetting::Given((max > 0).then_some(max));
             }
             _ => kept.push(pair),
         }
@@ -439,21 +462,29 @@ mod tests {
 
     #[test]
     fn group_commit_is_read_off_the_url() {
+        use GroupCommitSetting::{Absent, Given};
         assert_eq!(
             take_group_commit("sqlite://a.db?group_commit=64"),
-            Ok(("sqlite://a.db".to_owned(), Some(64)))
+            Ok(("sqlite://a.db".to_owned(), Given(Some(64))))
         );
         assert_eq!(
             take_group_commit("sqlite://a.db?mode=rwc&group_commit=8&cache=shared"),
-            Ok(("sqlite://a.db?mode=rwc&cache=shared".to_owned(), Some(8)))
+            Ok((
+                "sqlite://a.db?mode=rwc&cache=shared".to_owned(),
+                Given(Some(8))
+            ))
         );
         assert_eq!(
             take_group_commit("sqlite://a.db?group_commit=0"),
-            Ok(("sqlite://a.db".to_owned(), None))
+            Ok(("sqlite://a.db".to_owned(), Given(None)))
         );
         assert_eq!(
             take_group_commit("sqlite://a.db"),
-            Ok(("sqlite://a.db".to_owned(), None))
+            Ok(("sqlite://a.db".to_owned(), Absent))
+        );
+        assert_eq!(
+            take_group_commit("sqlite://a.db?mode=rwc"),
+            Ok(("sqlite://a.db?mode=rwc".to_owned(), Absent))
         );
         for bad in ["x", "-1", "", "10001"] {
             let error = take_group_commit(&format!("sqlite://a.db?group_commit={bad}"));

@@ -50,8 +50,15 @@ enum Cleanup {
 impl TestDatabase {
     /// A new SQLite file in the system's temporary directory.
     pub async fn sqlite() -> Self {
+        Self::sqlite_with("").await
+    }
+
+    /// A new SQLite file whose URL ends in `query`: `?group_commit=0` for
+    /// a transaction per unit of work, as before group commit was the
+    /// default.
+    pub async fn sqlite_with(query: &str) -> Self {
         let path = std::env::temp_dir().join(format!("bisslog-test-{}.db", unique()));
-        let url = format!("sqlite://{}", path.display());
+        let url = format!("sqlite://{}{query}", path.display());
         let database = Database::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("cannot create {url}: {e}"));
