@@ -24,7 +24,8 @@
 //!             $BENCH_WORK/bisslog-rs-inbox.db); otherwise at-least-once
 //!             without one
 //!   INBOX_GROUP_COMMIT  `N`: the inbox's database with `?group_commit=N`
-//!             (units of work share transactions of up to N); default none
+//!             (units of work share transactions of up to N; 0: a
+//!             transaction each); unset, the default (64)
 //! Runs until SIGTERM, then stops gracefully.
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -83,9 +84,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{path}{suffix}"));
         }
-        let group = env_or("INBOX_GROUP_COMMIT", "0");
-        let db =
-            bisslog_sql::Database::connect(&format!("sqlite://{path}?group_commit={group}")).await?;
+        let query = std::env::var("INBOX_GROUP_COMMIT")
+            .map(|n| format!("?group_commit={n}"))
+            .unwrap_or_default();
+        let db = bisslog_sql::Database::connect(&format!("sqlite://{path}{query}")).await?;
         db.migrate(&[]).await?;
         service = service.unit_of_work(db);
     }

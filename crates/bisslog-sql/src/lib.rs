@@ -7,9 +7,10 @@
 //! - [`Database::connect`] opens a pool from a URL: `sqlite://...` (the
 //!   embedded default, a file created when missing, WAL mode) or
 //!   `postgres://...` (shared by every instance of a service).
-//!   `sqlite://...?group_commit=64` lets the units of work of concurrent
-//!   calls share SQLite transactions, each in a savepoint of its own (about
-//!   4.5× the exactly-once messages per second; docs/reliability.md).
+//!   On a SQLite file the units of work of concurrent calls share
+//!   transactions, up to 64, each in a savepoint of its own (group commit:
+//!   about 4.5× the exactly-once messages per second; `?group_commit=N`
+//!   sets the bound, `0` gives each call its own; docs/reliability.md).
 //! - [`Database::migrate`] applies embedded [`Migration`]s once, in order,
 //!   with a lock so instances starting together do not race.
 //! - [`map_error`] turns driver errors into bisslog error kinds, so a
