@@ -304,9 +304,9 @@ pub(crate) async fn serve<S>(
     Ok(())
 }
 
-/// What the start-up line says of a database.
-/// The store as the start-up line names it: `memory`, `postgres`,
-/// `sqlite`, or `sqlite, group commit 64` (what a deployment's URL turned on).
+/// What the start-up line says of a database: `memory`, `postgres`,
+/// `sqlite`, or `sqlite, group commit 64` (the default on a SQLite file;
+/// `?group_commit=0` turns it off).
 fn describe_store(store: &Store) -> std::borrow::Cow<'static, str> {
     match store {
         Store::Memory => "memory".into(),
