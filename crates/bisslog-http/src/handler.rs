@@ -174,14 +174,11 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
         };
         match timed {
             Err(_) => {
-                route.use_case.count_timed_out(Trigger::Http, route.timeout);
+                let error = route.use_case.timed_out(Trigger::Http, route.timeout);
                 Err(problem((
                     StatusCode::GATEWAY_TIMEOUT,
                     "timeout",
-                    format!(
-                        "the use case did not finish within {} ms",
-                        route.timeout.as_millis()
-                    ),
+                    error.to_string(),
                 )))
             }
             Ok(Err(failure)) => Err(shared.policy.problem(

@@ -198,17 +198,27 @@ impl UseCaseHandle {
         self
     }
 
-    /// Counts a call of this use case that its entry point gave up at its
-    /// `timeout` (`limit`) and dropped: in the metrics a failure of kind
-    /// `timeout` that lasted `limit`, as if the use case had returned one.
-    /// Entry points that cancel calls (the HTTP route's 504, a consumer's
-    /// or a Lambda record's timeout) call it; without it a dropped call
-    /// leaves only the in-flight count, so a use case whose every call
-    /// hangs would show neither calls nor failures.
-    pub fn count_timed_out(&self, trigger: Trigger, limit: std::time::Duration) {
+    /// A call of this use case that its entry point gave up at its
+    /// `timeout` (`limit`) and dropped: counted in the metrics as a failure
+    /// of kind `timeout` that lasted `limit`, as if the use case had
+    /// returned one, and the error (`timeout`, "the use case did not finish
+    /// within N ms") the entry point answers with. Entry points that cancel
+    /// calls (the HTTP route's 504, a consumer's or a Lambda record's
+    /// timeout) call it; without it a dropped call leaves only the
+    /// in-flight count, so a use case whose every call hangs would show
+    /// neither calls nor failures.
+    pub fn timed_out(&self, trigger: Trigger, limit: std::time::Duration) -> Error {
         if let Some(instruments) = &self.instruments {
             instruments.timed_out(trigger, limit);
         }
+        Error::new(
+            ErrorKind::Timeout,
+            "timeout",
+            format!(
+                "the use case did not finish within {} ms",
+                limit.as_millis()
+            ),
+        )
     }
 
     /// The use case's keyname.

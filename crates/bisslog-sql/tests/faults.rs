@@ -142,15 +142,17 @@ impl Drop for Unprotect<'_> {
     }
 }
 
+/// Runs `check` on a fresh SQLite file with group commit (the default)
+/// and on one with a transaction per unit of work (`?group_commit=0`).
+async fn both_ways(check: impl AsyncFn(TestDatabase)) {
+    for query in ["", "?group_commit=0"] {
+        check(TestDatabase::sqlite_with(query).await).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_opened_while_the_file_was_read_only_are_replaced() {
-    // Group commit (the default) and a transaction per unit of work.
-    for query in ["", "?group_commit=0"] {
-        connections_opened_while_the_file_was_read_only_are_replaced_on(
-            TestDatabase::sqlite_with(query).await,
-        )
-        .await;
-    }
+    both_ways(connections_opened_while_the_file_was_read_only_are_replaced_on).await;
 }
 
 async fn connections_opened_while_the_file_was_read_only_are_replaced_on(test: TestDatabase) {
@@ -198,13 +200,7 @@ async fn connections_opened_while_the_file_was_read_only_are_replaced_on(test: T
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_cancelled_mid_transaction_leaves_no_open_transaction_behind() {
-    // Group commit (the default) and a transaction per unit of work.
-    for query in ["", "?group_commit=0"] {
-        a_call_cancelled_mid_transaction_leaves_no_open_transaction_behind_on(
-            TestDatabase::sqlite_with(query).await,
-        )
-        .await;
-    }
+    both_ways(a_call_cancelled_mid_transaction_leaves_no_open_transaction_behind_on).await;
 }
 
 async fn a_call_cancelled_mid_transaction_leaves_no_open_transaction_behind_on(test: TestDatabase) {
@@ -239,13 +235,7 @@ async fn a_call_cancelled_mid_transaction_leaves_no_open_transaction_behind_on(t
 /// fail with "cannot start a transaction within a transaction").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_cancelled_while_its_begin_waits_leaves_no_transaction_behind() {
-    // Group commit (the default) and a transaction per unit of work.
-    for query in ["", "?group_commit=0"] {
-        a_call_cancelled_while_its_begin_waits_leaves_no_transaction_behind_on(
-            TestDatabase::sqlite_with(query).await,
-        )
-        .await;
-    }
+    both_ways(a_call_cancelled_while_its_begin_waits_leaves_no_transaction_behind_on).await;
 }
 
 async fn a_call_cancelled_while_its_begin_waits_leaves_no_transaction_behind_on(

@@ -148,10 +148,10 @@ pub(crate) async fn consume(
             // broker; the record fails alone and the platform delivers it
             // again.
             Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
-                consumer
+                let error = consumer
                     .handle
-                    .count_timed_out(bisslog_core::Trigger::Consumer, limit);
-                Err(timed_out(limit))
+                    .timed_out(bisslog_core::Trigger::Consumer, limit);
+                Err(Box::new(error))
             }),
             None => call.await,
         };
@@ -174,18 +174,6 @@ pub(crate) async fn consume(
     span.set_attribute(SETTLEMENT, "ack");
     span.end();
     Ok(body)
-}
-
-/// The failure of a record's call given up after its trigger's `timeout`.
-fn timed_out(limit: std::time::Duration) -> bisslog_runtime::Failure {
-    Box::new(bisslog_core::Error::new(
-        bisslog_core::ErrorKind::Timeout,
-        "timeout",
-        format!(
-            "the use case did not finish within {} ms",
-            limit.as_millis()
-        ),
-    ))
 }
 
 /// How a delivery was settled, on the consumer span.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use bisslog_core::{Ctx, ErrorKind, TraceContext, TransactionId, Trigger};
+use bisslog_core::{Ctx, ErrorKind, TraceContext, TransactionId, Trigger, UseCaseError as _};
 use bisslog_schema::DeliverySemantic;
 use tokio::sync::watch;
 
@@ -453,16 +453,14 @@ async fn keep_alive<F: Future>(
 /// The failure of a call given up after the trigger's timeout: transient,
 /// so it is retried (and dead-lettered once the retries are spent).
 fn timed_out(binding: &Binding, message: &Message, attempt: u32) -> Failed {
-    binding
-        .handle
-        .count_timed_out(Trigger::Consumer, binding.timeout);
+    let error = binding.handle.timed_out(Trigger::Consumer, binding.timeout);
     let limit_ms = u64::try_from(binding.timeout.as_millis()).unwrap_or(u64::MAX);
     tracing::warn!(queue = %binding.queue, message_id = %message.id, attempt, timeout_ms = limit_ms,
         "the message's use case did not finish within its timeout; it was cancelled");
     Failed {
-        kind: ErrorKind::Timeout,
+        kind: error.kind(),
         malformed: false,
-        reason: format!("timeout: the use case did not finish within {limit_ms} ms"),
+        reason: format!("{}: {error}", error.code()),
     }
 }
 
