@@ -128,6 +128,35 @@ pub trait Broker: Send + Sync + 'static {
         }
     }
 
+    /// Whether [`publish_batch`](Broker::publish_batch) stores a batch in
+    /// one operation, all of it or none (one database transaction), so
+    /// that a publisher with many messages at hand (the outbox relay) does
+    /// better to send them together than one by one. `false` by default.
+    fn publishes_batches(&self) -> bool {
+        false
+    }
+
+    /// Publishes the messages of `batch` in order and returns once the
+    /// broker has durably accepted every one of them.
+    ///
+    /// A broker that [publishes batches](Broker::publishes_batches) stores
+    /// all of them or none. The default publishes them one by one with
+    /// [`publish_to`](Broker::publish_to) and stops at the first failure;
+    /// the messages before it stay published (a publisher sends them
+    /// again, at least once).
+    fn publish_batch<'a>(
+        &'a self,
+        batch: &'a [Outgoing<'a>],
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(async move {
+            for outgoing in batch {
+                self.publish_to(outgoing.queue, outgoing.kind, outgoing.message)
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+
     /// Starts delivering the queue's messages to this subscriber; the
     /// subscribers that share a `consumer` name share the messages (each
     /// goes to one of them). On an [event queue](Subscription::kind), each
@@ -202,6 +231,15 @@ impl<B: Broker + ?Sized> Broker for std::sync::Arc<B> {
     ) -> BoxFuture<'a, Result<(), BrokerError>> {
         (**self).publish_to(queue, kind, message)
     }
+    fn publishes_batches(&self) -> bool {
+        (**self).publishes_batches()
+    }
+    fn publish_batch<'a>(
+        &'a self,
+        batch: &'a [Outgoing<'a>],
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        (**self).publish_batch(batch)
+    }
     fn subscribe<'a>(
         &'a self,
         subscription: &'a Subscription,
@@ -220,6 +258,17 @@ impl<B: Broker + ?Sized> Broker for std::sync::Arc<B> {
     ) -> BoxFuture<'a, Result<Option<std::time::Duration>, BrokerError>> {
         (**self).oldest_unacked_age(queue)
     }
+}
+
+/// One message of a batch to publish ([`Broker::publish_batch`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// The queue it goes to.
+    pub queue: &'a str,
+    /// Whether that queue is a command or an event queue.
+    pub kind: QueueKind,
+    /// The message.
+    pub message: &'a Message,
 }
 
 /// The error of a broker asked for an event queue it cannot lay out.

@@ -64,7 +64,7 @@ mod publisher;
 mod ticks;
 pub mod work;
 
-pub use broker::{Broker, BrokerError, Delivery, QueueKind, Subscription, settled};
+pub use broker::{Broker, BrokerError, Delivery, Outgoing, QueueKind, Subscription, settled};
 pub use deliveries::{Deliveries, DeliveryStream};
 pub use message::{DeadLetter, DeadLetterCause, Message, headers, new_message_id};
 pub use names::{consumer_name, event_copy_name, sanitized_name};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bisslog_core::BoxFuture;
 
-use crate::broker::{Broker, BrokerError, QueueKind, Subscription};
+use crate::broker::{Broker, BrokerError, Outgoing, QueueKind, Subscription};
 use crate::deliveries::Deliveries;
 use crate::message::Message;
 
@@ -96,6 +96,28 @@ impl Broker for Namespaced {
             self.inner
                 .publish_to(&self.name(queue), kind, message)
                 .await
+        })
+    }
+
+    fn publishes_batches(&self) -> bool {
+        self.inner.publishes_batches()
+    }
+
+    fn publish_batch<'a>(
+        &'a self,
+        batch: &'a [Outgoing<'a>],
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(async move {
+            let names: Vec<String> = batch.iter().map(|o| self.name(o.queue)).collect();
+            let renamed: Vec<Outgoing<'_>> = batch
+                .iter()
+                .zip(&names)
+                .map(|(outgoing, name)| Outgoing {
+                    queue: name,
+                    ..*outgoing
+                })
+                .collect();
+            self.inner.publish_batch(&renamed).await
         })
     }
 

@@ -351,6 +351,115 @@ mod durable {
         test.drop_database().await;
     }
 
+    /// A batch is one transaction: all of it is stored, in order, or none
+    /// (a queue nobody provisioned refuses the whole batch); duplicates are
+    /// stored once; events reach every consumer name's copy; a namespaced
+    /// broker passes the batch on under its prefix.
+    async fn a_batch_is_stored_whole_or_not_at_all(test: TestDatabase) {
+        use bisslog_messaging::{Namespaced, Outgoing, QueueKind, event_copy_name};
+
+        let broker = SqlBroker::connect(&test.url).await.unwrap();
+        assert!(broker.publishes_batches());
+        let (queue, event) = ("batch.commands", "batch.events");
+        broker.provision(queue).await.unwrap();
+        broker
+            .provision_queue(event, QueueKind::Event)
+            .await
+            .unwrap();
+        let mut audit = broker
+            .subscribe(&Subscription {
+                consumer: "audit".into(),
+                kind: QueueKind::Event,
+                ..subscription(event, Duration::from_secs(30))
+            })
+            .await
+            .unwrap();
+        let messages: Vec<Message> = (0..4)
+            .map(|n| Message::new(format!(r#"{{"n":{n}}}"#).into_bytes()))
+            .collect();
+        let command = |message| Outgoing {
+            queue,
+            kind: QueueKind::Command,
+            message,
+        };
+
+        let refused = broker
+            .publish_batch(&[
+                command(&messages[0]),
+                command(&messages[1]),
+                Outgoing {
+                    queue: "batch.nobody",
+                    ..command(&messages[2])
+                },
+            ])
+            .await;
+        assert!(
+            matches!(&refused, Err(BrokerError::NoQueue { queue }) if queue == "batch.nobody"),
+            "{refused:?}"
+        );
+        assert_eq!(broker.depth(queue).await.unwrap(), Some(0), "none stored");
+
+        let batch = [
+            command(&messages[0]),
+            Outgoing {
+                queue: event,
+                kind: QueueKind::Event,
+                message: &messages[3],
+            },
+            command(&messages[1]),
+            command(&messages[2]),
+        ];
+        broker.publish_batch(&batch).await.unwrap();
+        broker.publish_batch(&batch[..2]).await.unwrap();
+        assert_eq!(broker.depth(queue).await.unwrap(), Some(3), "stored once");
+        let copy = event_copy_name(event, "audit");
+        assert_eq!(broker.depth(&copy).await.unwrap(), Some(1));
+        let delivery = next(&mut audit).await;
+        assert_eq!(text(delivery.as_ref()), r#"{"n":3}"#);
+        delivery.ack().await.unwrap();
+
+        let mut deliveries = broker
+            .subscribe(&subscription(queue, Duration::from_secs(30)))
+            .await
+            .unwrap();
+        for n in 0..3 {
+            let delivery = next(&mut deliveries).await;
+            assert_eq!(
+                text(delivery.as_ref()),
+                format!(r#"{{"n":{n}}}"#),
+                "in order"
+            );
+            delivery.ack().await.unwrap();
+        }
+
+        let staging = Namespaced::new(broker.clone(), "staging.");
+        assert!(staging.publishes_batches());
+        staging.provision(queue).await.unwrap();
+        staging
+            .publish_batch(&[command(&messages[0]), command(&messages[1])])
+            .await
+            .unwrap();
+        assert_eq!(
+            broker.depth("staging.batch.commands").await.unwrap(),
+            Some(2)
+        );
+        drop((audit, deliveries));
+        broker.database().close().await;
+        test.drop_database().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_is_stored_whole_or_not_at_all_on_sqlite() {
+        a_batch_is_stored_whole_or_not_at_all(TestDatabase::sqlite().await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_is_stored_whole_or_not_at_all_on_postgres() {
+        if let Some(test) = TestDatabase::postgres().await {
+            a_batch_is_stored_whole_or_not_at_all(test).await;
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn unacknowledged_messages_outlive_the_process_on_sqlite() {
         unacknowledged_messages_outlive_the_process(TestDatabase::sqlite().await).await;

@@ -28,6 +28,26 @@ pub(super) fn broker_error(what: &str, error: sqlx::Error) -> BrokerError {
     }
 }
 
+/// A failure of the broker's own transaction (beginning or committing
+/// it, met while doing `what`) as a [`BrokerError`] of the same meaning:
+/// an unreachable database a [`BrokerError::Connection`], one that stayed
+/// busy a [`BrokerError::Timeout`], anything else a
+/// [`BrokerError::Rejected`].
+pub(super) fn session_error(what: &str, error: bisslog_core::Error) -> BrokerError {
+    use bisslog_core::{ErrorKind, UseCaseError as _};
+    match error.kind() {
+        ErrorKind::Connection | ErrorKind::Unavailable => {
+            BrokerError::connection(format!("the broker's database failed {what}"), error)
+        }
+        ErrorKind::Timeout => BrokerError::Timeout {
+            message: format!("the broker's database stayed busy during {what}: {error}"),
+        },
+        _ => BrokerError::Rejected {
+            message: format!("the broker's database failed {what}: {error}"),
+        },
+    }
+}
+
 /// The same failure for another waiter of one statement (a
 /// [`BrokerError`] is not `Clone`: its source is not): the same kind and
 /// message.

@@ -4,6 +4,7 @@
 mod acks;
 mod delivery;
 mod error;
+mod publish;
 mod row;
 mod sql;
 mod subscribe;
@@ -14,13 +15,12 @@ use std::time::Duration;
 
 use bisslog_core::BoxFuture;
 use bisslog_messaging::{
-    Broker, BrokerError, Deliveries, Message, QueueKind, Subscription, event_copy_name,
+    Broker, BrokerError, Deliveries, Message, Outgoing, QueueKind, Subscription, event_copy_name,
 };
 
 use crate::clock::now_ms;
 use crate::database::Database;
 use crate::error::SqlError;
-use crate::macros::own_statement;
 use crate::on_engine;
 
 use self::error::broker_error;
@@ -184,58 +184,6 @@ impl SqlBroker {
         .map_err(|e| broker_error("looking the event queue up", e))?;
         Ok(count > 0)
     }
-
-    /// Stores an event in every consumer name's copy.
-    async fn insert_event(&self, queue: &str, message: &Message) -> Result<(), BrokerError> {
-        let headers = row::encode_headers(message)?;
-        let copies: Vec<String> = own_statement!(self.inner.db, |e| broker_error("publishing", e), conn => {
-            sqlx::query_scalar(sql::PUBLISH_EVENT)
-                .bind(queue)
-                .bind(&message.id)
-                .bind(&headers)
-                .bind(&message.payload[..])
-                .bind(now_ms())
-                .fetch_all(conn)
-                .await
-        });
-        // Stored nowhere: no consumer name has a copy yet (fine: it reaches
-        // no one), a duplicate the copies hold (fine), or an event queue
-        // nobody provisioned (refused, as a command queue is; provisioning
-        // records the event queue itself before any consumer's copy).
-        if copies.is_empty() && !self.event_exists(queue, "").await? {
-            return Err(BrokerError::NoQueue {
-                queue: queue.to_owned(),
-            });
-        }
-        for copy in &copies {
-            wake::wake(self.inner.db.location(), copy);
-        }
-        Ok(())
-    }
-
-    async fn insert(&self, queue: &str, message: &Message) -> Result<(), BrokerError> {
-        let headers = row::encode_headers(message)?;
-        let inserted = own_statement!(self.inner.db, |e| broker_error("publishing", e), conn => {
-            sqlx::query(sql::PUBLISH)
-                .bind(queue)
-                .bind(&message.id)
-                .bind(&headers)
-                .bind(&message.payload[..])
-                .bind(now_ms())
-                .execute(conn)
-                .await
-                .map(|r| r.rows_affected())
-        });
-        // Nothing stored: a duplicate of a message the queue holds (fine),
-        // or a queue nobody provisioned (refused, as RabbitMQ does).
-        if inserted == 0 && !self.queue_exists(queue).await? {
-            return Err(BrokerError::NoQueue {
-                queue: queue.to_owned(),
-            });
-        }
-        wake::wake(self.inner.db.location(), queue);
-        Ok(())
-    }
 }
 
 impl Broker for SqlBroker {
@@ -272,7 +220,7 @@ impl Broker for SqlBroker {
         queue: &'a str,
         message: &'a Message,
     ) -> BoxFuture<'a, Result<(), BrokerError>> {
-        Box::pin(self.insert(queue, message))
+        Box::pin(self.insert(queue, QueueKind::Command, message))
     }
 
     fn supports_events(&self) -> bool {
@@ -296,10 +244,20 @@ impl Broker for SqlBroker {
         kind: QueueKind,
         message: &'a Message,
     ) -> BoxFuture<'a, Result<(), BrokerError>> {
-        match kind {
-            QueueKind::Command => Box::pin(self.insert(queue, message)),
-            QueueKind::Event => Box::pin(self.insert_event(queue, message)),
-        }
+        Box::pin(self.insert(queue, kind, message))
+    }
+
+    /// One transaction for the whole batch: the outbox relay's events go
+    /// out in one commit rather than one each.
+    fn publishes_batches(&self) -> bool {
+        true
+    }
+
+    fn publish_batch<'a>(
+        &'a self,
+        batch: &'a [Outgoing<'a>],
+    ) -> BoxFuture<'a, Result<(), BrokerError>> {
+        Box::pin(self.insert_batch(batch))
     }
 
     fn subscribe<'a>(

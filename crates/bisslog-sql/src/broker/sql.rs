@@ -106,3 +106,15 @@ pub(super) const PUBLISH_EVENT: &str = "INSERT INTO bisslog_broker_messages \
     FROM bisslog_broker_events WHERE queue = $1 AND consumer <> '' \
     ON CONFLICT (queue, message_id) DO NOTHING \
     RETURNING queue";
+
+/// [`PUBLISH_EVENT`] without its answer, for a batch: the rows a statement
+/// returns cross from SQLite's thread one by one, dearer than looking the
+/// copies up once per batch ([`EVENT_COPIES`]).
+pub(super) const PUBLISH_EVENT_QUIETLY: &str = "INSERT INTO bisslog_broker_messages \
+    (queue, message_id, headers, payload, deliveries, available_at_ms, created_at_ms) \
+    SELECT $1 || '.' || consumer, $2, $3, $4, 0, $5, $5 \
+    FROM bisslog_broker_events WHERE queue = $1 AND consumer <> '' \
+    ON CONFLICT (queue, message_id) DO NOTHING";
+
+/// The copies of an event queue, one per consumer name.
+pub(super) const EVENT_COPIES: &str = "SELECT queue || '.' || consumer FROM bisslog_broker_events WHERE queue = $1 AND consumer <> ''";

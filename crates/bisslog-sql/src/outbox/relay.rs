@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bisslog_core::Error;
 use bisslog_messaging::{
-    Broker, BrokerError, Message, QueueKind, new_message_id, publish_provisioning_to,
+    Broker, BrokerError, Message, Outgoing, QueueKind, new_message_id, publish_provisioning_to,
 };
 use bisslog_runtime::trace::{Span, SpanKind, SpanStart, Tracer, attributes};
 use bytes::Bytes;
@@ -380,12 +380,7 @@ impl OutboxRelay {
             ..RelayReport::default()
         };
         let mut unreachable = None;
-        let outcomes: Vec<Outcome> = futures_util::stream::iter(publishable(batch))
-            .map(|group| self.publish_group(group))
-            .buffer_unordered(self.config.concurrency.max(1))
-            .flat_map(futures_util::stream::iter)
-            .collect()
-            .await;
+        let outcomes = self.publish(publishable(batch)).await;
         let now = now_ms();
         let mut published = Vec::new();
         for (id, attempts, error) in outcomes {
@@ -417,6 +412,77 @@ impl OutboxRelay {
         Ok((report, unreachable))
     }
 
+    /// Publishes the groups of a round: all together when the broker
+    /// stores a batch at once (the SQL broker: one transaction rather than
+    /// one per event), else, or when that batch failed, each key's events
+    /// in order with keys side by side.
+    async fn publish(&self, mut groups: Vec<Vec<Pending>>) -> Vec<Outcome> {
+        if self.broker.publishes_batches() && !groups.is_empty() {
+            match self.publish_together(&mut groups).await {
+                Ok(outcomes) => return outcomes,
+                // All or none was stored: the events go again one by one,
+                // which provisions a missing queue and says which event
+                // failed and why.
+                Err(error) => tracing::debug!(error = %error,
+                    "the outbox's batch was refused; publishing its events one by one"),
+            }
+        }
+        futures_util::stream::iter(groups)
+            .map(|group| self.publish_group(group))
+            .buffer_unordered(self.config.concurrency.max(1))
+            .flat_map(futures_util::stream::iter)
+            .collect()
+            .await
+    }
+
+    /// Publishes every event of the round in one batch, each key's in
+    /// order: all published, or none.
+    async fn publish_together(
+        &self,
+        groups: &mut [Vec<Pending>],
+    ) -> Result<Vec<Outcome>, BrokerError> {
+        let mut spans = Vec::with_capacity(groups.iter().map(Vec::len).sum());
+        for pending in groups.iter_mut().flatten() {
+            self.health
+                .0
+                .publish_attempts
+                .fetch_add(1, Ordering::Relaxed);
+            spans.push(self.send_span(pending));
+        }
+        let batch: Vec<Outgoing<'_>> = groups
+            .iter()
+            .flatten()
+            .map(|pending| Outgoing {
+                queue: &pending.queue,
+                kind: self.kind(&pending.queue),
+                message: &pending.message,
+            })
+            .collect();
+        let result = self.broker.publish_batch(&batch).await;
+        for mut span in spans {
+            if let Err(error) = &result {
+                span.set_attribute(attributes::ERROR_TYPE, error.kind().as_str());
+                span.set_error(error.to_string());
+            }
+            span.end();
+        }
+        result?;
+        Ok(groups
+            .iter()
+            .flatten()
+            .map(|pending| (pending.id, pending.attempts, None))
+            .collect())
+    }
+
+    /// Whether `queue` is published the event way or the command way.
+    fn kind(&self, queue: &str) -> QueueKind {
+        if self.events.contains(queue) {
+            QueueKind::Event
+        } else {
+            QueueKind::Command
+        }
+    }
+
     /// Publishes a key's events in order, stopping at the first failure;
     /// `(id, attempts, error)` for each event tried, the error with
     /// whether the broker could not be reached.
@@ -428,11 +494,7 @@ impl OutboxRelay {
                 .publish_attempts
                 .fetch_add(1, Ordering::Relaxed);
             let mut span = self.send_span(&mut pending);
-            let kind = if self.events.contains(&pending.queue) {
-                QueueKind::Event
-            } else {
-                QueueKind::Command
-            };
+            let kind = self.kind(&pending.queue);
             let result = publish_provisioning_to(
                 self.broker.as_ref(),
                 &pending.queue,
