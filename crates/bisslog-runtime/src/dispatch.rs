@@ -306,7 +306,12 @@ impl UseCaseHandle {
             .instruments
             .as_ref()
             .map(|i| i.start(ctx.trigger(), call_started));
-        let mut span = open_span(self.tracer.get(), &keyname, self.criticality.name(), &ctx);
+        let mut span = CallSpan(open_span(
+            self.tracer.get(),
+            &keyname,
+            self.criticality.name(),
+            &ctx,
+        ));
         if let Some(calls) = &self.calls
             && !ctx.has_dispatcher()
         {
@@ -334,12 +339,13 @@ impl UseCaseHandle {
             if let Some(timer) = timer {
                 timer.end(outcome.as_ref().err().map(|failure| failure.kind()));
             }
-            if span.is_recording() {
+            if span.0.is_recording() {
                 match &outcome {
-                    Ok(_) => span.record_outcome(None),
+                    Ok(_) => span.0.record_outcome(None),
                     Err(failure) => {
                         let code = failure.code();
-                        span.record_outcome(Some((failure.kind(), &code, failure)));
+                        span.0
+                            .record_outcome(Some((failure.kind(), &code, failure)));
                     }
                 }
                 span.end();
@@ -409,6 +415,32 @@ impl std::fmt::Debug for UseCaseHandle {
 
 /// Opens the span of a call, child of the context's trace parent, and
 /// makes it the context's own; [`Span::none`] without a tracer.
+/// A call's span, which says the call was cancelled when the call's
+/// future is dropped before it ended: its entry point gave up at the
+/// trigger's `timeout` (the entry point's own span has the timeout), or
+/// the caller went away. Without this the span ended on drop like a call
+/// that succeeded.
+struct CallSpan(Span);
+
+impl CallSpan {
+    /// Ends it with the outcome recorded.
+    fn end(mut self) {
+        std::mem::replace(&mut self.0, Span::none()).end();
+    }
+}
+
+impl Drop for CallSpan {
+    fn drop(&mut self) {
+        if self.0.is_recording() {
+            self.0.set_attribute(attributes::OUTCOME, "cancelled");
+            self.0.set_attribute(attributes::ERROR_TYPE, "cancelled");
+            self.0.set_error(
+                "the call was cancelled before it ended: its trigger's timeout, or its caller went away",
+            );
+        }
+    }
+}
+
 fn open_span(
     tracer: Option<&Tracer>,
     keyname: &Arc<str>,

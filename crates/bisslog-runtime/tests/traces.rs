@@ -27,6 +27,8 @@ use_cases:
     triggers: [{type: consumer, options: {queue: fragile, delivery_semantic: at-most-once}}]
   sweep:
     triggers: [{type: schedule, options: {cronjob: \"*/5 * * * *\"}}]
+  slow:
+    triggers: [{type: consumer, options: {queue: slow, timeout: 100, max_retries: 0}}]
 ";
 
 const REMOTE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -55,6 +57,7 @@ impl UseCase for Obey {
         match input.outcome.as_str() {
             "invalid" => Err(Error::invalid("bad-thing", "the thing is bad")),
             "unavailable" => Err(Error::new(ErrorKind::Unavailable, "later", "try later")),
+            "hang" => std::future::pending().await,
             _ => Ok(()),
         }
     }
@@ -69,6 +72,7 @@ fn builder(seen: &Seen) -> ServiceBuilder {
         .use_case("once", Obey(seen.clone()))
         .use_case("fragile", Obey(seen.clone()))
         .use_case("sweep", Obey(seen.clone()))
+        .use_case("slow", Obey(seen.clone()))
         .unit_of_work(MemoryInbox::new())
 }
 
@@ -138,6 +142,31 @@ async fn a_consumed_message_continues_its_trace_through_the_process_span() {
 
     let call = spans.named("handle").unwrap();
     assert_eq!(call.parent.as_ref(), Some(&process.context));
+}
+
+/// A call given up at its trigger's timeout: the use-case span says it was
+/// cancelled (it ended on drop like a success before), the process span
+/// has the timeout.
+#[tokio::test(start_paused = true)]
+async fn a_call_cancelled_at_its_timeout_says_so_in_its_span() {
+    let (broker, running, spans) = traced().await;
+    broker.publish("slow", &message("hang")).await.unwrap();
+    broker.idle("slow").await;
+    running.shutdown().await;
+
+    let call = spans.named("slow").unwrap();
+    assert_eq!(call.attribute("bisslog.outcome"), Some("cancelled"));
+    assert_eq!(call.attribute("error.type"), Some("cancelled"));
+    assert!(
+        call.error
+            .as_deref()
+            .is_some_and(|e| e.contains("cancelled")),
+        "{:?}",
+        call.error
+    );
+    let process = spans.named("process slow").unwrap();
+    assert_eq!(call.parent.as_ref(), Some(&process.context));
+    assert_eq!(process.attribute("error.type"), Some("timeout"));
 }
 
 #[tokio::test(start_paused = true)]
