@@ -185,3 +185,26 @@ async fn keys_side_by_side_provision_the_queue_and_lose_nothing() {
         queues.drop_database().await;
     }
 }
+
+/// A batch that fails because the broker cannot be reached is not sent
+/// again event by event: each key's first event carries the failure, the
+/// round reports the broker unreachable, and nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_broker_fails_the_round_without_one_by_one_attempts() {
+    let (data, queues, outbox, broker) = set_up(true).await;
+    broker.provision("unreachable").await.unwrap();
+    store_events(&outbox, "unreachable").await;
+    // The broker's database is gone: its pool refuses every statement.
+    broker.inner.database().close().await;
+    let report = outbox.relay(broker.clone()).relay_once().await.unwrap();
+    assert_eq!(
+        (report.published, report.failed, report.unreachable),
+        (0, 3, 3),
+        "{report:?}"
+    );
+    assert_eq!(broker.batches.load(Ordering::Relaxed), 1);
+    assert_eq!(broker.singles.load(Ordering::Relaxed), 0);
+    assert_eq!(outbox.pending().await.unwrap(), 30);
+    data.drop_database().await;
+    queues.drop_database().await;
+}

@@ -420,6 +420,17 @@ impl OutboxRelay {
         if self.broker.publishes_batches() && !groups.is_empty() {
             match self.publish_together(&mut groups).await {
                 Ok(outcomes) => return outcomes,
+                // The broker cannot be reached: one by one would fail again,
+                // event after event. Each key's first event carries the
+                // failure (as when it is tried alone); the rest wait.
+                Err(error) if is_unreachable(&error) => {
+                    let reason = error.to_string();
+                    return groups
+                        .iter()
+                        .filter_map(|group| group.first())
+                        .map(|pending| (pending.id, pending.attempts, Some((reason.clone(), true))))
+                        .collect();
+                }
                 // All or none was stored: the events go again one by one,
                 // which provisions a missing queue and says which event
                 // failed and why.
