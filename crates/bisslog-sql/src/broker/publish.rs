@@ -20,27 +20,34 @@ impl SqlBroker {
         message: &Message,
     ) -> Result<(), BrokerError> {
         let row = Row::of(queue, kind, message)?;
-        let mut stored = self.store_alone(&row).await?;
+        let mut connection = self
+            .inner
+            .db
+            .statement_connection()
+            .await
+            .map_err(|e| broker_error("publishing", e))?;
+        let mut stored = row
+            .store(connection.engine())
+            .await
+            .map_err(|e| broker_error("publishing", e))?;
         if stored.is_empty() {
-            let mut connection = self
-                .inner
-                .db
-                .statement_connection()
-                .await
-                .map_err(|e| broker_error("looking the queue up", e))?;
             let exists = row
                 .queue_exists(connection.engine())
                 .await
                 .map_err(|e| broker_error("looking the queue up", e))?;
-            connection.reusable();
             if !exists {
+                connection.reusable();
                 return Err(row.no_queue());
             }
             // The queue exists now; it may not have when the message was
             // stored (another publisher or a subscriber provisioned it in
             // between): stored again, now nothing means a duplicate.
-            stored = self.store_alone(&row).await?;
+            stored = row
+                .store(connection.engine())
+                .await
+                .map_err(|e| broker_error("publishing", e))?;
         }
+        connection.reusable();
         self.wake(&stored);
         Ok(())
     }
@@ -102,22 +109,6 @@ impl SqlBroker {
             .map_err(|e| session_error("publishing", e))?;
         self.wake(&woken);
         Ok(())
-    }
-
-    /// Stores a message in a statement of its own.
-    async fn store_alone(&self, row: &Row<'_>) -> Result<Vec<String>, BrokerError> {
-        let mut connection = self
-            .inner
-            .db
-            .statement_connection()
-            .await
-            .map_err(|e| broker_error("publishing", e))?;
-        let stored = row
-            .store(connection.engine())
-            .await
-            .map_err(|e| broker_error("publishing", e))?;
-        connection.reusable();
-        Ok(stored)
     }
 
     /// Wakes this process's subscribers of the queues a message was stored in.
