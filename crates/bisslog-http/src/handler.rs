@@ -11,10 +11,10 @@ use axum::body::Body as HttpBody;
 use axum::extract::{FromRequestParts, RawPathParams, Request};
 use axum::response::{IntoResponse, Response};
 use bisslog_core::{Completion, Trigger};
-use bisslog_runtime::Reply;
 use bisslog_runtime::authorization;
 use bisslog_runtime::mapper::Body;
 use bisslog_runtime::resilience::Deadline;
+use bisslog_runtime::{Failure, Reply};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -122,7 +122,17 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
         let bytes = read_body(&parts.headers, body, &shared.config)
             .await
             .map_err(problem)?;
-        let body = parse_body(&parts.headers, &bytes, &route).map_err(problem)?;
+        let text = body_text(&parts.headers, &bytes, &route).map_err(problem)?;
+        // A flat mapper reads an object body in one pass as the input is
+        // deserialized, unchecked before; a route with an authorization
+        // rule checks it first, so that a malformed body is a 400 before
+        // the rule reads the input.
+        let one_pass = text
+            .filter(|text| route.authorization.is_none() && route.mapper.maps_object_text(text));
+        let body = match (text, one_pass) {
+            (Some(text), None) => Some(parse_body(text, &route).map_err(problem)?),
+            _ => None,
+        };
         let sources = HttpSources {
             path: route
                 .variables
@@ -142,7 +152,13 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
             .attributes(attributes)
             .maybe_trace_parent(trace_parent)
             .build();
-        let input = route.mapper.map(&sources, ctx.attributes());
+        let input = match one_pass {
+            Some(text) => route
+                .mapper
+                .map_object_text(text, &sources, ctx.attributes())
+                .unwrap_or_else(|| route.mapper.map(&sources, ctx.attributes())),
+            None => route.mapper.map(&sources, ctx.attributes()),
+        };
         // The rule is checked whenever somebody authenticated the caller:
         // without that there is no caller to check (start-up warned about
         // the route).
@@ -181,11 +197,14 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
                     error.to_string(),
                 )))
             }
-            Ok(Err(failure)) => Err(shared.policy.problem(
-                failure.as_ref(),
-                transaction_text,
-                Some(parts.uri.path()),
-            )),
+            Ok(Err(failure)) => Err(match unread_body(one_pass, &failure) {
+                Some(refusal) => problem(refusal),
+                None => shared.policy.problem(
+                    failure.as_ref(),
+                    transaction_text,
+                    Some(parts.uri.path()),
+                ),
+            }),
             Ok(Ok(reply)) => Ok(success(reply, &route, &parts.headers, &shared.config)),
         }
     }
@@ -229,13 +248,13 @@ async fn read_body(
     Ok(bytes)
 }
 
-/// The body as JSON borrowed from its bytes, once its media type is
-/// checked; `None` when it is empty (then it has no media type to check).
-fn parse_body<'b>(
+/// The body's text, once its media type is checked; `None` when it is
+/// empty (then it has no media type to check).
+fn body_text<'b>(
     headers: &HeaderMap,
     bytes: &'b Bytes,
     route: &Route,
-) -> Result<Option<Body<'b>>, Refusal> {
+) -> Result<Option<&'b str>, Refusal> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -247,16 +266,43 @@ fn parse_body<'b>(
             detail,
         )
     })?;
-    let malformed = |detail: String| (StatusCode::BAD_REQUEST, "malformed-body", detail);
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| malformed(format!("the request body is not UTF-8: {e}")))?;
-    let body = Body::parse(text)
-        .map_err(|e| malformed(format!("the request body is not valid JSON: {e}")))?;
-    Ok(Some(if route.mapper.reads_body_fields() {
+    std::str::from_utf8(bytes)
+        .map(Some)
+        .map_err(|e| malformed(format!("the request body is not UTF-8: {e}")))
+}
+
+/// The body as JSON borrowed from its text.
+fn parse_body<'b>(text: &'b str, route: &Route) -> Result<Body<'b>, Refusal> {
+    let body = Body::parse(text).map_err(|e| not_json(&e))?;
+    Ok(if route.mapper.reads_body_fields() {
         body.with_fields()
     } else {
         body
-    }))
+    })
+}
+
+/// A body that cannot be read: 400 `malformed-body`.
+fn malformed(detail: String) -> Refusal {
+    (StatusCode::BAD_REQUEST, "malformed-body", detail)
+}
+
+/// A body that is not JSON.
+fn not_json(error: &serde_json::Error) -> Refusal {
+    malformed(format!("the request body is not valid JSON: {error}"))
+}
+
+/// A call whose input, read in one pass from a body not checked before
+/// ([`InputMapper::map_object_text`](bisslog_runtime::mapper::InputMapper::map_object_text)), did not fit: a malformed body when
+/// the text is not JSON at all (as the check would have said), else the
+/// input's own failure.
+fn unread_body(text: Option<&str>, failure: &Failure) -> Option<Refusal> {
+    let text = text?;
+    if failure.code() != "invalid-input" {
+        return None;
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .err()
+        .map(|e| not_json(&e))
 }
 
 /// A body must be JSON (or the route's declared media type).

@@ -44,7 +44,18 @@ trait Dispatch: Send + Sync + 'static {
         &self,
         ctx: Ctx,
         input: &Mapped<'_>,
+        output: Output,
     ) -> Result<BoxFuture<'static, Result<Reply, Failure>>, Failure>;
+}
+
+/// What the caller of a use case does with its output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Output {
+    /// Answers with it: encoded as JSON into the reply's body.
+    Reply,
+    /// Needs only the outcome (a consumed message): the output is dropped
+    /// unencoded, and the reply has no body.
+    Drop,
 }
 
 struct Typed<U>(Arc<U>);
@@ -54,6 +65,7 @@ impl<U: UseCase> Dispatch for Typed<U> {
         &self,
         ctx: Ctx,
         input: &Mapped<'_>,
+        wanted: Output,
     ) -> Result<BoxFuture<'static, Result<Reply, Failure>>, Failure> {
         let input: U::Input = deserialize(input)?;
         let use_case = Arc::clone(&self.0);
@@ -63,22 +75,46 @@ impl<U: UseCase> Dispatch for Typed<U> {
                 .await
                 .map_err(|e| Box::new(e) as Failure)?;
             let completion = U::completion(&output);
-            let body = match completion {
-                Completion::NoContent => None,
-                _ => {
-                    let mut json = Vec::with_capacity(128);
-                    serde_json::to_writer(&mut json, &output).map_err(|e| {
-                        Box::new(
-                            Error::internal("the use case's output could not be serialized")
-                                .with_source(e),
-                        ) as Failure
-                    })?;
-                    Some(Bytes::from(json))
-                }
+            let body = match (completion, wanted) {
+                (Completion::NoContent, _) | (_, Output::Drop) => None,
+                _ => Some(encode(&output).map_err(|e| {
+                    Box::new(
+                        Error::internal("the use case's output could not be serialized")
+                            .with_source(e),
+                    ) as Failure
+                })?),
             };
             Ok(Reply { completion, body })
         }))
     }
+}
+
+/// The output as JSON, in a buffer of its exact size.
+///
+/// Written into a scratch buffer kept by the thread, then copied: a
+/// `Vec` of a guessed capacity handed to [`Bytes`] costs a second
+/// allocation (the shared header `Bytes` keeps for a `Vec` it does not
+/// fill), and the copy of a reply is cheaper than an allocation.
+fn encode<T: serde::Serialize>(output: &T) -> Result<Bytes, serde_json::Error> {
+    /// The largest scratch buffer a thread keeps between calls.
+    const KEPT: usize = 64 * 1024;
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with(|scratch| {
+        // Taken by an encoding in progress on this thread (an output
+        // whose `Serialize` encodes another): a buffer of its own.
+        let Ok(mut buffer) = scratch.try_borrow_mut() else {
+            return serde_json::to_vec(output).map(Bytes::from);
+        };
+        buffer.clear();
+        let encoded =
+            serde_json::to_writer(&mut *buffer, output).map(|()| Bytes::copy_from_slice(&buffer));
+        if buffer.capacity() > KEPT {
+            *buffer = Vec::new();
+        }
+        encoded
+    })
 }
 
 /// Deserializes the input; only when that fails, again with the path
@@ -277,7 +313,21 @@ impl UseCaseHandle {
         ctx: Ctx,
         input: &Mapped<'_>,
     ) -> impl Future<Output = Result<Reply, Failure>> + Send + 'static {
-        self.call_from(ctx, input, None)
+        self.call_from(ctx, input, None, Output::Reply)
+    }
+
+    /// Calls the use case as [`call`](Self::call) does, for an entry point
+    /// that needs only the outcome, not the output (a consumed message):
+    /// the output is dropped instead of encoded as JSON, so the reply's
+    /// body is always `None`. Nothing is allocated for a body nobody
+    /// reads, and an output that cannot be encoded does not fail a call
+    /// whose work is done.
+    pub fn call_for_outcome(
+        &self,
+        ctx: Ctx,
+        input: &Mapped<'_>,
+    ) -> impl Future<Output = Result<Reply, Failure>> + Send + 'static {
+        self.call_from(ctx, input, None, Output::Drop)
     }
 
     /// Calls the use case as [`call`](Self::call) does, its duration (in
@@ -291,7 +341,7 @@ impl UseCaseHandle {
         input: &Mapped<'_>,
         started: Instant,
     ) -> impl Future<Output = Result<Reply, Failure>> + Send + 'static {
-        self.call_from(ctx, input, Some(started))
+        self.call_from(ctx, input, Some(started), Output::Reply)
     }
 
     fn call_from(
@@ -299,6 +349,7 @@ impl UseCaseHandle {
         ctx: Ctx,
         input: &Mapped<'_>,
         call_started: Option<Instant>,
+        output: Output,
     ) -> impl Future<Output = Result<Reply, Failure>> + Send + 'static {
         let keyname = Arc::clone(&self.keyname);
         let started = log_start(&keyname, &ctx);
@@ -320,9 +371,10 @@ impl UseCaseHandle {
             let _ = ctx.set_dispatcher(Arc::clone(calls));
         }
         let began = self.begin_work(&ctx);
-        let prepared =
-            std::panic::catch_unwind(AssertUnwindSafe(|| self.dispatch.call(ctx.clone(), input)))
-                .unwrap_or_else(|panic| Err(Box::new(panicked(&keyname, panic.as_ref()))));
+        let prepared = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            self.dispatch.call(ctx.clone(), input, output)
+        }))
+        .unwrap_or_else(|panic| Err(Box::new(panicked(&keyname, panic.as_ref()))));
         async move {
             let mut outcome = match prepared {
                 Ok(future) => {
@@ -615,6 +667,38 @@ mod tests {
     use super::*;
     use bisslog_core::{NoInput, Trigger};
     use serde::{Deserialize, Serialize};
+
+    /// Encodes its inner value while it is itself being encoded: the
+    /// thread's scratch buffer is then taken.
+    struct Nested(Vec<u8>);
+
+    impl Serialize for Nested {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let inner = encode(&self.0).map_err(serde::ser::Error::custom)?;
+            serializer.serialize_str(std::str::from_utf8(&inner).unwrap_or_default())
+        }
+    }
+
+    #[test]
+    fn outputs_are_encoded_whole_whatever_the_scratch_buffer_holds() {
+        let long = "x".repeat(100_000);
+        assert_eq!(
+            encode(&long).unwrap().len(),
+            long.len() + 2,
+            "longer than the buffer kept"
+        );
+        assert_eq!(
+            &encode(&[1, 2]).unwrap()[..],
+            b"[1,2]",
+            "nothing left of the last"
+        );
+        assert_eq!(&encode(&Nested(vec![3])).unwrap()[..], br#""[3]""#);
+        assert!(encode(&std::collections::HashMap::from([((1, 2), 3)])).is_err());
+        assert_eq!(
+            &encode(&"after a failure").unwrap()[..],
+            br#""after a failure""#
+        );
+    }
 
     #[derive(Deserialize, schemars::JsonSchema)]
     struct AddInput {

@@ -44,6 +44,9 @@ use_cases:
         idempotent: true
         retry: {max_attempts: 10, initial_delay: 100ms, max_delay: 10s}
     triggers: [{type: consumer, options: {queue: fetch, timeout: 1000, max_retries: 0}}]
+  report:
+    name: report
+    triggers: [{type: consumer, options: {queue: report, max_retries: 0}}]
 ";
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -152,6 +155,34 @@ impl UseCase for Fetch {
     }
 }
 
+/// An output JSON cannot hold: encoding it fails.
+#[derive(schemars::JsonSchema)]
+struct Unencodable(u8);
+
+impl serde::Serialize for Unencodable {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom(format!("{} is not encodable", self.0)))
+    }
+}
+
+/// Does its work, then returns what no consumer reads.
+struct Report(Calls);
+
+impl UseCase for Report {
+    type Input = Input;
+    type Output = Unencodable;
+    type Error = Error;
+
+    async fn run(&self, _: &Ctx, input: Input) -> Result<Unencodable, Error> {
+        self.0
+            .0
+            .lock()
+            .unwrap()
+            .push(format!("report:{}", input.outcome));
+        Ok(Unencodable(7))
+    }
+}
+
 async fn start() -> (InProcessBroker, Calls, RunningConsumers) {
     start_with(ConsumerConfig::default()).await
 }
@@ -166,6 +197,7 @@ async fn start_with(config: ConsumerConfig) -> (InProcessBroker, Calls, RunningC
         .use_case("once", Obey("once", calls.clone()))
         .use_case("fragile", Obey("fragile", calls.clone()))
         .use_case("slow", Stall(calls.clone()))
+        .use_case("report", Report(calls.clone()))
         .use_case(
             "fetch",
             Fetch(
@@ -220,6 +252,18 @@ async fn success_is_acknowledged() {
     assert_eq!(calls.all(), ["handle:ok"]);
     assert!(broker.messages("work").is_empty());
     assert!(broker.messages("work.dlq").is_empty());
+    running.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_message_is_acknowledged_without_encoding_the_output_nobody_reads() {
+    let (broker, calls, running) = start().await;
+    broker.publish("report", &message("ok")).await.unwrap();
+    broker.idle("report").await;
+    // Encoded, the output would fail the call after its work was done.
+    assert_eq!(calls.all(), ["report:ok"]);
+    assert!(broker.messages("report").is_empty());
+    assert!(broker.messages("report.dlq").is_empty());
     running.shutdown().await;
 }
 
@@ -442,7 +486,7 @@ async fn a_failed_exactly_once_call_is_not_recorded_as_handled() {
 #[tokio::test(start_paused = true)]
 async fn after_shutdown_nothing_is_consumed() {
     let (broker, calls, running) = start().await;
-    assert_eq!(running.served().len(), 7);
+    assert_eq!(running.served().len(), 8);
     running.shutdown().await;
     broker.publish("work", &message("ok")).await.unwrap();
     tokio::task::yield_now().await;

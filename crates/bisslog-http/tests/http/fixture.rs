@@ -20,7 +20,7 @@ name: test service
 use_cases:
   add:
     name: add
-    triggers: [{type: http, options: {method: post, path: "/add/{c}"}}]
+    triggers: [{type: http, options: {method: post, path: "/add/{c}", mapper: {path_query.c: c, body.a: a, body.b: b}}}]
   create_thing:
     name: create thing
     triggers: [{type: http, options: {method: post, path: /things, mapper: {body: thing}}}]

@@ -150,6 +150,38 @@ impl InputMapper {
         }
     }
 
+    /// Whether [`InputMapper::map_object_text`] maps `text`: this mapper
+    /// is flat and the text is an object's.
+    pub fn maps_object_text(&self, text: &str) -> bool {
+        self.flat.is_some() && text.trim_start().starts_with('{')
+    }
+
+    /// The input of a flat mapper straight from a body's JSON text and the
+    /// other parts its lines read, without checking the text first: it is
+    /// read (and checked) once, as the input is deserialized. `None` when
+    /// this mapper is not flat or the text is not an object; then check
+    /// the body ([`Body::parse`]) and map with [`InputMapper::map`].
+    ///
+    /// A text that is not JSON then fails the call as an invalid input
+    /// (`invalid-input`): an entry point that answers a malformed body
+    /// otherwise checks the text again when that happens.
+    pub fn map_object_text<'a>(
+        &'a self,
+        text: &'a str,
+        sources: &'a dyn Sources,
+        context: &'a serde_json::Map<String, Value>,
+    ) -> Option<Mapped<'a>> {
+        if !self.maps_object_text(text) {
+            return None;
+        }
+        let flat = self.flat.as_ref()?;
+        Some(Mapped::Fields(
+            text,
+            &flat.renames,
+            flat.read_others(sources, context).collect(),
+        ))
+    }
+
     /// Builds the input from the sources and the call's context attributes.
     pub fn map<'a>(
         &'a self,
@@ -157,10 +189,7 @@ impl InputMapper {
         context: &'a serde_json::Map<String, Value>,
     ) -> Mapped<'a> {
         if let Some(flat) = &self.flat {
-            let others = flat
-                .others
-                .iter()
-                .filter_map(|line| Some((line.target[0].as_str(), line.read(sources, context)?)));
+            let others = flat.read_others(sources, context);
             return match sources.body() {
                 Some(body) if body.is_object() => {
                     Mapped::Fields(body.raw().get(), &flat.renames, others.collect())
@@ -186,6 +215,20 @@ impl InputMapper {
                 input
             }
         }
+    }
+}
+
+impl Flat {
+    /// The fields its lines fill from other parts than the body, as
+    /// `(field, value)`.
+    fn read_others<'a>(
+        &'a self,
+        sources: &'a dyn Sources,
+        context: &'a serde_json::Map<String, Value>,
+    ) -> impl Iterator<Item = (&'a str, Mapped<'a>)> {
+        self.others
+            .iter()
+            .filter_map(|line| Some((line.target[0].as_str(), line.read(sources, context)?)))
     }
 }
 
@@ -548,6 +591,45 @@ mod tests {
         );
         // Messages: not from the text alone, the headers are needed.
         assert!(mapper.map_text(BODY).is_none());
+    }
+
+    #[test]
+    fn flat_mappers_map_an_unchecked_object_text_as_a_checked_body() {
+        let mixed = spec(&[
+            ("path_query.uid", "id"),
+            ("body.n", "n"),
+            ("headers.x-user", "user"),
+            ("body.data", "payload"),
+        ]);
+        let mapper = InputMapper::new(Some(&mixed));
+        let mut request = request(&mapper);
+        let context = serde_json::Map::new();
+        let checked = mapper.map(&request, &context).to_json();
+        request.body = None;
+        let unchecked = mapper.map_object_text(BODY, &request, &context);
+        assert!(matches!(unchecked, Some(Mapped::Fields(..))));
+        assert_eq!(unchecked.map(|m| m.to_json()), Some(checked));
+        // Not JSON: the input fails to read, as a malformed body would.
+        let broken = mapper.map_object_text(r#"{"n": 1, "data": [1,"#, &request, &context);
+        let broken = broken.unwrap_or_else(|| unreachable!("an object's text"));
+        assert!(<Value as serde::Deserialize>::deserialize(&broken).is_err());
+        let trailing = mapper.map_object_text(r#"{"n": 1} {"#, &request, &context);
+        let trailing = trailing.unwrap_or_else(|| unreachable!("an object's text"));
+        assert!(<Value as serde::Deserialize>::deserialize(&trailing).is_err());
+        // Not an object, or not a flat mapper: the general path.
+        assert!(
+            mapper
+                .map_object_text("[1, 2]", &request, &context)
+                .is_none()
+        );
+        let nested = spec(&[("body.data.code", "code")]);
+        let nested = InputMapper::new(Some(&nested));
+        assert!(nested.map_object_text(BODY, &request, &context).is_none());
+        assert!(
+            InputMapper::new(None)
+                .map_object_text(BODY, &request, &context)
+                .is_none()
+        );
     }
 
     #[test]

@@ -525,7 +525,7 @@ async fn run(
     };
     // Awaited where it is made: a call's future kept in a variable was
     // copied into the await.
-    let mut outcome = binding.handle.call(ctx.clone(), input).await;
+    let mut outcome = binding.handle.call_for_outcome(ctx.clone(), input).await;
     if let Some(work) = inbox {
         outcome = end_work(work.as_ref(), outcome).await;
     }
