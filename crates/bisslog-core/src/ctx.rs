@@ -80,7 +80,9 @@ struct Inner {
     parent: Option<TransactionId>,
     use_case: Arc<str>,
     trigger: Trigger,
-    attributes: Arc<serde_json::Map<String, serde_json::Value>>,
+    /// `None` when there are none (most calls): no shared empty map to
+    /// count references to on every call.
+    attributes: Option<Arc<serde_json::Map<String, serde_json::Value>>>,
     /// The trace context the entry point received (a caller's span).
     trace_parent: Option<TraceContext>,
     /// The call's own span, once the runtime has opened one.
@@ -176,12 +178,15 @@ impl Ctx {
     /// A value the entry point put in the context, such as the user an
     /// authenticator recognised (mappers read them as `context.<name>`).
     pub fn attribute(&self, name: &str) -> Option<&serde_json::Value> {
-        self.0.attributes.get(name)
+        self.0.attributes.as_deref()?.get(name)
     }
 
     /// All context attributes.
     pub fn attributes(&self) -> &serde_json::Map<String, serde_json::Value> {
-        &self.0.attributes
+        match &self.0.attributes {
+            Some(attributes) => attributes,
+            None => no_attributes(),
+        }
     }
 
     /// The trace this call belongs to: its own span's context once the
@@ -213,7 +218,7 @@ impl Ctx {
             parent: Some(self.0.transaction_id.clone()),
             use_case: use_case.into(),
             trigger: Trigger::Call,
-            attributes: Arc::clone(&self.0.attributes),
+            attributes: self.0.attributes.clone(),
             trace_parent: self.trace_context().cloned(),
             span: OnceLock::new(),
             // A nested call is part of its caller's unit of work and is
@@ -420,6 +425,9 @@ impl CtxBuilder {
     /// Adds every attribute of a map (an authenticator's result).
     #[must_use]
     pub fn attributes(mut self, attributes: serde_json::Map<String, serde_json::Value>) -> Self {
+        if attributes.is_empty() {
+            return self;
+        }
         if self.attributes.is_empty() {
             self.attributes = attributes;
         } else {
@@ -435,11 +443,7 @@ impl CtxBuilder {
             parent: self.parent,
             use_case: self.use_case,
             trigger: self.trigger,
-            attributes: if self.attributes.is_empty() {
-                no_attributes()
-            } else {
-                Arc::new(self.attributes)
-            },
+            attributes: (!self.attributes.is_empty()).then(|| Arc::new(self.attributes)),
             trace_parent: self.trace_parent,
             span: OnceLock::new(),
             extensions: Extensions::default(),
@@ -448,10 +452,10 @@ impl CtxBuilder {
     }
 }
 
-/// One shared empty attribute map: most calls have no attributes.
-fn no_attributes() -> Arc<serde_json::Map<String, serde_json::Value>> {
-    static EMPTY: OnceLock<Arc<serde_json::Map<String, serde_json::Value>>> = OnceLock::new();
-    Arc::clone(EMPTY.get_or_init(|| Arc::new(serde_json::Map::new())))
+/// The attributes of a context that has none.
+fn no_attributes() -> &'static serde_json::Map<String, serde_json::Value> {
+    static EMPTY: OnceLock<serde_json::Map<String, serde_json::Value>> = OnceLock::new();
+    EMPTY.get_or_init(serde_json::Map::new)
 }
 
 /// `GetSchema` for `my_crate::use_cases::GetSchema`.

@@ -4,8 +4,10 @@
 //! This is the hot path: it borrows the request's text and raw JSON
 //! instead of copying them, and builds strings only for errors.
 
+use std::future::Future;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
+use std::task::Poll;
 
 use axum::body::Body as HttpBody;
 use axum::extract::{FromRequestParts, RawPathParams, Request};
@@ -39,7 +41,7 @@ pub(crate) struct Shared {
 type Refusal = (StatusCode, &'static str, String);
 
 /// Serves one request for one route.
-pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Request) -> Response {
+pub(crate) async fn handle(route: &Route, shared: &Shared, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
     let raw_path = RawPathParams::from_request_parts(&mut parts, &()).await;
     let (transaction, transaction_header) = crate::headers::transaction(&parts.headers);
@@ -184,10 +186,7 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
         let call = route.use_case.call_at(ctx.clone(), &input, now.into_std());
         drop(input);
         drop(sources);
-        let timed = match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline, call).await,
-            None => tokio::time::timeout(route.timeout, call).await,
-        };
+        let timed = within(call, deadline, route.timeout).await;
         match timed {
             Err(_) => {
                 let error = route.use_case.timed_out(Trigger::Http, route.timeout);
@@ -214,6 +213,27 @@ pub(crate) async fn handle(route: Arc<Route>, shared: Arc<Shared>, request: Requ
     finish(&mut response, &route, &parts.headers, transaction_header);
     crate::trace::end_server_span(span, response.status());
     response
+}
+
+/// Runs `call`, given up at `deadline` (or `limit` from now, when the
+/// clock has no room for a deadline). A call that finishes in its first
+/// poll arms no timer: it could not have been cancelled during that poll
+/// anyway, and the timer costs a handle on the runtime's timer and,
+/// dropped, its release.
+async fn within<F: Future>(
+    call: F,
+    deadline: Option<tokio::time::Instant>,
+    limit: std::time::Duration,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    let mut call = std::pin::pin!(call);
+    let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+    if let Poll::Ready(output) = first {
+        return Ok(output);
+    }
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, call).await,
+        None => tokio::time::timeout(limit, call).await,
+    }
 }
 
 /// Reads the body within the size limit.

@@ -530,6 +530,15 @@ impl HttpServerBuilder {
     }
 }
 
+/// What the handler of one route's requests holds: one value behind one
+/// reference count, which axum clones per request.
+struct Endpoint {
+    route: Arc<Route>,
+    shared: Arc<Shared>,
+    /// The route's series, when the service has metrics.
+    timed: Option<bisslog_runtime::metrics::HttpRoute>,
+}
+
 /// The methods of one path, plus a CORS preflight and a 405 fallback.
 fn method_router(group: &PathGroup, shared: &Arc<Shared>) -> MethodRouter {
     let mut methods = MethodRouter::new();
@@ -537,25 +546,24 @@ fn method_router(group: &PathGroup, shared: &Arc<Shared>) -> MethodRouter {
         let Ok(filter) = MethodFilter::try_from(route.method.clone()) else {
             continue;
         };
-        let route = Arc::clone(route);
-        let shared = Arc::clone(shared);
-        let timed = route
-            .use_case
-            .metrics()
-            .map(|m| Arc::new(m.http_route(route.method.as_str(), &route.path)));
+        let endpoint = Arc::new(Endpoint {
+            timed: route
+                .use_case
+                .metrics()
+                .map(|m| m.http_route(route.method.as_str(), &route.path)),
+            route: Arc::clone(route),
+            shared: Arc::clone(shared),
+        });
         // axum clones the handler for every request and calls the clone
-        // once: its captures are moved, not cloned again.
-        methods = methods.on(filter, move |request: Request| {
-            let handled = handler::handle(route, shared, request);
-            async move {
-                let Some(timed) = timed else {
-                    return handled.await;
-                };
-                let started = std::time::Instant::now();
-                let response = handled.await;
-                timed.observe(response.status().as_u16(), started.elapsed().as_secs_f64());
-                response
-            }
+        // once: one reference counted per request.
+        methods = methods.on(filter, move |request: Request| async move {
+            let Some(timed) = &endpoint.timed else {
+                return handler::handle(&endpoint.route, &endpoint.shared, request).await;
+            };
+            let started = std::time::Instant::now();
+            let response = handler::handle(&endpoint.route, &endpoint.shared, request).await;
+            timed.observe(response.status().as_u16(), started.elapsed().as_secs_f64());
+            response
         });
     }
     let cors_routes: Vec<Arc<Route>> = group

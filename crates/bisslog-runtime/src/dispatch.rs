@@ -377,17 +377,17 @@ impl UseCaseHandle {
         .unwrap_or_else(|panic| Err(Box::new(panicked(&keyname, panic.as_ref()))));
         async move {
             let mut outcome = match prepared {
-                Ok(future) => {
-                    current::scope_unpin(ctx.clone(), AssertUnwindSafe(future).catch_unwind())
-                        .await
-                        .unwrap_or_else(|panic| Err(Box::new(panicked(&keyname, panic.as_ref()))))
-                }
+                // The context goes with the call: nothing after it needs
+                // it (the end is logged with what `log_start` kept).
+                Ok(future) => current::scope_unpin(ctx, AssertUnwindSafe(future).catch_unwind())
+                    .await
+                    .unwrap_or_else(|panic| Err(Box::new(panicked(&keyname, panic.as_ref())))),
                 Err(failure) => Err(failure),
             };
             if let Some(work) = began {
                 outcome = end_work(work.as_ref(), outcome).await;
             }
-            log_end(&keyname, &ctx, started, outcome.is_ok());
+            log_end(&keyname, started, outcome.is_ok());
             if let Some(timer) = timer {
                 timer.end(outcome.as_ref().err().map(|failure| failure.kind()));
             }
@@ -518,20 +518,35 @@ fn open_span(
 }
 
 /// Logs the start of a call at DEBUG; the time it started, when logged.
-fn log_start(keyname: &str, ctx: &Ctx) -> Option<Instant> {
-    let debug = tracing::enabled!(tracing::Level::DEBUG);
-    if debug {
-        tracing::debug!(checkpoint_id = %format_args!("start-{keyname}"), transaction_id = %ctx.transaction_id(), "use case started");
+fn log_start(keyname: &str, ctx: &Ctx) -> Option<Logged> {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return None;
     }
-    debug.then(Instant::now)
+    tracing::debug!(checkpoint_id = %format_args!("start-{keyname}"), transaction_id = %ctx.transaction_id(), "use case started");
+    Some(Logged {
+        started: Instant::now(),
+        transaction_id: ctx.transaction_id().clone(),
+    })
+}
+
+/// A call whose start [`log_start`] logged: what its end is logged with,
+/// kept apart from its context so that the context can go with the
+/// call's future.
+struct Logged {
+    started: Instant,
+    transaction_id: bisslog_core::TransactionId,
 }
 
 /// Logs the end of a call whose start [`log_start`] logged.
-fn log_end(keyname: &str, ctx: &Ctx, started: Option<Instant>, ok: bool) {
-    if let Some(started) = started {
+fn log_end(keyname: &str, logged: Option<Logged>, ok: bool) {
+    if let Some(Logged {
+        started,
+        transaction_id,
+    }) = logged
+    {
         tracing::debug!(
             checkpoint_id = %format_args!("end-{keyname}"),
-            transaction_id = %ctx.transaction_id(),
+            transaction_id = %transaction_id,
             elapsed_us = started.elapsed().as_micros() as u64,
             ok,
             "use case ended"
@@ -613,11 +628,10 @@ impl CallDispatcher for Calls {
             let started = log_start(&keyname, &child);
             let timer = instruments.as_ref().map(|i| i.start(Trigger::Call, None));
             let run = call.run(child.clone());
-            let outcome =
-                current::scope_unpin(child.clone(), AssertUnwindSafe(run).catch_unwind()).await;
+            let outcome = current::scope_unpin(child, AssertUnwindSafe(run).catch_unwind()).await;
             match outcome {
                 Ok(status) => {
-                    log_end(&keyname, &child, started, status.is_ok());
+                    log_end(&keyname, started, status.is_ok());
                     span.record_outcome(status.err().map(|kind| {
                         (
                             kind,
@@ -631,7 +645,7 @@ impl CallDispatcher for Calls {
                     Ok(())
                 }
                 Err(panic) => {
-                    log_end(&keyname, &child, started, false);
+                    log_end(&keyname, started, false);
                     span.record_outcome(Some((
                         ErrorKind::Internal,
                         "panic",

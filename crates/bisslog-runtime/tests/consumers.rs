@@ -161,7 +161,10 @@ struct Unencodable(u8);
 
 impl serde::Serialize for Unencodable {
     fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
-        Err(serde::ser::Error::custom(format!("{} is not encodable", self.0)))
+        Err(serde::ser::Error::custom(format!(
+            "{} is not encodable",
+            self.0
+        )))
     }
 }
 
