@@ -29,12 +29,18 @@ struct AddEvent {
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let url: String = env_or("AMQP_URL", "amqp://guest:guest@127.0.0.1:15680/%2f".to_owned());
+    let url: String = env_or(
+        "AMQP_URL",
+        "amqp://guest:guest@127.0.0.1:15680/%2f".to_owned(),
+    );
     let queue: String = env_or("QUEUE", "bench.add".to_owned());
     let conn = Connection::connect(&url, ConnectionProperties::default()).await?;
     let channel = conn.create_channel().await?;
@@ -45,9 +51,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
                 .await;
             channel
-                .queue_declare(queue.as_str().into(), QueueDeclareOptions::durable(), FieldTable::default())
+                .queue_declare(
+                    queue.as_str().into(),
+                    QueueDeclareOptions::durable(),
+                    FieldTable::default(),
+                )
                 .await?;
-            channel.confirm_select(ConfirmSelectOptions::default()).await?;
+            channel
+                .confirm_select(ConfirmSelectOptions::default())
+                .await?;
             let props = BasicProperties::default()
                 .with_delivery_mode(2)
                 .with_content_type("application/json".into());
@@ -85,7 +97,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             // The raw consumer service: decode and ack every message, until
             // stopped.
             let prefetch: u16 = env_or("PREFETCH", 500);
-            channel.basic_qos(prefetch, BasicQosOptions::default()).await?;
+            channel
+                .basic_qos(prefetch, BasicQosOptions::default())
+                .await?;
             let mut consumer = channel
                 .basic_consume(
                     queue.as_str().into(),
@@ -111,7 +125,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             // bisslog-rs does with its in-flight messages).
             let prefetch: u16 = env_or("PREFETCH", 500);
             let in_flight: usize = env_or("IN_FLIGHT", 64);
-            channel.basic_qos(prefetch, BasicQosOptions::default()).await?;
+            channel
+                .basic_qos(prefetch, BasicQosOptions::default())
+                .await?;
             let mut consumer = channel
                 .basic_consume(
                     queue.as_str().into(),
@@ -170,7 +186,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 tokio::time::sleep(poll).await;
             }
             let (f, d) = (first.unwrap_or(-1.0), done.unwrap_or(-1.0));
-            let rate = if d > f && f >= 0.0 { f64::from(start) / (d - f) } else { 0.0 };
+            let rate = if d > f && f >= 0.0 {
+                f64::from(start) / (d - f)
+            } else {
+                0.0
+            };
             println!(
                 "{{\"mode\":\"watch\",\"n\":{start},\"first_ack_s\":{f:.4},\"all_acked_s\":{d:.4},\"consume_msgs_per_s\":{rate:.0},\"left\":{left},\"timed_out\":{}}}",
                 done.is_none()

@@ -30,8 +30,8 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use bisslog_core::{Ctx, Error, UseCase};
-use bisslog_runtime::Service;
 use bisslog_messaging::Broker;
+use bisslog_runtime::Service;
 use bisslog_runtime::messaging::Consumers;
 use serde::Deserialize;
 
@@ -68,7 +68,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     bisslog_runtime::logging::init();
     let inbox = std::env::var("INBOX").is_ok_and(|v| v == "1");
     let subject = env_or("SUBJECT", "bench.add");
-    let semantic = if inbox { "exactly-once" } else { "at-least-once" };
+    let semantic = if inbox {
+        "exactly-once"
+    } else {
+        "at-least-once"
+    };
     let metadata = METADATA
         .replace("{queue}", &subject)
         .replace("{semantic}", semantic);
@@ -117,10 +121,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(prefetch) = std::env::var("PREFETCH").ok().and_then(|p| p.parse().ok()) {
         config = config.prefetch(prefetch);
     }
-    if let Some(concurrency) = std::env::var("CONCURRENCY").ok().and_then(|c| c.parse().ok()) {
+    if let Some(concurrency) = std::env::var("CONCURRENCY")
+        .ok()
+        .and_then(|c| c.parse().ok())
+    {
         config = config.default_concurrency(concurrency);
     }
-    let running = Consumers::new(service, broker).config(config).start().await?;
+    let running = Consumers::new(service, broker)
+        .config(config)
+        .start()
+        .await?;
     shutdown_signal().await;
     running.shutdown().await;
     std::hint::black_box(SUM.load(Ordering::Relaxed));
