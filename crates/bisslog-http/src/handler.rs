@@ -51,7 +51,7 @@ pub(crate) async fn handle(route: &Route, shared: &Shared, request: Request) -> 
     let incoming = crate::trace::incoming(&parts.headers);
     let span = crate::trace::server_span(
         route.use_case.tracer(),
-        &route,
+        route,
         &parts,
         transaction_text,
         incoming.as_ref(),
@@ -124,7 +124,7 @@ pub(crate) async fn handle(route: &Route, shared: &Shared, request: Request) -> 
         let bytes = read_body(&parts.headers, body, &shared.config)
             .await
             .map_err(problem)?;
-        let text = body_text(&parts.headers, &bytes, &route).map_err(problem)?;
+        let text = body_text(&parts.headers, &bytes, route).map_err(problem)?;
         // A flat mapper reads an object body in one pass as the input is
         // deserialized, unchecked before; a route with an authorization
         // rule checks it first, so that a malformed body is a 400 before
@@ -132,7 +132,7 @@ pub(crate) async fn handle(route: &Route, shared: &Shared, request: Request) -> 
         let one_pass = text
             .filter(|text| route.authorization.is_none() && route.mapper.maps_object_text(text));
         let body = match (text, one_pass) {
-            (Some(text), None) => Some(parse_body(text, &route).map_err(problem)?),
+            (Some(text), None) => Some(parse_body(text, route).map_err(problem)?),
             _ => None,
         };
         let sources = HttpSources {
@@ -204,13 +204,13 @@ pub(crate) async fn handle(route: &Route, shared: &Shared, request: Request) -> 
                     Some(parts.uri.path()),
                 ),
             }),
-            Ok(Ok(reply)) => Ok(success(reply, &route, &parts.headers, &shared.config)),
+            Ok(Ok(reply)) => Ok(success(reply, route, &parts.headers, &shared.config)),
         }
     }
     .await;
 
     let mut response = outcome.unwrap_or_else(|problem| problem.into_response());
-    finish(&mut response, &route, &parts.headers, transaction_header);
+    finish(&mut response, route, &parts.headers, transaction_header);
     crate::trace::end_server_span(span, response.status());
     response
 }
