@@ -157,23 +157,11 @@ async fn bad_requests_are_told_what_is_wrong() {
     )
     .await;
     assert_eq!((status, &body["errors"][0]["field"]), (422, &json!("b")));
-    let r = s
-        .client
-        .post(s.url("/add/3"))
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = problem(r).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (400, Some("malformed-body"))
-    );
     // The route's flat mapper reads the body in one pass, unchecked
     // before: what is not JSON is still a malformed body, whatever part
     // of it is wrong.
     for broken in [
+        "{not json",
         r#"{"a": 1, "b": "#,
         r#"{"a": 1, "b": 2} {"#,
         r#"{"a": 1, "b": 2, "x": tru}"#,
