@@ -13,10 +13,10 @@ use axum::body::Body as HttpBody;
 use axum::extract::{FromRequestParts, RawPathParams, Request};
 use axum::response::{IntoResponse, Response};
 use bisslog_core::{Completion, Trigger};
+use bisslog_runtime::Reply;
 use bisslog_runtime::authorization;
-use bisslog_runtime::mapper::Body;
+use bisslog_runtime::mapper::{Body, unread_text};
 use bisslog_runtime::resilience::Deadline;
-use bisslog_runtime::{Failure, Reply};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -154,13 +154,13 @@ pub(crate) async fn handle(route: &Route, shared: &Shared, request: Request) -> 
             .attributes(attributes)
             .maybe_trace_parent(trace_parent)
             .build();
-        let input = match one_pass {
-            Some(text) => route
-                .mapper
-                .map_object_text(text, &sources, ctx.attributes())
-                .unwrap_or_else(|| route.mapper.map(&sources, ctx.attributes())),
-            None => route.mapper.map(&sources, ctx.attributes()),
-        };
+        let input = one_pass
+            .and_then(|text| {
+                route
+                    .mapper
+                    .map_object_text(text, &sources, ctx.attributes())
+            })
+            .unwrap_or_else(|| route.mapper.map(&sources, ctx.attributes()));
         // The rule is checked whenever somebody authenticated the caller:
         // without that there is no caller to check (start-up warned about
         // the route).
@@ -196,14 +196,18 @@ pub(crate) async fn handle(route: &Route, shared: &Shared, request: Request) -> 
                     error.to_string(),
                 )))
             }
-            Ok(Err(failure)) => Err(match unread_body(one_pass, &failure) {
-                Some(refusal) => problem(refusal),
-                None => shared.policy.problem(
-                    failure.as_ref(),
-                    transaction_text,
-                    Some(parts.uri.path()),
-                ),
-            }),
+            // Read in one pass, unchecked: a text that is not JSON at all
+            // is the malformed body the check would have refused.
+            Ok(Err(failure)) => Err(
+                match one_pass.and_then(|text| unread_text(text, failure.as_ref())) {
+                    Some(error) => problem(not_json(&error)),
+                    None => shared.policy.problem(
+                        failure.as_ref(),
+                        transaction_text,
+                        Some(parts.uri.path()),
+                    ),
+                },
+            ),
             Ok(Ok(reply)) => Ok(success(reply, route, &parts.headers, &shared.config)),
         }
     }
@@ -309,20 +313,6 @@ fn malformed(detail: String) -> Refusal {
 /// A body that is not JSON.
 fn not_json(error: &serde_json::Error) -> Refusal {
     malformed(format!("the request body is not valid JSON: {error}"))
-}
-
-/// A call whose input, read in one pass from a body not checked before
-/// ([`InputMapper::map_object_text`](bisslog_runtime::mapper::InputMapper::map_object_text)), did not fit: a malformed body when
-/// the text is not JSON at all (as the check would have said), else the
-/// input's own failure.
-fn unread_body(text: Option<&str>, failure: &Failure) -> Option<Refusal> {
-    let text = text?;
-    if failure.code() != "invalid-input" {
-        return None;
-    }
-    serde_json::from_str::<serde::de::IgnoredAny>(text)
-        .err()
-        .map(|e| not_json(&e))
 }
 
 /// A body must be JSON (or the route's declared media type).

@@ -137,7 +137,7 @@ impl InputMapper {
     /// (and checked) once, as the input is deserialized; `None` means map
     /// with [`InputMapper::map`].
     pub fn map_text<'a>(&'a self, text: &'a str) -> Option<Mapped<'a>> {
-        if !text.trim_start().starts_with('{') {
+        if !is_object_text(text) {
             return None;
         }
         match (&self.flat, &self.lines) {
@@ -153,7 +153,7 @@ impl InputMapper {
     /// Whether [`InputMapper::map_object_text`] maps `text`: this mapper
     /// is flat and the text is an object's.
     pub fn maps_object_text(&self, text: &str) -> bool {
-        self.flat.is_some() && text.trim_start().starts_with('{')
+        self.flat.is_some() && is_object_text(text)
     }
 
     /// The input of a flat mapper straight from a body's JSON text and the
@@ -164,17 +164,14 @@ impl InputMapper {
     ///
     /// A text that is not JSON then fails the call as an invalid input
     /// (`invalid-input`): an entry point that answers a malformed body
-    /// otherwise checks the text again when that happens.
+    /// otherwise asks [`unread_text`] when that happens.
     pub fn map_object_text<'a>(
         &'a self,
         text: &'a str,
         sources: &'a dyn Sources,
         context: &'a serde_json::Map<String, Value>,
     ) -> Option<Mapped<'a>> {
-        if !self.maps_object_text(text) {
-            return None;
-        }
-        let flat = self.flat.as_ref()?;
+        let flat = self.flat.as_ref().filter(|_| is_object_text(text))?;
         Some(Mapped::Fields(
             text,
             &flat.renames,
@@ -216,6 +213,27 @@ impl InputMapper {
             }
         }
     }
+}
+
+/// Whether a JSON text is an object's (its first character, nothing
+/// checked past it).
+fn is_object_text(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+}
+
+/// Why a call whose input was read in one pass from a text not checked
+/// before ([`InputMapper::map_text`], [`InputMapper::map_object_text`])
+/// failed, when the text is not JSON at all: the parse error, for the
+/// entry point to answer a malformed body or payload rather than the
+/// input's failure. `None` for any other failure.
+pub fn unread_text(
+    text: &str,
+    failure: &dyn bisslog_core::UseCaseError,
+) -> Option<serde_json::Error> {
+    if failure.code() != "invalid-input" {
+        return None;
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(text).err()
 }
 
 impl Flat {

@@ -12,7 +12,7 @@ use bisslog_schema::DeliverySemantic;
 use tokio::sync::watch;
 
 use crate::dispatch::{UseCaseHandle, end_work};
-use crate::mapper::{Body, InputMapper, Sources};
+use crate::mapper::{Body, InputMapper, Sources, unread_text};
 use crate::messaging::settle::{Failed, RetryPolicy, Settlement, settle};
 use crate::trace::{Span, SpanKind, SpanStart, attributes};
 use bisslog_messaging::publish_provisioning;
@@ -532,9 +532,7 @@ async fn run(
     outcome.map(|_| Ran::Called).map_err(|failure| {
         // The one-pass read does not check the payload first: say so
         // precisely when it was not JSON at all.
-        if failure.code() == "invalid-input"
-            && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text)
-        {
+        if let Some(e) = unread_text(text, failure.as_ref()) {
             return malformed(format!("the payload is not JSON: {e}"));
         }
         failed_with(&transaction_id, failure.as_ref())
@@ -640,9 +638,7 @@ pub async fn call_with_message(
     }
     outcome.map_err(|failure| {
         // The one-pass read does not check the payload first.
-        if failure.code() == "invalid-input"
-            && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text)
-        {
+        if let Some(e) = unread_text(text, failure.as_ref()) {
             return unreadable(format!("the payload is not JSON: {e}"));
         }
         failure
