@@ -448,6 +448,116 @@ mod durable {
         test.drop_database().await;
     }
 
+    /// A batch larger than one statement stores (several multi-row
+    /// statements) keeps its order in every queue, commands and events
+    /// interleaved; an id given twice in the batch is stored once; an
+    /// event with no consumer copies yet reaches no one without failing.
+    async fn a_large_batch_keeps_its_order(test: TestDatabase) {
+        use bisslog_messaging::{Outgoing, QueueKind, event_copy_name};
+
+        let broker = SqlBroker::connect(&test.url).await.unwrap();
+        let (queue, event, unheard) = ("large.commands", "large.events", "large.unheard");
+        broker.provision(queue).await.unwrap();
+        for name in [event, unheard] {
+            broker
+                .provision_queue(name, QueueKind::Event)
+                .await
+                .unwrap();
+        }
+        let mut copies = Vec::new();
+        for consumer in ["audit", "search"] {
+            copies.push(
+                broker
+                    .subscribe(&Subscription {
+                        consumer: consumer.into(),
+                        kind: QueueKind::Event,
+                        prefetch: 64,
+                        ..subscription(event, Duration::from_secs(30))
+                    })
+                    .await
+                    .unwrap(),
+            );
+        }
+        // Over 100 (one statement's most) of each kind.
+        const SENT: usize = 450;
+        let messages: Vec<Message> = (0..SENT)
+            .map(|n| Message::new(format!(r#"{{"n":{n}}}"#).into_bytes()))
+            .collect();
+        let mut batch: Vec<Outgoing<'_>> = Vec::new();
+        for (n, message) in messages.iter().enumerate() {
+            let (queue, kind) = match n % 3 {
+                0 => (event, QueueKind::Event),
+                1 => (unheard, QueueKind::Event),
+                _ => (queue, QueueKind::Command),
+            };
+            batch.push(Outgoing {
+                queue,
+                kind,
+                message,
+            });
+        }
+        // The first command and the first event again, at the end.
+        batch.push(batch[2]);
+        batch.push(batch[0]);
+        broker.publish_batch(&batch).await.unwrap();
+
+        let expected = |rest: usize| -> Vec<String> {
+            (0..SENT)
+                .filter(|n| n % 3 == rest)
+                .map(|n| format!(r#"{{"n":{n}}}"#))
+                .collect()
+        };
+        let commands = expected(2);
+        assert_eq!(
+            broker.depth(queue).await.unwrap(),
+            Some(commands.len() as u64),
+            "the command given twice is stored once"
+        );
+        let mut deliveries = broker
+            .subscribe(&Subscription {
+                prefetch: 64,
+                ..subscription(queue, Duration::from_secs(30))
+            })
+            .await
+            .unwrap();
+        for want in &commands {
+            let delivery = next(&mut deliveries).await;
+            assert_eq!(&text(delivery.as_ref()), want, "commands in order");
+            delivery.ack().await.unwrap();
+        }
+        let events = expected(0);
+        for (consumer, copy) in ["audit", "search"].into_iter().zip(&mut copies) {
+            assert_eq!(
+                broker
+                    .depth(&event_copy_name(event, consumer))
+                    .await
+                    .unwrap(),
+                Some(events.len() as u64),
+                "{consumer}'s copy holds each event once"
+            );
+            for want in &events {
+                let delivery = next(copy).await;
+                assert_eq!(&text(delivery.as_ref()), want, "{consumer}: in order");
+                delivery.ack().await.unwrap();
+            }
+        }
+        drop((copies, deliveries));
+        broker.database().close().await;
+        test.drop_database().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_large_batch_keeps_its_order_on_sqlite() {
+        a_large_batch_keeps_its_order(TestDatabase::sqlite().await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_large_batch_keeps_its_order_on_postgres() {
+        if let Some(test) = TestDatabase::postgres().await {
+            a_large_batch_keeps_its_order(test).await;
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_batch_is_stored_whole_or_not_at_all_on_sqlite() {
         a_batch_is_stored_whole_or_not_at_all(TestDatabase::sqlite().await).await;

@@ -107,14 +107,58 @@ pub(super) const PUBLISH_EVENT: &str = "INSERT INTO bisslog_broker_messages \
     ON CONFLICT (queue, message_id) DO NOTHING \
     RETURNING queue";
 
-/// [`PUBLISH_EVENT`] without its answer, for a batch: the rows a statement
-/// returns cross from SQLite's thread one by one, dearer than looking the
-/// copies up once per batch ([`EVENT_COPIES`]).
-pub(super) const PUBLISH_EVENT_QUIETLY: &str = "INSERT INTO bisslog_broker_messages \
-    (queue, message_id, headers, payload, deliveries, available_at_ms, created_at_ms) \
-    SELECT $1 || '.' || consumer, $2, $3, $4, 0, $5, $5 \
-    FROM bisslog_broker_events WHERE queue = $1 AND consumer <> '' \
-    ON CONFLICT (queue, message_id) DO NOTHING";
+/// Stores `rows` messages of a batch in one statement, in the order
+/// given: `$1` is the time, then each message's queue, id, headers and
+/// payload (`$2`–`$5` for the first). The queues must have been
+/// provisioned (the batch checks them first, in its transaction). An
+/// event (`event`) is stored in the copy of every consumer name, as
+/// [`PUBLISH_EVENT`] does; a message id a queue already holds is stored
+/// once.
+///
+/// The rows are a `VALUES` list whose columns both engines name
+/// `column1`…; the last one is the message's place in the batch, so that
+/// the rows get their ids (the order consumers claim them in) in it.
+pub(super) fn publish_many(rows: usize, event: bool) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(400 + rows * 24);
+    text.push_str(
+        "INSERT INTO bisslog_broker_messages \
+         (queue, message_id, headers, payload, deliveries, available_at_ms, created_at_ms) ",
+    );
+    text.push_str(if event {
+        "SELECT batch.column1 || '.' || copies.consumer, "
+    } else {
+        "SELECT batch.column1, "
+    });
+    text.push_str("batch.column2, batch.column3, batch.column4, 0, $1, $1 FROM (VALUES ");
+    for row in 0..rows {
+        let first = 2 + 4 * row;
+        let separator = if row == 0 { "" } else { ", " };
+        // Writing to a `String` cannot fail.
+        let _ = write!(
+            text,
+            "{separator}(${first}, ${}, ${}, ${}, {row})",
+            first + 1,
+            first + 2,
+            first + 3
+        );
+    }
+    text.push_str(") AS batch ");
+    if event {
+        text.push_str(
+            "JOIN bisslog_broker_events AS copies \
+             ON copies.queue = batch.column1 AND copies.consumer <> '' ",
+        );
+    }
+    // `WHERE true`: SQLite reads an `ON` after a `FROM` as a join's unless
+    // a `WHERE` comes between.
+    text.push_str("WHERE true ORDER BY batch.column5");
+    if event {
+        text.push_str(", copies.consumer");
+    }
+    text.push_str(" ON CONFLICT (queue, message_id) DO NOTHING");
+    text
+}
 
 /// The copies of an event queue, one per consumer name.
 pub(super) const EVENT_COPIES: &str = "SELECT queue || '.' || consumer FROM bisslog_broker_events WHERE queue = $1 AND consumer <> ''";
