@@ -398,6 +398,21 @@ mod durable {
             "{refused:?}"
         );
         assert_eq!(broker.depth(queue).await.unwrap(), Some(0), "none stored");
+        let refused = broker
+            .publish_batch(&[
+                command(&messages[0]),
+                Outgoing {
+                    queue: "batch.unheard-of",
+                    kind: QueueKind::Event,
+                    message: &messages[3],
+                },
+            ])
+            .await;
+        assert!(
+            matches!(&refused, Err(BrokerError::NoQueue { queue }) if queue == "batch.unheard-of"),
+            "{refused:?}"
+        );
+        assert_eq!(broker.depth(queue).await.unwrap(), Some(0), "none stored");
 
         let batch = [
             command(&messages[0]),

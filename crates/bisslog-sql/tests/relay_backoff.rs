@@ -20,7 +20,10 @@ async fn a_failing_relay_backs_off_however_often_it_is_woken() {
     let relay = outbox
         .relay(broker.clone())
         .config(
+            // A short lease: the relay renews it (and so meets the fault
+            // below) once half of it has passed, not every round.
             RelayConfig::default()
+                .lease_ttl(Duration::from_millis(200))
                 .failure_backoff(Duration::from_millis(50), Duration::from_secs(1)),
         )
         .spawn();

@@ -56,11 +56,13 @@ impl SqlBroker {
     /// nobody provisioned fails the whole batch (`NoQueue`), as it fails a
     /// message published alone.
     ///
-    /// Each queue of the batch is looked up once, then the messages are
-    /// stored a chunk at a time in multi-row statements (one for the
-    /// commands, one for the events of a chunk): on SQLite every
-    /// statement is a round trip to the connection's thread, which cost
-    /// more than the `INSERT` itself when each message had its own.
+    /// The messages are stored a chunk at a time in multi-row statements,
+    /// commands and events apart: on SQLite every statement is a round trip
+    /// to the connection's thread, which cost more than the `INSERT`
+    /// itself when each message had its own. An event queue is looked up
+    /// once (whether it was provisioned, and its consumers' copies, to
+    /// wake); command queues only when a statement stored fewer messages
+    /// than it was given (a queue missing, or a duplicate).
     pub(super) async fn insert_batch(&self, batch: &[Outgoing<'_>]) -> Result<(), BrokerError> {
         if batch.is_empty() {
             return Ok(());
@@ -86,38 +88,51 @@ impl SqlBroker {
                 queues.push(row);
             }
         }
-        for row in &queues {
-            let exists = row
-                .queue_exists(Engine::from(connection(&mut session)?))
-                .await
-                .map_err(|e| broker_error("looking the queue up", e))?;
-            if !exists {
+        let mut woken: Vec<String> = Vec::with_capacity(queues.len());
+        for row in queues.iter().filter(|row| row.kind == QueueKind::Event) {
+            let consumers: Vec<String> = on_engine!(connection(&mut session)?, conn => {
+                sqlx::query_scalar(sql::EVENT_CONSUMERS).bind(row.queue).fetch_all(conn).await
+            })
+            .map_err(|e| broker_error("looking the event queue up", e))?;
+            // `""` is the event queue's own record: provisioned.
+            if !consumers.iter().any(String::is_empty) {
                 // Dropped unended: rolled back, nothing of the batch stored.
                 return Err(row.no_queue());
             }
+            woken.extend(
+                consumers
+                    .iter()
+                    .filter(|consumer| !consumer.is_empty())
+                    .map(|consumer| format!("{}.{consumer}", row.queue)),
+            );
         }
         // Split by kind, each keeping the batch's order: a queue holds one
         // kind, so the order within every queue is the batch's.
         let (events, commands): (Vec<&Row<'_>>, Vec<&Row<'_>>) =
             rows.iter().partition(|row| row.kind == QueueKind::Event);
-        for (rows, event) in [(commands, false), (events, true)] {
-            for chunk in rows.chunks(MOST_ROWS_PER_STATEMENT) {
-                store_many(chunk, event, now, Engine::from(connection(&mut session)?))
-                    .await
-                    .map_err(|e| broker_error("publishing", e))?;
-            }
+        let mut short = false;
+        for chunk in commands.chunks(MOST_ROWS_PER_STATEMENT) {
+            let stored = store_many(chunk, false, now, Engine::from(connection(&mut session)?))
+                .await
+                .map_err(|e| broker_error("publishing", e))?;
+            short |= stored < chunk.len() as u64;
         }
-        let mut woken: Vec<String> = Vec::with_capacity(queues.len());
-        for row in queues {
-            if row.kind != QueueKind::Event {
-                woken.push(row.queue.to_owned());
-                continue;
+        for row in queues.iter().filter(|row| row.kind != QueueKind::Event) {
+            // Stored short: a queue nobody provisioned, or only duplicates.
+            if short
+                && !row
+                    .queue_exists(Engine::from(connection(&mut session)?))
+                    .await
+                    .map_err(|e| broker_error("looking the queue up", e))?
+            {
+                return Err(row.no_queue());
             }
-            let copies: Vec<String> = on_engine!(connection(&mut session)?, conn => {
-                sqlx::query_scalar(sql::EVENT_COPIES).bind(row.queue).fetch_all(conn).await
-            })
-            .map_err(|e| broker_error("looking the event's copies up", e))?;
-            woken.extend(copies);
+            woken.push(row.queue.to_owned());
+        }
+        for chunk in events.chunks(MOST_ROWS_PER_STATEMENT) {
+            store_many(chunk, true, now, Engine::from(connection(&mut session)?))
+                .await
+                .map_err(|e| broker_error("publishing", e))?;
         }
         session
             .commit()
@@ -149,15 +164,16 @@ fn connection(session: &mut crate::Session) -> Result<crate::Connection<'_>, Bro
 /// ~15,000.
 const MOST_ROWS_PER_STATEMENT: usize = 100;
 
-/// Stores `rows` (all events, or all commands, of provisioned queues) in
-/// one statement, in their order; a message id its queue already holds
-/// is stored once.
+/// Stores `rows` (all events, or all commands) in one statement, in their
+/// order; how many rows it stored. A message id its queue already holds
+/// is stored once; a command for a queue nobody provisioned, and an event
+/// for a queue with no consumer copies, are stored nowhere.
 async fn store_many<'c, S, P>(
     rows: &[&Row<'_>],
     event: bool,
     now: i64,
     engine: Engine<S, P>,
-) -> Result<(), sqlx::Error>
+) -> Result<u64, sqlx::Error>
 where
     S: sqlx::Executor<'c, Database = sqlx::Sqlite>,
     P: sqlx::Executor<'c, Database = sqlx::Postgres>,
@@ -173,7 +189,7 @@ where
                 .bind(&row.headers)
                 .bind(&row.message.payload[..]);
         }
-        query.execute(conn).await.map(drop)
+        query.execute(conn).await.map(|done| done.rows_affected())
     })
 }
 

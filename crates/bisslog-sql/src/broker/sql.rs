@@ -109,11 +109,10 @@ pub(super) const PUBLISH_EVENT: &str = "INSERT INTO bisslog_broker_messages \
 
 /// Stores `rows` messages of a batch in one statement, in the order
 /// given: `$1` is the time, then each message's queue, id, headers and
-/// payload (`$2`–`$5` for the first). The queues must have been
-/// provisioned (the batch checks them first, in its transaction). An
-/// event (`event`) is stored in the copy of every consumer name, as
-/// [`PUBLISH_EVENT`] does; a message id a queue already holds is stored
-/// once.
+/// payload (`$2`–`$5` for the first). A command is stored only in a
+/// provisioned queue, as [`PUBLISH`] does; an event (`event`) in the copy
+/// of every consumer name, as [`PUBLISH_EVENT`] does; a message id a
+/// queue already holds is stored once.
 ///
 /// The rows are a `VALUES` list whose columns both engines name
 /// `column1`…; the last one is the message's place in the batch, so that
@@ -144,15 +143,21 @@ pub(super) fn publish_many(rows: usize, event: bool) -> String {
         );
     }
     text.push_str(") AS batch ");
+    if !event {
+        text.push_str(
+            "WHERE EXISTS (SELECT 1 FROM bisslog_broker_queues WHERE name = batch.column1) ",
+        );
+    }
     if event {
         text.push_str(
             "JOIN bisslog_broker_events AS copies \
-             ON copies.queue = batch.column1 AND copies.consumer <> '' ",
+             ON copies.queue = batch.column1 AND copies.consumer <> '' \
+             WHERE true ",
         );
+        // `WHERE true`: SQLite reads an `ON` after a join as the join's
+        // unless a `WHERE` comes between.
     }
-    // `WHERE true`: SQLite reads an `ON` after a `FROM` as a join's unless
-    // a `WHERE` comes between.
-    text.push_str("WHERE true ORDER BY batch.column5");
+    text.push_str("ORDER BY batch.column5");
     if event {
         text.push_str(", copies.consumer");
     }
@@ -160,5 +165,7 @@ pub(super) fn publish_many(rows: usize, event: bool) -> String {
     text
 }
 
-/// The copies of an event queue, one per consumer name.
-pub(super) const EVENT_COPIES: &str = "SELECT queue || '.' || consumer FROM bisslog_broker_events WHERE queue = $1 AND consumer <> ''";
+/// The consumer names of an event queue's copies, with `""` for the event
+/// queue's own record (present once it was provisioned).
+pub(super) const EVENT_CONSUMERS: &str =
+    "SELECT consumer FROM bisslog_broker_events WHERE queue = $1";

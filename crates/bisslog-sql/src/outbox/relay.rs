@@ -179,7 +179,7 @@ impl OutboxRelay {
     /// [`OutboxRelay::relay_once`], with the first "broker unreachable"
     /// error of the round.
     async fn round(&self) -> Result<(RelayReport, Option<String>), Error> {
-        if !self.lease.acquire().await? {
+        if !self.lease.hold().await? {
             return Ok((RelayReport::default(), None));
         }
         let batch = self.read_batch().await?;
@@ -217,7 +217,17 @@ impl OutboxRelay {
         health
             .publish_failures
             .fetch_add(report.failed as u64, Ordering::Relaxed);
-        self.count_backlog().await?;
+        if report.read < self.config.batch_size as usize && report.published == report.read {
+            // The round read every event not yet published and published
+            // them all: none was left when it read (what was stored since
+            // is counted by the round that reads it). Under load the relay
+            // runs hundreds of such rounds a second: a statement each to
+            // count nothing was ~5 % of the embedded system's statements.
+            self.health.0.pending.store(0, Ordering::Relaxed);
+            self.health.0.oldest_pending_ms.store(0, Ordering::Relaxed);
+        } else {
+            self.count_backlog().await?;
+        }
         Ok((report, unreachable))
     }
 

@@ -14,7 +14,9 @@ pub struct RelayConfig {
     /// committed by other instances).
     pub poll_interval: Duration,
     /// How long the relay lease lasts without renewal; another instance's
-    /// relay takes over after it.
+    /// relay takes over after it. The holder renews it once half of it has
+    /// passed ([`Lease::hold`](crate::Lease::hold)), so the instances' wall
+    /// clocks must agree to well within half of it.
     pub lease_ttl: Duration,
     /// The delay after an event's first failed publication (the broker
     /// refused it); it doubles each time.

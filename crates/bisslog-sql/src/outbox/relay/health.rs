@@ -74,7 +74,10 @@ impl RelayHealth {
 
     /// The backlog at the end of the last round this relay led: events not
     /// published yet, and when the oldest of them was stored (Unix
-    /// milliseconds). Nothing pending before the first such round.
+    /// milliseconds). Nothing pending before the first such round. A round
+    /// that read every event not yet published and published them all
+    /// counts none without asking the database again: events stored while
+    /// it ran are counted by the round that reads them.
     pub fn backlog(&self) -> (u64, Option<i64>) {
         let pending = u64::try_from(self.0.pending.load(Ordering::Relaxed)).unwrap_or(0);
         let oldest = self.0.oldest_pending_ms.load(Ordering::Relaxed);
