@@ -383,36 +383,28 @@ mod durable {
             message,
         };
 
-        let refused = broker
-            .publish_batch(&[
-                command(&messages[0]),
-                command(&messages[1]),
-                Outgoing {
-                    queue: "batch.nobody",
-                    ..command(&messages[2])
-                },
-            ])
-            .await;
-        assert!(
-            matches!(&refused, Err(BrokerError::NoQueue { queue }) if queue == "batch.nobody"),
-            "{refused:?}"
-        );
-        assert_eq!(broker.depth(queue).await.unwrap(), Some(0), "none stored");
-        let refused = broker
-            .publish_batch(&[
-                command(&messages[0]),
-                Outgoing {
-                    queue: "batch.unheard-of",
-                    kind: QueueKind::Event,
-                    message: &messages[3],
-                },
-            ])
-            .await;
-        assert!(
-            matches!(&refused, Err(BrokerError::NoQueue { queue }) if queue == "batch.unheard-of"),
-            "{refused:?}"
-        );
-        assert_eq!(broker.depth(queue).await.unwrap(), Some(0), "none stored");
+        // A command queue, then an event queue, nobody provisioned.
+        let missing = [
+            Outgoing {
+                queue: "batch.nobody",
+                ..command(&messages[2])
+            },
+            Outgoing {
+                queue: "batch.unheard-of",
+                kind: QueueKind::Event,
+                message: &messages[3],
+            },
+        ];
+        for unknown in missing {
+            let refused = broker
+                .publish_batch(&[command(&messages[0]), command(&messages[1]), unknown])
+                .await;
+            assert!(
+                matches!(&refused, Err(BrokerError::NoQueue { queue }) if queue == unknown.queue),
+                "{refused:?}"
+            );
+            assert_eq!(broker.depth(queue).await.unwrap(), Some(0), "none stored");
+        }
 
         let batch = [
             command(&messages[0]),
