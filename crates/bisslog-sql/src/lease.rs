@@ -80,14 +80,17 @@ impl Lease {
         }
         let held = self.acquire().await?;
         if held {
-            *self.fresh_until.lock().unwrap_or_else(|e| e.into_inner()) =
-                now.checked_add(self.ttl / 2);
+            *self.fresh_until() = now.checked_add(self.ttl / 2);
         }
         Ok(held)
     }
 
     fn fresh(&self) -> Option<Instant> {
-        *self.fresh_until.lock().unwrap_or_else(|e| e.into_inner())
+        *self.fresh_until()
+    }
+
+    fn fresh_until(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.fresh_until.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Takes or renews the lease: `true` when this owner holds it now.
@@ -114,7 +117,7 @@ impl Lease {
 
     /// Makes the next [`hold`](Self::hold) ask the database.
     fn forget(&self) {
-        *self.fresh_until.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.fresh_until() = None;
     }
 
     /// Gives the lease up, if this owner holds it, so another instance

@@ -143,24 +143,16 @@ pub(super) fn publish_many(rows: usize, event: bool) -> String {
         );
     }
     text.push_str(") AS batch ");
-    if !event {
-        text.push_str(
-            "WHERE EXISTS (SELECT 1 FROM bisslog_broker_queues WHERE name = batch.column1) ",
-        );
-    }
-    if event {
-        text.push_str(
-            "JOIN bisslog_broker_events AS copies \
-             ON copies.queue = batch.column1 AND copies.consumer <> '' \
-             WHERE true ",
-        );
+    text.push_str(if event {
         // `WHERE true`: SQLite reads an `ON` after a join as the join's
         // unless a `WHERE` comes between.
-    }
-    text.push_str("ORDER BY batch.column5");
-    if event {
-        text.push_str(", copies.consumer");
-    }
+        "JOIN bisslog_broker_events AS copies \
+         ON copies.queue = batch.column1 AND copies.consumer <> '' \
+         WHERE true ORDER BY batch.column5, copies.consumer"
+    } else {
+        "WHERE EXISTS (SELECT 1 FROM bisslog_broker_queues WHERE name = batch.column1) \
+         ORDER BY batch.column5"
+    });
     text.push_str(" ON CONFLICT (queue, message_id) DO NOTHING");
     text
 }
